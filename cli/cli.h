@@ -1,0 +1,56 @@
+/* Shared pieces of the command-line face: the command table, opening the
+ * repository and store, output helpers. */
+#ifndef SLIPWAY_CLI_H
+#define SLIPWAY_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "slipway/repo.h"
+#include "slipway/store.h"
+
+struct cli_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+struct cli_ctx {
+	struct sw_repo *repo;
+	struct sw_store *store;
+};
+
+/* Opens the repository around the current directory and its run store;
+ * prints the error and returns 2 when that fails. */
+int cli_open(struct cli_ctx *ctx);
+void cli_close(struct cli_ctx *ctx);
+int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "--help" text for a command and returns 0, or usage to stderr and 2. */
+int cli_usage(const char *name, bool asked);
+/* Text from outside, made safe for a terminal when out is one. */
+void cli_put_text(FILE *out, const char *s, bool tty);
+/* Colour escapes, empty when out is not a terminal or NO_COLOR is set. */
+const char *cli_color(FILE *out, const char *code);
+void cli_print_json(struct cJSON *json);
+long cli_parse_run_id(const char *s);
+/* "3m", "2h", "5d" */
+void cli_age(time_t t, char out[32]);
+void cli_duration(int64_t ms, char out[32]);
+
+/* Follows a run until it ends; returns 0 passed, 1 otherwise, 130 on Ctrl-C. */
+int cli_follow_run(struct cli_ctx *ctx, long id, const char *only_stage, bool raw);
+
+int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
+int cmd_check_config(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+#endif

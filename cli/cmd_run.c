@@ -1,0 +1,339 @@
+/* slipway run, log and cancel, and following a run as it goes. */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "slipway/follow.h"
+#include "slipway/run.h"
+
+extern char **environ;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void catch_sigint(void)
+{
+	struct sigaction sa = {0};
+	sa.sa_handler = on_sigint;	/* no SA_RESTART: the wait returns at once */
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/* Copies what a log gained since *offset; on a terminal only whole lines,
+ * neutralised, unless final (the stage ended) flushes the rest. */
+static void print_new_log(const char *path, int64_t *offset, bool tty, bool final)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char buf[65536];
+	ssize_t n;
+	while ((n = pread(fd, buf, sizeof buf, *offset)) > 0) {
+		size_t use = (size_t)n;
+		if (tty && !final) {
+			char *nl = memrchr(buf, '\n', use);
+			if (!nl)
+				break;
+			use = (size_t)(nl - buf) + 1;
+		}
+		if (tty) {
+			struct sbuf sb;
+			sbuf_init(&sb);
+			for (size_t i = 0, start = 0; i <= use; i++)
+				if (i == use || buf[i] == '\n') {
+					sw_term_clean(&sb, buf + start, i - start);
+					if (i < use)
+						sbuf_addc(&sb, '\n');
+					start = i + 1;
+				}
+			fwrite(sb.buf, 1, sb.len, stdout);
+			sbuf_free(&sb);
+		} else {
+			fwrite(buf, 1, use, stdout);
+		}
+		*offset += (int64_t)use;
+	}
+	close(fd);
+	fflush(stdout);
+}
+
+struct follow_state {
+	int64_t *offsets;
+	enum sw_stage_status *shown;
+	bool tty;
+};
+
+static void print_stage_end(const struct sw_stage_record *s)
+{
+	char dur[32];
+	cli_duration(s->duration_ms, dur);
+	const char *green = cli_color(stdout, "\033[32m"), *red = cli_color(stdout, "\033[31m");
+	const char *dim = cli_color(stdout, "\033[2m"), *off = cli_color(stdout, "\033[0m");
+	switch (s->status) {
+	case SW_STAGE_PASSED:
+		printf("%s✓ %s passed%s (%s)\n", green, s->name, off, dur);
+		break;
+	case SW_STAGE_FAILED:
+		printf("%s✗ %s failed%s (%s): ", red, s->name, off, dur);
+		cli_put_text(stdout, s->reason ? s->reason : "failed", true);
+		putchar('\n');
+		break;
+	default:
+		printf("%s- %s %s%s%s%s\n", dim, s->name, sw_stage_status_name(s->status),
+		       s->reason ? ": " : "", s->reason ? s->reason : "", off);
+	}
+}
+
+static void show_stage(struct cli_ctx *ctx, const struct sw_run_record *rec, size_t i,
+		       struct follow_state *fs, const char *only)
+{
+	const struct sw_stage_record *s = &rec->stages[i];
+	if (only && strcmp(only, s->name))
+		return;
+	if (s->status == SW_STAGE_PENDING)
+		return;
+	char *path = sw_store_log_path(ctx->store, rec->id, s->name);
+	if (fs->shown[i] == SW_STAGE_PENDING && s->status == SW_STAGE_RUNNING && !only)
+		printf("%s▸ %s%s\n", cli_color(stdout, "\033[1m"), s->name, cli_color(stdout, "\033[0m"));
+	bool ended = s->status != SW_STAGE_RUNNING;
+	if (fs->shown[i] == SW_STAGE_PENDING && ended && s->started_ms && !only)
+		printf("%s▸ %s%s\n", cli_color(stdout, "\033[1m"), s->name, cli_color(stdout, "\033[0m"));
+	print_new_log(path, &fs->offsets[i], fs->tty, ended);
+	free(path);
+	if (ended && fs->shown[i] != s->status && !only)
+		print_stage_end(s);
+	fs->shown[i] = s->status;
+}
+
+static void print_run_header(const struct sw_run_record *rec)
+{
+	printf("run %ld · ", rec->id);
+	cli_put_text(stdout, rec->branch ? rec->branch : "?", true);
+	printf(" · %.7s · %s\n", rec->commit, rec->trigger ? rec->trigger : "manual");
+}
+
+static int run_exit_code(const struct sw_run_record *rec, const char *only)
+{
+	if (only) {
+		struct sw_stage_record *s = sw_run_find_stage(rec, only);
+		return s && s->status == SW_STAGE_PASSED ? 0 : 1;
+	}
+	return rec->status == SW_RUN_PASSED ? 0 : 1;
+}
+
+static void print_run_end(const struct sw_run_record *rec)
+{
+	const char *c = cli_color(stdout, rec->status == SW_RUN_PASSED ? "\033[32m" : "\033[31m");
+	printf("%srun %ld %s%s\n", c, rec->id, sw_run_status_name(rec->status), cli_color(stdout, "\033[0m"));
+	for (size_t i = 0; i < rec->missing_secrets.len; i++)
+		printf("note: secret %s was not set\n", rec->missing_secrets.items[i]);
+	for (size_t i = 0; i < rec->warnings.len; i++) {
+		fputs("warning: ", stdout);
+		cli_put_text(stdout, rec->warnings.items[i], true);
+		putchar('\n');
+	}
+}
+
+/* One pass over the record; returns true when the run (or stage) ended. */
+static bool follow_step(struct cli_ctx *ctx, long id, struct follow_state *fs, const char *only,
+			int *code)
+{
+	struct sw_run_record rec;
+	char *err = NULL;
+	if (sw_store_load(ctx->store, id, &rec, &err)) {
+		*code = cli_error(2, "%s", err);
+		free(err);
+		return true;
+	}
+	if (!fs->offsets) {
+		fs->offsets = xcalloc(rec.nstages + 1, sizeof *fs->offsets);
+		fs->shown = xcalloc(rec.nstages + 1, sizeof *fs->shown);
+		if (!only)
+			print_run_header(&rec);
+	}
+	for (size_t i = 0; i < rec.nstages; i++)
+		show_stage(ctx, &rec, i, fs, only);
+	struct sw_stage_record *st = only ? sw_run_find_stage(&rec, only) : NULL;
+	bool done = sw_run_status_final(rec.status) ||
+		    (st && st->status != SW_STAGE_PENDING && st->status != SW_STAGE_RUNNING);
+	if (done && !only)
+		print_run_end(&rec);
+	*code = run_exit_code(&rec, only);
+	sw_run_record_free(&rec);
+	fflush(stdout);
+	return done;
+}
+
+int cli_follow_run(struct cli_ctx *ctx, long id, const char *only_stage, bool raw)
+{
+	char *dir = sw_store_run_dir(ctx->store, id);
+	struct sw_follow *f = sw_follow_open(dir);
+	free(dir);
+	struct follow_state fs = {.tty = !raw && isatty(STDOUT_FILENO)};
+	int code = 1;
+	catch_sigint();
+	while (!follow_step(ctx, id, &fs, only_stage, &code)) {
+		if (interrupted)
+			break;
+		/* The timeout is only a backstop: every change wakes the wait. */
+		sw_follow_wait(f, f ? 5000 : 200);
+	}
+	sw_follow_close(f);
+	free(fs.offsets);
+	free(fs.shown);
+	if (interrupted) {
+		fprintf(stderr, "\nslipway: stopped following; run %ld goes on. Follow it again with: "
+				"slipway log %ld --follow\n", id, id);
+		return 130;
+	}
+	return code;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"follow", no_argument, NULL, 'f'}, {"stage", required_argument, NULL, 's'},
+		{"again", no_argument, NULL, 'a'}, {"trigger", required_argument, NULL, 't'},
+		{NULL, 0, NULL, 0}};
+	struct sw_run_options ro = {.env = environ};
+	bool follow = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fs:a", opts, NULL)) != -1) {
+		if (c == 'f')
+			follow = true;
+		else if (c == 's')
+			ro.stage = optarg;
+		else if (c == 'a')
+			ro.again = true;
+		else if (c == 't')
+			ro.trigger = optarg;
+		else
+			return cli_usage("run", false);
+	}
+	if (argc - optind > 1)
+		return cli_usage("run", false);
+	ro.branch = optind < argc ? argv[optind] : NULL;
+	struct cli_ctx ctx;
+	if (cli_open(&ctx))
+		return 2;
+	long id = 0;
+	bool existing = false;
+	char *err = NULL;
+	int r = sw_run_start(ctx.repo, ctx.store, &ro, &id, &existing, &err);
+	if (r) {
+		cli_error(r, "%s", err);
+		free(err);
+	} else if (existing) {
+		fprintf(stderr, "slipway: run %ld is already in progress on this commit "
+				"(--again starts another)\n", id);
+	}
+	if (!r && !follow)
+		printf("%ld\n", id);
+	if (!r && follow)
+		r = cli_follow_run(&ctx, id, NULL, false);
+	cli_close(&ctx);
+	return r;
+}
+
+/* The stage to show by default: the failed one, else the last that ran. */
+static const char *default_stage(const struct sw_run_record *rec)
+{
+	const char *last = NULL;
+	for (size_t i = 0; i < rec->nstages; i++) {
+		if (rec->stages[i].status == SW_STAGE_FAILED)
+			return rec->stages[i].name;
+		if (rec->stages[i].started_ms)
+			last = rec->stages[i].name;
+	}
+	return last ? last : rec->nstages ? rec->stages[0].name : NULL;
+}
+
+static int print_log_once(struct cli_ctx *ctx, long id, const char *stage, bool tty)
+{
+	char *path = sw_store_log_path(ctx->store, id, stage);
+	int64_t off = 0;
+	if (access(path, F_OK)) {
+		free(path);
+		return 0;
+	}
+	print_new_log(path, &off, tty, true);
+	free(path);
+	return 0;
+}
+
+int cmd_log(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"follow", no_argument, NULL, 'f'}, {"raw", no_argument, NULL, 'r'}, {NULL, 0, NULL, 0}};
+	bool follow = false, raw = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fr", opts, NULL)) != -1) {
+		if (c == 'f')
+			follow = true;
+		else if (c == 'r')
+			raw = true;
+		else
+			return cli_usage("log", false);
+	}
+	if (argc - optind < 1 || argc - optind > 2)
+		return cli_usage("log", false);
+	long id = cli_parse_run_id(argv[optind]);
+	if (id < 0)
+		return cli_error(2, "\"%s\" is not a run id", argv[optind]);
+	struct cli_ctx ctx;
+	if (cli_open(&ctx))
+		return 2;
+	struct sw_run_record rec;
+	char *err = NULL;
+	int r = 0;
+	if (sw_store_load(ctx.store, id, &rec, &err)) {
+		r = cli_error(2, "%s", err);
+		free(err);
+		cli_close(&ctx);
+		return r;
+	}
+	const char *stage = argc - optind == 2 ? argv[optind + 1] : default_stage(&rec);
+	if (!stage || !sw_run_find_stage(&rec, stage))
+		r = cli_error(2, "run %ld has no stage \"%s\"", id, stage ? stage : "");
+	else if (follow && !sw_run_status_final(rec.status))
+		r = cli_follow_run(&ctx, id, stage, raw);
+	else
+		r = print_log_once(&ctx, id, stage, !raw && isatty(STDOUT_FILENO));
+	sw_run_record_free(&rec);
+	cli_close(&ctx);
+	return r;
+}
+
+int cmd_cancel(int argc, char **argv)
+{
+	if (argc != 2)
+		return cli_usage("cancel", false);
+	long id = cli_parse_run_id(argv[1]);
+	if (id < 0)
+		return cli_error(2, "\"%s\" is not a run id", argv[1]);
+	struct cli_ctx ctx;
+	if (cli_open(&ctx))
+		return 2;
+	char *err = NULL;
+	int r = sw_run_cancel(ctx.store, id, &err);
+	if (r) {
+		cli_error(r, "%s", err);
+		free(err);
+	} else {
+		printf("run %ld cancelled\n", id);
+	}
+	cli_close(&ctx);
+	return r;
+}

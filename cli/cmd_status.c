@@ -1,0 +1,211 @@
+/* slipway status and slipway history. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "slipway/config.h"
+#include "slipway/run.h"
+
+struct last_run {
+	long id;
+	enum sw_run_status status;
+};
+
+static bool last_run_of(struct cli_ctx *ctx, const char *sha, struct last_run *lr)
+{
+	lr->id = sw_store_last_for_commit(ctx->store, sha);
+	struct sw_run_record rec;
+	char *err = NULL;
+	if (!lr->id || sw_store_load(ctx->store, lr->id, &rec, &err)) {
+		free(err);
+		return false;
+	}
+	lr->status = rec.status;
+	sw_run_record_free(&rec);
+	return true;
+}
+
+static cJSON *branch_json(struct cli_ctx *ctx, const struct sw_branch *b)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sw_utf8_clean(&sb, b->name, strlen(b->name));
+	cJSON_AddStringToObject(o, "name", sb.buf);
+	cJSON_AddBoolToObject(o, "remote", b->remote);
+	cJSON_AddStringToObject(o, "head", b->head);
+	cJSON_AddNumberToObject(o, "ahead", b->ahead);
+	cJSON_AddNumberToObject(o, "behind", b->behind);
+	if (b->upstream)
+		cJSON_AddStringToObject(o, "upstream", b->upstream);
+	else
+		cJSON_AddNullToObject(o, "upstream");
+	cJSON_AddNumberToObject(o, "upstream_ahead", b->upstream_ahead);
+	cJSON_AddNumberToObject(o, "upstream_behind", b->upstream_behind);
+	cJSON *lc = cJSON_AddObjectToObject(o, "last_commit");
+	sbuf_reset(&sb);
+	sw_utf8_clean(&sb, b->subject, strlen(b->subject));
+	cJSON_AddStringToObject(lc, "subject", sb.buf);
+	sbuf_reset(&sb);
+	sw_utf8_clean(&sb, b->author, strlen(b->author));
+	cJSON_AddStringToObject(lc, "author", sb.buf);
+	char iso[32];
+	sw_iso_time(b->time, iso);
+	cJSON_AddStringToObject(lc, "time", iso);
+	sbuf_free(&sb);
+	struct last_run lr;
+	if (last_run_of(ctx, b->head, &lr)) {
+		cJSON *r = cJSON_AddObjectToObject(o, "last_run");
+		cJSON_AddNumberToObject(r, "id", (double)lr.id);
+		cJSON_AddStringToObject(r, "status", sw_run_status_name(lr.status));
+	} else {
+		cJSON_AddNullToObject(o, "last_run");
+	}
+	return o;
+}
+
+static void print_branch_row(struct cli_ctx *ctx, const struct sw_branch *b, const char *current)
+{
+	char age[32], ab[24] = "", run[32] = "-";
+	cli_age(b->time, age);
+	if (b->ahead >= 0)
+		snprintf(ab, sizeof ab, "+%d -%d", b->ahead, b->behind);
+	struct last_run lr;
+	if (last_run_of(ctx, b->head, &lr))
+		snprintf(run, sizeof run, "#%ld %s", lr.id, sw_run_status_name(lr.status));
+	bool cur = !b->remote && current && !strcmp(current, b->name);
+	printf("%c ", cur ? '*' : ' ');
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sw_term_clean(&sb, b->name, strlen(b->name));
+	printf("%-28s %-10s %-18s %5s  %.7s  ", sb.buf, ab, run, age, b->head);
+	sbuf_free(&sb);
+	cli_put_text(stdout, b->author, true);
+	fputs("  ", stdout);
+	cli_put_text(stdout, b->subject, true);
+	putchar('\n');
+}
+
+int cmd_status(int argc, char **argv)
+{
+	bool json = argc == 2 && !strcmp(argv[1], "--json");
+	if (argc > 2 || (argc == 2 && !json))
+		return cli_usage("status", false);
+	struct cli_ctx ctx;
+	if (cli_open(&ctx))
+		return 2;
+	struct sw_config cfg = {0};
+	char *err = NULL;
+	bool have_cfg = sw_project_config(ctx.repo, &cfg, &err) == SW_OK;
+	const char *main_b = have_cfg ? cfg.main_branch : "main";
+	const char *integ = have_cfg ? cfg.integration_branch : "development";
+	struct sw_branch *bs = NULL;
+	size_t n = 0;
+	char *berr = NULL;
+	int r = 0;
+	if (sw_repo_branches(ctx.repo, main_b, integ, &bs, &n, &berr)) {
+		r = cli_error(2, "%s", berr);
+		free(berr);
+	} else if (json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "main", main_b);
+		cJSON_AddStringToObject(o, "integration", integ);
+		cJSON *arr = cJSON_AddArrayToObject(o, "branches");
+		for (size_t i = 0; i < n; i++)
+			cJSON_AddItemToArray(arr, branch_json(&ctx, &bs[i]));
+		cli_print_json(o);
+		cJSON_Delete(o);
+	} else {
+		char *cur = sw_repo_current_branch(ctx.repo);
+		if (!have_cfg)
+			fprintf(stderr, "slipway: %s\n", err);
+		printf("main: %s · integration: %s\n", main_b, integ);
+		for (size_t i = 0; i < n; i++)
+			print_branch_row(&ctx, &bs[i], cur);
+		free(cur);
+	}
+	free(err);
+	sw_branches_free(bs, n);
+	sw_config_free(&cfg);
+	cli_close(&ctx);
+	return r;
+}
+
+static void print_history_row(const struct sw_run_record *rec)
+{
+	char age[32] = "-", dur[32] = "-";
+	if (rec->created_ms)
+		cli_age((time_t)(rec->created_ms / 1000), age);
+	if (rec->finished_ms && rec->started_ms)
+		cli_duration(rec->finished_ms - rec->started_ms, dur);
+	printf("#%-5ld %-11s ", rec->id, sw_run_status_name(rec->status));
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sw_term_clean(&sb, rec->branch ? rec->branch : "?", strlen(rec->branch ? rec->branch : "?"));
+	printf("%-24s %.7s %5s %8s  %-7s ", sb.buf, rec->commit, age, dur, rec->trigger ? rec->trigger : "");
+	sbuf_free(&sb);
+	cli_put_text(stdout, rec->subject ? rec->subject : "", true);
+	putchar('\n');
+}
+
+int cmd_history(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'}, {"branch", required_argument, NULL, 'b'},
+		{"limit", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
+	bool json = false;
+	const char *branch = NULL;
+	long limit = -1;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jb:n:", opts, NULL)) != -1) {
+		char *end;
+		if (c == 'j')
+			json = true;
+		else if (c == 'b')
+			branch = optarg;
+		else if (c == 'n' && (limit = strtol(optarg, &end, 10)) >= 0 && !*end)
+			continue;
+		else
+			return c == 'n' ? cli_error(2, "--limit: expected a number, got \"%s\"", optarg)
+					: cli_usage("history", false);
+	}
+	if (optind != argc)
+		return cli_usage("history", false);
+	struct cli_ctx ctx;
+	if (cli_open(&ctx))
+		return 2;
+	size_t n;
+	long *ids = sw_store_list(ctx.store, &n);
+	cJSON *arr = json ? cJSON_CreateArray() : NULL;
+	long shown = 0;
+	for (size_t i = n; i-- > 0 && (limit < 0 || shown < limit);) {
+		struct sw_run_record rec;
+		char *err = NULL;
+		if (sw_store_load(ctx.store, ids[i], &rec, &err)) {
+			fprintf(stderr, "slipway: %s\n", err);
+			free(err);
+			continue;
+		}
+		if (!branch || (rec.branch && !strcmp(rec.branch, branch))) {
+			if (json)
+				cJSON_AddItemToArray(arr, sw_run_record_to_json(&rec));
+			else
+				print_history_row(&rec);
+			shown++;
+		}
+		sw_run_record_free(&rec);
+	}
+	if (json) {
+		cli_print_json(arr);
+		cJSON_Delete(arr);
+	}
+	free(ids);
+	cli_close(&ctx);
+	return 0;
+}

@@ -1,0 +1,673 @@
+/* The executor: waits for a slot, checks the commit out into a directory of
+ * its own and runs each stage under a supervisor that owns the stage's
+ * process group, recording every change in run.json. */
+#include "executor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "slipway/report.h"
+
+#define MAX_LINE (64 * 1024)
+#define KILL_GRACE_MS 10000
+
+struct stage_io {
+	int fd;				/* the stage's output pipe */
+	int log_fd;
+	struct sbuf line;		/* the incomplete last line */
+	struct sbuf out;		/* bytes waiting to be written to the log */
+	struct sw_line_parser **parsers;
+	size_t nparsers;
+	int64_t bytes;
+	bool cancelled;			/* a cancel arrived while this stage ran */
+};
+
+struct executor {
+	struct sw_exec_plan *plan;
+	struct sw_run_record *rec;
+	char *workdir;
+	char *reports;
+	int sigfd;
+	bool cancelled;
+	bool failed;
+	bool *gate_checked;
+};
+
+/* ---- the supervisor: one per stage, parent of the stage's group ---- */
+
+static volatile sig_atomic_t supervised_group;
+
+static void supervisor_on_term(int sig)
+{
+	(void)sig;
+	if (supervised_group > 0)
+		kill(-supervised_group, SIGTERM);
+	alarm(KILL_GRACE_MS / 1000);
+}
+
+static void supervisor_on_alarm(int sig)
+{
+	(void)sig;
+	if (supervised_group > 0)
+		kill(-supervised_group, SIGKILL);
+}
+
+static void reset_signals(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void exec_stage_shell(const char *cmd, const char *dir, int out_fd, char **envp)
+{
+	setpgid(0, 0);
+	reset_signals();
+	int devnull = open("/dev/null", O_RDONLY);
+	dup2(devnull, STDIN_FILENO);
+	dup2(out_fd, STDOUT_FILENO);
+	dup2(out_fd, STDERR_FILENO);
+	if (chdir(dir) == 0) {
+		char *argv[] = {"sh", "-c", (char *)cmd, NULL};
+		execve("/bin/sh", argv, envp);
+	}
+	dprintf(STDERR_FILENO, "slipway: cannot start /bin/sh in %s: %s\n", dir, strerror(errno));
+	_exit(127);
+}
+
+static int wait_status_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
+}
+
+/* Ends the group once its leader exits too: a stage leaves nothing behind. */
+static void supervise(const char *cmd, const char *dir, int out_fd, char **envp, pid_t executor)
+{
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != executor)
+		_exit(255);
+	pid_t child = fork();
+	if (child == 0)
+		exec_stage_shell(cmd, dir, out_fd, envp);
+	if (child < 0)
+		_exit(255);
+	setpgid(child, child);
+	supervised_group = child;
+	struct sigaction sa = {0};
+	sa.sa_handler = supervisor_on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = supervisor_on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	close(out_fd);
+	int status = 0;
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	kill(-child, SIGKILL);
+	_exit(wait_status_code(status));
+}
+
+/* ---- the stage environment ---- */
+
+static const char *env_get(char *const *env, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; env && env[i]; i++)
+		if (strncmp(env[i], name, n) == 0 && env[i][n] == '=')
+			return env[i] + n + 1;
+	return NULL;
+}
+
+static char **stage_env(struct executor *ex, const struct sw_stage_config *sc)
+{
+	struct strlist l = {0};
+	char *const *env = ex->plan->env;
+	static const char *const passed[] = {"PATH", "HOME", "USER", "LANG", "TZ"};
+	static const char *const dflt[] = {"/usr/local/bin:/usr/bin:/bin", "/", "nobody", "C.UTF-8", "UTC"};
+	for (size_t i = 0; i < sizeof passed / sizeof *passed; i++) {
+		const char *v = env_get(env, passed[i]);
+		strlist_addf(&l, "%s=%s", passed[i], v ? v : dflt[i]);
+	}
+	strlist_add(&l, "TERM=dumb");
+	strlist_addf(&l, "SLIPWAY_COMMIT=%s", ex->rec->commit);
+	strlist_addf(&l, "SLIPWAY_BRANCH=%s", ex->rec->branch);
+	strlist_addf(&l, "SLIPWAY_RUN=%ld", ex->rec->id);
+	strlist_addf(&l, "SLIPWAY_REPORTS=%s", ex->reports);
+	strlist_addf(&l, "SLIPWAY_STAGE=%s", sc->name);
+	for (size_t i = 0; i < sc->nenv; i++)
+		strlist_addf(&l, "%s=%s", sc->env[i].name, sc->env[i].value);
+	for (size_t i = 0; i < ex->plan->secrets->n; i++)
+		strlist_addf(&l, "%s=%s", ex->plan->secrets->items[i].name, ex->plan->secrets->items[i].value);
+	strlist_add(&l, "");
+	free(l.items[l.len - 1]);
+	l.items[l.len - 1] = NULL;
+	return l.items;
+}
+
+static void free_env(char **envp)
+{
+	for (size_t i = 0; envp[i]; i++)
+		free(envp[i]);
+	free(envp);
+}
+
+/* ---- output: lines to the log, masked, and to the parsers ---- */
+
+static void flush_out(struct stage_io *io)
+{
+	size_t off = 0;
+	while (off < io->out.len) {
+		ssize_t w = write(io->log_fd, io->out.buf + off, io->out.len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	io->bytes += (int64_t)io->out.len;
+	sbuf_reset(&io->out);
+}
+
+static void emit_line(struct executor *ex, struct stage_io *io, bool newline)
+{
+	sw_secrets_mask(ex->plan->secrets, &io->line);
+	for (size_t i = 0; i < io->nparsers; i++)
+		sw_line_parser_feed(io->parsers[i], io->line.buf ? io->line.buf : "", io->line.len);
+	sbuf_add(&io->out, io->line.buf ? io->line.buf : "", io->line.len);
+	if (newline)
+		sbuf_addc(&io->out, '\n');
+	sbuf_reset(&io->line);
+	if (io->out.len >= 256 * 1024)
+		flush_out(io);
+}
+
+static void take_output(struct executor *ex, struct stage_io *io, const char *buf, size_t n)
+{
+	while (n > 0) {
+		const char *nl = memchr(buf, '\n', n);
+		size_t take = nl ? (size_t)(nl - buf) : n;
+		size_t room = MAX_LINE - io->line.len;
+		if (take >= room) {
+			sbuf_add(&io->line, buf, room);
+			emit_line(ex, io, true);
+			buf += room;
+			n -= room;
+			continue;
+		}
+		sbuf_add(&io->line, buf, take);
+		if (!nl)
+			return;
+		emit_line(ex, io, true);
+		buf += take + 1;
+		n -= take + 1;
+	}
+}
+
+/* ---- one stage ---- */
+
+static void new_parsers(struct stage_io *io, const struct sw_stage_config *sc, struct strlist *warn)
+{
+	io->parsers = xcalloc(sc->nparse, sizeof *io->parsers);
+	for (size_t i = 0; i < sc->nparse; i++) {
+		char *err = NULL;
+		struct sw_line_parser *p = sw_line_parser_new(sc->parse[i].kind, sc->parse[i].pattern,
+							      sc->parse[i].metric, &err);
+		if (p)
+			io->parsers[io->nparsers++] = p;
+		else
+			strlist_addf(warn, "stage %s: %s", sc->name, err ? err : "parser failed");
+		free(err);
+	}
+}
+
+static void finish_parsers(struct executor *ex, struct stage_io *io)
+{
+	for (size_t i = 0; i < io->nparsers; i++) {
+		sw_line_parser_finish(io->parsers[i], &ex->rec->metrics, &ex->rec->warnings);
+		sw_line_parser_free(io->parsers[i]);
+	}
+	free(io->parsers);
+}
+
+static void read_reports(struct executor *ex, const struct sw_stage_config *sc)
+{
+	if (sc->junit) {
+		char *p = xasprintf("%s/%s", ex->reports, sc->junit);
+		sw_report_junit(p, &ex->rec->metrics, &ex->rec->warnings);
+		free(p);
+	}
+	if (sc->cobertura) {
+		char *p = xasprintf("%s/%s", ex->reports, sc->cobertura);
+		sw_report_cobertura(p, &ex->rec->metrics, &ex->rec->warnings);
+		free(p);
+	}
+}
+
+static void save(struct executor *ex, bool durable)
+{
+	if (sw_store_save(ex->plan->store, ex->rec, durable))
+		fprintf(stderr, "slipway executor: cannot write run.json of run %ld\n", ex->rec->id);
+}
+
+static bool take_signal(struct executor *ex)
+{
+	struct signalfd_siginfo si;
+	bool got = false;
+	while (read(ex->sigfd, &si, sizeof si) == (ssize_t)sizeof si)
+		got = true;
+	return got;
+}
+
+/* Pumps the stage's output until EOF, acting on timeout and cancel. */
+static void pump_output(struct executor *ex, struct stage_io *io, pid_t sup, int timeout_s,
+			bool *timed_out)
+{
+	int64_t deadline = sw_mono_ms() + (int64_t)timeout_s * 1000;
+	bool term_sent = false;
+	char buf[65536];
+	for (;;) {
+		struct pollfd pfd[2] = {{.fd = io->fd, .events = POLLIN}, {.fd = ex->sigfd, .events = POLLIN}};
+		int64_t left = deadline - sw_mono_ms();
+		int r = poll(pfd, 2, term_sent ? -1 : (int)(left > 0 ? left : 0));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (pfd[1].revents & POLLIN && take_signal(ex) && !io->cancelled) {
+			ex->cancelled = io->cancelled = true;
+			kill(sup, SIGTERM);
+		}
+		if (r == 0 && !term_sent) {
+			*timed_out = true;
+			term_sent = true;
+			kill(sup, SIGTERM);
+			continue;
+		}
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		ssize_t n = read(io->fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		take_output(ex, io, buf, (size_t)n);
+	}
+	if (io->line.len)
+		emit_line(ex, io, false);
+	flush_out(io);
+}
+
+static int open_log(struct executor *ex, const char *stage)
+{
+	char *path = sw_store_log_path(ex->plan->store, ex->rec->id, stage);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	free(path);
+	return fd;
+}
+
+/* Starts the supervisor; the pipe's read end goes to io->fd. */
+static pid_t spawn_stage(struct executor *ex, const struct sw_stage_config *sc, struct stage_io *io)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	char **envp = stage_env(ex, sc);
+	pid_t self = getpid();
+	fflush(NULL);
+	pid_t sup = fork();
+	if (sup == 0) {
+		close(p[0]);
+		close(ex->plan->lock_fd);
+		supervise(sc->run, ex->workdir, p[1], envp, self);
+	}
+	free_env(envp);
+	close(p[1]);
+	if (sup < 0) {
+		close(p[0]);
+		return -1;
+	}
+	io->fd = p[0];
+	return sup;
+}
+
+static char *exit_reason(int code, bool timed_out, int timeout_s, bool cancelled)
+{
+	if (cancelled)
+		return xstrdup("cancelled");
+	if (timed_out)
+		return xasprintf("timed out after %d s", timeout_s);
+	if (code > 128 && code < 160)
+		return xasprintf("killed by signal %d", code - 128);
+	return code ? xasprintf("exit code %d", code) : NULL;
+}
+
+static int run_stage_process(struct executor *ex, size_t i, const struct sw_stage_config *sc)
+{
+	struct sw_stage_record *s = &ex->rec->stages[i];
+	struct stage_io io = {.fd = -1};
+	io.log_fd = open_log(ex, sc->name);
+	new_parsers(&io, sc, &ex->rec->warnings);
+	pid_t sup = spawn_stage(ex, sc, &io);
+	if (sup < 0 || io.log_fd < 0) {
+		s->reason = xasprintf("cannot start the stage: %s", strerror(errno));
+		finish_parsers(ex, &io);
+		if (io.log_fd >= 0)
+			close(io.log_fd);
+		return -1;
+	}
+	s->pgid = sup;
+	save(ex, false);
+	bool timed_out = false;
+	pump_output(ex, &io, sup, sc->timeout, &timed_out);
+	int status = 0;
+	while (waitpid(sup, &status, 0) < 0 && errno == EINTR)
+		;
+	close(io.fd);
+	close(io.log_fd);
+	sbuf_free(&io.line);
+	sbuf_free(&io.out);
+	s->log_bytes = io.bytes;
+	s->exit_code = wait_status_code(status);
+	s->reason = exit_reason(s->exit_code, timed_out, sc->timeout, io.cancelled);
+	finish_parsers(ex, &io);
+	read_reports(ex, sc);
+	if (io.cancelled)
+		return 1;
+	return s->exit_code == 0 && !timed_out ? 0 : -1;
+}
+
+/* ---- gates ---- */
+
+static bool stage_produces(const struct sw_stage_config *sc, const char *metric)
+{
+	for (size_t i = 0; i < sc->nparse; i++) {
+		const struct sw_parse_spec *p = &sc->parse[i];
+		if ((p->kind == SW_PARSE_FLAKE8 && !strcmp(metric, "lint")) ||
+		    (p->kind == SW_PARSE_PYTEST && !strcmp(metric, "tests_failed")) ||
+		    (p->kind == SW_PARSE_COVERAGE && !strcmp(metric, "coverage")) ||
+		    (p->kind == SW_PARSE_REGEX && p->metric && !strcmp(metric, p->metric)))
+			return true;
+	}
+	return (sc->junit && !strcmp(metric, "tests_failed")) ||
+	       (sc->cobertura && !strcmp(metric, "coverage"));
+}
+
+static const char *metric_label(const char *metric)
+{
+	if (!strcmp(metric, "tests_failed"))
+		return "test results";
+	return metric;
+}
+
+static void check_gate(struct executor *ex, size_t g, struct sbuf *why)
+{
+	const struct sw_gate *gate = &ex->plan->cfg->gates[g];
+	struct sw_gate_result *r = &ex->rec->gates[g];
+	ex->gate_checked[g] = true;
+	r->measured = sw_metrics_get(&ex->rec->metrics, gate->metric, &r->actual);
+	r->passed = r->measured && (gate->is_min ? r->actual >= gate->limit : r->actual <= gate->limit);
+	if (r->passed)
+		return;
+	if (why->len)
+		sbuf_adds(why, "; ");
+	if (!r->measured)
+		sbuf_addf(why, "gate %s: no %s measured", gate->name, metric_label(gate->metric));
+	else
+		sbuf_addf(why, "gate %s: %g %s %g", gate->name, r->actual, gate->is_min ? "<" : ">", gate->limit);
+}
+
+/* Checks the gates this stage measures (or, with all, every one left). */
+static bool check_gates(struct executor *ex, const struct sw_stage_config *sc, bool all, char **reason)
+{
+	struct sbuf why;
+	sbuf_init(&why);
+	for (size_t g = 0; g < ex->plan->cfg->ngates; g++)
+		if (!ex->gate_checked[g] && (all || stage_produces(sc, ex->plan->cfg->gates[g].metric)))
+			check_gate(ex, g, &why);
+	if (!why.len) {
+		sbuf_free(&why);
+		return true;
+	}
+	*reason = sbuf_detach(&why);
+	return false;
+}
+
+/* ---- the run ---- */
+
+static bool stage_selected(struct executor *ex, size_t i)
+{
+	const char *only = ex->plan->only_stage;
+	if (!only)
+		return true;
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(ex->plan->cfg->stages[j].name, only))
+			return false;
+	return true;
+}
+
+static const char *skip_reason(struct executor *ex, size_t i, const struct sw_stage_config *sc)
+{
+	if (ex->cancelled && !sc->always)
+		return "cancelled";
+	if (ex->failed && !sc->always)
+		return "an earlier stage failed";
+	if (!sw_stage_matches(sc, ex->rec->branch))
+		return "not run on this branch";
+	if (!stage_selected(ex, i))
+		return "not selected";
+	return NULL;
+}
+
+static bool last_gate_stage(struct executor *ex, size_t i)
+{
+	for (size_t j = i + 1; j < ex->plan->cfg->nstages; j++) {
+		const struct sw_stage_config *sc = &ex->plan->cfg->stages[j];
+		if (!sc->always && sw_stage_matches(sc, ex->rec->branch) && stage_selected(ex, j))
+			return false;
+	}
+	return true;
+}
+
+static void run_stage(struct executor *ex, size_t i)
+{
+	const struct sw_stage_config *sc = &ex->plan->cfg->stages[i];
+	struct sw_stage_record *s = &ex->rec->stages[i];
+	const char *skip = skip_reason(ex, i, sc);
+	if (skip) {
+		s->status = ex->cancelled && !sc->always ? SW_STAGE_CANCELLED : SW_STAGE_SKIPPED;
+		s->reason = xstrdup(skip);
+		return;
+	}
+	s->status = SW_STAGE_RUNNING;
+	s->started_ms = sw_now_ms();
+	save(ex, false);
+	int64_t t0 = sw_mono_ms();
+	int r = run_stage_process(ex, i, sc);
+	if (r == 0 && !sc->always) {
+		char *why = NULL;
+		bool ok = check_gates(ex, sc, last_gate_stage(ex, i) && !ex->plan->only_stage, &why);
+		if (!ok) {
+			free(s->reason);
+			s->reason = why;
+			r = -1;
+		}
+	}
+	s->duration_ms = sw_mono_ms() - t0;
+	s->finished_ms = sw_now_ms();
+	s->pgid = 0;
+	s->status = r == 0 ? SW_STAGE_PASSED : r > 0 ? SW_STAGE_CANCELLED : SW_STAGE_FAILED;
+	if (r < 0)
+		ex->failed = true;
+	save(ex, false);
+}
+
+static void block_signals(struct executor *ex)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	ex->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static volatile sig_atomic_t queue_cancelled;
+
+static void on_queue_term(int sig)
+{
+	(void)sig;
+	queue_cancelled = 1;
+}
+
+static int try_slots(const char *dir, int limit)
+{
+	for (int i = 0; i < limit; i++) {
+		char *path = xasprintf("%s/%d.lock", dir, i);
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		free(path);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (fd >= 0)
+			close(fd);
+	}
+	return -1;
+}
+
+/* Waits as "queued" for one of max_parallel slots; SIGTERM cancels the wait. */
+static int acquire_slot(struct executor *ex)
+{
+	char *dir = xasprintf("%s/slots", sw_store_root(ex->plan->store));
+	sw_mkdirs(dir, 0755);
+	int limit = ex->plan->cfg->max_parallel > 0 ? ex->plan->cfg->max_parallel : 1;
+	int fd = try_slots(dir, limit);
+	if (fd < 0) {
+		char *path = xasprintf("%s/%ld.lock", dir, ex->rec->id % limit);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		free(path);
+		struct sigaction sa = {0}, old;
+		sa.sa_handler = on_queue_term;	/* no SA_RESTART: flock returns EINTR */
+		sigaction(SIGTERM, &sa, &old);
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGTERM);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		while (fd >= 0 && !queue_cancelled && flock(fd, LOCK_EX) && errno == EINTR)
+			;
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		sigaction(SIGTERM, &old, NULL);
+		if (queue_cancelled)
+			ex->cancelled = true;
+	}
+	free(dir);
+	return fd;
+}
+
+static void detach_stdio(struct sw_store *st, long id)
+{
+	char *dir = sw_store_run_dir(st, id);
+	char *path = xasprintf("%s/executor.log", dir);
+	int in = open("/dev/null", O_RDONLY);
+	int out = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (in >= 0)
+		dup2(in, STDIN_FILENO);
+	if (out >= 0) {
+		dup2(out, STDOUT_FILENO);
+		dup2(out, STDERR_FILENO);
+	}
+	if (in > 2)
+		close(in);
+	if (out > 2)
+		close(out);
+	free(path);
+	free(dir);
+}
+
+static bool prepare_workdir(struct executor *ex)
+{
+	char *err = NULL;
+	ex->workdir = xasprintf("%s/work/%ld", sw_store_root(ex->plan->store), ex->rec->id);
+	sw_remove_tree(ex->workdir);
+	if (sw_mkdirs(ex->workdir, 0755) == 0 &&
+	    sw_repo_checkout(ex->plan->repo, ex->rec->commit, ex->workdir, &err) == 0)
+		return true;
+	strlist_addf(&ex->rec->warnings, "checkout of %s failed: %s", ex->rec->commit,
+		     err ? err : strerror(errno));
+	free(err);
+	return false;
+}
+
+static enum sw_run_status final_status(struct executor *ex)
+{
+	if (ex->cancelled)
+		return SW_RUN_CANCELLED;
+	return ex->failed ? SW_RUN_FAILED : SW_RUN_PASSED;
+}
+
+static void run_all(struct executor *ex)
+{
+	ex->rec->status = SW_RUN_RUNNING;
+	ex->rec->started_ms = sw_now_ms();
+	ex->rec->executor_pid = getpid();
+	save(ex, true);
+	if (!prepare_workdir(ex)) {
+		ex->failed = true;
+		for (size_t i = 0; i < ex->rec->nstages; i++) {
+			ex->rec->stages[i].status = SW_STAGE_SKIPPED;
+			ex->rec->stages[i].reason = xstrdup("the commit could not be checked out");
+		}
+		return;
+	}
+	for (size_t i = 0; i < ex->plan->cfg->nstages; i++)
+		run_stage(ex, i);
+}
+
+void sw_executor_main(struct sw_exec_plan *plan)
+{
+	struct executor ex = {.plan = plan, .rec = plan->rec};
+	setsid();
+	detach_stdio(plan->store, plan->rec->id);
+	block_signals(&ex);
+	ex.reports = sw_store_reports_dir(plan->store, plan->rec->id);
+	ex.gate_checked = xcalloc(plan->cfg->ngates + 1, sizeof *ex.gate_checked);
+	ex.rec->executor_pid = getpid();
+	save(&ex, false);
+	int slot = acquire_slot(&ex);
+	if (take_signal(&ex))
+		ex.cancelled = true;
+	if (!ex.cancelled)
+		run_all(&ex);
+	for (size_t i = 0; i < ex.rec->nstages && ex.cancelled; i++)
+		if (ex.rec->stages[i].status == SW_STAGE_PENDING) {
+			ex.rec->stages[i].status = SW_STAGE_CANCELLED;
+			ex.rec->stages[i].reason = xstrdup("cancelled");
+		}
+	ex.rec->status = final_status(&ex);
+	ex.rec->finished_ms = sw_now_ms();
+	sw_store_index_commit(plan->store, ex.rec->commit, ex.rec->id);
+	save(&ex, true);
+	if (ex.rec->status != SW_RUN_FAILED && ex.workdir)
+		sw_remove_tree(ex.workdir);
+	if (slot >= 0)
+		close(slot);
+	_exit(0);
+}

@@ -1,0 +1,331 @@
+/* Git access for the engine, on libgit2: no git subprocesses. */
+#include "slipway/repo.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "slipway/util.h"
+
+struct sw_repo {
+	git_repository *git;
+	char *gitdir;
+	char *workdir;
+};
+
+static char *git_error_text(const char *what)
+{
+	const git_error *e = git_error_last();
+	return xasprintf("%s: %s", what, e && e->message ? e->message : "unknown git error");
+}
+
+static char *strip_slash(const char *path)
+{
+	char *s = xstrdup(path);
+	size_t n = strlen(s);
+	while (n > 1 && s[n - 1] == '/')
+		s[--n] = '\0';
+	return s;
+}
+
+int sw_repo_open(struct sw_repo **out, const char *path, char **err)
+{
+	git_libgit2_init();
+	git_repository *git;
+	if (git_repository_open_ext(&git, path, 0, NULL)) {
+		*err = xasprintf("not inside a git repository: %s", path);
+		git_libgit2_shutdown();
+		return -1;
+	}
+	struct sw_repo *r = xcalloc(1, sizeof *r);
+	r->git = git;
+	r->gitdir = strip_slash(git_repository_commondir(git));
+	const char *wd = git_repository_workdir(git);
+	r->workdir = wd ? strip_slash(wd) : NULL;
+	*out = r;
+	return 0;
+}
+
+void sw_repo_close(struct sw_repo *repo)
+{
+	if (!repo)
+		return;
+	git_repository_free(repo->git);
+	free(repo->gitdir);
+	free(repo->workdir);
+	free(repo);
+	git_libgit2_shutdown();
+}
+
+const char *sw_repo_gitdir(const struct sw_repo *repo)
+{
+	return repo->gitdir;
+}
+
+const char *sw_repo_workdir(const struct sw_repo *repo)
+{
+	return repo->workdir;
+}
+
+char *sw_repo_current_branch(struct sw_repo *repo)
+{
+	git_reference *head;
+	if (git_repository_head(&head, repo->git))
+		return NULL;
+	char *name = NULL;
+	if (git_reference_is_branch(head))
+		name = xstrdup(git_reference_shorthand(head));
+	git_reference_free(head);
+	return name;
+}
+
+/* Branch names first, so "main" never resolves to a tag or a sha prefix. */
+static int lookup_commit(struct sw_repo *repo, const char *name, git_commit **commit)
+{
+	git_reference *ref = NULL;
+	git_object *obj = NULL;
+	if (git_branch_lookup(&ref, repo->git, name, GIT_BRANCH_LOCAL) == 0 ||
+	    git_branch_lookup(&ref, repo->git, name, GIT_BRANCH_REMOTE) == 0) {
+		int r = git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT);
+		git_reference_free(ref);
+		if (r)
+			return -1;
+	} else if (git_revparse_single(&obj, repo->git, name) == 0) {
+		git_object *peeled;
+		int r = git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT);
+		git_object_free(obj);
+		if (r)
+			return -1;
+		obj = peeled;
+	} else {
+		return -1;
+	}
+	*commit = (git_commit *)obj;
+	return 0;
+}
+
+int sw_repo_resolve(struct sw_repo *repo, const char *name, char sha[41], char **err)
+{
+	git_commit *c;
+	if (lookup_commit(repo, name, &c)) {
+		*err = xasprintf("no branch or commit named \"%s\"", name);
+		return -1;
+	}
+	git_oid_tostr(sha, 41, git_commit_id(c));
+	git_commit_free(c);
+	return 0;
+}
+
+bool sw_repo_branch_exists(struct sw_repo *repo, const char *name)
+{
+	git_reference *ref;
+	if (git_branch_lookup(&ref, repo->git, name, GIT_BRANCH_LOCAL) &&
+	    git_branch_lookup(&ref, repo->git, name, GIT_BRANCH_REMOTE))
+		return false;
+	git_reference_free(ref);
+	return true;
+}
+
+char *sw_repo_read_file(struct sw_repo *repo, const char *rev, const char *path, size_t *len)
+{
+	git_commit *c;
+	if (lookup_commit(repo, rev, &c))
+		return NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	git_blob *blob = NULL;
+	char *data = NULL;
+	if (git_commit_tree(&tree, c) == 0 && git_tree_entry_bypath(&entry, tree, path) == 0 &&
+	    git_tree_entry_type(entry) == GIT_OBJECT_BLOB &&
+	    git_blob_lookup(&blob, repo->git, git_tree_entry_id(entry)) == 0) {
+		size_t n = (size_t)git_blob_rawsize(blob);
+		data = xstrndup(git_blob_rawcontent(blob), n);
+		if (len)
+			*len = n;
+	}
+	git_blob_free(blob);
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return data;
+}
+
+int sw_repo_checkout(struct sw_repo *repo, const char *sha, const char *dir, char **err)
+{
+	git_commit *c;
+	if (lookup_commit(repo, sha, &c)) {
+		*err = xasprintf("commit %s not found", sha);
+		return -1;
+	}
+	git_checkout_options opts;
+	git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
+	opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
+	opts.target_directory = dir;
+	int r = git_checkout_tree(repo->git, (git_object *)c, &opts);
+	git_commit_free(c);
+	if (r) {
+		*err = git_error_text("checkout");
+		return -1;
+	}
+	return 0;
+}
+
+char *sw_repo_subject(struct sw_repo *repo, const char *sha)
+{
+	git_commit *c;
+	if (lookup_commit(repo, sha, &c))
+		return NULL;
+	const char *s = git_commit_summary(c);
+	char *subject = s ? xstrdup(s) : NULL;
+	git_commit_free(c);
+	return subject;
+}
+
+static void fill_commit_info(git_commit *c, struct sw_branch *b)
+{
+	const char *s = git_commit_summary(c);
+	const git_signature *a = git_commit_author(c);
+	b->subject = xstrdup(s ? s : "");
+	b->author = xstrdup(a && a->name ? a->name : "");
+	b->time = (time_t)git_commit_time(c);
+}
+
+static void fill_upstream(struct sw_repo *repo, git_reference *ref, struct sw_branch *b)
+{
+	git_reference *up;
+	b->upstream_ahead = b->upstream_behind = 0;
+	if (b->remote || git_branch_upstream(&up, ref))
+		return;
+	b->upstream = xstrdup(git_reference_shorthand(up));
+	size_t ahead = 0, behind = 0;
+	if (git_graph_ahead_behind(&ahead, &behind, repo->git, git_reference_target(ref),
+				   git_reference_target(up)) == 0) {
+		b->upstream_ahead = (int)ahead;
+		b->upstream_behind = (int)behind;
+	}
+	git_reference_free(up);
+}
+
+static bool fill_branch(struct sw_repo *repo, git_reference *ref, git_branch_t type,
+			const git_oid *main_oid, struct sw_branch *b)
+{
+	git_commit *c;
+	const char *name = git_reference_shorthand(ref);
+	size_t len = strlen(name);
+	/* origin/HEAD is an alias, not a branch. */
+	if (type == GIT_BRANCH_REMOTE && len > 5 && strcmp(name + len - 5, "/HEAD") == 0)
+		return false;
+	if (git_reference_peel((git_object **)&c, ref, GIT_OBJECT_COMMIT))
+		return false;
+	memset(b, 0, sizeof *b);
+	b->name = xstrdup(name);
+	b->remote = type == GIT_BRANCH_REMOTE;
+	git_oid_tostr(b->head, sizeof b->head, git_commit_id(c));
+	b->ahead = b->behind = -1;
+	size_t ahead, behind;
+	if (main_oid && git_graph_ahead_behind(&ahead, &behind, repo->git, git_commit_id(c), main_oid) == 0) {
+		b->ahead = (int)ahead;
+		b->behind = (int)behind;
+	}
+	fill_commit_info(c, b);
+	fill_upstream(repo, ref, b);
+	git_commit_free(c);
+	return true;
+}
+
+struct sort_ctx {
+	const char *main_branch, *integration;
+};
+
+static int pin_rank(const struct sw_branch *b, const struct sort_ctx *ctx)
+{
+	if (!b->remote && strcmp(b->name, ctx->main_branch) == 0)
+		return 0;
+	if (!b->remote && ctx->integration && strcmp(b->name, ctx->integration) == 0)
+		return 1;
+	return 2;
+}
+
+static int branch_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct sw_branch *a = pa, *b = pb;
+	int ra = pin_rank(a, arg), rb = pin_rank(b, arg);
+	if (ra != rb)
+		return ra - rb;
+	if (a->time != b->time)
+		return a->time > b->time ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+static bool main_target(struct sw_repo *repo, const char *main_branch, git_oid *oid)
+{
+	git_commit *c;
+	if (lookup_commit(repo, main_branch, &c))
+		return false;
+	git_oid_cpy(oid, git_commit_id(c));
+	git_commit_free(c);
+	return true;
+}
+
+int sw_repo_branches(struct sw_repo *repo, const char *main_branch, const char *integration,
+		     struct sw_branch **out, size_t *n, char **err)
+{
+	git_branch_iterator *it;
+	if (git_branch_iterator_new(&it, repo->git, GIT_BRANCH_ALL)) {
+		*err = git_error_text("listing branches");
+		return -1;
+	}
+	git_oid main_oid;
+	bool have_main = main_target(repo, main_branch, &main_oid);
+	struct sw_branch *list = NULL;
+	size_t len = 0, cap = 0;
+	git_reference *ref;
+	git_branch_t type;
+	while (git_branch_next(&ref, &type, it) == 0) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 64;
+			list = xrealloc(list, cap * sizeof *list);
+		}
+		if (fill_branch(repo, ref, type, have_main ? &main_oid : NULL, &list[len]))
+			len++;
+		git_reference_free(ref);
+	}
+	git_branch_iterator_free(it);
+	struct sort_ctx ctx = {main_branch, integration};
+	qsort_r(list, len, sizeof *list, branch_cmp, &ctx);
+	*out = list;
+	*n = len;
+	return 0;
+}
+
+void sw_branches_free(struct sw_branch *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(b[i].name);
+		free(b[i].upstream);
+		free(b[i].subject);
+		free(b[i].author);
+	}
+	free(b);
+}
+
+void sw_repo_heads(struct sw_repo *repo, struct strlist *heads)
+{
+	git_branch_iterator *it;
+	if (git_branch_iterator_new(&it, repo->git, GIT_BRANCH_ALL))
+		return;
+	git_reference *ref;
+	git_branch_t type;
+	while (git_branch_next(&ref, &type, it) == 0) {
+		git_object *obj;
+		if (git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0) {
+			char sha[41];
+			git_oid_tostr(sha, sizeof sha, git_object_id(obj));
+			strlist_add(heads, sha);
+			git_object_free(obj);
+		}
+		git_reference_free(ref);
+	}
+	git_branch_iterator_free(it);
+}

@@ -1,0 +1,303 @@
+/* Starting and cancelling runs; which configuration a run uses. */
+#include "slipway/run.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "slipway/follow.h"
+#include "slipway/secrets.h"
+#include "executor.h"
+
+#define CONFIG_FILE "slipway.json"
+
+int sw_project_config(struct sw_repo *repo, struct sw_config *cfg, char **err)
+{
+	const char *wd = sw_repo_workdir(repo);
+	char *path = wd ? xasprintf("%s/%s", wd, CONFIG_FILE) : NULL;
+	if (path && access(path, F_OK) == 0) {
+		int r = sw_config_load_file(cfg, path, err);
+		free(path);
+		return r ? SW_ERR_USAGE : SW_OK;
+	}
+	free(path);
+	size_t len;
+	char *text = sw_repo_read_file(repo, "HEAD", CONFIG_FILE, &len);
+	if (!text) {
+		*err = xstrdup("no slipway.json in this repository; run `slipway init` to write one");
+		return SW_ERR_USAGE;
+	}
+	int r = sw_config_parse(cfg, text, len, "HEAD:" CONFIG_FILE, err);
+	free(text);
+	return r ? SW_ERR_USAGE : SW_OK;
+}
+
+static int config_at(struct sw_repo *repo, const char *rev, const char *label, struct sw_config *cfg,
+		     bool *found, char **err)
+{
+	size_t len;
+	char *text = sw_repo_read_file(repo, rev, CONFIG_FILE, &len);
+	*found = text != NULL;
+	if (!text)
+		return 0;
+	char *source = xasprintf("%s:%s", label, CONFIG_FILE);
+	int r = sw_config_parse(cfg, text, len, source, err);
+	free(source);
+	free(text);
+	return r;
+}
+
+/* Policy (secrets, gates, retention, parallelism) moves from main into cfg. */
+static void take_policy(struct sw_config *cfg, struct sw_config *policy)
+{
+	strlist_free(&cfg->secrets);
+	cfg->secrets = policy->secrets;
+	memset(&policy->secrets, 0, sizeof policy->secrets);
+	for (size_t i = 0; i < cfg->ngates; i++) {
+		free(cfg->gates[i].name);
+		free(cfg->gates[i].metric);
+	}
+	free(cfg->gates);
+	cfg->gates = policy->gates;
+	cfg->ngates = policy->ngates;
+	policy->gates = NULL;
+	policy->ngates = 0;
+	cfg->retention_runs = policy->retention_runs;
+	cfg->max_parallel = policy->max_parallel;
+}
+
+int sw_run_config(struct sw_repo *repo, const char *sha, struct sw_config *cfg, char **err)
+{
+	bool found;
+	char short_sha[8];
+	snprintf(short_sha, sizeof short_sha, "%.7s", sha);
+	if (config_at(repo, sha, short_sha, cfg, &found, err))
+		return SW_ERR_USAGE;
+	if (!found) {
+		*err = xasprintf("commit %s has no slipway.json; run `slipway init` to write one", short_sha);
+		return SW_ERR_USAGE;
+	}
+	struct sw_config policy = {0};
+	if (config_at(repo, cfg->main_branch, cfg->main_branch, &policy, &found, err)) {
+		sw_config_free(cfg);
+		return SW_ERR_USAGE;
+	}
+	if (found)
+		take_policy(cfg, &policy);
+	sw_config_free(&policy);
+	return SW_OK;
+}
+
+static void init_record(struct sw_run_record *rec, const struct sw_config *cfg, const char *branch,
+			const char *sha, const char *trigger)
+{
+	memset(rec, 0, sizeof *rec);
+	rec->branch = xstrdup(branch);
+	memcpy(rec->commit, sha, 41);
+	rec->trigger = xstrdup(trigger ? trigger : "manual");
+	rec->status = SW_RUN_QUEUED;
+	rec->created_ms = sw_now_ms();
+	rec->nstages = cfg->nstages;
+	rec->stages = xcalloc(cfg->nstages, sizeof *rec->stages);
+	for (size_t i = 0; i < cfg->nstages; i++) {
+		rec->stages[i].name = xstrdup(cfg->stages[i].name);
+		rec->stages[i].exit_code = -1;
+	}
+	rec->ngates = cfg->ngates;
+	rec->gates = xcalloc(cfg->ngates, sizeof *rec->gates);
+	for (size_t i = 0; i < cfg->ngates; i++) {
+		rec->gates[i].name = xstrdup(cfg->gates[i].name);
+		rec->gates[i].limit = cfg->gates[i].limit;
+	}
+}
+
+/* Double fork: the executor is in its own session, adopted by init, so
+ * neither a closed terminal nor the caller's exit reaches it. */
+static int spawn_executor(struct sw_exec_plan *plan, char **err)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		*err = xasprintf("cannot start the executor: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		setsid();
+		pid_t again = fork();
+		if (again == 0)
+			sw_executor_main(plan);
+		_exit(again < 0 ? 1 : 0);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		*err = xstrdup("cannot start the executor");
+		return -1;
+	}
+	return 0;
+}
+
+static bool stage_known(const struct sw_config *cfg, const char *name, char **err)
+{
+	const char *best = NULL;
+	size_t best_d = 3;
+	for (size_t i = 0; i < cfg->nstages; i++) {
+		if (!strcmp(cfg->stages[i].name, name))
+			return true;
+		size_t d = sw_edit_distance(cfg->stages[i].name, name);
+		if (d < best_d) {
+			best_d = d;
+			best = cfg->stages[i].name;
+		}
+	}
+	*err = best ? xasprintf("no stage named \"%s\" (did you mean \"%s\"?)", name, best)
+		    : xasprintf("no stage named \"%s\"", name);
+	return false;
+}
+
+static long run_in_progress(struct sw_store *st, const char *sha)
+{
+	long id = sw_store_last_for_commit(st, sha);
+	struct sw_run_record rec;
+	char *err = NULL;
+	if (!id || sw_store_load(st, id, &rec, &err)) {
+		free(err);
+		return 0;
+	}
+	bool busy = !sw_run_status_final(rec.status);
+	sw_run_record_free(&rec);
+	return busy ? id : 0;
+}
+
+static int resolve_branch(struct sw_repo *repo, const char *name, char **branch, char sha[41], char **err)
+{
+	*branch = name ? xstrdup(name) : sw_repo_current_branch(repo);
+	if (!*branch) {
+		*err = xstrdup("HEAD is detached: name the branch to run (slipway run BRANCH)");
+		return -1;
+	}
+	return sw_repo_resolve(repo, *branch, sha, err);
+}
+
+static int start_new(struct sw_repo *repo, struct sw_store *st, const struct sw_run_options *opt,
+		     struct sw_config *cfg, struct sw_run_record *rec, char **err)
+{
+	struct sw_secrets secrets = {0};
+	char *file = sw_secrets_file_path();
+	int r = sw_secrets_collect(&cfg->secrets, opt->env, file, &secrets, &rec->missing_secrets, err);
+	free(file);
+	int lock_fd = -1;
+	if (r == 0)
+		r = sw_store_create(st, rec, &lock_fd, err);
+	if (r == 0) {
+		sw_store_index_commit(st, rec->commit, rec->id);
+		struct sw_exec_plan plan = {repo, st, rec, cfg, &secrets, opt->env, opt->stage, lock_fd};
+		r = spawn_executor(&plan, err);
+		close(lock_fd);
+	}
+	sw_secrets_free(&secrets);
+	return r ? SW_ERR_USAGE : SW_OK;
+}
+
+int sw_run_start(struct sw_repo *repo, struct sw_store *st, const struct sw_run_options *opt,
+		 long *id, bool *existing, char **err)
+{
+	char sha[41], *branch = NULL;
+	struct sw_config cfg = {0};
+	*existing = false;
+	if (resolve_branch(repo, opt->branch, &branch, sha, err) ||
+	    sw_run_config(repo, sha, &cfg, err) || (opt->stage && !stage_known(&cfg, opt->stage, err))) {
+		free(branch);
+		sw_config_free(&cfg);
+		return SW_ERR_USAGE;
+	}
+	long busy = opt->again ? 0 : run_in_progress(st, sha);
+	int r = SW_OK;
+	if (busy) {
+		*id = busy;
+		*existing = true;
+	} else {
+		struct strlist heads = {0};
+		sw_repo_heads(repo, &heads);
+		sw_store_gc(st, cfg.retention_runs, &heads);
+		strlist_free(&heads);
+		struct sw_run_record rec;
+		init_record(&rec, &cfg, branch, sha, opt->trigger);
+		rec.subject = sw_repo_subject(repo, sha);
+		r = start_new(repo, st, opt, &cfg, &rec, err);
+		*id = rec.id;
+		sw_run_record_free(&rec);
+	}
+	free(branch);
+	sw_config_free(&cfg);
+	return r;
+}
+
+/* Waits until the run is final, at most timeout_ms. */
+static bool wait_final(struct sw_store *st, long id, int timeout_ms)
+{
+	char *dir = sw_store_run_dir(st, id);
+	struct sw_follow *f = sw_follow_open(dir);
+	free(dir);
+	int64_t deadline = sw_mono_ms() + timeout_ms;
+	bool done = false;
+	while (!done) {
+		struct sw_run_record rec;
+		char *err = NULL;
+		if (sw_store_load(st, id, &rec, &err)) {
+			free(err);
+			break;
+		}
+		done = sw_run_status_final(rec.status);
+		sw_run_record_free(&rec);
+		int64_t left = deadline - sw_mono_ms();
+		if (done || left <= 0 || !f)
+			break;
+		sw_follow_wait(f, (int)(left < 1000 ? left : 1000));
+	}
+	sw_follow_close(f);
+	return done;
+}
+
+int sw_run_cancel(struct sw_store *st, long id, char **err)
+{
+	struct sw_run_record rec;
+	if (sw_store_load(st, id, &rec, err))
+		return SW_ERR_USAGE;
+	int r = SW_OK;
+	if (sw_run_status_final(rec.status)) {
+		*err = xasprintf("run %ld has already ended (%s)", id, sw_run_status_name(rec.status));
+		r = SW_ERR_FAILED;
+	} else if (rec.executor_pid <= 0 || kill(rec.executor_pid, SIGTERM)) {
+		*err = xasprintf("run %ld: cannot signal its executor: %s", id,
+				 rec.executor_pid <= 0 ? "not started yet" : strerror(errno));
+		r = SW_ERR_FAILED;
+	} else if (!wait_final(st, id, 30000)) {
+		*err = xasprintf("run %ld: cancel sent; the run is still finishing its cleanup stages", id);
+		r = SW_ERR_FAILED;
+	}
+	sw_run_record_free(&rec);
+	return r;
+}
+
+int sw_run_gc(struct sw_repo *repo, struct sw_store *st, int *removed, char **err)
+{
+	struct sw_config cfg = {0};
+	int keep = 200;
+	char *cerr = NULL;
+	if (sw_project_config(repo, &cfg, &cerr) == SW_OK)
+		keep = cfg.retention_runs;
+	free(cerr);
+	sw_config_free(&cfg);
+	struct strlist heads = {0};
+	sw_repo_heads(repo, &heads);
+	*removed = sw_store_gc(st, keep, &heads);
+	strlist_free(&heads);
+	(void)err;
+	return SW_OK;
+}

@@ -1,0 +1,399 @@
+/* slipway init's starter configuration and slipway demo's repository. */
+#include "slipway/scaffold.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#ifndef SW_DATADIR
+#define SW_DATADIR "/usr/local/share/slipway"
+#endif
+#ifndef SW_SRCDIR
+#define SW_SRCDIR ""
+#endif
+
+static bool exists_in(const char *dir, const char *name)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	bool r = access(p, F_OK) == 0;
+	free(p);
+	return r;
+}
+
+static bool file_mentions(const char *dir, const char *name, const char *needle)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	char *text = sw_read_file(p, NULL);
+	free(p);
+	bool r = text && strstr(text, needle);
+	free(text);
+	return r;
+}
+
+static void add_stage(struct sbuf *sb, const char *name, const char *run, const char *extra)
+{
+	sbuf_addf(sb, "%s    {\"name\": \"%s\", \"run\": \"%s\"%s%s}", sb->len > 60 ? ",\n" : "", name,
+		  run, extra ? ", " : "", extra ? extra : "");
+}
+
+char *sw_init_config(const char *dir, struct strlist *what)
+{
+	bool django = exists_in(dir, "manage.py");
+	bool reqs = exists_in(dir, "requirements.txt");
+	bool flake8 = exists_in(dir, ".flake8") || file_mentions(dir, "setup.cfg", "[flake8]") ||
+		      file_mentions(dir, "tox.ini", "[flake8]");
+	bool pytest = exists_in(dir, "pytest.ini") || exists_in(dir, "conftest.py") ||
+		      exists_in(dir, "tests") || file_mentions(dir, "setup.cfg", "[tool:pytest]") ||
+		      file_mentions(dir, "pyproject.toml", "[tool.pytest");
+	bool docker = exists_in(dir, "Dockerfile");
+	bool python = django || reqs || flake8 || pytest;
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sbuf_adds(&sb, "{\n  \"version\": 1,\n  \"main\": \"main\",\n  \"integration\": \"development\",\n"
+		       "  \"secrets\": [],\n  \"stages\": [\n");
+	const char *py = python ? ".venv/bin/python" : "python3";
+	if (python) {
+		strlist_add(what, reqs ? "Python project with requirements.txt" : "Python project");
+		add_stage(&sb, "setup", reqs ? "/usr/bin/python3 -m venv --system-site-packages .venv && "
+					       ".venv/bin/pip install --no-index -r requirements.txt"
+					     : "/usr/bin/python3 -m venv --system-site-packages .venv", NULL);
+	}
+	if (flake8 || python) {
+		strlist_add(what, flake8 ? "flake8 configuration" : "no flake8 configuration (lint stage added anyway)");
+		char *run = xasprintf("%s -m flake8", py);
+		add_stage(&sb, "lint", run, "\"parse\": \"flake8\"");
+		free(run);
+	}
+	if (pytest || django) {
+		strlist_add(what, django ? "Django project (manage.py)" : "pytest tests");
+		char *run = xasprintf("%s -m pytest --junitxml=$SLIPWAY_REPORTS/junit.xml --cov=. "
+				      "--cov-report=term --cov-report=xml:$SLIPWAY_REPORTS/coverage.xml", py);
+		add_stage(&sb, "test", run, "\"parse\": \"pytest\", \"reports\": {\"junit\": \"junit.xml\", "
+					    "\"cobertura\": \"coverage.xml\"}, \"timeout\": 600");
+		free(run);
+	}
+	if (docker) {
+		strlist_add(what, "Dockerfile");
+		add_stage(&sb, "image", "DOCKER_BUILDKIT=0 docker build -t $IMAGE:$SLIPWAY_COMMIT .",
+			  "\"branches\": [\"development\"], \"env\": {\"IMAGE\": \"app\"}");
+	}
+	if (!python && !docker) {
+		strlist_add(what, "nothing recognised: a placeholder stage");
+		add_stage(&sb, "build", "make", NULL);
+	}
+	sbuf_adds(&sb, "\n  ],\n  \"gates\": {");
+	if (pytest || django)
+		sbuf_adds(&sb, "\"tests_failed_max\": 0");
+	if (flake8 || python)
+		sbuf_adds(&sb, pytest || django ? ", \"lint_max\": 0" : "\"lint_max\": 0");
+	sbuf_adds(&sb, "},\n  \"retention\": {\"runs\": 200}\n}\n");
+	return sbuf_detach(&sb);
+}
+
+char *sw_sample_dir(void)
+{
+	const char *env = getenv("SLIPWAY_SAMPLE");
+	if (env && *env)
+		return access(env, F_OK) == 0 ? xstrdup(env) : NULL;
+	const char *candidates[] = {SW_SRCDIR "/examples/sample", SW_DATADIR "/examples/sample"};
+	for (size_t i = 0; i < 2; i++)
+		if (candidates[i][0] == '/' && access(candidates[i], F_OK) == 0)
+			return xstrdup(candidates[i]);
+	return NULL;
+}
+
+/* ---- the demo repository ---- */
+
+static bool skip_name(const char *name)
+{
+	static const char *const skip[] = {".", "..", ".venv", "__pycache__", ".pytest_cache",
+					   "db.sqlite3", ".coverage", "BRANCH", "BASE", "MESSAGE"};
+	for (size_t i = 0; i < sizeof skip / sizeof *skip; i++)
+		if (!strcmp(name, skip[i]))
+			return true;
+	size_t n = strlen(name);
+	return n > 4 && !strcmp(name + n - 4, ".pyc");
+}
+
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	size_t len;
+	char *data = sw_read_file(from, &len);
+	if (!data)
+		return -errno;
+	int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 0777);
+	int r = fd < 0 ? -errno : 0;
+	if (fd >= 0 && write(fd, data, len) != (ssize_t)len)
+		r = -EIO;
+	if (fd >= 0)
+		close(fd);
+	free(data);
+	return r;
+}
+
+static int copy_tree(const char *from, const char *to)
+{
+	DIR *d = opendir(from);
+	if (!d)
+		return -errno;
+	sw_mkdirs(to, 0755);
+	int r = 0;
+	struct dirent *de;
+	while (!r && (de = readdir(d))) {
+		if (skip_name(de->d_name))
+			continue;
+		char *src = xasprintf("%s/%s", from, de->d_name), *dst = xasprintf("%s/%s", to, de->d_name);
+		struct stat st;
+		if (lstat(src, &st))
+			r = -errno;
+		else if (S_ISDIR(st.st_mode))
+			r = copy_tree(src, dst);
+		else if (S_ISREG(st.st_mode))
+			r = copy_file(src, dst, st.st_mode);
+		free(src);
+		free(dst);
+	}
+	closedir(d);
+	return r;
+}
+
+static char *git_err(const char *what)
+{
+	const git_error *e = git_error_last();
+	return xasprintf("%s: %s", what, e && e->message ? e->message : "git error");
+}
+
+/* Commits the whole work tree onto refs/heads/branch (created or moved). */
+static int commit_all(git_repository *repo, const char *branch, const char *parent_branch,
+		      const char *message, char **err)
+{
+	git_index *index = NULL;
+	git_oid tree_id, commit_id;
+	git_tree *tree = NULL;
+	git_commit *parent = NULL;
+	git_signature *sig = NULL;
+	int r = git_repository_index(&index, repo);
+	if (!r)
+		r = git_index_add_all(index, NULL, 0, NULL, NULL);
+	if (!r)
+		r = git_index_write(index) || git_index_write_tree(&tree_id, index);
+	if (!r)
+		r = git_tree_lookup(&tree, repo, &tree_id);
+	if (!r && parent_branch) {
+		git_object *obj;
+		r = git_revparse_single(&obj, repo, parent_branch);
+		parent = r ? NULL : (git_commit *)obj;
+	}
+	if (!r)
+		r = git_signature_now(&sig, "slipway demo", "demo@slipway.invalid");
+	if (!r) {
+		char *ref = xasprintf("refs/heads/%s", branch);
+		const git_commit *parents[] = {parent};
+		r = git_commit_create(&commit_id, repo, NULL, sig, sig, NULL, message, tree, parent ? 1 : 0,
+				      parents);
+		if (!r) {
+			git_reference *out;
+			r = git_reference_create(&out, repo, ref, &commit_id, 1, "slipway demo");
+			if (!r)
+				git_reference_free(out);
+		}
+		if (!r)
+			r = git_repository_set_head(repo, ref);
+		free(ref);
+	}
+	if (r)
+		*err = git_err("creating the demo commit");
+	git_signature_free(sig);
+	git_commit_free(parent);
+	git_tree_free(tree);
+	git_index_free(index);
+	return r ? -1 : 0;
+}
+
+static int checkout_branch(git_repository *repo, const char *branch, char **err)
+{
+	git_object *obj;
+	char *ref = xasprintf("refs/heads/%s", branch);
+	git_checkout_options opts;
+	git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
+	opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
+	int r = git_revparse_single(&obj, repo, ref);
+	if (!r) {
+		r = git_checkout_tree(repo, obj, &opts);
+		git_object_free(obj);
+	}
+	if (!r)
+		r = git_repository_set_head(repo, ref);
+	free(ref);
+	if (r)
+		*err = git_err("checking out the demo branch");
+	return r ? -1 : 0;
+}
+
+static char *overlay_field(const char *overlay, const char *name, const char *dflt)
+{
+	char *p = xasprintf("%s/%s", overlay, name);
+	char *text = sw_read_file(p, NULL);
+	free(p);
+	if (!text)
+		return dflt ? xstrdup(dflt) : NULL;
+	size_t n = strlen(text);
+	while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
+		text[--n] = '\0';
+	return text;
+}
+
+/* Each directory of examples/demo-branches is one branch: BRANCH names it,
+ * BASE is where it starts (default main), MESSAGE is the commit message,
+ * and every other file is laid over the base's tree. */
+static int apply_overlay(git_repository *repo, const char *workdir, const char *overlay, char **err)
+{
+	char *branch = overlay_field(overlay, "BRANCH", NULL);
+	char *base = overlay_field(overlay, "BASE", "main");
+	char *msg = overlay_field(overlay, "MESSAGE", "Demo change");
+	int r = branch ? 0 : -1;
+	if (!branch)
+		*err = xasprintf("%s/BRANCH: missing", overlay);
+	if (!r)
+		r = checkout_branch(repo, base, err);
+	if (!r && copy_tree(overlay, workdir)) {
+		*err = xasprintf("%s: cannot copy: %s", overlay, strerror(errno));
+		r = -1;
+	}
+	if (!r)
+		r = commit_all(repo, branch, base, msg, err);
+	free(branch);
+	free(base);
+	free(msg);
+	return r;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int apply_overlays(git_repository *repo, const char *workdir, const char *overlays,
+			  struct strlist *branches, char **err)
+{
+	struct strlist names = {0};
+	DIR *d = opendir(overlays);
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			strlist_add(&names, de->d_name);
+	if (d)
+		closedir(d);
+	qsort(names.items, names.len, sizeof *names.items, cmp_str);
+	int r = 0;
+	for (size_t i = 0; i < names.len && !r; i++) {
+		char *dir = xasprintf("%s/%s", overlays, names.items[i]);
+		r = apply_overlay(repo, workdir, dir, err);
+		char *branch = overlay_field(dir, "BRANCH", NULL);
+		if (branch)
+			strlist_add(branches, branch);
+		free(branch);
+		free(dir);
+	}
+	strlist_free(&names);
+	return r;
+}
+
+static int push_all(git_repository *repo, const char *origin, const struct strlist *branches, char **err)
+{
+	git_remote *remote = NULL;
+	git_repository *bare = NULL;
+	int r = git_repository_init(&bare, origin, 1);
+	git_repository_free(bare);
+	if (!r)
+		r = git_remote_create(&remote, repo, "origin", origin);
+	struct strlist specs = {0};
+	for (size_t i = 0; i < branches->len; i++)
+		strlist_addf(&specs, "refs/heads/%s:refs/heads/%s", branches->items[i], branches->items[i]);
+	git_strarray arr = {specs.items, specs.len};
+	if (!r)
+		r = git_remote_push(remote, &arr, NULL);
+	for (size_t i = 0; !r && i < branches->len; i++) {
+		git_reference *ref;
+		char *up = xasprintf("origin/%s", branches->items[i]);
+		if (git_branch_lookup(&ref, repo, branches->items[i], GIT_BRANCH_LOCAL) == 0) {
+			git_branch_set_upstream(ref, up);
+			git_reference_free(ref);
+		}
+		free(up);
+	}
+	if (r)
+		*err = git_err("pushing the demo to its origin");
+	strlist_free(&specs);
+	git_remote_free(remote);
+	return r ? -1 : 0;
+}
+
+static int build_demo(const char *dir, const char *sample, void (*note)(const char *, void *),
+		      void *arg, char **err)
+{
+	char *workdir = xasprintf("%s/sample", dir), *origin = xasprintf("%s/origin.git", dir);
+	char *overlays = xasprintf("%s/../demo-branches", sample);
+	git_repository *repo = NULL;
+	git_repository_init_options opts;
+	git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+	opts.flags = GIT_REPOSITORY_INIT_MKPATH;
+	opts.initial_head = "main";
+	struct strlist branches = {0};
+	strlist_add(&branches, "main");
+	int r = copy_tree(sample, workdir) ? -1 : 0;
+	if (r)
+		*err = xasprintf("%s: cannot copy the sample project: %s", sample, strerror(errno));
+	if (!r && git_repository_init_ext(&repo, workdir, &opts)) {
+		*err = git_err("creating the demo repository");
+		r = -1;
+	}
+	if (!r)
+		r = commit_all(repo, "main", NULL, "Import the sample Django site", err);
+	if (!r)
+		r = apply_overlays(repo, workdir, overlays, &branches, err);
+	if (!r && strlist_has(&branches, "development"))
+		r = checkout_branch(repo, "development", err);
+	if (!r) {
+		note("pushing every branch to the bare origin", arg);
+		r = push_all(repo, origin, &branches, err);
+	}
+	git_repository_free(repo);
+	strlist_free(&branches);
+	free(workdir);
+	free(origin);
+	free(overlays);
+	return r;
+}
+
+int sw_demo_create(const char *dir, const char *sample, bool *reused,
+		   void (*note)(const char *line, void *arg), void *arg, char **err)
+{
+	char *gitdir = xasprintf("%s/sample/.git", dir);
+	*reused = access(gitdir, F_OK) == 0;
+	free(gitdir);
+	if (*reused)
+		return 0;
+	char *tmp = xasprintf("%s/sample", dir);
+	sw_remove_tree(tmp);
+	free(tmp);
+	tmp = xasprintf("%s/origin.git", dir);
+	sw_remove_tree(tmp);
+	free(tmp);
+	if (sw_mkdirs(dir, 0755)) {
+		*err = xasprintf("%s: cannot create: %s", dir, strerror(errno));
+		return -1;
+	}
+	git_libgit2_init();
+	note("creating the demo repository from the sample project", arg);
+	int r = build_demo(dir, sample, note, arg, err);
+	git_libgit2_shutdown();
+	return r;
+}

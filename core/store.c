@@ -1,0 +1,575 @@
+/* Run records on disk: atomic run.json, per-stage logs, liveness locks and
+ * the commit index.  Readers never see a half-written record. */
+#include "slipway/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+struct sw_store {
+	char *root;	/* gitdir/slipway */
+	char *runs;	/* root/runs */
+	char *index;	/* root/index */
+};
+
+static const char *const run_status_names[] = {
+	"queued", "running", "passed", "failed", "cancelled", "interrupted",
+};
+static const char *const stage_status_names[] = {
+	"pending", "running", "passed", "failed", "skipped", "cancelled",
+};
+
+const char *sw_run_status_name(enum sw_run_status s)
+{
+	return run_status_names[s];
+}
+
+const char *sw_stage_status_name(enum sw_stage_status s)
+{
+	return stage_status_names[s];
+}
+
+bool sw_run_status_final(enum sw_run_status s)
+{
+	return s != SW_RUN_QUEUED && s != SW_RUN_RUNNING;
+}
+
+static int status_from_name(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+int sw_store_open(struct sw_store **out, const char *gitdir, char **err)
+{
+	struct sw_store *st = xcalloc(1, sizeof *st);
+	st->root = xasprintf("%s/slipway", gitdir);
+	st->runs = xasprintf("%s/runs", st->root);
+	st->index = xasprintf("%s/index", st->root);
+	int r = sw_mkdirs(st->runs, 0755);
+	if (!r)
+		r = sw_mkdirs(st->index, 0755);
+	if (r) {
+		*err = xasprintf("%s: cannot create the run store: %s", st->root, strerror(-r));
+		sw_store_close(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+void sw_store_close(struct sw_store *st)
+{
+	if (!st)
+		return;
+	free(st->root);
+	free(st->runs);
+	free(st->index);
+	free(st);
+}
+
+const char *sw_store_root(const struct sw_store *st)
+{
+	return st->root;
+}
+
+char *sw_store_run_dir(const struct sw_store *st, long id)
+{
+	return xasprintf("%s/%ld", st->runs, id);
+}
+
+char *sw_store_log_path(const struct sw_store *st, long id, const char *stage)
+{
+	return xasprintf("%s/%ld/logs/%s.log", st->runs, id, stage);
+}
+
+char *sw_store_reports_dir(const struct sw_store *st, long id)
+{
+	return xasprintf("%s/%ld/reports", st->runs, id);
+}
+
+/* ---- JSON form of a record ---- */
+
+static void add_time(cJSON *o, const char *key, int64_t ms)
+{
+	char buf[32];
+	if (ms <= 0) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	sw_iso_time((time_t)(ms / 1000), buf);
+	cJSON_AddStringToObject(o, key, buf);
+}
+
+static void add_clean_string(cJSON *o, const char *key, const char *s)
+{
+	if (!s) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sw_utf8_clean(&sb, s, strlen(s));
+	cJSON_AddStringToObject(o, key, sb.buf);
+	sbuf_free(&sb);
+}
+
+static cJSON *stage_to_json(const struct sw_stage_record *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	add_clean_string(o, "name", s->name);
+	cJSON_AddStringToObject(o, "status", sw_stage_status_name(s->status));
+	add_time(o, "started_at", s->started_ms);
+	add_time(o, "finished_at", s->finished_ms);
+	if (s->exit_code >= 0)
+		cJSON_AddNumberToObject(o, "exit_code", s->exit_code);
+	else
+		cJSON_AddNullToObject(o, "exit_code");
+	add_clean_string(o, "reason", s->reason);
+	cJSON_AddNumberToObject(o, "duration_ms", (double)s->duration_ms);
+	cJSON_AddNumberToObject(o, "started_ms", (double)s->started_ms);
+	if (s->pgid > 0)
+		cJSON_AddNumberToObject(o, "pgid", s->pgid);
+	cJSON_AddNumberToObject(o, "log_bytes", (double)s->log_bytes);
+	return o;
+}
+
+static cJSON *gate_to_json(const struct sw_gate_result *g)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", g->name);
+	cJSON_AddNumberToObject(o, "limit", g->limit);
+	if (g->measured)
+		cJSON_AddNumberToObject(o, "actual", g->actual);
+	else
+		cJSON_AddNullToObject(o, "actual");
+	cJSON_AddBoolToObject(o, "passed", g->passed);
+	return o;
+}
+
+static cJSON *strlist_to_json(const struct strlist *l)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < l->len; i++) {
+		struct sbuf sb;
+		sbuf_init(&sb);
+		sw_utf8_clean(&sb, l->items[i], strlen(l->items[i]));
+		cJSON_AddItemToArray(a, cJSON_CreateString(sb.buf));
+		sbuf_free(&sb);
+	}
+	return a;
+}
+
+cJSON *sw_run_record_to_json(const struct sw_run_record *rec)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "schema", 1);
+	cJSON_AddNumberToObject(o, "id", (double)rec->id);
+	add_clean_string(o, "branch", rec->branch);
+	cJSON_AddStringToObject(o, "commit", rec->commit);
+	add_clean_string(o, "subject", rec->subject);
+	cJSON_AddStringToObject(o, "trigger", rec->trigger ? rec->trigger : "manual");
+	cJSON_AddStringToObject(o, "status", sw_run_status_name(rec->status));
+	add_time(o, "created_at", rec->created_ms);
+	add_time(o, "started_at", rec->started_ms);
+	add_time(o, "finished_at", rec->finished_ms);
+	cJSON *stages = cJSON_AddArrayToObject(o, "stages");
+	for (size_t i = 0; i < rec->nstages; i++)
+		cJSON_AddItemToArray(stages, stage_to_json(&rec->stages[i]));
+	cJSON_AddItemToObject(o, "metrics", sw_metrics_to_json(&rec->metrics));
+	cJSON *gates = cJSON_AddArrayToObject(o, "gates");
+	for (size_t i = 0; i < rec->ngates; i++)
+		cJSON_AddItemToArray(gates, gate_to_json(&rec->gates[i]));
+	cJSON_AddItemToObject(o, "missing_secrets", strlist_to_json(&rec->missing_secrets));
+	cJSON_AddItemToObject(o, "warnings", strlist_to_json(&rec->warnings));
+	if (rec->executor_pid > 0)
+		cJSON_AddNumberToObject(o, "executor_pid", rec->executor_pid);
+	return o;
+}
+
+static char *json_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+}
+
+static double json_num(const cJSON *o, const char *key, double dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+static int64_t json_time_ms(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	time_t t = cJSON_IsString(v) ? sw_parse_iso_time(v->valuestring) : -1;
+	return t < 0 ? 0 : (int64_t)t * 1000;
+}
+
+static void stage_from_json(struct sw_stage_record *s, const cJSON *o)
+{
+	memset(s, 0, sizeof *s);
+	s->name = json_str(o, "name");
+	if (!s->name)
+		s->name = xstrdup("?");
+	char *status = json_str(o, "status");
+	int st = status_from_name(stage_status_names, 6, status);
+	free(status);
+	s->status = st < 0 ? SW_STAGE_PENDING : (enum sw_stage_status)st;
+	s->started_ms = (int64_t)json_num(o, "started_ms", 0);
+	if (!s->started_ms)
+		s->started_ms = json_time_ms(o, "started_at");
+	s->finished_ms = json_time_ms(o, "finished_at");
+	s->exit_code = (int)json_num(o, "exit_code", -1);
+	s->reason = json_str(o, "reason");
+	s->duration_ms = (int64_t)json_num(o, "duration_ms", 0);
+	s->pgid = (int)json_num(o, "pgid", 0);
+	s->log_bytes = (int64_t)json_num(o, "log_bytes", 0);
+}
+
+static void gate_from_json(struct sw_gate_result *g, const cJSON *o)
+{
+	g->name = json_str(o, "name");
+	if (!g->name)
+		g->name = xstrdup("?");
+	g->limit = json_num(o, "limit", 0);
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "actual");
+	g->measured = cJSON_IsNumber(a);
+	g->actual = g->measured ? a->valuedouble : 0;
+	g->passed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "passed"));
+}
+
+static void strlist_from_json(struct strlist *l, const cJSON *a)
+{
+	const cJSON *v;
+	cJSON_ArrayForEach(v, a)
+		if (cJSON_IsString(v))
+			strlist_add(l, v->valuestring);
+}
+
+static int record_from_json(struct sw_run_record *rec, const cJSON *o)
+{
+	memset(rec, 0, sizeof *rec);
+	rec->id = (long)json_num(o, "id", 0);
+	char *commit = json_str(o, "commit");
+	char *status = json_str(o, "status");
+	int st = status_from_name(run_status_names, 6, status);
+	bool ok = rec->id > 0 && commit && strlen(commit) == 40 && st >= 0;
+	if (commit && strlen(commit) == 40)
+		memcpy(rec->commit, commit, 41);
+	free(commit);
+	free(status);
+	if (!ok)
+		return -1;
+	rec->status = (enum sw_run_status)st;
+	rec->branch = json_str(o, "branch");
+	rec->subject = json_str(o, "subject");
+	rec->trigger = json_str(o, "trigger");
+	rec->created_ms = json_time_ms(o, "created_at");
+	rec->started_ms = json_time_ms(o, "started_at");
+	rec->finished_ms = json_time_ms(o, "finished_at");
+	rec->executor_pid = (int)json_num(o, "executor_pid", 0);
+	const cJSON *stages = cJSON_GetObjectItemCaseSensitive(o, "stages");
+	rec->nstages = (size_t)cJSON_GetArraySize(stages);
+	rec->stages = xcalloc(rec->nstages, sizeof *rec->stages);
+	size_t i = 0;
+	const cJSON *v;
+	cJSON_ArrayForEach(v, stages)
+		stage_from_json(&rec->stages[i++], v);
+	const cJSON *gates = cJSON_GetObjectItemCaseSensitive(o, "gates");
+	rec->ngates = (size_t)cJSON_GetArraySize(gates);
+	rec->gates = xcalloc(rec->ngates, sizeof *rec->gates);
+	i = 0;
+	cJSON_ArrayForEach(v, gates)
+		gate_from_json(&rec->gates[i++], v);
+	sw_metrics_from_json(&rec->metrics, cJSON_GetObjectItemCaseSensitive(o, "metrics"));
+	strlist_from_json(&rec->missing_secrets, cJSON_GetObjectItemCaseSensitive(o, "missing_secrets"));
+	strlist_from_json(&rec->warnings, cJSON_GetObjectItemCaseSensitive(o, "warnings"));
+	return 0;
+}
+
+void sw_run_record_free(struct sw_run_record *rec)
+{
+	for (size_t i = 0; i < rec->nstages; i++) {
+		free(rec->stages[i].name);
+		free(rec->stages[i].reason);
+	}
+	free(rec->stages);
+	for (size_t i = 0; i < rec->ngates; i++)
+		free(rec->gates[i].name);
+	free(rec->gates);
+	sw_metrics_free(&rec->metrics);
+	strlist_free(&rec->missing_secrets);
+	strlist_free(&rec->warnings);
+	free(rec->branch);
+	free(rec->trigger);
+	free(rec->subject);
+	memset(rec, 0, sizeof *rec);
+}
+
+struct sw_stage_record *sw_run_find_stage(const struct sw_run_record *rec, const char *name)
+{
+	for (size_t i = 0; i < rec->nstages; i++)
+		if (strcmp(rec->stages[i].name, name) == 0)
+			return &rec->stages[i];
+	return NULL;
+}
+
+/* ---- files ---- */
+
+int sw_store_save(struct sw_store *st, const struct sw_run_record *rec, bool durable)
+{
+	cJSON *o = sw_run_record_to_json(rec);
+	char *text = cJSON_Print(o);
+	cJSON_Delete(o);
+	char *path = xasprintf("%s/%ld/run.json", st->runs, rec->id);
+	size_t len = strlen(text);
+	text = xrealloc(text, len + 2);
+	text[len++] = '\n';
+	int r = sw_write_atomic(path, text, len, durable);
+	free(path);
+	free(text);
+	return r;
+}
+
+static long max_run_id(struct sw_store *st)
+{
+	DIR *d = opendir(st->runs);
+	long max = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char *end;
+		long id = strtol(de->d_name, &end, 10);
+		if (*end == '\0' && id > max)
+			max = id;
+	}
+	if (d)
+		closedir(d);
+	return max;
+}
+
+static int lock_store(struct sw_store *st)
+{
+	char *path = xasprintf("%s/.lock", st->runs);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	free(path);
+	if (fd >= 0)
+		flock(fd, LOCK_EX);
+	return fd;
+}
+
+static int make_run_dirs(struct sw_store *st, long id)
+{
+	char *dir = sw_store_run_dir(st, id);
+	int r = mkdir(dir, 0755) ? -errno : 0;
+	if (!r) {
+		char *logs = xasprintf("%s/logs", dir), *reports = xasprintf("%s/reports", dir);
+		r = sw_mkdirs(logs, 0755);
+		if (!r)
+			r = sw_mkdirs(reports, 0755);
+		free(logs);
+		free(reports);
+	}
+	free(dir);
+	return r;
+}
+
+static int open_run_lock(struct sw_store *st, long id)
+{
+	char *path = xasprintf("%s/%ld/lock", st->runs, id);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	free(path);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int sw_store_create(struct sw_store *st, struct sw_run_record *rec, int *lock_fd, char **err)
+{
+	int sl = lock_store(st);
+	long id = max_run_id(st) + 1;
+	int r;
+	while ((r = make_run_dirs(st, id)) == -EEXIST)
+		id++;
+	if (r) {
+		*err = xasprintf("%s/%ld: cannot create the run directory: %s", st->runs, id, strerror(-r));
+		if (sl >= 0)
+			close(sl);
+		return -1;
+	}
+	rec->id = id;
+	*lock_fd = open_run_lock(st, id);
+	r = sw_store_save(st, rec, true);
+	if (sl >= 0)
+		close(sl);
+	if (r || *lock_fd < 0) {
+		*err = xasprintf("%s/%ld/run.json: cannot write: %s", st->runs, id, strerror(r ? -r : errno));
+		return -1;
+	}
+	return 0;
+}
+
+bool sw_store_run_alive(struct sw_store *st, long id)
+{
+	char *path = xasprintf("%s/%ld/lock", st->runs, id);
+	/* Read-only, so a check makes no IN_CLOSE_WRITE event for followers. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return false;
+	bool alive = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return alive;
+}
+
+static void mark_interrupted(struct sw_store *st, struct sw_run_record *rec)
+{
+	rec->status = SW_RUN_INTERRUPTED;
+	if (!rec->finished_ms)
+		rec->finished_ms = sw_now_ms();
+	for (size_t i = 0; i < rec->nstages; i++) {
+		struct sw_stage_record *s = &rec->stages[i];
+		if (s->status != SW_STAGE_RUNNING && s->status != SW_STAGE_PENDING)
+			continue;
+		if (s->status == SW_STAGE_RUNNING)
+			s->duration_ms = rec->finished_ms - s->started_ms;
+		s->status = SW_STAGE_CANCELLED;
+		free(s->reason);
+		s->reason = xstrdup("interrupted: the run's executor stopped");
+	}
+	sw_store_save(st, rec, true);
+}
+
+int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char **err)
+{
+	char *path = xasprintf("%s/%ld/run.json", st->runs, id);
+	size_t len;
+	char *text = sw_read_file(path, &len);
+	if (!text) {
+		*err = errno == ENOENT ? xasprintf("no run %ld", id)
+				       : xasprintf("%s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	cJSON *o = cJSON_ParseWithLength(text, len);
+	free(text);
+	int r = o ? record_from_json(rec, o) : -1;
+	cJSON_Delete(o);
+	if (r) {
+		*err = xasprintf("%s: not a valid run record", path);
+		free(path);
+		return -1;
+	}
+	free(path);
+	if (!sw_run_status_final(rec->status) && !sw_store_run_alive(st, id))
+		mark_interrupted(st, rec);
+	return 0;
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+	return (x > y) - (x < y);
+}
+
+long *sw_store_list(struct sw_store *st, size_t *n)
+{
+	DIR *d = opendir(st->runs);
+	long *ids = NULL;
+	size_t len = 0, cap = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char *end;
+		long id = strtol(de->d_name, &end, 10);
+		if (*end || id <= 0)
+			continue;
+		if (len == cap) {
+			cap = cap ? cap * 2 : 64;
+			ids = xrealloc(ids, cap * sizeof *ids);
+		}
+		ids[len++] = id;
+	}
+	if (d)
+		closedir(d);
+	qsort(ids, len, sizeof *ids, cmp_long);
+	*n = len;
+	return ids;
+}
+
+static char *index_path(struct sw_store *st, const char *sha)
+{
+	return xasprintf("%s/%.2s/%s", st->index, sha, sha + 2);
+}
+
+long sw_store_last_for_commit(struct sw_store *st, const char *sha)
+{
+	char *path = index_path(st, sha);
+	char *text = sw_read_file(path, NULL);
+	free(path);
+	long id = text ? strtol(text, NULL, 10) : 0;
+	free(text);
+	return id > 0 ? id : 0;
+}
+
+void sw_store_index_commit(struct sw_store *st, const char *sha, long id)
+{
+	char *dir = xasprintf("%s/%.2s", st->index, sha);
+	sw_mkdirs(dir, 0755);
+	free(dir);
+	char *path = index_path(st, sha);
+	char *text = xasprintf("%ld\n", id);
+	sw_write_atomic(path, text, strlen(text), false);
+	free(text);
+	free(path);
+}
+
+static bool gc_protected(struct sw_store *st, long id, const struct strlist *keep_heads)
+{
+	struct sw_run_record rec;
+	char *err = NULL;
+	if (sw_store_load(st, id, &rec, &err)) {
+		free(err);
+		return false;
+	}
+	bool keep = !sw_run_status_final(rec.status) ||
+		    (strlist_has(keep_heads, rec.commit) && sw_store_last_for_commit(st, rec.commit) == id);
+	sw_run_record_free(&rec);
+	return keep;
+}
+
+int sw_store_gc(struct sw_store *st, int keep, const struct strlist *keep_heads)
+{
+	size_t n;
+	long *ids = sw_store_list(st, &n);
+	int removed = 0;
+	size_t excess = n > (size_t)keep ? n - (size_t)keep : 0;
+	for (size_t i = 0; i < n; i++) {
+		/* Work trees of failed runs are kept for inspection until gc. */
+		if (!sw_store_run_alive(st, ids[i])) {
+			char *work = xasprintf("%s/work/%ld", st->root, ids[i]);
+			sw_remove_tree(work);
+			free(work);
+		}
+		if (excess == 0 || gc_protected(st, ids[i], keep_heads))
+			continue;
+		char *dir = sw_store_run_dir(st, ids[i]);
+		if (sw_remove_tree(dir) == 0)
+			removed++;
+		free(dir);
+		excess--;
+	}
+	free(ids);
+	return removed;
+}

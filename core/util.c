@@ -1,0 +1,452 @@
+/* Allocation, buffers, time and text helpers shared by the core and faces. */
+#include "slipway/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void out_of_memory(void)
+{
+	static const char msg[] = "slipway: out of memory\n";
+	ssize_t r = write(STDERR_FILENO, msg, sizeof msg - 1);
+	(void)r;
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *d = xmalloc(n + 1);
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+static char *vasprintf_x(const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		out_of_memory();
+	char *s = xmalloc((size_t)n + 1);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = vasprintf_x(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+void sbuf_init(struct sbuf *sb)
+{
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+}
+
+void sbuf_free(struct sbuf *sb)
+{
+	free(sb->buf);
+	sbuf_init(sb);
+}
+
+static void sbuf_grow(struct sbuf *sb, size_t extra)
+{
+	if (sb->len + extra + 1 <= sb->cap)
+		return;
+	size_t cap = sb->cap ? sb->cap : 64;
+	while (cap < sb->len + extra + 1)
+		cap *= 2;
+	sb->buf = xrealloc(sb->buf, cap);
+	sb->cap = cap;
+}
+
+void sbuf_add(struct sbuf *sb, const char *data, size_t len)
+{
+	sbuf_grow(sb, len);
+	if (len)
+		memcpy(sb->buf + sb->len, data, len);
+	sb->len += len;
+	sb->buf[sb->len] = '\0';
+}
+
+void sbuf_adds(struct sbuf *sb, const char *s)
+{
+	sbuf_add(sb, s, strlen(s));
+}
+
+void sbuf_addc(struct sbuf *sb, char c)
+{
+	sbuf_add(sb, &c, 1);
+}
+
+void sbuf_addf(struct sbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = vasprintf_x(fmt, ap);
+	va_end(ap);
+	sbuf_adds(sb, s);
+	free(s);
+}
+
+void sbuf_reset(struct sbuf *sb)
+{
+	sb->len = 0;
+	if (sb->buf)
+		sb->buf[0] = '\0';
+}
+
+char *sbuf_detach(struct sbuf *sb)
+{
+	char *s = sb->buf ? sb->buf : xstrdup("");
+	sbuf_init(sb);
+	return s;
+}
+
+void strlist_add(struct strlist *l, const char *s)
+{
+	if (l->len == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->items = xrealloc(l->items, l->cap * sizeof *l->items);
+	}
+	l->items[l->len++] = xstrdup(s);
+}
+
+void strlist_addf(struct strlist *l, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = vasprintf_x(fmt, ap);
+	va_end(ap);
+	strlist_add(l, s);
+	free(s);
+}
+
+bool strlist_has(const struct strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->len; i++)
+		if (strcmp(l->items[i], s) == 0)
+			return true;
+	return false;
+}
+
+void strlist_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->len; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->len = l->cap = 0;
+}
+
+int64_t sw_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t sw_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void sw_iso_time(time_t t, char out[32])
+{
+	struct tm tm;
+	out[0] = '\0';
+	if (t < 0 || !gmtime_r(&t, &tm))
+		return;
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+time_t sw_parse_iso_time(const char *s)
+{
+	struct tm tm = {0};
+	if (!s)
+		return -1;
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end)
+		return -1;
+	return timegm(&tm);
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid. */
+static size_t utf8_seq_len(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+static const char replacement[] = "\xef\xbf\xbd";
+
+void sw_utf8_clean(struct sbuf *sb, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, start = 0;
+	while (i < len) {
+		size_t n = utf8_seq_len(p + i, len - i);
+		if (n) {
+			i += n;
+			continue;
+		}
+		sbuf_add(sb, s + start, i - start);
+		sbuf_add(sb, replacement, 3);
+		i++;
+		start = i;
+	}
+	sbuf_add(sb, s + start, i - start);
+}
+
+void sw_term_clean(struct sbuf *sb, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < len) {
+		size_t n = utf8_seq_len(p + i, len - i);
+		if (n == 0) {
+			sbuf_add(sb, replacement, 3);
+			i++;
+		} else if (n == 1 && p[i] == '\t') {
+			sbuf_addc(sb, ' ');
+			i++;
+		} else if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f)) {
+			sbuf_addc(sb, '^');
+			sbuf_addc(sb, p[i] == 0x7f ? '?' : (char)(p[i] + 0x40));
+			i++;
+		} else if (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0) {
+			/* C1 controls (U+0080..U+009F) act as escapes on some terminals. */
+			sbuf_addf(sb, "\\u%04x", p[i + 1]);
+			i += 2;
+		} else {
+			sbuf_add(sb, s + i, n);
+			i += n;
+		}
+	}
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		strcpy(dir, ".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return -errno;
+	int r = fsync(fd) ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+int sw_write_atomic(const char *path, const char *data, size_t len, bool durable)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int err = 0;
+	if (fd < 0) {
+		err = -errno;
+		free(tmp);
+		return err;
+	}
+	size_t off = 0;
+	while (off < len && !err) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w < 0 && errno != EINTR)
+			err = -errno;
+		else if (w > 0)
+			off += (size_t)w;
+	}
+	if (!err && durable && fsync(fd))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	else if (durable)
+		err = fsync_dir_of(path);
+	free(tmp);
+	return err;
+}
+
+char *sw_read_file(const char *path, size_t *lenp)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct sbuf sb;
+	sbuf_init(&sb);
+	char chunk[65536];
+	for (;;) {
+		ssize_t r = read(fd, chunk, sizeof chunk);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			close(fd);
+			sbuf_free(&sb);
+			errno = e;
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		sbuf_add(&sb, chunk, (size_t)r);
+	}
+	close(fd);
+	if (lenp)
+		*lenp = sb.len;
+	return sbuf_detach(&sb);
+}
+
+int sw_mkdirs(const char *path, int mode)
+{
+	char *p = xstrdup(path);
+	int err = 0;
+	for (char *s = p + 1; *s && !err; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, (mode_t)mode) && errno != EEXIST)
+			err = -errno;
+		*s = '/';
+	}
+	if (!err && mkdir(p, (mode_t)mode) && errno != EEXIST)
+		err = -errno;
+	free(p);
+	return err;
+}
+
+int sw_remove_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) ? -errno : 0;
+	/* Trees checked out from git may hold read-only directories. */
+	chmod(path, 0700);
+	DIR *d = opendir(path);
+	if (!d)
+		return -errno;
+	int err = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *child = xasprintf("%s/%s", path, de->d_name);
+		int r = sw_remove_tree(child);
+		if (r && !err)
+			err = r;
+		free(child);
+	}
+	closedir(d);
+	if (rmdir(path) && !err)
+		err = -errno;
+	return err;
+}
+
+bool sw_glob_match(const char *pattern, const char *name)
+{
+	return fnmatch(pattern, name, 0) == 0;
+}
+
+size_t sw_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t *row = xmalloc((lb + 1) * sizeof *row);
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t best = diag + cost;
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	size_t d = row[lb];
+	free(row);
+	return d;
+}

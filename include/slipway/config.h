@@ -1,0 +1,71 @@
+/* slipway.json: the project's pipeline, gates, secrets and retention. */
+#ifndef SLIPWAY_CONFIG_H
+#define SLIPWAY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "slipway/report.h"
+#include "slipway/util.h"
+
+struct sw_parse_spec {
+	enum sw_parser_kind kind;
+	char *pattern;		/* SW_PARSE_REGEX only */
+	char *metric;		/* SW_PARSE_REGEX only */
+};
+
+struct sw_env_var {
+	char *name;
+	char *value;
+};
+
+struct sw_stage_config {
+	char *name;
+	char *run;
+	struct strlist branches;	/* glob patterns; empty: every branch */
+	int timeout;			/* seconds, default 3600 */
+	struct sw_env_var *env;
+	size_t nenv;
+	bool always;
+	struct sw_parse_spec *parse;
+	size_t nparse;
+	char *junit;			/* report file names under $SLIPWAY_REPORTS, or NULL */
+	char *cobertura;
+};
+
+/* A gate: a limit on a metric; "min" gates fail below, "max" gates above. */
+struct sw_gate {
+	char *name;		/* as written: "coverage_min", "lint_max", "tests_failed_max", "<metric>_min" */
+	char *metric;		/* "coverage", "lint", "tests_failed", or a custom metric */
+	bool is_min;
+	double limit;
+};
+
+struct sw_config {
+	int version;
+	char *main_branch;		/* default "main" */
+	char *integration_branch;	/* default "development" */
+	struct strlist secrets;
+	struct sw_stage_config *stages;
+	size_t nstages;
+	struct sw_gate *gates;
+	size_t ngates;
+	int retention_runs;		/* default 200 */
+	int max_parallel;		/* "max_parallel_runs", default 1 */
+};
+
+/* Parses text read from source (a file name or "branch:slipway.json", used
+ * in messages).  On error returns -1 and sets *err to one line, e.g.
+ *   slipway.json:4:12: syntax error: expected ',' or '}'
+ *   slipway.json: stages[2].timeout: expected a number, got "ten"
+ *   slipway.json: stages[1]: unknown key "brnaches" (did you mean "branches"?)
+ * The caller frees *err. */
+int sw_config_parse(struct sw_config *cfg, const char *text, size_t len, const char *source,
+		    char **err);
+int sw_config_load_file(struct sw_config *cfg, const char *path, char **err);
+void sw_config_free(struct sw_config *cfg);
+
+/* The stage applies to this branch (its "branches" patterns). */
+bool sw_stage_matches(const struct sw_stage_config *st, const char *branch);
+
+#endif

@@ -1,0 +1,54 @@
+/* The project's git repository through libgit2: branches, commits, reading
+ * a file at a commit, and writing a commit's tree into a directory. */
+#ifndef SLIPWAY_REPO_H
+#define SLIPWAY_REPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "slipway/util.h"
+
+struct sw_repo;
+
+struct sw_branch {
+	char *name;		/* "feature/x" or "origin/feature/x" */
+	bool remote;
+	char head[41];
+	int ahead, behind;	/* against main; -1 when main is unknown */
+	char *upstream;		/* NULL when none */
+	int upstream_ahead, upstream_behind;
+	char *subject;
+	char *author;
+	time_t time;
+};
+
+/* Finds the repository containing path.  -1 with *err (caller frees). */
+int sw_repo_open(struct sw_repo **out, const char *path, char **err);
+void sw_repo_close(struct sw_repo *repo);
+/* The .git directory shared by all work trees, without trailing slash. */
+const char *sw_repo_gitdir(const struct sw_repo *repo);
+/* The work tree, or NULL for a bare repository. */
+const char *sw_repo_workdir(const struct sw_repo *repo);
+/* The checked-out branch's short name; NULL when detached. */
+char *sw_repo_current_branch(struct sw_repo *repo);
+/* Resolves a local branch, a remote-tracking branch ("origin/x") or a commit
+ * to the 40-hex commit id.  -1 with *err naming what was not found. */
+int sw_repo_resolve(struct sw_repo *repo, const char *name, char sha[41], char **err);
+bool sw_repo_branch_exists(struct sw_repo *repo, const char *name);
+/* A file's content at a commit (40 hex or a branch); NULL when absent. */
+char *sw_repo_read_file(struct sw_repo *repo, const char *rev, const char *path, size_t *len);
+/* Writes the commit's tree into dir (created), never touching the index or
+ * the user's work tree.  -1 with *err. */
+int sw_repo_checkout(struct sw_repo *repo, const char *sha, const char *dir, char **err);
+/* The commit's subject line (allocated), or NULL. */
+char *sw_repo_subject(struct sw_repo *repo, const char *sha);
+/* Local and remote-tracking branches, most recent commit first, with main
+ * and the integration branch pinned on top. */
+int sw_repo_branches(struct sw_repo *repo, const char *main_branch, const char *integration,
+		     struct sw_branch **out, size_t *n, char **err);
+/* The head commits of all branches, cheaply (no graph walks). */
+void sw_repo_heads(struct sw_repo *repo, struct strlist *heads);
+void sw_branches_free(struct sw_branch *b, size_t n);
+
+#endif

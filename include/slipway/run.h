@@ -1,0 +1,39 @@
+/* Starting, executing and cancelling runs.  A run tests one exact commit in
+ * a directory of its own, in a detached executor that outlives the terminal. */
+#ifndef SLIPWAY_RUN_H
+#define SLIPWAY_RUN_H
+
+#include <stdbool.h>
+
+#include "slipway/config.h"
+#include "slipway/repo.h"
+#include "slipway/store.h"
+
+struct sw_run_options {
+	const char *branch;	/* NULL: the checked-out branch */
+	const char *trigger;	/* "manual" when NULL */
+	const char *stage;	/* run the stages up to this one only; NULL: all */
+	bool again;		/* a new run even when this head has one in progress */
+	char *const *env;	/* where secrets and PATH/HOME/... come from */
+};
+
+/* Exit-code classes for the faces: usage/config errors are SW_ERR_USAGE. */
+enum { SW_OK = 0, SW_ERR_FAILED = 1, SW_ERR_USAGE = 2 };
+
+/* The project's configuration as the working tree has it (slipway.json in
+ * the work tree, else at HEAD).  SW_ERR_USAGE with *err when absent or bad. */
+int sw_project_config(struct sw_repo *repo, struct sw_config *cfg, char **err);
+/* The configuration a run of commit sha uses: stages from the commit;
+ * secrets, gates and retention from main (or the commit when main has none). */
+int sw_run_config(struct sw_repo *repo, const char *sha, struct sw_config *cfg, char **err);
+
+/* Starts a run, or finds the one in progress on the same head (*existing).
+ * Returns SW_OK, or SW_ERR_USAGE with *err. */
+int sw_run_start(struct sw_repo *repo, struct sw_store *st, const struct sw_run_options *opt,
+		 long *id, bool *existing, char **err);
+/* Cancels a queued or running run and waits (bounded) until it has ended. */
+int sw_run_cancel(struct sw_store *st, long id, char **err);
+/* Applies retention: the policy's retention.runs, sparing branch heads. */
+int sw_run_gc(struct sw_repo *repo, struct sw_store *st, int *removed, char **err);
+
+#endif

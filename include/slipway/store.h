@@ -1,0 +1,109 @@
+/* The run store: .git/slipway/runs/<id>/ with run.json (replaced atomically
+ * at every change), one log per stage, kept reports and the executor's own
+ * diagnostics; an index from commit to its last run. */
+#ifndef SLIPWAY_STORE_H
+#define SLIPWAY_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slipway/metrics.h"
+#include "slipway/util.h"
+
+enum sw_run_status {
+	SW_RUN_QUEUED,
+	SW_RUN_RUNNING,
+	SW_RUN_PASSED,
+	SW_RUN_FAILED,
+	SW_RUN_CANCELLED,
+	SW_RUN_INTERRUPTED,
+};
+
+enum sw_stage_status {
+	SW_STAGE_PENDING,
+	SW_STAGE_RUNNING,
+	SW_STAGE_PASSED,
+	SW_STAGE_FAILED,
+	SW_STAGE_SKIPPED,
+	SW_STAGE_CANCELLED,
+};
+
+struct sw_stage_record {
+	char *name;
+	enum sw_stage_status status;
+	int64_t started_ms, finished_ms;	/* 0 when not yet */
+	int exit_code;				/* -1 when none */
+	char *reason;				/* why it failed or was skipped; may be NULL */
+	int64_t duration_ms;
+	int pgid;				/* the stage's process group while running */
+	int64_t log_bytes;
+};
+
+struct sw_gate_result {
+	char *name;
+	double limit;
+	bool measured;
+	double actual;
+	bool passed;
+};
+
+struct sw_run_record {
+	long id;
+	char *branch;
+	char commit[41];
+	char *trigger;
+	enum sw_run_status status;
+	int64_t created_ms, started_ms, finished_ms;
+	struct sw_stage_record *stages;
+	size_t nstages;
+	struct sw_metrics metrics;
+	struct sw_gate_result *gates;
+	size_t ngates;
+	struct strlist missing_secrets;
+	struct strlist warnings;
+	int executor_pid;
+	char *subject;				/* the commit's subject, for lists */
+};
+
+struct sw_store;
+
+/* Opens (creating) the store under gitdir/slipway.  -1 with *err. */
+int sw_store_open(struct sw_store **out, const char *gitdir, char **err);
+void sw_store_close(struct sw_store *st);
+const char *sw_store_root(const struct sw_store *st);
+/* Allocated paths: the run's directory, a stage's log, the reports dir. */
+char *sw_store_run_dir(const struct sw_store *st, long id);
+char *sw_store_log_path(const struct sw_store *st, long id, const char *stage);
+char *sw_store_reports_dir(const struct sw_store *st, long id);
+
+/* Gives rec a new id, creates its directory and writes run.json durably.
+ * The returned fd holds the run's liveness lock (see sw_store_load); the
+ * executor keeps it open for the run's whole life. */
+int sw_store_create(struct sw_store *st, struct sw_run_record *rec, int *lock_fd, char **err);
+/* Replaces run.json atomically; durable adds fsync of file and directory. */
+int sw_store_save(struct sw_store *st, const struct sw_run_record *rec, bool durable);
+/* Reads a run.  A run recorded queued/running whose executor no longer
+ * holds its lock is rewritten as interrupted before it is returned.
+ * -1 with *err when the run does not exist or cannot be read. */
+int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char **err);
+/* Run ids, ascending. */
+long *sw_store_list(struct sw_store *st, size_t *n);
+/* The last run of a commit, from the index; 0 when none. */
+long sw_store_last_for_commit(struct sw_store *st, const char *sha);
+void sw_store_index_commit(struct sw_store *st, const char *sha, long id);
+/* Removes the oldest runs beyond keep, sparing runs in progress and the
+ * last run of each commit in keep_heads.  Returns how many were removed. */
+int sw_store_gc(struct sw_store *st, int keep, const struct strlist *keep_heads);
+/* The executor of the run still holds its lock. */
+bool sw_store_run_alive(struct sw_store *st, long id);
+
+void sw_run_record_free(struct sw_run_record *rec);
+struct cJSON *sw_run_record_to_json(const struct sw_run_record *rec);
+const char *sw_run_status_name(enum sw_run_status s);
+const char *sw_stage_status_name(enum sw_stage_status s);
+bool sw_run_status_final(enum sw_run_status s);
+/* The stage record named name, or NULL. */
+struct sw_stage_record *sw_run_find_stage(const struct sw_run_record *rec, const char *name);
+
+#endif

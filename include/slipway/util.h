@@ -1,0 +1,77 @@
+/* Small helpers every module uses: allocation that aborts cleanly on
+ * out-of-memory, a growable string buffer, times and text sanitising. */
+#ifndef SLIPWAY_UTIL_H
+#define SLIPWAY_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Growable, always NUL-terminated byte buffer. */
+struct sbuf {
+	char *buf;
+	size_t len;
+	size_t cap;
+};
+
+void sbuf_init(struct sbuf *sb);
+void sbuf_free(struct sbuf *sb);
+void sbuf_add(struct sbuf *sb, const char *data, size_t len);
+void sbuf_adds(struct sbuf *sb, const char *s);
+void sbuf_addc(struct sbuf *sb, char c);
+void sbuf_addf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sbuf_reset(struct sbuf *sb);
+/* Hands the buffer to the caller (never NULL) and resets sb. */
+char *sbuf_detach(struct sbuf *sb);
+
+/* A list of owned strings. */
+struct strlist {
+	char **items;
+	size_t len;
+	size_t cap;
+};
+
+void strlist_add(struct strlist *l, const char *s);
+void strlist_addf(struct strlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool strlist_has(const struct strlist *l, const char *s);
+void strlist_free(struct strlist *l);
+
+/* Milliseconds since the epoch, wall clock and monotonic. */
+int64_t sw_now_ms(void);
+int64_t sw_mono_ms(void);
+/* "2026-11-25T16:20:45Z" into out (at least 21 bytes); empty for t < 0. */
+void sw_iso_time(time_t t, char out[32]);
+/* Parses the form above; -1 when it is not one. */
+time_t sw_parse_iso_time(const char *s);
+
+/* Copies len bytes into sb, replacing every invalid UTF-8 sequence by U+FFFD. */
+void sw_utf8_clean(struct sbuf *sb, const char *s, size_t len);
+/* Copies len bytes into sb with C0/C1 controls and ESC shown as ^X / \xNN,
+ * so the text can reach a terminal; tabs become a space, invalid UTF-8 U+FFFD. */
+void sw_term_clean(struct sbuf *sb, const char *s, size_t len);
+
+/* Writes data to path atomically: a temporary file beside it, then rename.
+ * With durable, file and directory are fsync'ed.  0 or -errno. */
+int sw_write_atomic(const char *path, const char *data, size_t len, bool durable);
+/* Reads a whole file; NULL with errno set on failure. */
+char *sw_read_file(const char *path, size_t *len);
+/* mkdir -p; 0 or -errno. */
+int sw_mkdirs(const char *path, int mode);
+/* rm -rf; 0 or -errno. */
+int sw_remove_tree(const char *path);
+
+/* Glob match of a branch name against a pattern (fnmatch, '*' crosses '/'). */
+bool sw_glob_match(const char *pattern, const char *name);
+
+/* Levenshtein distance, for "did you mean" suggestions. */
+size_t sw_edit_distance(const char *a, const char *b);
+
+#endif
