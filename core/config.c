@@ -1,0 +1,1242 @@
+/* slipway.json: reads the pipeline file into struct sw_config, checking it
+ * with one-line errors that name the line or key path and suggest fixes. */
+#include "slipway/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "slipway/report.h"
+#include "slipway/util.h"
+
+#define QUOTE_MAX 256	/* room for QUOTE_CUT bytes escaped, plus quotes and "..." */
+#define QUOTE_CUT 40
+#define NESTING_MAX 1000	/* cJSON's CJSON_NESTING_LIMIT */
+#define STAGE_NAME_MAX 64
+#define DEFAULT_TIMEOUT 3600
+#define DEFAULT_RETENTION 200
+
+/* ---- messages ---------------------------------------------------------- */
+
+/* Bytes of the valid UTF-8 character at p that is fit for a terminal
+ * (not a C1 control), or 0. */
+static size_t utf8_char_len(const char *p, size_t avail)
+{
+	unsigned char c = (unsigned char)p[0];
+	size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+	if (n == 0 || n > avail || (c == 0xc2 && (unsigned char)p[1] < 0xa0))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (((unsigned char)p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* Shows a user string in a message: quoted, escaped and cut short, so the
+ * message stays one readable line whatever the file holds. */
+static const char *quote(char buf[QUOTE_MAX], const char *s)
+{
+	size_t o = 0, i = 0;
+	buf[o++] = '"';
+	while (i < QUOTE_CUT && s[i]) {
+		unsigned char ch = (unsigned char)s[i];
+		size_t n = ch < 0x80 ? 1 : utf8_char_len(s + i, strnlen(s + i, 4));
+		if (ch == '"' || ch == '\\') {
+			o += (size_t)snprintf(buf + o, QUOTE_MAX - o, "\\%c", ch);
+		} else if (ch < 0x20 || ch == 0x7f) {
+			o += (size_t)snprintf(buf + o, QUOTE_MAX - o, "\\u%04x", ch);
+		} else if (n == 0) {
+			o += (size_t)snprintf(buf + o, QUOTE_MAX - o, "\\x%02x", ch);
+		} else {
+			memcpy(buf + o, s + i, n);
+			o += n;
+		}
+		i += n ? n : 1;
+	}
+	buf[o++] = '"';
+	if (s[i])
+		o += (size_t)snprintf(buf + o, QUOTE_MAX - o, "...");
+	buf[o] = '\0';
+	return buf;
+}
+
+/* A value as a type error shows it: scalars as written, containers by kind. */
+static const char *describe(char buf[QUOTE_MAX], const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return quote(buf, v->valuestring);
+	if (cJSON_IsNumber(v)) {
+		snprintf(buf, QUOTE_MAX, "%.15g", v->valuedouble);
+		return buf;
+	}
+	if (cJSON_IsTrue(v))
+		return "true";
+	if (cJSON_IsFalse(v))
+		return "false";
+	if (cJSON_IsNull(v))
+		return "null";
+	return cJSON_IsArray(v) ? "an array" : "an object";
+}
+
+static char *vformat(const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	char *s = xmalloc(n > 0 ? (size_t)n + 1 : 1);
+	vsnprintf(s, n > 0 ? (size_t)n + 1 : 1, fmt, ap);
+	return s;
+}
+
+/* The closest candidate worth suggesting, or NULL.  Short words are
+ * spared far-fetched guesses: "x" is not a typo of "ui". */
+static const char *suggest(const char *word, const char *const *cands, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX, wl = strlen(word);
+	for (size_t i = 0; i < n; i++) {
+		size_t cl = strlen(cands[i]), d = sw_edit_distance(word, cands[i]);
+		size_t shorter = wl < cl ? wl : cl;
+		bool prefix = shorter >= 3 && strncmp(word, cands[i], shorter) == 0;
+		if ((prefix || (d <= 2 && d < wl)) && d < best_d) {
+			best = cands[i];
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+/* ---- syntax diagnosis ---------------------------------------------------- */
+
+/* cJSON says only where it gave up, often past the mistake (a trailing
+ * comma shows at the closing brace), so a text it refused is scanned again
+ * by this small recogniser, which knows the common mistakes.  It is as
+ * lenient as cJSON (whitespace, numbers) so it stops at the same problem. */
+struct scan {
+	const char *s;
+	size_t len;
+	size_t pos;
+	int depth;
+	size_t err_pos;
+	char *err;
+};
+
+static bool scan_error(struct scan *sc, size_t pos, char *msg)
+{
+	if (sc->err) {
+		free(msg);
+		return false;
+	}
+	sc->err = msg;
+	sc->err_pos = pos;
+	return false;
+}
+
+static int peek(const struct scan *sc)
+{
+	return sc->pos < sc->len ? (unsigned char)sc->s[sc->pos] : -1;
+}
+
+static void scan_ws(struct scan *sc)
+{
+	while (sc->pos < sc->len && (unsigned char)sc->s[sc->pos] <= ' ')
+		sc->pos++;
+}
+
+static bool is_word_char(int ch)
+{
+	return ch >= 0 && ch < 0x80 && (isalnum(ch) || ch == '_');
+}
+
+static bool starts_value(int ch)
+{
+	return ch == '"' || ch == '{' || ch == '[' || ch == '-' || is_word_char(ch);
+}
+
+/* What the scanner found at pos, for "unexpected ..." messages. */
+static char *found_at(const struct scan *sc, size_t pos)
+{
+	if (pos >= sc->len)
+		return xstrdup("end of file");
+	const char *p = sc->s + pos;
+	unsigned char c = (unsigned char)*p;
+	size_t n = 1;
+	if (c == '\'')
+		return xstrdup("single quote");
+	if (is_word_char(c)) {
+		while (pos + n < sc->len && n < 20 && is_word_char((unsigned char)p[n]))
+			n++;
+	} else if (c >= 0x80) {
+		n = utf8_char_len(p, sc->len - pos);
+	}
+	if (n == 0 || c < 0x20 || c == 0x7f)
+		return xasprintf("byte 0x%02x", c);
+	return xasprintf("'%.*s'", (int)n, p);
+}
+
+static const char *hint_for(int ch)
+{
+	if (ch == '\'')
+		return " (strings need double quotes)";
+	if (ch == '/' || ch == '#')
+		return " (JSON has no comments)";
+	return "";
+}
+
+static bool scan_unexpected(struct scan *sc, const char *hint)
+{
+	char *what = found_at(sc, sc->pos);
+	scan_error(sc, sc->pos, xasprintf("unexpected %s%s", what, hint));
+	free(what);
+	return false;
+}
+
+static bool scan_expected(struct scan *sc, const char *what)
+{
+	if (sc->pos >= sc->len)
+		return scan_error(sc, sc->pos, xstrdup("unexpected end of file"));
+	char *found = found_at(sc, sc->pos);
+	scan_error(sc, sc->pos,
+		   xasprintf("expected %s, found %s%s", what, found, hint_for(peek(sc))));
+	free(found);
+	return false;
+}
+
+static long hex4(const struct scan *sc, size_t at)
+{
+	long v = 0;
+	for (size_t i = at; i < at + 4; i++) {
+		if (i >= sc->len || !isxdigit((unsigned char)sc->s[i]))
+			return -1;
+		int c = tolower((unsigned char)sc->s[i]);
+		v = v * 16 + (isdigit(c) ? c - '0' : c - 'a' + 10);
+	}
+	return v;
+}
+
+/* \uXXXX, where cJSON refuses unpaired UTF-16 surrogates. */
+static bool scan_unicode(struct scan *sc)
+{
+	size_t at = sc->pos;
+	long cp = hex4(sc, at + 2);
+	if (cp < 0 || (cp >= 0xdc00 && cp <= 0xdfff))
+		return scan_error(sc, at, xstrdup("invalid \\u escape in string"));
+	sc->pos += 6;
+	if (cp < 0xd800 || cp > 0xdbff)
+		return true;
+	const char *p = sc->s + sc->pos;
+	long lo = sc->pos + 1 < sc->len && p[0] == '\\' && p[1] == 'u' ? hex4(sc, sc->pos + 2) : -1;
+	if (lo < 0xdc00 || lo > 0xdfff)
+		return scan_error(sc, at, xstrdup("invalid \\u escape in string (unpaired surrogate)"));
+	sc->pos += 6;
+	return true;
+}
+
+static bool scan_escape(struct scan *sc, size_t start)
+{
+	size_t at = sc->pos;
+	if (at + 1 >= sc->len)
+		return scan_error(sc, start, xstrdup("unterminated string"));
+	char e = sc->s[at + 1];
+	if (e == 'u')
+		return scan_unicode(sc);
+	if (!strchr("\"\\/bfnrt", e)) {
+		if (e > ' ' && e < 0x7f)
+			return scan_error(sc, at, xasprintf("invalid escape '\\%c' in string", e));
+		return scan_error(sc, at, xstrdup("invalid escape in string"));
+	}
+	sc->pos += 2;
+	return true;
+}
+
+/* cJSON lets raw control characters into strings, but a raw newline means
+ * the closing quote was forgotten: report that, at the opening quote. */
+static bool scan_string(struct scan *sc)
+{
+	size_t start = sc->pos++;
+	while (sc->pos < sc->len && sc->s[sc->pos] != '\n') {
+		char ch = sc->s[sc->pos];
+		if (ch == '"') {
+			sc->pos++;
+			return true;
+		}
+		if (ch != '\\')
+			sc->pos++;
+		else if (!scan_escape(sc, start))
+			return false;
+	}
+	return scan_error(sc, start, xstrdup("unterminated string"));
+}
+
+static bool scan_digits(struct scan *sc, size_t *p)
+{
+	size_t from = *p;
+	while (*p < sc->len && isdigit((unsigned char)sc->s[*p]))
+		(*p)++;
+	return *p > from;
+}
+
+/* Like cJSON's strtod: a sign, digits, an optional fraction and exponent. */
+static bool scan_number(struct scan *sc)
+{
+	size_t p = sc->pos;
+	if (sc->s[p] == '-')
+		p++;
+	bool digits = scan_digits(sc, &p);
+	if (p < sc->len && sc->s[p] == '.') {
+		p++;
+		digits |= scan_digits(sc, &p);
+	}
+	if (!digits)
+		return scan_error(sc, sc->pos, xstrdup("invalid number"));
+	if (p < sc->len && (sc->s[p] == 'e' || sc->s[p] == 'E')) {
+		size_t q = p + 1;
+		if (q < sc->len && (sc->s[q] == '+' || sc->s[q] == '-'))
+			q++;
+		if (scan_digits(sc, &q))
+			p = q;
+	}
+	sc->pos = p;
+	return true;
+}
+
+static bool scan_literal(struct scan *sc)
+{
+	static const char *const lits[] = {"true", "false", "null"};
+	size_t left = sc->len - sc->pos, n = 0;
+	for (size_t i = 0; i < 3; i++) {
+		size_t l = strlen(lits[i]);
+		if (left >= l && memcmp(sc->s + sc->pos, lits[i], l) == 0) {
+			sc->pos += l;
+			return true;
+		}
+		if (left >= l && strncasecmp(sc->s + sc->pos, lits[i], l) == 0)
+			n = l;
+	}
+	return scan_unexpected(sc, n ? " (true, false and null are lower case)"
+				     : " (strings need double quotes)");
+}
+
+static bool scan_value(struct scan *sc);
+
+static bool scan_member(struct scan *sc)
+{
+	int ch = peek(sc);
+	if (ch == '"') {
+		if (!scan_string(sc))
+			return false;
+		scan_ws(sc);
+		if (peek(sc) != ':')
+			return scan_expected(sc, "':' after the key");
+		sc->pos++;
+		return scan_value(sc);
+	}
+	if (!is_word_char(ch))
+		return scan_expected(sc, "a key in double quotes");
+	char *word = found_at(sc, sc->pos);
+	scan_error(sc, sc->pos, xasprintf("unquoted key %s (keys need double quotes)", word));
+	free(word);
+	return false;
+}
+
+static bool scan_no_comma(struct scan *sc, size_t value_end, char close)
+{
+	if (starts_value(peek(sc)))
+		return scan_error(sc, value_end,
+				  xstrdup(close == '}' ? "missing comma between members"
+						       : "missing comma between elements"));
+	char what[] = "',' or 'x'";
+	what[8] = close;
+	return scan_expected(sc, what);
+}
+
+/* An object (close '}') or array (close ']'). */
+static bool scan_container(struct scan *sc, char close)
+{
+	if (++sc->depth > NESTING_MAX)
+		return scan_error(sc, sc->pos, xstrdup("nesting too deep"));
+	sc->pos++;
+	scan_ws(sc);
+	for (bool first = true;; first = false) {
+		if (first && peek(sc) == close)
+			break;
+		if (!(close == '}' ? scan_member(sc) : scan_value(sc)))
+			return false;
+		size_t value_end = sc->pos;
+		scan_ws(sc);
+		if (peek(sc) == close)
+			break;
+		if (peek(sc) != ',')
+			return scan_no_comma(sc, value_end, close);
+		size_t comma = sc->pos++;
+		scan_ws(sc);
+		if (peek(sc) == close)
+			return scan_error(sc, comma, xasprintf("trailing comma before '%c'", close));
+	}
+	sc->pos++;
+	sc->depth--;
+	return true;
+}
+
+static bool scan_value(struct scan *sc)
+{
+	scan_ws(sc);
+	int ch = peek(sc);
+	if (ch == '{')
+		return scan_container(sc, '}');
+	if (ch == '[')
+		return scan_container(sc, ']');
+	if (ch == '"')
+		return scan_string(sc);
+	if (ch == '-' || (ch >= '0' && ch <= '9'))
+		return scan_number(sc);
+	if (is_word_char(ch))
+		return scan_literal(sc);
+	return scan_unexpected(sc, hint_for(ch));
+}
+
+static bool scan_document(struct scan *sc)
+{
+	if (sc->len >= 3 && memcmp(sc->s, "\xef\xbb\xbf", 3) == 0)
+		sc->pos = 3;
+	scan_ws(sc);
+	if (sc->pos >= sc->len)
+		return scan_error(sc, 0, xstrdup("the file is empty"));
+	if (!scan_value(sc))
+		return false;
+	scan_ws(sc);
+	if (sc->pos < sc->len) {
+		char *what = found_at(sc, sc->pos);
+		scan_error(sc, sc->pos, xasprintf("unexpected %s after the end of the document", what));
+		free(what);
+		return false;
+	}
+	return true;
+}
+
+/* "SOURCE:LINE:COL: syntax error: MSG"; columns count characters. */
+static char *syntax_error(const char *s, size_t pos, const char *source, const char *msg)
+{
+	size_t line = 1, col = 1;
+	for (size_t i = 0; i < pos; i++) {
+		if (s[i] == '\n') {
+			line++;
+			col = 1;
+		} else if (((unsigned char)s[i] & 0xc0) != 0x80) {
+			col++;
+		}
+	}
+	return xasprintf("%s:%zu:%zu: syntax error: %s", source, line, col, msg);
+}
+
+/* cJSON's parse; NULL with *pos where it gave up. */
+static cJSON *cjson_parse(const char *text, size_t len, size_t *pos)
+{
+	char *buf = xstrndup(text, len);
+	const char *end = NULL;
+	/* The length counts the NUL so that trailing junk is refused. */
+	cJSON *root = cJSON_ParseWithLengthOpts(buf, len + 1, &end, 1);
+	*pos = end && end >= buf && (size_t)(end - buf) < len ? (size_t)(end - buf) : len;
+	free(buf);
+	return root;
+}
+
+/* Parses text into *root; on failure returns the message. */
+static char *json_parse(const char *text, size_t len, const char *source, cJSON **root)
+{
+	struct scan sc = {.s = text, .len = len};
+	size_t pos = len;
+	const char *nul = memchr(text, '\0', len);
+	/* At a NUL cJSON would stop, taking the rest for whitespace. */
+	if (nul)
+		pos = (size_t)(nul - text);
+	else if ((*root = cjson_parse(text, len, &pos)))
+		return NULL;
+	/* Should the scanner see no mistake, cJSON's position will do. */
+	if (nul || scan_document(&sc) || !sc.err) {
+		sc.pos = pos;
+		scan_unexpected(&sc, "");
+	}
+	char *msg = syntax_error(text, sc.err_pos, source, sc.err);
+	free(sc.err);
+	return msg;
+}
+
+/* ---- checking the document ---------------------------------------------- */
+
+struct ctx {
+	const char *source;
+	struct sbuf path;	/* key path of the value being read: "stages[2].timeout" */
+	char *err;
+};
+
+static int fail(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(struct ctx *c, const char *fmt, ...)
+{
+	if (c->err)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = vformat(fmt, ap);
+	va_end(ap);
+	if (c->path.len)
+		c->err = xasprintf("%s: %s: %s", c->source, c->path.buf, msg);
+	else
+		c->err = xasprintf("%s: %s", c->source, msg);
+	free(msg);
+	return -1;
+}
+
+static int expected(struct ctx *c, const cJSON *v, const char *what)
+{
+	char d[QUOTE_MAX];
+	return fail(c, "expected %s, got %s", what, describe(d, v));
+}
+
+static size_t path_key(struct ctx *c, const char *key)
+{
+	size_t mark = c->path.len;
+	if (mark)
+		sbuf_addc(&c->path, '.');
+	sbuf_adds(&c->path, key);
+	return mark;
+}
+
+static size_t path_index(struct ctx *c, size_t i)
+{
+	size_t mark = c->path.len;
+	sbuf_addf(&c->path, "[%zu]", i);
+	return mark;
+}
+
+static void path_pop(struct ctx *c, size_t mark)
+{
+	c->path.len = mark;
+	if (c->path.buf)
+		c->path.buf[mark] = '\0';
+}
+
+static int unknown_key(struct ctx *c, const char *key, const char *const *cands, size_t n)
+{
+	char q[QUOTE_MAX];
+	const char *s = suggest(key, cands, n);
+	if (s)
+		return fail(c, "unknown key %s (did you mean \"%s\"?)", quote(q, key), s);
+	return fail(c, "unknown key %s", quote(q, key));
+}
+
+/* cJSON keeps both copies of a repeated key; the file means one. */
+static int check_duplicate(struct ctx *c, const cJSON *obj, const cJSON *kv)
+{
+	char q[QUOTE_MAX];
+	for (const cJSON *o = obj->child; o != kv; o = o->next)
+		if (strcmp(o->string, kv->string) == 0)
+			return fail(c, "duplicate key %s", quote(q, kv->string));
+	return 0;
+}
+
+typedef int (*key_fn)(struct ctx *c, const cJSON *v, void *target);
+
+struct key_desc {
+	const char *name;
+	key_fn parse;
+	bool required;
+};
+
+#define KEYS_MAX 16
+
+static const struct key_desc *find_key(const struct key_desc *keys, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int bad_key(struct ctx *c, const char *key, const struct key_desc *keys, size_t n)
+{
+	const char *names[KEYS_MAX];
+	for (size_t i = 0; i < n && i < KEYS_MAX; i++)
+		names[i] = keys[i].name;
+	return unknown_key(c, key, names, n < KEYS_MAX ? n : KEYS_MAX);
+}
+
+/* Reads an object through its table of keys.  Unknown keys are reported
+ * before missing ones: "runn" is better told as a typo of "run". */
+static int parse_keys(struct ctx *c, const cJSON *obj, const struct key_desc *keys, size_t n,
+		      void *target)
+{
+	if (!cJSON_IsObject(obj))
+		return expected(c, obj, "an object");
+	for (const cJSON *kv = obj->child; kv; kv = kv->next) {
+		const struct key_desc *k = find_key(keys, n, kv->string);
+		if (!k)
+			return bad_key(c, kv->string, keys, n);
+		if (check_duplicate(c, obj, kv))
+			return -1;
+		size_t mark = path_key(c, k->name);
+		int r = k->parse(c, kv, target);
+		path_pop(c, mark);
+		if (r)
+			return r;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].required && !cJSON_GetObjectItemCaseSensitive(obj, keys[i].name))
+			return fail(c, "missing required key \"%s\"", keys[i].name);
+	return 0;
+}
+
+/* ---- scalar values ---- */
+
+static int get_string_empty_ok(struct ctx *c, const cJSON *v, char **out)
+{
+	if (!cJSON_IsString(v))
+		return expected(c, v, "a string");
+	free(*out);
+	*out = xstrdup(v->valuestring);
+	return 0;
+}
+
+static int get_string(struct ctx *c, const cJSON *v, char **out)
+{
+	if (cJSON_IsString(v) && !v->valuestring[0])
+		return expected(c, v, "a non-empty string");
+	return get_string_empty_ok(c, v, out);
+}
+
+static int get_bool(struct ctx *c, const cJSON *v, bool *out)
+{
+	if (!cJSON_IsBool(v))
+		return expected(c, v, "true or false");
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+static int get_posint(struct ctx *c, const cJSON *v, int *out)
+{
+	if (!cJSON_IsNumber(v))
+		return expected(c, v, "a number");
+	double d = v->valuedouble;
+	if (!(d >= 1 && d <= INT_MAX) || (double)(int)d != d)
+		return expected(c, v, "a positive integer");
+	*out = (int)d;
+	return 0;
+}
+
+static bool valid_env_name(const char *s)
+{
+	if (!isalpha((unsigned char)*s) && *s != '_')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+/* Names the file may set in a process environment (stage env, secrets);
+ * SLIPWAY_* belong to slipway, which tells the stage where things are. */
+static int check_env_name(struct ctx *c, const char *name)
+{
+	char q[QUOTE_MAX];
+	if (!valid_env_name(name))
+		return fail(c, "invalid variable name %s (use letters, digits and '_', "
+			       "not starting with a digit)", quote(q, name));
+	if (strncmp(name, "SLIPWAY_", 8) == 0)
+		return fail(c, "%s: SLIPWAY_* variables are set by slipway", quote(q, name));
+	return 0;
+}
+
+static bool valid_metric_name(const char *s)
+{
+	return valid_env_name(s);
+}
+
+static bool builtin_metric(const char *s)
+{
+	return !strcmp(s, "coverage") || !strcmp(s, "lint") || !strcmp(s, "tests_failed");
+}
+
+/* Stage names become directory and file names: no "/", no "." or "..". */
+static bool valid_stage_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > STAGE_NAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}
+
+/* A report file under $SLIPWAY_REPORTS: relative and never climbing out. */
+static bool valid_report_name(const char *s)
+{
+	if (!*s || *s == '/')
+		return false;
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		p += n;
+		p += *p == '/';
+	}
+	return true;
+}
+
+/* ---- stages ---- */
+
+static int stage_name(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_stage_config *st = target;
+	char q[QUOTE_MAX];
+	if (get_string(c, v, &st->name))
+		return -1;
+	if (!valid_stage_name(st->name))
+		return fail(c, "invalid stage name %s (use up to %d letters, digits, '_', '.' and '-')",
+			    quote(q, st->name), STAGE_NAME_MAX);
+	return 0;
+}
+
+static int stage_run(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_string(c, v, &((struct sw_stage_config *)target)->run);
+}
+
+static int add_branch(struct ctx *c, const cJSON *v, struct strlist *l)
+{
+	char *s = NULL;
+	if (get_string(c, v, &s))
+		return -1;
+	strlist_add(l, s);
+	free(s);
+	return 0;
+}
+
+static int stage_branches(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_stage_config *st = target;
+	if (cJSON_IsString(v))
+		return add_branch(c, v, &st->branches);
+	if (!cJSON_IsArray(v))
+		return expected(c, v, "a branch pattern or an array of them");
+	/* An empty list would mean "every branch", surely not what was meant. */
+	if (!v->child)
+		return fail(c, "expected at least one branch pattern");
+	size_t i = 0;
+	for (const cJSON *e = v->child; e; e = e->next, i++) {
+		size_t mark = path_index(c, i);
+		int r = add_branch(c, e, &st->branches);
+		path_pop(c, mark);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int stage_timeout(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_stage_config *st = target;
+	if (!cJSON_IsNumber(v))
+		return expected(c, v, "a number");
+	double d = v->valuedouble;
+	if (!(d > 0 && d <= INT_MAX))
+		return expected(c, v, "a positive number of seconds");
+	/* Round a fraction up: a limit of 0.5s must not become 0. */
+	st->timeout = (int)d;
+	if (st->timeout < d)
+		st->timeout++;
+	return 0;
+}
+
+static int env_var(struct ctx *c, const cJSON *obj, const cJSON *kv, struct sw_env_var *ev)
+{
+	if (check_duplicate(c, obj, kv) || check_env_name(c, kv->string))
+		return -1;
+	ev->name = xstrdup(kv->string);
+	size_t mark = path_key(c, kv->string);
+	int r = get_string_empty_ok(c, kv, &ev->value);
+	path_pop(c, mark);
+	return r;
+}
+
+static int stage_env(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_stage_config *st = target;
+	if (!cJSON_IsObject(v))
+		return expected(c, v, "an object");
+	st->env = xcalloc((size_t)cJSON_GetArraySize(v), sizeof *st->env);
+	for (const cJSON *kv = v->child; kv; kv = kv->next)
+		if (env_var(c, v, kv, &st->env[st->nenv++]))
+			return -1;
+	return 0;
+}
+
+static int stage_always(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_bool(c, v, &((struct sw_stage_config *)target)->always);
+}
+
+static int regex_pattern(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_string(c, v, &((struct sw_parse_spec *)target)->pattern);
+}
+
+static int regex_metric(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_parse_spec *ps = target;
+	char q[QUOTE_MAX];
+	if (get_string(c, v, &ps->metric))
+		return -1;
+	if (!valid_metric_name(ps->metric))
+		return fail(c, "invalid metric name %s (use letters, digits and '_', "
+			       "not starting with a digit)", quote(q, ps->metric));
+	if (builtin_metric(ps->metric))
+		return fail(c, "metric %s is built in; give this one another name",
+			    quote(q, ps->metric));
+	return 0;
+}
+
+static const struct key_desc regex_keys[] = {
+	{"regex", regex_pattern, true},
+	{"metric", regex_metric, true},
+};
+
+static const char *const parser_names[] = {"flake8", "pytest", "coverage"};
+
+static int parse_named(struct ctx *c, const char *name, struct sw_parse_spec *ps)
+{
+	char q[QUOTE_MAX];
+	int kind = sw_parser_kind_from_name(name);
+	if (kind >= 0 && kind != SW_PARSE_REGEX) {
+		ps->kind = (enum sw_parser_kind)kind;
+		return 0;
+	}
+	if (strcmp(name, "regex") == 0)
+		return fail(c, "a regex parser is an object: {\"regex\": \"...\", \"metric\": \"...\"}");
+	const char *s = suggest(name, parser_names, 3);
+	if (s)
+		return fail(c, "unknown parser %s (did you mean \"%s\"?)", quote(q, name), s);
+	return fail(c, "unknown parser %s (known: flake8, pytest, coverage, or a regex object)",
+		    quote(q, name));
+}
+
+static int parse_spec(struct ctx *c, const cJSON *v, struct sw_parse_spec *ps)
+{
+	if (cJSON_IsString(v))
+		return parse_named(c, v->valuestring, ps);
+	if (!cJSON_IsObject(v))
+		return expected(c, v, "a parser name or a regex object");
+	ps->kind = SW_PARSE_REGEX;
+	return parse_keys(c, v, regex_keys, sizeof regex_keys / sizeof *regex_keys, ps);
+}
+
+/* The same named parser twice would count every finding twice. */
+static int check_parser_repeat(struct ctx *c, const struct sw_stage_config *st, const cJSON *e)
+{
+	const struct sw_parse_spec *last = &st->parse[st->nparse - 1];
+	char q[QUOTE_MAX];
+	for (size_t i = 0; i + 1 < st->nparse; i++) {
+		const struct sw_parse_spec *p = &st->parse[i];
+		if (p->kind != last->kind)
+			continue;
+		if (last->kind != SW_PARSE_REGEX)
+			return fail(c, "parser %s is listed twice", quote(q, e->valuestring));
+		if (strcmp(p->metric, last->metric) == 0)
+			return fail(c, "metric %s is measured twice", quote(q, last->metric));
+	}
+	return 0;
+}
+
+static int stage_parse(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_stage_config *st = target;
+	if (!cJSON_IsArray(v)) {
+		st->parse = xcalloc(1, sizeof *st->parse);
+		st->nparse = 1;
+		return parse_spec(c, v, st->parse);
+	}
+	st->parse = xcalloc((size_t)cJSON_GetArraySize(v), sizeof *st->parse);
+	for (const cJSON *e = v->child; e; e = e->next) {
+		size_t mark = path_index(c, st->nparse);
+		st->nparse++;
+		int r = parse_spec(c, e, &st->parse[st->nparse - 1]);
+		if (!r)
+			r = check_parser_repeat(c, st, e);
+		path_pop(c, mark);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int report_name(struct ctx *c, const cJSON *v, char **out)
+{
+	if (!cJSON_IsString(v))
+		return expected(c, v, "a string");
+	if (!valid_report_name(v->valuestring))
+		return expected(c, v, "a relative file name without \"..\"");
+	*out = xstrdup(v->valuestring);
+	return 0;
+}
+
+static int report_junit(struct ctx *c, const cJSON *v, void *target)
+{
+	return report_name(c, v, &((struct sw_stage_config *)target)->junit);
+}
+
+static int report_cobertura(struct ctx *c, const cJSON *v, void *target)
+{
+	return report_name(c, v, &((struct sw_stage_config *)target)->cobertura);
+}
+
+static const struct key_desc report_keys[] = {
+	{"junit", report_junit, false},
+	{"cobertura", report_cobertura, false},
+};
+
+static int stage_reports(struct ctx *c, const cJSON *v, void *target)
+{
+	return parse_keys(c, v, report_keys, sizeof report_keys / sizeof *report_keys, target);
+}
+
+static const struct key_desc stage_keys[] = {
+	{"name", stage_name, true},
+	{"run", stage_run, true},
+	{"branches", stage_branches, false},
+	{"timeout", stage_timeout, false},
+	{"env", stage_env, false},
+	{"always", stage_always, false},
+	{"parse", stage_parse, false},
+	{"reports", stage_reports, false},
+};
+
+static int check_stage_unique(struct ctx *c, const struct sw_config *cfg, size_t i)
+{
+	char q[QUOTE_MAX];
+	for (size_t j = 0; j < i; j++) {
+		if (strcmp(cfg->stages[j].name, cfg->stages[i].name) != 0)
+			continue;
+		size_t mark = path_key(c, "name");
+		fail(c, "duplicate stage name %s (also stages[%zu])", quote(q, cfg->stages[i].name), j);
+		path_pop(c, mark);
+		return -1;
+	}
+	return 0;
+}
+
+static int top_stages(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_config *cfg = target;
+	if (!cJSON_IsArray(v))
+		return expected(c, v, "an array");
+	if (!v->child)
+		return fail(c, "expected at least one stage");
+	cfg->stages = xcalloc((size_t)cJSON_GetArraySize(v), sizeof *cfg->stages);
+	for (const cJSON *e = v->child; e; e = e->next) {
+		size_t i = cfg->nstages++;
+		cfg->stages[i].timeout = DEFAULT_TIMEOUT;
+		size_t mark = path_index(c, i);
+		int r = parse_keys(c, e, stage_keys, sizeof stage_keys / sizeof *stage_keys,
+				   &cfg->stages[i]);
+		if (!r)
+			r = check_stage_unique(c, cfg, i);
+		path_pop(c, mark);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- the rest of the top level ---- */
+
+static int top_version(struct ctx *c, const cJSON *v, void *target)
+{
+	char d[QUOTE_MAX];
+	if (!cJSON_IsNumber(v))
+		return expected(c, v, "a number");
+	if (v->valuedouble != 1)
+		return fail(c, "unsupported version %s (this slipway reads version 1)",
+			    describe(d, v));
+	((struct sw_config *)target)->version = 1;
+	return 0;
+}
+
+static int top_main(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_string(c, v, &((struct sw_config *)target)->main_branch);
+}
+
+static int top_integration(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_string(c, v, &((struct sw_config *)target)->integration_branch);
+}
+
+static int add_secret(struct ctx *c, const cJSON *v, struct strlist *l)
+{
+	char q[QUOTE_MAX];
+	if (!cJSON_IsString(v))
+		return expected(c, v, "a string");
+	if (check_env_name(c, v->valuestring))
+		return -1;
+	if (strlist_has(l, v->valuestring))
+		return fail(c, "duplicate secret %s", quote(q, v->valuestring));
+	strlist_add(l, v->valuestring);
+	return 0;
+}
+
+static int top_secrets(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_config *cfg = target;
+	if (!cJSON_IsArray(v))
+		return expected(c, v, "an array");
+	size_t i = 0;
+	for (const cJSON *e = v->child; e; e = e->next, i++) {
+		size_t mark = path_index(c, i);
+		int r = add_secret(c, e, &cfg->secrets);
+		path_pop(c, mark);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* The gate names worth suggesting, the usual ones first. */
+static const char *const gate_names[] = {
+	"coverage_min", "lint_max", "tests_failed_max", "coverage_max", "lint_min", "tests_failed_min",
+};
+
+static int gate_value(struct ctx *c, const cJSON *v, struct sw_gate *g)
+{
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+		return expected(c, v, "a number");
+	if (strcmp(g->metric, "coverage") == 0 && !(v->valuedouble >= 0 && v->valuedouble <= 100))
+		return expected(c, v, "a percentage from 0 to 100");
+	g->limit = v->valuedouble;
+	return 0;
+}
+
+/* "<metric>_min" or "<metric>_max"; whether a custom metric is measured
+ * is checked once every stage is read (see check_gates). */
+static int parse_gate(struct ctx *c, const cJSON *obj, const cJSON *kv, struct sw_gate *g)
+{
+	const char *key = kv->string;
+	size_t n = strlen(key);
+	if (check_duplicate(c, obj, kv))
+		return -1;
+	char *metric = n > 4 ? xstrndup(key, n - 4) : NULL;
+	bool ok = metric && valid_metric_name(metric) &&
+		  (strcmp(key + n - 4, "_min") == 0 || strcmp(key + n - 4, "_max") == 0);
+	if (!ok) {
+		free(metric);
+		return unknown_key(c, key, gate_names, sizeof gate_names / sizeof *gate_names);
+	}
+	g->name = xstrdup(key);
+	g->metric = metric;
+	g->is_min = strcmp(key + n - 4, "_min") == 0;
+	size_t mark = path_key(c, key);
+	int r = gate_value(c, kv, g);
+	path_pop(c, mark);
+	return r;
+}
+
+static int top_gates(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_config *cfg = target;
+	if (!cJSON_IsObject(v))
+		return expected(c, v, "an object");
+	cfg->gates = xcalloc((size_t)cJSON_GetArraySize(v), sizeof *cfg->gates);
+	for (const cJSON *kv = v->child; kv; kv = kv->next)
+		if (parse_gate(c, v, kv, &cfg->gates[cfg->ngates++]))
+			return -1;
+	return 0;
+}
+
+static int retention_runs(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_posint(c, v, &((struct sw_config *)target)->retention_runs);
+}
+
+static const struct key_desc retention_keys[] = {
+	{"runs", retention_runs, false},
+};
+
+static int top_retention(struct ctx *c, const cJSON *v, void *target)
+{
+	return parse_keys(c, v, retention_keys, 1, target);
+}
+
+static int top_max_parallel(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_posint(c, v, &((struct sw_config *)target)->max_parallel);
+}
+
+/* The dashboard's settings: not defined yet, so anything in an object. */
+static int top_ui(struct ctx *c, const cJSON *v, void *target)
+{
+	(void)target;
+	return cJSON_IsObject(v) ? 0 : expected(c, v, "an object");
+}
+
+static const struct key_desc top_keys[] = {
+	{"version", top_version, false},
+	{"main", top_main, false},
+	{"integration", top_integration, false},
+	{"secrets", top_secrets, false},
+	{"stages", top_stages, true},
+	{"gates", top_gates, false},
+	{"retention", top_retention, false},
+	{"max_parallel_runs", top_max_parallel, false},
+	{"ui", top_ui, false},
+};
+
+static bool stage_measures(const struct sw_config *cfg, const char *metric)
+{
+	for (size_t i = 0; i < cfg->nstages; i++)
+		for (size_t j = 0; j < cfg->stages[i].nparse; j++) {
+			const struct sw_parse_spec *p = &cfg->stages[i].parse[j];
+			if (p->kind == SW_PARSE_REGEX && strcmp(p->metric, metric) == 0)
+				return true;
+		}
+	return false;
+}
+
+static int unmeasured(struct ctx *c, const struct sw_config *cfg, const char *metric)
+{
+	struct strlist known = {0};
+	char q[QUOTE_MAX];
+	strlist_add(&known, "coverage");
+	strlist_add(&known, "lint");
+	strlist_add(&known, "tests_failed");
+	for (size_t i = 0; i < cfg->nstages; i++)
+		for (size_t j = 0; j < cfg->stages[i].nparse; j++)
+			if (cfg->stages[i].parse[j].kind == SW_PARSE_REGEX)
+				strlist_add(&known, cfg->stages[i].parse[j].metric);
+	const char *s = suggest(metric, (const char *const *)known.items, known.len);
+	if (s)
+		fail(c, "no stage measures metric %s (did you mean \"%s\"?)", quote(q, metric), s);
+	else
+		fail(c, "no stage measures metric %s", quote(q, metric));
+	strlist_free(&known);
+	return -1;
+}
+
+static int check_gates(struct ctx *c, const struct sw_config *cfg)
+{
+	for (size_t i = 0; i < cfg->ngates; i++) {
+		const struct sw_gate *g = &cfg->gates[i];
+		if (builtin_metric(g->metric) || stage_measures(cfg, g->metric))
+			continue;
+		path_key(c, "gates");
+		path_key(c, g->name);
+		return unmeasured(c, cfg, g->metric);
+	}
+	return 0;
+}
+
+static void config_defaults(struct sw_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->version = 1;
+	cfg->main_branch = xstrdup("main");
+	cfg->integration_branch = xstrdup("development");
+	cfg->retention_runs = DEFAULT_RETENTION;
+	cfg->max_parallel = 1;
+}
+
+/* ---- interface ---------------------------------------------------------- */
+
+int sw_config_parse(struct sw_config *cfg, const char *text, size_t len, const char *source,
+		    char **err)
+{
+	struct ctx c = {.source = source ? source : "slipway.json"};
+	cJSON *root = NULL;
+	memset(cfg, 0, sizeof *cfg);
+	*err = json_parse(text ? text : "", text ? len : 0, c.source, &root);
+	if (*err)
+		return -1;
+	struct sw_config tmp;
+	config_defaults(&tmp);
+	sbuf_init(&c.path);
+	int r = parse_keys(&c, root, top_keys, sizeof top_keys / sizeof *top_keys, &tmp);
+	if (!r)
+		r = check_gates(&c, &tmp);
+	cJSON_Delete(root);
+	sbuf_free(&c.path);
+	if (r) {
+		sw_config_free(&tmp);
+		*err = c.err;
+		return -1;
+	}
+	*cfg = tmp;
+	return 0;
+}
+
+int sw_config_load_file(struct sw_config *cfg, const char *path, char **err)
+{
+	size_t len;
+	memset(cfg, 0, sizeof *cfg);
+	char *text = sw_read_file(path, &len);
+	if (!text) {
+		*err = xasprintf("%s: cannot read: %s", path, strerror(errno));
+		return -1;
+	}
+	int r = sw_config_parse(cfg, text, len, path, err);
+	free(text);
+	return r;
+}
+
+static void stage_free(struct sw_stage_config *st)
+{
+	free(st->name);
+	free(st->run);
+	strlist_free(&st->branches);
+	for (size_t i = 0; i < st->nenv; i++) {
+		free(st->env[i].name);
+		free(st->env[i].value);
+	}
+	free(st->env);
+	for (size_t i = 0; i < st->nparse; i++) {
+		free(st->parse[i].pattern);
+		free(st->parse[i].metric);
+	}
+	free(st->parse);
+	free(st->junit);
+	free(st->cobertura);
+}
+
+void sw_config_free(struct sw_config *cfg)
+{
+	free(cfg->main_branch);
+	free(cfg->integration_branch);
+	strlist_free(&cfg->secrets);
+	for (size_t i = 0; i < cfg->nstages; i++)
+		stage_free(&cfg->stages[i]);
+	free(cfg->stages);
+	for (size_t i = 0; i < cfg->ngates; i++) {
+		free(cfg->gates[i].name);
+		free(cfg->gates[i].metric);
+	}
+	free(cfg->gates);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+bool sw_stage_matches(const struct sw_stage_config *st, const char *branch)
+{
+	if (st->branches.len == 0)
+		return true;
+	for (size_t i = 0; i < st->branches.len; i++)
+		if (sw_glob_match(st->branches.items[i], branch))
+			return true;
+	return false;
+}

@@ -1,0 +1,643 @@
+/* Unit tests for slipway.json reading: the documented sample, defaults,
+ * every kind of error message, and robustness against broken text. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slipway/config.h"
+#include "slipway/util.h"
+#include "unit.h"
+
+/* A minimal valid stage, for tests about something else. */
+#define ST "{'name': 'a', 'run': 'true'}"
+
+/* Tests write JSON with single quotes, which read better in C. */
+static char *jq(const char *s)
+{
+	char *d = xstrdup(s);
+	for (char *p = d; *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	return d;
+}
+
+static bool cfg_is_empty(const struct sw_config *cfg)
+{
+	static const struct sw_config zero;
+	return memcmp(cfg, &zero, sizeof zero) == 0;
+}
+
+static bool is_clean_utf8(const char *s)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sw_utf8_clean(&sb, s, strlen(s));
+	bool same = strcmp(sb.buf, s) == 0;
+	sbuf_free(&sb);
+	return same;
+}
+
+/* The error for raw text of len bytes (NULL when it parses), checking the
+ * contract every error keeps: one line, named source, an empty config. */
+static char *error_of_len(const char *text, size_t len)
+{
+	struct sw_config cfg;
+	char *err = NULL;
+	/* A copy of exactly len bytes, so that reading past the end is caught. */
+	char *copy = xmalloc(len);
+	memcpy(copy, text, len);
+	int r = sw_config_parse(&cfg, copy, len, "slipway.json", &err);
+	free(copy);
+	if (r == 0) {
+		CHECK(err == NULL);
+		sw_config_free(&cfg);
+		return NULL;
+	}
+	CHECK_INT(r, -1);
+	CHECK(err != NULL);
+	CHECK(cfg_is_empty(&cfg));
+	if (err) {
+		if (strchr(err, '\n'))
+			printf("  multi-line error: %s\n", err);
+		CHECK(strchr(err, '\n') == NULL);
+		CHECK(is_clean_utf8(err));
+		CHECK(strncmp(err, "slipway.json:", 13) == 0);
+	}
+	return err;
+}
+
+static char *error_of(const char *text)
+{
+	return error_of_len(text, strlen(text));
+}
+
+#define CHECK_ERR_RAW(text, msg)                  \
+	do {                                      \
+		char *e_ = error_of(text);        \
+		CHECK_STR(e_, msg);               \
+		free(e_);                         \
+	} while (0)
+
+#define CHECK_ERR(text, msg)                      \
+	do {                                      \
+		char *t_ = jq(text);              \
+		CHECK_ERR_RAW(t_, msg);           \
+		free(t_);                         \
+	} while (0)
+
+static int parse_q(struct sw_config *cfg, const char *text)
+{
+	char *t = jq(text), *err = NULL;
+	int r = sw_config_parse(cfg, t, strlen(t), "slipway.json", &err);
+	if (r)
+		printf("  unexpected error: %s\n", err);
+	free(err);
+	free(t);
+	return r;
+}
+
+static char *fixture_path(const char *name)
+{
+	const char *src = getenv("SW_SRCDIR");
+	return xasprintf("%s/tests/fixtures/config/%s", src && *src ? src : ".", name);
+}
+
+static char *read_fixture(const char *name, size_t *len)
+{
+	char *path = fixture_path(name);
+	char *text = sw_read_file(path, len);
+	if (!text)
+		printf("  cannot read %s\n", path);
+	free(path);
+	return text;
+}
+
+static void test_sample(void)
+{
+	struct sw_config cfg;
+	char *err = NULL, *path = fixture_path("sample.json");
+	int r = sw_config_load_file(&cfg, path, &err);
+	free(path);
+	CHECK_INT(r, 0);
+	if (r) {
+		printf("  %s\n", err);
+		free(err);
+		return;
+	}
+	CHECK_INT(cfg.version, 1);
+	CHECK_STR(cfg.main_branch, "main");
+	CHECK_STR(cfg.integration_branch, "development");
+	CHECK_INT(cfg.secrets.len, 2);
+	CHECK_STR(cfg.secrets.items[0], "DOCKER_USERNAME");
+	CHECK_STR(cfg.secrets.items[1], "DOCKER_TOKEN");
+	CHECK_INT(cfg.retention_runs, 200);
+	CHECK_INT(cfg.max_parallel, 1);
+	CHECK_INT(cfg.nstages, 5);
+	if (cfg.nstages == 5) {
+		const struct sw_stage_config *s = cfg.stages;
+		CHECK_STR(s[0].name, "setup");
+		CHECK(strncmp(s[0].run, "/usr/bin/python3 -m venv", 24) == 0);
+		CHECK_INT(s[0].nparse, 0);
+		CHECK_INT(s[0].timeout, 3600);
+		CHECK(!s[0].always);
+		CHECK_STR(s[1].name, "lint");
+		CHECK_STR(s[1].run, ".venv/bin/python -m flake8");
+		CHECK_INT(s[1].nparse, 1);
+		CHECK_INT(s[1].parse[0].kind, SW_PARSE_FLAKE8);
+		CHECK(s[1].parse[0].pattern == NULL && s[1].parse[0].metric == NULL);
+		CHECK_STR(s[2].name, "test");
+		CHECK_INT(s[2].nparse, 1);
+		CHECK_INT(s[2].parse[0].kind, SW_PARSE_PYTEST);
+		CHECK_STR(s[2].junit, "junit.xml");
+		CHECK_STR(s[2].cobertura, "coverage.xml");
+		CHECK_INT(s[2].timeout, 600);
+		CHECK(s[1].junit == NULL && s[1].cobertura == NULL);
+		CHECK_STR(s[3].name, "image");
+		CHECK_INT(s[3].branches.len, 1);
+		CHECK_STR(s[3].branches.items[0], "development");
+		CHECK_INT(s[3].nenv, 1);
+		CHECK_STR(s[3].env[0].name, "IMAGE");
+		CHECK_STR(s[3].env[0].value, "oc-lettings");
+		CHECK_STR(s[4].name, "cleanup");
+		CHECK(s[4].always);
+		CHECK(sw_stage_matches(&s[3], "development"));
+		CHECK(!sw_stage_matches(&s[3], "main"));
+		CHECK(sw_stage_matches(&s[4], "main"));
+	}
+	CHECK_INT(cfg.ngates, 3);
+	if (cfg.ngates == 3) {
+		CHECK_STR(cfg.gates[0].name, "coverage_min");
+		CHECK_STR(cfg.gates[0].metric, "coverage");
+		CHECK(cfg.gates[0].is_min);
+		CHECK(cfg.gates[0].limit == 80);
+		CHECK_STR(cfg.gates[1].name, "lint_max");
+		CHECK_STR(cfg.gates[1].metric, "lint");
+		CHECK(!cfg.gates[1].is_min);
+		CHECK(cfg.gates[1].limit == 0);
+		CHECK_STR(cfg.gates[2].metric, "tests_failed");
+	}
+	sw_config_free(&cfg);
+	CHECK(cfg_is_empty(&cfg));
+}
+
+static void test_defaults(void)
+{
+	struct sw_config cfg;
+	CHECK_INT(parse_q(&cfg, "{'stages': [" ST "]}"), 0);
+	CHECK_INT(cfg.version, 1);
+	CHECK_STR(cfg.main_branch, "main");
+	CHECK_STR(cfg.integration_branch, "development");
+	CHECK_INT(cfg.secrets.len, 0);
+	CHECK_INT(cfg.ngates, 0);
+	CHECK_INT(cfg.retention_runs, 200);
+	CHECK_INT(cfg.max_parallel, 1);
+	CHECK_INT(cfg.nstages, 1);
+	CHECK_INT(cfg.stages[0].timeout, 3600);
+	CHECK_INT(cfg.stages[0].branches.len, 0);
+	CHECK_INT(cfg.stages[0].nenv, 0);
+	CHECK_INT(cfg.stages[0].nparse, 0);
+	CHECK(!cfg.stages[0].always);
+	CHECK(cfg.stages[0].junit == NULL);
+	CHECK(sw_stage_matches(&cfg.stages[0], "anything/at-all"));
+	sw_config_free(&cfg);
+}
+
+static void test_other_values(void)
+{
+	struct sw_config cfg;
+	CHECK_INT(parse_q(&cfg, "{'main': 'trunk', 'integration': 'dev', 'max_parallel_runs': 4,"
+				" 'retention': {'runs': 10}, 'ui': {'theme': 'dark', 'x': [1]},"
+				" 'stages': [{'name': 'a.b-c_1', 'run': 'x', 'timeout': 0.5,"
+				" 'branches': 'release/*', 'env': {'A': '', 'B_2': 'v'}}]}"),
+		  0);
+	CHECK_STR(cfg.main_branch, "trunk");
+	CHECK_STR(cfg.integration_branch, "dev");
+	CHECK_INT(cfg.max_parallel, 4);
+	CHECK_INT(cfg.retention_runs, 10);
+	CHECK_STR(cfg.stages[0].name, "a.b-c_1");
+	CHECK_INT(cfg.stages[0].timeout, 1);
+	CHECK_INT(cfg.stages[0].branches.len, 1);
+	CHECK(sw_stage_matches(&cfg.stages[0], "release/1.2"));
+	CHECK(!sw_stage_matches(&cfg.stages[0], "main"));
+	CHECK_INT(cfg.stages[0].nenv, 2);
+	CHECK_STR(cfg.stages[0].env[0].value, "");
+	CHECK_STR(cfg.stages[0].env[1].name, "B_2");
+	sw_config_free(&cfg);
+
+	CHECK_INT(parse_q(&cfg, "{'stages': [{'name': 'a', 'run': 'x', 'timeout': 90.2,"
+				" 'branches': ['main', 'feature-*']}]}"),
+		  0);
+	CHECK_INT(cfg.stages[0].timeout, 91);
+	CHECK(sw_stage_matches(&cfg.stages[0], "main"));
+	CHECK(sw_stage_matches(&cfg.stages[0], "feature-login"));
+	CHECK(!sw_stage_matches(&cfg.stages[0], "development"));
+	sw_config_free(&cfg);
+
+	/* A byte order mark, and CRLF line ends. */
+	CHECK_INT(parse_q(&cfg, "\xef\xbb\xbf{'stages': [" ST "]}\r\n"), 0);
+	sw_config_free(&cfg);
+}
+
+static void test_syntax_errors(void)
+{
+	CHECK_ERR("{\n  'stages': [\n    {'name': 'a', 'run': 'b'},\n  ]\n}\n",
+		  "slipway.json:3:30: syntax error: trailing comma before ']'");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'b', }]}",
+		  "slipway.json:1:37: syntax error: trailing comma before '}'");
+	CHECK_ERR("{\n  'main': 'main'\n  'stages': []\n}\n",
+		  "slipway.json:2:17: syntax error: missing comma between members");
+	CHECK_ERR("{'secrets': ['A' 'B']}",
+		  "slipway.json:1:17: syntax error: missing comma between elements");
+	CHECK_ERR("{\n  stages: []\n}\n",
+		  "slipway.json:2:3: syntax error: unquoted key 'stages' (keys need double quotes)");
+	CHECK_ERR("{\n  'main': 'main,\n  'stages': []\n}\n",
+		  "slipway.json:2:11: syntax error: unterminated string");
+	CHECK_ERR("{'main': 'ma", "slipway.json:1:10: syntax error: unterminated string");
+	CHECK_ERR("{'stages': [", "slipway.json:1:13: syntax error: unexpected end of file");
+	CHECK_ERR("{'stages': []", "slipway.json:1:14: syntax error: unexpected end of file");
+	CHECK_ERR("{'stages': []}}",
+		  "slipway.json:1:15: syntax error: unexpected '}' after the end of the document");
+	CHECK_ERR("{'stages': }", "slipway.json:1:12: syntax error: unexpected '}'");
+	CHECK_ERR("{'main' 'x'}",
+		  "slipway.json:1:9: syntax error: expected ':' after the key, found '\"'");
+	CHECK_ERR("{\n  // comment\n}",
+		  "slipway.json:2:3: syntax error: expected a key in double quotes, found '/' "
+		  "(JSON has no comments)");
+	CHECK_ERR("{'main': main}",
+		  "slipway.json:1:10: syntax error: unexpected 'main' (strings need double quotes)");
+	CHECK_ERR("{'ui': {'a': True}}",
+		  "slipway.json:1:14: syntax error: unexpected 'True' "
+		  "(true, false and null are lower case)");
+	CHECK_ERR("{'main': '\\q'}",
+		  "slipway.json:1:11: syntax error: invalid escape '\\q' in string");
+	CHECK_ERR("{'main': '\\ud800'}",
+		  "slipway.json:1:11: syntax error: invalid \\u escape in string (unpaired surrogate)");
+	CHECK_ERR("{'retention': {'runs': -}}", "slipway.json:1:24: syntax error: invalid number");
+	CHECK_ERR_RAW("{'stages': []}",
+		      "slipway.json:1:2: syntax error: expected a key in double quotes, "
+		      "found single quote (strings need double quotes)");
+	/* Columns count characters, not bytes. */
+	CHECK_ERR("{'main': '\xc3\xa9\xc3\xa9' x}",
+		  "slipway.json:1:14: syntax error: missing comma between members");
+	CHECK_ERR("", "slipway.json:1:1: syntax error: the file is empty");
+	CHECK_ERR(" \n\t", "slipway.json:1:1: syntax error: the file is empty");
+	char *e = error_of_len("{}\0 ", 4);
+	CHECK_STR(e, "slipway.json:1:3: syntax error: unexpected byte 0x00");
+	free(e);
+}
+
+static void test_deep_nesting(void)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sbuf_adds(&sb, "{\"ui\": ");
+	for (int i = 0; i < 5000; i++)
+		sbuf_addc(&sb, '[');
+	char *e = error_of(sb.buf);
+	CHECK_STR(e, "slipway.json:1:1007: syntax error: nesting too deep");
+	free(e);
+	sbuf_free(&sb);
+}
+
+static void test_type_errors(void)
+{
+	CHECK_ERR("{'stages': [" ST ", {'name': 'b', 'run': 'x'}, {'name': 'c', 'run': 'x', 'timeout': 'ten'}]}",
+		  "slipway.json: stages[2].timeout: expected a number, got \"ten\"");
+	CHECK_ERR("{'main': ['x'], 'stages': [" ST "]}",
+		  "slipway.json: main: expected a string, got an array");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': {}}]}",
+		  "slipway.json: stages[0].run: expected a string, got an object");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': ''}]}",
+		  "slipway.json: stages[0].run: expected a non-empty string, got \"\"");
+	CHECK_ERR("[]", "slipway.json: expected an object, got an array");
+	CHECK_ERR("{'stages': " ST "}", "slipway.json: stages: expected an array, got an object");
+	CHECK_ERR("{'stages': ['a']}", "slipway.json: stages[0]: expected an object, got \"a\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'always': 'yes'}]}",
+		  "slipway.json: stages[0].always: expected true or false, got \"yes\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'timeout': 0}]}",
+		  "slipway.json: stages[0].timeout: expected a positive number of seconds, got 0");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'timeout': null}]}",
+		  "slipway.json: stages[0].timeout: expected a number, got null");
+	CHECK_ERR("{'retention': {'runs': 1.5}, 'stages': [" ST "]}",
+		  "slipway.json: retention.runs: expected a positive integer, got 1.5");
+	CHECK_ERR("{'retention': 5, 'stages': [" ST "]}",
+		  "slipway.json: retention: expected an object, got 5");
+	CHECK_ERR("{'max_parallel_runs': 0, 'stages': [" ST "]}",
+		  "slipway.json: max_parallel_runs: expected a positive integer, got 0");
+	CHECK_ERR("{'version': 2, 'stages': [" ST "]}",
+		  "slipway.json: version: unsupported version 2 (this slipway reads version 1)");
+	CHECK_ERR("{'version': '1', 'stages': [" ST "]}",
+		  "slipway.json: version: expected a number, got \"1\"");
+	CHECK_ERR("{'ui': true, 'stages': [" ST "]}", "slipway.json: ui: expected an object, got true");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'branches': []}]}",
+		  "slipway.json: stages[0].branches: expected at least one branch pattern");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'branches': ['main', 3]}]}",
+		  "slipway.json: stages[0].branches[1]: expected a string, got 3");
+	/* Shown values stay on one line and short. */
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'timeout': 'a\\'b\\nc'}]}",
+		  "slipway.json: stages[0].timeout: expected a number, got \"a\\\"b\\u000ac\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'timeout':"
+		  " '0123456789012345678901234567890123456789xyz'}]}",
+		  "slipway.json: stages[0].timeout: expected a number, got "
+		  "\"0123456789012345678901234567890123456789\"...");
+}
+
+static void test_unknown_keys(void)
+{
+	CHECK_ERR("{'stages': [" ST ", {'name': 'b', 'run': 'x', 'brnaches': ['main']}]}",
+		  "slipway.json: stages[1]: unknown key \"brnaches\" (did you mean \"branches\"?)");
+	CHECK_ERR("{'stagse': [" ST "]}",
+		  "slipway.json: unknown key \"stagse\" (did you mean \"stages\"?)");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'branch': 'main'}]}",
+		  "slipway.json: stages[0]: unknown key \"branch\" (did you mean \"branches\"?)");
+	CHECK_ERR("{'Main': 'x', 'stages': [" ST "]}",
+		  "slipway.json: unknown key \"Main\" (did you mean \"main\"?)");
+	CHECK_ERR("{'frobnicate': 1, 'stages': [" ST "]}", "slipway.json: unknown key \"frobnicate\"");
+	CHECK_ERR("{'x': 1, 'stages': [" ST "]}", "slipway.json: unknown key \"x\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'reports': {'junti': 'j.xml'}}]}",
+		  "slipway.json: stages[0].reports: unknown key \"junti\" (did you mean \"junit\"?)");
+	CHECK_ERR("{'retention': {'run': 5}, 'stages': [" ST "]}",
+		  "slipway.json: retention: unknown key \"run\" (did you mean \"runs\"?)");
+	/* Odd bytes in keys are escaped, proper UTF-8 shown as it is. */
+	CHECK_ERR("{'cl\xc3\xa9\x80\xc2\x85\x1b': 1, 'stages': [" ST "]}",
+		  "slipway.json: unknown key \"cl\xc3\xa9\\x80\\xc2\\x85\\u001b\"");
+	CHECK_ERR("{'stages': [" ST "], 'stages': [" ST "]}",
+		  "slipway.json: duplicate key \"stages\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'run': 'y'}]}",
+		  "slipway.json: stages[0]: duplicate key \"run\"");
+	/* A typo is told as such, not as the key it stands for gone missing. */
+	CHECK_ERR("{'stages': [{'name': 'a', 'rnu': 'x'}]}",
+		  "slipway.json: stages[0]: unknown key \"rnu\" (did you mean \"run\"?)");
+}
+
+static void test_missing_and_stage_names(void)
+{
+	CHECK_ERR("{'stages': [{'name': 'a'}]}",
+		  "slipway.json: stages[0]: missing required key \"run\"");
+	CHECK_ERR("{'stages': [{'run': 'x'}]}",
+		  "slipway.json: stages[0]: missing required key \"name\"");
+	CHECK_ERR("{}", "slipway.json: missing required key \"stages\"");
+	CHECK_ERR("{'stages': []}", "slipway.json: stages: expected at least one stage");
+	CHECK_ERR("{'stages': [" ST ", {'name': 'b', 'run': 'x'}, " ST "]}",
+		  "slipway.json: stages[2].name: duplicate stage name \"a\" (also stages[0])");
+	CHECK_ERR("{'stages': [{'name': 'a b', 'run': 'x'}]}",
+		  "slipway.json: stages[0].name: invalid stage name \"a b\" "
+		  "(use up to 64 letters, digits, '_', '.' and '-')");
+	CHECK_ERR("{'stages': [{'name': '..', 'run': 'x'}]}",
+		  "slipway.json: stages[0].name: invalid stage name \"..\" "
+		  "(use up to 64 letters, digits, '_', '.' and '-')");
+	CHECK_ERR("{'stages': [{'name': 'a/b', 'run': 'x'}]}",
+		  "slipway.json: stages[0].name: invalid stage name \"a/b\" "
+		  "(use up to 64 letters, digits, '_', '.' and '-')");
+}
+
+static void test_parse_specs(void)
+{
+	CHECK_ERR("{'stages': [" ST ", {'name': 'b', 'run': 'x', 'parse': 'flak8'}]}",
+		  "slipway.json: stages[1].parse: unknown parser \"flak8\" (did you mean \"flake8\"?)");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': 'junit'}]}",
+		  "slipway.json: stages[0].parse: unknown parser \"junit\" "
+		  "(known: flake8, pytest, coverage, or a regex object)");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': ['pytest', 'covrage']}]}",
+		  "slipway.json: stages[0].parse[1]: unknown parser \"covrage\" "
+		  "(did you mean \"coverage\"?)");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': {'regex': 'n=(\\\\d+)'}}]}",
+		  "slipway.json: stages[0].parse: missing required key \"metric\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': {'regx': 'a', 'metric': 'm'}}]}",
+		  "slipway.json: stages[0].parse: unknown key \"regx\" (did you mean \"regex\"?)");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': 'regex'}]}",
+		  "slipway.json: stages[0].parse: a regex parser is an object: "
+		  "{\"regex\": \"...\", \"metric\": \"...\"}");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': 5}]}",
+		  "slipway.json: stages[0].parse: expected a parser name or a regex object, got 5");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': ['flake8', ['pytest']]}]}",
+		  "slipway.json: stages[0].parse[1]: expected a parser name or a regex object, "
+		  "got an array");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x',"
+		  " 'parse': {'regex': 'x', 'metric': 'coverage'}}]}",
+		  "slipway.json: stages[0].parse.metric: metric \"coverage\" is built in; "
+		  "give this one another name");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': {'regex': 'x', 'metric': 'a b'}}]}",
+		  "slipway.json: stages[0].parse.metric: invalid metric name \"a b\" "
+		  "(use letters, digits and '_', not starting with a digit)");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': ['flake8', 'flake8']}]}",
+		  "slipway.json: stages[0].parse[1]: parser \"flake8\" is listed twice");
+
+	struct sw_config cfg;
+	CHECK_INT(parse_q(&cfg, "{'stages': [{'name': 'a', 'run': 'x', 'parse': ['flake8',"
+				" {'regex': 'warnings: (\\\\d+)', 'metric': 'warnings'}, 'coverage']}]}"),
+		  0);
+	const struct sw_stage_config *st = &cfg.stages[0];
+	CHECK_INT(st->nparse, 3);
+	CHECK_INT(st->parse[0].kind, SW_PARSE_FLAKE8);
+	CHECK_INT(st->parse[1].kind, SW_PARSE_REGEX);
+	CHECK_STR(st->parse[1].pattern, "warnings: (\\d+)");
+	CHECK_STR(st->parse[1].metric, "warnings");
+	CHECK_INT(st->parse[2].kind, SW_PARSE_COVERAGE);
+	sw_config_free(&cfg);
+
+	CHECK_INT(parse_q(&cfg, "{'stages': [{'name': 'a', 'run': 'x',"
+				" 'parse': {'metric': 'size', 'regex': 'size=(\\\\d+)'}}]}"),
+		  0);
+	CHECK_INT(cfg.stages[0].nparse, 1);
+	CHECK_INT(cfg.stages[0].parse[0].kind, SW_PARSE_REGEX);
+	CHECK_STR(cfg.stages[0].parse[0].metric, "size");
+	sw_config_free(&cfg);
+}
+
+static void test_reports(void)
+{
+	static const char *const bad[] = {"/tmp/junit.xml", "../junit.xml", "a/../../b.xml", "..", ""};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		char *text = xasprintf("{'stages': [{'name': 'a', 'run': 'x',"
+				       " 'reports': {'junit': '%s'}}]}", bad[i]);
+		char *want = xasprintf("slipway.json: stages[0].reports.junit: expected a relative "
+				       "file name without \"..\", got \"%s\"", bad[i]);
+		CHECK_ERR(text, want);
+		free(text);
+		free(want);
+	}
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'reports': {'cobertura': 1}}]}",
+		  "slipway.json: stages[0].reports.cobertura: expected a string, got 1");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'reports': ['junit.xml']}]}",
+		  "slipway.json: stages[0].reports: expected an object, got an array");
+
+	struct sw_config cfg;
+	CHECK_INT(parse_q(&cfg, "{'stages': [{'name': 'a', 'run': 'x',"
+				" 'reports': {'cobertura': 'out/..cov.xml'}}]}"),
+		  0);
+	CHECK(cfg.stages[0].junit == NULL);
+	CHECK_STR(cfg.stages[0].cobertura, "out/..cov.xml");
+	sw_config_free(&cfg);
+}
+
+static void test_secrets_and_env(void)
+{
+	CHECK_ERR("{'secrets': ['DOCKER_USERNAME', 'DOCKER-TOKEN'], 'stages': [" ST "]}",
+		  "slipway.json: secrets[1]: invalid variable name \"DOCKER-TOKEN\" "
+		  "(use letters, digits and '_', not starting with a digit)");
+	CHECK_ERR("{'secrets': ['1TOKEN'], 'stages': [" ST "]}",
+		  "slipway.json: secrets[0]: invalid variable name \"1TOKEN\" "
+		  "(use letters, digits and '_', not starting with a digit)");
+	CHECK_ERR("{'secrets': [''], 'stages': [" ST "]}",
+		  "slipway.json: secrets[0]: invalid variable name \"\" "
+		  "(use letters, digits and '_', not starting with a digit)");
+	CHECK_ERR("{'secrets': [5], 'stages': [" ST "]}",
+		  "slipway.json: secrets[0]: expected a string, got 5");
+	CHECK_ERR("{'secrets': 'TOKEN', 'stages': [" ST "]}",
+		  "slipway.json: secrets: expected an array, got \"TOKEN\"");
+	CHECK_ERR("{'secrets': ['A', 'B', 'A'], 'stages': [" ST "]}",
+		  "slipway.json: secrets[2]: duplicate secret \"A\"");
+	CHECK_ERR("{'secrets': ['SLIPWAY_RUN'], 'stages': [" ST "]}",
+		  "slipway.json: secrets[0]: \"SLIPWAY_RUN\": SLIPWAY_* variables are set by slipway");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'env': {'MY-VAR': 'x'}}]}",
+		  "slipway.json: stages[0].env: invalid variable name \"MY-VAR\" "
+		  "(use letters, digits and '_', not starting with a digit)");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'env': {'PORT': 8000}}]}",
+		  "slipway.json: stages[0].env.PORT: expected a string, got 8000");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'env': {'A': 'x', 'A': 'y'}}]}",
+		  "slipway.json: stages[0].env: duplicate key \"A\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'env': {'SLIPWAY_COMMIT': 'x'}}]}",
+		  "slipway.json: stages[0].env: \"SLIPWAY_COMMIT\": SLIPWAY_* variables are set by slipway");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'env': ['A=1']}]}",
+		  "slipway.json: stages[0].env: expected an object, got an array");
+
+	struct sw_config cfg;
+	CHECK_INT(parse_q(&cfg, "{'secrets': ['_T0KEN', 'b'], 'stages': [" ST "]}"), 0);
+	CHECK_INT(cfg.secrets.len, 2);
+	CHECK_STR(cfg.secrets.items[0], "_T0KEN");
+	sw_config_free(&cfg);
+}
+
+/* A stage measuring a custom metric "warnings", for the gate tests. */
+#define WARN_ST "{'name': 'w', 'run': 'x', 'parse': {'regex': 'w=(\\\\d+)', 'metric': 'warnings'}}"
+
+static void test_gates(void)
+{
+	struct sw_config cfg;
+	CHECK_INT(parse_q(&cfg, "{'gates': {'warnings_max': 3, 'coverage_min': 72.5,"
+				" 'tests_failed_max': 0}, 'stages': [" WARN_ST "]}"),
+		  0);
+	CHECK_INT(cfg.ngates, 3);
+	CHECK_STR(cfg.gates[0].name, "warnings_max");
+	CHECK_STR(cfg.gates[0].metric, "warnings");
+	CHECK(!cfg.gates[0].is_min);
+	CHECK(cfg.gates[0].limit == 3);
+	CHECK(cfg.gates[1].is_min);
+	CHECK(cfg.gates[1].limit == 72.5);
+	sw_config_free(&cfg);
+
+	CHECK_INT(parse_q(&cfg, "{'gates': {}, 'stages': [" ST "]}"), 0);
+	CHECK_INT(cfg.ngates, 0);
+	sw_config_free(&cfg);
+
+	CHECK_ERR("{'gates': {'foo_min': 1}, 'stages': [" WARN_ST "]}",
+		  "slipway.json: gates.foo_min: no stage measures metric \"foo\"");
+	CHECK_ERR("{'gates': {'warning_max': 1}, 'stages': [" WARN_ST "]}",
+		  "slipway.json: gates.warning_max: no stage measures metric \"warning\" "
+		  "(did you mean \"warnings\"?)");
+	CHECK_ERR("{'gates': {'coverag_min': 1}, 'stages': [" ST "]}",
+		  "slipway.json: gates.coverag_min: no stage measures metric \"coverag\" "
+		  "(did you mean \"coverage\"?)");
+	CHECK_ERR("{'gates': {'coverage': 80}, 'stages': [" ST "]}",
+		  "slipway.json: gates: unknown key \"coverage\" (did you mean \"coverage_min\"?)");
+	CHECK_ERR("{'gates': {'lint_maximum': 0}, 'stages': [" ST "]}",
+		  "slipway.json: gates: unknown key \"lint_maximum\" (did you mean \"lint_max\"?)");
+	CHECK_ERR("{'gates': {'_min': 0}, 'stages': [" ST "]}",
+		  "slipway.json: gates: unknown key \"_min\"");
+	CHECK_ERR("{'gates': {'coverage_min': '80'}, 'stages': [" ST "]}",
+		  "slipway.json: gates.coverage_min: expected a number, got \"80\"");
+	CHECK_ERR("{'gates': {'coverage_min': 120}, 'stages': [" ST "]}",
+		  "slipway.json: gates.coverage_min: expected a percentage from 0 to 100, got 120");
+	CHECK_ERR("{'gates': {'lint_max': 0, 'lint_max': 1}, 'stages': [" ST "]}",
+		  "slipway.json: gates: duplicate key \"lint_max\"");
+	CHECK_ERR("{'gates': [80], 'stages': [" ST "]}",
+		  "slipway.json: gates: expected an object, got an array");
+}
+
+static void test_load_file_errors(void)
+{
+	struct sw_config cfg;
+	char *err = NULL;
+	CHECK_INT(sw_config_load_file(&cfg, "/nonexistent/slipway.json", &err), -1);
+	CHECK_STR(err, "/nonexistent/slipway.json: cannot read: No such file or directory");
+	CHECK(cfg_is_empty(&cfg));
+	free(err);
+}
+
+/* The position of the sample's closing brace: every shorter prefix is cut. */
+static size_t last_brace(const char *text, size_t len)
+{
+	while (len > 0 && text[len - 1] != '}')
+		len--;
+	return len ? len - 1 : 0;
+}
+
+static void test_truncations(void)
+{
+	size_t len;
+	char *text = read_fixture("sample.json", &len);
+	CHECK(text != NULL);
+	if (!text)
+		return;
+	size_t end = last_brace(text, len);
+	CHECK(end > 100);
+	for (size_t n = 0; n <= end; n++) {
+		char *e = error_of_len(text, n);
+		if (!e)
+			printf("  prefix of %zu bytes parsed\n", n);
+		CHECK(e != NULL);
+		CHECK(e && strstr(e, ": syntax error: ") != NULL);
+		free(e);
+	}
+	char *e = error_of_len(text, len);
+	CHECK(e == NULL);
+	free(e);
+	free(text);
+}
+
+/* Single-byte damage anywhere: no crash, no leak, and a well-formed error
+ * whenever it is refused (error_of_len checks the form). */
+static void test_mutations(void)
+{
+	static const char repl[] = "\"{}[],: x0\\\n\x80";
+	size_t len;
+	char *text = read_fixture("sample.json", &len);
+	if (!text)
+		return;
+	char *buf = xmalloc(len);
+	for (size_t i = 0; i < len; i++) {
+		for (size_t k = 0; k < sizeof repl - 1; k++) {
+			memcpy(buf, text, len);
+			buf[i] = repl[k];
+			free(error_of_len(buf, len));
+		}
+		/* And deleted. */
+		memcpy(buf, text, i);
+		memcpy(buf + i, text + i + 1, len - i - 1);
+		free(error_of_len(buf, len - 1));
+	}
+	free(buf);
+	free(text);
+}
+
+int main(void)
+{
+	RUN_TEST(test_sample);
+	RUN_TEST(test_defaults);
+	RUN_TEST(test_other_values);
+	RUN_TEST(test_syntax_errors);
+	RUN_TEST(test_deep_nesting);
+	RUN_TEST(test_type_errors);
+	RUN_TEST(test_unknown_keys);
+	RUN_TEST(test_missing_and_stage_names);
+	RUN_TEST(test_parse_specs);
+	RUN_TEST(test_reports);
+	RUN_TEST(test_secrets_and_env);
+	RUN_TEST(test_gates);
+	RUN_TEST(test_load_file_errors);
+	RUN_TEST(test_truncations);
+	RUN_TEST(test_mutations);
+	UNIT_EXIT();
+}
