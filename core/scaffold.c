@@ -37,9 +37,9 @@ static bool file_mentions(const char *dir, const char *name, const char *needle)
 	return r;
 }
 
-static void add_stage(struct sbuf *sb, const char *name, const char *run, const char *extra)
+static void add_stage(struct sbuf *sb, int *count, const char *name, const char *run, const char *extra)
 {
-	sbuf_addf(sb, "%s    {\"name\": \"%s\", \"run\": \"%s\"%s%s}", sb->len > 60 ? ",\n" : "", name,
+	sbuf_addf(sb, "%s    {\"name\": \"%s\", \"run\": \"%s\"%s%s}", (*count)++ ? ",\n" : "", name,
 		  run, extra ? ", " : "", extra ? extra : "");
 }
 
@@ -55,38 +55,39 @@ char *sw_init_config(const char *dir, struct strlist *what)
 	bool docker = exists_in(dir, "Dockerfile");
 	bool python = django || reqs || flake8 || pytest;
 	struct sbuf sb;
+	int nstages = 0;
 	sbuf_init(&sb);
 	sbuf_adds(&sb, "{\n  \"version\": 1,\n  \"main\": \"main\",\n  \"integration\": \"development\",\n"
 		       "  \"secrets\": [],\n  \"stages\": [\n");
 	const char *py = python ? ".venv/bin/python" : "python3";
 	if (python) {
 		strlist_add(what, reqs ? "Python project with requirements.txt" : "Python project");
-		add_stage(&sb, "setup", reqs ? "/usr/bin/python3 -m venv --system-site-packages .venv && "
+		add_stage(&sb, &nstages, "setup", reqs ? "/usr/bin/python3 -m venv --system-site-packages .venv && "
 					       ".venv/bin/pip install --no-index -r requirements.txt"
 					     : "/usr/bin/python3 -m venv --system-site-packages .venv", NULL);
 	}
 	if (flake8 || python) {
 		strlist_add(what, flake8 ? "flake8 configuration" : "no flake8 configuration (lint stage added anyway)");
 		char *run = xasprintf("%s -m flake8", py);
-		add_stage(&sb, "lint", run, "\"parse\": \"flake8\"");
+		add_stage(&sb, &nstages, "lint", run, "\"parse\": \"flake8\"");
 		free(run);
 	}
 	if (pytest || django) {
 		strlist_add(what, django ? "Django project (manage.py)" : "pytest tests");
 		char *run = xasprintf("%s -m pytest --junitxml=$SLIPWAY_REPORTS/junit.xml --cov=. "
 				      "--cov-report=term --cov-report=xml:$SLIPWAY_REPORTS/coverage.xml", py);
-		add_stage(&sb, "test", run, "\"parse\": \"pytest\", \"reports\": {\"junit\": \"junit.xml\", "
+		add_stage(&sb, &nstages, "test", run, "\"parse\": \"pytest\", \"reports\": {\"junit\": \"junit.xml\", "
 					    "\"cobertura\": \"coverage.xml\"}, \"timeout\": 600");
 		free(run);
 	}
 	if (docker) {
 		strlist_add(what, "Dockerfile");
-		add_stage(&sb, "image", "DOCKER_BUILDKIT=0 docker build -t $IMAGE:$SLIPWAY_COMMIT .",
+		add_stage(&sb, &nstages, "image", "DOCKER_BUILDKIT=0 docker build -t $IMAGE:$SLIPWAY_COMMIT .",
 			  "\"branches\": [\"development\"], \"env\": {\"IMAGE\": \"app\"}");
 	}
 	if (!python && !docker) {
 		strlist_add(what, "nothing recognised: a placeholder stage");
-		add_stage(&sb, "build", "make", NULL);
+		add_stage(&sb, &nstages, "build", "make", NULL);
 	}
 	sbuf_adds(&sb, "\n  ],\n  \"gates\": {");
 	if (pytest || django)

@@ -1,0 +1,73 @@
+# The command line: help, version, exit codes, errors that say where.
+. "$SW_SRCDIR/tests/lib.sh"
+
+help_and_version() {
+	$SLIPWAY --help | grep -q 'slipway run \[BRANCH\]'
+	$SLIPWAY --version | grep -q '^slipway [0-9]'
+	$SLIPWAY run --help | grep -q -- '--follow'
+	$SLIPWAY log --help | grep -q -- '--raw'
+}
+
+unknown_command_is_usage_error() {
+	set +e
+	$SLIPWAY frobnicate 2>err
+	expect_eq $? 2
+	grep -q 'unknown command "frobnicate"' err
+}
+
+outside_a_repository() {
+	set +e
+	mkdir plain && cd plain
+	GIT_CEILING_DIRECTORIES=$PWD/.. $SLIPWAY status 2>err
+	expect_eq $? 2
+	grep -q 'not inside a git repository' err
+}
+
+no_configuration_points_to_init() {
+	git init -q -b main r && cd r
+	commit_file README "hello"
+	set +e
+	$SLIPWAY run 2>err
+	expect_eq $? 2
+	grep -q 'slipway init' err
+	$SLIPWAY check-config 2>err2
+	expect_eq $? 2
+	grep -q 'slipway init' err2
+}
+
+init_writes_a_starter() {
+	git init -q -b main r && cd r
+	printf 'django\n' >requirements.txt
+	printf '[flake8]\nmax-line-length = 99\n' >.flake8
+	: >manage.py
+	printf 'FROM scratch\n' >Dockerfile
+	$SLIPWAY init >out
+	grep -q 'found: Django project' out
+	grep -q 'found: Dockerfile' out
+	$SLIPWAY check-config | grep -q 'ok (4 stages'
+	set +e
+	$SLIPWAY init 2>err
+	expect_eq $? 2
+	grep -q 'already exists' err
+}
+
+bad_run_id() {
+	make_repo r <<<'{"version":1,"stages":[{"name":"a","run":"true"}]}'
+	cd r
+	set +e
+	$SLIPWAY log abc 2>err
+	expect_eq $? 2
+	$SLIPWAY log 42 2>err
+	expect_eq $? 2
+	grep -q 'no run 42' err
+	$SLIPWAY cancel 42 2>err
+	expect_eq $? 2
+}
+
+t_run help_and_version
+t_run unknown_command_is_usage_error
+t_run outside_a_repository
+t_run no_configuration_points_to_init
+t_run init_writes_a_starter
+t_run bad_run_id
+t_done

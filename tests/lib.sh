@@ -1,0 +1,91 @@
+# Helpers for integration tests: sourced by tests/integration/*.sh.
+# Each test case is a function run by t_run NAME; it fails through fail().
+set -u
+: "${SLIPWAY:?run through tests/run}"
+
+T_DIR=$(mktemp -d "$SW_TEST_ROOT/$(basename "$0" .sh).XXXXXX")
+T_FAILED=0
+
+fail() {
+	echo "  $*" >&2
+	return 1
+}
+
+# t_run NAME: runs the function NAME in a subshell in a fresh directory.
+t_run() {
+	local name=$1 dir
+	dir=$(mktemp -d "$T_DIR/$name.XXXX")
+	# Not in an if: errexit is ignored inside a condition, subshells included.
+	(cd "$dir" && set -e && "$name")
+	if [ $? -eq 0 ]; then
+		echo "PASS: $name"
+	else
+		echo "FAIL: $name"
+		T_FAILED=1
+	fi
+}
+
+t_done() {
+	exit $T_FAILED
+}
+
+# wait_for SECONDS COMMAND...: retries COMMAND until it succeeds; the
+# seconds are a watchdog, not a delay.
+wait_for() {
+	local limit=$1
+	shift
+	local end=$((SECONDS + limit))
+	while ! "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || { echo "  timed out after ${limit}s waiting for: $*" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
+# make_repo [DIR]: a git repository on main with the slipway.json read from stdin.
+make_repo() {
+	local dir=${1:-repo}
+	git init -q -b main "$dir"
+	cat >"$dir/slipway.json"
+	git -C "$dir" add -A
+	git -C "$dir" commit -q -m "Add the pipeline"
+}
+
+commit_file() {
+	local path=$1 content=$2 msg=${3:-"Change $1"}
+	mkdir -p "$(dirname "$path")"
+	printf '%s\n' "$content" >"$path"
+	git add -A
+	git commit -q -m "$msg"
+}
+
+# json FILE EXPR: evaluates a Python expression on the JSON in FILE (as j).
+json() {
+	/usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+run_json() {
+	local id=$1
+	echo "$(git rev-parse --git-common-dir)/slipway/runs/$id/run.json"
+}
+
+# run_status ID: the status of a run as run.json says.
+run_status() {
+	json "$(run_json "$1")" 'j["status"]'
+}
+
+run_final() {
+	case $(run_status "$1") in queued|running) return 1 ;; *) return 0 ;; esac
+}
+
+expect_eq() {
+	[ "$1" = "$2" ] || fail "expected '$2', got '$1' ${3:-}"
+}
+
+expect_contains() {
+	case $1 in *"$2"*) ;; *) fail "expected to find '$2' in: $1" ;; esac
+}
+
+# no_process MARKER: no live process has MARKER on its command line.
+no_process() {
+	! pgrep -f -- "$1" >/dev/null
+}

@@ -1,0 +1,135 @@
+/* Unit tests of the run store: records round-trip, ids increase, a dead
+ * executor reads as interrupted, the index and retention. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "slipway/store.h"
+#include "unit.h"
+
+static const char sha_a[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+static const char sha_b[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+static char *temp_dir(void)
+{
+	char *dir = xstrdup("/tmp/sw-store-XXXXXX");
+	if (!mkdtemp(dir))
+		abort();
+	return dir;
+}
+
+static void make_record(struct sw_run_record *rec, const char *sha, const char *branch)
+{
+	memset(rec, 0, sizeof *rec);
+	rec->branch = xstrdup(branch);
+	memcpy(rec->commit, sha, 41);
+	rec->trigger = xstrdup("manual");
+	rec->status = SW_RUN_QUEUED;
+	rec->created_ms = 1764087645000;
+	rec->nstages = 2;
+	rec->stages = xcalloc(2, sizeof *rec->stages);
+	rec->stages[0].name = xstrdup("lint");
+	rec->stages[1].name = xstrdup("test");
+	rec->stages[0].exit_code = rec->stages[1].exit_code = -1;
+}
+
+static void create_and_load(void)
+{
+	char *dir = temp_dir();
+	struct sw_store *st;
+	char *err = NULL;
+	CHECK_INT(sw_store_open(&st, dir, &err), 0);
+	struct sw_run_record rec, back;
+	make_record(&rec, sha_a, "feature/\033[31mx");
+	int lock = -1;
+	CHECK_INT(sw_store_create(st, &rec, &lock, &err), 0);
+	CHECK_INT(rec.id, 1);
+	rec.status = SW_RUN_RUNNING;
+	rec.stages[0].status = SW_STAGE_PASSED;
+	rec.stages[0].duration_ms = 1234;
+	rec.stages[0].reason = xstrdup("bad \xff byte");
+	CHECK_INT(sw_store_save(st, &rec, false), 0);
+	CHECK_INT(sw_store_load(st, 1, &back, &err), 0);
+	CHECK_INT(back.status, SW_RUN_RUNNING);
+	CHECK_STR(back.branch, "feature/\033[31mx");
+	CHECK_STR(back.stages[0].reason, "bad \xef\xbf\xbd byte");
+	CHECK_INT(back.stages[0].duration_ms, 1234);
+	sw_run_record_free(&back);
+	close(lock);	/* the executor is gone: the next reader says so */
+	CHECK_INT(sw_store_load(st, 1, &back, &err), 0);
+	CHECK_INT(back.status, SW_RUN_INTERRUPTED);
+	CHECK_INT(back.stages[1].status, SW_STAGE_CANCELLED);
+	sw_run_record_free(&back);
+	sw_run_record_free(&rec);
+	CHECK_INT(sw_store_load(st, 7, &back, &err), -1);
+	CHECK_STR(err, "no run 7");
+	free(err);
+	sw_store_close(st);
+	sw_remove_tree(dir);
+	free(dir);
+}
+
+static void json_contract(void)
+{
+	struct sw_run_record rec;
+	make_record(&rec, sha_a, "main");
+	rec.id = 3;
+	cJSON *o = sw_run_record_to_json(&rec);
+	static const char *const keys[] = {"schema", "id", "branch", "commit", "trigger", "status",
+					   "started_at", "finished_at", "stages", "metrics", "gates",
+					   "missing_secrets"};
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		CHECK(cJSON_GetObjectItemCaseSensitive(o, keys[i]) != NULL);
+	cJSON *st = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "stages"), 0);
+	static const char *const skeys[] = {"name", "status", "started_at", "finished_at",
+					    "exit_code", "reason", "duration_ms"};
+	for (size_t i = 0; i < sizeof skeys / sizeof *skeys; i++)
+		CHECK(cJSON_GetObjectItemCaseSensitive(st, skeys[i]) != NULL);
+	CHECK_STR(cJSON_GetObjectItemCaseSensitive(o, "status")->valuestring, "queued");
+	cJSON_Delete(o);
+	sw_run_record_free(&rec);
+}
+
+static void index_and_gc(void)
+{
+	char *dir = temp_dir();
+	struct sw_store *st;
+	char *err = NULL;
+	CHECK_INT(sw_store_open(&st, dir, &err), 0);
+	for (int i = 0; i < 5; i++) {
+		struct sw_run_record rec;
+		make_record(&rec, i == 0 ? sha_b : sha_a, "x");
+		int lock;
+		CHECK_INT(sw_store_create(st, &rec, &lock, &err), 0);
+		rec.status = SW_RUN_PASSED;
+		sw_store_save(st, &rec, false);
+		sw_store_index_commit(st, rec.commit, rec.id);
+		close(lock);
+		sw_run_record_free(&rec);
+	}
+	CHECK_INT(sw_store_last_for_commit(st, sha_a), 5);
+	CHECK_INT(sw_store_last_for_commit(st, sha_b), 1);
+	struct strlist heads = {0};
+	strlist_add(&heads, sha_b);
+	CHECK_INT(sw_store_gc(st, 2, &heads), 3);
+	size_t n;
+	long *ids = sw_store_list(st, &n);
+	CHECK_INT(n, 2);
+	CHECK_INT(ids[0], 1);	/* the last run of a branch head is kept */
+	CHECK_INT(ids[1], 5);
+	free(ids);
+	strlist_free(&heads);
+	sw_store_close(st);
+	sw_remove_tree(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	RUN_TEST(create_and_load);
+	RUN_TEST(json_contract);
+	RUN_TEST(index_and_gc);
+	UNIT_EXIT();
+}

@@ -1,0 +1,142 @@
+/* Unit tests of the shared helpers: text cleaning, atomic writes, globs. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "slipway/secrets.h"
+#include "slipway/util.h"
+#include "unit.h"
+
+static char *clean_term(const char *s, size_t len)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sw_term_clean(&sb, s, len);
+	return sbuf_detach(&sb);
+}
+
+static void term_clean_neutralises_escapes(void)
+{
+	char *s = clean_term("a\033[31mred\033]0;title\007\r", 20);
+	CHECK_STR(s, "a^[[31mred^[]0;title^G^M");
+	free(s);
+	s = clean_term("\xc2\x9b" "2J", 4);	/* C1 CSI */
+	CHECK_STR(s, "\\u009b2J");
+	free(s);
+	s = clean_term("caf\xc3\xa9 \xff", 7);
+	CHECK_STR(s, "caf\xc3\xa9 \xef\xbf\xbd");
+	free(s);
+}
+
+static void utf8_clean_replaces_invalid(void)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sw_utf8_clean(&sb, "ok\xe2\x82 \xed\xa0\x80!", 9);
+	CHECK_STR(sb.buf, "ok\xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd!");
+	sbuf_free(&sb);
+}
+
+static void iso_time_round_trip(void)
+{
+	char buf[32];
+	sw_iso_time(1764087645, buf);
+	CHECK_STR(buf, "2025-11-25T16:20:45Z");
+	CHECK_INT(sw_parse_iso_time(buf), 1764087645);
+	CHECK_INT(sw_parse_iso_time("yesterday"), -1);
+}
+
+static void atomic_write_replaces(void)
+{
+	char dir[] = "/tmp/sw-unit-XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	char *path = xasprintf("%s/f.json", dir);
+	CHECK_INT(sw_write_atomic(path, "one", 3, true), 0);
+	CHECK_INT(sw_write_atomic(path, "two!", 4, false), 0);
+	size_t len;
+	char *text = sw_read_file(path, &len);
+	CHECK_STR(text, "two!");
+	CHECK_INT(len, 4);
+	free(text);
+	free(path);
+	CHECK_INT(sw_remove_tree(dir), 0);
+	CHECK(access(dir, F_OK) != 0);
+}
+
+static void glob_and_distance(void)
+{
+	CHECK(sw_glob_match("feature/*", "feature/a"));
+	CHECK(sw_glob_match("development", "development"));
+	CHECK(!sw_glob_match("main", "mainline"));
+	CHECK_INT(sw_edit_distance("brnaches", "branches"), 2);
+	CHECK_INT(sw_edit_distance("", "abc"), 3);
+}
+
+static void secrets_are_masked(void)
+{
+	struct strlist names = {0}, missing = {0};
+	strlist_add(&names, "TOKEN");
+	strlist_add(&names, "ABSENT");
+	char *env[] = {"TOKEN=s3cr3t", "OTHER=x", NULL};
+	struct sw_secrets s;
+	char *err = NULL;
+	CHECK_INT(sw_secrets_collect(&names, env, "/nonexistent/secrets", &s, &missing, &err), 0);
+	CHECK_INT(s.n, 1);
+	CHECK_INT(missing.len, 1);
+	CHECK_STR(missing.items[0], "ABSENT");
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sbuf_adds(&sb, "login s3cr3t and s3cr3ts3cr3t");
+	sw_secrets_mask(&s, &sb);
+	CHECK_STR(sb.buf, "login *** and ******");
+	sbuf_free(&sb);
+	sw_secrets_free(&s);
+	strlist_free(&names);
+	strlist_free(&missing);
+}
+
+static void secrets_file_must_be_private(void)
+{
+	char dir[] = "/tmp/sw-unit-XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	char *path = xasprintf("%s/secrets", dir);
+	sw_write_atomic(path, "# comment\nTOKEN=fromfile\n\nBAD LINE\n", 35, false);
+	chmod(path, 0644);
+	struct strlist names = {0}, missing = {0};
+	strlist_add(&names, "TOKEN");
+	struct sw_secrets s;
+	char *err = NULL;
+	char *env[] = {NULL};
+	CHECK_INT(sw_secrets_collect(&names, env, path, &s, &missing, &err), -1);
+	CHECK(err && strstr(err, "chmod 600"));
+	free(err);
+	err = NULL;
+	chmod(path, 0600);
+	CHECK_INT(sw_secrets_collect(&names, env, path, &s, &missing, &err), -1);
+	CHECK(err && strstr(err, ":4: expected KEY=VALUE"));
+	free(err);
+	err = NULL;
+	sw_write_atomic(path, "TOKEN=fromfile\n", 15, false);
+	chmod(path, 0600);
+	CHECK_INT(sw_secrets_collect(&names, env, path, &s, &missing, &err), 0);
+	CHECK_INT(s.n, 1);
+	CHECK_STR(s.items[0].value, "fromfile");
+	sw_secrets_free(&s);
+	strlist_free(&names);
+	strlist_free(&missing);
+	free(path);
+	sw_remove_tree(dir);
+}
+
+int main(void)
+{
+	RUN_TEST(term_clean_neutralises_escapes);
+	RUN_TEST(utf8_clean_replaces_invalid);
+	RUN_TEST(iso_time_round_trip);
+	RUN_TEST(atomic_write_replaces);
+	RUN_TEST(glob_and_distance);
+	RUN_TEST(secrets_are_masked);
+	RUN_TEST(secrets_file_must_be_private);
+	UNIT_EXIT();
+}
