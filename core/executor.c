@@ -501,12 +501,15 @@ static void run_stage(struct executor *ex, size_t i)
 	save(ex, false);
 	int64_t t0 = sw_mono_ms();
 	int r = run_stage_process(ex, i, sc);
-	if (r == 0 && !sc->always) {
+	/* A linter exits non-zero on findings: its gate still says why. */
+	if (r <= 0 && !sc->always) {
 		char *why = NULL;
-		bool ok = check_gates(ex, sc, last_gate_stage(ex, i) && !ex->plan->only_stage, &why);
-		if (!ok) {
+		bool all = r == 0 && last_gate_stage(ex, i) && !ex->plan->only_stage;
+		if (!check_gates(ex, sc, all, &why)) {
+			char *both = s->reason ? xasprintf("%s (%s)", why, s->reason) : xstrdup(why);
 			free(s->reason);
-			s->reason = why;
+			free(why);
+			s->reason = both;
 			r = -1;
 		}
 	}

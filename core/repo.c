@@ -293,7 +293,8 @@ int sw_repo_branches(struct sw_repo *repo, const char *main_branch, const char *
 	}
 	git_branch_iterator_free(it);
 	struct sort_ctx ctx = {main_branch, integration};
-	qsort_r(list, len, sizeof *list, branch_cmp, &ctx);
+	if (len > 1)
+		qsort_r(list, len, sizeof *list, branch_cmp, &ctx);
 	*out = list;
 	*n = len;
 	return 0;

@@ -677,7 +677,8 @@ static void finish_coverage(struct sw_line_parser *p, struct sw_metrics *m,
 		strlist_add(warnings, "coverage: no TOTAL line found in the output");
 		return;
 	}
-	qsort(from->files, from->nfiles, sizeof *from->files, cmp_file_coverage);
+	if (from->nfiles > 1)
+		qsort(from->files, from->nfiles, sizeof *from->files, cmp_file_coverage);
 	free_rows(m->coverage.files, m->coverage.nfiles);
 	m->coverage = *from;
 	memset(from, 0, sizeof *from);

@@ -408,7 +408,8 @@ static double merged_rate(const struct class_entry *c, size_t n)
 static void build_files(struct cobertura *cb, struct sw_coverage *cov)
 {
 	struct class_entry *c = cb->classes;
-	qsort(c, cb->nclasses, sizeof *c, cmp_class_path);
+	if (cb->nclasses > 1)
+		qsort(c, cb->nclasses, sizeof *c, cmp_class_path);
 	cov->files = xcalloc(cb->nclasses, sizeof *cov->files);
 	for (size_t i = 0, run; i < cb->nclasses; i += run) {
 		for (run = 1; i + run < cb->nclasses && strcmp(c[i].path, c[i + run].path) == 0;)
@@ -418,7 +419,8 @@ static void build_files(struct cobertura *cb, struct sw_coverage *cov)
 		cov->nfiles++;
 		c[i].path = NULL;
 	}
-	qsort(cov->files, cov->nfiles, sizeof *cov->files, cmp_file_coverage);
+	if (cov->nfiles > 1)
+		qsort(cov->files, cov->nfiles, sizeof *cov->files, cmp_file_coverage);
 }
 
 static void commit_coverage(struct cobertura *cb, struct sw_metrics *m)

@@ -292,7 +292,8 @@ static int apply_overlays(git_repository *repo, const char *workdir, const char 
 			strlist_add(&names, de->d_name);
 	if (d)
 		closedir(d);
-	qsort(names.items, names.len, sizeof *names.items, cmp_str);
+	if (names.len > 1)
+		qsort(names.items, names.len, sizeof *names.items, cmp_str);
 	int r = 0;
 	for (size_t i = 0; i < names.len && !r; i++) {
 		char *dir = xasprintf("%s/%s", overlays, names.items[i]);

@@ -503,7 +503,8 @@ long *sw_store_list(struct sw_store *st, size_t *n)
 	}
 	if (d)
 		closedir(d);
-	qsort(ids, len, sizeof *ids, cmp_long);
+	if (len)
+		qsort(ids, len, sizeof *ids, cmp_long);
 	*n = len;
 	return ids;
 }

@@ -1,0 +1,5 @@
+import os
+
+
+def format_rent(amount):
+    return "%d €" % amount

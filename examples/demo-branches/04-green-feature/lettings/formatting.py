@@ -1,0 +1,2 @@
+def format_rent(amount):
+    return "%d €" % amount

@@ -1,0 +1,74 @@
+# The sample project's pipeline with Debian's flake8, pytest and coverage:
+# a green feature, a failing test and a lint error, as `slipway demo` makes them.
+# timeout: 600
+. "$SW_SRCDIR/tests/lib.sh"
+
+demo_repo() {
+	$SLIPWAY demo "$PWD/demo" --no-run >/dev/null
+	cd demo/sample
+}
+
+demo_makes_the_branches() {
+	$SLIPWAY demo "$PWD/demo" --no-run | grep -q 'created'
+	$SLIPWAY demo "$PWD/demo" --no-run | grep -q 'reusing'
+	cd demo/sample
+	expect_eq "$(git branch --show-current)" development
+	expect_eq "$(git for-each-ref --format='%(refname:short)' refs/heads | tr '\n' ' ')" \
+		"development feature/failing-test feature/lint-error feature/rent-format main "
+	expect_eq "$(git ls-remote --heads origin | wc -l)" 5
+	expect_eq "$(git rev-parse --abbrev-ref development@{upstream})" origin/development
+	$SLIPWAY check-config | grep -q 'ok (7 stages'
+}
+
+green_feature_measures_everything() {
+	demo_repo
+	$SLIPWAY run feature/rent-format --follow >out
+	local f
+	f=$(run_json 1)
+	expect_eq "$(json "$f" 'j["status"]')" passed
+	expect_eq "$(json "$f" '[s["status"] for s in j["stages"]]')" \
+		"['passed', 'passed', 'passed', 'skipped', 'skipped', 'skipped', 'passed']"
+	expect_eq "$(json "$f" 'j["metrics"]["tests"]["failed"]')" 0
+	expect_eq "$(json "$f" 'j["metrics"]["tests"]["passed"] > 10')" True
+	expect_eq "$(json "$f" 'j["metrics"]["lint"]["count"]')" 0
+	expect_eq "$(json "$f" 'j["metrics"]["coverage"]["percent"] >= 80')" True
+	expect_eq "$(json "$f" 'len(j["metrics"]["coverage"]["files"]) > 5')" True
+	expect_eq "$(json "$f" '[g["passed"] for g in j["gates"]]')" "[True, True, True]"
+	[ -s .git/slipway/runs/1/reports/junit.xml ]
+	[ -s .git/slipway/runs/1/reports/coverage.xml ]
+}
+
+failing_test_is_named() {
+	demo_repo
+	set +e
+	$SLIPWAY run feature/failing-test --follow >out
+	expect_eq $? 1
+	set -e
+	local f
+	f=$(run_json 1)
+	expect_eq "$(json "$f" '[s["status"] for s in j["stages"]][:4]')" "['passed', 'passed', 'failed', 'skipped']"
+	expect_eq "$(json "$f" 'j["metrics"]["tests"]["failed"]')" 1
+	json "$f" 'j["metrics"]["tests"]["failures"][0]["name"]' | grep -q 'test_home_page_greets_by_name'
+	$SLIPWAY log 1 | grep -q 'Welcome back, Ann'
+}
+
+lint_error_fails_the_gate() {
+	demo_repo
+	set +e
+	$SLIPWAY run feature/lint-error --follow >out
+	expect_eq $? 1
+	set -e
+	local f
+	f=$(run_json 1)
+	expect_eq "$(json "$f" 'j["stages"][1]["status"]')" failed
+	expect_eq "$(json "$f" 'j["stages"][1]["reason"]')" "gate lint_max: 1 > 0 (exit code 1)"
+	expect_eq "$(json "$f" 'j["metrics"]["lint"]["by_code"]')" "{'F401': 1}"
+	expect_eq "$(json "$f" 'j["metrics"]["lint"]["by_file"]')" "{'lettings/formatting.py': 1}"
+	expect_eq "$(json "$f" 'j["stages"][2]["status"]')" skipped
+}
+
+t_run demo_makes_the_branches
+t_run green_feature_measures_everything
+t_run failing_test_is_named
+t_run lint_error_fails_the_gate
+t_done
