@@ -83,6 +83,8 @@ static void exec_stage_shell(const char *cmd, const char *dir, int out_fd, char 
 	dup2(devnull, STDIN_FILENO);
 	dup2(out_fd, STDOUT_FILENO);
 	dup2(out_fd, STDERR_FILENO);
+	if (out_fd > STDERR_FILENO)
+		close(out_fd);
 	if (chdir(dir) == 0) {
 		char *argv[] = {"sh", "-c", (char *)cmd, NULL};
 		execve("/bin/sh", argv, envp);
@@ -104,6 +106,10 @@ static void supervise(const char *cmd, const char *dir, int out_fd, char **envp,
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != executor)
 		_exit(255);
+	/* Only the output pipe: the run's lock and slot must die with the executor. */
+	if (out_fd != 3)
+		out_fd = dup2(out_fd, 3);
+	close_range(4, ~0U, 0);
 	pid_t child = fork();
 	if (child == 0)
 		exec_stage_shell(cmd, dir, out_fd, envp);
@@ -333,11 +339,8 @@ static pid_t spawn_stage(struct executor *ex, const struct sw_stage_config *sc, 
 	pid_t self = getpid();
 	fflush(NULL);
 	pid_t sup = fork();
-	if (sup == 0) {
-		close(p[0]);
-		close(ex->plan->lock_fd);
+	if (sup == 0)
 		supervise(sc->run, ex->workdir, p[1], envp, self);
-	}
 	free_env(envp);
 	close(p[1]);
 	if (sup < 0) {
@@ -644,11 +647,30 @@ static void run_all(struct executor *ex)
 		run_stage(ex, i);
 }
 
+/* Keeps only the run's lock (as fd 3): descriptors the caller had open, a
+ * dashboard's or a pipe's, must not stay open for the run's whole life.
+ * The repository is opened again since its descriptors went too. */
+static void close_inherited(struct sw_exec_plan *plan)
+{
+	char *err = NULL;
+	char *gitdir = xstrdup(sw_repo_gitdir(plan->repo));
+	if (plan->lock_fd != 3)
+		plan->lock_fd = dup2(plan->lock_fd, 3);
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	close_range(4, ~0U, 0);
+	if (sw_repo_open(&plan->repo, gitdir, &err)) {
+		fprintf(stderr, "slipway executor: %s\n", err);
+		free(err);
+	}
+	free(gitdir);
+}
+
 void sw_executor_main(struct sw_exec_plan *plan)
 {
 	struct executor ex = {.plan = plan, .rec = plan->rec};
 	setsid();
 	detach_stdio(plan->store, plan->rec->id);
+	close_inherited(plan);
 	block_signals(&ex);
 	ex.reports = sw_store_reports_dir(plan->store, plan->rec->id);
 	ex.gate_checked = xcalloc(plan->cfg->ngates + 1, sizeof *ex.gate_checked);
