@@ -7,12 +7,15 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "slipway/follow.h"
 #include "slipway/run.h"
 
 extern char **environ;
+
+#define FOLLOW_MIN_GAP_MS 30
 
 static volatile sig_atomic_t interrupted;
 
@@ -100,7 +103,8 @@ static void show_stage(struct cli_ctx *ctx, const struct sw_run_record *rec, siz
 	const struct sw_stage_record *s = &rec->stages[i];
 	if (only && strcmp(only, s->name))
 		return;
-	if (s->status == SW_STAGE_PENDING)
+	/* Pending, or ended and already shown: nothing new to read. */
+	if (s->status == SW_STAGE_PENDING || (fs->shown[i] == s->status && s->status != SW_STAGE_RUNNING))
 		return;
 	char *path = sw_store_log_path(ctx->store, rec->id, s->name);
 	if (fs->shown[i] == SW_STAGE_PENDING && s->status == SW_STAGE_RUNNING && !only)
@@ -174,6 +178,18 @@ static bool follow_step(struct cli_ctx *ctx, long id, struct follow_state *fs, c
 	return done;
 }
 
+/* At most ~30 reads of the record a second, however fast a run changes. */
+static void coalesce(struct sw_follow *f, int64_t last_step)
+{
+	int64_t gap = sw_mono_ms() - last_step;
+	if (gap < FOLLOW_MIN_GAP_MS && !interrupted) {
+		struct timespec ts = {0, (long)(FOLLOW_MIN_GAP_MS - gap) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	if (f)
+		sw_follow_read(f);
+}
+
 int cli_follow_run(struct cli_ctx *ctx, long id, const char *only_stage, bool raw)
 {
 	char *dir = sw_store_run_dir(ctx->store, id);
@@ -182,11 +198,14 @@ int cli_follow_run(struct cli_ctx *ctx, long id, const char *only_stage, bool ra
 	struct follow_state fs = {.tty = !raw && isatty(STDOUT_FILENO)};
 	int code = 1;
 	catch_sigint();
+	int64_t last_step = sw_mono_ms();
 	while (!follow_step(ctx, id, &fs, only_stage, &code)) {
 		if (interrupted)
 			break;
 		/* The timeout is only a backstop: every change wakes the wait. */
 		sw_follow_wait(f, f ? 5000 : 200);
+		coalesce(f, last_step);
+		last_step = sw_mono_ms();
 	}
 	sw_follow_close(f);
 	free(fs.offsets);

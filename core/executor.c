@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,34 +64,38 @@ static void supervisor_on_alarm(int sig)
 		kill(-supervised_group, SIGKILL);
 }
 
-static void reset_signals(void)
+/* posix_spawn (vfork-like) keeps the per-stage cost near a shell's own. */
+static pid_t spawn_stage_shell(const char *cmd, const char *dir, int out_fd, char **envp)
 {
-	sigset_t none;
+	posix_spawnattr_t attr;
+	posix_spawn_file_actions_t fa;
+	sigset_t none, dflt;
 	sigemptyset(&none);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGALRM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-static void exec_stage_shell(const char *cmd, const char *dir, int out_fd, char **envp)
-{
-	setpgid(0, 0);
-	reset_signals();
-	int devnull = open("/dev/null", O_RDONLY);
-	dup2(devnull, STDIN_FILENO);
-	dup2(out_fd, STDOUT_FILENO);
-	dup2(out_fd, STDERR_FILENO);
-	if (out_fd > STDERR_FILENO)
-		close(out_fd);
-	if (chdir(dir) == 0) {
-		char *argv[] = {"sh", "-c", (char *)cmd, NULL};
-		execve("/bin/sh", argv, envp);
+	sigemptyset(&dflt);
+	int sigs[] = {SIGTERM, SIGALRM, SIGINT, SIGHUP, SIGPIPE};
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		sigaddset(&dflt, sigs[i]);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &dflt);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, STDERR_FILENO);
+	posix_spawn_file_actions_addclose(&fa, out_fd);
+	posix_spawn_file_actions_addchdir_np(&fa, dir);
+	char *argv[] = {"sh", "-c", (char *)cmd, NULL};
+	pid_t child;
+	int err = posix_spawn(&child, "/bin/sh", &fa, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (err) {
+		dprintf(out_fd, "slipway: cannot start /bin/sh in %s: %s\n", dir, strerror(err));
+		return -1;
 	}
-	dprintf(STDERR_FILENO, "slipway: cannot start /bin/sh in %s: %s\n", dir, strerror(errno));
-	_exit(127);
+	return child;
 }
 
 static int wait_status_code(int status)
@@ -110,12 +115,9 @@ static void supervise(const char *cmd, const char *dir, int out_fd, char **envp,
 	if (out_fd != 3)
 		out_fd = dup2(out_fd, 3);
 	close_range(4, ~0U, 0);
-	pid_t child = fork();
-	if (child == 0)
-		exec_stage_shell(cmd, dir, out_fd, envp);
+	pid_t child = spawn_stage_shell(cmd, dir, out_fd, envp);
 	if (child < 0)
-		_exit(255);
-	setpgid(child, child);
+		_exit(127);
 	supervised_group = child;
 	struct sigaction sa = {0};
 	sa.sa_handler = supervisor_on_term;
@@ -376,6 +378,7 @@ static int run_stage_process(struct executor *ex, size_t i, const struct sw_stag
 			close(io.log_fd);
 		return -1;
 	}
+	/* One save per stage: this one also records how the previous stage ended. */
 	s->pgid = sup;
 	save(ex, false);
 	bool timed_out = false;
@@ -501,7 +504,6 @@ static void run_stage(struct executor *ex, size_t i)
 	}
 	s->status = SW_STAGE_RUNNING;
 	s->started_ms = sw_now_ms();
-	save(ex, false);
 	int64_t t0 = sw_mono_ms();
 	int r = run_stage_process(ex, i, sc);
 	/* A linter exits non-zero on findings: its gate still says why. */
@@ -522,7 +524,6 @@ static void run_stage(struct executor *ex, size_t i)
 	s->status = r == 0 ? SW_STAGE_PASSED : r > 0 ? SW_STAGE_CANCELLED : SW_STAGE_FAILED;
 	if (r < 0)
 		ex->failed = true;
-	save(ex, false);
 }
 
 static void block_signals(struct executor *ex)

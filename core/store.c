@@ -330,7 +330,8 @@ struct sw_stage_record *sw_run_find_stage(const struct sw_run_record *rec, const
 int sw_store_save(struct sw_store *st, const struct sw_run_record *rec, bool durable)
 {
 	cJSON *o = sw_run_record_to_json(rec);
-	char *text = cJSON_Print(o);
+	/* Unformatted: it is rewritten at every stage, and printing dominates. */
+	char *text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	char *path = xasprintf("%s/%ld/run.json", st->runs, rec->id);
 	size_t len = strlen(text);

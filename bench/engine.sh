@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# Engine benchmarks: slipway against plain shell doing the same work.
+#
+#   1. overhead: 200 stages of `true` under `slipway run --follow` against
+#      `sh -c true` run 200 times in sequence (median of REPS each);
+#   2. output:   one stage writing 1 GiB (10.6 million 101-byte lines): the
+#      executor's peak RSS (VmHWM) and the stage's throughput against the
+#      same command redirected to a file.
+#
+# Prints a table and ratios; never fails on a timing (exit 0 unless the
+# benchmark itself cannot run).  Everything happens in a temporary directory
+# under /tmp (TMPDIR), removed at the end.
+#
+#   bench/engine.sh                      # build/slipway next to this script
+#   SLIPWAY=/path/to/slipway REPS=7 bench/engine.sh
+#   STAGES=200 SCALE="20 50" BIG_BYTES=1073741824 bench/engine.sh
+#   BIG_BYTES=0 bench/engine.sh          # the overhead part only
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+SLIPWAY=${SLIPWAY:-$here/../build/slipway}
+REPS=${REPS:-5}
+BIG_REPS=${BIG_REPS:-3}
+STAGES=${STAGES:-200}
+SCALE=${SCALE:-20}	# other stage counts, one summary line each ("" for none)
+BIG_BYTES=${BIG_BYTES:-1073741824}
+LINE=0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789
+
+die() { echo "bench/engine.sh: $*" >&2; exit 2; }
+[ -x "$SLIPWAY" ] || die "no slipway binary at $SLIPWAY (build it, or set SLIPWAY)"
+SLIPWAY=$(cd "$(dirname "$SLIPWAY")" && pwd)/$(basename "$SLIPWAY")
+PY=$(command -v /usr/bin/python3 || command -v python3) || die "python3 is needed to read run.json"
+command -v git >/dev/null || die "git is needed"
+
+ROOT=$(mktemp -d "${TMPDIR:-/tmp}/slipway-bench.XXXXXX") || die "cannot create a temporary directory"
+cleanup() { rm -rf "$ROOT"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now_ns() { date +%s%N; }
+
+# median of the numbers on stdin
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.0f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+
+ms() { awk -v ns="$1" 'BEGIN {printf "%.1f", ns/1e6}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a/b; else print "n/a"}'; }
+
+# new_repo DIR SLIPWAY_JSON: a git repository whose main has that slipway.json
+new_repo() {
+	mkdir -p "$1" && cd "$1" || die "cannot create $1"
+	git init -q -b main . || die "git init failed"
+	printf '%s\n' "$2" >slipway.json
+	git add slipway.json
+	git -c user.name=bench -c user.email=bench@example.invalid commit -q -m bench || die "git commit failed"
+}
+
+# latest_run: the id of the newest run in the current repository
+latest_run() { ls .git/slipway/runs | grep -E '^[0-9]+$' | sort -n | tail -1; }
+
+executor_pid() { sed -n 's/.*"executor_pid":[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$1" 2>/dev/null | head -1; }
+
+# wait_executor RUN_JSON: until the run's executor process is gone.  The
+# executor holds the run's lock for its whole life: a shared flock on it
+# returns the moment the executor exits (pid polling without flock(1)).
+wait_executor() {
+	local pid lock
+	lock="$(dirname "$1")/lock"
+	if command -v flock >/dev/null && [ -e "$lock" ]; then
+		flock -w 600 -s "$lock" true
+		return
+	fi
+	pid=$(executor_pid "$1")
+	[ -n "$pid" ] || return 0
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
+}
+
+# run_summary RUN_JSON: "status stages_passed sum_duration_ms span_ms log_bytes"
+# span = first stage's start to the last stage's end, in the executor's clock
+run_summary() {
+	"$PY" - "$1" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+st = r["stages"]
+ok = sum(1 for s in st if s["status"] == "passed")
+dur = sum(s["duration_ms"] for s in st)
+ran = [s for s in st if s.get("started_ms")]
+span = (ran[-1]["started_ms"] + ran[-1]["duration_ms"] - ran[0]["started_ms"]) if ran else 0
+print(r["status"], ok, dur, span, sum(s["log_bytes"] for s in st))
+EOF
+}
+
+echo "slipway engine benchmark · $(date -u +%Y-%m-%dT%H:%MZ) · $(nproc) cores · $(uname -sr)"
+echo "binary: $SLIPWAY"
+echo
+
+# ---------------------------------------------------------------- 1. overhead
+
+# overhead N: runs the comparison for N stages in a fresh repository; sets
+# sw_med nf_med sh_med (ns), span_med dur_med (ms) and the *_times lists
+overhead() {
+	local n=$1 json r rc t0 t1 rj status ok dur span id
+	json=$("$PY" -c '
+import json, sys
+n = int(sys.argv[1])
+print(json.dumps({"version": 1, "main": "main", "integration": "development",
+                  "stages": [{"name": "s%d" % i, "run": "true"} for i in range(n)]}))' "$n")
+	new_repo "$ROOT/overhead-$n" "$json"
+	printf 'i=0\nwhile [ $i -lt %d ]; do sh -c true; i=$((i + 1)); done\n' "$n" >"$ROOT/shell-$n.sh"
+	sw_times=() nf_times=() sh_times=() spans=() durs=()
+	# one warm-up of each (page cache, run store creation)
+	"$SLIPWAY" run --follow >/dev/null 2>&1 || die "the warm-up run failed: $("$SLIPWAY" log "$(latest_run)" 2>&1 | tail -3)"
+	wait_executor ".git/slipway/runs/$(latest_run)/run.json"
+	bash "$ROOT/shell-$n.sh"
+	for ((r = 0; r < REPS; r++)); do
+		t0=$(now_ns)
+		"$SLIPWAY" run --again --follow >/dev/null 2>&1
+		rc=$?
+		t1=$(now_ns)
+		rj=".git/slipway/runs/$(latest_run)/run.json"
+		wait_executor "$rj"
+		read -r status ok dur span _ < <(run_summary "$rj")
+		[ "$rc" = 0 ] && [ "$ok" = "$n" ] || echo "warning: run $(latest_run): exit $rc, status $status, $ok/$n stages passed" >&2
+		sw_times+=($((t1 - t0)))
+		spans+=("$span")
+		durs+=("$dur")
+
+		# the same without a follower: from the start to the executor's exit
+		t0=$(now_ns)
+		id=$("$SLIPWAY" run --again 2>/dev/null)
+		case $id in "" | *[!0-9]*) id=$(latest_run) ;; esac
+		wait_executor ".git/slipway/runs/$id/run.json"
+		t1=$(now_ns)
+		nf_times+=($((t1 - t0)))
+
+		t0=$(now_ns)
+		bash "$ROOT/shell-$n.sh"
+		t1=$(now_ns)
+		sh_times+=($((t1 - t0)))
+	done
+	sw_med=$(printf '%s\n' "${sw_times[@]}" | median)
+	sh_med=$(printf '%s\n' "${sh_times[@]}" | median)
+	nf_med=$(printf '%s\n' "${nf_times[@]}" | median)
+	span_med=$(printf '%s\n' "${spans[@]}" | median)
+	dur_med=$(printf '%s\n' "${durs[@]}" | median)
+}
+per_stage() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {printf "%.2f", (a-b)/n/1e6}'; }
+
+overhead "$STAGES"
+echo "1. engine overhead: $STAGES stages of \`true\`, median of $REPS"
+printf '   %-46s %10s\n' "" "wall ms"
+printf '   %-46s %10s\n' "slipway run --follow >/dev/null" "$(ms "$sw_med")"
+printf '   %-46s %10s\n' "  executor: first stage start..last stage end" "$span_med"
+printf '   %-46s %10s\n' "  sum of the stages' duration_ms" "$dur_med"
+printf '   %-46s %10s\n' "slipway run, no follower, until executor exit" "$(ms "$nf_med")"
+printf '   %-46s %10s\n' "shell: sh -c true x $STAGES" "$(ms "$sh_med")"
+echo "   ratio slipway/shell: $(ratio "$sw_med" "$sh_med") with --follow, $(ratio "$nf_med" "$sh_med") without   (target <= 1.5)"
+echo "   overhead per stage: $(per_stage "$sw_med" "$sh_med" "$STAGES") ms with --follow, $(per_stage "$nf_med" "$sh_med" "$STAGES") ms without"
+echo "   runs (ms)  --follow:    $(for t in "${sw_times[@]}"; do printf '%s ' "$(ms "$t")"; done)"
+echo "              no follower: $(for t in "${nf_times[@]}"; do printf '%s ' "$(ms "$t")"; done)"
+echo "              shell:       $(for t in "${sh_times[@]}"; do printf '%s ' "$(ms "$t")"; done)"
+for n in $SCALE; do
+	[ "$n" = "$STAGES" ] && continue
+	overhead "$n"
+	echo "   at $n stages: --follow $(ms "$sw_med") ms, no follower $(ms "$nf_med") ms, shell $(ms "$sh_med") ms;" \
+		"ratio $(ratio "$sw_med" "$sh_med") / $(ratio "$nf_med" "$sh_med"), per stage $(per_stage "$sw_med" "$sh_med" "$n") / $(per_stage "$nf_med" "$sh_med" "$n") ms"
+done
+echo
+
+[ "$BIG_BYTES" -gt 0 ] || exit 0
+free_kb=$(df -Pk "$ROOT" | awk 'NR == 2 {print $4}')
+if [ "${free_kb:-0}" -lt $((BIG_BYTES / 1024 * 2 + 524288)) ]; then
+	echo "2. skipped: $ROOT has $((free_kb / 1024)) MiB free, the output test needs twice $((BIG_BYTES / 1048576)) MiB"
+	exit 0
+fi
+# ------------------------------------------------------------ 2. 1 GiB output
+
+big_cmd="yes $LINE | head -c $BIG_BYTES"
+new_repo "$ROOT/output" "{\"version\": 1, \"main\": \"main\", \"integration\": \"development\",
+ \"stages\": [{\"name\": \"big\", \"run\": \"$big_cmd\"}]}"
+mib=$(awk -v b="$BIG_BYTES" 'BEGIN {printf "%.0f", b/1048576}')
+
+# peak_rss_kb RUN_JSON: polls the executor's VmHWM every 50 ms until it exits
+peak_rss_kb() {
+	local pid="" hwm=0 v i
+	for ((i = 0; i < 500; i++)); do
+		pid=$(executor_pid "$1")
+		[ -n "$pid" ] && break
+		sleep 0.01
+	done
+	[ -n "$pid" ] || { echo 0; return; }
+	while v=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null) && [ -n "$v" ]; do
+		[ "$v" -gt "$hwm" ] && hwm=$v
+		sleep 0.05
+	done
+	echo "$hwm"
+}
+
+rss=() sw_ms=() sh_ms=() fw_ms=() fw_wall=()
+for ((r = 0; r < BIG_REPS; r++)); do
+	# the engine alone: start, sample the executor until it is gone
+	"$SLIPWAY" run --again >/dev/null 2>&1 || die "slipway run failed"
+	rj=".git/slipway/runs/$(latest_run)/run.json"
+	rss+=("$(peak_rss_kb "$rj")")
+	wait_executor "$rj"
+	read -r status ok dur _ bytes < <(run_summary "$rj")
+	[ "$ok" = 1 ] && [ "$bytes" = "$BIG_BYTES" ] || echo "warning: run $(latest_run): status $status, log_bytes $bytes" >&2
+	sw_ms+=("$dur")
+	rm -rf "$(dirname "$rj")/logs/big.log"
+
+	# with a follower copying the log to /dev/null, as a user would watch it
+	t0=$(now_ns)
+	"$SLIPWAY" run --again --follow >/dev/null 2>&1
+	t1=$(now_ns)
+	rj=".git/slipway/runs/$(latest_run)/run.json"
+	wait_executor "$rj"
+	read -r _ _ dur _ _ < <(run_summary "$rj")
+	fw_ms+=("$dur")
+	fw_wall+=($(((t1 - t0) / 1000000)))
+	rm -rf "$(dirname "$rj")/logs/big.log"
+
+	# the shell, to a file on the same filesystem
+	t0=$(now_ns)
+	sh -c "$big_cmd > '$ROOT/output/shell.out'"
+	t1=$(now_ns)
+	sh_ms+=($(((t1 - t0) / 1000000)))
+	rm -f "$ROOT/output/shell.out"
+done
+
+rss_max=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
+sw_m=$(printf '%s\n' "${sw_ms[@]}" | median)
+fw_m=$(printf '%s\n' "${fw_ms[@]}" | median)
+fw_w=$(printf '%s\n' "${fw_wall[@]}" | median)
+sh_m=$(printf '%s\n' "${sh_ms[@]}" | median)
+tput() { awk -v m="$mib" -v t="$1" 'BEGIN {if (t > 0) printf "%.0f", m/(t/1000); else print "n/a"}'; }
+
+echo "2. one stage writing $mib MiB ($(awk -v b="$BIG_BYTES" 'BEGIN {printf "%.1f", b/101/1e6}') M lines of 101 bytes), median of $BIG_REPS"
+printf '   %-44s %10s %10s\n' "" "ms" "MiB/s"
+printf '   %-44s %10s %10s\n' "slipway stage (duration_ms), no follower" "$sw_m" "$(tput "$sw_m")"
+printf '   %-44s %10s %10s\n' "slipway stage, with --follow >/dev/null" "$fw_m" "$(tput "$fw_m")"
+printf '   %-44s %10s\n' "  run --follow wall" "$fw_w"
+printf '   %-44s %10s %10s\n' "shell: same command > file" "$sh_m" "$(tput "$sh_m")"
+echo "   ratio slipway/shell (time): $(ratio "$sw_m" "$sh_m"), with follower $(ratio "$fw_m" "$sh_m")"
+echo "   executor peak RSS (VmHWM): $(awk -v k="$rss_max" 'BEGIN {printf "%.1f", k/1024}') MiB   (target < 32; runs: ${rss[*]} KiB)"
+exit 0
