@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class OCLettingsSiteConfig(AppConfig):
+    name = "oc_lettings_site"
