@@ -137,15 +137,6 @@ static void supervise(const char *cmd, const char *dir, int out_fd, char **envp,
 
 /* ---- the stage environment ---- */
 
-static const char *env_get(char *const *env, const char *name)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; env && env[i]; i++)
-		if (strncmp(env[i], name, n) == 0 && env[i][n] == '=')
-			return env[i] + n + 1;
-	return NULL;
-}
-
 static char **stage_env(struct executor *ex, const struct sw_stage_config *sc)
 {
 	struct strlist l = {0};
@@ -153,7 +144,7 @@ static char **stage_env(struct executor *ex, const struct sw_stage_config *sc)
 	static const char *const passed[] = {"PATH", "HOME", "USER", "LANG", "TZ"};
 	static const char *const dflt[] = {"/usr/local/bin:/usr/bin:/bin", "/", "nobody", "C.UTF-8", "UTC"};
 	for (size_t i = 0; i < sizeof passed / sizeof *passed; i++) {
-		const char *v = env_get(env, passed[i]);
+		const char *v = sw_env_lookup(env, passed[i]);
 		strlist_addf(&l, "%s=%s", passed[i], v ? v : dflt[i]);
 	}
 	strlist_add(&l, "TERM=dumb");

@@ -13,7 +13,7 @@
 
 /* run.json must stay small and valid even when a suite fails wholesale. */
 #define MAX_FAILURES 200
-#define MAX_MESSAGE 4096
+#define MAX_MESSAGE SW_MAX_MESSAGE
 
 static void free_counts(struct sw_count *arr, size_t len)
 {
@@ -349,4 +349,32 @@ void sw_metrics_from_json(struct sw_metrics *m, const cJSON *json)
 		coverage_from_json(&m->coverage, c);
 	if (cJSON_IsObject(x))
 		custom_from_json(m, x);
+}
+
+char *sw_capped_text(const char *s, size_t len)
+{
+	static const char ellipsis[] = "\xe2\x80\xa6";
+	if (len <= SW_MAX_MESSAGE)
+		return xstrndup(s, len);
+	size_t cut = SW_MAX_MESSAGE - (sizeof ellipsis - 1);
+	while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+		cut--;
+	char *d = xmalloc(cut + sizeof ellipsis);
+	memcpy(d, s, cut);
+	memcpy(d + cut, ellipsis, sizeof ellipsis);
+	return d;
+}
+
+static int cmp_file_coverage(const void *a, const void *b)
+{
+	const struct sw_file_coverage *x = a, *y = b;
+	if (x->percent != y->percent)
+		return x->percent < y->percent ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+void sw_coverage_sort(struct sw_file_coverage *files, size_t n)
+{
+	if (n > 1)
+		qsort(files, n, sizeof *files, cmp_file_coverage);
 }

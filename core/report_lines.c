@@ -17,7 +17,6 @@
 
 /* Same limits as run.json keeps, so memory stays bounded on huge suites. */
 #define MAX_FAILURES 200
-#define MAX_MESSAGE 4096
 /* Numeric columns between Name and Cover: Stmts Miss [Branch BrPart] ... */
 #define MAX_COV_COLS 8
 
@@ -57,40 +56,6 @@ int sw_parser_kind_from_name(const char *name)
 }
 
 /* ---- shared helpers ---- */
-
-/* strtod follows LC_NUMERIC, which the dashboard may set to a locale with a
- * decimal comma; the tools always print '.'. */
-static bool parse_double(const char *s, size_t len, double *out)
-{
-	char buf[64], *end;
-	if (len == 0 || len >= sizeof buf)
-		return false;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	char *dot = strchr(buf, '.');
-	if (dot)
-		*dot = *localeconv()->decimal_point;
-	double v = strtod(buf, &end);
-	if (end != buf + len || !isfinite(v))
-		return false;
-	*out = v;
-	return true;
-}
-
-/* Copies valid UTF-8, cut on a character boundary to fit MAX_MESSAGE. */
-static char *capped_dup(const char *s, size_t len)
-{
-	static const char ellipsis[] = "\xe2\x80\xa6";
-	if (len <= MAX_MESSAGE)
-		return xstrndup(s, len);
-	size_t cut = MAX_MESSAGE - (sizeof ellipsis - 1);
-	while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
-		cut--;
-	char *d = xmalloc(cut + sizeof ellipsis);
-	memcpy(d, s, cut);
-	memcpy(d + cut, ellipsis, sizeof ellipsis);
-	return d;
-}
 
 static bool is_space(char c)
 {
@@ -324,8 +289,8 @@ static void add_failure(struct sw_tests *t, const char *id)
 	size_t id_len = sep ? (size_t)(sep - id) : strlen(id);
 	const char *msg = sep ? sep + 3 : "";
 	t->failures = xrealloc(t->failures, (t->nfailures + 1) * sizeof *t->failures);
-	t->failures[t->nfailures].name = capped_dup(id, id_len);
-	t->failures[t->nfailures].message = capped_dup(msg, strlen(msg));
+	t->failures[t->nfailures].name = sw_capped_text(id, id_len);
+	t->failures[t->nfailures].message = sw_capped_text(msg, strlen(msg));
 	t->nfailures++;
 }
 
@@ -416,7 +381,7 @@ static bool tok_is_int(const char *tok, size_t len)
 static bool tok_percent(const char *tok, size_t len, double *pct)
 {
 	return len >= 2 && tok[len - 1] == '%' && is_digit(tok[0]) &&
-	       parse_double(tok, len - 1, pct);
+	       sw_parse_number(tok, len - 1, pct);
 }
 
 /* A row: name (may hold spaces), cols integers, then "NN%" and maybe Missing. */
@@ -502,14 +467,6 @@ static void feed_coverage(struct sw_line_parser *p, const char *s)
 	p->nrows++;
 }
 
-static int cmp_file_coverage(const void *a, const void *b)
-{
-	const struct sw_file_coverage *x = a, *y = b;
-	if (x->percent != y->percent)
-		return x->percent < y->percent ? -1 : 1;
-	return strcmp(x->path, y->path);
-}
-
 /* ---- regex ---- */
 
 static bool compile_regex(struct sw_line_parser *p, const char *pattern, char **err)
@@ -542,11 +499,11 @@ static void regex_value(struct sw_line_parser *p, const char *s, size_t len)
 		len--;
 	/* "(\d+%)" is a natural thing to write for a percentage. */
 	size_t num_len = len > 1 && s[len - 1] == '%' ? len - 1 : len;
-	if (parse_double(s, num_len, &v)) {
+	if (sw_parse_number(s, num_len, &v)) {
 		p->value = v;
 		p->value_seen = true;
 	} else if (!p->bad_text) {
-		p->bad_text = capped_dup(s, len < 80 ? len : 80);
+		p->bad_text = sw_capped_text(s, len < 80 ? len : 80);
 	}
 }
 
@@ -677,8 +634,7 @@ static void finish_coverage(struct sw_line_parser *p, struct sw_metrics *m,
 		strlist_add(warnings, "coverage: no TOTAL line found in the output");
 		return;
 	}
-	if (from->nfiles > 1)
-		qsort(from->files, from->nfiles, sizeof *from->files, cmp_file_coverage);
+	sw_coverage_sort(from->files, from->nfiles);
 	free_rows(m->coverage.files, m->coverage.nfiles);
 	m->coverage = *from;
 	memset(from, 0, sizeof *from);

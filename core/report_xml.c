@@ -18,7 +18,7 @@
 #define CHUNK 65536
 /* Same limits as run.json keeps, so memory stays bounded on huge suites. */
 #define MAX_FAILURES 200
-#define MAX_MESSAGE 4096
+#define MAX_MESSAGE SW_MAX_MESSAGE
 
 /* ---- shared helpers ---- */
 
@@ -46,23 +46,10 @@ static const char *attr(const XML_Char **atts, const char *name)
 	return NULL;
 }
 
-/* strtod follows LC_NUMERIC, which the dashboard may set to a locale with a
- * decimal comma; XML numbers always use '.'. */
-static bool parse_double(const char *s, double *out)
+static bool attr_number(const XML_Char **atts, const char *name, double *out)
 {
-	char buf[64], *end;
-	size_t len = s ? strlen(s) : 0;
-	if (len == 0 || len >= sizeof buf)
-		return false;
-	memcpy(buf, s, len + 1);
-	char *dot = strchr(buf, '.');
-	if (dot)
-		*dot = *localeconv()->decimal_point;
-	double v = strtod(buf, &end);
-	if (end != buf + len || !isfinite(v))
-		return false;
-	*out = v;
-	return true;
+	const char *v = attr(atts, name);
+	return v && sw_parse_number(v, strlen(v), out);
 }
 
 /* A rate 0..1 as a percentage with two decimals, so 0.6818 prints 68.18. */
@@ -70,22 +57,6 @@ static double rate_percent(double rate)
 {
 	double p = rate < 0 ? 0 : rate > 1 ? 100 : rate * 100;
 	return (double)(long)(p * 100 + 0.5) / 100;
-}
-
-/* Copies valid UTF-8 (expat gives nothing else), cut on a character
- * boundary to fit MAX_MESSAGE. */
-static char *capped_dup(const char *s, size_t len)
-{
-	static const char ellipsis[] = "\xe2\x80\xa6";
-	if (len <= MAX_MESSAGE)
-		return xstrndup(s, len);
-	size_t cut = MAX_MESSAGE - (sizeof ellipsis - 1);
-	while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
-		cut--;
-	char *d = xmalloc(cut + sizeof ellipsis);
-	memcpy(d, s, cut);
-	memcpy(d + cut, ellipsis, sizeof ellipsis);
-	return d;
 }
 
 /* Reports never declare entities; refusing them defuses entity bombs. */
@@ -170,9 +141,9 @@ static char *case_name(const XML_Char **atts)
 	if (!name)
 		name = "";
 	if (!cls || !*cls)
-		return capped_dup(name, strlen(name));
+		return sw_capped_text(name, strlen(name));
 	char *full = xasprintf("%s::%s", cls, name);
-	char *capped = capped_dup(full, strlen(full));
+	char *capped = sw_capped_text(full, strlen(full));
 	free(full);
 	return capped;
 }
@@ -208,7 +179,7 @@ static void outcome_start(struct junit *j, const char *el, const XML_Char **atts
 	j->message = NULL;
 	const char *msg = attr(atts, "message");
 	if (msg && *msg)
-		j->message = capped_dup(msg, strlen(msg));
+		j->message = sw_capped_text(msg, strlen(msg));
 	else if (o >= ERRORED)
 		j->text_depth = j->c.depth;
 	sbuf_reset(&j->text);
@@ -248,7 +219,7 @@ static void text_done(struct junit *j)
 	size_t n = j->text.len;
 	while (n > 0 && strchr(" \t\r\n", j->text.buf[n - 1]))
 		n--;
-	j->message = capped_dup(j->text.len ? j->text.buf : "", n);
+	j->message = sw_capped_text(j->text.len ? j->text.buf : "", n);
 	j->text_depth = 0;
 }
 
@@ -327,10 +298,10 @@ struct cobertura {
 static void coverage_root(struct cobertura *cb, const XML_Char **atts)
 {
 	double rate, covered, valid;
-	if (parse_double(attr(atts, "line-rate"), &rate)) {
+	if (attr_number(atts, "line-rate", &rate)) {
 		cb->total = rate_percent(rate);
-	} else if (parse_double(attr(atts, "lines-covered"), &covered) &&
-		   parse_double(attr(atts, "lines-valid"), &valid)) {
+	} else if (attr_number(atts, "lines-covered", &covered) &&
+		   attr_number(atts, "lines-valid", &valid)) {
 		cb->total = valid > 0 ? rate_percent(covered / valid) : 100.0;
 	} else {
 		stop(&cb->c, xstrdup("no line-rate on <coverage>"));
@@ -344,7 +315,7 @@ static void class_start(struct cobertura *cb, const XML_Char **atts)
 	const char *file = attr(atts, "filename");
 	double rate;
 	/* A class without a file or rate says nothing usable about a file. */
-	if (!file || !parse_double(attr(atts, "line-rate"), &rate))
+	if (!file || !attr_number(atts, "line-rate", &rate))
 		return;
 	cb->classes = xrealloc(cb->classes, (cb->nclasses + 1) * sizeof *cb->classes);
 	cb->classes[cb->nclasses].path = xstrdup(file);
@@ -383,14 +354,6 @@ static int cmp_class_path(const void *a, const void *b)
 	return strcmp(((const struct class_entry *)a)->path, ((const struct class_entry *)b)->path);
 }
 
-static int cmp_file_coverage(const void *a, const void *b)
-{
-	const struct sw_file_coverage *x = a, *y = b;
-	if (x->percent != y->percent)
-		return x->percent < y->percent ? -1 : 1;
-	return strcmp(x->path, y->path);
-}
-
 /* Classes of one file (inner classes in Java) merged, weighted by lines. */
 static double merged_rate(const struct class_entry *c, size_t n)
 {
@@ -419,8 +382,7 @@ static void build_files(struct cobertura *cb, struct sw_coverage *cov)
 		cov->nfiles++;
 		c[i].path = NULL;
 	}
-	if (cov->nfiles > 1)
-		qsort(cov->files, cov->nfiles, sizeof *cov->files, cmp_file_coverage);
+	sw_coverage_sort(cov->files, cov->nfiles);
 }
 
 static void commit_coverage(struct cobertura *cb, struct sw_metrics *m)

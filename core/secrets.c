@@ -20,15 +20,6 @@ char *sw_secrets_file_path(void)
 	return xasprintf("%s/.config/slipway/secrets", home ? home : ".");
 }
 
-static const char *env_lookup(char *const *env, const char *name)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; env && env[i]; i++)
-		if (strncmp(env[i], name, n) == 0 && env[i][n] == '=')
-			return env[i] + n + 1;
-	return NULL;
-}
-
 static void add_secret(struct sw_secrets *s, const char *name, const char *value)
 {
 	s->items = xrealloc(s->items, (s->n + 1) * sizeof *s->items);
@@ -97,7 +88,7 @@ int sw_secrets_collect(const struct strlist *names, char *const *env, const char
 		return -1;
 	}
 	for (size_t i = 0; i < names->len; i++) {
-		const char *v = env_lookup(env, names->items[i]);
+		const char *v = sw_env_lookup(env, names->items[i]);
 		for (size_t j = 0; !v && j < from_file.n; j++)
 			if (strcmp(from_file.items[j].name, names->items[i]) == 0)
 				v = from_file.items[j].value;

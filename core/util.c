@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <locale.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -449,4 +451,32 @@ size_t sw_edit_distance(const char *a, const char *b)
 	size_t d = row[lb];
 	free(row);
 	return d;
+}
+
+/* strtod follows LC_NUMERIC, which the dashboard may set to a locale with a
+ * decimal comma; the tools and XML reports always print '.'. */
+bool sw_parse_number(const char *s, size_t len, double *out)
+{
+	char buf[64], *end;
+	if (!s || len == 0 || len >= sizeof buf)
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	char *dot = strchr(buf, '.');
+	if (dot)
+		*dot = *localeconv()->decimal_point;
+	double v = strtod(buf, &end);
+	if (end != buf + len || !isfinite(v))
+		return false;
+	*out = v;
+	return true;
+}
+
+const char *sw_env_lookup(char *const *env, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; env && env[i]; i++)
+		if (strncmp(env[i], name, n) == 0 && env[i][n] == '=')
+			return env[i] + n + 1;
+	return NULL;
 }

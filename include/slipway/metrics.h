@@ -59,7 +59,15 @@ struct sw_metrics {
 	size_t ncustom;
 };
 
+/* Longest failure message kept, in bytes. */
+#define SW_MAX_MESSAGE 4096
+
+/* m must be zeroed or freed before sw_metrics_from_json fills it. */
 void sw_metrics_free(struct sw_metrics *m);
+/* A copy of valid UTF-8 text cut on a character boundary to SW_MAX_MESSAGE. */
+char *sw_capped_text(const char *s, size_t len);
+/* Sorts files lowest percent first (then by path). */
+void sw_coverage_sort(struct sw_file_coverage *files, size_t n);
 /* Adds n to the count of key (creating it), keeping the array sorted. */
 void sw_count_add(struct sw_count **arr, size_t *len, const char *key, long n);
 void sw_metrics_set_custom(struct sw_metrics *m, const char *name, double value);

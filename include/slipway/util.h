@@ -71,6 +71,12 @@ int sw_remove_tree(const char *path);
 /* Glob match of a branch name against a pattern (fnmatch, '*' crosses '/'). */
 bool sw_glob_match(const char *pattern, const char *name);
 
+/* Parses a number the tools print with '.', whatever LC_NUMERIC says. */
+bool sw_parse_number(const char *s, size_t len, double *out);
+
+/* NAME's value in a NULL-terminated environ-style array, or NULL. */
+const char *sw_env_lookup(char *const *env, const char *name);
+
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t sw_edit_distance(const char *a, const char *b);
 
