@@ -398,6 +398,47 @@ EOF2
 	expect_eq "$(cat left)" "1 4 "
 }
 
+ctrl_c_stops_following_not_the_run() {
+	make_repo r <<EOF2
+{"version": 1, "stages": [
+  {"name": "wait", "run": "while [ ! -f $PWD/go ]; do sleep 0.05; done; echo released"}]}
+EOF2
+	cd r
+	tmux -L "sw$$" new-session -d -x 100 -y 20 -s follow \
+		"$SLIPWAY run --follow 2>err; echo \$? >code; sleep 60"
+	wait_for 20 sh -c "grep -q '\"running\"' $(run_json 1)"
+	tmux -L "sw$$" send-keys -t follow C-c
+	wait_for 20 test -s code
+	tmux -L "sw$$" kill-server
+	expect_eq "$(cat code)" 130
+	grep -q 'run 1 goes on' err
+	expect_eq "$(run_status 1)" running
+	touch ../go
+	wait_for 20 run_final 1
+	expect_eq "$(run_status 1)" passed
+}
+
+parallel_limit_lets_runs_overlap() {
+	make_repo r <<EOF2
+{"version": 1, "max_parallel_runs": 2, "stages": [
+  {"name": "wait", "run": "touch $PWD/started-\$SLIPWAY_RUN; while [ ! -f $PWD/go ]; do sleep 0.05; done"}]}
+EOF2
+	cd r
+	$SLIPWAY run >/dev/null
+	git checkout -q -b other
+	commit_file f x
+	$SLIPWAY run >/dev/null
+	commit_file f y
+	$SLIPWAY run >/dev/null
+	# two slots: runs 1 and 2 run together, run 3 waits
+	wait_for 20 test -f ../started-1
+	wait_for 20 test -f ../started-2
+	expect_eq "$(run_status 3)" queued
+	touch ../go
+	wait_for 30 run_final 3
+	expect_eq "$(run_status 3)" passed
+}
+
 t_run passing_run
 t_run failing_stage_skips_the_rest
 t_run gate_failure_stops_later_stages
@@ -420,4 +461,6 @@ t_run stage_selection
 t_run status_and_history_json
 t_run log_neutralises_control_sequences_on_a_terminal
 t_run retention_keeps_heads
+t_run ctrl_c_stops_following_not_the_run
+t_run parallel_limit_lets_runs_overlap
 t_done
