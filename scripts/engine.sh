@@ -164,6 +164,9 @@ spawn() {
 			fd=${fd##*/}
 			[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
 		done
+		# The caller's directory may be a test's, removed later: conmon
+		# inherits the service's working directory and fails without one.
+		cd "$DIR" || exit 1
 		exec setsid "$@" </dev/null >"$log" 2>&1
 	) &
 	SPAWNED_PID=$!
