@@ -36,9 +36,6 @@ void cli_put_text(FILE *out, const char *s, bool tty);
 const char *cli_color(FILE *out, const char *code);
 void cli_print_json(struct cJSON *json);
 long cli_parse_run_id(const char *s);
-/* "3m", "2h", "5d" */
-void cli_age(time_t t, char out[32]);
-void cli_duration(int64_t ms, char out[32]);
 
 /* Follows a run until it ends; returns 0 passed, 1 otherwise, 130 on Ctrl-C. */
 int cli_follow_run(struct cli_ctx *ctx, long id, const char *only_stage, bool raw);

@@ -79,7 +79,7 @@ struct follow_state {
 static void print_stage_end(const struct sw_stage_record *s)
 {
 	char dur[32];
-	cli_duration(s->duration_ms, dur);
+	sw_format_duration(s->duration_ms, dur, sizeof dur);
 	const char *green = cli_color(stdout, "\033[32m"), *red = cli_color(stdout, "\033[31m");
 	const char *dim = cli_color(stdout, "\033[2m"), *off = cli_color(stdout, "\033[0m");
 	switch (s->status) {

@@ -72,7 +72,7 @@ static cJSON *branch_json(struct cli_ctx *ctx, const struct sw_branch *b)
 static void print_branch_row(struct cli_ctx *ctx, const struct sw_branch *b, const char *current)
 {
 	char age[32], ab[24] = "", run[32] = "-";
-	cli_age(b->time, age);
+	sw_format_age(b->time, age, sizeof age);
 	if (b->ahead >= 0)
 		snprintf(ab, sizeof ab, "+%d -%d", b->ahead, b->behind);
 	struct last_run lr;
@@ -140,9 +140,9 @@ static void print_history_row(const struct sw_run_record *rec)
 {
 	char age[32] = "-", dur[32] = "-";
 	if (rec->created_ms)
-		cli_age((time_t)(rec->created_ms / 1000), age);
+		sw_format_age((time_t)(rec->created_ms / 1000), age, sizeof age);
 	if (rec->finished_ms && rec->started_ms)
-		cli_duration(rec->finished_ms - rec->started_ms, dur);
+		sw_format_duration(rec->finished_ms - rec->started_ms, dur, sizeof dur);
 	printf("#%-5ld %-11s ", rec->id, sw_run_status_name(rec->status));
 	struct sbuf sb;
 	sbuf_init(&sb);

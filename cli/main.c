@@ -13,6 +13,7 @@
 #include "config.h"
 #include "slipway/run.h"
 #include "slipway/util.h"
+#include "../tui/tui.h"
 
 static const struct cli_command commands[] = {
 	{"run", cmd_run, "run [BRANCH] [--stage S] [--follow] [--again]",
@@ -44,6 +45,8 @@ static void print_help(void)
 	       PACKAGE_VERSION);
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
 		printf("  slipway %s\n", commands[i].usage);
+	printf("\n  slipway [--read-only] [--script FILE [--dump FILE] [--size COLSxLINES]]\n"
+	       "                       the dashboard (no command)\n");
 	printf("\nslipway COMMAND --help tells more.  Exit codes: 0 success, 1 the run or action\n"
 	       "failed, 2 bad usage or configuration, 130 interrupted while following.\n");
 }
@@ -134,36 +137,12 @@ long cli_parse_run_id(const char *s)
 	return errno || *end || id <= 0 ? -1 : id;
 }
 
-void cli_age(time_t t, char out[32])
-{
-	long d = (long)(time(NULL) - t);
-	if (d < 0)
-		d = 0;
-	if (d < 60)
-		snprintf(out, 32, "%lds", d);
-	else if (d < 3600)
-		snprintf(out, 32, "%ldm", d / 60);
-	else if (d < 86400)
-		snprintf(out, 32, "%ldh", d / 3600);
-	else
-		snprintf(out, 32, "%ldd", d / 86400);
-}
-
-void cli_duration(int64_t ms, char out[32])
-{
-	if (ms < 60000)
-		snprintf(out, 32, "%.1fs", (double)ms / 1000);
-	else
-		snprintf(out, 32, "%ldm%02lds", (long)(ms / 60000), (long)(ms / 1000 % 60));
-}
-
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		print_help();
-		fprintf(stderr, "\nThe dashboard is not built yet: `slipway status` shows the branches.\n");
-		return 2;
-	}
+	/* No command, or only dashboard options: the dashboard. */
+	if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "--help") && strcmp(argv[1], "-h") &&
+			 strcmp(argv[1], "--version")))
+		return tui_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		print_help();
 		return 0;

@@ -480,3 +480,26 @@ const char *sw_env_lookup(char *const *env, const char *name)
 			return env[i] + n + 1;
 	return NULL;
 }
+
+void sw_format_age(time_t t, char *out, size_t n)
+{
+	long d = (long)(time(NULL) - t);
+	if (d < 0)
+		d = 0;
+	if (d < 60)
+		snprintf(out, n, "%lds", d);
+	else if (d < 3600)
+		snprintf(out, n, "%ldm", d / 60);
+	else if (d < 86400)
+		snprintf(out, n, "%ldh", d / 3600);
+	else
+		snprintf(out, n, "%ldd", d / 86400);
+}
+
+void sw_format_duration(int64_t ms, char *out, size_t n)
+{
+	if (ms < 60000)
+		snprintf(out, n, "%.1fs", (double)ms / 1000);
+	else
+		snprintf(out, n, "%ldm%02lds", (long)(ms / 60000), (long)(ms / 1000 % 60));
+}

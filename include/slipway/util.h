@@ -49,6 +49,10 @@ int64_t sw_now_ms(void);
 int64_t sw_mono_ms(void);
 /* "2026-11-25T16:20:45Z" into out (at least 21 bytes); empty for t < 0. */
 void sw_iso_time(time_t t, char out[32]);
+/* "42s", "3m", "2h", "5d" since t. */
+void sw_format_age(time_t t, char *out, size_t n);
+/* "3.2s" under a minute, else "4m05s". */
+void sw_format_duration(int64_t ms, char *out, size_t n);
 /* Parses the form above; -1 when it is not one. */
 time_t sw_parse_iso_time(const char *s);
 

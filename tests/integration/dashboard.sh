@@ -1,0 +1,199 @@
+# The dashboard: scripted (headless, screen dumps) and in tmux (a real
+# terminal: resize, restore on exit, hangup).
+# timeout: 600
+. "$SW_SRCDIR/tests/lib.sh"
+
+export TERM=xterm-256color
+
+# dash SCRIPT-LINES...: runs the dashboard headless at 80x24 with those lines.
+dash() {
+	printf '%s\n' "$@" >script
+	$SLIPWAY --script script --size 80x24 --dump screen
+}
+
+project() {
+	make_repo r <<EOF2
+{"version": 1, "stages": [
+  {"name": "build", "run": "echo building"},
+  {"name": "test", "run": "echo testing; test ! -f fail-here || { echo boom; exit 4; }"}]}
+EOF2
+	cd r
+	git checkout -q -b development
+	commit_file CHANGES "one" "Start development"
+	git checkout -q -b feature/broken
+	commit_file fail-here "x" "Break the tests"
+	git checkout -q development
+}
+
+opens_on_branches() {
+	project
+	dash ''
+	grep -q '^─ Branches 3 ─' screen
+	grep -q 'main  .*Add the pipeline' screen
+	grep -q 'development .*Start development' screen
+	grep -q 'feature/broken .*Break the tests' screen
+	grep -q 'No run on this head yet: r runs the pipeline.' screen
+	grep -q 'r run · c cancel' screen
+}
+
+runs_a_branch_and_shows_its_stages() {
+	project
+	dash 'j' 'r' ':wait-run latest'
+	grep -q '^▌✓ development' screen
+	grep -q '✓ #1 passed' screen
+	grep -Eq '✓ build +[0-9.]+s +passed' screen
+	grep -Eq '✓ test +[0-9.]+s +passed' screen
+	expect_eq "$(run_status 1)" passed
+	expect_eq "$(json "$(run_json 1)" 'j["trigger"]')" dashboard
+}
+
+failing_stage_shows_reason_and_log() {
+	project
+	dash 'j j' 'r' ':wait-run latest' '<Enter>' ':dump pipeline' '<Enter>'
+	grep -Eq '▌✗ test +[0-9.]+s +failed +exit code 4' pipeline
+	grep -q '^─ Log · run 1 · test · 2 lines' screen
+	grep -q '^testing$' screen
+	grep -q '^boom$' screen
+}
+
+help_comes_from_the_action_table() {
+	project
+	dash '?'
+	for action in quit move-down move-up run cancel refresh filter prompt help log; do
+		grep -q " $action " screen || fail "help lacks $action"
+	done
+	grep -q 'Run the pipeline on the selected branch' screen
+}
+
+filter_branches() {
+	project
+	dash '/ f e a t <Enter>'
+	grep -q '^─ Branches 1 · filter: feat ─' screen
+	grep -q 'feature/broken' screen
+	! grep -q ' development ' screen
+}
+
+prompt_runs_cli_command_lines() {
+	project
+	dash ':run feature/broken' ':wait-run latest' ':log 1 test'
+	grep -q '^─ Log · run 1 · test' screen
+	grep -q '^boom$' screen
+	dash ':frobnicate'
+	grep -q 'unknown command "frobnicate"' screen
+	dash '<Colon> r u <Tab> f e a <Tab> <Enter>' ':wait-run latest'
+	expect_eq "$(json "$(run_json 2)" 'j["branch"]')" feature/broken
+}
+
+cancel_asks_first() {
+	make_repo r <<EOF2
+{"version": 1, "stages": [{"name": "wait", "run": "while [ ! -f $PWD/go ]; do sleep 0.05; done"}]}
+EOF2
+	cd r
+	$SLIPWAY run >/dev/null
+	wait_for 20 sh -c "grep -q '\"running\"' $(run_json 1)"
+	dash 'c' ':dump asked' 'n' ':dump declined' 'c' 'y' ':wait-run 1'
+	grep -q 'Cancel run 1 on main? Its running stage is stopped. \[y/N\]' asked
+	grep -q 'nothing cancelled' declined
+	expect_eq "$(run_status 1)" cancelled
+	grep -q 'run 1 cancelled' screen
+}
+
+read_only_refuses_changes() {
+	project
+	printf 'r\n' >script
+	$SLIPWAY --read-only --script script --size 80x24 --dump screen
+	grep -q 'read-only: run is refused' screen
+	[ ! -d .git/slipway/runs/1 ]
+}
+
+hostile_text_is_neutralised() {
+	project
+	commit_file x "1" "$(printf 'evil \033]0;pwned\007 and \033[2J clear')"
+	dash ''
+	grep -q 'evil ^\[\]0;pwned^G and ^\[\[2J' screen
+	! grep -q $'\033' screen
+}
+
+ascii_without_utf8_locale() {
+	project
+	$SLIPWAY run development --follow >/dev/null
+	printf 'j\n' >script
+	LANG=C LC_ALL=C $SLIPWAY --script script --size 80x24 --dump screen
+	grep -q '^- Branches 3 --' screen
+	grep -q '^>+ development' screen
+}
+
+too_small_says_so() {
+	project
+	printf '\n' >script
+	$SLIPWAY --script script --size 60x20 --dump screen
+	grep -q 'terminal too small (60x20): slipway needs 80x24' screen
+}
+
+# ---- in a real terminal ----
+
+# One tmux server per test (set in the test: a pipeline's subshell has its own pid).
+TMUX_SOCK=
+tmx() {
+	tmux -L "$TMUX_SOCK" "$@"
+}
+
+screen_has() {
+	tmx capture-pane -p -t dash | grep -q -- "$1"
+}
+
+tmux_runs_resizes_and_restores() {
+	TMUX_SOCK=swdash$BASHPID
+	project
+	tmx new-session -d -x 80 -y 24 -s dash "$SLIPWAY; echo DASHBOARD-EXITED; sleep 60"
+	wait_for 20 screen_has 'Branches 3'
+	tmx send-keys -t dash j r
+	wait_for 30 screen_has '#1 passed'
+	tmx resize-window -t dash -x 70 -y 20
+	wait_for 20 screen_has 'terminal too small (70x20)'
+	tmx resize-window -t dash -x 120 -y 30
+	wait_for 20 screen_has 'Pipeline · development'
+	tmx send-keys -t dash q
+	wait_for 20 screen_has DASHBOARD-EXITED
+	# the terminal is back to normal: no alternate screen left, cursor shown
+	expect_eq "$(tmx display-message -p -t dash '#{alternate_on}')" 0
+	tmx kill-server
+}
+
+tmux_quit_and_hangup_leave_runs_going() {
+	TMUX_SOCK=swdash$BASHPID
+	make_repo r <<EOF2
+{"version": 1, "stages": [{"name": "wait", "run": "while [ ! -f $PWD/go ]; do sleep 0.05; done; echo released"}]}
+EOF2
+	cd r
+	tmx new-session -d -x 80 -y 24 -s dash "$SLIPWAY"
+	wait_for 20 screen_has 'Branches 1'
+	tmx send-keys -t dash r
+	wait_for 20 sh -c "grep -q '\"running\"' $(run_json 1)"
+	tmx send-keys -t dash q
+	wait_for 20 sh -c "! tmux -L $TMUX_SOCK has-session -t dash 2>/dev/null"
+	expect_eq "$(run_status 1)" running
+	tmx new-session -d -x 80 -y 24 -s dash "$SLIPWAY"
+	wait_for 20 screen_has '#1 running'
+	# closing the terminal under the dashboard hangs it up
+	tmx kill-server
+	expect_eq "$(run_status 1)" running
+	touch ../go
+	wait_for 20 run_final 1
+	expect_eq "$(run_status 1)" passed
+}
+
+t_run opens_on_branches
+t_run runs_a_branch_and_shows_its_stages
+t_run failing_stage_shows_reason_and_log
+t_run help_comes_from_the_action_table
+t_run filter_branches
+t_run prompt_runs_cli_command_lines
+t_run cancel_asks_first
+t_run read_only_refuses_changes
+t_run hostile_text_is_neutralised
+t_run ascii_without_utf8_locale
+t_run too_small_says_so
+t_run tmux_runs_resizes_and_restores
+t_run tmux_quit_and_hangup_leave_runs_going
+t_done

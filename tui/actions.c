@@ -1,0 +1,398 @@
+/* The action table, key names and bindings, and what each action does:
+ * always through the same core entry point as the CLI command. */
+#include "tui.h"
+
+#include <curses.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slipway/run.h"
+
+extern char **environ;
+
+const struct tui_action_info tui_actions[TUI_ACT_COUNT] = {
+#define TUI_ACTION_ENUM(id, name, keys, help) {name, keys, help},
+#include "actions.def"
+#undef TUI_ACTION_ENUM
+};
+
+#define KEY_SPACE_SIZE (KEY_MAX + 1)
+#define CTRL(c) ((c) & 0x1f)
+
+static const struct {
+	const char *name;
+	int key;
+} named_keys[] = {
+	{"<Down>", KEY_DOWN}, {"<Up>", KEY_UP}, {"<Left>", KEY_LEFT}, {"<Right>", KEY_RIGHT},
+	{"<Home>", KEY_HOME}, {"<End>", KEY_END}, {"<PgDn>", KEY_NPAGE}, {"<PgUp>", KEY_PPAGE},
+	{"<Tab>", '\t'}, {"<BackTab>", KEY_BTAB}, {"<Enter>", '\n'}, {"<Esc>", 27},
+	{"<Space>", ' '}, {"<Backspace>", KEY_BACKSPACE}, {"<Colon>", ':'},
+};
+
+int tui_key_parse(const char *name)
+{
+	if (name[0] && !name[1])
+		return (unsigned char)name[0];
+	for (size_t i = 0; i < sizeof named_keys / sizeof *named_keys; i++)
+		if (!strcmp(named_keys[i].name, name))
+			return named_keys[i].key;
+	if (!strncmp(name, "<C-", 3) && name[3] && name[4] == '>' && !name[5])
+		return CTRL(name[3]);
+	return -1;
+}
+
+void tui_key_name(int key, char *out, size_t n)
+{
+	for (size_t i = 0; i < sizeof named_keys / sizeof *named_keys; i++)
+		if (named_keys[i].key == key) {
+			snprintf(out, n, "%s", named_keys[i].name);
+			return;
+		}
+	if (key > 0 && key < 32)
+		snprintf(out, n, "<C-%c>", key + 96);
+	else if (key >= 32 && key < 127)
+		snprintf(out, n, "%c", key);
+	else
+		snprintf(out, n, "<%d>", key);
+}
+
+static int bindings[KEY_SPACE_SIZE];
+static bool bindings_ready;
+
+static void bind_defaults(void)
+{
+	for (int k = 0; k < KEY_SPACE_SIZE; k++)
+		bindings[k] = -1;
+	for (int a = 0; a < TUI_ACT_COUNT; a++) {
+		char keys[64];
+		snprintf(keys, sizeof keys, "%s", tui_actions[a].keys);
+		char *save = NULL;
+	for (char *tok = strtok_r(keys, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+			int k = tui_key_parse(tok);
+			if (k >= 0 && k < KEY_SPACE_SIZE)
+				bindings[k] = a;
+		}
+	}
+	/* Terminals send either for Enter. */
+	bindings['\r'] = TUI_ACT_ENTER;
+	bindings[KEY_ENTER] = TUI_ACT_ENTER;
+	bindings_ready = true;
+}
+
+int tui_key_action(int key)
+{
+	if (!bindings_ready)
+		bind_defaults();
+	return key >= 0 && key < KEY_SPACE_SIZE ? bindings[key] : -1;
+}
+
+/* ---- what actions do ---- */
+
+static struct tui_view *current(struct tui *t)
+{
+	return t->overlay ? t->overlay : t->focus;
+}
+
+static unsigned move_sel(struct tui *t, int delta)
+{
+	struct tui_view *v = current(t);
+	return v->ops->move_by ? v->ops->move_by(t, v, delta) : 0;
+}
+
+static unsigned page(struct tui *t, int dir)
+{
+	struct tui_view *v = current(t);
+	int h = v->height > 1 ? v->height - 1 : 1;
+	return move_sel(t, dir * h);
+}
+
+static unsigned back(struct tui *t)
+{
+	if (t->overlay) {
+		if (t->overlay->ops->close)
+			t->overlay->ops->close(t, t->overlay);
+		t->overlay = NULL;
+		return TUI_REDRAW_ALL;
+	}
+	if (t->focus != &t->branches_view) {
+		t->focus = &t->branches_view;
+		return TUI_REDRAW_ALL;
+	}
+	return 0;
+}
+
+static unsigned quit(struct tui *t)
+{
+	unsigned r = back(t);
+	if (!r)
+		t->quit = true;
+	return r | TUI_HANDLED;
+}
+
+static unsigned run_selected(struct tui *t)
+{
+	struct tui_branch_row *b = tui_selected_branch(t);
+	if (!b)
+		return TUI_HANDLED;
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "run %s", b->b.name);
+	return tui_command(t, cmd);
+}
+
+static unsigned ask_cancel(struct tui *t)
+{
+	if (!t->run.loaded || sw_run_status_final(t->run.rec.status)) {
+		tui_set_status(t, true, "no run in progress to cancel");
+		return TUI_REDRAW_STATUS;
+	}
+	if (t->read_only) {
+		tui_set_status(t, true, "read-only: cancel is refused");
+		return TUI_REDRAW_STATUS;
+	}
+	t->confirm = TUI_CONFIRM_CANCEL;
+	t->confirm_run = t->run.id;
+	tui_set_status(t, false, "Cancel run %ld on %s? Its running stage is stopped. [y/N]",
+		       t->run.id, t->run.rec.branch ? t->run.rec.branch : "?");
+	return TUI_REDRAW_STATUS;
+}
+
+static unsigned open_log(struct tui *t)
+{
+	if (!t->run.loaded) {
+		tui_set_status(t, true, "this branch's head has no run yet: r runs it");
+		return TUI_REDRAW_STATUS;
+	}
+	int sel = t->pipeline_view.selected;
+	if (sel < 0 || (size_t)sel >= t->run.rec.nstages)
+		sel = 0;
+	tui_log_open(t, t->run.id, t->run.rec.stages[sel].name);
+	return TUI_REDRAW_ALL;
+}
+
+static unsigned next_panel(struct tui *t, int dir)
+{
+	(void)dir;
+	if (t->overlay)
+		return TUI_HANDLED;
+	t->focus = t->focus == &t->branches_view ? &t->pipeline_view : &t->branches_view;
+	return TUI_REDRAW_ALL;
+}
+
+static unsigned start_prompt(struct tui *t, const char *initial)
+{
+	t->prompt_active = true;
+	snprintf(t->prompt, sizeof t->prompt, "%s", initial);
+	t->prompt_len = strlen(t->prompt);
+	t->history_pos = t->nhistory;
+	return TUI_REDRAW_STATUS;
+}
+
+unsigned tui_do_action(struct tui *t, enum tui_action a)
+{
+	switch (a) {
+	case TUI_ACT_QUIT: return quit(t);
+	case TUI_ACT_QUIT_ALL: t->quit = true; return TUI_HANDLED;
+	case TUI_ACT_DOWN: return move_sel(t, 1);
+	case TUI_ACT_UP: return move_sel(t, -1);
+	case TUI_ACT_FIRST: return move_sel(t, INT_MIN);
+	case TUI_ACT_LAST: return move_sel(t, INT_MAX);
+	case TUI_ACT_PAGE_DOWN: return page(t, 1);
+	case TUI_ACT_PAGE_UP: return page(t, -1);
+	case TUI_ACT_NEXT_PANEL: return next_panel(t, 1);
+	case TUI_ACT_PREV_PANEL: return next_panel(t, -1);
+	case TUI_ACT_ENTER: return current(t)->ops->enter ? current(t)->ops->enter(t, current(t)) : 0;
+	case TUI_ACT_BACK: return back(t) | TUI_HANDLED;
+	case TUI_ACT_LOG: return open_log(t);
+	case TUI_ACT_RUN: return run_selected(t);
+	case TUI_ACT_CANCEL: return ask_cancel(t);
+	case TUI_ACT_REFRESH: tui_reload_branches(t); tui_show_run(t, t->run.id); return TUI_REDRAW_ALL;
+	case TUI_ACT_FILTER: return start_prompt(t, "/");
+	case TUI_ACT_PROMPT: return start_prompt(t, ":");
+	case TUI_ACT_HELP: t->overlay = &t->help_view; t->help_view.top = 0; return TUI_REDRAW_ALL;
+	case TUI_ACT_COUNT: break;
+	}
+	return 0;
+}
+
+/* ---- ':' commands: the CLI's command lines, on the same core calls ---- */
+
+#define MAX_ARGS 16
+
+static int split_args(char *line, char **argv)
+{
+	int argc = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(line, " \t", &save); tok && argc < MAX_ARGS; tok = strtok_r(NULL, " \t", &save))
+		argv[argc++] = tok;
+	return argc;
+}
+
+static unsigned cmd_run(struct tui *t, int argc, char **argv)
+{
+	struct sw_run_options o = {.env = environ, .trigger = "dashboard"};
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--again"))
+			o.again = true;
+		else if (!strcmp(argv[i], "--stage") && i + 1 < argc)
+			o.stage = argv[++i];
+		else if (argv[i][0] != '-' && !o.branch)
+			o.branch = argv[i];
+		else {
+			tui_set_status(t, true, "run: unknown option %s", argv[i]);
+			return TUI_REDRAW_STATUS;
+		}
+	}
+	if (t->read_only) {
+		tui_set_status(t, true, "read-only: run is refused");
+		return TUI_REDRAW_STATUS;
+	}
+	long id = 0;
+	bool existing = false;
+	char *err = NULL;
+	if (sw_run_start(t->repo, t->store, &o, &id, &existing, &err)) {
+		tui_set_status(t, true, "%s", err);
+		free(err);
+		return TUI_REDRAW_STATUS;
+	}
+	tui_set_status(t, false, existing ? "run %ld is already in progress on this commit"
+					  : "started run %ld", id);
+	tui_reload_branches(t);
+	tui_show_run(t, id);
+	return TUI_REDRAW_ALL;
+}
+
+static long parse_id(struct tui *t, const char *s)
+{
+	char *end;
+	long id = strtol(s[0] == '#' ? s + 1 : s, &end, 10);
+	if (*end || id <= 0) {
+		tui_set_status(t, true, "\"%s\" is not a run id", s);
+		return -1;
+	}
+	return id;
+}
+
+
+unsigned tui_cancel_run(struct tui *t, long id)
+{
+	char *err = NULL;
+	if (t->read_only) {
+		tui_set_status(t, true, "read-only: cancel is refused");
+		return TUI_REDRAW_STATUS;
+	}
+	if (sw_run_cancel(t->store, id, &err)) {
+		tui_set_status(t, true, "%s", err);
+		free(err);
+	} else {
+		tui_set_status(t, false, "run %ld cancelled", id);
+	}
+	tui_reload_branches(t);
+	tui_show_run(t, t->run.id);
+	return TUI_REDRAW_ALL;
+}
+
+static unsigned cmd_log(struct tui *t, int argc, char **argv)
+{
+	long id = argc > 1 ? parse_id(t, argv[1]) : t->run.id;
+	if (id <= 0)
+		return TUI_REDRAW_STATUS;
+	tui_show_run(t, id);
+	if (!t->run.loaded)
+		return TUI_REDRAW_ALL;
+	const char *stage = argc > 2 ? argv[2] : NULL;
+	if (stage && !sw_run_find_stage(&t->run.rec, stage)) {
+		tui_set_status(t, true, "run %ld has no stage \"%s\"", id, stage);
+		return TUI_REDRAW_STATUS;
+	}
+	for (size_t i = 0; !stage && i < t->run.rec.nstages; i++)
+		if (t->run.rec.stages[i].status == SW_STAGE_FAILED || t->run.rec.stages[i].status == SW_STAGE_RUNNING)
+			stage = t->run.rec.stages[i].name;
+	if (!stage && t->run.rec.nstages)
+		stage = t->run.rec.stages[0].name;
+	if (stage)
+		tui_log_open(t, id, stage);
+	return TUI_REDRAW_ALL;
+}
+
+static unsigned run_action_by_name(struct tui *t, const char *name)
+{
+	for (int a = 0; a < TUI_ACT_COUNT; a++)
+		if (!strcmp(tui_actions[a].name, name))
+			return tui_do_action(t, (enum tui_action)a) | TUI_HANDLED;
+	tui_set_status(t, true, "unknown command \"%s\" (? lists them)", name);
+	return TUI_REDRAW_STATUS;
+}
+
+unsigned tui_command(struct tui *t, const char *line)
+{
+	char buf[512];
+	snprintf(buf, sizeof buf, "%s", line);
+	char *argv[MAX_ARGS];
+	int argc = split_args(buf, argv);
+	if (argc == 0)
+		return TUI_HANDLED;
+	if (!strcmp(argv[0], "run"))
+		return cmd_run(t, argc, argv);
+	if (!strcmp(argv[0], "cancel") && argc == 2) {
+		long id = parse_id(t, argv[1]);
+		return id > 0 ? tui_cancel_run(t, id) : TUI_REDRAW_STATUS;
+	}
+	if (!strcmp(argv[0], "log"))
+		return cmd_log(t, argc, argv);
+	if (!strcmp(argv[0], "show") && argc == 2) {
+		long id = parse_id(t, argv[1]);
+		if (id > 0)
+			tui_show_run(t, id);
+		return TUI_REDRAW_ALL;
+	}
+	return run_action_by_name(t, argv[0]);
+}
+
+/* ---- Tab completion in the ':' prompt ---- */
+
+static void add_candidate(struct strlist *c, const char *word, const char *prefix)
+{
+	if (!strncmp(word, prefix, strlen(prefix)) && !strlist_has(c, word))
+		strlist_add(c, word);
+}
+
+static size_t common_prefix(const struct strlist *c)
+{
+	size_t n = strlen(c->items[0]);
+	for (size_t i = 1; i < c->len; i++) {
+		size_t k = 0;
+		while (k < n && c->items[i][k] == c->items[0][k])
+			k++;
+		n = k;
+	}
+	return n;
+}
+
+void tui_complete(struct tui *t)
+{
+	if (t->prompt[0] != ':')
+		return;
+	char *word = strrchr(t->prompt, ' ');
+	bool first = word == NULL;
+	word = word ? word + 1 : t->prompt + 1;
+	struct strlist c = {0};
+	if (first) {
+		static const char *const extra[] = {"run", "cancel", "log", "show"};
+		for (size_t i = 0; i < sizeof extra / sizeof *extra; i++)
+			add_candidate(&c, extra[i], word);
+		for (int a = 0; a < TUI_ACT_COUNT; a++)
+			add_candidate(&c, tui_actions[a].name, word);
+	} else {
+		for (size_t i = 0; i < t->nbranches; i++)
+			add_candidate(&c, t->branches[i].b.name, word);
+	}
+	if (c.len) {
+		size_t keep = c.len == 1 ? strlen(c.items[0]) : common_prefix(&c);
+		size_t at = (size_t)(word - t->prompt);
+		snprintf(word, sizeof t->prompt - at, "%.*s%s", (int)keep, c.items[0], c.len == 1 ? " " : "");
+		t->prompt_len = strlen(t->prompt);
+	}
+	strlist_free(&c);
+}

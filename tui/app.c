@@ -1,0 +1,610 @@
+/* The dashboard's state and event loop: one poll() over the terminal, the
+ * run store's inotify watches and a timer that only ticks while something
+ * runs.  Handlers say what they dirtied; the loop repaints only that. */
+#include "tui.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "slipway/run.h"
+#include "script.h"
+
+#define TICK_MS 100
+#define MIN_COLS 80
+#define MIN_LINES 24
+
+static volatile sig_atomic_t stop_signal;
+
+void tui_set_status(struct tui *t, bool error, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	free(t->status);
+	if (vasprintf(&t->status, fmt, ap) < 0)
+		t->status = NULL;
+	va_end(ap);
+	t->status_error = error;
+}
+
+/* ---- data ---- */
+
+static void load_last_run(struct tui *t, struct tui_branch_row *row)
+{
+	row->run_id = sw_store_last_for_commit(t->store, row->b.head);
+	row->has_run = false;
+	struct sw_run_record rec;
+	char *err = NULL;
+	if (!row->run_id || sw_store_load(t->store, row->run_id, &rec, &err)) {
+		free(err);
+		return;
+	}
+	row->has_run = true;
+	row->run_status = rec.status;
+	sw_run_record_free(&rec);
+}
+
+static void free_branches(struct tui *t)
+{
+	for (size_t i = 0; i < t->nbranches; i++) {
+		free(t->branches[i].b.name);
+		free(t->branches[i].b.upstream);
+		free(t->branches[i].b.subject);
+		free(t->branches[i].b.author);
+	}
+	free(t->branches);
+	t->branches = NULL;
+	t->nbranches = 0;
+}
+
+void tui_reload_branches(struct tui *t)
+{
+	char *keep = NULL;
+	struct tui_branch_row *sel = tui_selected_branch(t);
+	if (sel)
+		keep = xstrdup(sel->b.name);
+	free_branches(t);
+	struct sw_branch *bs;
+	size_t n;
+	char *err = NULL;
+	if (sw_repo_branches(t->repo, t->main_branch, t->integration, &bs, &n, &err)) {
+		tui_set_status(t, true, "%s", err);
+		free(err);
+		free(keep);
+		return;
+	}
+	t->branches = xcalloc(n + 1, sizeof *t->branches);
+	for (size_t i = 0; i < n; i++) {
+		t->branches[i].b = bs[i];
+		load_last_run(t, &t->branches[i]);
+	}
+	free(bs);
+	t->nbranches = n;
+	size_t *idx, vn;
+	tui_visible_branches(t, &idx, &vn);
+	for (size_t k = 0; keep && k < vn; k++)
+		if (!strcmp(t->branches[idx[k]].b.name, keep))
+			t->branches_view.selected = (int)k;
+	free(idx);
+	free(keep);
+}
+
+void tui_visible_branches(struct tui *t, size_t **idx, size_t *n)
+{
+	*idx = xcalloc(t->nbranches + 1, sizeof **idx);
+	*n = 0;
+	for (size_t i = 0; i < t->nbranches; i++)
+		if (!t->filter || strstr(t->branches[i].b.name, t->filter))
+			(*idx)[(*n)++] = i;
+}
+
+struct tui_branch_row *tui_selected_branch(struct tui *t)
+{
+	size_t *idx, n;
+	tui_visible_branches(t, &idx, &n);
+	int s = t->branches_view.selected;
+	struct tui_branch_row *row = s >= 0 && (size_t)s < n ? &t->branches[idx[s]] : NULL;
+	free(idx);
+	return row;
+}
+
+static void unload_run(struct tui *t)
+{
+	if (t->run.loaded)
+		sw_run_record_free(&t->run.rec);
+	sw_follow_close(t->run.follow);
+	t->run.follow = NULL;
+	t->run.loaded = false;
+}
+
+/* A newly shown run opens on the stage that matters: failed, else running. */
+static void select_interesting_stage(struct tui *t)
+{
+	t->pipeline_view.selected = 0;
+	for (size_t i = 0; i < t->run.rec.nstages; i++) {
+		enum sw_stage_status s = t->run.rec.stages[i].status;
+		if (s == SW_STAGE_FAILED || s == SW_STAGE_RUNNING) {
+			t->pipeline_view.selected = (int)i;
+			return;
+		}
+	}
+}
+
+/* Reloads the shown run's record; says so when it has just ended. */
+static void reload_run(struct tui *t)
+{
+	if (!t->run.id)
+		return;
+	struct sw_run_record rec;
+	char *err = NULL;
+	if (sw_store_load(t->store, t->run.id, &rec, &err)) {
+		free(err);
+		return;
+	}
+	bool was_active = t->run.loaded && !sw_run_status_final(t->run.rec.status);
+	if (t->run.loaded)
+		sw_run_record_free(&t->run.rec);
+	t->run.rec = rec;
+	t->run.loaded = true;
+	/* Until the user takes the panel, its selection follows the run. */
+	if (t->focus != &t->pipeline_view)
+		select_interesting_stage(t);
+	if (was_active && sw_run_status_final(rec.status) && t->bell_run != rec.id) {
+		t->bell_run = rec.id;
+		tui_set_status(t, rec.status != SW_RUN_PASSED, "run %ld %s", rec.id,
+			       sw_run_status_name(rec.status));
+		beep();
+	}
+}
+
+void tui_show_run(struct tui *t, long id)
+{
+	bool fresh = id != t->run.id || !t->run.loaded;
+	if (id != t->run.id || !id)
+		unload_run(t);
+	t->run.id = id;
+	if (!id)
+		return;
+	if (!t->run.follow) {
+		char *dir = sw_store_run_dir(t->store, id);
+		t->run.follow = sw_follow_open(dir);
+		free(dir);
+	}
+	reload_run(t);
+	if (fresh && t->run.loaded)
+		select_interesting_stage(t);
+}
+
+static bool anything_running(struct tui *t)
+{
+	if (t->run.loaded && !sw_run_status_final(t->run.rec.status))
+		return true;
+	for (size_t i = 0; i < t->nbranches; i++)
+		if (t->branches[i].has_run && !sw_run_status_final(t->branches[i].run_status))
+			return true;
+	return false;
+}
+
+/* Branch glyphs of runs in progress: only those records are read again. */
+static void refresh_running_rows(struct tui *t)
+{
+	for (size_t i = 0; i < t->nbranches; i++)
+		if (t->branches[i].has_run && !sw_run_status_final(t->branches[i].run_status))
+			load_last_run(t, &t->branches[i]);
+}
+
+/* ---- drawing ---- */
+
+static void draw_status(struct tui *t)
+{
+	int y = LINES - 1;
+	tui_fill(y, 0, COLS, t->status_error ? TUI_C_ERROR : TUI_C_STATUS);
+	if (t->prompt_active) {
+		tui_put(t, y, 0, COLS, TUI_C_STATUS, t->prompt);
+		curs_set(1);
+		move(y, (int)t->prompt_len < COLS ? (int)t->prompt_len : COLS - 1);
+		return;
+	}
+	curs_set(0);
+	const char *hint = t->read_only ? "read-only · Enter open · l log · / filter · ? help · q quit"
+					: "r run · c cancel · Enter open · l log · / filter · : command · ? help · q quit";
+	tui_put(t, y, 1, COLS - 2, t->status_error ? TUI_C_ERROR : TUI_C_STATUS, t->status ? t->status : hint);
+}
+
+static void draw_too_small(void)
+{
+	erase();
+	mvprintw(0, 0, "terminal too small (%dx%d): slipway needs %dx%d", COLS, LINES, MIN_COLS, MIN_LINES);
+}
+
+static void draw_body(struct tui *t)
+{
+	int h = LINES - 1;
+	struct tui_rect all = {0, 0, h, COLS};
+	if (t->overlay) {
+		t->overlay->ops->draw(t, t->overlay, all);
+		return;
+	}
+	if (COLS >= 140) {
+		int left = COLS * 11 / 20;
+		t->branches_view.ops->draw(t, &t->branches_view, (struct tui_rect){0, 0, h, left});
+		t->pipeline_view.ops->draw(t, &t->pipeline_view, (struct tui_rect){0, left, h, COLS - left});
+		return;
+	}
+	int top = h * 9 / 20;
+	t->branches_view.ops->draw(t, &t->branches_view, (struct tui_rect){0, 0, top, COLS});
+	t->pipeline_view.ops->draw(t, &t->pipeline_view, (struct tui_rect){top, 0, h - top, COLS});
+}
+
+static void draw(struct tui *t, unsigned what)
+{
+	if (COLS < MIN_COLS || LINES < MIN_LINES) {
+		draw_too_small();
+	} else {
+		if (what & TUI_REDRAW_BODY)
+			draw_body(t);
+		draw_status(t);
+	}
+	refresh();
+}
+
+/* ---- input ---- */
+
+static void history_add(struct tui *t, const char *line)
+{
+	if (t->nhistory == (int)(sizeof t->history / sizeof *t->history)) {
+		free(t->history[0]);
+		memmove(t->history, t->history + 1, sizeof t->history - sizeof *t->history);
+		t->nhistory--;
+	}
+	t->history[t->nhistory++] = xstrdup(line);
+}
+
+static unsigned prompt_done(struct tui *t)
+{
+	t->prompt_active = false;
+	char line[sizeof t->prompt];
+	snprintf(line, sizeof line, "%s", t->prompt + 1);
+	if (t->prompt[0] == '/') {
+		free(t->filter);
+		t->filter = line[0] ? xstrdup(line) : NULL;
+		return TUI_REDRAW_ALL;
+	}
+	if (line[0])
+		history_add(t, line);
+	free(t->status);
+	t->status = NULL;
+	return tui_command(t, line) | TUI_REDRAW_ALL;
+}
+
+static void prompt_history(struct tui *t, int dir)
+{
+	int pos = t->history_pos + dir;
+	if (pos < 0 || pos > t->nhistory)
+		return;
+	t->history_pos = pos;
+	snprintf(t->prompt, sizeof t->prompt, ":%s", pos < t->nhistory ? t->history[pos] : "");
+	t->prompt_len = strlen(t->prompt);
+}
+
+static unsigned prompt_key(struct tui *t, int key)
+{
+	if (key == 27) {
+		t->prompt_active = false;
+		if (t->prompt[0] == '/') {
+			free(t->filter);
+			t->filter = NULL;
+		}
+		return TUI_REDRAW_ALL;
+	}
+	if (key == '\n' || key == '\r' || key == KEY_ENTER)
+		return prompt_done(t);
+	if ((key == KEY_BACKSPACE || key == 127 || key == 8) && t->prompt_len > 1)
+		t->prompt[--t->prompt_len] = '\0';
+	else if (key == KEY_UP || key == KEY_DOWN)
+		prompt_history(t, key == KEY_UP ? -1 : 1);
+	else if (key == '\t')
+		tui_complete(t);
+	else if (key >= 32 && key < 256 && key != 127 && t->prompt_len + 1 < sizeof t->prompt) {
+		t->prompt[t->prompt_len++] = (char)key;
+		t->prompt[t->prompt_len] = '\0';
+	}
+	if (t->prompt[0] == '/') {
+		free(t->filter);
+		t->filter = t->prompt_len > 1 ? xstrdup(t->prompt + 1) : NULL;
+		t->branches_view.selected = 0;
+		return TUI_REDRAW_ALL;
+	}
+	return TUI_REDRAW_STATUS;
+}
+
+static unsigned confirm_key(struct tui *t, int key)
+{
+	enum tui_confirm c = t->confirm;
+	t->confirm = TUI_CONFIRM_NONE;
+	if ((key == 'y' || key == 'Y') && c == TUI_CONFIRM_CANCEL)
+		return tui_cancel_run(t, t->confirm_run);
+	tui_set_status(t, false, "nothing cancelled");
+	return TUI_REDRAW_STATUS;
+}
+
+unsigned tui_handle_key(struct tui *t, int key)
+{
+	if (key == KEY_RESIZE)
+		return TUI_REDRAW_ALL;
+	if (t->prompt_active)
+		return prompt_key(t, key);
+	if (t->confirm != TUI_CONFIRM_NONE)
+		return confirm_key(t, key);
+	int a = tui_key_action(key);
+	if (a < 0)
+		return 0;
+	if (t->status && !t->prompt_active) {
+		free(t->status);
+		t->status = NULL;
+		t->status_error = false;
+	}
+	return tui_do_action(t, (enum tui_action)a) | TUI_REDRAW_STATUS;
+}
+
+/* ---- events ---- */
+
+static unsigned on_store_events(struct tui *t, int fd)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	bool any = false;
+	while (read(fd, buf, sizeof buf) > 0)
+		any = true;
+	if (any)
+		tui_reload_branches(t);
+	return any ? TUI_REDRAW_ALL : 0;
+}
+
+static unsigned on_run_events(struct tui *t)
+{
+	unsigned bits = sw_follow_read(t->run.follow);
+	if (bits & (SW_FOLLOW_RECORD | SW_FOLLOW_EXIT)) {
+		reload_run(t);
+		refresh_running_rows(t);
+	}
+	if ((bits & SW_FOLLOW_LOG) && t->overlay == &t->log_view)
+		tui_log_update(t);
+	return bits ? TUI_REDRAW_ALL : 0;
+}
+
+static unsigned on_tick(struct tui *t)
+{
+	t->spinner++;
+	refresh_running_rows(t);
+	if (t->overlay == &t->log_view)
+		tui_log_update(t);
+	return TUI_REDRAW_ALL;
+}
+
+static int poll_timeout(struct tui *t)
+{
+	if (t->next_tick == 0)
+		return 0;
+	if (!anything_running(t))
+		return -1;
+	int64_t left = t->next_tick - sw_mono_ms();
+	return left < 0 ? 0 : (int)left;
+}
+
+/* One round of the loop: waits for input or an event, handles it. */
+unsigned tui_wait_events(struct tui *t, bool keys, int max_wait_ms)
+{
+	struct pollfd pfd[3] = {
+		{.fd = keys ? STDIN_FILENO : -1, .events = POLLIN},
+		{.fd = t->runs_watch, .events = POLLIN},
+		{.fd = t->run.follow ? sw_follow_fd(t->run.follow) : -1, .events = POLLIN},
+	};
+	int timeout = poll_timeout(t);
+	if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms))
+		timeout = max_wait_ms;
+	int r = poll(pfd, 3, timeout);
+	unsigned dirty = 0;
+	/* SIGWINCH interrupts the wait: ncurses then has KEY_RESIZE to give. */
+	if (r < 0 && errno == EINTR && keys)
+		pfd[0].revents = POLLIN;
+	else if (r < 0)
+		return 0;
+	if (sw_mono_ms() >= t->next_tick) {
+		dirty |= on_tick(t);
+		t->next_tick = sw_mono_ms() + TICK_MS;
+	}
+	if (pfd[1].revents & POLLIN)
+		dirty |= on_store_events(t, t->runs_watch);
+	if (pfd[2].revents & POLLIN)
+		dirty |= on_run_events(t);
+	if (pfd[0].revents & POLLIN) {
+		int key;
+		while ((key = getch()) != ERR)
+			dirty |= tui_handle_key(t, key);
+	}
+	return dirty;
+}
+
+/* ---- setup and teardown ---- */
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void on_crash(int sig)
+{
+	endwin();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = {0};
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_crash;
+	sa.sa_flags = SA_RESETHAND;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGABRT, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGFPE, &sa, NULL);
+}
+
+static int open_state(struct tui *t)
+{
+	char *err = NULL;
+	if (sw_repo_open(&t->repo, ".", &err) || sw_store_open(&t->store, sw_repo_gitdir(t->repo), &err)) {
+		fprintf(stderr, "slipway: %s\n", err);
+		free(err);
+		return 2;
+	}
+	t->have_cfg = sw_project_config(t->repo, &t->cfg, &t->cfg_error) == SW_OK;
+	t->main_branch = xstrdup(t->have_cfg ? t->cfg.main_branch : "main");
+	t->integration = xstrdup(t->have_cfg ? t->cfg.integration_branch : "development");
+	char *runs = xasprintf("%s/runs", sw_store_root(t->store));
+	t->runs_watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	inotify_add_watch(t->runs_watch, runs, IN_CREATE | IN_DELETE);
+	free(runs);
+	return 0;
+}
+
+static void init_views(struct tui *t)
+{
+	t->branches_view.ops = &tui_branches_ops;
+	t->pipeline_view.ops = &tui_pipeline_ops;
+	t->log_view.ops = &tui_log_ops;
+	t->help_view.ops = &tui_help_ops;
+	t->focus = &t->branches_view;
+	tui_reload_branches(t);
+	struct tui_branch_row *b = tui_selected_branch(t);
+	tui_show_run(t, b && b->has_run ? b->run_id : 0);
+	if (!t->have_cfg)
+		tui_set_status(t, true, "%s", t->cfg_error ? t->cfg_error : "no slipway.json");
+	t->next_tick = sw_mono_ms() + TICK_MS;
+}
+
+static void close_state(struct tui *t)
+{
+	if (t->log_view.ops && t->log_view.ops->close)
+		t->log_view.ops->close(t, &t->log_view);
+	unload_run(t);
+	free_branches(t);
+	for (int i = 0; i < t->nhistory; i++)
+		free(t->history[i]);
+	if (t->runs_watch >= 0)
+		close(t->runs_watch);
+	free(t->status);
+	free(t->filter);
+	free(t->cfg_error);
+	free(t->main_branch);
+	free(t->integration);
+	sw_config_free(&t->cfg);
+	sw_store_close(t->store);
+	sw_repo_close(t->repo);
+}
+
+static void start_curses(struct tui *t, const struct tui_script *script)
+{
+	if (script) {
+		/* Headless: ncurses keeps its screen in memory, the output goes nowhere. */
+		FILE *out = fopen("/dev/null", "w");
+		newterm(getenv("TERM") ? NULL : "xterm", out, stdin);
+	} else {
+		initscr();
+	}
+	cbreak();
+	noecho();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	t->utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
+	tui_colors_init(t);
+}
+
+struct tui_args {
+	const char *script, *dump, *size;
+	bool read_only;
+};
+
+static int parse_args(int argc, char **argv, struct tui_args *a)
+{
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--read-only"))
+			a->read_only = true;
+		else if (!strcmp(argv[i], "--script") && i + 1 < argc)
+			a->script = argv[++i];
+		else if (!strcmp(argv[i], "--dump") && i + 1 < argc)
+			a->dump = argv[++i];
+		else if (!strcmp(argv[i], "--size") && i + 1 < argc)
+			a->size = argv[++i];
+		else {
+			fprintf(stderr, "slipway: unknown dashboard option \"%s\"; see slipway --help\n", argv[i]);
+			return 2;
+		}
+	}
+	if (a->size) {
+		int w, h;
+		if (sscanf(a->size, "%dx%d", &w, &h) != 2 || w < 10 || h < 5) {
+			fprintf(stderr, "slipway: --size: expected COLSxLINES, got \"%s\"\n", a->size);
+			return 2;
+		}
+		char buf[16];
+		snprintf(buf, sizeof buf, "%d", w);
+		setenv("COLUMNS", buf, 1);
+		snprintf(buf, sizeof buf, "%d", h);
+		setenv("LINES", buf, 1);
+	}
+	return 0;
+}
+
+int tui_main(int argc, char **argv)
+{
+	struct tui_args args = {0};
+	struct tui t = {.runs_watch = -1};
+	int r = parse_args(argc, argv, &args);
+	if (r)
+		return r;
+	struct tui_script *script = NULL;
+	if (args.script && !(script = tui_script_open(args.script)))
+		return 2;
+	setlocale(LC_ALL, "");
+	if ((r = open_state(&t))) {
+		tui_script_free(script);
+		return r;
+	}
+	t.read_only = args.read_only;
+	install_signals();
+	start_curses(&t, script);
+	init_views(&t);
+	unsigned dirty = TUI_REDRAW_ALL;
+	while (!t.quit && !stop_signal) {
+		if (dirty)
+			draw(&t, dirty);
+		dirty = script ? tui_script_step(&t, script, &r) : tui_wait_events(&t, true, -1);
+		if (script && tui_script_done(script))
+			break;
+	}
+	if (script && args.dump) {
+		draw(&t, TUI_REDRAW_ALL);
+		tui_dump(args.dump);
+	}
+	endwin();
+	close_state(&t);
+	tui_script_free(script);
+	return r;
+}

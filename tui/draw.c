@@ -1,0 +1,171 @@
+/* Drawing helpers: colours (NO_COLOR, 16/256/none), glyphs with an ASCII
+ * fallback, and text from outside drawn neutralised and measured in columns. */
+#include "tui.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <wchar.h>
+
+#include "slipway/util.h"
+
+static const struct {
+	short fg, bg;
+	attr_t attr;
+	attr_t mono;
+} palette[TUI_C_COUNT] = {
+	[TUI_C_NORMAL] = {-1, -1, 0, 0},
+	[TUI_C_TITLE] = {COLOR_CYAN, -1, 0, A_BOLD},
+	[TUI_C_TITLE_FOCUS] = {COLOR_CYAN, -1, A_BOLD, A_BOLD | A_UNDERLINE},
+	[TUI_C_SELECTED] = {-1, -1, A_REVERSE, A_REVERSE},
+	[TUI_C_PASSED] = {COLOR_GREEN, -1, 0, 0},
+	[TUI_C_FAILED] = {COLOR_RED, -1, A_BOLD, A_BOLD},
+	[TUI_C_RUNNING] = {COLOR_YELLOW, -1, 0, 0},
+	[TUI_C_DIM] = {-1, -1, A_DIM, A_DIM},
+	[TUI_C_STATUS] = {-1, -1, A_REVERSE, A_REVERSE},
+	[TUI_C_ERROR] = {COLOR_RED, -1, A_BOLD | A_REVERSE, A_BOLD | A_REVERSE},
+};
+
+static attr_t attrs[TUI_C_COUNT];
+
+void tui_colors_init(struct tui *t)
+{
+	const char *nc = getenv("NO_COLOR");
+	t->colors = has_colors() && !(nc && *nc);
+	if (t->colors) {
+		start_color();
+		use_default_colors();
+	}
+	for (int i = 0; i < TUI_C_COUNT; i++) {
+		if (!t->colors || palette[i].fg < 0) {
+			attrs[i] = t->colors ? palette[i].attr : palette[i].mono;
+			continue;
+		}
+		init_pair((short)(i + 1), palette[i].fg, palette[i].bg);
+		attrs[i] = COLOR_PAIR(i + 1) | palette[i].attr;
+	}
+}
+
+/* Columns of one character; control characters were neutralised already. */
+static int char_width(wchar_t wc)
+{
+	int w = wcwidth(wc);
+	return w < 0 ? 1 : w;
+}
+
+int tui_put(struct tui *t, int y, int x, int w, enum tui_color c, const char *s)
+{
+	(void)t;
+	if (w <= 0 || !s)
+		return 0;
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sw_term_clean(&sb, s, strlen(s));
+	mbstate_t st;
+	memset(&st, 0, sizeof st);
+	const char *p = sb.buf ? sb.buf : "";
+	int used = 0;
+	wmove(stdscr, y, x);
+	attrset(attrs[c]);
+	while (*p) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, p, strlen(p), &st);
+		if (n == (size_t)-1 || n == (size_t)-2) {
+			wc = L'?';
+			n = 1;
+			memset(&st, 0, sizeof st);
+		}
+		int cw = char_width(wc);
+		if (used + cw > w)
+			break;
+		/* Zero-width (combining) characters attach to the previous cell. */
+		wchar_t one[2] = {wc, 0};
+		if (cw > 0 || used > 0)
+			addnwstr(one, 1);
+		used += cw;
+		p += n;
+	}
+	attrset(A_NORMAL);
+	sbuf_free(&sb);
+	return used;
+}
+
+void tui_fill(int y, int x, int w, enum tui_color c)
+{
+	attrset(attrs[c]);
+	mvhline(y, x, ' ', w);
+	attrset(A_NORMAL);
+}
+
+void tui_box_title(struct tui *t, struct tui_rect r, const char *title, bool focus)
+{
+	enum tui_color c = focus ? TUI_C_TITLE_FOCUS : TUI_C_TITLE;
+	const char *dash = t->utf8 ? "─" : "-";
+	struct sbuf line;
+	sbuf_init(&line);
+	for (int i = 0; i < r.w; i++)
+		sbuf_adds(&line, dash);
+	tui_put(t, r.y, r.x, r.w, c, line.buf);
+	sbuf_free(&line);
+	char buf[256];
+	snprintf(buf, sizeof buf, " %s ", title);
+	tui_put(t, r.y, r.x + 1, r.w - 2, c, buf);
+}
+
+/* A visible mark of the selected row: reverse video alone is lost in mono
+ * and in text dumps. */
+void tui_mark_selected(struct tui *t, int y, int x, bool focus)
+{
+	tui_put(t, y, x, 1, TUI_C_SELECTED, focus ? (t->utf8 ? "▌" : ">") : " ");
+}
+
+const char *tui_run_glyph(struct tui *t, enum sw_run_status s)
+{
+	static const char *const spin_utf8[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
+	static const char *const spin_ascii[] = {"|", "/", "-", "\\"};
+	switch (s) {
+	case SW_RUN_PASSED: return t->utf8 ? "✓" : "+";
+	case SW_RUN_FAILED: return t->utf8 ? "✗" : "x";
+	case SW_RUN_RUNNING: return t->utf8 ? spin_utf8[t->spinner % 10] : spin_ascii[t->spinner % 4];
+	case SW_RUN_QUEUED: return t->utf8 ? "…" : ".";
+	case SW_RUN_CANCELLED: return t->utf8 ? "⊘" : "/";
+	case SW_RUN_INTERRUPTED: return "!";
+	}
+	return "?";
+}
+
+const char *tui_stage_glyph(struct tui *t, enum sw_stage_status s)
+{
+	switch (s) {
+	case SW_STAGE_PASSED: return tui_run_glyph(t, SW_RUN_PASSED);
+	case SW_STAGE_FAILED: return tui_run_glyph(t, SW_RUN_FAILED);
+	case SW_STAGE_RUNNING: return tui_run_glyph(t, SW_RUN_RUNNING);
+	case SW_STAGE_CANCELLED: return tui_run_glyph(t, SW_RUN_CANCELLED);
+	case SW_STAGE_SKIPPED: return "-";
+	case SW_STAGE_PENDING: return t->utf8 ? "·" : ".";
+	}
+	return "?";
+}
+
+enum tui_color tui_run_color(enum sw_run_status s)
+{
+	switch (s) {
+	case SW_RUN_PASSED: return TUI_C_PASSED;
+	case SW_RUN_FAILED: case SW_RUN_INTERRUPTED: return TUI_C_FAILED;
+	case SW_RUN_RUNNING: case SW_RUN_QUEUED: return TUI_C_RUNNING;
+	case SW_RUN_CANCELLED: return TUI_C_DIM;
+	}
+	return TUI_C_NORMAL;
+}
+
+enum tui_color tui_stage_color(enum sw_stage_status s)
+{
+	switch (s) {
+	case SW_STAGE_PASSED: return TUI_C_PASSED;
+	case SW_STAGE_FAILED: return TUI_C_FAILED;
+	case SW_STAGE_RUNNING: return TUI_C_RUNNING;
+	default: return TUI_C_DIM;
+	}
+}

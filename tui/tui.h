@@ -1,0 +1,190 @@
+/* The ncurses dashboard: shared state, panels as tables of operations, and
+ * one action table from which keys, help and ':' commands all come.  The
+ * dashboard does no work of its own: actions call the core's entry points. */
+#ifndef SLIPWAY_TUI_H
+#define SLIPWAY_TUI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slipway/config.h"
+#include "slipway/follow.h"
+#include "slipway/repo.h"
+#include "slipway/store.h"
+
+/* What a handler dirtied; the loop repaints only that. */
+enum {
+	TUI_REDRAW_BODY = 1,
+	TUI_REDRAW_STATUS = 2,
+	TUI_REDRAW_ALL = 3,
+	TUI_HANDLED = 4,	/* a key was taken even if nothing changed */
+};
+
+struct tui;
+struct tui_view;
+
+struct tui_rect {
+	int y, x, h, w;
+};
+
+/* A panel is this table and one line in tui_panels (view.c). */
+struct tui_view_ops {
+	const char *name;
+	const char *title;
+	void (*draw)(struct tui *t, struct tui_view *v, struct tui_rect r);
+	/* Moves the selection by delta rows (INT_MIN/INT_MAX: first/last). */
+	unsigned (*move_by)(struct tui *t, struct tui_view *v, int delta);
+	unsigned (*enter)(struct tui *t, struct tui_view *v);
+	void (*refresh)(struct tui *t, struct tui_view *v);
+	void (*close)(struct tui *t, struct tui_view *v);
+};
+
+struct tui_view {
+	const struct tui_view_ops *ops;
+	int selected;
+	int top;
+	int height;		/* rows shown last time, for paging */
+	void *data;		/* the panel's own state */
+};
+
+struct tui_branch_row {
+	struct sw_branch b;
+	long run_id;
+	enum sw_run_status run_status;
+	bool has_run;
+};
+
+/* The run shown in the pipeline panel and its log. */
+struct tui_run {
+	bool loaded;
+	struct sw_run_record rec;
+	struct sw_follow *follow;
+	long id;
+};
+
+enum tui_confirm {
+	TUI_CONFIRM_NONE,
+	TUI_CONFIRM_CANCEL,
+};
+
+struct tui {
+	struct sw_repo *repo;
+	struct sw_store *store;
+	struct sw_config cfg;
+	bool have_cfg;
+	char *cfg_error;
+	char *main_branch, *integration;
+
+	struct tui_branch_row *branches;
+	size_t nbranches;
+	char *filter;
+
+	struct tui_run run;
+
+	struct tui_view branches_view, pipeline_view;
+	struct tui_view *focus;		/* one of the two above */
+	struct tui_view *overlay;	/* log or help over them, or NULL */
+	struct tui_view log_view, help_view;
+
+	char *status;			/* the last message, shown until the next */
+	bool status_error;
+	enum tui_confirm confirm;
+	long confirm_run;
+
+	bool prompt_active;
+	char prompt[512];
+	size_t prompt_len;
+	char *history[64];
+	int nhistory, history_pos;
+
+	bool quit;
+	bool read_only;
+	bool utf8;
+	bool colors;
+	int spinner;
+	int runs_watch;			/* inotify fd on the runs directory */
+	int64_t next_tick;
+	char *last_seen_final;		/* to ring the bell once per finished run */
+	long bell_run;
+};
+
+/* Actions: the one table (actions.c). */
+enum tui_action {
+#define TUI_ACTION_ENUM(id, name, keys, help) TUI_ACT_##id,
+#include "actions.def"
+#undef TUI_ACTION_ENUM
+	TUI_ACT_COUNT
+};
+
+struct tui_action_info {
+	const char *name;
+	const char *keys;	/* default keys, space separated */
+	const char *help;
+};
+
+extern const struct tui_action_info tui_actions[TUI_ACT_COUNT];
+/* The action a key is bound to, or -1. */
+int tui_key_action(int key);
+/* "j", "<Down>", "<C-c>" -> key code; -1 when unknown. */
+int tui_key_parse(const char *name);
+void tui_key_name(int key, char *out, size_t n);
+unsigned tui_do_action(struct tui *t, enum tui_action a);
+/* Cancels a run through the core (after the user confirmed). */
+unsigned tui_cancel_run(struct tui *t, long id);
+/* Runs a ':' command line; messages go to the status line. */
+unsigned tui_command(struct tui *t, const char *line);
+
+/* State (app.c). */
+void tui_set_status(struct tui *t, bool error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void tui_reload_branches(struct tui *t);
+void tui_show_run(struct tui *t, long id);
+/* The branch row under the cursor, or NULL. */
+struct tui_branch_row *tui_selected_branch(struct tui *t);
+void tui_visible_branches(struct tui *t, size_t **idx, size_t *n);
+
+/* Drawing (draw.c). */
+enum tui_color {
+	TUI_C_NORMAL = 0,
+	TUI_C_TITLE,
+	TUI_C_TITLE_FOCUS,
+	TUI_C_SELECTED,
+	TUI_C_PASSED,
+	TUI_C_FAILED,
+	TUI_C_RUNNING,
+	TUI_C_DIM,
+	TUI_C_STATUS,
+	TUI_C_ERROR,
+	TUI_C_COUNT
+};
+void tui_colors_init(struct tui *t);
+/* Draws untrusted text neutralised, measured in columns, cut to w columns;
+ * returns the columns used. */
+int tui_put(struct tui *t, int y, int x, int w, enum tui_color c, const char *s);
+void tui_fill(int y, int x, int w, enum tui_color c);
+void tui_box_title(struct tui *t, struct tui_rect r, const char *title, bool focus);
+void tui_mark_selected(struct tui *t, int y, int x, bool focus);
+const char *tui_run_glyph(struct tui *t, enum sw_run_status s);
+const char *tui_stage_glyph(struct tui *t, enum sw_stage_status s);
+enum tui_color tui_run_color(enum sw_run_status s);
+enum tui_color tui_stage_color(enum sw_stage_status s);
+
+/* Panels. */
+extern const struct tui_view_ops tui_branches_ops, tui_pipeline_ops, tui_log_ops, tui_help_ops;
+void tui_log_open(struct tui *t, long run, const char *stage);
+/* Keeps following the log's growth (called on log events). */
+void tui_log_update(struct tui *t);
+
+/* The loop's pieces, shared with the scripted mode (script.c). */
+unsigned tui_handle_key(struct tui *t, int key);
+/* Waits for input (keys: the terminal's too) or an event, at most
+ * max_wait_ms when that is >= 0, and handles what came. */
+unsigned tui_wait_events(struct tui *t, bool keys, int max_wait_ms);
+/* Tab in the ':' prompt: completes a command or a branch name. */
+void tui_complete(struct tui *t);
+
+/* The dashboard's entry point: argv after the program name. */
+int tui_main(int argc, char **argv);
+
+#endif
