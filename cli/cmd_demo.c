@@ -8,12 +8,26 @@
 #include <unistd.h>
 
 #include "slipway/scaffold.h"
+#include "../tui/tui.h"
 
 static void note(const char *line, void *arg)
 {
 	(void)arg;
 	printf("demo: %s\n", line);
 	fflush(stdout);
+}
+
+/* The development pipeline, then the dashboard on a terminal; elsewhere
+ * (a pipe, a script) the run is followed as text. */
+static int start_demo_run(void)
+{
+	bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	char *follow[] = {"run", "development", "--follow", NULL};
+	if (!tty)
+		return cmd_run(3, follow);
+	char *start[] = {"run", "development", NULL};
+	int r = cmd_run(2, start);
+	return r ? r : tui_main(0, NULL);
 }
 
 static char *default_demo_dir(void)
@@ -53,10 +67,8 @@ int cmd_demo(int argc, char **argv)
 		printf("demo: %s %s\n", reused ? "reusing" : "created", repo);
 	if (!r && chdir(repo))
 		r = cli_error(2, "%s: %s", repo, strerror(errno));
-	if (!r && run) {
-		char *args[] = {"run", "development", "--follow", NULL};
-		r = cmd_run(3, args);
-	}
+	if (!r && run)
+		r = start_demo_run();
 	free(repo);
 	free(dir);
 	free(sample);

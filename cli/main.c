@@ -36,7 +36,8 @@ static const struct cli_command commands[] = {
 	{"gc", cmd_gc, "gc", "Remove old runs beyond retention.runs, and work trees of finished runs."},
 	{"demo", cmd_demo, "demo [DIR] [--no-run]",
 	 "Create (or reuse) the demo repository from the sample project in DIR\n"
-	 "(default ~/.local/share/slipway/demo) and run its development pipeline."},
+	 "(default ~/.local/share/slipway/demo), start its development pipeline and\n"
+	 "open the dashboard on it (on a terminal; otherwise follow the run as text)."},
 };
 
 static void print_help(void)
