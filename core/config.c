@@ -1081,11 +1081,43 @@ static int top_max_parallel(struct ctx *c, const cJSON *v, void *target)
 	return get_posint(c, v, &((struct sw_config *)target)->max_parallel);
 }
 
-/* The dashboard's settings: not defined yet, so anything in an object. */
+/* A repository may only add protections and pick a theme: a cloned
+ * repository can never rebind keys or lift a protection. */
+static int ui_protected(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_config *cfg = target;
+	if (!cJSON_IsArray(v))
+		return expected(c, v, "an array of branch names");
+	size_t i = 0;
+	for (const cJSON *e = v->child; e; e = e->next, i++) {
+		size_t mark = path_index(c, i);
+		int r = add_branch(c, e, &cfg->ui_protected);
+		path_pop(c, mark);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int ui_read_only(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_bool(c, v, &((struct sw_config *)target)->ui_read_only);
+}
+
+static int ui_theme(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_string(c, v, &((struct sw_config *)target)->ui_theme);
+}
+
+static const struct key_desc ui_keys[] = {
+	{"protected", ui_protected, false},
+	{"read_only", ui_read_only, false},
+	{"theme", ui_theme, false},
+};
+
 static int top_ui(struct ctx *c, const cJSON *v, void *target)
 {
-	(void)target;
-	return cJSON_IsObject(v) ? 0 : expected(c, v, "an object");
+	return parse_keys(c, v, ui_keys, sizeof ui_keys / sizeof *ui_keys, target);
 }
 
 static const struct key_desc top_keys[] = {
@@ -1228,6 +1260,8 @@ void sw_config_free(struct sw_config *cfg)
 		free(cfg->gates[i].metric);
 	}
 	free(cfg->gates);
+	strlist_free(&cfg->ui_protected);
+	free(cfg->ui_theme);
 	memset(cfg, 0, sizeof *cfg);
 }
 

@@ -52,6 +52,10 @@ struct sw_config {
 	size_t ngates;
 	int retention_runs;		/* default 200 */
 	int max_parallel;		/* "max_parallel_runs", default 1 */
+	/* "ui": what a repository may ask of the dashboard. */
+	struct strlist ui_protected;	/* branches whose actions need their name typed */
+	bool ui_read_only;
+	char *ui_theme;
 };
 
 /* Parses text read from source (a file name or "branch:slipway.json", used

@@ -207,12 +207,15 @@ static void test_other_values(void)
 {
 	struct sw_config cfg;
 	CHECK_INT(parse_q(&cfg, "{'main': 'trunk', 'integration': 'dev', 'max_parallel_runs': 4,"
-				" 'retention': {'runs': 10}, 'ui': {'theme': 'dark', 'x': [1]},"
+				" 'retention': {'runs': 10}, 'ui': {'theme': 'dark', 'protected': ['main', 'production'], 'read_only': true},"
 				" 'stages': [{'name': 'a.b-c_1', 'run': 'x', 'timeout': 0.5,"
 				" 'branches': 'release/*', 'env': {'A': '', 'B_2': 'v'}}]}"),
 		  0);
 	CHECK_STR(cfg.main_branch, "trunk");
 	CHECK_STR(cfg.integration_branch, "dev");
+	CHECK_STR(cfg.ui_theme, "dark");
+	CHECK_INT(cfg.ui_protected.len, 2);
+	CHECK(cfg.ui_read_only);
 	CHECK_INT(cfg.max_parallel, 4);
 	CHECK_INT(cfg.retention_runs, 10);
 	CHECK_STR(cfg.stages[0].name, "a.b-c_1");
@@ -330,6 +333,8 @@ static void test_type_errors(void)
 	CHECK_ERR("{'version': '1', 'stages': [" ST "]}",
 		  "slipway.json: version: expected a number, got \"1\"");
 	CHECK_ERR("{'ui': true, 'stages': [" ST "]}", "slipway.json: ui: expected an object, got true");
+	/* A repository cannot rebind keys: only protections and a theme. */
+	CHECK_ERR("{'ui': {'bind': 'j quit'}, 'stages': [" ST "]}", "slipway.json: ui: unknown key \"bind\"");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'branches': []}]}",
 		  "slipway.json: stages[0].branches: expected at least one branch pattern");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'branches': ['main', 3]}]}",
