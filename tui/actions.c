@@ -18,7 +18,6 @@ const struct tui_action_info tui_actions[TUI_ACT_COUNT] = {
 #undef TUI_ACTION_ENUM
 };
 
-#define KEY_SPACE_SIZE (KEY_MAX + 1)
 #define CTRL(c) ((c) & 0x1f)
 
 static const struct {
@@ -40,17 +39,27 @@ int tui_key_parse(const char *name)
 			return named_keys[i].key;
 	if (!strncmp(name, "<C-", 3) && name[3] && name[4] == '>' && !name[5])
 		return CTRL(name[3]);
+	int f;
+	char end;
+	if (sscanf(name, "<F%d%c", &f, &end) == 2 && end == '>' && f >= 1 && f <= 12)
+		return KEY_F(f);
 	return -1;
 }
 
 void tui_key_name(int key, char *out, size_t n)
 {
+	if (key > ' ' && key < 127) {
+		snprintf(out, n, "%c", key);
+		return;
+	}
 	for (size_t i = 0; i < sizeof named_keys / sizeof *named_keys; i++)
 		if (named_keys[i].key == key) {
 			snprintf(out, n, "%s", named_keys[i].name);
 			return;
 		}
-	if (key > 0 && key < 32)
+	if (key >= KEY_F(1) && key <= KEY_F(12))
+		snprintf(out, n, "<F%d>", key - KEY_F0);
+	else if (key > 0 && key < 32)
 		snprintf(out, n, "<C-%c>", key + 96);
 	else if (key >= 32 && key < 127)
 		snprintf(out, n, "%c", key);
@@ -58,34 +67,12 @@ void tui_key_name(int key, char *out, size_t n)
 		snprintf(out, n, "<%d>", key);
 }
 
-static int bindings[KEY_SPACE_SIZE];
-static bool bindings_ready;
-
-static void bind_defaults(void)
+int tui_key_action(struct tui *t, int key)
 {
-	for (int k = 0; k < KEY_SPACE_SIZE; k++)
-		bindings[k] = -1;
-	for (int a = 0; a < TUI_ACT_COUNT; a++) {
-		char keys[64];
-		snprintf(keys, sizeof keys, "%s", tui_actions[a].keys);
-		char *save = NULL;
-	for (char *tok = strtok_r(keys, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-			int k = tui_key_parse(tok);
-			if (k >= 0 && k < KEY_SPACE_SIZE)
-				bindings[k] = a;
-		}
-	}
 	/* Terminals send either for Enter. */
-	bindings['\r'] = TUI_ACT_ENTER;
-	bindings[KEY_ENTER] = TUI_ACT_ENTER;
-	bindings_ready = true;
-}
-
-int tui_key_action(int key)
-{
-	if (!bindings_ready)
-		bind_defaults();
-	return key >= 0 && key < KEY_SPACE_SIZE ? bindings[key] : -1;
+	if (key == '\r' || key == KEY_ENTER)
+		key = '\n';
+	return key >= 0 && key < TUI_KEY_SPACE ? t->settings.bindings[key] : -1;
 }
 
 /* ---- what actions do ---- */
@@ -141,20 +128,38 @@ static unsigned run_selected(struct tui *t)
 	return tui_command(t, cmd);
 }
 
+static unsigned start_prompt(struct tui *t, const char *initial)
+{
+	t->prompt_active = true;
+	snprintf(t->prompt, sizeof t->prompt, "%s", initial);
+	t->prompt_len = strlen(t->prompt);
+	t->history_pos = t->nhistory;
+	return TUI_REDRAW_STATUS;
+}
+
 static unsigned ask_cancel(struct tui *t)
 {
 	if (!t->run.loaded || sw_run_status_final(t->run.rec.status)) {
 		tui_set_status(t, true, "no run in progress to cancel");
 		return TUI_REDRAW_STATUS;
 	}
-	if (t->read_only) {
+	if (t->settings.read_only) {
 		tui_set_status(t, true, "read-only: cancel is refused");
 		return TUI_REDRAW_STATUS;
 	}
-	t->confirm = TUI_CONFIRM_CANCEL;
 	t->confirm_run = t->run.id;
+	const char *branch = t->run.rec.branch ? t->run.rec.branch : "?";
+	if (t->settings.confirm_typed && tui_settings_protected(&t->settings, branch)) {
+		/* Protected targets: Enter alone is too easy to press by habit. */
+		t->confirm = TUI_CONFIRM_TYPED;
+		snprintf(t->confirm_word, sizeof t->confirm_word, "%s", branch);
+		free(t->status);
+		t->status = NULL;
+		return start_prompt(t, "!");
+	}
+	t->confirm = TUI_CONFIRM_CANCEL;
 	tui_set_status(t, false, "Cancel run %ld on %s? Its running stage is stopped. [y/N]",
-		       t->run.id, t->run.rec.branch ? t->run.rec.branch : "?");
+		       t->run.id, branch);
 	return TUI_REDRAW_STATUS;
 }
 
@@ -180,14 +185,6 @@ static unsigned next_panel(struct tui *t, int dir)
 	return TUI_REDRAW_ALL;
 }
 
-static unsigned start_prompt(struct tui *t, const char *initial)
-{
-	t->prompt_active = true;
-	snprintf(t->prompt, sizeof t->prompt, "%s", initial);
-	t->prompt_len = strlen(t->prompt);
-	t->history_pos = t->nhistory;
-	return TUI_REDRAW_STATUS;
-}
 
 unsigned tui_do_action(struct tui *t, enum tui_action a)
 {
@@ -244,7 +241,7 @@ static unsigned cmd_run(struct tui *t, int argc, char **argv)
 			return TUI_REDRAW_STATUS;
 		}
 	}
-	if (t->read_only) {
+	if (t->settings.read_only) {
 		tui_set_status(t, true, "read-only: run is refused");
 		return TUI_REDRAW_STATUS;
 	}
@@ -278,7 +275,7 @@ static long parse_id(struct tui *t, const char *s)
 unsigned tui_cancel_run(struct tui *t, long id)
 {
 	char *err = NULL;
-	if (t->read_only) {
+	if (t->settings.read_only) {
 		tui_set_status(t, true, "read-only: cancel is refused");
 		return TUI_REDRAW_STATUS;
 	}

@@ -163,7 +163,8 @@ static void reload_run(struct tui *t)
 		t->bell_run = rec.id;
 		tui_set_status(t, rec.status != SW_RUN_PASSED, "run %ld %s", rec.id,
 			       sw_run_status_name(rec.status));
-		beep();
+		if (t->settings.bell)
+			beep();
 	}
 }
 
@@ -205,19 +206,55 @@ static void refresh_running_rows(struct tui *t)
 
 /* ---- drawing ---- */
 
+/* The hint line names the keys as bound now, not as they were by default. */
+static void status_hint(struct tui *t, char *out, size_t n)
+{
+	static const struct {
+		enum tui_action a;
+		const char *word;
+		bool changes;
+	} shown[] = {
+		{TUI_ACT_RUN, "run", true}, {TUI_ACT_CANCEL, "cancel", true}, {TUI_ACT_ENTER, "open", false},
+		{TUI_ACT_LOG, "log", false}, {TUI_ACT_FILTER, "filter", false},
+		{TUI_ACT_PROMPT, "command", false}, {TUI_ACT_HELP, "help", false}, {TUI_ACT_QUIT, "quit", false},
+	};
+	size_t len = (size_t)snprintf(out, n, "%s", t->settings.read_only ? "read-only" : "");
+	for (size_t i = 0; i < sizeof shown / sizeof *shown && len < n; i++) {
+		if (shown[i].changes && t->settings.read_only)
+			continue;
+		int key = -1;
+		for (int k = 0; k < TUI_KEY_SPACE && key < 0; k++)
+			if (t->settings.bindings[k] == (int)shown[i].a)
+				key = k;
+		if (key < 0)
+			continue;
+		char name[16];
+		tui_key_name(key, name, sizeof name);
+		len += (size_t)snprintf(out + len, n - len, "%s%s %s", len ? " · " : "", name, shown[i].word);
+	}
+}
+
 static void draw_status(struct tui *t)
 {
 	int y = LINES - 1;
 	tui_fill(y, 0, COLS, t->status_error ? TUI_C_ERROR : TUI_C_STATUS);
 	if (t->prompt_active) {
-		tui_put(t, y, 0, COLS, TUI_C_STATUS, t->prompt);
+		int x = 0;
+		if (t->prompt[0] == '!') {
+			char q[400];
+			snprintf(q, sizeof q, "%s is protected: type its name to cancel run %ld: ", t->confirm_word,
+				 t->confirm_run);
+			x = tui_put(t, y, 0, COLS, TUI_C_ERROR, q);
+		}
+		const char *shown = t->prompt[0] == '!' ? t->prompt + 1 : t->prompt;
+		int w = tui_put(t, y, x, COLS - x, TUI_C_STATUS, shown);
 		curs_set(1);
-		move(y, (int)t->prompt_len < COLS ? (int)t->prompt_len : COLS - 1);
+		move(y, x + w < COLS ? x + w : COLS - 1);
 		return;
 	}
 	curs_set(0);
-	const char *hint = t->read_only ? "read-only · Enter open · l log · / filter · ? help · q quit"
-					: "r run · c cancel · Enter open · l log · / filter · : command · ? help · q quit";
+	char hint[256];
+	status_hint(t, hint, sizeof hint);
 	tui_put(t, y, 1, COLS - 2, t->status_error ? TUI_C_ERROR : TUI_C_STATUS, t->status ? t->status : hint);
 }
 
@@ -227,23 +264,29 @@ static void draw_too_small(void)
 	mvprintw(0, 0, "terminal too small (%dx%d): slipway needs %dx%d", COLS, LINES, MIN_COLS, MIN_LINES);
 }
 
+static void draw_view(struct tui *t, struct tui_view *v, struct tui_rect r)
+{
+	v->rect = r;
+	v->ops->draw(t, v, r);
+}
+
 static void draw_body(struct tui *t)
 {
 	int h = LINES - 1;
 	struct tui_rect all = {0, 0, h, COLS};
 	if (t->overlay) {
-		t->overlay->ops->draw(t, t->overlay, all);
+		draw_view(t, t->overlay, all);
 		return;
 	}
 	if (COLS >= 140) {
 		int left = COLS * 11 / 20;
-		t->branches_view.ops->draw(t, &t->branches_view, (struct tui_rect){0, 0, h, left});
-		t->pipeline_view.ops->draw(t, &t->pipeline_view, (struct tui_rect){0, left, h, COLS - left});
+		draw_view(t, &t->branches_view, (struct tui_rect){0, 0, h, left});
+		draw_view(t, &t->pipeline_view, (struct tui_rect){0, left, h, COLS - left});
 		return;
 	}
 	int top = h * 9 / 20;
-	t->branches_view.ops->draw(t, &t->branches_view, (struct tui_rect){0, 0, top, COLS});
-	t->pipeline_view.ops->draw(t, &t->pipeline_view, (struct tui_rect){top, 0, h - top, COLS});
+	draw_view(t, &t->branches_view, (struct tui_rect){0, 0, top, COLS});
+	draw_view(t, &t->pipeline_view, (struct tui_rect){top, 0, h - top, COLS});
 }
 
 static void draw(struct tui *t, unsigned what)
@@ -270,11 +313,22 @@ static void history_add(struct tui *t, const char *line)
 	t->history[t->nhistory++] = xstrdup(line);
 }
 
+static unsigned typed_confirmation(struct tui *t, const char *typed)
+{
+	t->confirm = TUI_CONFIRM_NONE;
+	if (!strcmp(typed, t->confirm_word))
+		return tui_cancel_run(t, t->confirm_run);
+	tui_set_status(t, false, "nothing cancelled: \"%s\" is not \"%s\"", typed, t->confirm_word);
+	return TUI_REDRAW_ALL;
+}
+
 static unsigned prompt_done(struct tui *t)
 {
 	t->prompt_active = false;
 	char line[sizeof t->prompt];
 	snprintf(line, sizeof line, "%s", t->prompt + 1);
+	if (t->prompt[0] == '!')
+		return typed_confirmation(t, line);
 	if (t->prompt[0] == '/') {
 		free(t->filter);
 		t->filter = line[0] ? xstrdup(line) : NULL;
@@ -301,6 +355,10 @@ static unsigned prompt_key(struct tui *t, int key)
 {
 	if (key == 27) {
 		t->prompt_active = false;
+		if (t->prompt[0] == '!') {
+			t->confirm = TUI_CONFIRM_NONE;
+			tui_set_status(t, false, "nothing cancelled");
+		}
 		if (t->prompt[0] == '/') {
 			free(t->filter);
 			t->filter = NULL;
@@ -338,6 +396,36 @@ static unsigned confirm_key(struct tui *t, int key)
 	return TUI_REDRAW_STATUS;
 }
 
+static bool inside(struct tui_rect r, int y, int x)
+{
+	return y > r.y && y < r.y + r.h && x >= r.x && x < r.x + r.w;
+}
+
+/* With `set mouse on`: the wheel scrolls, a click selects a row. */
+static unsigned on_mouse(struct tui *t)
+{
+	MEVENT ev;
+	if (getmouse(&ev) != OK)
+		return 0;
+	if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
+		enum tui_action a = ev.bstate & BUTTON4_PRESSED ? TUI_ACT_UP : TUI_ACT_DOWN;
+		unsigned r = 0;
+		for (int i = 0; i < 3; i++)
+			r |= tui_do_action(t, a);
+		return r;
+	}
+	struct tui_view *views[] = {&t->branches_view, &t->pipeline_view};
+	for (size_t i = 0; !t->overlay && i < 2; i++) {
+		struct tui_view *v = views[i];
+		if (!(ev.bstate & BUTTON1_CLICKED) || !inside(v->rect, ev.y, ev.x))
+			continue;
+		t->focus = v;
+		int row = v->top + (ev.y - v->rect.y - 1) - (v == &t->pipeline_view ? 2 : 0);
+		return v->ops->move_by(t, v, row - v->selected) | TUI_REDRAW_ALL;
+	}
+	return 0;
+}
+
 unsigned tui_handle_key(struct tui *t, int key)
 {
 	if (key == KEY_RESIZE)
@@ -346,7 +434,9 @@ unsigned tui_handle_key(struct tui *t, int key)
 		return prompt_key(t, key);
 	if (t->confirm != TUI_CONFIRM_NONE)
 		return confirm_key(t, key);
-	int a = tui_key_action(key);
+	if (key == KEY_MOUSE)
+		return on_mouse(t);
+	int a = tui_key_action(t, key);
 	if (a < 0)
 		return 0;
 	if (t->status && !t->prompt_active) {
@@ -494,6 +584,9 @@ static void init_views(struct tui *t)
 	tui_show_run(t, b && b->has_run ? b->run_id : 0);
 	if (!t->have_cfg)
 		tui_set_status(t, true, "%s", t->cfg_error ? t->cfg_error : "no slipway.json");
+	else if (t->settings.warnings.len)
+		tui_set_status(t, true, "%s%s", t->settings.warnings.items[0],
+			       t->settings.warnings.len > 1 ? " (and more: slipway --check-keys)" : "");
 	t->next_tick = sw_mono_ms() + TICK_MS;
 }
 
@@ -513,6 +606,7 @@ static void close_state(struct tui *t)
 	free(t->main_branch);
 	free(t->integration);
 	sw_config_free(&t->cfg);
+	tui_settings_free(&t->settings);
 	sw_store_close(t->store);
 	sw_repo_close(t->repo);
 }
@@ -534,10 +628,12 @@ static void start_curses(struct tui *t, const struct tui_script *script)
 	curs_set(0);
 	t->utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
 	tui_colors_init(t);
+	if (t->settings.mouse)
+		mousemask(BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
 }
 
 struct tui_args {
-	const char *script, *dump, *size;
+	const char *script, *dump, *size, *theme;
 	bool read_only;
 };
 
@@ -552,6 +648,8 @@ static int parse_args(int argc, char **argv, struct tui_args *a)
 			a->dump = argv[++i];
 		else if (!strcmp(argv[i], "--size") && i + 1 < argc)
 			a->size = argv[++i];
+		else if (!strcmp(argv[i], "--theme") && i + 1 < argc)
+			a->theme = argv[++i];
 		else {
 			fprintf(stderr, "slipway: unknown dashboard option \"%s\"; see slipway --help\n", argv[i]);
 			return 2;
@@ -587,7 +685,14 @@ int tui_main(int argc, char **argv)
 		tui_script_free(script);
 		return r;
 	}
-	t.read_only = args.read_only;
+	char *err = NULL;
+	if (tui_settings_load(&t.settings, t.have_cfg ? &t.cfg : NULL, args.theme, args.read_only, &err)) {
+		fprintf(stderr, "slipway: %s\n", err);
+		free(err);
+		close_state(&t);
+		tui_script_free(script);
+		return 2;
+	}
 	install_signals();
 	start_curses(&t, script);
 	init_views(&t);

@@ -11,24 +11,19 @@
 
 #include "slipway/util.h"
 
-static const struct {
-	short fg, bg;
-	attr_t attr;
-	attr_t mono;
-} palette[TUI_C_COUNT] = {
-	[TUI_C_NORMAL] = {-1, -1, 0, 0},
-	[TUI_C_TITLE] = {COLOR_CYAN, -1, 0, A_BOLD},
-	[TUI_C_TITLE_FOCUS] = {COLOR_CYAN, -1, A_BOLD, A_BOLD | A_UNDERLINE},
-	[TUI_C_SELECTED] = {-1, -1, A_REVERSE, A_REVERSE},
-	[TUI_C_PASSED] = {COLOR_GREEN, -1, 0, 0},
-	[TUI_C_FAILED] = {COLOR_RED, -1, A_BOLD, A_BOLD},
-	[TUI_C_RUNNING] = {COLOR_YELLOW, -1, 0, 0},
-	[TUI_C_DIM] = {-1, -1, A_DIM, A_DIM},
-	[TUI_C_STATUS] = {-1, -1, A_REVERSE, A_REVERSE},
-	[TUI_C_ERROR] = {COLOR_RED, -1, A_BOLD | A_REVERSE, A_BOLD | A_REVERSE},
-};
-
 static attr_t attrs[TUI_C_COUNT];
+
+static attr_t curses_attrs(unsigned a)
+{
+	return (a & TUI_ATTR_BOLD ? A_BOLD : 0) | (a & TUI_ATTR_DIM ? A_DIM : 0) |
+	       (a & TUI_ATTR_REVERSE ? A_REVERSE : 0) | (a & TUI_ATTR_UNDERLINE ? A_UNDERLINE : 0);
+}
+
+/* Colours the terminal lacks fall back to the default, not to garbage. */
+static short usable(short c)
+{
+	return c >= COLORS ? (c >= 8 && c < 16 && COLORS >= 8 ? (short)(c - 8) : -1) : c;
+}
 
 void tui_colors_init(struct tui *t)
 {
@@ -39,12 +34,18 @@ void tui_colors_init(struct tui *t)
 		use_default_colors();
 	}
 	for (int i = 0; i < TUI_C_COUNT; i++) {
-		if (!t->colors || palette[i].fg < 0) {
-			attrs[i] = t->colors ? palette[i].attr : palette[i].mono;
+		const struct tui_color_spec *c = &t->settings.colors[i];
+		attrs[i] = curses_attrs(c->attrs);
+		if (!t->colors) {
+			/* Without colour, a coloured state still needs to stand out. */
+			if (i == TUI_C_SELECTED || i == TUI_C_STATUS || i == TUI_C_ERROR)
+				attrs[i] |= A_REVERSE;
 			continue;
 		}
-		init_pair((short)(i + 1), palette[i].fg, palette[i].bg);
-		attrs[i] = COLOR_PAIR(i + 1) | palette[i].attr;
+		if (c->fg >= 0 || c->bg >= 0) {
+			init_pair((short)(i + 1), usable(c->fg), usable(c->bg));
+			attrs[i] |= COLOR_PAIR(i + 1);
+		}
 	}
 }
 

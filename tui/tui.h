@@ -12,6 +12,7 @@
 #include "slipway/follow.h"
 #include "slipway/repo.h"
 #include "slipway/store.h"
+#include "settings.h"
 
 /* What a handler dirtied; the loop repaints only that. */
 enum {
@@ -45,6 +46,7 @@ struct tui_view {
 	int selected;
 	int top;
 	int height;		/* rows shown last time, for paging */
+	struct tui_rect rect;	/* where it was drawn last, for the mouse */
 	void *data;		/* the panel's own state */
 };
 
@@ -65,7 +67,8 @@ struct tui_run {
 
 enum tui_confirm {
 	TUI_CONFIRM_NONE,
-	TUI_CONFIRM_CANCEL,
+	TUI_CONFIRM_CANCEL,	/* y/N */
+	TUI_CONFIRM_TYPED,	/* the target's name, typed in the prompt */
 };
 
 struct tui {
@@ -91,6 +94,7 @@ struct tui {
 	bool status_error;
 	enum tui_confirm confirm;
 	long confirm_run;
+	char confirm_word[256];
 
 	bool prompt_active;
 	char prompt[512];
@@ -99,7 +103,7 @@ struct tui {
 	int nhistory, history_pos;
 
 	bool quit;
-	bool read_only;
+	struct tui_settings settings;
 	bool utf8;
 	bool colors;
 	int spinner;
@@ -125,7 +129,7 @@ struct tui_action_info {
 
 extern const struct tui_action_info tui_actions[TUI_ACT_COUNT];
 /* The action a key is bound to, or -1. */
-int tui_key_action(int key);
+int tui_key_action(struct tui *t, int key);
 /* "j", "<Down>", "<C-c>" -> key code; -1 when unknown. */
 int tui_key_parse(const char *name);
 void tui_key_name(int key, char *out, size_t n);

@@ -4,6 +4,8 @@
 . "$SW_SRCDIR/tests/lib.sh"
 
 export TERM=xterm-256color
+# A script waiting on a run that never ends fails in a minute, not at the suite's limit.
+export SLIPWAY_SCRIPT_TIMEOUT=60
 
 # dash SCRIPT-LINES...: runs the dashboard headless at 80x24 with those lines.
 dash() {
@@ -33,7 +35,7 @@ opens_on_branches() {
 	grep -q 'development .*Start development' screen
 	grep -q 'feature/broken .*Break the tests' screen
 	grep -q 'No run on this head yet: r runs the pipeline.' screen
-	grep -q 'r run · c cancel' screen
+	grep -q 'r run · c cancel · <Enter> open · l log' screen
 }
 
 runs_a_branch_and_shows_its_stages() {
@@ -89,13 +91,78 @@ cancel_asks_first() {
 {"version": 1, "stages": [{"name": "wait", "run": "while [ ! -f $PWD/go ]; do sleep 0.05; done"}]}
 EOF2
 	cd r
+	git checkout -q -b feature
 	$SLIPWAY run >/dev/null
 	wait_for 20 sh -c "grep -q '\"running\"' $(run_json 1)"
-	dash 'c' ':dump asked' 'n' ':dump declined' 'c' 'y' ':wait-run 1'
-	grep -q 'Cancel run 1 on main? Its running stage is stopped. \[y/N\]' asked
+	dash 'j' 'c' ':dump asked' 'n' ':dump declined' 'c' 'y' ':wait-run 1'
+	grep -q 'Cancel run 1 on feature? Its running stage is stopped. \[y/N\]' asked
 	grep -q 'nothing cancelled' declined
 	expect_eq "$(run_status 1)" cancelled
 	grep -q 'run 1 cancelled' screen
+}
+
+protected_branch_needs_its_name_typed() {
+	make_repo r <<EOF2
+{"version": 1, "stages": [{"name": "wait", "run": "while [ ! -f $PWD/go ]; do sleep 0.05; done"}],
+ "ui": {"protected": ["release"]}}
+EOF2
+	cd r
+	$SLIPWAY run >/dev/null
+	wait_for 20 sh -c "grep -q '\"running\"' $(run_json 1)"
+	# main is protected by default: y is not enough, the name is
+	dash 'c' ':dump asked' 'y <Enter>' ':dump refused' 'c m a i n <Enter>' ':wait-run 1'
+	grep -q 'main is protected: type its name to cancel run 1:' asked
+	grep -q 'nothing cancelled: "y" is not "main"' refused
+	expect_eq "$(run_status 1)" cancelled
+	# the repository adds protections; the user's file can make it Enter again
+	git checkout -q -b release
+	$SLIPWAY run >/dev/null
+	wait_for 20 sh -c "grep -q '\"running\"' $(run_json 2)"
+	printf 'set confirm-protected enter\n' >../config
+	SLIPWAY_CONFIG=$PWD/../config dash 'c' ':dump asked' 'y' ':wait-run 2'
+	grep -q 'Cancel run 2 on release?' asked
+	expect_eq "$(run_status 2)" cancelled
+}
+
+user_config_binds_keys_and_reports_errors() {
+	project
+	printf '# my keys\nbind x run\nbind r none\nset bell off\n' >../config
+	export SLIPWAY_CONFIG=$PWD/../config
+	dash 'r' ':dump nothing' 'j x' ':wait-run latest'
+	grep -q 'x run · c cancel · <Enter> open · l log · / filter · : command' nothing
+	expect_eq "$(json "$(run_json 1)" 'j["branch"]')" development
+	[ ! -d .git/slipway/runs/2 ]
+	printf 'bind x rnu\n' >../config
+	set +e
+	dash '' 2>err
+	expect_eq $? 2
+	set -e
+	grep -q 'config:1: unknown action "rnu" (did you mean "run"?)' err
+	unset SLIPWAY_CONFIG
+	mkdir -p "$HOME/.config/slipway"
+	printf 'bind j quit\nbind j help\n' >"$HOME/.config/slipway/config"
+	dash ''
+	grep -q '~/.config/slipway/config:2: j was bound already at line 1' screen
+	rm "$HOME/.config/slipway/config"
+}
+
+themes_and_no_color() {
+	project
+	for theme in dark light high-contrast mono; do
+		printf '\n' >script
+		$SLIPWAY --theme $theme --script script --size 80x24 --dump screen
+		grep -q 'Branches 3' screen
+	done
+	set +e
+	$SLIPWAY --theme nope --script script 2>err
+	expect_eq $? 2
+	set -e
+	grep -q 'unknown theme "nope"' err
+	mkdir -p "$HOME/.config/slipway/themes"
+	printf 'color title green default bold\n' >"$HOME/.config/slipway/themes/mine.theme"
+	$SLIPWAY --theme mine --script script --size 80x24 --dump screen
+	NO_COLOR=1 $SLIPWAY --script script --size 80x24 --dump screen
+	grep -q 'Branches 3' screen
 }
 
 read_only_refuses_changes() {
@@ -190,6 +257,9 @@ t_run help_comes_from_the_action_table
 t_run filter_branches
 t_run prompt_runs_cli_command_lines
 t_run cancel_asks_first
+t_run protected_branch_needs_its_name_typed
+t_run user_config_binds_keys_and_reports_errors
+t_run themes_and_no_color
 t_run read_only_refuses_changes
 t_run hostile_text_is_neutralised
 t_run ascii_without_utf8_locale
