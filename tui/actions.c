@@ -128,6 +128,15 @@ static unsigned run_selected(struct tui *t)
 	return tui_command(t, cmd);
 }
 
+/* Reloads everything and shows the selected branch's own last run again. */
+static unsigned reload_all(struct tui *t)
+{
+	tui_reload_branches(t);
+	struct tui_branch_row *b = tui_selected_branch(t);
+	tui_show_run(t, b && b->has_run ? b->run_id : 0);
+	return TUI_REDRAW_ALL;
+}
+
 static unsigned start_prompt(struct tui *t, const char *initial)
 {
 	t->prompt_active = true;
@@ -204,10 +213,12 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 	case TUI_ACT_LOG: return open_log(t);
 	case TUI_ACT_RUN: return run_selected(t);
 	case TUI_ACT_CANCEL: return ask_cancel(t);
-	case TUI_ACT_REFRESH: tui_reload_branches(t); tui_show_run(t, t->run.id); return TUI_REDRAW_ALL;
+	case TUI_ACT_REFRESH: return reload_all(t);
 	case TUI_ACT_FILTER: return start_prompt(t, "/");
 	case TUI_ACT_PROMPT: return start_prompt(t, ":");
 	case TUI_ACT_HELP: t->overlay = &t->help_view; t->help_view.top = 0; return TUI_REDRAW_ALL;
+	case TUI_ACT_QUALITY: tui_quality_open(t); return TUI_REDRAW_ALL;
+	case TUI_ACT_HISTORY: tui_history_open(t); return TUI_REDRAW_ALL;
 	case TUI_ACT_COUNT: break;
 	}
 	return 0;

@@ -118,6 +118,34 @@ struct tui_branch_row *tui_selected_branch(struct tui *t)
 	return row;
 }
 
+void tui_load_runs(struct tui *t, const char *branch, struct sw_run_record **runs, size_t *n)
+{
+	size_t count;
+	long *ids = sw_store_list(t->store, &count);
+	*runs = xcalloc(count + 1, sizeof **runs);
+	*n = 0;
+	for (size_t i = count; i-- > 0;) {
+		char *err = NULL;
+		struct sw_run_record *r = &(*runs)[*n];
+		if (sw_store_load(t->store, ids[i], r, &err)) {
+			free(err);
+			continue;
+		}
+		if (branch && (!r->branch || strcmp(r->branch, branch)))
+			sw_run_record_free(r);
+		else
+			(*n)++;
+	}
+	free(ids);
+}
+
+void tui_free_runs(struct sw_run_record *runs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sw_run_record_free(&runs[i]);
+	free(runs);
+}
+
 static void unload_run(struct tui *t)
 {
 	if (t->run.loaded)
@@ -578,6 +606,8 @@ static void init_views(struct tui *t)
 	t->pipeline_view.ops = &tui_pipeline_ops;
 	t->log_view.ops = &tui_log_ops;
 	t->help_view.ops = &tui_help_ops;
+	t->history_view.ops = &tui_history_ops;
+	t->quality_view.ops = &tui_quality_ops;
 	t->focus = &t->branches_view;
 	tui_reload_branches(t);
 	struct tui_branch_row *b = tui_selected_branch(t);
@@ -592,8 +622,10 @@ static void init_views(struct tui *t)
 
 static void close_state(struct tui *t)
 {
-	if (t->log_view.ops && t->log_view.ops->close)
-		t->log_view.ops->close(t, &t->log_view);
+	struct tui_view *closable[] = {&t->log_view, &t->history_view, &t->quality_view};
+	for (size_t i = 0; i < sizeof closable / sizeof *closable; i++)
+		if (closable[i]->ops && closable[i]->ops->close)
+			closable[i]->ops->close(t, closable[i]);
 	unload_run(t);
 	free_branches(t);
 	for (int i = 0; i < t->nhistory; i++)

@@ -88,7 +88,7 @@ struct tui {
 	struct tui_view branches_view, pipeline_view;
 	struct tui_view *focus;		/* one of the two above */
 	struct tui_view *overlay;	/* log or help over them, or NULL */
-	struct tui_view log_view, help_view;
+	struct tui_view log_view, help_view, history_view, quality_view;
 
 	char *status;			/* the last message, shown until the next */
 	bool status_error;
@@ -175,7 +175,13 @@ enum tui_color tui_run_color(enum sw_run_status s);
 enum tui_color tui_stage_color(enum sw_stage_status s);
 
 /* Panels. */
-extern const struct tui_view_ops tui_branches_ops, tui_pipeline_ops, tui_log_ops, tui_help_ops;
+extern const struct tui_view_ops tui_branches_ops, tui_pipeline_ops, tui_log_ops, tui_help_ops,
+	tui_history_ops, tui_quality_ops;
+void tui_history_open(struct tui *t);
+void tui_quality_open(struct tui *t);
+/* Every run record, newest first (branch: only that branch's; NULL: all). */
+void tui_load_runs(struct tui *t, const char *branch, struct sw_run_record **runs, size_t *n);
+void tui_free_runs(struct sw_run_record *runs, size_t n);
 void tui_log_open(struct tui *t, long run, const char *stage);
 /* Keeps following the log's growth (called on log events). */
 void tui_log_update(struct tui *t);

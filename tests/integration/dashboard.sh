@@ -61,7 +61,7 @@ failing_stage_shows_reason_and_log() {
 help_comes_from_the_action_table() {
 	project
 	dash '?'
-	for action in quit move-down move-up run cancel refresh filter prompt help log; do
+	for action in quit move-down move-up run cancel refresh filter prompt help log quality history; do
 		grep -q " $action " screen || fail "help lacks $action"
 	done
 	grep -q 'Run the pipeline on the selected branch' screen
@@ -197,6 +197,48 @@ too_small_says_so() {
 	grep -q 'terminal too small (60x20): slipway needs 80x24' screen
 }
 
+quality_shows_measures_trend_and_delta() {
+	make_repo r <<'EOF2'
+{"version": 1, "stages": [
+  {"name": "lint", "run": "cat lint.txt 2>/dev/null; true", "parse": "flake8"},
+  {"name": "test", "run": "echo '========= 5 passed, 1 skipped in 0.1s ========='; echo \"TOTAL   100   10   $(cat cov.txt)%\"", "parse": ["pytest", "coverage"]}],
+ "gates": {"coverage_min": 50}}
+EOF2
+	cd r
+	commit_file cov.txt 90 "Coverage 90"
+	$SLIPWAY run --follow >/dev/null
+	git checkout -q -b feature
+	for c in 70 75 80; do
+		commit_file cov.txt $c "Coverage $c"
+		$SLIPWAY run --follow >/dev/null
+	done
+	printf 'app/x.py:1:1: F401 unused\napp/x.py:2:1: F401 unused\napp/y.py:3:1: E501 long\n' >lint.txt
+	commit_file cov.txt 85 "Some lint"
+	$SLIPWAY run --follow >/dev/null || true
+	dash 'j' 't'
+	grep -q 'Run #5 · feature' screen
+	grep -q 'Tests     5 passed · 0 failed · 1 skipped · 0 errors   Δ main +0 passed' screen
+	grep -q 'Lint      3 findings   Δ main +3' screen
+	grep -q 'by code  F401 2 · E501 1' screen
+	grep -q 'by file  app/x.py 2 · app/y.py 1' screen
+	grep -q 'Coverage  85.0%   Δ main -5 points' screen
+	grep -q 'Gate      coverage_min 50: 85 ok' screen
+	grep -q 'Trend of feature, oldest to newest' screen
+	grep -q 'coverage  ▁▃▆█  85.0%' screen
+}
+
+history_opens_past_runs() {
+	project
+	$SLIPWAY run main --follow >/dev/null
+	$SLIPWAY run development --follow >/dev/null
+	dash 'h' ':dump hist' 'j <Enter>'
+	grep -q '^─ History · 2 runs' hist
+	grep -Eq '^▌✓ #2 +passed +development' hist
+	grep -Eq '^ ✓ #1 +passed +main' hist
+	grep -q '✓ #1 passed' screen
+	grep -q 'showing run 1' screen
+}
+
 # ---- in a real terminal ----
 
 # One tmux server per test (set in the test: a pipeline's subshell has its own pid).
@@ -264,6 +306,8 @@ t_run read_only_refuses_changes
 t_run hostile_text_is_neutralised
 t_run ascii_without_utf8_locale
 t_run too_small_says_so
+t_run quality_shows_measures_trend_and_delta
+t_run history_opens_past_runs
 t_run tmux_runs_resizes_and_restores
 t_run tmux_quit_and_hangup_leave_runs_going
 t_done

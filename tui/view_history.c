@@ -1,0 +1,113 @@
+/* The History view: past runs, newest first; Enter shows one in the
+ * Pipeline panel (and from there its log and quality). */
+#include "tui.h"
+
+#include <curses.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct history {
+	struct sw_run_record *runs;
+	size_t n;
+};
+
+static void draw_row(struct tui *t, const struct sw_run_record *rec, int y, struct tui_rect r, bool sel)
+{
+	enum tui_color base = sel ? TUI_C_SELECTED : TUI_C_NORMAL;
+	tui_fill(y, r.x, r.w, base);
+	if (sel)
+		tui_mark_selected(t, y, r.x, true);
+	char buf[64], age[16] = "", dur[32] = "";
+	int x = r.x + 1;
+	tui_put(t, y, x, 1, sel ? base : tui_run_color(rec->status), tui_run_glyph(t, rec->status));
+	x += 2;
+	snprintf(buf, sizeof buf, "#%-5ld %-11s", rec->id, sw_run_status_name(rec->status));
+	x += tui_put(t, y, x, 19, base, buf) + 1;
+	x += tui_put(t, y, x, 22, base, rec->branch ? rec->branch : "?");
+	x = r.x + 44;
+	if (rec->created_ms)
+		sw_format_age((time_t)(rec->created_ms / 1000), age, sizeof age);
+	if (rec->started_ms && rec->finished_ms)
+		sw_format_duration(rec->finished_ms - rec->started_ms, dur, sizeof dur);
+	snprintf(buf, sizeof buf, "%.7s %4s %7s ", rec->commit, age, dur);
+	x += tui_put(t, y, x, r.x + r.w - x, base, buf);
+	tui_put(t, y, x, r.x + r.w - x, sel ? base : TUI_C_DIM, rec->subject ? rec->subject : "");
+}
+
+static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
+{
+	struct history *h = v->data;
+	char title[64];
+	snprintf(title, sizeof title, "History · %zu runs · Enter shows one", h ? h->n : 0);
+	tui_box_title(t, r, title, true);
+	v->height = r.h - 1;
+	if (v->selected < v->top)
+		v->top = v->selected;
+	if (v->selected >= v->top + v->height)
+		v->top = v->selected - v->height + 1;
+	for (int i = 0; i < v->height; i++) {
+		size_t k = (size_t)(v->top + i);
+		if (h && k < h->n)
+			draw_row(t, &h->runs[k], r.y + 1 + i, r, (int)k == v->selected);
+		else
+			tui_fill(r.y + 1 + i, r.x, r.w, TUI_C_NORMAL);
+	}
+}
+
+static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
+{
+	(void)t;
+	struct history *h = v->data;
+	long n = h ? (long)h->n : 0;
+	long sel = delta == INT_MIN ? 0 : delta == INT_MAX ? n - 1 : (long)v->selected + delta;
+	if (sel >= n)
+		sel = n - 1;
+	v->selected = sel < 0 ? 0 : (int)sel;
+	return TUI_REDRAW_BODY | TUI_HANDLED;
+}
+
+static unsigned enter(struct tui *t, struct tui_view *v)
+{
+	struct history *h = v->data;
+	if (!h || (size_t)v->selected >= h->n)
+		return TUI_HANDLED;
+	long id = h->runs[v->selected].id;
+	t->overlay = NULL;
+	t->focus = &t->pipeline_view;
+	tui_show_run(t, id);
+	tui_set_status(t, false, "showing run %ld (R returns to the selected branch's)", id);
+	v->ops->close(t, v);
+	return TUI_REDRAW_ALL;
+}
+
+static void close_history(struct tui *t, struct tui_view *v)
+{
+	(void)t;
+	struct history *h = v->data;
+	if (!h)
+		return;
+	tui_free_runs(h->runs, h->n);
+	free(h);
+	v->data = NULL;
+}
+
+void tui_history_open(struct tui *t)
+{
+	close_history(t, &t->history_view);
+	struct history *h = xcalloc(1, sizeof *h);
+	tui_load_runs(t, NULL, &h->runs, &h->n);
+	t->history_view.data = h;
+	t->history_view.selected = t->history_view.top = 0;
+	t->overlay = &t->history_view;
+}
+
+const struct tui_view_ops tui_history_ops = {
+	.name = "history",
+	.title = "History",
+	.draw = draw,
+	.move_by = move_by,
+	.enter = enter,
+	.close = close_history,
+};
