@@ -9,10 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 
 #include "slipway/metrics.h"
+#include "slipway/regex.h"
 #include "slipway/util.h"
 
 /* Same limits as run.json keeps, so memory stays bounded on huge suites. */
@@ -32,8 +31,7 @@ struct sw_line_parser {
 	struct sw_file_coverage *rows;
 	size_t nrows;
 	/* regex */
-	pcre2_code *re;
-	pcre2_match_data *md;
+	struct sw_regex *re;
 	char *metric;
 	double value;			/* of the last numeric match */
 	bool value_seen;
@@ -471,21 +469,8 @@ static void feed_coverage(struct sw_line_parser *p, const char *s)
 
 static bool compile_regex(struct sw_line_parser *p, const char *pattern, char **err)
 {
-	int code;
-	PCRE2_SIZE off;
-	p->re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off,
-			      NULL);
-	if (!p->re) {
-		PCRE2_UCHAR msg[256];
-		pcre2_get_error_message(code, msg, sizeof msg);
-		*err = xasprintf("bad pattern \"%s\": %s at offset %zu", pattern, (char *)msg,
-				 (size_t)off);
-		return false;
-	}
-	/* Fails harmlessly where JIT is not built in; pcre2_match then interprets. */
-	pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE);
-	p->md = pcre2_match_data_create_from_pattern(p->re, NULL);
-	return true;
+	p->re = sw_regex_new(pattern, false, err);
+	return p->re != NULL;
 }
 
 static void regex_value(struct sw_line_parser *p, const char *s, size_t len)
@@ -508,29 +493,12 @@ static void regex_value(struct sw_line_parser *p, const char *s, size_t len)
 }
 
 /* Where to look for the next match after [start, end). */
-static PCRE2_SIZE next_offset(const char *s, size_t len, PCRE2_SIZE start, PCRE2_SIZE end)
-{
-	if (end > start)
-		return end;
-	/* An empty match: step one whole character to keep UTF-8 offsets valid. */
-	end++;
-	while (end < len && ((unsigned char)s[end] & 0xc0) == 0x80)
-		end++;
-	return end;
-}
-
 static void feed_regex(struct sw_line_parser *p, const char *s, size_t len)
 {
-	PCRE2_SIZE off = 0;
-	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->md);
-	/* clean_line made the text valid UTF-8, so pcre2 need not check it again. */
-	while (off <= len) {
-		int rc = pcre2_match(p->re, (PCRE2_SPTR)s, len, off, PCRE2_NO_UTF_CHECK, p->md, NULL);
-		if (rc < 0)
-			return;
-		int g = rc >= 2 && ov[2] != PCRE2_UNSET ? 1 : 0;
-		regex_value(p, s + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
-		off = next_offset(s, len, ov[0], ov[1]);
+	size_t off = 0, start, end, gs, ge;
+	while (sw_regex_find(p->re, s, len, off, &start, &end, &gs, &ge)) {
+		regex_value(p, s + gs, ge - gs);
+		off = sw_regex_next(s, len, start, end);
 	}
 }
 
@@ -682,8 +650,7 @@ void sw_line_parser_free(struct sw_line_parser *p)
 	sbuf_free(&p->line);
 	sw_metrics_free(&p->acc);
 	free_rows(p->rows, p->nrows);
-	pcre2_match_data_free(p->md);
-	pcre2_code_free(p->re);
+	sw_regex_free(p->re);
 	free(p->metric);
 	free(p->bad_text);
 	free(p);
