@@ -128,6 +128,23 @@ static unsigned run_selected(struct tui *t)
 	return tui_command(t, cmd);
 }
 
+/* What "the thing at hand" is depends on where the user is. */
+static unsigned copy(struct tui *t)
+{
+	char id[32];
+	if (t->overlay == &t->log_view)
+		return tui_log_copy(t);
+	if (t->focus == &t->pipeline_view && t->run.loaded && !t->overlay) {
+		snprintf(id, sizeof id, "%ld", t->run.id);
+		tui_copy(t, "run id", id);
+		return TUI_REDRAW_STATUS;
+	}
+	struct tui_branch_row *b = tui_selected_branch(t);
+	if (b && !t->overlay)
+		tui_copy(t, "commit", b->b.head);
+	return TUI_REDRAW_STATUS;
+}
+
 /* Reloads everything and shows the selected branch's own last run again. */
 static unsigned reload_all(struct tui *t)
 {
@@ -219,6 +236,10 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 	case TUI_ACT_HELP: t->overlay = &t->help_view; t->help_view.top = 0; return TUI_REDRAW_ALL;
 	case TUI_ACT_QUALITY: tui_quality_open(t); return TUI_REDRAW_ALL;
 	case TUI_ACT_HISTORY: tui_history_open(t); return TUI_REDRAW_ALL;
+	case TUI_ACT_SEARCH_NEXT: return tui_log_search_step(t, 1);
+	case TUI_ACT_SEARCH_PREV: return tui_log_search_step(t, -1);
+	case TUI_ACT_WRAP: return tui_log_toggle_wrap(t);
+	case TUI_ACT_COPY: return copy(t);
 	case TUI_ACT_COUNT: break;
 	}
 	return 0;

@@ -357,6 +357,8 @@ static unsigned prompt_done(struct tui *t)
 	snprintf(line, sizeof line, "%s", t->prompt + 1);
 	if (t->prompt[0] == '!')
 		return typed_confirmation(t, line);
+	if (t->prompt[0] == '/' && t->overlay == &t->log_view)
+		return tui_log_search(t, line);
 	if (t->prompt[0] == '/') {
 		free(t->filter);
 		t->filter = line[0] ? xstrdup(line) : NULL;
@@ -387,7 +389,7 @@ static unsigned prompt_key(struct tui *t, int key)
 			t->confirm = TUI_CONFIRM_NONE;
 			tui_set_status(t, false, "nothing cancelled");
 		}
-		if (t->prompt[0] == '/') {
+		if (t->prompt[0] == '/' && !t->overlay) {
 			free(t->filter);
 			t->filter = NULL;
 		}
@@ -405,7 +407,8 @@ static unsigned prompt_key(struct tui *t, int key)
 		t->prompt[t->prompt_len++] = (char)key;
 		t->prompt[t->prompt_len] = '\0';
 	}
-	if (t->prompt[0] == '/') {
+	/* Branches filter as one types; a log is searched on Enter. */
+	if (t->prompt[0] == '/' && !t->overlay) {
 		free(t->filter);
 		t->filter = t->prompt_len > 1 ? xstrdup(t->prompt + 1) : NULL;
 		t->branches_view.selected = 0;
@@ -648,6 +651,7 @@ static void start_curses(struct tui *t, const struct tui_script *script)
 	if (script) {
 		/* Headless: ncurses keeps its screen in memory, the output goes nowhere. */
 		FILE *out = fopen("/dev/null", "w");
+		t->headless = true;
 		newterm(getenv("TERM") ? NULL : "xterm", out, stdin);
 	} else {
 		initscr();

@@ -56,24 +56,20 @@ static int char_width(wchar_t wc)
 	return w < 0 ? 1 : w;
 }
 
-int tui_put(struct tui *t, int y, int x, int w, enum tui_color c, const char *s)
+int tui_put_clean(struct tui *t, int y, int x, int w, enum tui_color c, const char *s, size_t len,
+		  size_t *used_bytes)
 {
 	(void)t;
-	if (w <= 0 || !s)
-		return 0;
-	struct sbuf sb;
-	sbuf_init(&sb);
-	sw_term_clean(&sb, s, strlen(s));
 	mbstate_t st;
 	memset(&st, 0, sizeof st);
-	const char *p = sb.buf ? sb.buf : "";
+	const char *p = s, *end = s + len;
 	int used = 0;
 	wmove(stdscr, y, x);
 	attrset(attrs[c]);
-	while (*p) {
+	while (p < end) {
 		wchar_t wc;
-		size_t n = mbrtowc(&wc, p, strlen(p), &st);
-		if (n == (size_t)-1 || n == (size_t)-2) {
+		size_t n = mbrtowc(&wc, p, (size_t)(end - p), &st);
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
 			wc = L'?';
 			n = 1;
 			memset(&st, 0, sizeof st);
@@ -89,6 +85,19 @@ int tui_put(struct tui *t, int y, int x, int w, enum tui_color c, const char *s)
 		p += n;
 	}
 	attrset(A_NORMAL);
+	if (used_bytes)
+		*used_bytes = (size_t)(p - s);
+	return used;
+}
+
+int tui_put(struct tui *t, int y, int x, int w, enum tui_color c, const char *s)
+{
+	if (w <= 0 || !s)
+		return 0;
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sw_term_clean(&sb, s, strlen(s));
+	int used = tui_put_clean(t, y, x, w, c, sb.buf ? sb.buf : "", sb.len, NULL);
 	sbuf_free(&sb);
 	return used;
 }

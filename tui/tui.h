@@ -106,6 +106,7 @@ struct tui {
 	struct tui_settings settings;
 	bool utf8;
 	bool colors;
+	bool headless;			/* scripted mode: no terminal behind the screen */
 	int spinner;
 	int runs_watch;			/* inotify fd on the runs directory */
 	int64_t next_tick;
@@ -174,6 +175,12 @@ const char *tui_stage_glyph(struct tui *t, enum sw_stage_status s);
 enum tui_color tui_run_color(enum sw_run_status s);
 enum tui_color tui_stage_color(enum sw_stage_status s);
 
+/* Copies text to the terminal's clipboard (OSC 52); what names it. */
+void tui_copy(struct tui *t, const char *what, const char *text);
+/* Draws text already neutralised; *used gets the bytes drawn. */
+int tui_put_clean(struct tui *t, int y, int x, int w, enum tui_color c, const char *s, size_t len,
+		  size_t *used);
+
 /* Panels. */
 extern const struct tui_view_ops tui_branches_ops, tui_pipeline_ops, tui_log_ops, tui_help_ops,
 	tui_history_ops, tui_quality_ops;
@@ -185,6 +192,11 @@ void tui_free_runs(struct sw_run_record *runs, size_t n);
 void tui_log_open(struct tui *t, long run, const char *stage);
 /* Keeps following the log's growth (called on log events). */
 void tui_log_update(struct tui *t);
+/* The log view's search (pattern from the '/' prompt), n/N, wrap, copy. */
+unsigned tui_log_search(struct tui *t, const char *pattern);
+unsigned tui_log_search_step(struct tui *t, int dir);
+unsigned tui_log_toggle_wrap(struct tui *t);
+unsigned tui_log_copy(struct tui *t);
 
 /* The loop's pieces, shared with the scripted mode (script.c). */
 unsigned tui_handle_key(struct tui *t, int key);

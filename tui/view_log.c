@@ -12,10 +12,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <wchar.h>
+
+#include "slipway/regex.h"
 
 #define MARK_EVERY 256
 #define INDEX_BUDGET (64L << 20)	/* bytes indexed per step: the loop comes back for more */
 #define SHOWN_BYTES 4096		/* of one line, at most, are read for display */
+#define SEARCH_BUDGET (256L << 20)	/* bytes one n or N reads before it says where it stopped */
 
 struct log_state {
 	long run;
@@ -24,9 +28,13 @@ struct log_state {
 	off_t indexed;
 	long newlines;
 	bool partial;		/* bytes after the last newline */
-	off_t *marks;		/* marks[k] = offset of line k * MARK_EVERY */
+	off_t *marks;		/* marks[k] = offset of line (k + 1) * MARK_EVERY */
 	size_t nmarks, cap;
 	bool follow;
+	bool wrap;
+	struct sw_regex *re;
+	char *pattern;
+	long match;		/* line of the current match, -1 when none */
 };
 
 static long line_count(const struct log_state *ls)
@@ -98,29 +106,111 @@ static void read_line(struct log_state *ls, long k, struct sbuf *sb)
 	}
 }
 
+/* The line as shown: neutralised, so matches are found where they are drawn. */
+static void shown_line(struct log_state *ls, long k, struct sbuf *raw, struct sbuf *clean)
+{
+	read_line(ls, k, raw);
+	sbuf_reset(clean);
+	sw_term_clean(clean, raw->buf ? raw->buf : "", raw->len);
+	if (!clean->buf)
+		sbuf_add(clean, "", 0);
+}
+
+/* Draws one row of a line from byte off, matches highlighted; returns
+ * where the row ended. */
+static size_t draw_row(struct tui *t, struct log_state *ls, int y, struct tui_rect r, const struct sbuf *clean,
+		       size_t off, bool current)
+{
+	int x = r.x;
+	size_t pos = off;
+	enum tui_color base = current ? TUI_C_TITLE_FOCUS : TUI_C_NORMAL;
+	while (pos < clean->len && x < r.x + r.w) {
+		size_t ms = clean->len, me = clean->len, used;
+		if (ls->re && sw_regex_find(ls->re, clean->buf, clean->len, pos, &ms, &me, NULL, NULL) && me == ms)
+			ms = me = clean->len;	/* an empty match highlights nothing */
+		x += tui_put_clean(t, y, x, r.x + r.w - x, base, clean->buf + pos, ms - pos, &used);
+		pos += used;
+		if (pos < ms || ms == clean->len)
+			break;
+		x += tui_put_clean(t, y, x, r.x + r.w - x, TUI_C_SELECTED, clean->buf + ms, me - ms, &used);
+		pos += used;
+		if (pos < me)
+			break;
+	}
+	return pos;
+}
+
+/* Rows a line takes when wrapped. */
+static int line_rows(struct log_state *ls, long k, int width)
+{
+	struct sbuf raw, clean;
+	sbuf_init(&raw);
+	sbuf_init(&clean);
+	shown_line(ls, k, &raw, &clean);
+	int cols = 0;
+	mbstate_t st;
+	memset(&st, 0, sizeof st);
+	for (const char *p = clean.buf, *end = clean.buf + clean.len; p < end;) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, p, (size_t)(end - p), &st);
+		if (n == 0 || n > (size_t)(end - p))
+			n = 1;
+		int w = wcwidth(wc);
+		cols += w < 0 ? 1 : w;
+		p += n;
+	}
+	sbuf_free(&raw);
+	sbuf_free(&clean);
+	return cols <= width ? 1 : (cols + width - 1) / width;
+}
+
+/* The first line to show so that the last one ends at the bottom. */
+static long bottom_top(struct log_state *ls, long lines, int rows, int width)
+{
+	if (!ls->wrap)
+		return lines > rows ? lines - rows : 0;
+	long k = lines;
+	for (int used = 0; k > 0;) {
+		int n = line_rows(ls, k - 1, width);
+		if (used + n > rows)
+			break;
+		used += n;
+		k--;
+	}
+	return k;
+}
+
 static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 {
 	struct log_state *ls = v->data;
-	char title[200];
+	char title[300];
 	long lines = ls ? line_count(ls) : 0;
-	snprintf(title, sizeof title, "Log · run %ld · %s · %ld lines%s", ls ? ls->run : 0L,
-		 ls ? ls->stage : "", lines, ls && ls->follow ? " · following" : "");
+	snprintf(title, sizeof title, "Log · run %ld · %s · %ld lines%s%s%s%s", ls ? ls->run : 0L,
+		 ls ? ls->stage : "", lines, ls && ls->follow ? " · following" : "", ls && ls->wrap ? " · wrap" : "",
+		 ls && ls->pattern ? " · /" : "", ls && ls->pattern ? ls->pattern : "");
 	tui_box_title(t, r, title, true);
 	v->height = r.h - 1;
 	if (ls && ls->follow)
-		v->top = lines > v->height ? (int)(lines - v->height) : 0;
-	struct sbuf sb;
-	sbuf_init(&sb);
-	for (int i = 0; i < v->height; i++) {
-		int y = r.y + 1 + i;
-		tui_fill(y, r.x, r.w, TUI_C_NORMAL);
-		long k = (long)v->top + i;
-		if (!ls || k >= lines)
+		v->top = (int)bottom_top(ls, lines, v->height, r.w);
+	struct sbuf raw, clean;
+	sbuf_init(&raw);
+	sbuf_init(&clean);
+	long k = v->top;
+	for (int row = 0; row < v->height; k++) {
+		if (!ls || k >= lines) {
+			tui_fill(r.y + 1 + row++, r.x, r.w, TUI_C_NORMAL);
 			continue;
-		read_line(ls, k, &sb);
-		tui_put(t, y, r.x, r.w, TUI_C_NORMAL, sb.buf ? sb.buf : "");
+		}
+		shown_line(ls, k, &raw, &clean);
+		size_t off = 0;
+		do {
+			tui_fill(r.y + 1 + row, r.x, r.w, TUI_C_NORMAL);
+			off = draw_row(t, ls, r.y + 1 + row, r, &clean, off, k == ls->match);
+			row++;
+		} while (ls->wrap && off < clean.len && row < v->height);
 	}
-	sbuf_free(&sb);
+	sbuf_free(&raw);
+	sbuf_free(&clean);
 }
 
 static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
@@ -148,6 +238,8 @@ static void close_log(struct tui *t, struct tui_view *v)
 		return;
 	if (ls->fd >= 0)
 		close(ls->fd);
+	sw_regex_free(ls->re);
+	free(ls->pattern);
 	free(ls->marks);
 	free(ls->stage);
 	free(ls);
@@ -164,6 +256,7 @@ void tui_log_open(struct tui *t, long run, const char *stage)
 	ls->run = run;
 	ls->stage = xstrdup(stage);
 	ls->follow = true;
+	ls->match = -1;
 	t->log_view.data = ls;
 	t->log_view.top = 0;
 	t->overlay = &t->log_view;
@@ -182,6 +275,184 @@ void tui_log_update(struct tui *t)
 	}
 	if (ls->fd >= 0 && !index_more(ls))
 		t->next_tick = 0;	/* more to index: come back at once */
+}
+
+/* ---- search ---- */
+
+/* Byte offset where line k starts. */
+static off_t line_offset(struct log_state *ls, long k)
+{
+	size_t m = (size_t)(k / MARK_EVERY);
+	off_t off = m == 0 ? 0 : ls->marks[m - 1];
+	long skip = k % MARK_EVERY;
+	char buf[65536];
+	while (skip > 0 && off < ls->indexed) {
+		ssize_t n = pread(ls->fd, buf, sizeof buf, off);
+		if (n <= 0)
+			break;
+		char *p = buf, *end = buf + n;
+		while (skip > 0 && (p = memchr(p, '\n', (size_t)(end - p)))) {
+			p++;
+			skip--;
+		}
+		off += skip > 0 ? n : (off_t)(p - buf);
+	}
+	return off;
+}
+
+static bool line_matches(struct log_state *ls, const char *s, size_t len, struct sbuf *clean)
+{
+	size_t a, b;
+	sbuf_reset(clean);
+	sw_term_clean(clean, s, len > SHOWN_BYTES ? SHOWN_BYTES : len);
+	return clean->buf && sw_regex_find(ls->re, clean->buf, clean->len, 0, &a, &b, NULL, NULL);
+}
+
+/* Lines [from, to) scanned forward; the first (or, with last, the final)
+ * match, or -1.  *budget counts down the bytes read. */
+static long scan(struct log_state *ls, long from, long to, bool last, off_t *budget)
+{
+	off_t off = line_offset(ls, from);
+	long k = from, found = -1;
+	struct sbuf line, clean;
+	sbuf_init(&line);
+	sbuf_init(&clean);
+	char buf[65536];
+	while (k < to && off < ls->indexed && *budget > 0) {
+		ssize_t n = pread(ls->fd, buf, sizeof buf, off);
+		if (n <= 0)
+			break;
+		*budget -= n;
+		off += n;
+		for (char *p = buf, *end = buf + n; p < end && k < to;) {
+			char *nl = memchr(p, '\n', (size_t)(end - p));
+			sbuf_add(&line, p, (size_t)((nl ? nl : end) - p));
+			if (!nl)
+				break;
+			if (line_matches(ls, line.buf, line.len, &clean)) {
+				found = k;
+				if (!last)
+					k = to;
+			}
+			sbuf_reset(&line);
+			k++;
+			p = nl + 1;
+		}
+	}
+	if (k < to && off >= ls->indexed && line.len && line_matches(ls, line.buf, line.len, &clean))
+		found = k;
+	sbuf_free(&line);
+	sbuf_free(&clean);
+	return found;
+}
+
+static long search_forward(struct log_state *ls, long from, off_t *budget)
+{
+	return scan(ls, from, line_count(ls), false, budget);
+}
+
+/* Backwards one marked stretch at a time, the nearest first. */
+static long search_backward(struct log_state *ls, long before, off_t *budget)
+{
+	for (long end = before; end > 0 && *budget > 0;) {
+		long start = (end - 1) / MARK_EVERY * MARK_EVERY;
+		long found = scan(ls, start, end, true, budget);
+		if (found >= 0)
+			return found;
+		end = start;
+	}
+	return -1;
+}
+
+/* From line from in direction dir, wrapping around the ends as vi does. */
+static long search(struct log_state *ls, long from, int dir, off_t *budget, bool *wrapped)
+{
+	long lines = line_count(ls);
+	long found = dir > 0 ? search_forward(ls, from, budget) : search_backward(ls, from, budget);
+	*wrapped = found < 0 && *budget > 0;
+	if (!*wrapped)
+		return found;
+	return dir > 0 ? scan(ls, 0, from < lines ? from : lines, false, budget)
+		       : scan(ls, from + 1, lines, true, budget);
+}
+
+static unsigned show_match(struct tui *t, struct log_state *ls, long found, off_t budget, bool wrapped)
+{
+	struct tui_view *v = &t->log_view;
+	if (found < 0) {
+		tui_set_status(t, true, budget > 0 ? "no match of /%s" : "/%s: stopped after 256 MiB; n goes on",
+			       ls->pattern);
+		return TUI_REDRAW_ALL;
+	}
+	ls->match = found;
+	ls->follow = false;
+	int third = v->height / 3;
+	v->top = (int)(found > third ? found - third : 0);
+	tui_set_status(t, false, "/%s: line %ld%s", ls->pattern, found + 1, wrapped ? " (search wrapped)" : "");
+	return TUI_REDRAW_ALL;
+}
+
+unsigned tui_log_search(struct tui *t, const char *pattern)
+{
+	struct log_state *ls = t->log_view.data;
+	if (!ls || !*pattern)
+		return TUI_HANDLED;
+	char *err = NULL;
+	struct sw_regex *re = sw_regex_new(pattern, true, &err);
+	if (!re) {
+		tui_set_status(t, true, "%s", err);
+		free(err);
+		return TUI_REDRAW_STATUS;
+	}
+	sw_regex_free(ls->re);
+	free(ls->pattern);
+	ls->re = re;
+	ls->pattern = xstrdup(pattern);
+	off_t budget = SEARCH_BUDGET;
+	bool wrapped;
+	long found = search(ls, t->log_view.top, 1, &budget, &wrapped);
+	return show_match(t, ls, found, budget, wrapped);
+}
+
+unsigned tui_log_search_step(struct tui *t, int dir)
+{
+	struct log_state *ls = t->overlay == &t->log_view ? t->log_view.data : NULL;
+	if (!ls || !ls->re) {
+		tui_set_status(t, true, "no search: / in a log view starts one");
+		return TUI_REDRAW_STATUS;
+	}
+	long from = ls->match >= 0 ? ls->match : t->log_view.top;
+	off_t budget = SEARCH_BUDGET;
+	bool wrapped;
+	long found = search(ls, dir > 0 ? from + 1 : from, dir, &budget, &wrapped);
+	return show_match(t, ls, found, budget, wrapped);
+}
+
+unsigned tui_log_toggle_wrap(struct tui *t)
+{
+	struct log_state *ls = t->overlay == &t->log_view ? t->log_view.data : NULL;
+	if (ls)
+		ls->wrap = !ls->wrap;
+	return TUI_REDRAW_ALL;
+}
+
+/* The current match's line, else the first line on screen. */
+unsigned tui_log_copy(struct tui *t)
+{
+	struct log_state *ls = t->log_view.data;
+	if (!ls || line_count(ls) == 0)
+		return TUI_HANDLED;
+	struct sbuf raw, clean;
+	sbuf_init(&raw);
+	sbuf_init(&clean);
+	long k = ls->match >= 0 ? ls->match : t->log_view.top;
+	shown_line(ls, k, &raw, &clean);
+	char what[64];
+	snprintf(what, sizeof what, "log line %ld", k + 1);
+	tui_copy(t, what, clean.buf);
+	sbuf_free(&raw);
+	sbuf_free(&clean);
+	return TUI_REDRAW_STATUS;
 }
 
 const struct tui_view_ops tui_log_ops = {

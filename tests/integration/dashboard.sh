@@ -239,6 +239,26 @@ history_opens_past_runs() {
 	grep -q 'showing run 1' screen
 }
 
+log_search_wrap_and_copy() {
+	make_repo r <<'EOF2'
+{"version": 1, "stages": [{"name": "a", "run": "seq 1 3000 | sed s/^/line-/; echo 'an ERROR here'; seq 3001 5000; printf '%0300d\\n' 7"}]}
+EOF2
+	cd r
+	$SLIPWAY run --follow >/dev/null
+	dash 'l' '/ e r r o r <Enter>' ':dump found' 'n' ':dump again' 'G w' ':dump wrapped' '/ l i n e - 4 2 <Enter>' 'N' ':dump back' 'y'
+	grep -q '/error: line 3001 (search wrapped)' found
+	grep -q '^an ERROR here$' found
+	grep -q '/error: line 3001 (search wrapped)' again
+	grep -q '^─ Log · run 1 · a · 5002 lines · following · wrap · /error' wrapped
+	expect_eq "$(grep -c '^0000000000' wrapped)" 4
+	grep -q '/line-42: line 429 (search wrapped)' back
+	grep -q 'copied log line 429: line-429' screen
+	dash 'y'
+	grep -q "copied commit: $(git rev-parse HEAD)" screen
+	dash 'l' '/ ( <Enter>'
+	grep -q 'bad pattern "(": missing closing parenthesis' screen
+}
+
 # ---- in a real terminal ----
 
 # One tmux server per test (set in the test: a pipeline's subshell has its own pid).
@@ -292,6 +312,18 @@ EOF2
 	expect_eq "$(run_status 1)" passed
 }
 
+tmux_copy_reaches_the_clipboard() {
+	TMUX_SOCK=swdash$BASHPID
+	project
+	tmx new-session -d -x 80 -y 24 -s dash "$SLIPWAY"
+	tmx set-option -g set-clipboard on
+	wait_for 20 screen_has 'Branches 3'
+	tmx send-keys -t dash j y
+	wait_for 20 screen_has 'copied commit'
+	wait_for 20 sh -c "tmux -L $TMUX_SOCK show-buffer 2>/dev/null | grep -q $(git rev-parse development)"
+	tmx kill-server
+}
+
 t_run opens_on_branches
 t_run runs_a_branch_and_shows_its_stages
 t_run failing_stage_shows_reason_and_log
@@ -308,6 +340,8 @@ t_run ascii_without_utf8_locale
 t_run too_small_says_so
 t_run quality_shows_measures_trend_and_delta
 t_run history_opens_past_runs
+t_run log_search_wrap_and_copy
 t_run tmux_runs_resizes_and_restores
 t_run tmux_quit_and_hangup_leave_runs_going
+t_run tmux_copy_reaches_the_clipboard
 t_done
