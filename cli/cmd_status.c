@@ -108,7 +108,7 @@ int cmd_status(int argc, char **argv)
 	size_t n = 0;
 	char *berr = NULL;
 	int r = 0;
-	if (sw_repo_branches(ctx.repo, main_b, integ, &bs, &n, &berr)) {
+	if (sw_repo_branches(ctx.repo, main_b, integ, true, &bs, &n, &berr)) {
 		r = cli_error(2, "%s", berr);
 		free(berr);
 	} else if (json) {

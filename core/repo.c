@@ -191,24 +191,17 @@ static void fill_commit_info(git_commit *c, struct sw_branch *b)
 	b->time = (time_t)git_commit_time(c);
 }
 
-static void fill_upstream(struct sw_repo *repo, git_reference *ref, struct sw_branch *b)
+static void fill_upstream(git_reference *ref, struct sw_branch *b)
 {
 	git_reference *up;
-	b->upstream_ahead = b->upstream_behind = 0;
+	b->upstream_ahead = b->upstream_behind = -1;
 	if (b->remote || git_branch_upstream(&up, ref))
 		return;
 	b->upstream = xstrdup(git_reference_shorthand(up));
-	size_t ahead = 0, behind = 0;
-	if (git_graph_ahead_behind(&ahead, &behind, repo->git, git_reference_target(ref),
-				   git_reference_target(up)) == 0) {
-		b->upstream_ahead = (int)ahead;
-		b->upstream_behind = (int)behind;
-	}
 	git_reference_free(up);
 }
 
-static bool fill_branch(struct sw_repo *repo, git_reference *ref, git_branch_t type,
-			const git_oid *main_oid, struct sw_branch *b)
+static bool fill_branch(git_reference *ref, git_branch_t type, struct sw_branch *b)
 {
 	git_commit *c;
 	const char *name = git_reference_shorthand(ref);
@@ -223,15 +216,34 @@ static bool fill_branch(struct sw_repo *repo, git_reference *ref, git_branch_t t
 	b->remote = type == GIT_BRANCH_REMOTE;
 	git_oid_tostr(b->head, sizeof b->head, git_commit_id(c));
 	b->ahead = b->behind = -1;
-	size_t ahead, behind;
-	if (main_oid && git_graph_ahead_behind(&ahead, &behind, repo->git, git_commit_id(c), main_oid) == 0) {
-		b->ahead = (int)ahead;
-		b->behind = (int)behind;
-	}
 	fill_commit_info(c, b);
-	fill_upstream(repo, ref, b);
+	fill_upstream(ref, b);
 	git_commit_free(c);
 	return true;
+}
+
+static bool ahead_behind(struct sw_repo *repo, const char *a, const char *b, int *ahead, int *behind)
+{
+	git_oid x, y;
+	size_t na, nb;
+	if (git_oid_fromstr(&x, a) || git_oid_fromstr(&y, b) || git_graph_ahead_behind(&na, &nb, repo->git, &x, &y))
+		return false;
+	*ahead = (int)na;
+	*behind = (int)nb;
+	return true;
+}
+
+void sw_repo_count(struct sw_repo *repo, const char *main_sha, struct sw_branch *b)
+{
+	char up[41];
+	char *err = NULL;
+	if (!main_sha || !ahead_behind(repo, b->head, main_sha, &b->ahead, &b->behind))
+		b->ahead = b->behind = -1;
+	b->upstream_ahead = b->upstream_behind = 0;
+	if (b->upstream && sw_repo_resolve(repo, b->upstream, up, &err) == 0)
+		ahead_behind(repo, b->head, up, &b->upstream_ahead, &b->upstream_behind);
+	free(err);
+	b->counted = true;
 }
 
 struct sort_ctx {
@@ -258,17 +270,7 @@ static int branch_cmp(const void *pa, const void *pb, void *arg)
 	return strcmp(a->name, b->name);
 }
 
-static bool main_target(struct sw_repo *repo, const char *main_branch, git_oid *oid)
-{
-	git_commit *c;
-	if (lookup_commit(repo, main_branch, &c))
-		return false;
-	git_oid_cpy(oid, git_commit_id(c));
-	git_commit_free(c);
-	return true;
-}
-
-int sw_repo_branches(struct sw_repo *repo, const char *main_branch, const char *integration,
+int sw_repo_branches(struct sw_repo *repo, const char *main_branch, const char *integration, bool counts,
 		     struct sw_branch **out, size_t *n, char **err)
 {
 	git_branch_iterator *it;
@@ -276,8 +278,6 @@ int sw_repo_branches(struct sw_repo *repo, const char *main_branch, const char *
 		*err = git_error_text("listing branches");
 		return -1;
 	}
-	git_oid main_oid;
-	bool have_main = main_target(repo, main_branch, &main_oid);
 	struct sw_branch *list = NULL;
 	size_t len = 0, cap = 0;
 	git_reference *ref;
@@ -287,7 +287,7 @@ int sw_repo_branches(struct sw_repo *repo, const char *main_branch, const char *
 			cap = cap ? cap * 2 : 64;
 			list = xrealloc(list, cap * sizeof *list);
 		}
-		if (fill_branch(repo, ref, type, have_main ? &main_oid : NULL, &list[len]))
+		if (fill_branch(ref, type, &list[len]))
 			len++;
 		git_reference_free(ref);
 	}
@@ -295,6 +295,11 @@ int sw_repo_branches(struct sw_repo *repo, const char *main_branch, const char *
 	struct sort_ctx ctx = {main_branch, integration};
 	if (len > 1)
 		qsort_r(list, len, sizeof *list, branch_cmp, &ctx);
+	char main_sha[41], *merr = NULL;
+	bool have_main = sw_repo_resolve(repo, main_branch, main_sha, &merr) == 0;
+	free(merr);
+	for (size_t i = 0; counts && i < len; i++)
+		sw_repo_count(repo, have_main ? main_sha : NULL, &list[i]);
 	*out = list;
 	*n = len;
 	return 0;

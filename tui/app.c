@@ -77,7 +77,7 @@ void tui_reload_branches(struct tui *t)
 	struct sw_branch *bs;
 	size_t n;
 	char *err = NULL;
-	if (sw_repo_branches(t->repo, t->main_branch, t->integration, &bs, &n, &err)) {
+	if (sw_repo_branches(t->repo, t->main_branch, t->integration, false, &bs, &n, &err)) {
 		tui_set_status(t, true, "%s", err);
 		free(err);
 		free(keep);
@@ -90,6 +90,13 @@ void tui_reload_branches(struct tui *t)
 	}
 	free(bs);
 	t->nbranches = n;
+	t->counted = 0;
+	char *merr = NULL;
+	if (sw_repo_resolve(t->repo, t->main_branch, t->main_sha, &merr))
+		t->main_sha[0] = '\0';
+	free(merr);
+	/* Names and subjects paint first; the counts fill in from the loop. */
+	t->next_tick = 0;
 	size_t *idx, vn;
 	tui_visible_branches(t, &idx, &vn);
 	for (size_t k = 0; keep && k < vn; k++)
@@ -97,6 +104,17 @@ void tui_reload_branches(struct tui *t)
 			t->branches_view.selected = (int)k;
 	free(idx);
 	free(keep);
+}
+
+bool tui_count_some(struct tui *t, int64_t budget_ms)
+{
+	int64_t end = sw_mono_ms() + budget_ms;
+	while (t->counted < t->nbranches) {
+		sw_repo_count(t->repo, t->main_sha[0] ? t->main_sha : NULL, &t->branches[t->counted++].b);
+		if (sw_mono_ms() >= end)
+			break;
+	}
+	return t->counted < t->nbranches;
 }
 
 void tui_visible_branches(struct tui *t, size_t **idx, size_t *n)
@@ -514,7 +532,7 @@ static unsigned on_tick(struct tui *t)
 
 static int poll_timeout(struct tui *t)
 {
-	if (t->next_tick == 0)
+	if (t->next_tick == 0 || t->counted < t->nbranches)
 		return 0;
 	if (!anything_running(t))
 		return -1;
@@ -541,8 +559,13 @@ unsigned tui_wait_events(struct tui *t, bool keys, int max_wait_ms)
 	else if (r < 0)
 		return 0;
 	if (sw_mono_ms() >= t->next_tick) {
-		dirty |= on_tick(t);
 		t->next_tick = sw_mono_ms() + TICK_MS;
+		dirty |= on_tick(t);
+	}
+	/* Ahead/behind counts fill in a slice at a time, input kept responsive. */
+	if (t->counted < t->nbranches) {
+		tui_count_some(t, 30);
+		dirty |= TUI_REDRAW_BODY;
 	}
 	if (pfd[1].revents & POLLIN)
 		dirty |= on_store_events(t, t->runs_watch);
@@ -732,6 +755,9 @@ int tui_main(int argc, char **argv)
 	install_signals();
 	start_curses(&t, script);
 	init_views(&t);
+	/* Scripted screens must not depend on timing: count everything first. */
+	while (script && tui_count_some(&t, 1000))
+		;
 	unsigned dirty = TUI_REDRAW_ALL;
 	while (!t.quit && !stop_signal) {
 		if (dirty)

@@ -81,6 +81,8 @@ struct tui {
 
 	struct tui_branch_row *branches;
 	size_t nbranches;
+	size_t counted;			/* branches whose ahead/behind are known, in order */
+	char main_sha[41];		/* "" when main does not resolve */
 	char *filter;
 
 	struct tui_run run;
@@ -145,6 +147,8 @@ void tui_set_status(struct tui *t, bool error, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void tui_reload_branches(struct tui *t);
 void tui_show_run(struct tui *t, long id);
+/* Counts ahead/behind of a few more branches; false when all are done. */
+bool tui_count_some(struct tui *t, int64_t budget_ms);
 /* The branch row under the cursor, or NULL. */
 struct tui_branch_row *tui_selected_branch(struct tui *t);
 void tui_visible_branches(struct tui *t, size_t **idx, size_t *n);

@@ -29,7 +29,9 @@ static void draw_row(struct tui *t, const struct tui_branch_row *row, int y, str
 	tui_put(t, y, x, name_w, base, b->name);
 	x += name_w + 1;
 	char ab[24] = "", age[16];
-	if (b->ahead >= 0)
+	if (!b->counted)
+		snprintf(ab, sizeof ab, "%s", t->utf8 ? "…" : "...");
+	else if (b->ahead >= 0)
 		snprintf(ab, sizeof ab, "+%d -%d", b->ahead, b->behind);
 	tui_put(t, y, x, 9, base, ab);
 	x += 10;

@@ -15,9 +15,10 @@ struct sw_branch {
 	char *name;		/* "feature/x" or "origin/feature/x" */
 	bool remote;
 	char head[41];
-	int ahead, behind;	/* against main; -1 when main is unknown */
+	int ahead, behind;	/* against main; -1 when main is unknown or not counted yet */
 	char *upstream;		/* NULL when none */
 	int upstream_ahead, upstream_behind;
+	bool counted;		/* the four counts are filled in */
 	char *subject;
 	char *author;
 	time_t time;
@@ -44,9 +45,12 @@ int sw_repo_checkout(struct sw_repo *repo, const char *sha, const char *dir, cha
 /* The commit's subject line (allocated), or NULL. */
 char *sw_repo_subject(struct sw_repo *repo, const char *sha);
 /* Local and remote-tracking branches, most recent commit first, with main
- * and the integration branch pinned on top. */
-int sw_repo_branches(struct sw_repo *repo, const char *main_branch, const char *integration,
+ * and the integration branch pinned on top.  Without counts, ahead/behind
+ * are left for sw_repo_count: a first screen need not wait for them. */
+int sw_repo_branches(struct sw_repo *repo, const char *main_branch, const char *integration, bool counts,
 		     struct sw_branch **out, size_t *n, char **err);
+/* Fills b's ahead/behind against main (40 hex, or NULL) and its upstream. */
+void sw_repo_count(struct sw_repo *repo, const char *main_sha, struct sw_branch *b);
 /* The head commits of all branches, cheaply (no graph walks). */
 void sw_repo_heads(struct sw_repo *repo, struct strlist *heads);
 void sw_branches_free(struct sw_branch *b, size_t n);
