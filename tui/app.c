@@ -21,6 +21,7 @@
 #include "script.h"
 
 #define TICK_MS 100
+#define FRAME_MS 33
 #define MIN_COLS 80
 #define MIN_LINES 24
 
@@ -581,6 +582,37 @@ unsigned tui_wait_events(struct tui *t, bool keys, int max_wait_ms)
 
 /* ---- setup and teardown ---- */
 
+/* Repaints are coalesced to at most one a frame: a log growing by
+ * thousands of lines a second is drawn ~30 times, not thousands. */
+static void run_interactive(struct tui *t)
+{
+	unsigned dirty = TUI_REDRAW_ALL;
+	int64_t last_draw = 0;
+	while (!t->quit && !stop_signal) {
+		int64_t since = sw_mono_ms() - last_draw;
+		if (dirty && since >= FRAME_MS) {
+			draw(t, dirty);
+			last_draw = sw_mono_ms();
+			dirty = 0;
+		}
+		int wait = dirty ? (int)(FRAME_MS - (sw_mono_ms() - last_draw)) : -1;
+		dirty |= tui_wait_events(t, true, wait < 0 && dirty ? 0 : wait);
+	}
+}
+
+/* Scripted screens are drawn after every step, so dumps never depend on timing. */
+static int run_script(struct tui *t, struct tui_script *script)
+{
+	int r = 0;
+	unsigned dirty = TUI_REDRAW_ALL;
+	while (!t->quit && !stop_signal && !tui_script_done(script)) {
+		if (dirty)
+			draw(t, dirty);
+		dirty = tui_script_step(t, script, &r);
+	}
+	return r;
+}
+
 static void on_stop_signal(int sig)
 {
 	stop_signal = sig;
@@ -683,6 +715,9 @@ static void start_curses(struct tui *t, const struct tui_script *script)
 	noecho();
 	keypad(stdscr, TRUE);
 	nodelay(stdscr, TRUE);
+	/* Let ncurses scroll with insert/delete line: a following log moves by
+	 * a few lines a frame, and redrawing every row would cost far more. */
+	idlok(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
 	t->utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
@@ -758,14 +793,10 @@ int tui_main(int argc, char **argv)
 	/* Scripted screens must not depend on timing: count everything first. */
 	while (script && tui_count_some(&t, 1000))
 		;
-	unsigned dirty = TUI_REDRAW_ALL;
-	while (!t.quit && !stop_signal) {
-		if (dirty)
-			draw(&t, dirty);
-		dirty = script ? tui_script_step(&t, script, &r) : tui_wait_events(&t, true, -1);
-		if (script && tui_script_done(script))
-			break;
-	}
+	if (script)
+		r = run_script(&t, script);
+	else
+		run_interactive(&t);
 	if (script && args.dump) {
 		draw(&t, TUI_REDRAW_ALL);
 		tui_dump(args.dump);
