@@ -103,8 +103,8 @@ static unsigned back(struct tui *t)
 		t->overlay = NULL;
 		return TUI_REDRAW_ALL;
 	}
-	if (t->focus != &t->branches_view) {
-		t->focus = &t->branches_view;
+	if (t->focus != &t->views[TUI_V_BRANCHES]) {
+		t->focus = &t->views[TUI_V_BRANCHES];
 		return TUI_REDRAW_ALL;
 	}
 	return 0;
@@ -132,9 +132,9 @@ static unsigned run_selected(struct tui *t)
 static unsigned copy(struct tui *t)
 {
 	char id[32];
-	if (t->overlay == &t->log_view)
+	if (t->overlay == &t->views[TUI_V_LOG])
 		return tui_log_copy(t);
-	if (t->focus == &t->pipeline_view && t->run.loaded && !t->overlay) {
+	if (t->focus == &t->views[TUI_V_PIPELINE] && t->run.loaded && !t->overlay) {
 		snprintf(id, sizeof id, "%ld", t->run.id);
 		tui_copy(t, "run id", id);
 		return TUI_REDRAW_STATUS;
@@ -195,7 +195,7 @@ static unsigned open_log(struct tui *t)
 		tui_set_status(t, true, "this branch's head has no run yet: r runs it");
 		return TUI_REDRAW_STATUS;
 	}
-	int sel = t->pipeline_view.selected;
+	int sel = t->views[TUI_V_PIPELINE].selected;
 	if (sel < 0 || (size_t)sel >= t->run.rec.nstages)
 		sel = 0;
 	tui_log_open(t, t->run.id, t->run.rec.stages[sel].name);
@@ -207,7 +207,7 @@ static unsigned next_panel(struct tui *t, int dir)
 	(void)dir;
 	if (t->overlay)
 		return TUI_HANDLED;
-	t->focus = t->focus == &t->branches_view ? &t->pipeline_view : &t->branches_view;
+	t->focus = t->focus == &t->views[TUI_V_BRANCHES] ? &t->views[TUI_V_PIPELINE] : &t->views[TUI_V_BRANCHES];
 	return TUI_REDRAW_ALL;
 }
 
@@ -233,7 +233,7 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 	case TUI_ACT_REFRESH: return reload_all(t);
 	case TUI_ACT_FILTER: return start_prompt(t, "/");
 	case TUI_ACT_PROMPT: return start_prompt(t, ":");
-	case TUI_ACT_HELP: t->overlay = &t->help_view; t->help_view.top = 0; return TUI_REDRAW_ALL;
+	case TUI_ACT_HELP: t->overlay = &t->views[TUI_V_HELP]; t->views[TUI_V_HELP].top = 0; return TUI_REDRAW_ALL;
 	case TUI_ACT_QUALITY: tui_quality_open(t); return TUI_REDRAW_ALL;
 	case TUI_ACT_HISTORY: tui_history_open(t); return TUI_REDRAW_ALL;
 	case TUI_ACT_SEARCH_NEXT: return tui_log_search_step(t, 1);

@@ -102,7 +102,7 @@ void tui_reload_branches(struct tui *t)
 	tui_visible_branches(t, &idx, &vn);
 	for (size_t k = 0; keep && k < vn; k++)
 		if (!strcmp(t->branches[idx[k]].b.name, keep))
-			t->branches_view.selected = (int)k;
+			t->views[TUI_V_BRANCHES].selected = (int)k;
 	free(idx);
 	free(keep);
 }
@@ -131,7 +131,7 @@ struct tui_branch_row *tui_selected_branch(struct tui *t)
 {
 	size_t *idx, n;
 	tui_visible_branches(t, &idx, &n);
-	int s = t->branches_view.selected;
+	int s = t->views[TUI_V_BRANCHES].selected;
 	struct tui_branch_row *row = s >= 0 && (size_t)s < n ? &t->branches[idx[s]] : NULL;
 	free(idx);
 	return row;
@@ -177,11 +177,11 @@ static void unload_run(struct tui *t)
 /* A newly shown run opens on the stage that matters: failed, else running. */
 static void select_interesting_stage(struct tui *t)
 {
-	t->pipeline_view.selected = 0;
+	t->views[TUI_V_PIPELINE].selected = 0;
 	for (size_t i = 0; i < t->run.rec.nstages; i++) {
 		enum sw_stage_status s = t->run.rec.stages[i].status;
 		if (s == SW_STAGE_FAILED || s == SW_STAGE_RUNNING) {
-			t->pipeline_view.selected = (int)i;
+			t->views[TUI_V_PIPELINE].selected = (int)i;
 			return;
 		}
 	}
@@ -203,8 +203,9 @@ static void reload_run(struct tui *t)
 		sw_run_record_free(&t->run.rec);
 	t->run.rec = rec;
 	t->run.loaded = true;
+	t->generation++;
 	/* Until the user takes the panel, its selection follows the run. */
-	if (t->focus != &t->pipeline_view)
+	if (t->focus != &t->views[TUI_V_PIPELINE])
 		select_interesting_stage(t);
 	if (was_active && sw_run_status_final(rec.status) && t->bell_run != rec.id) {
 		t->bell_run = rec.id;
@@ -325,15 +326,26 @@ static void draw_body(struct tui *t)
 		draw_view(t, t->overlay, all);
 		return;
 	}
+	if (COLS >= 140 && LINES >= 40) {
+		/* Room for four: runs and quality stay in view beside the lists. */
+		int left = COLS * 11 / 20, top = h * 3 / 5;
+		tui_history_fresh(t);
+		tui_quality_fresh(t);
+		draw_view(t, &t->views[TUI_V_BRANCHES], (struct tui_rect){0, 0, top, left});
+		draw_view(t, &t->views[TUI_V_HISTORY], (struct tui_rect){top, 0, h - top, left});
+		draw_view(t, &t->views[TUI_V_PIPELINE], (struct tui_rect){0, left, top, COLS - left});
+		draw_view(t, &t->views[TUI_V_QUALITY], (struct tui_rect){top, left, h - top, COLS - left});
+		return;
+	}
 	if (COLS >= 140) {
 		int left = COLS * 11 / 20;
-		draw_view(t, &t->branches_view, (struct tui_rect){0, 0, h, left});
-		draw_view(t, &t->pipeline_view, (struct tui_rect){0, left, h, COLS - left});
+		draw_view(t, &t->views[TUI_V_BRANCHES], (struct tui_rect){0, 0, h, left});
+		draw_view(t, &t->views[TUI_V_PIPELINE], (struct tui_rect){0, left, h, COLS - left});
 		return;
 	}
 	int top = h * 9 / 20;
-	draw_view(t, &t->branches_view, (struct tui_rect){0, 0, top, COLS});
-	draw_view(t, &t->pipeline_view, (struct tui_rect){top, 0, h - top, COLS});
+	draw_view(t, &t->views[TUI_V_BRANCHES], (struct tui_rect){0, 0, top, COLS});
+	draw_view(t, &t->views[TUI_V_PIPELINE], (struct tui_rect){top, 0, h - top, COLS});
 }
 
 static void draw(struct tui *t, unsigned what)
@@ -376,7 +388,7 @@ static unsigned prompt_done(struct tui *t)
 	snprintf(line, sizeof line, "%s", t->prompt + 1);
 	if (t->prompt[0] == '!')
 		return typed_confirmation(t, line);
-	if (t->prompt[0] == '/' && t->overlay == &t->log_view)
+	if (t->prompt[0] == '/' && t->overlay == &t->views[TUI_V_LOG])
 		return tui_log_search(t, line);
 	if (t->prompt[0] == '/') {
 		free(t->filter);
@@ -430,7 +442,7 @@ static unsigned prompt_key(struct tui *t, int key)
 	if (t->prompt[0] == '/' && !t->overlay) {
 		free(t->filter);
 		t->filter = t->prompt_len > 1 ? xstrdup(t->prompt + 1) : NULL;
-		t->branches_view.selected = 0;
+		t->views[TUI_V_BRANCHES].selected = 0;
 		return TUI_REDRAW_ALL;
 	}
 	return TUI_REDRAW_STATUS;
@@ -464,13 +476,13 @@ static unsigned on_mouse(struct tui *t)
 			r |= tui_do_action(t, a);
 		return r;
 	}
-	struct tui_view *views[] = {&t->branches_view, &t->pipeline_view};
+	struct tui_view *views[] = {&t->views[TUI_V_BRANCHES], &t->views[TUI_V_PIPELINE]};
 	for (size_t i = 0; !t->overlay && i < 2; i++) {
 		struct tui_view *v = views[i];
 		if (!(ev.bstate & BUTTON1_CLICKED) || !inside(v->rect, ev.y, ev.x))
 			continue;
 		t->focus = v;
-		int row = v->top + (ev.y - v->rect.y - 1) - (v == &t->pipeline_view ? 2 : 0);
+		int row = v->top + (ev.y - v->rect.y - 1) - (v == &t->views[TUI_V_PIPELINE] ? 2 : 0);
 		return v->ops->move_by(t, v, row - v->selected) | TUI_REDRAW_ALL;
 	}
 	return 0;
@@ -505,8 +517,10 @@ static unsigned on_store_events(struct tui *t, int fd)
 	bool any = false;
 	while (read(fd, buf, sizeof buf) > 0)
 		any = true;
-	if (any)
+	if (any) {
 		tui_reload_branches(t);
+		t->generation++;
+	}
 	return any ? TUI_REDRAW_ALL : 0;
 }
 
@@ -517,7 +531,7 @@ static unsigned on_run_events(struct tui *t)
 		reload_run(t);
 		refresh_running_rows(t);
 	}
-	if ((bits & SW_FOLLOW_LOG) && t->overlay == &t->log_view)
+	if ((bits & SW_FOLLOW_LOG) && t->overlay == &t->views[TUI_V_LOG])
 		tui_log_update(t);
 	return bits ? TUI_REDRAW_ALL : 0;
 }
@@ -526,7 +540,7 @@ static unsigned on_tick(struct tui *t)
 {
 	t->spinner++;
 	refresh_running_rows(t);
-	if (t->overlay == &t->log_view)
+	if (t->overlay == &t->views[TUI_V_LOG])
 		tui_log_update(t);
 	return TUI_REDRAW_ALL;
 }
@@ -658,15 +672,17 @@ static int open_state(struct tui *t)
 	return 0;
 }
 
+static const struct tui_view_ops *const panel_ops[TUI_V_COUNT] = {
+#define TUI_PANEL(id, ops) [TUI_V_##id] = &ops,
+#include "panels.def"
+#undef TUI_PANEL
+};
+
 static void init_views(struct tui *t)
 {
-	t->branches_view.ops = &tui_branches_ops;
-	t->pipeline_view.ops = &tui_pipeline_ops;
-	t->log_view.ops = &tui_log_ops;
-	t->help_view.ops = &tui_help_ops;
-	t->history_view.ops = &tui_history_ops;
-	t->quality_view.ops = &tui_quality_ops;
-	t->focus = &t->branches_view;
+	for (int i = 0; i < TUI_V_COUNT; i++)
+		t->views[i].ops = panel_ops[i];
+	t->focus = &t->views[TUI_V_BRANCHES];
 	tui_reload_branches(t);
 	struct tui_branch_row *b = tui_selected_branch(t);
 	tui_show_run(t, b && b->has_run ? b->run_id : 0);
@@ -680,10 +696,9 @@ static void init_views(struct tui *t)
 
 static void close_state(struct tui *t)
 {
-	struct tui_view *closable[] = {&t->log_view, &t->history_view, &t->quality_view};
-	for (size_t i = 0; i < sizeof closable / sizeof *closable; i++)
-		if (closable[i]->ops && closable[i]->ops->close)
-			closable[i]->ops->close(t, closable[i]);
+	for (int i = 0; i < TUI_V_COUNT; i++)
+		if (t->views[i].ops && t->views[i].ops->close)
+			t->views[i].ops->close(t, &t->views[i]);
 	unload_run(t);
 	free_branches(t);
 	for (int i = 0; i < t->nhistory; i++)

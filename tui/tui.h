@@ -50,6 +50,13 @@ struct tui_view {
 	void *data;		/* the panel's own state */
 };
 
+enum tui_panel {
+#define TUI_PANEL(id, ops) TUI_V_##id,
+#include "panels.def"
+#undef TUI_PANEL
+	TUI_V_COUNT
+};
+
 struct tui_branch_row {
 	struct sw_branch b;
 	long run_id;
@@ -87,10 +94,9 @@ struct tui {
 
 	struct tui_run run;
 
-	struct tui_view branches_view, pipeline_view;
-	struct tui_view *focus;		/* one of the two above */
-	struct tui_view *overlay;	/* log or help over them, or NULL */
-	struct tui_view log_view, help_view, history_view, quality_view;
+	struct tui_view views[TUI_V_COUNT];
+	struct tui_view *focus;		/* branches or pipeline */
+	struct tui_view *overlay;	/* log, quality, history or help over them, or NULL */
 
 	char *status;			/* the last message, shown until the next */
 	bool status_error;
@@ -110,6 +116,7 @@ struct tui {
 	bool colors;
 	bool headless;			/* scripted mode: no terminal behind the screen */
 	int spinner;
+	unsigned generation;		/* bumped when runs change: tiled panels rebuild on it */
 	int runs_watch;			/* inotify fd on the runs directory */
 	int64_t next_tick;
 	char *last_seen_final;		/* to ring the bell once per finished run */
@@ -190,6 +197,9 @@ extern const struct tui_view_ops tui_branches_ops, tui_pipeline_ops, tui_log_ops
 	tui_history_ops, tui_quality_ops;
 void tui_history_open(struct tui *t);
 void tui_quality_open(struct tui *t);
+/* (Re)builds their contents if runs changed since (tiled layout). */
+void tui_history_fresh(struct tui *t);
+void tui_quality_fresh(struct tui *t);
 /* Every run record, newest first (branch: only that branch's; NULL: all). */
 void tui_load_runs(struct tui *t, const char *branch, struct sw_run_record **runs, size_t *n);
 void tui_free_runs(struct sw_run_record *runs, size_t n);

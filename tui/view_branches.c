@@ -92,7 +92,7 @@ static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
 static unsigned enter(struct tui *t, struct tui_view *v)
 {
 	(void)v;
-	t->focus = &t->pipeline_view;
+	t->focus = &t->views[TUI_V_PIPELINE];
 	return TUI_REDRAW_ALL;
 }
 

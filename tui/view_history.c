@@ -11,6 +11,7 @@
 struct history {
 	struct sw_run_record *runs;
 	size_t n;
+	unsigned generation;
 };
 
 static void draw_row(struct tui *t, const struct sw_run_record *rec, int y, struct tui_rect r, bool sel)
@@ -40,8 +41,8 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 {
 	struct history *h = v->data;
 	char title[64];
-	snprintf(title, sizeof title, "History · %zu runs · Enter shows one", h ? h->n : 0);
-	tui_box_title(t, r, title, true);
+	snprintf(title, sizeof title, "History · %zu runs%s", h ? h->n : 0, t->overlay == v ? " · Enter shows one" : "");
+	tui_box_title(t, r, title, t->overlay == v);
 	v->height = r.h - 1;
 	if (v->selected < v->top)
 		v->top = v->selected;
@@ -50,7 +51,7 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 	for (int i = 0; i < v->height; i++) {
 		size_t k = (size_t)(v->top + i);
 		if (h && k < h->n)
-			draw_row(t, &h->runs[k], r.y + 1 + i, r, (int)k == v->selected);
+			draw_row(t, &h->runs[k], r.y + 1 + i, r, t->overlay == v && (int)k == v->selected);
 		else
 			tui_fill(r.y + 1 + i, r.x, r.w, TUI_C_NORMAL);
 	}
@@ -75,7 +76,7 @@ static unsigned enter(struct tui *t, struct tui_view *v)
 		return TUI_HANDLED;
 	long id = h->runs[v->selected].id;
 	t->overlay = NULL;
-	t->focus = &t->pipeline_view;
+	t->focus = &t->views[TUI_V_PIPELINE];
 	tui_show_run(t, id);
 	tui_set_status(t, false, "showing run %ld (R returns to the selected branch's)", id);
 	v->ops->close(t, v);
@@ -93,14 +94,27 @@ static void close_history(struct tui *t, struct tui_view *v)
 	v->data = NULL;
 }
 
-void tui_history_open(struct tui *t)
+static void reload(struct tui *t)
 {
-	close_history(t, &t->history_view);
+	close_history(t, &t->views[TUI_V_HISTORY]);
 	struct history *h = xcalloc(1, sizeof *h);
 	tui_load_runs(t, NULL, &h->runs, &h->n);
-	t->history_view.data = h;
-	t->history_view.selected = t->history_view.top = 0;
-	t->overlay = &t->history_view;
+	h->generation = t->generation;
+	t->views[TUI_V_HISTORY].data = h;
+}
+
+void tui_history_fresh(struct tui *t)
+{
+	struct history *h = t->views[TUI_V_HISTORY].data;
+	if (!h || h->generation != t->generation)
+		reload(t);
+}
+
+void tui_history_open(struct tui *t)
+{
+	reload(t);
+	t->views[TUI_V_HISTORY].selected = t->views[TUI_V_HISTORY].top = 0;
+	t->overlay = &t->views[TUI_V_HISTORY];
 }
 
 const struct tui_view_ops tui_history_ops = {

@@ -248,7 +248,7 @@ static void close_log(struct tui *t, struct tui_view *v)
 
 void tui_log_open(struct tui *t, long run, const char *stage)
 {
-	close_log(t, &t->log_view);
+	close_log(t, &t->views[TUI_V_LOG]);
 	struct log_state *ls = xcalloc(1, sizeof *ls);
 	char *path = sw_store_log_path(t->store, run, stage);
 	ls->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -257,15 +257,15 @@ void tui_log_open(struct tui *t, long run, const char *stage)
 	ls->stage = xstrdup(stage);
 	ls->follow = true;
 	ls->match = -1;
-	t->log_view.data = ls;
-	t->log_view.top = 0;
-	t->overlay = &t->log_view;
+	t->views[TUI_V_LOG].data = ls;
+	t->views[TUI_V_LOG].top = 0;
+	t->overlay = &t->views[TUI_V_LOG];
 	tui_log_update(t);
 }
 
 void tui_log_update(struct tui *t)
 {
-	struct log_state *ls = t->log_view.data;
+	struct log_state *ls = t->views[TUI_V_LOG].data;
 	if (!ls)
 		return;
 	if (ls->fd < 0) {
@@ -378,7 +378,7 @@ static long search(struct log_state *ls, long from, int dir, off_t *budget, bool
 
 static unsigned show_match(struct tui *t, struct log_state *ls, long found, off_t budget, bool wrapped)
 {
-	struct tui_view *v = &t->log_view;
+	struct tui_view *v = &t->views[TUI_V_LOG];
 	if (found < 0) {
 		tui_set_status(t, true, budget > 0 ? "no match of /%s" : "/%s: stopped after 256 MiB; n goes on",
 			       ls->pattern);
@@ -394,7 +394,7 @@ static unsigned show_match(struct tui *t, struct log_state *ls, long found, off_
 
 unsigned tui_log_search(struct tui *t, const char *pattern)
 {
-	struct log_state *ls = t->log_view.data;
+	struct log_state *ls = t->views[TUI_V_LOG].data;
 	if (!ls || !*pattern)
 		return TUI_HANDLED;
 	char *err = NULL;
@@ -410,18 +410,18 @@ unsigned tui_log_search(struct tui *t, const char *pattern)
 	ls->pattern = xstrdup(pattern);
 	off_t budget = SEARCH_BUDGET;
 	bool wrapped;
-	long found = search(ls, t->log_view.top, 1, &budget, &wrapped);
+	long found = search(ls, t->views[TUI_V_LOG].top, 1, &budget, &wrapped);
 	return show_match(t, ls, found, budget, wrapped);
 }
 
 unsigned tui_log_search_step(struct tui *t, int dir)
 {
-	struct log_state *ls = t->overlay == &t->log_view ? t->log_view.data : NULL;
+	struct log_state *ls = t->overlay == &t->views[TUI_V_LOG] ? t->views[TUI_V_LOG].data : NULL;
 	if (!ls || !ls->re) {
 		tui_set_status(t, true, "no search: / in a log view starts one");
 		return TUI_REDRAW_STATUS;
 	}
-	long from = ls->match >= 0 ? ls->match : t->log_view.top;
+	long from = ls->match >= 0 ? ls->match : t->views[TUI_V_LOG].top;
 	off_t budget = SEARCH_BUDGET;
 	bool wrapped;
 	long found = search(ls, dir > 0 ? from + 1 : from, dir, &budget, &wrapped);
@@ -430,7 +430,7 @@ unsigned tui_log_search_step(struct tui *t, int dir)
 
 unsigned tui_log_toggle_wrap(struct tui *t)
 {
-	struct log_state *ls = t->overlay == &t->log_view ? t->log_view.data : NULL;
+	struct log_state *ls = t->overlay == &t->views[TUI_V_LOG] ? t->views[TUI_V_LOG].data : NULL;
 	if (ls)
 		ls->wrap = !ls->wrap;
 	return TUI_REDRAW_ALL;
@@ -439,13 +439,13 @@ unsigned tui_log_toggle_wrap(struct tui *t)
 /* The current match's line, else the first line on screen. */
 unsigned tui_log_copy(struct tui *t)
 {
-	struct log_state *ls = t->log_view.data;
+	struct log_state *ls = t->views[TUI_V_LOG].data;
 	if (!ls || line_count(ls) == 0)
 		return TUI_HANDLED;
 	struct sbuf raw, clean;
 	sbuf_init(&raw);
 	sbuf_init(&clean);
-	long k = ls->match >= 0 ? ls->match : t->log_view.top;
+	long k = ls->match >= 0 ? ls->match : t->views[TUI_V_LOG].top;
 	shown_line(ls, k, &raw, &clean);
 	char what[64];
 	snprintf(what, sizeof what, "log line %ld", k + 1);

@@ -20,6 +20,7 @@ struct qline {
 struct quality {
 	struct qline *lines;
 	size_t n;
+	unsigned generation;
 };
 
 static void add(struct quality *q, enum tui_color c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -223,7 +224,7 @@ static void build(struct tui *t, struct quality *q)
 static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 {
 	struct quality *q = v->data;
-	tui_box_title(t, r, "Quality · Esc returns", true);
+	tui_box_title(t, r, t->overlay == v ? "Quality · Esc returns" : "Quality", t->overlay == v);
 	v->height = r.h - 1;
 	for (int i = 0; i < v->height; i++) {
 		size_t k = (size_t)(v->top + i);
@@ -256,14 +257,27 @@ static void close_quality(struct tui *t, struct tui_view *v)
 	v->data = NULL;
 }
 
-void tui_quality_open(struct tui *t)
+static void rebuild(struct tui *t)
 {
-	close_quality(t, &t->quality_view);
+	close_quality(t, &t->views[TUI_V_QUALITY]);
 	struct quality *q = xcalloc(1, sizeof *q);
 	build(t, q);
-	t->quality_view.data = q;
-	t->quality_view.top = 0;
-	t->overlay = &t->quality_view;
+	q->generation = t->generation;
+	t->views[TUI_V_QUALITY].data = q;
+}
+
+void tui_quality_fresh(struct tui *t)
+{
+	struct quality *q = t->views[TUI_V_QUALITY].data;
+	if (!q || q->generation != t->generation)
+		rebuild(t);
+}
+
+void tui_quality_open(struct tui *t)
+{
+	rebuild(t);
+	t->views[TUI_V_QUALITY].top = 0;
+	t->overlay = &t->views[TUI_V_QUALITY];
 }
 
 const struct tui_view_ops tui_quality_ops = {

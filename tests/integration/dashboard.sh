@@ -259,6 +259,20 @@ EOF2
 	grep -q 'bad pattern "(": missing closing parenthesis' screen
 }
 
+large_terminal_tiles_four_panels() {
+	project
+	$SLIPWAY run development --follow >/dev/null
+	printf 'j\n' >script
+	$SLIPWAY --script script --size 160x45 --dump screen
+	grep -q '^─ Branches 3 ─.*─ Pipeline · development ─' screen
+	grep -q '^─ History · 1 runs ─.*─ Quality ─' screen
+	grep -q 'Run #1 · development' screen
+	printf '\n' >script
+	$SLIPWAY --script script --size 150x30 --dump screen
+	grep -q '^─ Branches 3 ─.*─ Pipeline · main ─' screen
+	! grep -q 'History' screen
+}
+
 # ---- in a real terminal ----
 
 # One tmux server per test (set in the test: a pipeline's subshell has its own pid).
@@ -341,6 +355,7 @@ t_run too_small_says_so
 t_run quality_shows_measures_trend_and_delta
 t_run history_opens_past_runs
 t_run log_search_wrap_and_copy
+t_run large_terminal_tiles_four_panels
 t_run tmux_runs_resizes_and_restores
 t_run tmux_quit_and_hangup_leave_runs_going
 t_run tmux_copy_reaches_the_clipboard
