@@ -18,7 +18,11 @@ static void draw_header(struct tui *t, const struct sw_run_record *rec, struct t
 		sw_format_duration(end - rec->started_ms, dur, sizeof dur);
 	int x = r.x + 1;
 	x += tui_put(t, r.y + 1, x, 2, tui_run_color(rec->status), tui_run_glyph(t, rec->status)) + 1;
-	snprintf(line, sizeof line, "#%ld %s %s", rec->id, sw_run_status_name(rec->status), dur);
+	size_t done = 0;
+	for (size_t i = 0; i < rec->nstages; i++)
+		done += rec->stages[i].status != SW_STAGE_PENDING && rec->stages[i].status != SW_STAGE_RUNNING;
+	snprintf(line, sizeof line, "#%ld %s %zu/%zu %s", rec->id, sw_run_status_name(rec->status), done,
+		 rec->nstages, dur);
 	x += tui_put(t, r.y + 1, x, r.w - 2, tui_run_color(rec->status), line) + 2;
 	snprintf(line, sizeof line, "%.7s · %s · ", rec->commit, rec->trigger ? rec->trigger : "manual");
 	x += tui_put(t, r.y + 1, x, r.x + r.w - x, TUI_C_DIM, line);

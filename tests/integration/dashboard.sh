@@ -42,7 +42,7 @@ runs_a_branch_and_shows_its_stages() {
 	project
 	dash 'j' 'r' ':wait-run latest'
 	grep -q '^▌✓ development' screen
-	grep -q '✓ #1 passed' screen
+	grep -q '✓ #1 passed 2/2' screen
 	grep -Eq '✓ build +[0-9.]+s +passed' screen
 	grep -Eq '✓ test +[0-9.]+s +passed' screen
 	expect_eq "$(run_status 1)" passed
@@ -273,6 +273,30 @@ large_terminal_tiles_four_panels() {
 	! grep -q 'History' screen
 }
 
+no_configuration_still_shows_branches() {
+	git init -q -b main r && cd r
+	commit_file README "hello" "First"
+	dash ''
+	grep -q '^─ Branches 1 · no slipway.json: run `slipway init`' screen
+	grep -q 'no slipway.json in this repository; run `slipway init` to write one' screen
+}
+
+terminals_and_wide_text() {
+	project
+	git checkout -q -b "功能/宽字符"
+	commit_file w "1" "宽い subject ok"
+	for term in xterm-256color screen tmux-256color linux vt100; do
+		printf '\n' >script
+		TERM=$term $SLIPWAY --script script --size 80x24 --dump screen
+		grep -q 'Branches 4' screen || fail "TERM=$term"
+	done
+	# columns stay aligned after double-width names: the counts start at one column
+	local col_wide col_ascii
+	col_wide=$(grep '功能' screen | sed 's/+.*//' | wc -L)
+	col_ascii=$(grep ' development ' screen | sed 's/+.*//' | wc -L)
+	expect_eq "$col_wide" "$col_ascii"
+}
+
 # ---- in a real terminal ----
 
 # One tmux server per test (set in the test: a pipeline's subshell has its own pid).
@@ -338,6 +362,17 @@ tmux_copy_reaches_the_clipboard() {
 	tmx kill-server
 }
 
+tmux_sigterm_restores_the_terminal() {
+	TMUX_SOCK=swdash$BASHPID
+	project
+	tmx new-session -d -x 80 -y 24 -s dash "$SLIPWAY & echo \$! >$PWD/pid; wait; echo DASHBOARD-GONE; sleep 60"
+	wait_for 20 screen_has 'Branches 3'
+	kill -TERM "$(cat pid)"
+	wait_for 20 screen_has DASHBOARD-GONE
+	expect_eq "$(tmx display-message -p -t dash '#{alternate_on}')" 0
+	tmx kill-server
+}
+
 t_run opens_on_branches
 t_run runs_a_branch_and_shows_its_stages
 t_run failing_stage_shows_reason_and_log
@@ -356,7 +391,10 @@ t_run quality_shows_measures_trend_and_delta
 t_run history_opens_past_runs
 t_run log_search_wrap_and_copy
 t_run large_terminal_tiles_four_panels
+t_run no_configuration_still_shows_branches
+t_run terminals_and_wide_text
 t_run tmux_runs_resizes_and_restores
 t_run tmux_quit_and_hangup_leave_runs_going
 t_run tmux_copy_reaches_the_clipboard
+t_run tmux_sigterm_restores_the_terminal
 t_done
