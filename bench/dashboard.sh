@@ -3,27 +3,31 @@
 # loop over git, on a repository with BRANCHES (5,000) branches.
 #
 #   1. first paint: from start to the first screen showing branch names, in
-#      tmux (200x50), slipway against `tig refs` (median of REPS); and the
-#      headless dashboard (`--script` with an empty script) for reference;
+#      a tmux pane (SIZE 200x50), slipway against `tig refs` (median of
+#      REPS); then the counts of its rows; the headless dashboard (`--script`
+#      with an empty script) for reference; and `r` in that dashboard;
 #   2. ahead/behind: until every branch's ahead/behind count against main is
 #      known: `slipway status --json`, the headless dashboard, against
-#      `git for-each-ref` + `git rev-list --left-right --count` per branch;
+#      `git for-each-ref` + `git rev-list --left-right --count` per branch
+#      (stopped after SHELL_LIMIT s and extrapolated, if it gets that far);
 #   3. follow: bytes written to the terminal while the log view follows a
-#      stage printing LOG_LINES (200,000) lines, against `tail -f` of that log
-#      (both under script(1), which records every byte the pty gets);
-#   4. idle: CPU time of a dashboard left alone for IDLE_SECONDS (30), tig's
-#      beside it;
+#      stage printing LOG_LINES (200,000) lines of 60 characters, as fast as
+#      it can and in PACED_BURSTS bursts, against `tail -f` of that log (both
+#      under script(1), whose typescript records every byte the pty gets);
+#   4. idle: CPU time of a dashboard left alone for IDLE_SECONDS (30), with
+#      tig's beside it;
 #   5. memory: the dashboard's peak RSS (VmHWM) with the big repository open
 #      and a BIG_BYTES (1 GiB) log open in the log view, at its end and start.
 #
 # Prints a table and ratios; never fails on a timing (exit 0 unless the
 # benchmark itself cannot run).  Everything happens in a temporary directory
-# under /tmp (TMPDIR) and on a private tmux server, both removed at the end.
+# under /tmp (TMPDIR), with a copy of the binary and a private tmux server,
+# all removed at the end.  About 80 s with the defaults on 2 cores.
 #
 #   bench/dashboard.sh                    # build/slipway next to this script
 #   SLIPWAY=/path/to/slipway REPS=7 bench/dashboard.sh
 #   BRANCHES=5000 MAIN_COMMITS=300 LOG_LINES=200000 IDLE_SECONDS=30 bench/dashboard.sh
-#   BIG_BYTES=0 IDLE_SECONDS=0 bench/dashboard.sh   # leave out parts 5 and 4
+#   BIG_BYTES=0 IDLE_SECONDS=0 PACED_BURSTS=0 bench/dashboard.sh   # the quick parts only
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,6 +58,10 @@ command -v "$TIG" >/dev/null || die "tig is needed (apt-get install -y tig)"
 [ "$BRANCHES" -ge 4 ] || die "BRANCHES must be at least 4"
 
 ROOT=$(mktemp -d "${TMPDIR:-/tmp}/slipway-dash.XXXXXX") || die "cannot create a temporary directory"
+# A copy of the binary: a rebuild during the run cannot mix two versions.
+SLIPWAY_SRC=$SLIPWAY
+mkdir -p "$ROOT/bin" && cp "$SLIPWAY_SRC" "$ROOT/bin/slipway" || die "cannot copy $SLIPWAY_SRC"
+SLIPWAY=$ROOT/bin/slipway
 SOCK=$ROOT/tmux.sock	# a private server; its socket goes with ROOT
 unset TMUX
 tm() { tmux -S "$SOCK" -f /dev/null "$@"; }
@@ -136,6 +144,18 @@ wait_session_end() {
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
 hz=$(getconf CLK_TCK)
 ticks_s() { awk -v t="$1" -v hz="$hz" 'BEGIN {printf "%.2f", t/hz}'; }
+# settle PID: until the process used no CPU for a whole second (at most
+# 60 s); prints the seconds waited
+settle() {
+	local prev=-1 cur i
+	cur=$(cpu_ticks "$1")
+	for ((i = 0; i < 60 && cur != prev; i++)); do
+		prev=$cur
+		sleep 1
+		cur=$(cpu_ticks "$1")
+	done
+	echo "$i"
+}
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k/1024}'; }
 
@@ -174,7 +194,7 @@ EOF
 }
 
 echo "slipway dashboard benchmark · $(date -u +%Y-%m-%dT%H:%MZ) · $(nproc) cores · $(uname -sr)"
-echo "binary: $SLIPWAY · $("$TIG" --version | head -1) · tmux $(tmux -V | cut -d' ' -f2) · screen ${W}x${H}"
+echo "binary: $SLIPWAY_SRC ($(date -u -r "$SLIPWAY_SRC" +%Y-%m-%dT%H:%MZ), copied) · $("$TIG" --version | head -1) · tmux $(tmux -V | cut -d' ' -f2) · screen ${W}x${H}"
 echo
 
 # ------------------------------------------------------- the big repository
@@ -239,13 +259,18 @@ echo
 # paint NAME CMD: ns from starting CMD in a new pane to a screen with 10
 # rows of branch names (tig lists refs in its own order: no one name is sure
 # to be on both first screens)
+# With a third argument, also the ns until the screen no longer shows that
+# text (slipway draws "…" for a count not known yet): "PAINT COUNTS".
 paint() {
-	local t0 t1
+	local t0 t1 t2=""
 	t0=$(now_ns)
 	start_pane "$1" "$BIG" "$2"
 	t1=$(wait_rows "$1" "$PAINTED" 10) || t1=0
+	if [ "$t1" -gt 0 ] && [ -n "${3:-}" ]; then
+		wait_gone "$1" "$3" && t2=$(($(now_ns) - t0)) || t2=0
+	fi
 	tm kill-session -t "$1" 2>/dev/null
-	[ "$t1" -gt 0 ] && echo $((t1 - t0)) || echo "warning: $2 showed no branches in ${PAINT_TIMEOUT}s" >&2
+	[ "$t1" -gt 0 ] && echo $((t1 - t0)) $t2 || echo "warning: $2 showed no branches in ${PAINT_TIMEOUT}s" >&2
 }
 echo > "$ROOT/empty.script"
 headless() {
@@ -258,23 +283,28 @@ headless() {
 # warm-up: page cache, run store creation, tig's first start
 paint warm "$SLIPWAY" >/dev/null
 paint warm "$TIG refs" >/dev/null
-sw_paint=() tig_paint=() hl=()
+sw_paint=() sw_counts=() tig_paint=() hl=()
 for ((r = 0; r < REPS; r++)); do
-	sw_paint+=($(paint sw "$SLIPWAY"))
+	read -r p c < <(paint sw "$SLIPWAY" "…")
+	[ -n "${p:-}" ] && sw_paint+=("$p")
+	[ -n "${c:-}" ] && sw_counts+=("$c")
 	tig_paint+=($(paint tig "$TIG refs"))
 	hl+=($(headless))
 done
 grep -qF "$NEEDLE" "$ROOT/headless.txt" || echo "warning: the headless screen does not show $NEEDLE" >&2
 sw_p=$(printf '%s\n' "${sw_paint[@]}" | median)
+sw_c=$(printf '%s\n' "${sw_counts[@]}" | median)
 tig_p=$(printf '%s\n' "${tig_paint[@]}" | median)
 hl_m=$(printf '%s\n' "${hl[@]}" | median)
 echo "1. first paint, $nrefs branches, ${W}x${H} tmux pane, median of $REPS (poll every ~10 ms)"
 printf '   %-52s %10s\n' "" "ms"
 printf '   %-52s %10s\n' "slipway (dashboard)" "$(ms "$sw_p")"
+printf '   %-52s %10s\n' "  ... and the counts of its rows (no ... left)" "$(ms "$sw_c")"
 printf '   %-52s %10s\n' "tig refs" "$(ms "$tig_p")"
 printf '   %-52s %10s\n' "slipway --script (empty) --size $SIZE, to exit" "$(ms "$hl_m")"
 echo "   ratio slipway/tig: $(ratio "$sw_p" "$tig_p")   (target <= 1.0)"
 echo "   runs (ms)  slipway:  $(list_ms "${sw_paint[@]}")"
+echo "              + counts: $(list_ms "${sw_counts[@]}")"
 echo "              tig:      $(list_ms "${tig_paint[@]}")"
 echo "              headless: $(list_ms "${hl[@]}")"
 
@@ -287,12 +317,8 @@ c0=$(cpu_ticks "$bp")
 t0=$(now_ns)
 tm send-keys -t busy r
 if t1=$(wait_screen busy "started run" 30); then r_ms="$(ms $((t1 - t0))) ms"; else r_ms="not within 30 s"; fi
-prev=-1 cur=$(cpu_ticks "$bp")
-for ((i = 0; i < 30 && cur != prev; i++)); do
-	prev=$cur
-	sleep 1
-	cur=$(cpu_ticks "$bp")
-done
+settle "$bp" >/dev/null
+cur=$(cpu_ticks "$bp")
 tm kill-session -t busy
 echo "   r (run main) in that dashboard: status line \"started run\" after $r_ms; dashboard CPU until quiet: $(ticks_s $((cur - c0))) s"
 echo
@@ -426,14 +452,17 @@ if [ "$IDLE_SECONDS" -gt 0 ]; then
 	start_pane idletig "$BIG" "$TIG refs"
 	wait_rows idle "$PAINTED" 10 >/dev/null && wait_rows idletig "$PAINTED" 10 >/dev/null ||
 		echo "warning: a pane did not paint" >&2
+	# the dashboard counts ahead/behind after its first paint: idle is after that
 	sleep 2
 	ip=$(pane_pid idle) tp=$(pane_pid idletig)
+	settled=$(settle "$ip")
 	a0=$(cpu_ticks "$ip") g0=$(cpu_ticks "$tp")
 	sleep "$IDLE_SECONDS"
 	a1=$(cpu_ticks "$ip") g1=$(cpu_ticks "$tp")
 	tm kill-session -t idle
 	tm kill-session -t idletig
 	echo "4. idle for $IDLE_SECONDS s, no run going (utime+stime from /proc/PID/stat, ${hz} Hz ticks)"
+	echo "   (from 2 s after the first paint + $settled s until slipway used no CPU for 1 s)"
 	printf '   %-52s %10s\n' "" "CPU s"
 	printf '   %-52s %10s\n' "slipway dashboard" "$(ticks_s $((a1 - a0)))"
 	printf '   %-52s %10s\n' "tig refs" "$(ticks_s $((g1 - g0)))"
