@@ -10,6 +10,10 @@
 
 struct sw_repo {
 	git_repository *git;
+	/* Graph walks get a handle of their own: libgit2 1.5 caches an object
+	 * either parsed or raw, and the tips peeled for listing would make every
+	 * walk inflate its commits again (7x slower with thousands of branches). */
+	git_repository *walker;
 	char *gitdir;
 	char *workdir;
 };
@@ -52,6 +56,7 @@ void sw_repo_close(struct sw_repo *repo)
 	if (!repo)
 		return;
 	git_repository_free(repo->git);
+	git_repository_free(repo->walker);
 	free(repo->gitdir);
 	free(repo->workdir);
 	free(repo);
@@ -191,16 +196,6 @@ static void fill_commit_info(git_commit *c, struct sw_branch *b)
 	b->time = (time_t)git_commit_time(c);
 }
 
-static void fill_upstream(git_reference *ref, struct sw_branch *b)
-{
-	git_reference *up;
-	b->upstream_ahead = b->upstream_behind = -1;
-	if (b->remote || git_branch_upstream(&up, ref))
-		return;
-	b->upstream = xstrdup(git_reference_shorthand(up));
-	git_reference_free(up);
-}
-
 static bool fill_branch(git_reference *ref, git_branch_t type, struct sw_branch *b)
 {
 	git_commit *c;
@@ -216,21 +211,43 @@ static bool fill_branch(git_reference *ref, git_branch_t type, struct sw_branch 
 	b->remote = type == GIT_BRANCH_REMOTE;
 	git_oid_tostr(b->head, sizeof b->head, git_commit_id(c));
 	b->ahead = b->behind = -1;
+	b->upstream_ahead = b->upstream_behind = -1;
 	fill_commit_info(c, b);
-	fill_upstream(ref, b);
 	git_commit_free(c);
 	return true;
+}
+
+static git_repository *walker(struct sw_repo *repo)
+{
+	if (!repo->walker && git_repository_open(&repo->walker, repo->gitdir))
+		repo->walker = NULL;
+	return repo->walker ? repo->walker : repo->git;
 }
 
 static bool ahead_behind(struct sw_repo *repo, const char *a, const char *b, int *ahead, int *behind)
 {
 	git_oid x, y;
 	size_t na, nb;
-	if (git_oid_fromstr(&x, a) || git_oid_fromstr(&y, b) || git_graph_ahead_behind(&na, &nb, repo->git, &x, &y))
+	if (git_oid_fromstr(&x, a) || git_oid_fromstr(&y, b) ||
+	    git_graph_ahead_behind(&na, &nb, walker(repo), &x, &y))
 		return false;
 	*ahead = (int)na;
 	*behind = (int)nb;
 	return true;
+}
+
+/* Upstreams are looked up here, not when listing: each lookup reads the
+ * configuration again, too slow for a first screen of thousands. */
+static void find_upstream(struct sw_repo *repo, struct sw_branch *b)
+{
+	git_reference *ref, *up;
+	if (b->remote || b->upstream || git_branch_lookup(&ref, repo->git, b->name, GIT_BRANCH_LOCAL))
+		return;
+	if (git_branch_upstream(&up, ref) == 0) {
+		b->upstream = xstrdup(git_reference_shorthand(up));
+		git_reference_free(up);
+	}
+	git_reference_free(ref);
 }
 
 void sw_repo_count(struct sw_repo *repo, const char *main_sha, struct sw_branch *b)
@@ -239,6 +256,7 @@ void sw_repo_count(struct sw_repo *repo, const char *main_sha, struct sw_branch 
 	char *err = NULL;
 	if (!main_sha || !ahead_behind(repo, b->head, main_sha, &b->ahead, &b->behind))
 		b->ahead = b->behind = -1;
+	find_upstream(repo, b);
 	b->upstream_ahead = b->upstream_behind = 0;
 	if (b->upstream && sw_repo_resolve(repo, b->upstream, up, &err) == 0)
 		ahead_behind(repo, b->head, up, &b->upstream_ahead, &b->upstream_behind);

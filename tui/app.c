@@ -68,13 +68,47 @@ static void free_branches(struct tui *t)
 	t->nbranches = 0;
 }
 
+static int cmp_row_name(const void *a, const void *b)
+{
+	const struct tui_branch_row *x = *(const struct tui_branch_row *const *)a;
+	const struct tui_branch_row *y = *(const struct tui_branch_row *const *)b;
+	return strcmp(x->b.name, y->b.name);
+}
+
+/* Counts of branches whose head and main did not move are kept: a reload
+ * after every run must not walk thousands of histories again. */
+static void keep_counts(struct tui_branch_row *old, size_t nold, bool main_moved, struct tui_branch_row *rows,
+			size_t n)
+{
+	if (main_moved || nold == 0)
+		return;
+	struct tui_branch_row **by_name = xcalloc(nold, sizeof *by_name);
+	for (size_t i = 0; i < nold; i++)
+		by_name[i] = &old[i];
+	qsort(by_name, nold, sizeof *by_name, cmp_row_name);
+	for (size_t i = 0; i < n; i++) {
+		struct tui_branch_row key_row = {.b = {.name = rows[i].b.name}}, *key = &key_row;
+		struct tui_branch_row **hit = bsearch(&key, by_name, nold, sizeof *by_name, cmp_row_name);
+		struct sw_branch *o = hit ? &(*hit)->b : NULL, *b = &rows[i].b;
+		if (!o || !o->counted || strcmp(o->head, b->head))
+			continue;
+		b->ahead = o->ahead;
+		b->behind = o->behind;
+		b->upstream_ahead = o->upstream_ahead;
+		b->upstream_behind = o->upstream_behind;
+		if (o->upstream && !b->upstream)
+			b->upstream = xstrdup(o->upstream);
+		b->counted = true;
+	}
+	free(by_name);
+}
+
 void tui_reload_branches(struct tui *t)
 {
 	char *keep = NULL;
 	struct tui_branch_row *sel = tui_selected_branch(t);
 	if (sel)
 		keep = xstrdup(sel->b.name);
-	free_branches(t);
 	struct sw_branch *bs;
 	size_t n;
 	char *err = NULL;
@@ -84,20 +118,23 @@ void tui_reload_branches(struct tui *t)
 		free(keep);
 		return;
 	}
-	t->branches = xcalloc(n + 1, sizeof *t->branches);
+	char old_main[41];
+	memcpy(old_main, t->main_sha, sizeof old_main);
+	if (sw_repo_resolve(t->repo, t->main_branch, t->main_sha, &err))
+		t->main_sha[0] = '\0';
+	free(err);
+	struct tui_branch_row *rows = xcalloc(n + 1, sizeof *rows);
 	for (size_t i = 0; i < n; i++) {
-		t->branches[i].b = bs[i];
-		load_last_run(t, &t->branches[i]);
+		rows[i].b = bs[i];
+		load_last_run(t, &rows[i]);
 	}
 	free(bs);
+	keep_counts(t->branches, t->nbranches, strcmp(old_main, t->main_sha) != 0, rows, n);
+	free_branches(t);
+	t->branches = rows;
 	t->nbranches = n;
-	t->counted = 0;
-	char *merr = NULL;
-	if (sw_repo_resolve(t->repo, t->main_branch, t->main_sha, &merr))
-		t->main_sha[0] = '\0';
-	free(merr);
 	/* Names and subjects paint first; the counts fill in from the loop. */
-	t->next_tick = 0;
+	t->counted = 0;
 	size_t *idx, vn;
 	tui_visible_branches(t, &idx, &vn);
 	for (size_t k = 0; keep && k < vn; k++)
@@ -110,8 +147,11 @@ void tui_reload_branches(struct tui *t)
 bool tui_count_some(struct tui *t, int64_t budget_ms)
 {
 	int64_t end = sw_mono_ms() + budget_ms;
-	while (t->counted < t->nbranches) {
-		sw_repo_count(t->repo, t->main_sha[0] ? t->main_sha : NULL, &t->branches[t->counted++].b);
+	for (; t->counted < t->nbranches; t->counted++) {
+		struct sw_branch *b = &t->branches[t->counted].b;
+		if (b->counted)
+			continue;
+		sw_repo_count(t->repo, t->main_sha[0] ? t->main_sha : NULL, b);
 		if (sw_mono_ms() >= end)
 			break;
 	}
