@@ -77,6 +77,14 @@ run_final() {
 	case $(run_status "$1") in queued|running) return 1 ;; *) return 0 ;; esac
 }
 
+# exits CODE COMMAND...: COMMAND exits with CODE.
+exits() {
+	local want=$1 rc=0
+	shift
+	"$@" || rc=$?
+	expect_eq "$rc" "$want" "(exit code of $*)"
+}
+
 expect_eq() {
 	[ "$1" = "$2" ] || fail "expected '$2', got '$1' ${3:-}"
 }

@@ -9,29 +9,23 @@ help_and_version() {
 }
 
 unknown_command_is_usage_error() {
-	set +e
-	$SLIPWAY frobnicate 2>err
-	expect_eq $? 2
+	exits 2 $SLIPWAY frobnicate 2>err
 	grep -q 'unknown command "frobnicate"' err
 }
 
 outside_a_repository() {
-	set +e
 	mkdir plain && cd plain
-	GIT_CEILING_DIRECTORIES=$PWD/.. $SLIPWAY status 2>err
-	expect_eq $? 2
+	export GIT_CEILING_DIRECTORIES=$PWD/..
+	exits 2 $SLIPWAY status 2>err
 	grep -q 'not inside a git repository' err
 }
 
 no_configuration_points_to_init() {
 	git init -q -b main r && cd r
 	commit_file README "hello"
-	set +e
-	$SLIPWAY run 2>err
-	expect_eq $? 2
+	exits 2 $SLIPWAY run 2>err
 	grep -q 'slipway init' err
-	$SLIPWAY check-config 2>err2
-	expect_eq $? 2
+	exits 2 $SLIPWAY check-config 2>err2
 	grep -q 'slipway init' err2
 }
 
@@ -45,23 +39,17 @@ init_writes_a_starter() {
 	grep -q 'found: Django project' out
 	grep -q 'found: Dockerfile' out
 	$SLIPWAY check-config | grep -q 'ok (4 stages'
-	set +e
-	$SLIPWAY init 2>err
-	expect_eq $? 2
+	exits 2 $SLIPWAY init 2>err
 	grep -q 'already exists' err
 }
 
 bad_run_id() {
 	make_repo r <<<'{"version":1,"stages":[{"name":"a","run":"true"}]}'
 	cd r
-	set +e
-	$SLIPWAY log abc 2>err
-	expect_eq $? 2
-	$SLIPWAY log 42 2>err
-	expect_eq $? 2
+	exits 2 $SLIPWAY log abc 2>err
+	exits 2 $SLIPWAY log 42 2>err
 	grep -q 'no run 42' err
-	$SLIPWAY cancel 42 2>err
-	expect_eq $? 2
+	exits 2 $SLIPWAY cancel 42 2>err
 }
 
 t_run help_and_version

@@ -133,10 +133,7 @@ user_config_binds_keys_and_reports_errors() {
 	expect_eq "$(json "$(run_json 1)" 'j["branch"]')" development
 	[ ! -d .git/slipway/runs/2 ]
 	printf 'bind x rnu\n' >../config
-	set +e
-	dash '' 2>err
-	expect_eq $? 2
-	set -e
+	exits 2 dash '' 2>err
 	grep -q 'config:1: unknown action "rnu" (did you mean "run"?)' err
 	unset SLIPWAY_CONFIG
 	mkdir -p "$HOME/.config/slipway"
@@ -153,10 +150,7 @@ themes_and_no_color() {
 		$SLIPWAY --theme $theme --script script --size 80x24 --dump screen
 		grep -q 'Branches 3' screen
 	done
-	set +e
-	$SLIPWAY --theme nope --script script 2>err
-	expect_eq $? 2
-	set -e
+	exits 2 $SLIPWAY --theme nope --script script 2>err
 	grep -q 'unknown theme "nope"' err
 	mkdir -p "$HOME/.config/slipway/themes"
 	printf 'color title green default bold\n' >"$HOME/.config/slipway/themes/mine.theme"

@@ -34,10 +34,7 @@ failing_stage_skips_the_rest() {
   {"name": "cleanup", "run": "echo cleaned", "always": true}]}
 EOF2
 	cd r
-	set +e
-	$SLIPWAY run --follow >out
-	expect_eq $? 1
-	set -e
+	exits 1 $SLIPWAY run --follow >out
 	local f
 	f=$(run_json 1)
 	expect_eq "$(json "$f" '[s["status"] for s in j["stages"]]')" "['passed', 'failed', 'skipped', 'passed']"
@@ -60,10 +57,7 @@ gate_failure_stops_later_stages() {
  "gates": {"coverage_min": 80}}
 EOF2
 	cd r
-	set +e
-	$SLIPWAY run --follow >out
-	expect_eq $? 1
-	set -e
+	exits 1 $SLIPWAY run --follow >out
 	local f
 	f=$(run_json 1)
 	expect_eq "$(json "$f" 'j["stages"][0]["reason"]')" "gate coverage_min: 74.2 < 80"
@@ -78,10 +72,7 @@ gate_without_measure_fails() {
  "gates": {"coverage_min": 80}}
 EOF2
 	cd r
-	set +e
-	$SLIPWAY run --follow >out
-	expect_eq $? 1
-	set -e
+	exits 1 $SLIPWAY run --follow >out
 	expect_eq "$(json "$(run_json 1)" 'j["stages"][0]["reason"]')" "gate coverage_min: no coverage measured"
 }
 
@@ -91,9 +82,7 @@ lint_findings_are_counted() {
  "gates": {"lint_max": 0}}
 EOF2
 	cd r
-	set +e
-	$SLIPWAY run --follow >out
-	set -e
+	exits 1 $SLIPWAY run --follow >out
 	local f
 	f=$(run_json 1)
 	expect_eq "$(json "$f" 'j["stages"][0]["reason"]')" "gate lint_max: 3 > 0"
@@ -109,10 +98,7 @@ timeout_ends_the_whole_group() {
   {"name": "stubborn", "run": "trap '' TERM; sleep 302 # $marker", "timeout": 1, "always": true}]}
 EOF2
 	cd r
-	set +e
-	$SLIPWAY run --follow >out
-	expect_eq $? 1
-	set -e
+	exits 1 $SLIPWAY run --follow >out
 	local f
 	f=$(run_json 1)
 	expect_eq "$(json "$f" 'j["stages"][0]["reason"]')" "timed out after 1 s"
@@ -139,9 +125,7 @@ EOF2
 	expect_eq "$(json "$f" 'j["status"]')" cancelled
 	expect_eq "$(json "$f" '[s["status"] for s in j["stages"]]')" "['cancelled', 'cancelled', 'passed']"
 	no_process "$marker"
-	set +e
-	$SLIPWAY cancel 1 2>err
-	expect_eq $? 1
+	exits 1 $SLIPWAY cancel 1 2>err
 	grep -q 'already ended (cancelled)' err
 }
 
@@ -279,10 +263,7 @@ EOF2
 	export SLIPWAY_SECRETS_FILE=$PWD/../secrets
 	printf 'TOKEN_F=from-file-3\n' >"$SLIPWAY_SECRETS_FILE"
 	chmod 644 "$SLIPWAY_SECRETS_FILE"
-	set +e
-	$SLIPWAY run 2>err
-	expect_eq $? 2
-	set -e
+	exits 2 $SLIPWAY run 2>err
 	grep -q 'chmod 600' err
 	chmod 600 "$SLIPWAY_SECRETS_FILE"
 	$SLIPWAY run --follow >/dev/null
@@ -293,21 +274,13 @@ bad_configuration_names_the_place() {
 	git init -q -b main r && cd r
 	printf '{\n  "version": 1,\n  "stages": [\n    {"name": "a", "run": "true",}\n  ]\n}\n' >slipway.json
 	git add -A && git commit -q -m bad
-	set +e
-	$SLIPWAY run 2>err
-	expect_eq $? 2
-	set -e
+	exits 2 $SLIPWAY run 2>err
 	grep -Eq "^slipway: [0-9a-f]{7}:slipway.json:4:[0-9]+: syntax error" err
 	printf '{"version": 1, "stages": [{"name": "a", "run": "true"}, {"name": "b", "run": "true", "brnaches": ["x"]}, {"name": "c", "run": "x", "timeout": "ten"}]}' >slipway.json
-	set +e
-	$SLIPWAY check-config 2>err
-	expect_eq $? 2
-	set -e
+	exits 2 $SLIPWAY check-config 2>err
 	grep -q 'stages\[1\]: unknown key "brnaches" (did you mean "branches"?)' err
 	printf '{"version": 1, "stages": [{"name": "c", "run": "x", "timeout": "ten"}]}' >slipway.json
-	set +e
-	$SLIPWAY check-config 2>err
-	set -e
+	exits 2 $SLIPWAY check-config 2>err
 	grep -q 'stages\[0\].timeout: expected a number, got "ten"' err
 }
 
@@ -333,9 +306,7 @@ EOF2
 	cd r
 	$SLIPWAY run --stage lint --follow >/dev/null
 	expect_eq "$(json "$(run_json 1)" '[s["status"] for s in j["stages"]]')" "['passed', 'passed', 'skipped']"
-	set +e
-	$SLIPWAY run --stage lnit 2>err
-	expect_eq $? 2
+	exits 2 $SLIPWAY run --stage lnit 2>err
 	grep -q 'did you mean "lint"' err
 }
 

@@ -40,10 +40,7 @@ green_feature_measures_everything() {
 
 failing_test_is_named() {
 	demo_repo
-	set +e
-	$SLIPWAY run feature/failing-test --follow >out
-	expect_eq $? 1
-	set -e
+	exits 1 $SLIPWAY run feature/failing-test --follow >out
 	local f
 	f=$(run_json 1)
 	expect_eq "$(json "$f" '[s["status"] for s in j["stages"]][:4]')" "['passed', 'passed', 'failed', 'skipped']"
@@ -54,10 +51,7 @@ failing_test_is_named() {
 
 lint_error_fails_the_gate() {
 	demo_repo
-	set +e
-	$SLIPWAY run feature/lint-error --follow >out
-	expect_eq $? 1
-	set -e
+	exits 1 $SLIPWAY run feature/lint-error --follow >out
 	local f
 	f=$(run_json 1)
 	expect_eq "$(json "$f" 'j["stages"][1]["status"]')" failed
