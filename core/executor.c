@@ -308,6 +308,8 @@ static void pump_output(struct executor *ex, struct stage_io *io, pid_t sup, int
 		if (n <= 0)
 			break;
 		take_output(ex, io, buf, (size_t)n);
+		/* Written at once: followers see a slow stage's lines as they come. */
+		flush_out(io);
 	}
 	if (io->line.len)
 		emit_line(ex, io, false);

@@ -235,7 +235,8 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 	case TUI_ACT_PROMPT: return start_prompt(t, ":");
 	case TUI_ACT_HELP: t->overlay = &t->views[TUI_V_HELP]; t->views[TUI_V_HELP].top = 0; return TUI_REDRAW_ALL;
 	case TUI_ACT_QUALITY: tui_quality_open(t); return TUI_REDRAW_ALL;
-	case TUI_ACT_HISTORY: tui_history_open(t); return TUI_REDRAW_ALL;
+	case TUI_ACT_HISTORY: tui_history_open(t, false); return TUI_REDRAW_ALL;
+	case TUI_ACT_HISTORY_ALL: tui_history_open(t, true); return TUI_REDRAW_ALL;
 	case TUI_ACT_SEARCH_NEXT: return tui_log_search_step(t, 1);
 	case TUI_ACT_SEARCH_PREV: return tui_log_search_step(t, -1);
 	case TUI_ACT_WRAP: return tui_log_toggle_wrap(t);

@@ -195,7 +195,7 @@ int tui_put_clean(struct tui *t, int y, int x, int w, enum tui_color c, const ch
 /* Panels. */
 extern const struct tui_view_ops tui_branches_ops, tui_pipeline_ops, tui_log_ops, tui_help_ops,
 	tui_history_ops, tui_quality_ops;
-void tui_history_open(struct tui *t);
+void tui_history_open(struct tui *t, bool all);
 void tui_quality_open(struct tui *t);
 /* (Re)builds their contents if runs changed since (tiled layout). */
 void tui_history_fresh(struct tui *t);

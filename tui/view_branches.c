@@ -13,6 +13,21 @@ static int clamp(int v, int lo, int hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* "+2 -0" against main, then "↑1↓3" against the upstream when they differ. */
+static void format_counts(struct tui *t, const struct sw_branch *b, char *out, size_t n)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	if (!b->counted) {
+		snprintf(out, n, "%s", t->utf8 ? "…" : "...");
+		return;
+	}
+	if (b->ahead >= 0)
+		len = (size_t)snprintf(out, n, "+%d -%d", b->ahead, b->behind);
+	if (b->upstream && (b->upstream_ahead > 0 || b->upstream_behind > 0) && len < n)
+		snprintf(out + len, n - len, t->utf8 ? " ↑%d↓%d" : " ^%dv%d", b->upstream_ahead, b->upstream_behind);
+}
+
 static void draw_row(struct tui *t, const struct tui_branch_row *row, int y, struct tui_rect r, bool sel,
 		     bool focus)
 {
@@ -28,17 +43,14 @@ static void draw_row(struct tui *t, const struct tui_branch_row *row, int y, str
 	int name_w = r.w >= 100 ? 30 : 22;
 	tui_put(t, y, x, name_w, base, b->name);
 	x += name_w + 1;
-	char ab[24] = "", age[16];
-	if (!b->counted)
-		snprintf(ab, sizeof ab, "%s", t->utf8 ? "…" : "...");
-	else if (b->ahead >= 0)
-		snprintf(ab, sizeof ab, "+%d -%d", b->ahead, b->behind);
-	tui_put(t, y, x, 9, base, ab);
-	x += 10;
+	char ab[48] = "", age[16];
+	format_counts(t, b, ab, sizeof ab);
+	tui_put(t, y, x, 12, base, ab);
+	x += 13;
 	sw_format_age(b->time, age, sizeof age);
 	tui_put(t, y, x, 4, base, age);
 	x += 5;
-	int author_w = r.w >= 100 ? 16 : 10;
+	int author_w = r.w >= 100 ? 16 : 8;
 	tui_put(t, y, x, author_w, base, b->author);
 	x += author_w + 1;
 	tui_put(t, y, x, r.x + r.w - x, base, b->subject);

@@ -12,6 +12,7 @@ struct history {
 	struct sw_run_record *runs;
 	size_t n;
 	unsigned generation;
+	char *branch;		/* NULL: every branch */
 };
 
 static void draw_row(struct tui *t, const struct sw_run_record *rec, int y, struct tui_rect r, bool sel)
@@ -41,7 +42,8 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 {
 	struct history *h = v->data;
 	char title[64];
-	snprintf(title, sizeof title, "History · %zu runs%s", h ? h->n : 0, t->overlay == v ? " · Enter shows one" : "");
+	snprintf(title, sizeof title, "History%s%s · %zu runs%s", h && h->branch ? " of " : " of all branches",
+		 h && h->branch ? h->branch : "", h ? h->n : 0, t->overlay == v ? " · Enter shows one" : "");
 	tui_box_title(t, r, title, t->overlay == v);
 	v->height = r.h - 1;
 	if (v->selected < v->top)
@@ -90,29 +92,41 @@ static void close_history(struct tui *t, struct tui_view *v)
 	if (!h)
 		return;
 	tui_free_runs(h->runs, h->n);
+	free(h->branch);
 	free(h);
 	v->data = NULL;
 }
 
-static void reload(struct tui *t)
+static void reload(struct tui *t, const char *branch)
 {
 	close_history(t, &t->views[TUI_V_HISTORY]);
 	struct history *h = xcalloc(1, sizeof *h);
-	tui_load_runs(t, NULL, &h->runs, &h->n);
+	h->branch = branch ? xstrdup(branch) : NULL;
+	tui_load_runs(t, branch, &h->runs, &h->n);
 	h->generation = t->generation;
 	t->views[TUI_V_HISTORY].data = h;
 }
 
+static const char *selected_name(struct tui *t)
+{
+	struct tui_branch_row *b = tui_selected_branch(t);
+	return b ? b->b.name : NULL;
+}
+
+/* Tiled: the selected branch's runs, rebuilt when runs or the branch change. */
 void tui_history_fresh(struct tui *t)
 {
 	struct history *h = t->views[TUI_V_HISTORY].data;
-	if (!h || h->generation != t->generation)
-		reload(t);
+	const char *branch = selected_name(t);
+	bool same = h && h->generation == t->generation &&
+		    ((!h->branch && !branch) || (h->branch && branch && !strcmp(h->branch, branch)));
+	if (!same)
+		reload(t, branch);
 }
 
-void tui_history_open(struct tui *t)
+void tui_history_open(struct tui *t, bool all)
 {
-	reload(t);
+	reload(t, all ? NULL : selected_name(t));
 	t->views[TUI_V_HISTORY].selected = t->views[TUI_V_HISTORY].top = 0;
 	t->overlay = &t->views[TUI_V_HISTORY];
 }

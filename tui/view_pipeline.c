@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define HEADER_ROWS 2
 
@@ -24,7 +25,12 @@ static void draw_header(struct tui *t, const struct sw_run_record *rec, struct t
 	snprintf(line, sizeof line, "#%ld %s %zu/%zu %s", rec->id, sw_run_status_name(rec->status), done,
 		 rec->nstages, dur);
 	x += tui_put(t, r.y + 1, x, r.w - 2, tui_run_color(rec->status), line) + 2;
-	snprintf(line, sizeof line, "%.7s · %s · ", rec->commit, rec->trigger ? rec->trigger : "manual");
+	char started[16] = "";
+	time_t st = (time_t)(rec->started_ms ? rec->started_ms : rec->created_ms) / 1000;
+	struct tm tm;
+	if (st > 0 && localtime_r(&st, &tm))
+		strftime(started, sizeof started, "%H:%M", &tm);
+	snprintf(line, sizeof line, "%.7s · %s %s · ", rec->commit, rec->trigger ? rec->trigger : "manual", started);
 	x += tui_put(t, r.y + 1, x, r.x + r.w - x, TUI_C_DIM, line);
 	x += tui_put(t, r.y + 1, x, r.x + r.w - x, TUI_C_NORMAL, rec->branch);
 	tui_put(t, r.y + 2, r.x + 3, r.w - 4, TUI_C_DIM, rec->subject ? rec->subject : "");

@@ -61,7 +61,7 @@ failing_stage_shows_reason_and_log() {
 help_comes_from_the_action_table() {
 	project
 	dash '?'
-	for action in quit move-down move-up run cancel refresh filter prompt help log quality history; do
+	for action in quit move-down move-up run cancel refresh filter prompt help log quality history history-all; do
 		grep -q " $action " screen || fail "help lacks $action"
 	done
 	grep -q 'Run the pipeline on the selected branch' screen
@@ -225,8 +225,9 @@ history_opens_past_runs() {
 	project
 	$SLIPWAY run main --follow >/dev/null
 	$SLIPWAY run development --follow >/dev/null
-	dash 'h' ':dump hist' 'j <Enter>'
-	grep -q '^─ History · 2 runs' hist
+	dash 'j' 'h' ':dump mine' '<Esc> H' ':dump hist' 'j <Enter>'
+	grep -q '^─ History of development · 1 runs' mine
+	grep -q '^─ History of all branches · 2 runs' hist
 	grep -Eq '^▌✓ #2 +passed +development' hist
 	grep -Eq '^ ✓ #1 +passed +main' hist
 	grep -q '✓ #1 passed' screen
@@ -259,7 +260,7 @@ large_terminal_tiles_four_panels() {
 	printf 'j\n' >script
 	$SLIPWAY --script script --size 160x45 --dump screen
 	grep -q '^─ Branches 3 ─.*─ Pipeline · development ─' screen
-	grep -q '^─ History · 1 runs ─.*─ Quality ─' screen
+	grep -q '^─ History of development · 1 runs ─.*─ Quality ─' screen
 	grep -q 'Run #1 · development' screen
 	printf '\n' >script
 	$SLIPWAY --script script --size 150x30 --dump screen
@@ -289,6 +290,17 @@ terminals_and_wide_text() {
 	col_wide=$(grep '功能' screen | sed 's/+.*//' | wc -L)
 	col_ascii=$(grep ' development ' screen | sed 's/+.*//' | wc -L)
 	expect_eq "$col_wide" "$col_ascii"
+}
+
+upstream_counts_shown() {
+	project
+	git clone -q --bare . ../origin.git
+	git remote add origin ../origin.git
+	git fetch -q origin
+	git branch -q -u origin/development development
+	commit_file more "x" "Not pushed yet"
+	dash ''
+	grep -Eq '^. *development +\+2 -0 ↑1↓0 ' screen
 }
 
 # ---- in a real terminal ----
@@ -367,6 +379,25 @@ tmux_sigterm_restores_the_terminal() {
 	tmx kill-server
 }
 
+tmux_log_follows_a_running_stage() {
+	TMUX_SOCK=swdash$BASHPID
+	make_repo r <<EOF2
+{"version": 1, "stages": [{"name": "slow", "run": "echo first; while [ ! -f $PWD/go ]; do sleep 0.05; done; seq 1 500 | sed 's/^/later-/'"}]}
+EOF2
+	cd r
+	$SLIPWAY run >/dev/null
+	wait_for 20 sh -c "grep -q '\"running\"' $(run_json 1)"
+	tmx new-session -d -x 80 -y 24 -s dash "$SLIPWAY"
+	wait_for 20 screen_has '#1 running'
+	tmx send-keys -t dash l
+	wait_for 20 screen_has '^first'
+	touch ../go
+	wait_for 20 screen_has '^later-500'
+	screen_has 'following'
+	tmx send-keys -t dash q q
+	tmx kill-server
+}
+
 t_run opens_on_branches
 t_run runs_a_branch_and_shows_its_stages
 t_run failing_stage_shows_reason_and_log
@@ -387,8 +418,10 @@ t_run log_search_wrap_and_copy
 t_run large_terminal_tiles_four_panels
 t_run no_configuration_still_shows_branches
 t_run terminals_and_wide_text
+t_run upstream_counts_shown
 t_run tmux_runs_resizes_and_restores
 t_run tmux_quit_and_hangup_leave_runs_going
 t_run tmux_copy_reaches_the_clipboard
 t_run tmux_sigterm_restores_the_terminal
+t_run tmux_log_follows_a_running_stage
 t_done
