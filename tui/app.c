@@ -712,6 +712,16 @@ static int open_state(struct tui *t)
 	return 0;
 }
 
+/* The dashboard opens where the user is: on the checked-out branch. */
+static void select_checked_out(struct tui *t)
+{
+	char *head = sw_repo_current_branch(t->repo);
+	for (size_t i = 0; head && i < t->nbranches; i++)
+		if (!t->branches[i].b.remote && !strcmp(t->branches[i].b.name, head))
+			t->views[TUI_V_BRANCHES].selected = (int)i;
+	free(head);
+}
+
 static const struct tui_view_ops *const panel_ops[TUI_V_COUNT] = {
 #define TUI_PANEL(id, ops) [TUI_V_##id] = &ops,
 #include "panels.def"
@@ -724,6 +734,7 @@ static void init_views(struct tui *t)
 		t->views[i].ops = panel_ops[i];
 	t->focus = &t->views[TUI_V_BRANCHES];
 	tui_reload_branches(t);
+	select_checked_out(t);
 	struct tui_branch_row *b = tui_selected_branch(t);
 	tui_show_run(t, b && b->has_run ? b->run_id : 0);
 	if (!t->have_cfg)

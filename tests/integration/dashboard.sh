@@ -24,7 +24,7 @@ EOF2
 	commit_file CHANGES "one" "Start development"
 	git checkout -q -b feature/broken
 	commit_file fail-here "x" "Break the tests"
-	git checkout -q development
+	git checkout -q main
 }
 
 opens_on_branches() {
@@ -287,7 +287,7 @@ terminals_and_wide_text() {
 	done
 	# columns stay aligned after double-width names: the counts start at one column
 	local col_wide col_ascii
-	col_wide=$(grep '功能' screen | sed 's/+.*//' | wc -L)
+	col_wide=$(grep -m1 '功能' screen | sed 's/+.*//' | wc -L)
 	col_ascii=$(grep ' development ' screen | sed 's/+.*//' | wc -L)
 	expect_eq "$col_wide" "$col_ascii"
 }
@@ -297,7 +297,8 @@ upstream_counts_shown() {
 	git clone -q --bare . ../origin.git
 	git remote add origin ../origin.git
 	git fetch -q origin
-	git branch -q -u origin/development development
+	git checkout -q development
+	git branch -q -u origin/development
 	commit_file more "x" "Not pushed yet"
 	dash ''
 	grep -Eq '^. *development +\+2 -0 ↑1↓0 ' screen
