@@ -250,6 +250,15 @@ static size_t utf8_seq_len(const unsigned char *s, size_t len)
 	return n;
 }
 
+bool sw_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0, n; i < len; i += n)
+		if (!(n = utf8_seq_len(p + i, len - i)))
+			return false;
+	return true;
+}
+
 static const char replacement[] = "\xef\xbf\xbd";
 
 void sw_utf8_clean(struct sbuf *sb, const char *s, size_t len)

@@ -56,6 +56,8 @@ void sw_format_duration(int64_t ms, char *out, size_t n);
 /* Parses the form above; -1 when it is not one. */
 time_t sw_parse_iso_time(const char *s);
 
+/* The bytes are valid UTF-8 throughout. */
+bool sw_utf8_valid(const char *s, size_t len);
 /* Copies len bytes into sb, replacing every invalid UTF-8 sequence by U+FFFD. */
 void sw_utf8_clean(struct sbuf *sb, const char *s, size_t len);
 /* Copies len bytes into sb with C0/C1 controls and ESC shown as ^X / \xNN,

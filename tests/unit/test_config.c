@@ -28,16 +28,6 @@ static bool cfg_is_empty(const struct sw_config *cfg)
 	return memcmp(cfg, &zero, sizeof zero) == 0;
 }
 
-static bool is_clean_utf8(const char *s)
-{
-	struct sbuf sb;
-	sbuf_init(&sb);
-	sw_utf8_clean(&sb, s, strlen(s));
-	bool same = strcmp(sb.buf, s) == 0;
-	sbuf_free(&sb);
-	return same;
-}
-
 /* The error for raw text of len bytes (NULL when it parses), checking the
  * contract every error keeps: one line, named source, an empty config. */
 static char *error_of_len(const char *text, size_t len)
@@ -61,7 +51,7 @@ static char *error_of_len(const char *text, size_t len)
 		if (strchr(err, '\n'))
 			printf("  multi-line error: %s\n", err);
 		CHECK(strchr(err, '\n') == NULL);
-		CHECK(is_clean_utf8(err));
+		CHECK(sw_utf8_valid(err, strlen(err)));
 		CHECK(strncmp(err, "slipway.json:", 13) == 0);
 	}
 	return err;

@@ -71,16 +71,6 @@ static long count_of(const struct sw_count *arr, size_t n, const char *key)
 	return -1;
 }
 
-static bool valid_utf8(const char *s)
-{
-	struct sbuf sb;
-	sbuf_init(&sb);
-	sw_utf8_clean(&sb, s, strlen(s));
-	bool same = strcmp(sb.buf, s) == 0;
-	sbuf_free(&sb);
-	return same;
-}
-
 /* ---- metrics ---- */
 
 static void test_kind_names(void)
@@ -249,7 +239,7 @@ static void test_json_clean_and_caps(void)
 	sw_metrics_set_custom(&m, "bad\xff", 1);
 	cJSON *json = sw_metrics_to_json(&m);
 	char *text = cJSON_PrintUnformatted(json);
-	CHECK(valid_utf8(text));
+	CHECK(sw_utf8_valid(text, strlen(text)));
 	const cJSON *arr = cJSON_GetObjectItem(cJSON_GetObjectItem(json, "tests"), "failures");
 	CHECK_INT(cJSON_GetArraySize(arr), 200);
 	const cJSON *f0 = cJSON_GetArrayItem(arr, 0);
@@ -560,7 +550,7 @@ static void test_pytest_failure_caps(void)
 		CHECK_STR(m.tests.failures[199].name, "t.py::test_199");
 		CHECK(strlen(m.tests.failures[0].message) <= 4096);
 		CHECK(strlen(m.tests.failures[0].message) > 4000);
-		CHECK(valid_utf8(m.tests.failures[0].message));
+		CHECK(sw_utf8_valid(m.tests.failures[0].message, strlen(m.tests.failures[0].message)));
 	}
 	sw_metrics_free(&m);
 	strlist_free(&w);
