@@ -137,7 +137,6 @@ static cJSON *stage_to_json(const struct sw_stage_record *s)
 		cJSON_AddNullToObject(o, "exit_code");
 	add_clean_string(o, "reason", s->reason);
 	cJSON_AddNumberToObject(o, "duration_ms", (double)s->duration_ms);
-	cJSON_AddNumberToObject(o, "started_ms", (double)s->started_ms);
 	if (s->pgid > 0)
 		cJSON_AddNumberToObject(o, "pgid", s->pgid);
 	cJSON_AddNumberToObject(o, "log_bytes", (double)s->log_bytes);
@@ -226,9 +225,7 @@ static void stage_from_json(struct sw_stage_record *s, const cJSON *o)
 	int st = status_from_name(stage_status_names, 6, status);
 	free(status);
 	s->status = st < 0 ? SW_STAGE_PENDING : (enum sw_stage_status)st;
-	s->started_ms = (int64_t)json_num(o, "started_ms", 0);
-	if (!s->started_ms)
-		s->started_ms = json_time_ms(o, "started_at");
+	s->started_ms = json_time_ms(o, "started_at");
 	s->finished_ms = json_time_ms(o, "finished_at");
 	s->exit_code = (int)json_num(o, "exit_code", -1);
 	s->reason = json_str(o, "reason");
