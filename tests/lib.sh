@@ -15,9 +15,15 @@ fail() {
 t_run() {
 	local name=$1 dir
 	dir=$(mktemp -d "$T_DIR/$name.XXXX")
+	export T_TMUX="sw-$name-$$"
 	# Not in an if: errexit is ignored inside a condition, subshells included.
 	(cd "$dir" && set -e && "$name")
-	if [ $? -eq 0 ]; then
+	local rc=$?
+	# A failed test may leave a stage waiting on a file in its directory, or
+	# a tmux server: end them, so the next tests start clean.
+	pkill -f -- "$dir" 2>/dev/null
+	tmux -L "$T_TMUX" kill-server 2>/dev/null
+	if [ $rc -eq 0 ]; then
 		echo "PASS: $name"
 	else
 		echo "FAIL: $name"

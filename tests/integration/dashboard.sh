@@ -306,10 +306,9 @@ upstream_counts_shown() {
 
 # ---- in a real terminal ----
 
-# One tmux server per test (set in the test: a pipeline's subshell has its own pid).
-TMUX_SOCK=
+# One tmux server per test (t_run names it and ends it).
 tmx() {
-	tmux -L "$TMUX_SOCK" "$@"
+	tmux -L "$T_TMUX" "$@"
 }
 
 screen_has() {
@@ -317,7 +316,6 @@ screen_has() {
 }
 
 tmux_runs_resizes_and_restores() {
-	TMUX_SOCK=swdash$BASHPID
 	project
 	tmx new-session -d -x 80 -y 24 -s dash "$SLIPWAY; echo DASHBOARD-EXITED; sleep 60"
 	wait_for 20 screen_has 'Branches 3'
@@ -335,7 +333,6 @@ tmux_runs_resizes_and_restores() {
 }
 
 tmux_quit_and_hangup_leave_runs_going() {
-	TMUX_SOCK=swdash$BASHPID
 	make_repo r <<EOF2
 {"version": 1, "stages": [{"name": "wait", "run": "while [ ! -f $PWD/go ]; do sleep 0.05; done; echo released"}]}
 EOF2
@@ -345,7 +342,7 @@ EOF2
 	tmx send-keys -t dash r
 	wait_for 20 sh -c "grep -q '\"running\"' $(run_json 1)"
 	tmx send-keys -t dash q
-	wait_for 20 sh -c "! tmux -L $TMUX_SOCK has-session -t dash 2>/dev/null"
+	wait_for 20 sh -c "! tmux -L $T_TMUX has-session -t dash 2>/dev/null"
 	expect_eq "$(run_status 1)" running
 	tmx new-session -d -x 80 -y 24 -s dash "$SLIPWAY"
 	wait_for 20 screen_has '#1 running'
@@ -358,19 +355,17 @@ EOF2
 }
 
 tmux_copy_reaches_the_clipboard() {
-	TMUX_SOCK=swdash$BASHPID
 	project
 	tmx new-session -d -x 80 -y 24 -s dash "$SLIPWAY"
 	tmx set-option -g set-clipboard on
 	wait_for 20 screen_has 'Branches 3'
 	tmx send-keys -t dash j y
 	wait_for 20 screen_has 'copied commit'
-	wait_for 20 sh -c "tmux -L $TMUX_SOCK show-buffer 2>/dev/null | grep -q $(git rev-parse development)"
+	wait_for 20 sh -c "tmux -L $T_TMUX show-buffer 2>/dev/null | grep -q $(git rev-parse development)"
 	tmx kill-server
 }
 
 tmux_sigterm_restores_the_terminal() {
-	TMUX_SOCK=swdash$BASHPID
 	project
 	tmx new-session -d -x 80 -y 24 -s dash "$SLIPWAY & echo \$! >$PWD/pid; wait; echo DASHBOARD-GONE; sleep 60"
 	wait_for 20 screen_has 'Branches 3'
@@ -381,7 +376,6 @@ tmux_sigterm_restores_the_terminal() {
 }
 
 tmux_log_follows_a_running_stage() {
-	TMUX_SOCK=swdash$BASHPID
 	make_repo r <<EOF2
 {"version": 1, "stages": [{"name": "slow", "run": "echo first; while [ ! -f $PWD/go ]; do sleep 0.05; done; seq 1 500 | sed 's/^/later-/'"}]}
 EOF2

@@ -135,11 +135,11 @@ run_survives_the_terminal_hangup() {
   {"name": "wait", "run": "while [ ! -f $PWD/go ]; do sleep 0.05; done; echo released"}]}
 EOF2
 	cd r
-	tmux -L "sw$$" new-session -d -s follow "$SLIPWAY run --follow"
+	tmux -L "$T_TMUX" new-session -d -s follow "$SLIPWAY run --follow"
 	wait_for 20 test -f "$(run_json 1)"
 	wait_for 20 sh -c "grep -q '\"running\"' $(run_json 1)"
 	# killing the server hangs up the terminal the follower ran in
-	tmux -L "sw$$" kill-server
+	tmux -L "$T_TMUX" kill-server
 	touch ../go
 	wait_for 20 run_final 1
 	expect_eq "$(run_status 1)" passed
@@ -375,12 +375,12 @@ ctrl_c_stops_following_not_the_run() {
   {"name": "wait", "run": "while [ ! -f $PWD/go ]; do sleep 0.05; done; echo released"}]}
 EOF2
 	cd r
-	tmux -L "sw$$" new-session -d -x 100 -y 20 -s follow \
+	tmux -L "$T_TMUX" new-session -d -x 100 -y 20 -s follow \
 		"$SLIPWAY run --follow 2>err; echo \$? >code; sleep 60"
 	wait_for 20 sh -c "grep -q '\"running\"' $(run_json 1)"
-	tmux -L "sw$$" send-keys -t follow C-c
+	tmux -L "$T_TMUX" send-keys -t follow C-c
 	wait_for 20 test -s code
-	tmux -L "sw$$" kill-server
+	tmux -L "$T_TMUX" kill-server
 	expect_eq "$(cat code)" 130
 	grep -q 'run 1 goes on' err
 	expect_eq "$(run_status 1)" running
