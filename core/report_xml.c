@@ -72,8 +72,39 @@ static void XMLCALL on_entity_decl(void *data, const XML_Char *name, int is_para
 }
 
 /* Feeds the file to expat; 0, or -1 with a warning added. */
-static int parse_file(struct xml_common *c, const char *what, const char *path,
-		      struct strlist *warnings)
+struct xml_handlers {
+	XML_StartElementHandler start;
+	XML_EndElementHandler end;
+	XML_CharacterDataHandler text;	/* may be NULL */
+};
+
+static int parse_stream(struct xml_common *c, FILE *f, const char *what, const char *path,
+			struct strlist *warnings)
+{
+	enum XML_Status st = XML_STATUS_OK;
+	bool final = false;
+	while (st == XML_STATUS_OK && !final) {
+		void *buf = XML_GetBuffer(c->xp, CHUNK);
+		size_t n = buf ? fread(buf, 1, CHUNK, f) : 0;
+		if (!buf || ferror(f)) {
+			strlist_addf(warnings, "%s report %s: %s", what, path,
+				     buf ? strerror(errno) : "out of memory");
+			return -1;
+		}
+		final = n < CHUNK;
+		st = XML_ParseBuffer(c->xp, (int)n, final);
+	}
+	if (st == XML_STATUS_OK)
+		return 0;
+	strlist_addf(warnings, "%s report %s: line %lu: %s", what, path,
+		     (unsigned long)XML_GetCurrentLineNumber(c->xp),
+		     c->fail ? c->fail : XML_ErrorString(XML_GetErrorCode(c->xp)));
+	return -1;
+}
+
+/* Streams the file through a parser made for it; c must begin the data. */
+static int parse_file(struct xml_common *c, const struct xml_handlers *h, const char *what,
+		      const char *path, struct strlist *warnings)
 {
 	/* "e": close-on-exec, as stages are forked while reports are read. */
 	FILE *f = fopen(path, "rbe");
@@ -84,28 +115,23 @@ static int parse_file(struct xml_common *c, const char *what, const char *path,
 			strlist_addf(warnings, "%s report %s: %s", what, path, strerror(errno));
 		return -1;
 	}
-	XML_SetEntityDeclHandler(c->xp, on_entity_decl);
-	enum XML_Status st = XML_STATUS_OK;
-	bool final = false;
-	while (st == XML_STATUS_OK && !final) {
-		void *buf = XML_GetBuffer(c->xp, CHUNK);
-		size_t n = buf ? fread(buf, 1, CHUNK, f) : 0;
-		if (!buf || ferror(f)) {
-			strlist_addf(warnings, "%s report %s: %s", what, path,
-				     buf ? strerror(errno) : "out of memory");
-			fclose(f);
-			return -1;
-		}
-		final = n < CHUNK;
-		st = XML_ParseBuffer(c->xp, (int)n, final);
+	c->xp = XML_ParserCreate(NULL);
+	int r = -1;
+	if (!c->xp) {
+		strlist_addf(warnings, "%s report %s: out of memory", what, path);
+	} else {
+		XML_SetUserData(c->xp, c);
+		XML_SetElementHandler(c->xp, h->start, h->end);
+		if (h->text)
+			XML_SetCharacterDataHandler(c->xp, h->text);
+		XML_SetEntityDeclHandler(c->xp, on_entity_decl);
+		r = parse_stream(c, f, what, path, warnings);
+		XML_ParserFree(c->xp);
 	}
 	fclose(f);
-	if (st == XML_STATUS_OK)
-		return 0;
-	strlist_addf(warnings, "%s report %s: line %lu: %s", what, path,
-		     (unsigned long)XML_GetCurrentLineNumber(c->xp),
-		     c->fail ? c->fail : XML_ErrorString(XML_GetErrorCode(c->xp)));
-	return -1;
+	free(c->fail);
+	c->fail = NULL;
+	return r;
 }
 
 static void free_failures(struct sw_failure *arr, size_t n)
@@ -253,15 +279,8 @@ int sw_report_junit(const char *path, struct sw_metrics *m, struct strlist *warn
 {
 	struct junit j = {0};
 	sbuf_init(&j.text);
-	j.c.xp = XML_ParserCreate(NULL);
-	if (!j.c.xp) {
-		strlist_addf(warnings, "junit report %s: out of memory", path);
-		return -1;
-	}
-	XML_SetUserData(j.c.xp, &j);
-	XML_SetElementHandler(j.c.xp, junit_start, junit_end);
-	XML_SetCharacterDataHandler(j.c.xp, junit_text);
-	int r = parse_file(&j.c, "junit", path, warnings);
+	static const struct xml_handlers h = {junit_start, junit_end, junit_text};
+	int r = parse_file(&j.c, &h, "junit", path, warnings);
 	if (r == 0) {
 		free_failures(m->tests.failures, m->tests.nfailures);
 		m->tests = j.tests;
@@ -269,8 +288,6 @@ int sw_report_junit(const char *path, struct sw_metrics *m, struct strlist *warn
 	} else {
 		free_failures(j.tests.failures, j.tests.nfailures);
 	}
-	XML_ParserFree(j.c.xp);
-	free(j.c.fail);
 	free(j.name);
 	free(j.message);
 	sbuf_free(&j.text);
@@ -399,18 +416,10 @@ static void commit_coverage(struct cobertura *cb, struct sw_metrics *m)
 int sw_report_cobertura(const char *path, struct sw_metrics *m, struct strlist *warnings)
 {
 	struct cobertura cb = {0};
-	cb.c.xp = XML_ParserCreate(NULL);
-	if (!cb.c.xp) {
-		strlist_addf(warnings, "cobertura report %s: out of memory", path);
-		return -1;
-	}
-	XML_SetUserData(cb.c.xp, &cb);
-	XML_SetElementHandler(cb.c.xp, cobertura_start, cobertura_end);
-	int r = parse_file(&cb.c, "cobertura", path, warnings);
+	static const struct xml_handlers h = {cobertura_start, cobertura_end, NULL};
+	int r = parse_file(&cb.c, &h, "cobertura", path, warnings);
 	if (r == 0)
 		commit_coverage(&cb, m);
-	XML_ParserFree(cb.c.xp);
-	free(cb.c.fail);
 	for (size_t i = 0; i < cb.nclasses; i++)
 		free(cb.classes[i].path);
 	free(cb.classes);
