@@ -372,7 +372,7 @@ static int run_stage_process(struct executor *ex, size_t i, const struct sw_stag
 		return -1;
 	}
 	/* One save per stage: this one also records how the previous stage ended. */
-	s->pgid = sup;
+	s->supervisor_pid = sup;
 	save(ex, false);
 	bool timed_out = false;
 	pump_output(ex, &io, sup, sc->timeout, &timed_out);
@@ -513,7 +513,7 @@ static void run_stage(struct executor *ex, size_t i)
 	}
 	s->duration_ms = sw_mono_ms() - t0;
 	s->finished_ms = sw_now_ms();
-	s->pgid = 0;
+	s->supervisor_pid = 0;
 	s->status = r == 0 ? SW_STAGE_PASSED : r > 0 ? SW_STAGE_CANCELLED : SW_STAGE_FAILED;
 	if (r < 0)
 		ex->failed = true;

@@ -32,12 +32,10 @@ struct tui_rect {
 /* A panel is this table and one line in tui_panels (view.c). */
 struct tui_view_ops {
 	const char *name;
-	const char *title;
 	void (*draw)(struct tui *t, struct tui_view *v, struct tui_rect r);
 	/* Moves the selection by delta rows (INT_MIN/INT_MAX: first/last). */
 	unsigned (*move_by)(struct tui *t, struct tui_view *v, int delta);
 	unsigned (*enter)(struct tui *t, struct tui_view *v);
-	void (*refresh)(struct tui *t, struct tui_view *v);
 	void (*close)(struct tui *t, struct tui_view *v);
 };
 
@@ -119,8 +117,7 @@ struct tui {
 	unsigned generation;		/* bumped when runs change: tiled panels rebuild on it */
 	int runs_watch;			/* inotify fd on the runs directory */
 	int64_t next_tick;
-	char *last_seen_final;		/* to ring the bell once per finished run */
-	long bell_run;
+	long bell_run;			/* the run the bell last rang for */
 };
 
 /* Actions: the one table (actions.c). */

@@ -110,7 +110,6 @@ static unsigned enter(struct tui *t, struct tui_view *v)
 
 const struct tui_view_ops tui_branches_ops = {
 	.name = "branches",
-	.title = "Branches",
 	.draw = draw,
 	.move_by = move_by,
 	.enter = enter,

@@ -35,7 +35,6 @@ static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
 
 const struct tui_view_ops tui_help_ops = {
 	.name = "help",
-	.title = "Help",
 	.draw = draw,
 	.move_by = move_by,
 };

@@ -133,7 +133,6 @@ void tui_history_open(struct tui *t, bool all)
 
 const struct tui_view_ops tui_history_ops = {
 	.name = "history",
-	.title = "History",
 	.draw = draw,
 	.move_by = move_by,
 	.enter = enter,

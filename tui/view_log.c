@@ -457,7 +457,6 @@ unsigned tui_log_copy(struct tui *t)
 
 const struct tui_view_ops tui_log_ops = {
 	.name = "log",
-	.title = "Log",
 	.draw = draw,
 	.move_by = move_by,
 	.close = close_log,

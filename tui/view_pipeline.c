@@ -130,7 +130,6 @@ static unsigned enter(struct tui *t, struct tui_view *v)
 
 const struct tui_view_ops tui_pipeline_ops = {
 	.name = "pipeline",
-	.title = "Pipeline",
 	.draw = draw,
 	.move_by = move_by,
 	.enter = enter,

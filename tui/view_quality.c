@@ -282,7 +282,6 @@ void tui_quality_open(struct tui *t)
 
 const struct tui_view_ops tui_quality_ops = {
 	.name = "quality",
-	.title = "Quality",
 	.draw = draw,
 	.move_by = move_by,
 	.close = close_quality,
