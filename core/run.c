@@ -287,10 +287,11 @@ int sw_run_cancel(struct sw_store *st, long id, char **err)
 
 int sw_run_gc(struct sw_repo *repo, struct sw_store *st, int *removed, char **err)
 {
+	/* Retention is policy: from main, as when a run starts, not the work tree. */
 	struct sw_config cfg = {0};
+	char sha[41], *cerr = NULL;
 	int keep = 200;
-	char *cerr = NULL;
-	if (sw_project_config(repo, &cfg, &cerr) == SW_OK)
+	if (sw_repo_resolve(repo, "HEAD", sha, &cerr) == 0 && sw_run_config(repo, sha, &cfg, &cerr) == SW_OK)
 		keep = cfg.retention_runs;
 	free(cerr);
 	sw_config_free(&cfg);
