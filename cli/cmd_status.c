@@ -180,32 +180,24 @@ int cmd_history(int argc, char **argv)
 	struct cli_ctx ctx;
 	if (cli_open(&ctx))
 		return 2;
-	size_t n;
-	long *ids = sw_store_list(ctx.store, &n);
+	struct sw_run_record *runs;
+	struct strlist warnings = {0};
+	size_t n = sw_store_history(ctx.store, branch, limit, &runs, &warnings);
+	for (size_t i = 0; i < warnings.len; i++)
+		fprintf(stderr, "slipway: %s\n", warnings.items[i]);
 	cJSON *arr = json ? cJSON_CreateArray() : NULL;
-	long shown = 0;
-	for (size_t i = n; i-- > 0 && (limit < 0 || shown < limit);) {
-		struct sw_run_record rec;
-		char *err = NULL;
-		if (sw_store_load(ctx.store, ids[i], &rec, &err)) {
-			fprintf(stderr, "slipway: %s\n", err);
-			free(err);
-			continue;
-		}
-		if (!branch || (rec.branch && !strcmp(rec.branch, branch))) {
-			if (json)
-				cJSON_AddItemToArray(arr, sw_run_record_to_json(&rec));
-			else
-				print_history_row(&rec);
-			shown++;
-		}
-		sw_run_record_free(&rec);
+	for (size_t i = 0; i < n; i++) {
+		if (json)
+			cJSON_AddItemToArray(arr, sw_run_record_to_json(&runs[i]));
+		else
+			print_history_row(&runs[i]);
 	}
 	if (json) {
 		cli_print_json(arr);
 		cJSON_Delete(arr);
 	}
-	free(ids);
+	sw_run_records_free(runs, n);
+	strlist_free(&warnings);
 	cli_close(&ctx);
 	return 0;
 }

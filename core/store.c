@@ -507,6 +507,37 @@ long *sw_store_list(struct sw_store *st, size_t *n)
 	return ids;
 }
 
+size_t sw_store_history(struct sw_store *st, const char *branch, long limit, struct sw_run_record **runs,
+			struct strlist *warnings)
+{
+	size_t count, n = 0;
+	long *ids = sw_store_list(st, &count);
+	*runs = xcalloc(count + 1, sizeof **runs);
+	for (size_t i = count; i-- > 0 && (limit < 0 || (long)n < limit);) {
+		char *err = NULL;
+		struct sw_run_record *r = &(*runs)[n];
+		if (sw_store_load(st, ids[i], r, &err)) {
+			if (warnings)
+				strlist_add(warnings, err);
+			free(err);
+			continue;
+		}
+		if (branch && (!r->branch || strcmp(r->branch, branch)))
+			sw_run_record_free(r);
+		else
+			n++;
+	}
+	free(ids);
+	return n;
+}
+
+void sw_run_records_free(struct sw_run_record *runs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sw_run_record_free(&runs[i]);
+	free(runs);
+}
+
 static char *index_path(struct sw_store *st, const char *sha)
 {
 	return xasprintf("%s/%.2s/%s", st->index, sha, sha + 2);

@@ -177,34 +177,6 @@ struct tui_branch_row *tui_selected_branch(struct tui *t)
 	return row;
 }
 
-void tui_load_runs(struct tui *t, const char *branch, struct sw_run_record **runs, size_t *n)
-{
-	size_t count;
-	long *ids = sw_store_list(t->store, &count);
-	*runs = xcalloc(count + 1, sizeof **runs);
-	*n = 0;
-	for (size_t i = count; i-- > 0;) {
-		char *err = NULL;
-		struct sw_run_record *r = &(*runs)[*n];
-		if (sw_store_load(t->store, ids[i], r, &err)) {
-			free(err);
-			continue;
-		}
-		if (branch && (!r->branch || strcmp(r->branch, branch)))
-			sw_run_record_free(r);
-		else
-			(*n)++;
-	}
-	free(ids);
-}
-
-void tui_free_runs(struct sw_run_record *runs, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		sw_run_record_free(&runs[i]);
-	free(runs);
-}
-
 static void unload_run(struct tui *t)
 {
 	if (t->run.loaded)

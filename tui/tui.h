@@ -197,9 +197,7 @@ void tui_quality_open(struct tui *t);
 /* (Re)builds their contents if runs changed since (tiled layout). */
 void tui_history_fresh(struct tui *t);
 void tui_quality_fresh(struct tui *t);
-/* Every run record, newest first (branch: only that branch's; NULL: all). */
-void tui_load_runs(struct tui *t, const char *branch, struct sw_run_record **runs, size_t *n);
-void tui_free_runs(struct sw_run_record *runs, size_t n);
+
 void tui_log_open(struct tui *t, long run, const char *stage);
 /* Keeps following the log's growth (called on log events). */
 void tui_log_update(struct tui *t);

@@ -91,7 +91,7 @@ static void close_history(struct tui *t, struct tui_view *v)
 	struct history *h = v->data;
 	if (!h)
 		return;
-	tui_free_runs(h->runs, h->n);
+	sw_run_records_free(h->runs, h->n);
 	free(h->branch);
 	free(h);
 	v->data = NULL;
@@ -102,7 +102,7 @@ static void reload(struct tui *t, const char *branch)
 	close_history(t, &t->views[TUI_V_HISTORY]);
 	struct history *h = xcalloc(1, sizeof *h);
 	h->branch = branch ? xstrdup(branch) : NULL;
-	tui_load_runs(t, branch, &h->runs, &h->n);
+	h->n = sw_store_history(t->store, branch, -1, &h->runs, NULL);
 	h->generation = t->generation;
 	t->views[TUI_V_HISTORY].data = h;
 }

@@ -207,7 +207,7 @@ static void build(struct tui *t, struct quality *q)
 	const struct sw_run_record *rec = &t->run.rec;
 	struct sw_run_record *runs;
 	size_t n;
-	tui_load_runs(t, NULL, &runs, &n);
+	n = sw_store_history(t->store, NULL, -1, &runs, NULL);
 	const struct sw_metrics *base = main_green(runs, n, t->main_branch, rec->id);
 	add(q, TUI_C_TITLE, "Run #%ld · %s · %.7s · %s%s", rec->id, rec->branch ? rec->branch : "?", rec->commit,
 	    sw_run_status_name(rec->status), base ? "" : " · no green run of main to compare with");
@@ -218,7 +218,7 @@ static void build(struct tui *t, struct quality *q)
 	for (size_t i = 0; i < rec->warnings.len; i++)
 		add(q, TUI_C_FAILED, "Warning   %s", rec->warnings.items[i]);
 	trend_section(t, q, runs, n, rec->branch ? rec->branch : "");
-	tui_free_runs(runs, n);
+	sw_run_records_free(runs, n);
 }
 
 static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)

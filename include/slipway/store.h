@@ -89,6 +89,11 @@ int sw_store_save(struct sw_store *st, const struct sw_run_record *rec, bool dur
 int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char **err);
 /* Run ids, ascending. */
 long *sw_store_list(struct sw_store *st, size_t *n);
+/* Run records, newest first: of one branch (NULL: every one), at most limit
+ * (< 0: all).  Records that cannot be read are named in warnings. */
+size_t sw_store_history(struct sw_store *st, const char *branch, long limit, struct sw_run_record **runs,
+			struct strlist *warnings);
+void sw_run_records_free(struct sw_run_record *runs, size_t n);
 /* The last run of a commit, from the index; 0 when none. */
 long sw_store_last_for_commit(struct sw_store *st, const char *sha);
 void sw_store_index_commit(struct sw_store *st, const char *sha, long id);
