@@ -1,6 +1,6 @@
 /* The executor: waits for a slot, checks the commit out into a directory of
- * its own and runs each stage under a supervisor that owns the stage's
- * process group, recording every change in run.json. */
+ * its own and has its guardian run each stage in a process group of its
+ * own, recording every change in run.json. */
 #include "executor.h"
 
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +32,11 @@ struct stage_io {
 	struct sw_line_parser **parsers;
 	size_t nparsers;
 	int64_t bytes;
+	pid_t pgid;			/* the stage's shell, leader of its group */
+	int spawn_err;			/* why the shell could not start */
+	int status;			/* its wait status, once exited */
+	bool exited;
+	bool guardian_lost;
 	bool cancelled;			/* a cancel arrived while this stage ran */
 };
 
@@ -40,39 +46,101 @@ struct executor {
 	char *workdir;
 	char *reports;
 	int sigfd;
+	pid_t guardian;
+	int guard_fd;			/* socket to the guardian, -1 before it starts */
 	bool cancelled;
 	bool failed;
 	bool *gate_checked;
 };
 
-/* ---- the supervisor: one per stage, parent of the stage's group ---- */
+/* ---- the guardian: one per run, parent of every stage's process group ----
+ *
+ * No process a run started may outlive its executor, even one killed -9,
+ * and only a parent hears of such a death.  So a child of the executor
+ * starts each stage in a process group of its own and ends that group when
+ * the stage's shell exits, when the executor asks (timeout, cancel), and
+ * when the executor's end of their socket closes, which it does when the
+ * executor dies however it dies.  One guardian per run, not one per stage:
+ * a fork of the executor (libgit2 and all mapped) cost more than a stage
+ * running `true` does (bench/README.md). */
 
-static volatile sig_atomic_t supervised_group;
+enum guard_kind {
+	GUARD_START,		/* executor: run stage `value`; carries the output pipe */
+	GUARD_TERM,		/* executor: end the running stage's group */
+	GUARD_STARTED,		/* guardian: the stage's pid (its group), or -errno */
+	GUARD_EXITED,		/* guardian: the shell's wait status */
+};
 
-static void supervisor_on_term(int sig)
+struct guard_msg {
+	int32_t kind;
+	int32_t value;
+};
+
+/* Sends one message, with fd attached when fd >= 0. */
+static int guard_send(int sock, enum guard_kind kind, int value, int fd)
 {
-	(void)sig;
-	if (supervised_group > 0)
-		kill(-supervised_group, SIGTERM);
-	alarm(KILL_GRACE_MS / 1000);
+	struct guard_msg m = {.kind = kind, .value = value};
+	struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (fd >= 0) {
+		memset(&ctl, 0, sizeof ctl);
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof ctl.buf;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	}
+	ssize_t n;
+	while ((n = sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	return n == (ssize_t)sizeof m ? 0 : -1;
 }
 
-static void supervisor_on_alarm(int sig)
+/* 1: a message (an attached descriptor in *fd, else -1); 0: the peer is gone. */
+static int guard_recv(int sock, struct guard_msg *m, int *fd)
 {
-	(void)sig;
-	if (supervised_group > 0)
-		kill(-supervised_group, SIGKILL);
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof *m};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			    .msg_controllen = sizeof ctl.buf};
+	if (fd)
+		*fd = -1;
+	ssize_t n;
+	while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof *m)
+		return 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int got;
+		memcpy(&got, CMSG_DATA(c), sizeof got);
+		if (fd && *fd < 0)
+			*fd = got;
+		else
+			close(got);
+	}
+	return 1;
 }
 
 /* posix_spawn (vfork-like) keeps the per-stage cost near a shell's own. */
-static pid_t spawn_stage_shell(const char *cmd, const char *dir, int out_fd, char **envp)
+static pid_t spawn_stage_shell(const char *cmd, const char *dir, int out_fd, char **envp, int *err)
 {
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_t fa;
 	sigset_t none, dflt;
 	sigemptyset(&none);
 	sigemptyset(&dflt);
-	int sigs[] = {SIGTERM, SIGALRM, SIGINT, SIGHUP, SIGPIPE};
+	int sigs[] = {SIGTERM, SIGALRM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD};
 	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
 		sigaddset(&dflt, sigs[i]);
 	posix_spawnattr_init(&attr);
@@ -84,15 +152,14 @@ static pid_t spawn_stage_shell(const char *cmd, const char *dir, int out_fd, cha
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, out_fd, STDERR_FILENO);
-	posix_spawn_file_actions_addclose(&fa, out_fd);
 	posix_spawn_file_actions_addchdir_np(&fa, dir);
 	char *argv[] = {"sh", "-c", (char *)cmd, NULL};
 	pid_t child;
-	int err = posix_spawn(&child, "/bin/sh", &fa, &attr, argv, envp);
+	*err = posix_spawn(&child, "/bin/sh", &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
-	if (err) {
-		dprintf(out_fd, "slipway: cannot start /bin/sh in %s: %s\n", dir, strerror(err));
+	if (*err) {
+		dprintf(out_fd, "slipway: cannot start /bin/sh in %s: %s\n", dir, strerror(*err));
 		return -1;
 	}
 	return child;
@@ -103,36 +170,6 @@ static int wait_status_code(int status)
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
-}
-
-/* Ends the group once its leader exits too: a stage leaves nothing behind. */
-static void supervise(const char *cmd, const char *dir, int out_fd, char **envp, pid_t executor)
-{
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != executor)
-		_exit(255);
-	/* Only the output pipe: the run's lock and slot must die with the executor. */
-	if (out_fd != 3)
-		out_fd = dup2(out_fd, 3);
-	close_range(4, ~0U, 0);
-	pid_t child = spawn_stage_shell(cmd, dir, out_fd, envp);
-	if (child < 0)
-		_exit(127);
-	supervised_group = child;
-	struct sigaction sa = {0};
-	sa.sa_handler = supervisor_on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = supervisor_on_alarm;
-	sigaction(SIGALRM, &sa, NULL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	close(out_fd);
-	int status = 0;
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
-	kill(-child, SIGKILL);
-	_exit(wait_status_code(status));
 }
 
 /* ---- the stage environment ---- */
@@ -168,6 +205,142 @@ static void free_env(char **envp)
 	for (size_t i = 0; envp[i]; i++)
 		free(envp[i]);
 	free(envp);
+}
+
+/* ---- the guardian's side ---- */
+
+/* Reaps child once it exits; sigfd reports SIGCHLD. */
+static bool reaped(int sigfd, pid_t child, int *status)
+{
+	struct signalfd_siginfo si;
+	while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
+		;
+	pid_t r;
+	while ((r = waitpid(child, status, WNOHANG)) < 0 && errno == EINTR)
+		;
+	return r == child || (r < 0 && errno == ECHILD);
+}
+
+/* Runs stage i until its shell exits; false when the executor is gone.
+ * A shell that cannot start is reported as started with -errno, then as
+ * exited 127, as a shell reports a command it cannot run. */
+static bool guard_stage(struct executor *ex, int sock, int sigfd, size_t i, int out_fd)
+{
+	const struct sw_stage_config *sc = &ex->plan->cfg->stages[i];
+	char **envp = stage_env(ex, sc);
+	int err = 0;
+	pid_t child = spawn_stage_shell(sc->run, ex->workdir, out_fd, envp, &err);
+	free_env(envp);
+	close(out_fd);
+	bool executor_alive = guard_send(sock, GUARD_STARTED, child > 0 ? child : -err, -1) == 0;
+	int status = 127 << 8;
+	int64_t kill_at = -1;
+	if (child > 0 && !executor_alive) {
+		kill(-child, SIGTERM);
+		kill_at = sw_mono_ms() + KILL_GRACE_MS;
+	}
+	while (child > 0) {
+		struct pollfd pfd[2] = {{.fd = sigfd, .events = POLLIN},
+					{.fd = executor_alive ? sock : -1, .events = POLLIN}};
+		int64_t left = kill_at < 0 ? -1 : kill_at - sw_mono_ms();
+		int r = poll(pfd, 2, kill_at < 0 ? -1 : (int)(left > 0 ? left : 0));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0) {
+			kill(-child, SIGKILL);
+			kill_at = -1;
+			continue;
+		}
+		if (pfd[0].revents && reaped(sigfd, child, &status)) {
+			/* What the shell left running in its group ends with it. */
+			kill(-child, SIGKILL);
+			break;
+		}
+		if (!pfd[1].revents)
+			continue;
+		struct guard_msg m;
+		if (!guard_recv(sock, &m, NULL))
+			executor_alive = false;
+		if ((!executor_alive || m.kind == GUARD_TERM) && kill_at < 0) {
+			kill(-child, SIGTERM);
+			kill_at = sw_mono_ms() + KILL_GRACE_MS;
+		}
+	}
+	return executor_alive && guard_send(sock, GUARD_EXITED, status, -1) == 0;
+}
+
+static _Noreturn void guard(struct executor *ex, int sock)
+{
+	/* Only the socket: the run's lock and slot must die with the executor. */
+	if (sock != 3)
+		sock = dup2(sock, 3);
+	fcntl(sock, F_SETFD, FD_CLOEXEC);
+	close_range(4, ~0U, 0);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sigfd < 0)
+		_exit(1);
+	struct guard_msg m;
+	int out_fd;
+	while (guard_recv(sock, &m, &out_fd)) {
+		if (m.kind != GUARD_START || out_fd < 0 || m.value < 0 ||
+		    (size_t)m.value >= ex->plan->cfg->nstages) {
+			if (out_fd >= 0)
+				close(out_fd);
+			continue;
+		}
+		if (!guard_stage(ex, sock, sigfd, (size_t)m.value, out_fd))
+			break;
+	}
+	_exit(0);
+}
+
+/* Starts the run's guardian unless it runs already. */
+static bool guardian_up(struct executor *ex)
+{
+	if (ex->guard_fd >= 0)
+		return true;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return false;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		guard(ex, sv[1]);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return false;
+	}
+	ex->guardian = pid;
+	ex->guard_fd = sv[0];
+	return true;
+}
+
+/* Closing its socket ends the guardian: it reads that as the executor gone. */
+static void guardian_down(struct executor *ex)
+{
+	if (ex->guard_fd < 0)
+		return;
+	close(ex->guard_fd);
+	ex->guard_fd = -1;
+	while (waitpid(ex->guardian, NULL, 0) < 0 && errno == EINTR)
+		;
+	ex->guardian = 0;
+}
+
+/* After the guardian vanished (killed, say), the stage is the executor's to end. */
+static void guardian_lost(struct executor *ex, struct stage_io *io)
+{
+	if (io->pgid > 0)
+		kill(-io->pgid, SIGKILL);
+	io->guardian_lost = true;
+	guardian_down(ex);
 }
 
 /* ---- output: lines to the log, masked, and to the parsers ---- */
@@ -277,27 +450,56 @@ static bool take_signal(struct executor *ex)
 	return got;
 }
 
-/* Pumps the stage's output until EOF, acting on timeout and cancel. */
-static void pump_output(struct executor *ex, struct stage_io *io, pid_t sup, int timeout_s,
-			bool *timed_out)
+/* Takes the guardian's news of the running stage: its exit, or its own end. */
+static void take_guardian(struct executor *ex, struct stage_io *io)
+{
+	struct guard_msg m;
+	if (!guard_recv(ex->guard_fd, &m, NULL)) {
+		guardian_lost(ex, io);
+		return;
+	}
+	if (m.kind == GUARD_STARTED && m.value > 0)
+		io->pgid = m.value;
+	else if (m.kind == GUARD_STARTED)
+		io->spawn_err = -m.value;
+	else if (m.kind == GUARD_EXITED) {
+		io->status = m.value;
+		io->exited = true;
+	}
+}
+
+static void end_stage(struct executor *ex, struct stage_io *io)
+{
+	if (ex->guard_fd < 0 || guard_send(ex->guard_fd, GUARD_TERM, 0, -1))
+		guardian_lost(ex, io);
+}
+
+/* Pumps the stage's output until EOF and the shell's exit, acting on
+ * timeout and cancel meanwhile: a shell may close its output and go on. */
+static void pump_output(struct executor *ex, struct stage_io *io, int timeout_s, bool *timed_out)
 {
 	int64_t deadline = sw_mono_ms() + (int64_t)timeout_s * 1000;
-	bool term_sent = false;
+	bool term_sent = false, eof = false;
 	char buf[65536];
-	for (;;) {
-		struct pollfd pfd[2] = {{.fd = io->fd, .events = POLLIN}, {.fd = ex->sigfd, .events = POLLIN}};
+	while (!eof || (!io->exited && ex->guard_fd >= 0)) {
+		bool listen = !io->exited && ex->guard_fd >= 0;
+		struct pollfd pfd[3] = {{.fd = eof ? -1 : io->fd, .events = POLLIN},
+					{.fd = ex->sigfd, .events = POLLIN},
+					{.fd = listen ? ex->guard_fd : -1, .events = POLLIN}};
 		int64_t left = deadline - sw_mono_ms();
-		int r = poll(pfd, 2, term_sent ? -1 : (int)(left > 0 ? left : 0));
+		int r = poll(pfd, 3, term_sent ? -1 : (int)(left > 0 ? left : 0));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (pfd[1].revents & POLLIN && take_signal(ex) && !io->cancelled) {
 			ex->cancelled = io->cancelled = true;
-			kill(sup, SIGTERM);
+			end_stage(ex, io);
 		}
+		if (pfd[2].revents)
+			take_guardian(ex, io);
 		if (r == 0 && !term_sent) {
 			*timed_out = true;
 			term_sent = true;
-			kill(sup, SIGTERM);
+			end_stage(ex, io);
 			continue;
 		}
 		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -305,8 +507,10 @@ static void pump_output(struct executor *ex, struct stage_io *io, pid_t sup, int
 		ssize_t n = read(io->fd, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			break;
+		if (n <= 0) {
+			eof = true;
+			continue;
+		}
 		take_output(ex, io, buf, (size_t)n);
 		/* Written at once: followers see a slow stage's lines as they come. */
 		flush_out(io);
@@ -324,26 +528,24 @@ static int open_log(struct executor *ex, const char *stage)
 	return fd;
 }
 
-/* Starts the supervisor; the pipe's read end goes to io->fd. */
-static pid_t spawn_stage(struct executor *ex, const struct sw_stage_config *sc, struct stage_io *io)
+/* Has the guardian start stage i; the read end of its output goes to
+ * io->fd.  Its answers come while the output is pumped: the executor
+ * saves the record meanwhile instead of waiting for them. */
+static int spawn_stage(struct executor *ex, size_t i, struct stage_io *io)
 {
 	int p[2];
-	if (pipe2(p, O_CLOEXEC))
+	if (!guardian_up(ex) || pipe2(p, O_CLOEXEC))
 		return -1;
-	char **envp = stage_env(ex, sc);
-	pid_t self = getpid();
-	fflush(NULL);
-	pid_t sup = fork();
-	if (sup == 0)
-		supervise(sc->run, ex->workdir, p[1], envp, self);
-	free_env(envp);
+	int sent = guard_send(ex->guard_fd, GUARD_START, (int)i, p[1]);
 	close(p[1]);
-	if (sup < 0) {
+	if (sent) {
 		close(p[0]);
+		guardian_down(ex);
+		io->guardian_lost = true;
 		return -1;
 	}
 	io->fd = p[0];
-	return sup;
+	return 0;
 }
 
 static char *exit_reason(int code, bool timed_out, int timeout_s, bool cancelled)
@@ -357,40 +559,47 @@ static char *exit_reason(int code, bool timed_out, int timeout_s, bool cancelled
 	return code ? xasprintf("exit code %d", code) : NULL;
 }
 
+static char *stage_failure(const struct stage_io *io)
+{
+	if (io->guardian_lost)
+		return xstrdup("the stage's guardian process died");
+	if (io->spawn_err)
+		return xasprintf("cannot start the stage: %s", strerror(io->spawn_err));
+	return NULL;
+}
+
 static int run_stage_process(struct executor *ex, size_t i, const struct sw_stage_config *sc)
 {
 	struct sw_stage_record *s = &ex->rec->stages[i];
 	struct stage_io io = {.fd = -1};
+	bool timed_out = false;
 	io.log_fd = open_log(ex, sc->name);
 	new_parsers(&io, sc, &ex->rec->warnings);
-	pid_t sup = spawn_stage(ex, sc, &io);
-	if (sup < 0 || io.log_fd < 0) {
-		s->reason = xasprintf("cannot start the stage: %s", strerror(errno));
-		finish_parsers(ex, &io);
+	if (io.log_fd < 0 || spawn_stage(ex, i, &io)) {
+		s->reason = io.guardian_lost ? xstrdup("cannot start the stage: its guardian process died")
+					     : xasprintf("cannot start the stage: %s", strerror(errno));
 		if (io.log_fd >= 0)
 			close(io.log_fd);
+		finish_parsers(ex, &io);
 		return -1;
 	}
 	/* One save per stage: this one also records how the previous stage ended. */
-	s->supervisor_pid = sup;
 	save(ex, false);
-	bool timed_out = false;
-	pump_output(ex, &io, sup, sc->timeout, &timed_out);
-	int status = 0;
-	while (waitpid(sup, &status, 0) < 0 && errno == EINTR)
-		;
+	pump_output(ex, &io, sc->timeout, &timed_out);
 	close(io.fd);
 	close(io.log_fd);
 	sbuf_free(&io.line);
 	sbuf_free(&io.out);
 	s->log_bytes = io.bytes;
-	s->exit_code = wait_status_code(status);
-	s->reason = exit_reason(s->exit_code, timed_out, sc->timeout, io.cancelled);
+	s->exit_code = io.exited ? wait_status_code(io.status) : 255;
+	s->reason = stage_failure(&io);
+	if (!s->reason)
+		s->reason = exit_reason(s->exit_code, timed_out, sc->timeout, io.cancelled);
 	finish_parsers(ex, &io);
 	read_reports(ex, sc);
 	if (io.cancelled)
 		return 1;
-	return s->exit_code == 0 && !timed_out ? 0 : -1;
+	return s->exit_code == 0 && io.exited && !timed_out ? 0 : -1;
 }
 
 /* ---- gates ---- */
@@ -513,7 +722,6 @@ static void run_stage(struct executor *ex, size_t i)
 	}
 	s->duration_ms = sw_mono_ms() - t0;
 	s->finished_ms = sw_now_ms();
-	s->supervisor_pid = 0;
 	s->status = r == 0 ? SW_STAGE_PASSED : r > 0 ? SW_STAGE_CANCELLED : SW_STAGE_FAILED;
 	if (r < 0)
 		ex->failed = true;
@@ -661,7 +869,7 @@ static void close_inherited(struct sw_exec_plan *plan)
 
 void sw_executor_main(struct sw_exec_plan *plan)
 {
-	struct executor ex = {.plan = plan, .rec = plan->rec};
+	struct executor ex = {.plan = plan, .rec = plan->rec, .guard_fd = -1};
 	setsid();
 	detach_stdio(plan->store, plan->rec->id);
 	close_inherited(plan);
@@ -680,6 +888,7 @@ void sw_executor_main(struct sw_exec_plan *plan)
 			ex.rec->stages[i].status = SW_STAGE_CANCELLED;
 			ex.rec->stages[i].reason = xstrdup("cancelled");
 		}
+	guardian_down(&ex);
 	ex.rec->status = final_status(&ex);
 	ex.rec->finished_ms = sw_now_ms();
 	sw_store_index_commit(plan->store, ex.rec->commit, ex.rec->id);

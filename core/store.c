@@ -137,8 +137,6 @@ static cJSON *stage_to_json(const struct sw_stage_record *s)
 		cJSON_AddNullToObject(o, "exit_code");
 	add_clean_string(o, "reason", s->reason);
 	cJSON_AddNumberToObject(o, "duration_ms", (double)s->duration_ms);
-	if (s->supervisor_pid > 0)
-		cJSON_AddNumberToObject(o, "supervisor_pid", s->supervisor_pid);
 	cJSON_AddNumberToObject(o, "log_bytes", (double)s->log_bytes);
 	return o;
 }
@@ -230,7 +228,6 @@ static void stage_from_json(struct sw_stage_record *s, const cJSON *o)
 	s->exit_code = (int)json_num(o, "exit_code", -1);
 	s->reason = json_str(o, "reason");
 	s->duration_ms = (int64_t)json_num(o, "duration_ms", 0);
-	s->supervisor_pid = (int)json_num(o, "supervisor_pid", 0);
 	s->log_bytes = (int64_t)json_num(o, "log_bytes", 0);
 }
 

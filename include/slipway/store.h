@@ -36,7 +36,6 @@ struct sw_stage_record {
 	int exit_code;				/* -1 when none */
 	char *reason;				/* why it failed or was skipped; may be NULL */
 	int64_t duration_ms;
-	int supervisor_pid;			/* the running stage's supervisor, which owns its group */
 	int64_t log_bytes;
 };
 

@@ -1,5 +1,6 @@
 # The pipeline engine on real git repositories: stages, gates, timeouts,
-# cancel, surviving the terminal, kill -9 of the executor, secrets.
+# cancel, surviving the terminal, kill -9 of the executor and of its
+# guardian, secrets.
 # timeout: 900
 . "$SW_SRCDIR/tests/lib.sh"
 
@@ -95,7 +96,8 @@ timeout_ends_the_whole_group() {
 	make_repo r <<EOF2
 {"version": 1, "stages": [
   {"name": "slow", "run": "sh -c 'sleep 300; echo $marker' & sleep 301 # $marker", "timeout": 1},
-  {"name": "stubborn", "run": "trap '' TERM; sleep 302 # $marker", "timeout": 1, "always": true}]}
+  {"name": "stubborn", "run": "trap '' TERM; sleep 302 # $marker", "timeout": 1, "always": true},
+  {"name": "silent", "run": "exec >/dev/null 2>&1; sleep 303 # $marker", "timeout": 1, "always": true}]}
 EOF2
 	cd r
 	exits 1 $SLIPWAY run --follow >out
@@ -103,6 +105,7 @@ EOF2
 	f=$(run_json 1)
 	expect_eq "$(json "$f" 'j["stages"][0]["reason"]')" "timed out after 1 s"
 	expect_eq "$(json "$f" 'j["stages"][1]["reason"]')" "timed out after 1 s"
+	expect_eq "$(json "$f" 'j["stages"][2]["reason"]')" "timed out after 1 s"
 	no_process "$marker"
 }
 
@@ -149,11 +152,11 @@ EOF2
 killed_executor_reads_interrupted() {
 	local marker="slipway-kill9-$$-$RANDOM"
 	make_repo r <<EOF2
-{"version": 1, "stages": [{"name": "long", "run": "sleep 300 # $marker"}]}
+{"version": 1, "stages": [{"name": "long", "run": "sh -c 'sleep 300 # $marker' & sleep 301 # $marker"}]}
 EOF2
 	cd r
 	$SLIPWAY run >/dev/null
-	wait_for 20 pgrep -f "$marker"
+	wait_for 20 pgrep -f "sleep 300 # $marker"
 	local pid
 	pid=$(json "$(run_json 1)" 'j["executor_pid"]')
 	kill -9 "$pid"
@@ -162,6 +165,65 @@ EOF2
 	expect_eq "$(json h 'j[0]["status"]')" interrupted
 	expect_eq "$(json h 'j[0]["stages"][0]["status"]')" cancelled
 	expect_eq "$(run_status 1)" interrupted
+}
+
+# The guardian starts every stage: killed, it takes only the running stage down.
+killed_guardian_fails_the_stage() {
+	local marker="slipway-guardian-$$-$RANDOM"
+	make_repo r <<EOF2
+{"version": 1, "stages": [
+  {"name": "long", "run": "sh -c 'sleep 300 # $marker' & sleep 301 # $marker"},
+  {"name": "after", "run": "echo never"},
+  {"name": "cleanup", "run": "echo cleaned", "always": true}]}
+EOF2
+	cd r
+	$SLIPWAY run >/dev/null
+	wait_for 20 pgrep -f "sleep 300 # $marker"
+	local executor guardian
+	executor=$(json "$(run_json 1)" 'j["executor_pid"]')
+	guardian=$(pgrep -P "$executor")
+	expect_eq "$(echo "$guardian" | wc -w)" 1
+	kill -9 "$guardian"
+	wait_for 20 run_final 1
+	local f
+	f=$(run_json 1)
+	expect_eq "$(json "$f" 'j["status"]')" failed
+	expect_eq "$(json "$f" '[s["status"] for s in j["stages"]]')" "['failed', 'skipped', 'passed']"
+	expect_eq "$(json "$f" 'j["stages"][0]["reason"]')" "the stage's guardian process died"
+	expect_eq "$($SLIPWAY log 1 cleanup)" cleaned
+	wait_for 20 no_process "$marker"
+}
+
+# A stage's shell that cannot start (its directory is gone) fails with why.
+stage_that_cannot_start_says_why() {
+	make_repo r <<'EOF2'
+{"version": 1, "stages": [
+  {"name": "wreck", "run": "rm -rf \"$PWD\""},
+  {"name": "next", "run": "echo never"},
+  {"name": "cleanup", "run": "echo cleaned", "always": true}]}
+EOF2
+	cd r
+	exits 1 $SLIPWAY run --follow >/dev/null
+	local f
+	f=$(run_json 1)
+	expect_eq "$(json "$f" '[s["status"] for s in j["stages"]]')" "['passed', 'failed', 'failed']"
+	expect_eq "$(json "$f" 'j["stages"][1]["reason"]')" "cannot start the stage: No such file or directory"
+	$SLIPWAY log 1 next | grep -q '^slipway: cannot start /bin/sh in .*: No such file or directory$'
+}
+
+# What a stage leaves running in its group ends with the stage.
+background_processes_end_with_their_stage() {
+	local marker="slipway-bg-$$-$RANDOM"
+	make_repo r <<EOF2
+{"version": 1, "stages": [
+  {"name": "leaves", "run": "sh -c 'sleep 300 # $marker' >/dev/null 2>&1 & echo left"},
+  {"name": "after", "run": "echo after"}]}
+EOF2
+	cd r
+	$SLIPWAY run --follow >/dev/null
+	expect_eq "$(run_status 1)" passed
+	expect_eq "$($SLIPWAY log 1 after)" after
+	wait_for 20 no_process "$marker"
 }
 
 gigabyte_of_output_is_logged_whole() {
@@ -419,6 +481,9 @@ t_run timeout_ends_the_whole_group
 t_run cancel_stops_the_run
 t_run run_survives_the_terminal_hangup
 t_run killed_executor_reads_interrupted
+t_run killed_guardian_fails_the_stage
+t_run stage_that_cannot_start_says_why
+t_run background_processes_end_with_their_stage
 t_run gigabyte_of_output_is_logged_whole
 t_run long_lines_are_split
 t_run branch_moving_during_a_run
