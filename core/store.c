@@ -14,10 +14,21 @@
 
 #include <cjson/cJSON.h>
 
+/* A stage's JSON text as last saved, with the stage it was printed from:
+ * an executor rewrites run.json at every stage, and printing the finished
+ * stages' numbers and times again each time was most of a save's cost. */
+struct stage_text {
+	struct sw_stage_record was;	/* name and reason are copies */
+	char *json;
+};
+
 struct sw_store {
 	char *root;	/* gitdir/slipway */
 	char *runs;	/* root/runs */
 	char *index;	/* root/index */
+	long texts_run;			/* the run the texts are of */
+	struct stage_text *texts;
+	size_t ntexts;
 };
 
 static const char *const run_status_names[] = {
@@ -68,10 +79,23 @@ int sw_store_open(struct sw_store **out, const char *gitdir, char **err)
 	return 0;
 }
 
+static void forget_stage_texts(struct sw_store *st)
+{
+	for (size_t i = 0; i < st->ntexts; i++) {
+		free(st->texts[i].was.name);
+		free(st->texts[i].was.reason);
+		free(st->texts[i].json);
+	}
+	free(st->texts);
+	st->texts = NULL;
+	st->ntexts = 0;
+}
+
 void sw_store_close(struct sw_store *st)
 {
 	if (!st)
 		return;
+	forget_stage_texts(st);
 	free(st->root);
 	free(st->runs);
 	free(st->index);
@@ -167,7 +191,48 @@ static cJSON *strlist_to_json(const struct strlist *l)
 	return a;
 }
 
-cJSON *sw_run_record_to_json(const struct sw_run_record *rec)
+static bool same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_stage(const struct sw_stage_record *a, const struct sw_stage_record *b)
+{
+	return a->status == b->status && a->started_ms == b->started_ms &&
+	       a->finished_ms == b->finished_ms && a->exit_code == b->exit_code &&
+	       a->duration_ms == b->duration_ms && a->log_bytes == b->log_bytes &&
+	       same_text(a->name, b->name) && same_text(a->reason, b->reason);
+}
+
+/* Stage i of rec as JSON, printed again only when it changed since st last
+ * printed it (st NULL: always). */
+static cJSON *stage_item(struct sw_store *st, const struct sw_run_record *rec, size_t i)
+{
+	const struct sw_stage_record *s = &rec->stages[i];
+	if (!st)
+		return stage_to_json(s);
+	if (st->texts_run != rec->id || st->ntexts != rec->nstages) {
+		forget_stage_texts(st);
+		st->texts = xcalloc(rec->nstages, sizeof *st->texts);
+		st->ntexts = rec->nstages;
+		st->texts_run = rec->id;
+	}
+	struct stage_text *t = &st->texts[i];
+	if (!t->json || !same_stage(&t->was, s)) {
+		cJSON *o = stage_to_json(s);
+		free(t->json);
+		t->json = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+		free(t->was.name);
+		free(t->was.reason);
+		t->was = *s;
+		t->was.name = s->name ? xstrdup(s->name) : NULL;
+		t->was.reason = s->reason ? xstrdup(s->reason) : NULL;
+	}
+	return cJSON_CreateRaw(t->json);
+}
+
+static cJSON *record_to_json(struct sw_store *st, const struct sw_run_record *rec)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "schema", 1);
@@ -182,7 +247,7 @@ cJSON *sw_run_record_to_json(const struct sw_run_record *rec)
 	add_time(o, "finished_at", rec->finished_ms);
 	cJSON *stages = cJSON_AddArrayToObject(o, "stages");
 	for (size_t i = 0; i < rec->nstages; i++)
-		cJSON_AddItemToArray(stages, stage_to_json(&rec->stages[i]));
+		cJSON_AddItemToArray(stages, stage_item(st, rec, i));
 	cJSON_AddItemToObject(o, "metrics", sw_metrics_to_json(&rec->metrics));
 	cJSON *gates = cJSON_AddArrayToObject(o, "gates");
 	for (size_t i = 0; i < rec->ngates; i++)
@@ -192,6 +257,11 @@ cJSON *sw_run_record_to_json(const struct sw_run_record *rec)
 	if (rec->executor_pid > 0)
 		cJSON_AddNumberToObject(o, "executor_pid", rec->executor_pid);
 	return o;
+}
+
+cJSON *sw_run_record_to_json(const struct sw_run_record *rec)
+{
+	return record_to_json(NULL, rec);
 }
 
 static char *json_str(const cJSON *o, const char *key)
@@ -323,7 +393,7 @@ struct sw_stage_record *sw_run_find_stage(const struct sw_run_record *rec, const
 
 int sw_store_save(struct sw_store *st, const struct sw_run_record *rec, bool durable)
 {
-	cJSON *o = sw_run_record_to_json(rec);
+	cJSON *o = record_to_json(st, rec);
 	/* Unformatted: it is rewritten at every stage, and printing dominates. */
 	char *text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
@@ -479,9 +549,10 @@ static int cmp_long(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-long *sw_store_list(struct sw_store *st, size_t *n)
+/* The numeric names in dir, ascending: run ids. */
+static long *list_ids(const char *dir, size_t *n)
 {
-	DIR *d = opendir(st->runs);
+	DIR *d = opendir(dir);
 	long *ids = NULL;
 	size_t len = 0, cap = 0;
 	struct dirent *de;
@@ -502,6 +573,11 @@ long *sw_store_list(struct sw_store *st, size_t *n)
 		qsort(ids, len, sizeof *ids, cmp_long);
 	*n = len;
 	return ids;
+}
+
+long *sw_store_list(struct sw_store *st, size_t *n)
+{
+	return list_ids(st->runs, n);
 }
 
 size_t sw_store_history(struct sw_store *st, const char *branch, long limit, struct sw_run_record **runs,
@@ -576,20 +652,33 @@ static bool gc_protected(struct sw_store *st, long id, const struct strlist *kee
 	return keep;
 }
 
+/* Work trees of failed runs are kept for inspection until gc.  Only the
+ * trees there are checked: a run's start should not cost a lock per run kept. */
+static void remove_dead_work_trees(struct sw_store *st)
+{
+	char *dir = xasprintf("%s/work", st->root);
+	size_t n;
+	long *ids = list_ids(dir, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (sw_store_run_alive(st, ids[i]))
+			continue;
+		char *work = xasprintf("%s/%ld", dir, ids[i]);
+		sw_remove_tree(work);
+		free(work);
+	}
+	free(ids);
+	free(dir);
+}
+
 int sw_store_gc(struct sw_store *st, int keep, const struct strlist *keep_heads)
 {
+	remove_dead_work_trees(st);
 	size_t n;
 	long *ids = sw_store_list(st, &n);
 	int removed = 0;
 	size_t excess = n > (size_t)keep ? n - (size_t)keep : 0;
-	for (size_t i = 0; i < n; i++) {
-		/* Work trees of failed runs are kept for inspection until gc. */
-		if (!sw_store_run_alive(st, ids[i])) {
-			char *work = xasprintf("%s/work/%ld", st->root, ids[i]);
-			sw_remove_tree(work);
-			free(work);
-		}
-		if (excess == 0 || gc_protected(st, ids[i], keep_heads))
+	for (size_t i = 0; i < n && excess > 0; i++) {
+		if (gc_protected(st, ids[i], keep_heads))
 			continue;
 		char *dir = sw_store_run_dir(st, ids[i]);
 		if (sw_remove_tree(dir) == 0)

@@ -1,5 +1,6 @@
 /* Unit tests of the run store: records round-trip, ids increase, a dead
  * executor reads as interrupted, the index and retention. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,6 +93,66 @@ static void json_contract(void)
 	sw_run_record_free(&rec);
 }
 
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	struct sbuf sb;
+	sbuf_init(&sb);
+	char buf[4096];
+	size_t n;
+	while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
+		sbuf_add(&sb, buf, n);
+	if (f)
+		fclose(f);
+	return sbuf_detach(&sb);
+}
+
+/* Each save writes what the record holds now, byte for byte what the
+ * uncached form prints, though stage texts are reused between saves. */
+static void saves_reuse_no_stale_stage(void)
+{
+	char *dir = temp_dir();
+	struct sw_store *st;
+	char *err = NULL;
+	CHECK_INT(sw_store_open(&st, dir, &err), 0);
+	struct sw_run_record rec;
+	make_record(&rec, sha_a, "main");
+	int lock = -1;
+	CHECK_INT(sw_store_create(st, &rec, &lock, &err), 0);
+	char *path = xasprintf("%s/slipway/runs/%ld/run.json", dir, rec.id);
+	for (int step = 0; step < 6; step++) {
+		struct sw_stage_record *s = &rec.stages[step % 2];
+		switch (step) {
+		case 1: s->status = SW_STAGE_RUNNING; break;
+		case 2: s->reason = xstrdup("exit code 1"); s->exit_code = 1; break;
+		case 3: s->log_bytes = 42; break;
+		case 4: s->reason[0] = 'E'; break;	/* same pointer, new text */
+		case 5: s->duration_ms = 7; s->status = SW_STAGE_PASSED; break;
+		}
+		CHECK_INT(sw_store_save(st, &rec, false), 0);
+		cJSON *o = sw_run_record_to_json(&rec);
+		char *want = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+		char *got = read_text(path);
+		got[strcspn(got, "\n")] = 0;
+		CHECK_STR(got, want);
+		free(got);
+		free(want);
+	}
+	struct sw_run_record back;
+	CHECK_INT(sw_store_load(st, rec.id, &back, &err), 0);
+	CHECK_STR(back.stages[0].reason, "Exit code 1");
+	CHECK_INT(back.stages[1].duration_ms, 7);
+	CHECK_INT(back.stages[1].log_bytes, 42);
+	sw_run_record_free(&back);
+	close(lock);
+	free(path);
+	sw_run_record_free(&rec);
+	sw_store_close(st);
+	sw_remove_tree(dir);
+	free(dir);
+}
+
 static void index_and_gc(void)
 {
 	char *dir = temp_dir();
@@ -130,6 +191,7 @@ int main(void)
 {
 	RUN_TEST(create_and_load);
 	RUN_TEST(json_contract);
+	RUN_TEST(saves_reuse_no_stale_stage);
 	RUN_TEST(index_and_gc);
 	UNIT_EXIT();
 }
