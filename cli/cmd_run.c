@@ -178,13 +178,21 @@ static bool follow_step(struct cli_ctx *ctx, long id, struct follow_state *fs, c
 	return done;
 }
 
-/* At most ~30 reads of the record a second, however fast a run changes. */
+/* At most ~30 reads of the record a second, however fast a run changes;
+ * but the run's end is shown at once, not after the rest of a gap. */
 static void coalesce(struct sw_follow *f, int64_t last_step)
 {
-	int64_t gap = sw_mono_ms() - last_step;
-	if (gap < FOLLOW_MIN_GAP_MS && !interrupted) {
-		struct timespec ts = {0, (long)(FOLLOW_MIN_GAP_MS - gap) * 1000000L};
-		nanosleep(&ts, NULL);
+	for (;;) {
+		int64_t left = FOLLOW_MIN_GAP_MS - (sw_mono_ms() - last_step);
+		if (left <= 0 || interrupted)
+			break;
+		if (!f) {
+			struct timespec ts = {0, (long)left * 1000000L};
+			nanosleep(&ts, NULL);
+			break;
+		}
+		if (sw_follow_wait(f, (int)left) & SW_FOLLOW_EXIT)
+			return;
 	}
 	if (f)
 		sw_follow_read(f);
