@@ -1,10 +1,13 @@
 /* The executor: waits for a slot, checks the commit out into a directory of
- * its own and has its guardian run each stage in a process group of its
- * own, recording every change in run.json. */
+ * its own and runs each stage in a process group of its own, recording
+ * every change in run.json; its parent, the guardian, ends what the run
+ * left if the executor dies. */
 #include "executor.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -12,11 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "slipway/report.h"
@@ -33,10 +35,8 @@ struct stage_io {
 	size_t nparsers;
 	int64_t bytes;
 	pid_t pgid;			/* the stage's shell, leader of its group */
-	int spawn_err;			/* why the shell could not start */
 	int status;			/* its wait status, once exited */
 	bool exited;
-	bool guardian_lost;
 	bool cancelled;			/* a cancel arrived while this stage ran */
 };
 
@@ -45,102 +45,22 @@ struct executor {
 	struct sw_run_record *rec;
 	char *workdir;
 	char *reports;
-	int sigfd;
-	pid_t guardian;
-	int guard_fd;			/* socket to the guardian, -1 before it starts */
+	int sigfd;			/* SIGTERM, SIGINT (cancel) and SIGCHLD */
 	bool cancelled;
 	bool failed;
 	bool *gate_checked;
 };
 
-/* ---- the guardian: one per run, parent of every stage's process group ----
- *
- * No process a run started may outlive its executor, even one killed -9,
- * and only a parent hears of such a death.  So a child of the executor
- * starts each stage in a process group of its own and ends that group when
- * the stage's shell exits, when the executor asks (timeout, cancel), and
- * when the executor's end of their socket closes, which it does when the
- * executor dies however it dies.  One guardian per run, not one per stage:
- * a fork of the executor (libgit2 and all mapped) cost more than a stage
- * running `true` does (bench/README.md). */
-
-enum guard_kind {
-	GUARD_START,		/* executor: run stage `value`; carries the output pipe */
-	GUARD_TERM,		/* executor: end the running stage's group */
-	GUARD_STARTED,		/* guardian: the stage's pid (its group), or -errno */
-	GUARD_EXITED,		/* guardian: the shell's wait status */
-};
-
-struct guard_msg {
-	int32_t kind;
-	int32_t value;
-};
-
-/* Sends one message, with fd attached when fd >= 0. */
-static int guard_send(int sock, enum guard_kind kind, int value, int fd)
-{
-	struct guard_msg m = {.kind = kind, .value = value};
-	struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (fd >= 0) {
-		memset(&ctl, 0, sizeof ctl);
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = sizeof ctl.buf;
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	}
-	ssize_t n;
-	while ((n = sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-		;
-	return n == (ssize_t)sizeof m ? 0 : -1;
-}
-
-/* 1: a message (an attached descriptor in *fd, else -1); 0: the peer is gone. */
-static int guard_recv(int sock, struct guard_msg *m, int *fd)
-{
-	struct iovec iov = {.iov_base = m, .iov_len = sizeof *m};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-			    .msg_controllen = sizeof ctl.buf};
-	if (fd)
-		*fd = -1;
-	ssize_t n;
-	while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-		;
-	if (n != (ssize_t)sizeof *m)
-		return 0;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		int got;
-		memcpy(&got, CMSG_DATA(c), sizeof got);
-		if (fd && *fd < 0)
-			*fd = got;
-		else
-			close(got);
-	}
-	return 1;
-}
-
-/* posix_spawn (vfork-like) keeps the per-stage cost near a shell's own. */
-static pid_t spawn_stage_shell(const char *cmd, const char *dir, int out_fd, char **envp, int *err)
+/* posix_spawn (vfork-like) keeps the per-stage cost near a shell's own.
+ * Returns 0 or an errno value. */
+static int spawn_stage_shell(const char *cmd, const char *dir, int out_fd, char **envp, pid_t *child)
 {
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_t fa;
 	sigset_t none, dflt;
 	sigemptyset(&none);
 	sigemptyset(&dflt);
-	int sigs[] = {SIGTERM, SIGALRM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD};
+	int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD};
 	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
 		sigaddset(&dflt, sigs[i]);
 	posix_spawnattr_init(&attr);
@@ -152,17 +72,14 @@ static pid_t spawn_stage_shell(const char *cmd, const char *dir, int out_fd, cha
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, out_fd, STDERR_FILENO);
+	/* Only the output: the run's lock and slot must die with the executor. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawn_file_actions_addchdir_np(&fa, dir);
 	char *argv[] = {"sh", "-c", (char *)cmd, NULL};
-	pid_t child;
-	*err = posix_spawn(&child, "/bin/sh", &fa, &attr, argv, envp);
+	int err = posix_spawn(child, "/bin/sh", &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
-	if (*err) {
-		dprintf(out_fd, "slipway: cannot start /bin/sh in %s: %s\n", dir, strerror(*err));
-		return -1;
-	}
-	return child;
+	return err;
 }
 
 static int wait_status_code(int status)
@@ -205,142 +122,6 @@ static void free_env(char **envp)
 	for (size_t i = 0; envp[i]; i++)
 		free(envp[i]);
 	free(envp);
-}
-
-/* ---- the guardian's side ---- */
-
-/* Reaps child once it exits; sigfd reports SIGCHLD. */
-static bool reaped(int sigfd, pid_t child, int *status)
-{
-	struct signalfd_siginfo si;
-	while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
-		;
-	pid_t r;
-	while ((r = waitpid(child, status, WNOHANG)) < 0 && errno == EINTR)
-		;
-	return r == child || (r < 0 && errno == ECHILD);
-}
-
-/* Runs stage i until its shell exits; false when the executor is gone.
- * A shell that cannot start is reported as started with -errno, then as
- * exited 127, as a shell reports a command it cannot run. */
-static bool guard_stage(struct executor *ex, int sock, int sigfd, size_t i, int out_fd)
-{
-	const struct sw_stage_config *sc = &ex->plan->cfg->stages[i];
-	char **envp = stage_env(ex, sc);
-	int err = 0;
-	pid_t child = spawn_stage_shell(sc->run, ex->workdir, out_fd, envp, &err);
-	free_env(envp);
-	close(out_fd);
-	bool executor_alive = guard_send(sock, GUARD_STARTED, child > 0 ? child : -err, -1) == 0;
-	int status = 127 << 8;
-	int64_t kill_at = -1;
-	if (child > 0 && !executor_alive) {
-		kill(-child, SIGTERM);
-		kill_at = sw_mono_ms() + KILL_GRACE_MS;
-	}
-	while (child > 0) {
-		struct pollfd pfd[2] = {{.fd = sigfd, .events = POLLIN},
-					{.fd = executor_alive ? sock : -1, .events = POLLIN}};
-		int64_t left = kill_at < 0 ? -1 : kill_at - sw_mono_ms();
-		int r = poll(pfd, 2, kill_at < 0 ? -1 : (int)(left > 0 ? left : 0));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0) {
-			kill(-child, SIGKILL);
-			kill_at = -1;
-			continue;
-		}
-		if (pfd[0].revents && reaped(sigfd, child, &status)) {
-			/* What the shell left running in its group ends with it. */
-			kill(-child, SIGKILL);
-			break;
-		}
-		if (!pfd[1].revents)
-			continue;
-		struct guard_msg m;
-		if (!guard_recv(sock, &m, NULL))
-			executor_alive = false;
-		if ((!executor_alive || m.kind == GUARD_TERM) && kill_at < 0) {
-			kill(-child, SIGTERM);
-			kill_at = sw_mono_ms() + KILL_GRACE_MS;
-		}
-	}
-	return executor_alive && guard_send(sock, GUARD_EXITED, status, -1) == 0;
-}
-
-static _Noreturn void guard(struct executor *ex, int sock)
-{
-	/* Only the socket: the run's lock and slot must die with the executor. */
-	if (sock != 3)
-		sock = dup2(sock, 3);
-	fcntl(sock, F_SETFD, FD_CLOEXEC);
-	close_range(4, ~0U, 0);
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	int sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sigfd < 0)
-		_exit(1);
-	struct guard_msg m;
-	int out_fd;
-	while (guard_recv(sock, &m, &out_fd)) {
-		if (m.kind != GUARD_START || out_fd < 0 || m.value < 0 ||
-		    (size_t)m.value >= ex->plan->cfg->nstages) {
-			if (out_fd >= 0)
-				close(out_fd);
-			continue;
-		}
-		if (!guard_stage(ex, sock, sigfd, (size_t)m.value, out_fd))
-			break;
-	}
-	_exit(0);
-}
-
-/* Starts the run's guardian unless it runs already. */
-static bool guardian_up(struct executor *ex)
-{
-	if (ex->guard_fd >= 0)
-		return true;
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
-		return false;
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(sv[0]);
-		guard(ex, sv[1]);
-	}
-	close(sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		return false;
-	}
-	ex->guardian = pid;
-	ex->guard_fd = sv[0];
-	return true;
-}
-
-/* Closing its socket ends the guardian: it reads that as the executor gone. */
-static void guardian_down(struct executor *ex)
-{
-	if (ex->guard_fd < 0)
-		return;
-	close(ex->guard_fd);
-	ex->guard_fd = -1;
-	while (waitpid(ex->guardian, NULL, 0) < 0 && errno == EINTR)
-		;
-	ex->guardian = 0;
-}
-
-/* After the guardian vanished (killed, say), the stage is the executor's to end. */
-static void guardian_lost(struct executor *ex, struct stage_io *io)
-{
-	if (io->pgid > 0)
-		kill(-io->pgid, SIGKILL);
-	io->guardian_lost = true;
-	guardian_down(ex);
 }
 
 /* ---- output: lines to the log, masked, and to the parsers ---- */
@@ -441,67 +222,86 @@ static void save(struct executor *ex, bool durable)
 		fprintf(stderr, "slipway executor: cannot write run.json of run %ld\n", ex->rec->id);
 }
 
+/* Drains the signals; true when one asked to cancel (SIGCHLD does not). */
 static bool take_signal(struct executor *ex)
 {
 	struct signalfd_siginfo si;
-	bool got = false;
+	bool cancel = false;
 	while (read(ex->sigfd, &si, sizeof si) == (ssize_t)sizeof si)
-		got = true;
-	return got;
+		if (si.ssi_signo != SIGCHLD)
+			cancel = true;
+	return cancel;
 }
 
-/* Takes the guardian's news of the running stage: its exit, or its own end. */
-static void take_guardian(struct executor *ex, struct stage_io *io)
+/* Reaps the stage's shell once it exited, ending first what it left in its
+ * group: until the shell is reaped its pid, the group's id, cannot be reused. */
+static void check_exit(struct stage_io *io)
 {
-	struct guard_msg m;
-	if (!guard_recv(ex->guard_fd, &m, NULL)) {
-		guardian_lost(ex, io);
+	siginfo_t si = {0};
+	if (io->exited || waitid(P_PID, (id_t)io->pgid, &si, WEXITED | WNOHANG | WNOWAIT) ||
+	    si.si_pid != io->pgid)
 		return;
-	}
-	if (m.kind == GUARD_STARTED && m.value > 0)
-		io->pgid = m.value;
-	else if (m.kind == GUARD_STARTED)
-		io->spawn_err = -m.value;
-	else if (m.kind == GUARD_EXITED) {
-		io->status = m.value;
-		io->exited = true;
-	}
+	kill(-io->pgid, SIGKILL);
+	while (waitpid(io->pgid, &io->status, 0) < 0 && errno == EINTR)
+		;
+	io->exited = true;
 }
 
-static void end_stage(struct executor *ex, struct stage_io *io)
+/* SIGTERM to the stage's group now, SIGKILL after the grace (timeout, cancel). */
+static void end_group(struct stage_io *io, int64_t *kill_at)
 {
-	if (ex->guard_fd < 0 || guard_send(ex->guard_fd, GUARD_TERM, 0, -1))
-		guardian_lost(ex, io);
+	if (io->exited)
+		return;
+	kill(-io->pgid, SIGTERM);
+	if (*kill_at < 0)
+		*kill_at = sw_mono_ms() + KILL_GRACE_MS;
+}
+
+static int poll_timeout(int64_t at)
+{
+	int64_t left = at - sw_mono_ms();
+	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
 /* Pumps the stage's output until EOF and the shell's exit, acting on
- * timeout and cancel meanwhile: a shell may close its output and go on. */
+ * timeout and cancel meanwhile: a shell may close its output and go on.
+ * Output kept open past the shell by a process outside its group is read
+ * until the stage's deadline, no longer. */
 static void pump_output(struct executor *ex, struct stage_io *io, int timeout_s, bool *timed_out)
 {
-	int64_t deadline = sw_mono_ms() + (int64_t)timeout_s * 1000;
-	bool term_sent = false, eof = false;
+	int64_t deadline = sw_mono_ms() + (int64_t)timeout_s * 1000, kill_at = -1;
+	bool eof = false;
 	char buf[65536];
-	while (!eof || (!io->exited && ex->guard_fd >= 0)) {
-		bool listen = !io->exited && ex->guard_fd >= 0;
-		struct pollfd pfd[3] = {{.fd = eof ? -1 : io->fd, .events = POLLIN},
-					{.fd = ex->sigfd, .events = POLLIN},
-					{.fd = listen ? ex->guard_fd : -1, .events = POLLIN}};
-		int64_t left = deadline - sw_mono_ms();
-		int r = poll(pfd, 3, term_sent ? -1 : (int)(left > 0 ? left : 0));
+	while (!eof || !io->exited) {
+		int64_t wake = -1;
+		if (!*timed_out || io->exited)
+			wake = deadline;
+		if (kill_at >= 0 && !io->exited && (wake < 0 || kill_at < wake))
+			wake = kill_at;
+		struct pollfd pfd[2] = {{.fd = eof ? -1 : io->fd, .events = POLLIN},
+					{.fd = ex->sigfd, .events = POLLIN}};
+		int r = poll(pfd, 2, wake < 0 ? -1 : poll_timeout(wake));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (pfd[1].revents & POLLIN && take_signal(ex) && !io->cancelled) {
 			ex->cancelled = io->cancelled = true;
-			end_stage(ex, io);
+			end_group(io, &kill_at);
+			if (io->exited)
+				deadline = sw_mono_ms();
 		}
-		if (pfd[2].revents)
-			take_guardian(ex, io);
-		if (r == 0 && !term_sent) {
+		if (pfd[1].revents || eof)
+			check_exit(io);
+		int64_t now = sw_mono_ms();
+		if (now >= deadline && !*timed_out && !io->exited) {
 			*timed_out = true;
-			term_sent = true;
-			end_stage(ex, io);
-			continue;
+			end_group(io, &kill_at);
 		}
+		if (kill_at >= 0 && now >= kill_at && !io->exited) {
+			kill(-io->pgid, SIGKILL);
+			kill_at = -1;
+		}
+		if (r == 0 && io->exited && now >= deadline)
+			break;
 		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		ssize_t n = read(io->fd, buf, sizeof buf);
@@ -528,24 +328,22 @@ static int open_log(struct executor *ex, const char *stage)
 	return fd;
 }
 
-/* Has the guardian start stage i; the read end of its output goes to
- * io->fd.  Its answers come while the output is pumped: the executor
- * saves the record meanwhile instead of waiting for them. */
-static int spawn_stage(struct executor *ex, size_t i, struct stage_io *io)
+/* Starts the stage's shell in a group of its own; the read end of its
+ * output goes to io->fd.  Returns 0 or an errno value. */
+static int spawn_stage(struct executor *ex, const struct sw_stage_config *sc, struct stage_io *io)
 {
 	int p[2];
-	if (!guardian_up(ex) || pipe2(p, O_CLOEXEC))
-		return -1;
-	int sent = guard_send(ex->guard_fd, GUARD_START, (int)i, p[1]);
+	if (pipe2(p, O_CLOEXEC))
+		return errno;
+	char **envp = stage_env(ex, sc);
+	int err = spawn_stage_shell(sc->run, ex->workdir, p[1], envp, &io->pgid);
+	free_env(envp);
 	close(p[1]);
-	if (sent) {
+	if (err)
 		close(p[0]);
-		guardian_down(ex);
-		io->guardian_lost = true;
-		return -1;
-	}
-	io->fd = p[0];
-	return 0;
+	else
+		io->fd = p[0];
+	return err;
 }
 
 static char *exit_reason(int code, bool timed_out, int timeout_s, bool cancelled)
@@ -559,47 +357,47 @@ static char *exit_reason(int code, bool timed_out, int timeout_s, bool cancelled
 	return code ? xasprintf("exit code %d", code) : NULL;
 }
 
-static char *stage_failure(const struct stage_io *io)
-{
-	if (io->guardian_lost)
-		return xstrdup("the stage's guardian process died");
-	if (io->spawn_err)
-		return xasprintf("cannot start the stage: %s", strerror(io->spawn_err));
-	return NULL;
-}
-
 static int run_stage_process(struct executor *ex, size_t i, const struct sw_stage_config *sc)
 {
 	struct sw_stage_record *s = &ex->rec->stages[i];
 	struct stage_io io = {.fd = -1};
 	bool timed_out = false;
-	io.log_fd = open_log(ex, sc->name);
+	int64_t kill_at = -1;
 	new_parsers(&io, sc, &ex->rec->warnings);
-	if (io.log_fd < 0 || spawn_stage(ex, i, &io)) {
-		s->reason = io.guardian_lost ? xstrdup("cannot start the stage: its guardian process died")
-					     : xasprintf("cannot start the stage: %s", strerror(errno));
-		if (io.log_fd >= 0)
+	int err = spawn_stage(ex, sc, &io);
+	/* Created while the shell starts: its output waits in the pipe. */
+	io.log_fd = open_log(ex, sc->name);
+	int log_err = io.log_fd < 0 ? errno : 0;
+	if (err) {
+		s->reason = xasprintf("cannot start the stage: %s", strerror(err));
+		if (io.log_fd >= 0) {
+			dprintf(io.log_fd, "slipway: cannot start /bin/sh in %s: %s\n", ex->workdir, strerror(err));
 			close(io.log_fd);
+		}
 		finish_parsers(ex, &io);
 		return -1;
 	}
+	if (log_err)
+		end_group(&io, &kill_at);
 	/* One save per stage: this one also records how the previous stage ended. */
 	save(ex, false);
 	pump_output(ex, &io, sc->timeout, &timed_out);
 	close(io.fd);
-	close(io.log_fd);
+	if (io.log_fd >= 0)
+		close(io.log_fd);
 	sbuf_free(&io.line);
 	sbuf_free(&io.out);
 	s->log_bytes = io.bytes;
-	s->exit_code = io.exited ? wait_status_code(io.status) : 255;
-	s->reason = stage_failure(&io);
-	if (!s->reason)
+	s->exit_code = wait_status_code(io.status);
+	if (log_err)
+		s->reason = xasprintf("cannot write the stage's log: %s", strerror(log_err));
+	else
 		s->reason = exit_reason(s->exit_code, timed_out, sc->timeout, io.cancelled);
 	finish_parsers(ex, &io);
 	read_reports(ex, sc);
 	if (io.cancelled)
 		return 1;
-	return s->exit_code == 0 && io.exited && !timed_out ? 0 : -1;
+	return s->exit_code == 0 && !timed_out && !log_err ? 0 : -1;
 }
 
 /* ---- gates ---- */
@@ -733,9 +531,9 @@ static void block_signals(struct executor *ex)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	ex->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -867,11 +665,9 @@ static void close_inherited(struct sw_exec_plan *plan)
 	free(gitdir);
 }
 
-void sw_executor_main(struct sw_exec_plan *plan)
+static _Noreturn void execute(struct sw_exec_plan *plan)
 {
-	struct executor ex = {.plan = plan, .rec = plan->rec, .guard_fd = -1};
-	setsid();
-	detach_stdio(plan->store, plan->rec->id);
+	struct executor ex = {.plan = plan, .rec = plan->rec};
 	close_inherited(plan);
 	block_signals(&ex);
 	ex.reports = sw_store_reports_dir(plan->store, plan->rec->id);
@@ -888,7 +684,6 @@ void sw_executor_main(struct sw_exec_plan *plan)
 			ex.rec->stages[i].status = SW_STAGE_CANCELLED;
 			ex.rec->stages[i].reason = xstrdup("cancelled");
 		}
-	guardian_down(&ex);
 	ex.rec->status = final_status(&ex);
 	ex.rec->finished_ms = sw_now_ms();
 	sw_store_index_commit(plan->store, ex.rec->commit, ex.rec->id);
@@ -897,5 +692,97 @@ void sw_executor_main(struct sw_exec_plan *plan)
 		sw_remove_tree(ex.workdir);
 	if (slot >= 0)
 		close(slot);
+	_exit(0);
+}
+
+/* ---- the guardian: the executor's parent for the run's whole life ----
+ *
+ * No process a run started may outlive it, not even when its executor is
+ * killed -9, and only a parent hears of such a death for sure.  The run
+ * has a session of its own (the executor's first parent made it); the
+ * guardian does nothing but wait for the executor and then end whatever is
+ * left in that session.  The executor starts each stage itself and ends
+ * the stage's group when its shell exits: a stage costs what `sh -c`
+ * costs, not a fork of the executor (libgit2 and all) as a per-stage
+ * supervisor did (bench/README.md). */
+
+/* Sends sig (0: none) to every live process of session sid but the
+ * caller; returns how many there were. */
+static int signal_session(pid_t sid, int sig)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	pid_t self = getpid();
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char *end, path[64], buf[1024];
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0 || pid == self)
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+		if (fd >= 0)
+			close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		/* "pid (comm) state ppid pgrp session ...": comm may hold anything. */
+		char *p = strrchr(buf, ')'), state;
+		int session;
+		if (!p || sscanf(p + 1, " %c %*d %*d %d", &state, &session) != 2)
+			continue;
+		if (session != sid || state == 'Z' || state == 'X')
+			continue;
+		if (sig)
+			kill((pid_t)pid, sig);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* SIGTERM to what is left of the run, SIGKILL after a timeout's grace. */
+static void end_session(void)
+{
+	pid_t sid = getsid(0);
+	if (!signal_session(sid, SIGTERM))
+		return;
+	for (int64_t until = sw_mono_ms() + KILL_GRACE_MS; sw_mono_ms() < until;) {
+		pause_ms(50);
+		if (!signal_session(sid, 0))
+			return;
+	}
+	for (int i = 0; i < 50 && signal_session(sid, SIGKILL); i++)
+		pause_ms(20);
+}
+
+void sw_executor_main(struct sw_exec_plan *plan)
+{
+	detach_stdio(plan->store, plan->rec->id);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	fflush(NULL);
+	pid_t executor = fork();
+	if (executor == 0)
+		execute(plan);
+	if (executor < 0)
+		fprintf(stderr, "slipway: cannot start the executor of run %ld: %s\n", plan->rec->id,
+			strerror(errno));
+	/* Nothing kept open: the run's lock is the executor's alone, so a
+	 * reader sees the run end the moment the executor does. */
+	close_range(3, ~0U, 0);
+	int status;
+	while (executor > 0 && waitpid(executor, &status, 0) < 0 && errno == EINTR)
+		;
+	end_session();
 	_exit(0);
 }

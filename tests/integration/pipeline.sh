@@ -167,31 +167,44 @@ EOF2
 	expect_eq "$(run_status 1)" interrupted
 }
 
-# The guardian starts every stage: killed, it takes only the running stage down.
-killed_guardian_fails_the_stage() {
-	local marker="slipway-guardian-$$-$RANDOM"
+# The guardian only watches: killed, it takes nothing down with it.
+killed_guardian_leaves_the_run_alone() {
 	make_repo r <<EOF2
 {"version": 1, "stages": [
-  {"name": "long", "run": "sh -c 'sleep 300 # $marker' & sleep 301 # $marker"},
-  {"name": "after", "run": "echo never"},
-  {"name": "cleanup", "run": "echo cleaned", "always": true}]}
+  {"name": "wait", "run": "while [ ! -f $PWD/go ]; do sleep 0.05; done; echo released"},
+  {"name": "after", "run": "echo after"}]}
+EOF2
+	cd r
+	$SLIPWAY run >/dev/null
+	wait_for 20 sh -c "grep -q '\"running\"' $(run_json 1)"
+	local executor guardian
+	executor=$(json "$(run_json 1)" 'j["executor_pid"]')
+	guardian=$(ps -o ppid= -p "$executor" | tr -d ' ')
+	expect_eq "$(ps -o comm= -p "$guardian")" slipway
+	kill -9 "$guardian"
+	touch ../go
+	wait_for 20 run_final 1
+	expect_eq "$(run_status 1)" passed
+	expect_eq "$($SLIPWAY log 1 after)" after
+}
+
+# A process a stage moved to a group of its own still ends with the run
+# when the executor is killed: the guardian ends the run's whole session.
+killed_executor_ends_the_session() {
+	local marker="slipway-session-$$-$RANDOM"
+	make_repo r <<EOF2
+{"version": 1, "stages": [{"name": "long", "run": "/usr/bin/python3 -c 'import os; os.setpgid(0, 0); os.execv(\"/bin/sh\", [\"sh\", \"-c\", \"sleep 300 # $marker\"])' & sleep 301 # $marker"}]}
 EOF2
 	cd r
 	$SLIPWAY run >/dev/null
 	wait_for 20 pgrep -f "sleep 300 # $marker"
-	local executor guardian
-	executor=$(json "$(run_json 1)" 'j["executor_pid"]')
-	guardian=$(pgrep -P "$executor")
-	expect_eq "$(echo "$guardian" | wc -w)" 1
-	kill -9 "$guardian"
-	wait_for 20 run_final 1
-	local f
-	f=$(run_json 1)
-	expect_eq "$(json "$f" 'j["status"]')" failed
-	expect_eq "$(json "$f" '[s["status"] for s in j["stages"]]')" "['failed', 'skipped', 'passed']"
-	expect_eq "$(json "$f" 'j["stages"][0]["reason"]')" "the stage's guardian process died"
-	expect_eq "$($SLIPWAY log 1 cleanup)" cleaned
+	local pid
+	pid=$(pgrep -f "sleep 300 # $marker" | head -1)
+	[ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ]
+	kill -9 "$(json "$(run_json 1)" 'j["executor_pid"]')"
 	wait_for 20 no_process "$marker"
+	$SLIPWAY history --json >h
+	expect_eq "$(json h 'j[0]["status"]')" interrupted
 }
 
 # A stage's shell that cannot start (its directory is gone) fails with why.
@@ -481,7 +494,8 @@ t_run timeout_ends_the_whole_group
 t_run cancel_stops_the_run
 t_run run_survives_the_terminal_hangup
 t_run killed_executor_reads_interrupted
-t_run killed_guardian_fails_the_stage
+t_run killed_guardian_leaves_the_run_alone
+t_run killed_executor_ends_the_session
 t_run stage_that_cannot_start_says_why
 t_run background_processes_end_with_their_stage
 t_run gigabyte_of_output_is_logged_whole
