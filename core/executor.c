@@ -46,6 +46,7 @@ struct executor {
 	char *workdir;
 	char *reports;
 	int sigfd;			/* SIGTERM, SIGINT (cancel) and SIGCHLD */
+	size_t secret_hold;		/* bytes a cut line keeps back (emit_part) */
 	bool cancelled;
 	bool failed;
 	bool *gate_checked;
@@ -154,15 +155,30 @@ static void emit_line(struct executor *ex, struct stage_io *io, bool newline)
 		flush_out(io);
 }
 
+/* A line longer than MAX_LINE is cut, but never through a secret: its last
+ * bytes, which could begin one, start the next part instead. */
+static void emit_part(struct executor *ex, struct stage_io *io)
+{
+	sw_secrets_mask(ex->plan->secrets, &io->line);
+	size_t hold = ex->secret_hold < io->line.len ? ex->secret_hold : 0;
+	char *tail = xmalloc(hold + 1);
+	memcpy(tail, io->line.buf + io->line.len - hold, hold);
+	io->line.len -= hold;
+	io->line.buf[io->line.len] = '\0';
+	emit_line(ex, io, true);
+	sbuf_add(&io->line, tail, hold);
+	free(tail);
+}
+
 static void take_output(struct executor *ex, struct stage_io *io, const char *buf, size_t n)
 {
 	while (n > 0) {
 		const char *nl = memchr(buf, '\n', n);
 		size_t take = nl ? (size_t)(nl - buf) : n;
 		size_t room = MAX_LINE - io->line.len;
-		if (take >= room) {
+		if (take > room) {
 			sbuf_add(&io->line, buf, room);
-			emit_line(ex, io, true);
+			emit_part(ex, io);
 			buf += room;
 			n -= room;
 			continue;
@@ -672,6 +688,8 @@ static _Noreturn void execute(struct sw_exec_plan *plan)
 	block_signals(&ex);
 	ex.reports = sw_store_reports_dir(plan->store, plan->rec->id);
 	ex.gate_checked = xcalloc(plan->cfg->ngates + 1, sizeof *ex.gate_checked);
+	size_t longest = sw_secrets_longest(plan->secrets);
+	ex.secret_hold = longest > 1 ? (longest - 1 < MAX_LINE / 2 ? longest - 1 : MAX_LINE / 2) : 0;
 	ex.rec->executor_pid = getpid();
 	save(&ex, false);
 	int slot = acquire_slot(&ex);

@@ -129,6 +129,17 @@ void sw_secrets_mask(const struct sw_secrets *s, struct sbuf *sb)
 		mask_one(sb, s->items[i].value);
 }
 
+size_t sw_secrets_longest(const struct sw_secrets *s)
+{
+	size_t longest = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		size_t len = strlen(s->items[i].value);
+		if (len > longest)
+			longest = len;
+	}
+	return longest;
+}
+
 void sw_secrets_free(struct sw_secrets *s)
 {
 	for (size_t i = 0; i < s->n; i++) {

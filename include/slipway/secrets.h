@@ -27,6 +27,8 @@ int sw_secrets_collect(const struct strlist *names, char *const *env, const char
 		       struct sw_secrets *out, struct strlist *missing, char **err);
 /* Replaces every occurrence of a secret's value in sb by "***". */
 void sw_secrets_mask(const struct sw_secrets *s, struct sbuf *sb);
+/* The length of the longest value (0 without secrets). */
+size_t sw_secrets_longest(const struct sw_secrets *s);
 void sw_secrets_free(struct sw_secrets *s);
 
 #endif

@@ -263,6 +263,20 @@ EOF2
 	expect_eq "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' $log)" 65536
 }
 
+# A line cut at 64 KiB is not cut through a secret, which would unmask it.
+secret_across_a_cut_is_masked() {
+	make_repo r <<'EOF2'
+{"version": 1, "secrets": ["TOKEN_A"],
+ "stages": [{"name": "wide", "run": "head -c 65530 /dev/zero | tr '\\0' x; echo \"$TOKEN_A\"; echo \"$TOKEN_A\""}]}
+EOF2
+	cd r
+	TOKEN_A=alpha-secret-1 $SLIPWAY run --follow >/dev/null
+	local log=.git/slipway/runs/1/logs/wide.log
+	! grep -q 'alpha\|secret-1' $log
+	expect_eq "$(grep -o '\*\*\*' $log | wc -l)" 2
+	expect_eq "$(tr -d 'x*\n' <$log)" ""
+}
+
 branch_moving_during_a_run() {
 	make_repo r <<EOF2
 {"version": 1, "stages": [{"name": "show", "run": "while [ ! -f $PWD/go ]; do sleep 0.05; done; cat file.txt"}]}
@@ -500,6 +514,7 @@ t_run stage_that_cannot_start_says_why
 t_run background_processes_end_with_their_stage
 t_run gigabyte_of_output_is_logged_whole
 t_run long_lines_are_split
+t_run secret_across_a_cut_is_masked
 t_run branch_moving_during_a_run
 t_run uncommitted_changes_do_not_leak
 t_run one_run_per_commit_and_queue
