@@ -149,18 +149,23 @@ EOF2
 	expect_eq "$($SLIPWAY log 1)" released
 }
 
-killed_executor_reads_interrupted() {
-	local marker="slipway-kill9-$$-$RANDOM"
-	make_repo r <<EOF2
-{"version": 1, "stages": [{"name": "long", "run": "sh -c 'sleep 300 # $marker' & sleep 301 # $marker"}]}
-EOF2
+# kill_executor_mid_stage MARKER <slipway.json: starts a run whose stage
+# starts "sleep 300 # MARKER", kills its executor -9 once that is up and
+# returns when no process with MARKER is left.
+kill_executor_mid_stage() {
+	make_repo r
 	cd r
 	$SLIPWAY run >/dev/null
-	wait_for 20 pgrep -f "sleep 300 # $marker"
-	local pid
-	pid=$(json "$(run_json 1)" 'j["executor_pid"]')
-	kill -9 "$pid"
-	wait_for 20 no_process "$marker"
+	wait_for 20 pgrep -f "sleep 300 # $1"
+	kill -9 "$(json "$(run_json 1)" 'j["executor_pid"]')"
+	wait_for 20 no_process "$1"
+}
+
+killed_executor_reads_interrupted() {
+	local marker="slipway-kill9-$$-$RANDOM"
+	kill_executor_mid_stage "$marker" <<EOF2
+{"version": 1, "stages": [{"name": "long", "run": "sh -c 'sleep 300 # $marker' & sleep 301 # $marker"}]}
+EOF2
 	$SLIPWAY history --json >h
 	expect_eq "$(json h 'j[0]["status"]')" interrupted
 	expect_eq "$(json h 'j[0]["stages"][0]["status"]')" cancelled
@@ -188,21 +193,14 @@ EOF2
 	expect_eq "$($SLIPWAY log 1 after)" after
 }
 
-# A process a stage moved to a group of its own still ends with the run
-# when the executor is killed: the guardian ends the run's whole session.
+# A process a stage moved to a group of its own (setpgid, or the python
+# fails and so does the test) still ends with the run when the executor is
+# killed: the guardian ends the run's whole session.
 killed_executor_ends_the_session() {
 	local marker="slipway-session-$$-$RANDOM"
-	make_repo r <<EOF2
+	kill_executor_mid_stage "$marker" <<EOF2
 {"version": 1, "stages": [{"name": "long", "run": "/usr/bin/python3 -c 'import os; os.setpgid(0, 0); os.execv(\"/bin/sh\", [\"sh\", \"-c\", \"sleep 300 # $marker\"])' & sleep 301 # $marker"}]}
 EOF2
-	cd r
-	$SLIPWAY run >/dev/null
-	wait_for 20 pgrep -f "sleep 300 # $marker"
-	local pid
-	pid=$(pgrep -f "sleep 300 # $marker" | head -1)
-	[ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ]
-	kill -9 "$(json "$(run_json 1)" 'j["executor_pid"]')"
-	wait_for 20 no_process "$marker"
 	$SLIPWAY history --json >h
 	expect_eq "$(json h 'j[0]["status"]')" interrupted
 }
