@@ -580,7 +580,22 @@ long *sw_store_list(struct sw_store *st, size_t *n)
 	return list_ids(st->runs, n);
 }
 
-size_t sw_store_history(struct sw_store *st, const char *branch, long limit, struct sw_run_record **runs,
+struct run_filter {
+	const char *branch;	/* NULL: every branch */
+	bool passed_only;
+	long except;		/* a run id left out, 0: none */
+};
+
+static bool run_matches(const struct sw_run_record *r, const struct run_filter *f)
+{
+	return (!f->branch || (r->branch && !strcmp(r->branch, f->branch))) &&
+	       (!f->passed_only || r->status == SW_RUN_PASSED) && r->id != f->except;
+}
+
+/* Reads records from the newest back, keeping those f matches, and stops
+ * at limit (< 0: none): callers that want a few recent runs do not pay for
+ * every run the store keeps. */
+static size_t walk_runs(struct sw_store *st, const struct run_filter *f, long limit, struct sw_run_record **runs,
 			struct strlist *warnings)
 {
 	size_t count, n = 0;
@@ -595,13 +610,31 @@ size_t sw_store_history(struct sw_store *st, const char *branch, long limit, str
 			free(err);
 			continue;
 		}
-		if (branch && (!r->branch || strcmp(r->branch, branch)))
-			sw_run_record_free(r);
-		else
+		if (run_matches(r, f))
 			n++;
+		else
+			sw_run_record_free(r);
 	}
 	free(ids);
 	return n;
+}
+
+size_t sw_store_history(struct sw_store *st, const char *branch, long limit, struct sw_run_record **runs,
+			struct strlist *warnings)
+{
+	struct run_filter f = {.branch = branch};
+	return walk_runs(st, &f, limit, runs, warnings);
+}
+
+bool sw_store_last_passed(struct sw_store *st, const char *branch, long except, struct sw_run_record *rec)
+{
+	struct run_filter f = {.branch = branch, .passed_only = true, .except = except};
+	struct sw_run_record *runs;
+	size_t n = walk_runs(st, &f, 1, &runs, NULL);
+	if (n)
+		*rec = runs[0];
+	free(runs);
+	return n > 0;
 }
 
 void sw_run_records_free(struct sw_run_record *runs, size_t n)

@@ -163,21 +163,19 @@ static void trend_row(struct tui *t, struct quality *q, const char *label, const
 	sbuf_free(&sb);
 }
 
-/* Runs are newest first; the trend reads oldest to newest. */
+/* Runs are the branch's newest first; the trend reads oldest to newest. */
 static void trend_section(struct tui *t, struct quality *q, const struct sw_run_record *runs, size_t n,
 			  const char *branch)
 {
 	double cov[TREND_RUNS], tests[TREND_RUNS], lint[TREND_RUNS];
 	size_t nc = 0, nt = 0, nl = 0;
-	for (size_t i = n; i-- > 0;) {
+	for (size_t i = n < TREND_RUNS ? n : TREND_RUNS; i-- > 0;) {
 		const struct sw_metrics *m = &runs[i].metrics;
-		if (!runs[i].branch || strcmp(runs[i].branch, branch))
-			continue;
-		if (m->coverage.known && nc < TREND_RUNS)
+		if (m->coverage.known)
 			cov[nc++] = m->coverage.percent;
-		if (m->tests.known && nt < TREND_RUNS)
+		if (m->tests.known)
 			tests[nt++] = (double)m->tests.passed;
-		if (m->lint.known && nl < TREND_RUNS)
+		if (m->lint.known)
 			lint[nl++] = (double)m->lint.count;
 	}
 	if (nc < 2 && nt < 2 && nl < 2)
@@ -188,16 +186,6 @@ static void trend_section(struct tui *t, struct quality *q, const struct sw_run_
 	trend_row(t, q, "lint", lint, nl, "%.0f");
 }
 
-static const struct sw_metrics *main_green(const struct sw_run_record *runs, size_t n, const char *main_branch,
-					   long except)
-{
-	for (size_t i = 0; i < n; i++)
-		if (runs[i].id != except && runs[i].status == SW_RUN_PASSED && runs[i].branch &&
-		    !strcmp(runs[i].branch, main_branch))
-			return &runs[i].metrics;
-	return NULL;
-}
-
 static void build(struct tui *t, struct quality *q)
 {
 	if (!t->run.loaded) {
@@ -205,10 +193,12 @@ static void build(struct tui *t, struct quality *q)
 		return;
 	}
 	const struct sw_run_record *rec = &t->run.rec;
-	struct sw_run_record *runs;
-	size_t n;
-	n = sw_store_history(t->store, NULL, -1, &runs, NULL);
-	const struct sw_metrics *base = main_green(runs, n, t->main_branch, rec->id);
+	const char *branch = rec->branch ? rec->branch : "";
+	/* Only the runs shown: a store keeps up to retention.runs of them. */
+	struct sw_run_record *runs, main_run;
+	size_t n = sw_store_history(t->store, branch, TREND_RUNS, &runs, NULL);
+	bool have_base = sw_store_last_passed(t->store, t->main_branch, rec->id, &main_run);
+	const struct sw_metrics *base = have_base ? &main_run.metrics : NULL;
 	add(q, TUI_C_TITLE, "Run #%ld · %s · %.7s · %s%s", rec->id, rec->branch ? rec->branch : "?", rec->commit,
 	    sw_run_status_name(rec->status), base ? "" : " · no green run of main to compare with");
 	tests_section(q, &rec->metrics, base);
@@ -217,8 +207,10 @@ static void build(struct tui *t, struct quality *q)
 	gates_section(q, rec);
 	for (size_t i = 0; i < rec->warnings.len; i++)
 		add(q, TUI_C_FAILED, "Warning   %s", rec->warnings.items[i]);
-	trend_section(t, q, runs, n, rec->branch ? rec->branch : "");
+	trend_section(t, q, runs, n, branch);
 	sw_run_records_free(runs, n);
+	if (have_base)
+		sw_run_record_free(&main_run);
 }
 
 static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)

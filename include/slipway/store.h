@@ -92,6 +92,9 @@ long *sw_store_list(struct sw_store *st, size_t *n);
  * (< 0: all).  Records that cannot be read are named in warnings. */
 size_t sw_store_history(struct sw_store *st, const char *branch, long limit, struct sw_run_record **runs,
 			struct strlist *warnings);
+/* The newest passed run of branch other than run except (0: none), read
+ * from the newest back; false when there is none. */
+bool sw_store_last_passed(struct sw_store *st, const char *branch, long except, struct sw_run_record *rec);
 void sw_run_records_free(struct sw_run_record *runs, size_t n);
 /* The last run of a commit, from the index; 0 when none. */
 long sw_store_last_for_commit(struct sw_store *st, const char *sha);

@@ -221,6 +221,23 @@ EOF2
 	grep -q 'coverage  ▁▃▆█  85.0%' screen
 }
 
+# The trend is of the branch's newest runs, however many older ones there are.
+quality_trend_is_of_the_newest_runs() {
+	make_repo r <<'EOF2'
+{"version": 1, "stages": [{"name": "test", "run": "echo \"TOTAL   100   10   $(cat cov.txt)%\"", "parse": "coverage"}]}
+EOF2
+	cd r
+	local c
+	for c in $(seq 50 79); do
+		commit_file cov.txt $c "Coverage $c"
+		$SLIPWAY run --follow >/dev/null
+	done
+	dash 't'
+	grep -q 'Run #30 · main' screen
+	# 24 points, 56 % to 79 %: the oldest 24 would end at 73 %
+	grep -q 'coverage  ▁▁▂▂▂▃▃▃▃▄▄▄▅▅▅▆▆▆▆▇▇▇██  79.0%' screen
+}
+
 history_opens_past_runs() {
 	project
 	$SLIPWAY run main --follow >/dev/null
@@ -408,6 +425,7 @@ t_run hostile_text_is_neutralised
 t_run ascii_without_utf8_locale
 t_run too_small_says_so
 t_run quality_shows_measures_trend_and_delta
+t_run quality_trend_is_of_the_newest_runs
 t_run history_opens_past_runs
 t_run log_search_wrap_and_copy
 t_run large_terminal_tiles_four_panels

@@ -187,11 +187,49 @@ static void index_and_gc(void)
 	free(dir);
 }
 
+static void last_passed_of_a_branch(void)
+{
+	char *dir = temp_dir();
+	struct sw_store *st;
+	char *err = NULL;
+	CHECK_INT(sw_store_open(&st, dir, &err), 0);
+	static const char *const branch[] = {"main", "main", "feature", "main"};
+	static const enum sw_run_status status[] = {SW_RUN_PASSED, SW_RUN_FAILED, SW_RUN_PASSED, SW_RUN_PASSED};
+	for (int i = 0; i < 4; i++) {
+		struct sw_run_record rec;
+		make_record(&rec, sha_a, branch[i]);
+		int lock;
+		CHECK_INT(sw_store_create(st, &rec, &lock, &err), 0);
+		rec.status = status[i];
+		sw_store_save(st, &rec, false);
+		close(lock);
+		sw_run_record_free(&rec);
+	}
+	struct sw_run_record got;
+	CHECK(sw_store_last_passed(st, "main", 0, &got));
+	CHECK_INT(got.id, 4);
+	sw_run_record_free(&got);
+	CHECK(sw_store_last_passed(st, "main", 4, &got));	/* the run shown is left out */
+	CHECK_INT(got.id, 1);
+	sw_run_record_free(&got);
+	CHECK(!sw_store_last_passed(st, "release", 0, &got));
+	struct sw_run_record *runs;
+	size_t n = sw_store_history(st, "main", 2, &runs, NULL);
+	CHECK_INT(n, 2);
+	CHECK_INT(runs[0].id, 4);
+	CHECK_INT(runs[1].id, 2);
+	sw_run_records_free(runs, n);
+	sw_store_close(st);
+	sw_remove_tree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	RUN_TEST(create_and_load);
 	RUN_TEST(json_contract);
 	RUN_TEST(saves_reuse_no_stale_stage);
 	RUN_TEST(index_and_gc);
+	RUN_TEST(last_passed_of_a_branch);
 	UNIT_EXIT();
 }
