@@ -349,6 +349,34 @@ tmux_runs_resizes_and_restores() {
 	tmx kill-server
 }
 
+# mouse_at BUTTON X Y: the terminal's report (X10 form, 0-based cells) of
+# a button going down at X,Y and, for button 0, up again: a click.
+mouse_at() {
+	local b=$1 x=$2 y=$3
+	tmx send-keys -t dash -l "$(printf '\033[M%b%b%b' "\\$(printf %o $((32 + b)))" \
+		"\\$(printf %o $((33 + x)))" "\\$(printf %o $((33 + y)))")"
+	[ "$b" != 0 ] || tmx send-keys -t dash -l "$(printf '\033[M#%b%b' \
+		"\\$(printf %o $((33 + x)))" "\\$(printf %o $((33 + y)))")"
+}
+
+# With `set mouse on`, a click selects the branch under it; the wheel moves.
+tmux_mouse_clicks_and_scrolls() {
+	project
+	echo 'set mouse on' >../config
+	tmx new-session -d -x 80 -y 24 -s dash "SLIPWAY_CONFIG=$PWD/../config $SLIPWAY"
+	wait_for 20 screen_has 'Branches 3'
+	wait_for 20 screen_has 'Pipeline · main'
+	local row
+	row=$(tmx capture-pane -p -t dash | grep -n ' feature/broken ' | head -1 | cut -d: -f1)
+	mouse_at 0 6 $((row - 1))
+	wait_for 20 screen_has 'Pipeline · feature/broken'
+	mouse_at 64 6 $((row - 1))	# wheel up: three rows, to the first
+	wait_for 20 screen_has 'Pipeline · main'
+	mouse_at 65 6 $((row - 1))	# wheel down
+	wait_for 20 screen_has 'Pipeline · feature/broken'
+	tmx send-keys -t dash q
+}
+
 tmux_quit_and_hangup_leave_runs_going() {
 	make_repo r <<EOF2
 {"version": 1, "stages": [{"name": "wait", "run": "while [ ! -f $PWD/go ]; do sleep 0.05; done; echo released"}]}
@@ -433,6 +461,7 @@ t_run no_configuration_still_shows_branches
 t_run terminals_and_wide_text
 t_run upstream_counts_shown
 t_run tmux_runs_resizes_and_restores
+t_run tmux_mouse_clicks_and_scrolls
 t_run tmux_quit_and_hangup_leave_runs_going
 t_run tmux_copy_reaches_the_clipboard
 t_run tmux_sigterm_restores_the_terminal
