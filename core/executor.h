@@ -18,7 +18,8 @@ struct sw_exec_plan {
 	int lock_fd;
 };
 
-/* Runs in the detached process; never returns to the caller's code. */
+/* Runs in the detached process, the run's session made: becomes the
+ * guardian and forks the executor under it.  Never returns. */
 void sw_executor_main(struct sw_exec_plan *plan) __attribute__((noreturn));
 
 #endif

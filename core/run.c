@@ -115,8 +115,9 @@ static void init_record(struct sw_run_record *rec, const struct sw_config *cfg, 
 	}
 }
 
-/* Double fork: the executor is in its own session, adopted by init, so
- * neither a closed terminal nor the caller's exit reaches it. */
+/* Double fork: the run gets a session of its own and its guardian is
+ * adopted by init, so neither a closed terminal nor the caller's exit
+ * reaches it (a dashboard that starts runs is left no zombie either). */
 static int spawn_executor(struct sw_exec_plan *plan, char **err)
 {
 	fflush(NULL);
