@@ -25,6 +25,7 @@
 
 #define MAX_LINE (64 * 1024)
 #define KILL_GRACE_MS 10000
+#define ORPHAN_QUIET_MS 1000
 
 struct stage_io {
 	int fd;				/* the stage's output pipe */
@@ -37,6 +38,7 @@ struct stage_io {
 	pid_t pgid;			/* the stage's shell, leader of its group */
 	int status;			/* its wait status, once exited */
 	bool exited;
+	bool abandoned;			/* its output was left open past the shell */
 	bool cancelled;			/* a cancel arrived while this stage ran */
 };
 
@@ -254,8 +256,14 @@ static bool take_signal(struct executor *ex)
 static void check_exit(struct stage_io *io)
 {
 	siginfo_t si = {0};
-	if (io->exited || waitid(P_PID, (id_t)io->pgid, &si, WEXITED | WNOHANG | WNOWAIT) ||
-	    si.si_pid != io->pgid)
+	if (io->exited)
+		return;
+	if (waitid(P_PID, (id_t)io->pgid, &si, WEXITED | WNOHANG | WNOWAIT) && errno == ECHILD) {
+		io->status = 255 << 8;	/* not ours to wait for: never wait forever */
+		io->exited = true;
+		return;
+	}
+	if (si.si_pid != io->pgid)
 		return;
 	kill(-io->pgid, SIGKILL);
 	while (waitpid(io->pgid, &io->status, 0) < 0 && errno == EINTR)
@@ -281,11 +289,12 @@ static int poll_timeout(int64_t at)
 
 /* Pumps the stage's output until EOF and the shell's exit, acting on
  * timeout and cancel meanwhile: a shell may close its output and go on.
- * Output kept open past the shell by a process outside its group is read
- * until the stage's deadline, no longer. */
+ * Output a process outside the group (setsid, say) keeps open past the
+ * shell is read until it has been quiet for ORPHAN_QUIET_MS, no longer:
+ * such a process must not hold the run until the stage's timeout. */
 static void pump_output(struct executor *ex, struct stage_io *io, int timeout_s, bool *timed_out)
 {
-	int64_t deadline = sw_mono_ms() + (int64_t)timeout_s * 1000, kill_at = -1;
+	int64_t deadline = sw_mono_ms() + (int64_t)timeout_s * 1000, kill_at = -1, quiet_since = -1;
 	bool eof = false;
 	char buf[65536];
 	while (!eof || !io->exited) {
@@ -294,6 +303,12 @@ static void pump_output(struct executor *ex, struct stage_io *io, int timeout_s,
 			wake = deadline;
 		if (kill_at >= 0 && !io->exited && (wake < 0 || kill_at < wake))
 			wake = kill_at;
+		if (io->exited) {
+			if (quiet_since < 0)
+				quiet_since = sw_mono_ms();
+			if (quiet_since + ORPHAN_QUIET_MS < wake)
+				wake = quiet_since + ORPHAN_QUIET_MS;
+		}
 		struct pollfd pfd[2] = {{.fd = eof ? -1 : io->fd, .events = POLLIN},
 					{.fd = ex->sigfd, .events = POLLIN}};
 		int r = poll(pfd, 2, wake < 0 ? -1 : poll_timeout(wake));
@@ -316,8 +331,10 @@ static void pump_output(struct executor *ex, struct stage_io *io, int timeout_s,
 			kill(-io->pgid, SIGKILL);
 			kill_at = -1;
 		}
-		if (r == 0 && io->exited && now >= deadline)
+		if (r == 0 && io->exited && (now >= deadline || now >= quiet_since + ORPHAN_QUIET_MS)) {
+			io->abandoned = true;
 			break;
+		}
 		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		ssize_t n = read(io->fd, buf, sizeof buf);
@@ -327,6 +344,8 @@ static void pump_output(struct executor *ex, struct stage_io *io, int timeout_s,
 			eof = true;
 			continue;
 		}
+		if (io->exited)
+			quiet_since = now;
 		take_output(ex, io, buf, (size_t)n);
 		/* Written at once: followers see a slow stage's lines as they come. */
 		flush_out(io);
@@ -404,6 +423,10 @@ static int run_stage_process(struct executor *ex, size_t i, const struct sw_stag
 	sbuf_free(&io.line);
 	sbuf_free(&io.out);
 	s->log_bytes = io.bytes;
+	if (io.abandoned)
+		strlist_addf(&ex->rec->warnings, "stage %s: a process outside the stage's group kept its "
+			     "output open; the log stops %d s after the stage's shell exited",
+			     sc->name, ORPHAN_QUIET_MS / 1000);
 	s->exit_code = wait_status_code(io.status);
 	if (log_err)
 		s->reason = xasprintf("cannot write the stage's log: %s", strerror(log_err));

@@ -237,6 +237,22 @@ EOF2
 	wait_for 20 no_process "$marker"
 }
 
+# A process that left the run's session (setsid) is out of its reach; if it
+# keeps the stage's output open, the stage still ends, with a warning.
+output_kept_open_does_not_hold_the_run() {
+	local marker="slipway-orphan-$$-$RANDOM"
+	make_repo r <<EOF2
+{"version": 1, "stages": [{"name": "leaves", "run": "setsid sh -c 'touch ../away; sleep 300 # $marker' & while [ ! -f ../away ]; do sleep 0.01; done; echo done"}]}
+EOF2
+	cd r
+	$SLIPWAY run >/dev/null
+	wait_for 20 run_final 1
+	pkill -f "$marker"
+	expect_eq "$(run_status 1)" passed
+	expect_eq "$($SLIPWAY log 1)" done
+	json "$(run_json 1)" 'j["warnings"][0]' | grep -q "^stage leaves: a process outside the stage's group kept its output open"
+}
+
 gigabyte_of_output_is_logged_whole() {
 	make_repo r <<'EOF2'
 {"version": 1, "stages": [{"name": "loud", "run": "yes 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789 | head -c 1073741824"}]}
@@ -510,6 +526,7 @@ t_run killed_guardian_leaves_the_run_alone
 t_run killed_executor_ends_the_session
 t_run stage_that_cannot_start_says_why
 t_run background_processes_end_with_their_stage
+t_run output_kept_open_does_not_hold_the_run
 t_run gigabyte_of_output_is_logged_whole
 t_run long_lines_are_split
 t_run secret_across_a_cut_is_masked
