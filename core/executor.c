@@ -320,7 +320,7 @@ static void pump_output(struct executor *ex, struct stage_io *io, int timeout_s,
 			if (io->exited)
 				deadline = sw_mono_ms();
 		}
-		if (pfd[1].revents || eof)
+		if (pfd[1].revents)
 			check_exit(io);
 		int64_t now = sw_mono_ms();
 		if (now >= deadline && !*timed_out && !io->exited) {
@@ -342,6 +342,8 @@ static void pump_output(struct executor *ex, struct stage_io *io, int timeout_s,
 			continue;
 		if (n <= 0) {
 			eof = true;
+			/* Usually the shell's exit: no need to wait for its SIGCHLD. */
+			check_exit(io);
 			continue;
 		}
 		if (io->exited)
@@ -806,11 +808,24 @@ static void end_session(void)
 		pause_ms(20);
 }
 
+/* Dispositions and mask come from whoever started the run: a dashboard's
+ * handlers, or a SIGCHLD some parent ignored (children reaped unseen). */
+static void reset_signals(void)
+{
+	static const int dflt[] = {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGALRM, SIGUSR1, SIGUSR2};
+	for (size_t i = 0; i < sizeof dflt / sizeof *dflt; i++)
+		signal(dflt[i], SIG_DFL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 void sw_executor_main(struct sw_exec_plan *plan)
 {
 	detach_stdio(plan->store, plan->rec->id);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
+	reset_signals();
 	fflush(NULL);
 	pid_t executor = fork();
 	if (executor == 0)

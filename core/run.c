@@ -120,12 +120,13 @@ static void init_record(struct sw_run_record *rec, const struct sw_config *cfg, 
  * reaches it (a dashboard that starts runs is left no zombie either). */
 static int spawn_executor(struct sw_exec_plan *plan, char **err)
 {
+	/* A caller's parent may have left SIGCHLD ignored: children would be
+	 * reaped unseen, and neither this wait nor the run's own could work. */
+	struct sigaction dfl = {.sa_handler = SIG_DFL}, old;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGCHLD, &dfl, &old);
 	fflush(NULL);
 	pid_t pid = fork();
-	if (pid < 0) {
-		*err = xasprintf("cannot start the executor: %s", strerror(errno));
-		return -1;
-	}
 	if (pid == 0) {
 		setsid();
 		pid_t again = fork();
@@ -133,10 +134,16 @@ static int spawn_executor(struct sw_exec_plan *plan, char **err)
 			sw_executor_main(plan);
 		_exit(again < 0 ? 1 : 0);
 	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	int fork_err = errno, status = 0;
+	pid_t r = pid;
+	while (pid > 0 && (r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+	sigaction(SIGCHLD, &old, NULL);
+	if (pid < 0) {
+		*err = xasprintf("cannot start the executor: %s", strerror(fork_err));
+		return -1;
+	}
+	if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		*err = xstrdup("cannot start the executor");
 		return -1;
 	}

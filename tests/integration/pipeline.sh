@@ -253,6 +253,20 @@ EOF2
 	json "$(run_json 1)" 'j["warnings"][0]' | grep -q "^stage leaves: a process outside the stage's group kept its output open"
 }
 
+# A parent that ignores SIGCHLD passes that on; the run must still see its
+# stages' exit codes and end.
+run_started_with_sigchld_ignored() {
+	make_repo r <<'EOF2'
+{"version": 1, "stages": [{"name": "a", "run": "echo a; exit 3"}, {"name": "b", "run": "echo b", "always": true}]}
+EOF2
+	cd r
+	exits 1 timeout 60 /usr/bin/python3 -c 'import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execv(sys.argv[1], [sys.argv[1], "run", "--follow"])' "$SLIPWAY" >out
+	grep -q '✗ a failed (.*): exit code 3' out
+	expect_eq "$(json "$(run_json 1)" '[(s["status"], s["exit_code"]) for s in j["stages"]]')" "[('failed', 3), ('passed', 0)]"
+}
+
 gigabyte_of_output_is_logged_whole() {
 	make_repo r <<'EOF2'
 {"version": 1, "stages": [{"name": "loud", "run": "yes 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789 | head -c 1073741824"}]}
@@ -527,6 +541,7 @@ t_run killed_executor_ends_the_session
 t_run stage_that_cannot_start_says_why
 t_run background_processes_end_with_their_stage
 t_run output_kept_open_does_not_hold_the_run
+t_run run_started_with_sigchld_ignored
 t_run gigabyte_of_output_is_logged_whole
 t_run long_lines_are_split
 t_run secret_across_a_cut_is_masked
