@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -709,6 +710,7 @@ static void close_inherited(struct sw_exec_plan *plan)
 static _Noreturn void execute(struct sw_exec_plan *plan)
 {
 	struct executor ex = {.plan = plan, .rec = plan->rec};
+	prctl(PR_SET_NAME, "slipway-exec");	/* for ps and top: which process is which */
 	close_inherited(plan);
 	block_signals(&ex);
 	ex.reports = sw_store_reports_dir(plan->store, plan->rec->id);
@@ -826,6 +828,7 @@ void sw_executor_main(struct sw_exec_plan *plan)
 {
 	detach_stdio(plan->store, plan->rec->id);
 	reset_signals();
+	prctl(PR_SET_NAME, "slipway-guard");
 	fflush(NULL);
 	pid_t executor = fork();
 	if (executor == 0)

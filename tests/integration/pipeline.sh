@@ -185,7 +185,8 @@ EOF2
 	local executor guardian
 	executor=$(json "$(run_json 1)" 'j["executor_pid"]')
 	guardian=$(ps -o ppid= -p "$executor" | tr -d ' ')
-	expect_eq "$(ps -o comm= -p "$guardian")" slipway
+	expect_eq "$(ps -o comm= -p "$executor")" slipway-exec
+	expect_eq "$(ps -o comm= -p "$guardian")" slipway-guard
 	kill -9 "$guardian"
 	touch ../go
 	wait_for 20 run_final 1
