@@ -22,6 +22,18 @@ struct stage_text {
 	char *json;
 };
 
+/* A finished run's record as read: finished records never change (only
+ * gc removes them), so a dashboard walking the runs at every change parses
+ * each once.  The file's identity is kept too, in case an id comes back. */
+struct cached_run {
+	long id;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct sw_run_record rec;
+};
+
 struct sw_store {
 	char *root;	/* gitdir/slipway */
 	char *runs;	/* root/runs */
@@ -29,6 +41,8 @@ struct sw_store {
 	long texts_run;			/* the run the texts are of */
 	struct stage_text *texts;
 	size_t ntexts;
+	struct cached_run *cache;
+	size_t ncache;
 };
 
 static const char *const run_status_names[] = {
@@ -96,6 +110,9 @@ void sw_store_close(struct sw_store *st)
 	if (!st)
 		return;
 	forget_stage_texts(st);
+	for (size_t i = 0; i < st->ncache; i++)
+		sw_run_record_free(&st->cache[i].rec);
+	free(st->cache);
 	free(st->root);
 	free(st->runs);
 	free(st->index);
@@ -517,14 +534,102 @@ static void mark_interrupted(struct sw_store *st, struct sw_run_record *rec)
 	sw_store_save(st, rec, true);
 }
 
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void strlist_copy(struct strlist *dst, const struct strlist *src)
+{
+	memset(dst, 0, sizeof *dst);
+	for (size_t i = 0; i < src->len; i++)
+		strlist_add(dst, src->items[i]);
+}
+
+void sw_run_record_copy(struct sw_run_record *dst, const struct sw_run_record *src)
+{
+	*dst = *src;
+	dst->branch = dup_or_null(src->branch);
+	dst->trigger = dup_or_null(src->trigger);
+	dst->subject = dup_or_null(src->subject);
+	dst->stages = xcalloc(src->nstages + 1, sizeof *dst->stages);
+	for (size_t i = 0; i < src->nstages; i++) {
+		dst->stages[i] = src->stages[i];
+		dst->stages[i].name = dup_or_null(src->stages[i].name);
+		dst->stages[i].reason = dup_or_null(src->stages[i].reason);
+	}
+	sw_metrics_copy(&dst->metrics, &src->metrics);
+	dst->gates = xcalloc(src->ngates + 1, sizeof *dst->gates);
+	for (size_t i = 0; i < src->ngates; i++) {
+		dst->gates[i] = src->gates[i];
+		dst->gates[i].name = dup_or_null(src->gates[i].name);
+	}
+	strlist_copy(&dst->missing_secrets, &src->missing_secrets);
+	strlist_copy(&dst->warnings, &src->warnings);
+}
+
+static void drop_cached(struct sw_store *st, size_t i)
+{
+	sw_run_record_free(&st->cache[i].rec);
+	st->cache[i] = st->cache[--st->ncache];
+}
+
+/* The cached record of run id if f is still the file it was read from. */
+static const struct sw_run_record *cached(struct sw_store *st, long id, const struct stat *f)
+{
+	for (size_t i = 0; i < st->ncache; i++) {
+		struct cached_run *c = &st->cache[i];
+		if (c->id != id)
+			continue;
+		if (c->dev == f->st_dev && c->ino == f->st_ino && c->size == f->st_size &&
+		    c->mtime.tv_sec == f->st_mtim.tv_sec && c->mtime.tv_nsec == f->st_mtim.tv_nsec)
+			return &c->rec;
+		drop_cached(st, i);
+		return NULL;
+	}
+	return NULL;
+}
+
+static void cache_run(struct sw_store *st, long id, const struct stat *f, const struct sw_run_record *rec)
+{
+	st->cache = xrealloc(st->cache, (st->ncache + 1) * sizeof *st->cache);
+	struct cached_run *c = &st->cache[st->ncache++];
+	*c = (struct cached_run){.id = id, .dev = f->st_dev, .ino = f->st_ino, .size = f->st_size,
+				 .mtime = f->st_mtim};
+	sw_run_record_copy(&c->rec, rec);
+}
+
+/* Forgets the cached runs that are not among ids (gc removed them). */
+static void cache_keep(struct sw_store *st, const long *ids, size_t n)
+{
+	for (size_t i = st->ncache; i-- > 0;) {
+		bool found = false;
+		for (size_t k = 0; k < n && !found; k++)
+			found = ids[k] == st->cache[i].id;
+		if (!found)
+			drop_cached(st, i);
+	}
+}
+
 int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char **err)
 {
 	char *path = xasprintf("%s/%ld/run.json", st->runs, id);
-	size_t len;
-	char *text = sw_read_file(path, &len);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat f;
+	const struct sw_run_record *hit = fd >= 0 && fstat(fd, &f) == 0 ? cached(st, id, &f) : NULL;
+	if (hit) {
+		close(fd);
+		free(path);
+		sw_run_record_copy(rec, hit);
+		return 0;
+	}
+	size_t len = 0;
+	char *text = fd >= 0 ? sw_read_fd(fd, &len) : NULL;
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
 	if (!text) {
-		*err = errno == ENOENT ? xasprintf("no run %ld", id)
-				       : xasprintf("%s: %s", path, strerror(errno));
+		*err = e == ENOENT ? xasprintf("no run %ld", id) : xasprintf("%s: %s", path, strerror(e));
 		free(path);
 		return -1;
 	}
@@ -538,7 +643,9 @@ int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char 
 		return -1;
 	}
 	free(path);
-	if (!sw_run_status_final(rec->status) && !sw_store_run_alive(st, id))
+	if (sw_run_status_final(rec->status))
+		cache_run(st, id, &f, rec);
+	else if (!sw_store_run_alive(st, id))
 		mark_interrupted(st, rec);
 	return 0;
 }
@@ -577,7 +684,9 @@ static long *list_ids(const char *dir, size_t *n)
 
 long *sw_store_list(struct sw_store *st, size_t *n)
 {
-	return list_ids(st->runs, n);
+	long *ids = list_ids(st->runs, n);
+	cache_keep(st, ids, *n);
+	return ids;
 }
 
 struct run_filter {

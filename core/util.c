@@ -355,11 +355,8 @@ int sw_write_atomic(const char *path, const char *data, size_t len, bool durable
 	return err;
 }
 
-char *sw_read_file(const char *path, size_t *lenp)
+char *sw_read_fd(int fd, size_t *lenp)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
 	struct sbuf sb;
 	sbuf_init(&sb);
 	char chunk[65536];
@@ -369,7 +366,6 @@ char *sw_read_file(const char *path, size_t *lenp)
 			continue;
 		if (r < 0) {
 			int e = errno;
-			close(fd);
 			sbuf_free(&sb);
 			errno = e;
 			return NULL;
@@ -378,10 +374,21 @@ char *sw_read_file(const char *path, size_t *lenp)
 			break;
 		sbuf_add(&sb, chunk, (size_t)r);
 	}
-	close(fd);
 	if (lenp)
 		*lenp = sb.len;
 	return sbuf_detach(&sb);
+}
+
+char *sw_read_file(const char *path, size_t *lenp)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	char *text = sw_read_fd(fd, lenp);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return text;
 }
 
 int sw_mkdirs(const char *path, int mode)

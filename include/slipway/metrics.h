@@ -64,6 +64,8 @@ struct sw_metrics {
 
 /* m must be zeroed or freed before sw_metrics_from_json fills it. */
 void sw_metrics_free(struct sw_metrics *m);
+/* dst becomes a deep copy of src (dst's old contents are not freed). */
+void sw_metrics_copy(struct sw_metrics *dst, const struct sw_metrics *src);
 /* A copy of valid UTF-8 text cut on a character boundary to SW_MAX_MESSAGE. */
 char *sw_capped_text(const char *s, size_t len);
 /* Sorts files lowest percent first (then by path). */

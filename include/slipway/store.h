@@ -96,6 +96,8 @@ size_t sw_store_history(struct sw_store *st, const char *branch, long limit, str
  * from the newest back; false when there is none. */
 bool sw_store_last_passed(struct sw_store *st, const char *branch, long except, struct sw_run_record *rec);
 void sw_run_records_free(struct sw_run_record *runs, size_t n);
+/* dst becomes a deep copy of src. */
+void sw_run_record_copy(struct sw_run_record *dst, const struct sw_run_record *src);
 /* The last run of a commit, from the index; 0 when none. */
 long sw_store_last_for_commit(struct sw_store *st, const char *sha);
 void sw_store_index_commit(struct sw_store *st, const char *sha, long id);

@@ -69,6 +69,8 @@ void sw_term_clean(struct sbuf *sb, const char *s, size_t len);
 int sw_write_atomic(const char *path, const char *data, size_t len, bool durable);
 /* Reads a whole file; NULL with errno set on failure. */
 char *sw_read_file(const char *path, size_t *len);
+/* The rest of fd, read to its end (fd stays open); NULL with errno. */
+char *sw_read_fd(int fd, size_t *len);
 /* mkdir -p; 0 or -errno. */
 int sw_mkdirs(const char *path, int mode);
 /* rm -rf; 0 or -errno. */

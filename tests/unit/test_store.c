@@ -224,6 +224,50 @@ static void last_passed_of_a_branch(void)
 	free(dir);
 }
 
+/* Finished records are read once and then copied, but never stale: a file
+ * replaced under the same id is read again, a removed run is gone. */
+static void finished_runs_are_cached_not_stale(void)
+{
+	char *dir = temp_dir();
+	struct sw_store *st, *other;
+	char *err = NULL;
+	CHECK_INT(sw_store_open(&st, dir, &err), 0);
+	CHECK_INT(sw_store_open(&other, dir, &err), 0);
+	struct sw_run_record rec, back;
+	make_record(&rec, sha_a, "main");
+	int lock;
+	CHECK_INT(sw_store_create(st, &rec, &lock, &err), 0);
+	close(lock);
+	rec.status = SW_RUN_PASSED;
+	rec.stages[0].reason = xstrdup("first");
+	sw_store_save(st, &rec, false);
+	for (int i = 0; i < 2; i++) {
+		CHECK_INT(sw_store_load(st, 1, &back, &err), 0);
+		CHECK_STR(back.stages[0].reason, "first");
+		CHECK_STR(back.branch, "main");
+		sw_run_record_free(&back);
+	}
+	free(rec.stages[0].reason);
+	rec.stages[0].reason = xstrdup("second");
+	sw_store_save(other, &rec, false);	/* another process rewrites it */
+	CHECK_INT(sw_store_load(st, 1, &back, &err), 0);
+	CHECK_STR(back.stages[0].reason, "second");
+	sw_run_record_free(&back);
+	char *run = sw_store_run_dir(st, 1);
+	sw_remove_tree(run);
+	free(run);
+	size_t n;
+	free(sw_store_list(st, &n));
+	CHECK_INT(n, 0);
+	CHECK_INT(sw_store_load(st, 1, &back, &err), -1);
+	free(err);
+	sw_run_record_free(&rec);
+	sw_store_close(other);
+	sw_store_close(st);
+	sw_remove_tree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	RUN_TEST(create_and_load);
@@ -231,5 +275,6 @@ int main(void)
 	RUN_TEST(saves_reuse_no_stale_stage);
 	RUN_TEST(index_and_gc);
 	RUN_TEST(last_passed_of_a_branch);
+	RUN_TEST(finished_runs_are_cached_not_stale);
 	UNIT_EXIT();
 }
