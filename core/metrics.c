@@ -45,16 +45,11 @@ void sw_metrics_free(struct sw_metrics *m)
 	memset(m, 0, sizeof *m);
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 static struct sw_count *copy_counts(const struct sw_count *src, size_t n)
 {
 	struct sw_count *c = xcalloc(n + 1, sizeof *c);
 	for (size_t i = 0; i < n; i++)
-		c[i] = (struct sw_count){dup_or_null(src[i].key), src[i].n};
+		c[i] = (struct sw_count){xstrdup_null(src[i].key), src[i].n};
 	return c;
 }
 
@@ -63,17 +58,17 @@ void sw_metrics_copy(struct sw_metrics *dst, const struct sw_metrics *src)
 	*dst = *src;
 	dst->tests.failures = xcalloc(src->tests.nfailures + 1, sizeof *dst->tests.failures);
 	for (size_t i = 0; i < src->tests.nfailures; i++)
-		dst->tests.failures[i] = (struct sw_failure){dup_or_null(src->tests.failures[i].name),
-							     dup_or_null(src->tests.failures[i].message)};
+		dst->tests.failures[i] = (struct sw_failure){xstrdup_null(src->tests.failures[i].name),
+							     xstrdup_null(src->tests.failures[i].message)};
 	dst->lint.by_code = copy_counts(src->lint.by_code, src->lint.ncodes);
 	dst->lint.by_file = copy_counts(src->lint.by_file, src->lint.nfiles);
 	dst->coverage.files = xcalloc(src->coverage.nfiles + 1, sizeof *dst->coverage.files);
 	for (size_t i = 0; i < src->coverage.nfiles; i++)
-		dst->coverage.files[i] = (struct sw_file_coverage){dup_or_null(src->coverage.files[i].path),
+		dst->coverage.files[i] = (struct sw_file_coverage){xstrdup_null(src->coverage.files[i].path),
 								   src->coverage.files[i].percent};
 	dst->custom = xcalloc(src->ncustom + 1, sizeof *dst->custom);
 	for (size_t i = 0; i < src->ncustom; i++)
-		dst->custom[i] = (struct sw_custom_metric){dup_or_null(src->custom[i].name), src->custom[i].value};
+		dst->custom[i] = (struct sw_custom_metric){xstrdup_null(src->custom[i].name), src->custom[i].value};
 }
 
 void sw_count_add(struct sw_count **arr, size_t *len, const char *key, long n)

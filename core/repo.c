@@ -182,7 +182,7 @@ char *sw_repo_subject(struct sw_repo *repo, const char *sha)
 	if (lookup_commit(repo, sha, &c))
 		return NULL;
 	const char *s = git_commit_summary(c);
-	char *subject = s ? xstrdup(s) : NULL;
+	char *subject = xstrdup_null(s);
 	git_commit_free(c);
 	return subject;
 }

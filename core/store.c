@@ -243,8 +243,8 @@ static cJSON *stage_item(struct sw_store *st, const struct sw_run_record *rec, s
 		free(t->was.name);
 		free(t->was.reason);
 		t->was = *s;
-		t->was.name = s->name ? xstrdup(s->name) : NULL;
-		t->was.reason = s->reason ? xstrdup(s->reason) : NULL;
+		t->was.name = xstrdup_null(s->name);
+		t->was.reason = xstrdup_null(s->reason);
 	}
 	return cJSON_CreateRaw(t->json);
 }
@@ -534,11 +534,6 @@ static void mark_interrupted(struct sw_store *st, struct sw_run_record *rec)
 	sw_store_save(st, rec, true);
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 static void strlist_copy(struct strlist *dst, const struct strlist *src)
 {
 	memset(dst, 0, sizeof *dst);
@@ -549,20 +544,20 @@ static void strlist_copy(struct strlist *dst, const struct strlist *src)
 void sw_run_record_copy(struct sw_run_record *dst, const struct sw_run_record *src)
 {
 	*dst = *src;
-	dst->branch = dup_or_null(src->branch);
-	dst->trigger = dup_or_null(src->trigger);
-	dst->subject = dup_or_null(src->subject);
+	dst->branch = xstrdup_null(src->branch);
+	dst->trigger = xstrdup_null(src->trigger);
+	dst->subject = xstrdup_null(src->subject);
 	dst->stages = xcalloc(src->nstages + 1, sizeof *dst->stages);
 	for (size_t i = 0; i < src->nstages; i++) {
 		dst->stages[i] = src->stages[i];
-		dst->stages[i].name = dup_or_null(src->stages[i].name);
-		dst->stages[i].reason = dup_or_null(src->stages[i].reason);
+		dst->stages[i].name = xstrdup_null(src->stages[i].name);
+		dst->stages[i].reason = xstrdup_null(src->stages[i].reason);
 	}
 	sw_metrics_copy(&dst->metrics, &src->metrics);
 	dst->gates = xcalloc(src->ngates + 1, sizeof *dst->gates);
 	for (size_t i = 0; i < src->ngates; i++) {
 		dst->gates[i] = src->gates[i];
-		dst->gates[i].name = dup_or_null(src->gates[i].name);
+		dst->gates[i].name = xstrdup_null(src->gates[i].name);
 	}
 	strlist_copy(&dst->missing_secrets, &src->missing_secrets);
 	strlist_copy(&dst->warnings, &src->warnings);

@@ -101,7 +101,7 @@ static void reload(struct tui *t, const char *branch)
 {
 	close_history(t, &t->views[TUI_V_HISTORY]);
 	struct history *h = xcalloc(1, sizeof *h);
-	h->branch = branch ? xstrdup(branch) : NULL;
+	h->branch = xstrdup_null(branch);
 	h->n = sw_store_history(t->store, branch, -1, &h->runs, NULL);
 	h->generation = t->generation;
 	t->views[TUI_V_HISTORY].data = h;
