@@ -723,6 +723,21 @@ static int add_branch(struct ctx *c, const cJSON *v, struct strlist *l)
 	return 0;
 }
 
+/* Adds each element of array v to l with add, naming its index on error. */
+static int add_each(struct ctx *c, const cJSON *v, int (*add)(struct ctx *, const cJSON *, struct strlist *),
+		    struct strlist *l)
+{
+	size_t i = 0;
+	for (const cJSON *e = v->child; e; e = e->next, i++) {
+		size_t mark = path_index(c, i);
+		int r = add(c, e, l);
+		path_pop(c, mark);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 static int stage_branches(struct ctx *c, const cJSON *v, void *target)
 {
 	struct sw_stage_config *st = target;
@@ -733,15 +748,7 @@ static int stage_branches(struct ctx *c, const cJSON *v, void *target)
 	/* An empty list would mean "every branch", surely not what was meant. */
 	if (!v->child)
 		return fail(c, "expected at least one branch pattern");
-	size_t i = 0;
-	for (const cJSON *e = v->child; e; e = e->next, i++) {
-		size_t mark = path_index(c, i);
-		int r = add_branch(c, e, &st->branches);
-		path_pop(c, mark);
-		if (r)
-			return r;
-	}
-	return 0;
+	return add_each(c, v, add_branch, &st->branches);
 }
 
 static int stage_timeout(struct ctx *c, const cJSON *v, void *target)
@@ -1000,15 +1007,7 @@ static int top_secrets(struct ctx *c, const cJSON *v, void *target)
 	struct sw_config *cfg = target;
 	if (!cJSON_IsArray(v))
 		return expected(c, v, "an array");
-	size_t i = 0;
-	for (const cJSON *e = v->child; e; e = e->next, i++) {
-		size_t mark = path_index(c, i);
-		int r = add_secret(c, e, &cfg->secrets);
-		path_pop(c, mark);
-		if (r)
-			return r;
-	}
-	return 0;
+	return add_each(c, v, add_secret, &cfg->secrets);
 }
 
 /* The gate names worth suggesting, the usual ones first. */
@@ -1088,15 +1087,7 @@ static int ui_protected(struct ctx *c, const cJSON *v, void *target)
 	struct sw_config *cfg = target;
 	if (!cJSON_IsArray(v))
 		return expected(c, v, "an array of branch names");
-	size_t i = 0;
-	for (const cJSON *e = v->child; e; e = e->next, i++) {
-		size_t mark = path_index(c, i);
-		int r = add_branch(c, e, &cfg->ui_protected);
-		path_pop(c, mark);
-		if (r)
-			return r;
-	}
-	return 0;
+	return add_each(c, v, add_branch, &cfg->ui_protected);
 }
 
 static int ui_read_only(struct ctx *c, const cJSON *v, void *target)

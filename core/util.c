@@ -51,6 +51,15 @@ char *xstrdup(const char *s)
 	return xstrndup(s, strlen(s));
 }
 
+int sw_split_words(char *line, char **w, int max)
+{
+	int n = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(line, " \t\r", &save); tok && n < max; tok = strtok_r(NULL, " \t\r", &save))
+		w[n++] = tok;
+	return n;
+}
+
 char *xstrdup_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;

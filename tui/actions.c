@@ -250,15 +250,6 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 
 #define MAX_ARGS 16
 
-static int split_args(char *line, char **argv)
-{
-	int argc = 0;
-	char *save = NULL;
-	for (char *tok = strtok_r(line, " \t", &save); tok && argc < MAX_ARGS; tok = strtok_r(NULL, " \t", &save))
-		argv[argc++] = tok;
-	return argc;
-}
-
 static unsigned cmd_run(struct tui *t, int argc, char **argv)
 {
 	struct sw_run_options o = {.env = environ, .trigger = "dashboard"};
@@ -360,7 +351,7 @@ unsigned tui_command(struct tui *t, const char *line)
 	char buf[512];
 	snprintf(buf, sizeof buf, "%s", line);
 	char *argv[MAX_ARGS];
-	int argc = split_args(buf, argv);
+	int argc = sw_split_words(buf, argv, MAX_ARGS);
 	if (argc == 0)
 		return TUI_HANDLED;
 	if (!strcmp(argv[0], "run"))

@@ -5,6 +5,7 @@
 
 #include <curses.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -156,6 +157,14 @@ bool tui_count_some(struct tui *t, int64_t budget_ms)
 			break;
 	}
 	return t->counted < t->nbranches;
+}
+
+int tui_move_target(long cur, int delta, long last)
+{
+	long to = delta == INT_MIN ? 0 : delta == INT_MAX ? last : cur + delta;
+	if (to > last)
+		to = last;
+	return to < 0 ? 0 : (int)to;
 }
 
 void tui_visible_branches(struct tui *t, size_t **idx, size_t *n)

@@ -179,19 +179,10 @@ static int set_line(struct line_ctx *c, char **w, int n)
 	return fail(c, "unknown option \"%s\"", w[1], nearest(w[1], option_names, COUNT(option_names)));
 }
 
-static int split_words(char *line, char **w)
-{
-	int n = 0;
-	char *save = NULL;
-	for (char *tok = strtok_r(line, " \t\r", &save); tok && n < MAX_WORDS; tok = strtok_r(NULL, " \t\r", &save))
-		w[n++] = tok;
-	return n;
-}
-
 static int apply_line(struct line_ctx *c, char *line)
 {
 	char *w[MAX_WORDS];
-	int n = split_words(line, w);
+	int n = sw_split_words(line, w, MAX_WORDS);
 	if (n == 0 || w[0][0] == '#')
 		return 0;
 	if (!strcmp(w[0], "bind"))

@@ -155,6 +155,9 @@ void tui_show_run(struct tui *t, long id);
 bool tui_count_some(struct tui *t, int64_t budget_ms);
 /* The branch row under the cursor, or NULL. */
 struct tui_branch_row *tui_selected_branch(struct tui *t);
+/* Where a move by delta (INT_MIN: to the first, INT_MAX: to the last) from
+ * cur lands, kept within [0, last]. */
+int tui_move_target(long cur, int delta, long last);
 void tui_visible_branches(struct tui *t, size_t **idx, size_t *n);
 
 /* Drawing (draw.c). */

@@ -3,7 +3,6 @@
 #include "tui.h"
 
 #include <curses.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,13 +86,7 @@ static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
 	tui_visible_branches(t, &idx, &n);
 	free(idx);
 	int old = v->selected;
-	if (delta == INT_MIN)
-		v->selected = 0;
-	else if (delta == INT_MAX)
-		v->selected = (int)n - 1;
-	else
-		v->selected += delta;
-	v->selected = clamp(v->selected, 0, n ? (int)n - 1 : 0);
+	v->selected = tui_move_target(v->selected, delta, (long)n - 1);
 	if (v->selected != old) {
 		struct tui_branch_row *b = tui_selected_branch(t);
 		tui_show_run(t, b && b->has_run ? b->run_id : 0);

@@ -3,7 +3,6 @@
 #include "tui.h"
 
 #include <curses.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,10 +63,7 @@ static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
 	(void)t;
 	struct history *h = v->data;
 	long n = h ? (long)h->n : 0;
-	long sel = delta == INT_MIN ? 0 : delta == INT_MAX ? n - 1 : (long)v->selected + delta;
-	if (sel >= n)
-		sel = n - 1;
-	v->selected = sel < 0 ? 0 : (int)sel;
+	v->selected = tui_move_target(v->selected, delta, n - 1);
 	return TUI_REDRAW_BODY | TUI_HANDLED;
 }
 

@@ -6,7 +6,6 @@
 #include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,33 +72,43 @@ static bool index_more(struct log_state *ls)
 	}
 }
 
-/* Reads line k (at most SHOWN_BYTES of it) into sb. */
-static void read_line(struct log_state *ls, long k, struct sbuf *sb)
+/* Byte offset where line k starts. */
+static off_t line_offset(struct log_state *ls, long k)
 {
 	size_t m = (size_t)(k / MARK_EVERY);
 	off_t off = m == 0 ? 0 : ls->marks[m - 1];
 	long skip = k % MARK_EVERY;
-	char buf[8192];
-	sbuf_reset(sb);
-	while (off < ls->indexed) {
+	char buf[65536];
+	while (skip > 0 && off < ls->indexed) {
 		ssize_t n = pread(ls->fd, buf, sizeof buf, off);
 		if (n <= 0)
-			return;
+			break;
 		char *p = buf, *end = buf + n;
 		while (skip > 0 && (p = memchr(p, '\n', (size_t)(end - p)))) {
 			p++;
 			skip--;
 		}
-		if (skip > 0 || !p) {
-			off += n;
-			continue;
-		}
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t take = (size_t)((nl ? nl : end) - p);
+		off += skip > 0 ? n : (off_t)(p - buf);
+	}
+	return off;
+}
+
+/* Reads line k (at most SHOWN_BYTES of it) into sb. */
+static void read_line(struct log_state *ls, long k, struct sbuf *sb)
+{
+	off_t off = line_offset(ls, k);
+	char buf[8192];
+	sbuf_reset(sb);
+	while (off < ls->indexed && sb->len < SHOWN_BYTES) {
+		ssize_t n = pread(ls->fd, buf, sizeof buf, off);
+		if (n <= 0)
+			return;
+		char *nl = memchr(buf, '\n', (size_t)n);
+		size_t take = (size_t)((nl ? nl : buf + n) - buf);
 		if (sb->len + take > SHOWN_BYTES)
 			take = SHOWN_BYTES - sb->len;
-		sbuf_add(sb, p, take);
-		if (nl || sb->len >= SHOWN_BYTES)
+		sbuf_add(sb, buf, take);
+		if (nl)
 			return;
 		/* The line goes on in the next chunk. */
 		off += n;
@@ -219,14 +228,9 @@ static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
 	struct log_state *ls = v->data;
 	long lines = ls ? line_count(ls) : 0;
 	long max_top = lines > v->height ? lines - v->height : 0;
-	long top = delta == INT_MIN ? 0 : delta == INT_MAX ? max_top : (long)v->top + delta;
-	if (top > max_top)
-		top = max_top;
-	if (top < 0)
-		top = 0;
-	v->top = (int)top;
+	v->top = tui_move_target(v->top, delta, max_top);
 	if (ls)
-		ls->follow = top == max_top;
+		ls->follow = v->top == max_top;
 	return TUI_REDRAW_BODY | TUI_HANDLED;
 }
 
@@ -278,27 +282,6 @@ void tui_log_update(struct tui *t)
 }
 
 /* ---- search ---- */
-
-/* Byte offset where line k starts. */
-static off_t line_offset(struct log_state *ls, long k)
-{
-	size_t m = (size_t)(k / MARK_EVERY);
-	off_t off = m == 0 ? 0 : ls->marks[m - 1];
-	long skip = k % MARK_EVERY;
-	char buf[65536];
-	while (skip > 0 && off < ls->indexed) {
-		ssize_t n = pread(ls->fd, buf, sizeof buf, off);
-		if (n <= 0)
-			break;
-		char *p = buf, *end = buf + n;
-		while (skip > 0 && (p = memchr(p, '\n', (size_t)(end - p)))) {
-			p++;
-			skip--;
-		}
-		off += skip > 0 ? n : (off_t)(p - buf);
-	}
-	return off;
-}
 
 static bool line_matches(struct log_state *ls, const char *s, size_t len, struct sbuf *clean)
 {

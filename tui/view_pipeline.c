@@ -3,7 +3,6 @@
 #include "tui.h"
 
 #include <curses.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,17 +107,8 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 
 static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
 {
-	int n = t->run.loaded ? (int)t->run.rec.nstages : 0;
-	if (delta == INT_MIN)
-		v->selected = 0;
-	else if (delta == INT_MAX)
-		v->selected = n - 1;
-	else
-		v->selected += delta;
-	if (v->selected >= n)
-		v->selected = n - 1;
-	if (v->selected < 0)
-		v->selected = 0;
+	long n = t->run.loaded ? (long)t->run.rec.nstages : 0;
+	v->selected = tui_move_target(v->selected, delta, n - 1);
 	return TUI_REDRAW_BODY | TUI_HANDLED;
 }
 

@@ -5,7 +5,6 @@
 #include "tui.h"
 
 #include <curses.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,8 +230,7 @@ static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
 	(void)t;
 	struct quality *q = v->data;
 	long max = q && (long)q->n > v->height ? (long)q->n - v->height : 0;
-	long top = delta == INT_MIN ? 0 : delta == INT_MAX ? max : (long)v->top + delta;
-	v->top = top < 0 ? 0 : top > max ? (int)max : (int)top;
+	v->top = tui_move_target(v->top, delta, max);
 	return TUI_REDRAW_BODY | TUI_HANDLED;
 }
 

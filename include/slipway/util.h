@@ -34,6 +34,10 @@ void sbuf_reset(struct sbuf *sb);
 /* Hands the buffer to the caller (never NULL) and resets sb. */
 char *sbuf_detach(struct sbuf *sb);
 
+/* Cuts line in place at blanks (space, tab, CR); up to max words into w.
+ * Returns how many. */
+int sw_split_words(char *line, char **w, int max);
+
 /* A list of owned strings. */
 struct strlist {
 	char **items;

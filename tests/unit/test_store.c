@@ -36,6 +36,22 @@ static void make_record(struct sw_run_record *rec, const char *sha, const char *
 	rec->stages[0].exit_code = rec->stages[1].exit_code = -1;
 }
 
+/* A finished run of sha on branch, its lock let go; returns its id. */
+static long add_run(struct sw_store *st, const char *sha, const char *branch, enum sw_run_status status)
+{
+	struct sw_run_record rec;
+	char *err = NULL;
+	int lock;
+	make_record(&rec, sha, branch);
+	CHECK_INT(sw_store_create(st, &rec, &lock, &err), 0);
+	rec.status = status;
+	sw_store_save(st, &rec, false);
+	close(lock);
+	long id = rec.id;
+	sw_run_record_free(&rec);
+	return id;
+}
+
 static void create_and_load(void)
 {
 	char *dir = temp_dir();
@@ -160,15 +176,8 @@ static void index_and_gc(void)
 	char *err = NULL;
 	CHECK_INT(sw_store_open(&st, dir, &err), 0);
 	for (int i = 0; i < 5; i++) {
-		struct sw_run_record rec;
-		make_record(&rec, i == 0 ? sha_b : sha_a, "x");
-		int lock;
-		CHECK_INT(sw_store_create(st, &rec, &lock, &err), 0);
-		rec.status = SW_RUN_PASSED;
-		sw_store_save(st, &rec, false);
-		sw_store_index_commit(st, rec.commit, rec.id);
-		close(lock);
-		sw_run_record_free(&rec);
+		const char *sha = i == 0 ? sha_b : sha_a;
+		sw_store_index_commit(st, sha, add_run(st, sha, "x", SW_RUN_PASSED));
 	}
 	CHECK_INT(sw_store_last_for_commit(st, sha_a), 5);
 	CHECK_INT(sw_store_last_for_commit(st, sha_b), 1);
@@ -195,16 +204,8 @@ static void last_passed_of_a_branch(void)
 	CHECK_INT(sw_store_open(&st, dir, &err), 0);
 	static const char *const branch[] = {"main", "main", "feature", "main"};
 	static const enum sw_run_status status[] = {SW_RUN_PASSED, SW_RUN_FAILED, SW_RUN_PASSED, SW_RUN_PASSED};
-	for (int i = 0; i < 4; i++) {
-		struct sw_run_record rec;
-		make_record(&rec, sha_a, branch[i]);
-		int lock;
-		CHECK_INT(sw_store_create(st, &rec, &lock, &err), 0);
-		rec.status = status[i];
-		sw_store_save(st, &rec, false);
-		close(lock);
-		sw_run_record_free(&rec);
-	}
+	for (int i = 0; i < 4; i++)
+		add_run(st, sha_a, branch[i], status[i]);
 	struct sw_run_record got;
 	CHECK(sw_store_last_passed(st, "main", 0, &got));
 	CHECK_INT(got.id, 4);
