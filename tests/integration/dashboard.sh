@@ -434,8 +434,10 @@ EOF2
 	touch ../go
 	wait_for 20 screen_has '^later-500'
 	screen_has 'following'
+	# q leaves the log, q quits: the session, and with it the server, ends
+	# (a kill-server here would race the server's own exit)
 	tmx send-keys -t dash q q
-	tmx kill-server
+	wait_for 20 sh -c "! tmux -L $T_TMUX has-session -t dash 2>/dev/null"
 }
 
 t_run opens_on_branches
