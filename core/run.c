@@ -128,7 +128,10 @@ static int spawn_executor(struct sw_exec_plan *plan, char **err)
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
-		setsid();
+		/* The guardian ends its whole session when the run ends: never
+		 * the caller's. */
+		if (setsid() < 0)
+			_exit(1);
 		pid_t again = fork();
 		if (again == 0)
 			sw_executor_main(plan);
