@@ -145,9 +145,15 @@ static void feed_flake8(struct sw_line_parser *p, const char *s)
 {
 	size_t code_len = 0;
 	const char *code = NULL, *colon = s;
-	/* The first ":N:N: CODE" ends the path, which may itself hold ':'. */
-	while ((colon = strchr(colon + 1, ':')) && !(code = flake8_tail(colon, &code_len)))
-		;
+	/* The first ":N:N: CODE" ends the path, which may itself hold ':' but
+	 * is never empty.  The search never starts past the line's end: the
+	 * buffer may still hold an older, longer line behind its NUL. */
+	while (!code && (colon = strchr(colon, ':'))) {
+		if (colon > s)
+			code = flake8_tail(colon, &code_len);
+		if (!code)
+			colon++;
+	}
 	if (!code)
 		return;
 	if (strncmp(s, "./", 2) == 0)

@@ -355,6 +355,29 @@ static void test_flake8_odd_lines(void)
 	strlist_free(&w);
 }
 
+/* An empty line never reads past its end, nor behind its NUL where a
+ * longer line held before may still lie (issue 13, defect 2). */
+static void test_flake8_blank_lines(void)
+{
+	struct sw_metrics m = {0};
+	struct strlist w = {0};
+	struct sw_line_parser *p = new_parser(SW_PARSE_FLAKE8);
+	feed_str(p, "");
+	feed_str(p, "a.py:1:1: E101 x");
+	feed_str(p, "");
+	feed_str(p, "");
+	feed_str(p, ":1:1: E101 no path");
+	feed_str(p, "");
+	sw_line_parser_finish(p, &m, &w);
+	sw_line_parser_free(p);
+	CHECK_INT(m.lint.count, 1);
+	CHECK_INT(count_of(m.lint.by_file, m.lint.nfiles, "a.py"), 1);
+	CHECK_INT(count_of(m.lint.by_file, m.lint.nfiles, ""), -1);
+	CHECK_INT((long)m.lint.nfiles, 1);
+	sw_metrics_free(&m);
+	strlist_free(&w);
+}
+
 static void test_flake8_merge_and_clean(void)
 {
 	struct sw_metrics m = {0};
@@ -1013,6 +1036,7 @@ int main(void)
 	RUN_TEST(test_flake8_color);
 	RUN_TEST(test_flake8_nonutf8);
 	RUN_TEST(test_flake8_odd_lines);
+	RUN_TEST(test_flake8_blank_lines);
 	RUN_TEST(test_flake8_merge_and_clean);
 	RUN_TEST(test_pytest_real);
 	RUN_TEST(test_pytest_warnings_xpassed);
