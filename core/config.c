@@ -1211,7 +1211,8 @@ int sw_config_load_file(struct sw_config *cfg, const char *path, char **err)
 	memset(cfg, 0, sizeof *cfg);
 	char *text = sw_read_file(path, &len);
 	if (!text) {
-		*err = xasprintf("%s: cannot read: %s", path, strerror(errno));
+		*err = errno == EFBIG ? xasprintf("%s: larger than %u MiB: not a configuration file", path, SW_READ_MAX >> 20)
+				      : xasprintf("%s: cannot read: %s", path, strerror(errno));
 		return -1;
 	}
 	int r = sw_config_parse(cfg, text, len, path, err);

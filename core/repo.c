@@ -1,6 +1,7 @@
 /* Git access for the engine, on libgit2: no git subprocesses. */
 #include "slipway/repo.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +133,21 @@ bool sw_repo_branch_exists(struct sw_repo *repo, const char *name)
 	return true;
 }
 
+/* The size from the object's header, before any of it is read: a commit
+ * may hold a huge file where slipway.json should be. */
+static bool blob_too_big(struct sw_repo *repo, const git_oid *id)
+{
+	git_odb *odb = NULL;
+	size_t size = 0;
+	git_object_t type;
+	bool big = git_repository_odb(&odb, repo->git) == 0 && git_odb_read_header(&size, &type, odb, id) == 0 &&
+		   size > SW_READ_MAX;
+	git_odb_free(odb);
+	if (big)
+		errno = EFBIG;
+	return big;
+}
+
 char *sw_repo_read_file(struct sw_repo *repo, const char *rev, const char *path, size_t *len)
 {
 	git_commit *c;
@@ -141,8 +157,9 @@ char *sw_repo_read_file(struct sw_repo *repo, const char *rev, const char *path,
 	git_tree_entry *entry = NULL;
 	git_blob *blob = NULL;
 	char *data = NULL;
+	errno = 0;
 	if (git_commit_tree(&tree, c) == 0 && git_tree_entry_bypath(&entry, tree, path) == 0 &&
-	    git_tree_entry_type(entry) == GIT_OBJECT_BLOB &&
+	    git_tree_entry_type(entry) == GIT_OBJECT_BLOB && !blob_too_big(repo, git_tree_entry_id(entry)) &&
 	    git_blob_lookup(&blob, repo->git, git_tree_entry_id(entry)) == 0) {
 		size_t n = (size_t)git_blob_rawsize(blob);
 		data = xstrndup(git_blob_rawcontent(blob), n);

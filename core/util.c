@@ -386,6 +386,11 @@ char *sw_read_fd(int fd, size_t *lenp)
 		}
 		if (r == 0)
 			break;
+		if (sb.len + (size_t)r > SW_READ_MAX) {
+			sbuf_free(&sb);
+			errno = EFBIG;
+			return NULL;
+		}
 		sbuf_add(&sb, chunk, (size_t)r);
 	}
 	if (lenp)

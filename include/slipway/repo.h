@@ -37,7 +37,8 @@ char *sw_repo_current_branch(struct sw_repo *repo);
  * to the 40-hex commit id.  -1 with *err naming what was not found. */
 int sw_repo_resolve(struct sw_repo *repo, const char *name, char sha[41], char **err);
 bool sw_repo_branch_exists(struct sw_repo *repo, const char *name);
-/* A file's content at a commit (40 hex or a branch); NULL when absent. */
+/* A file's content at a commit (40 hex or a branch); NULL when absent, or
+ * with errno EFBIG when larger than SW_READ_MAX. */
 char *sw_repo_read_file(struct sw_repo *repo, const char *rev, const char *path, size_t *len);
 /* Writes the commit's tree into dir (created), never touching the index or
  * the user's work tree.  -1 with *err. */

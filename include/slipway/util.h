@@ -73,7 +73,11 @@ void sw_term_clean(struct sbuf *sb, const char *s, size_t len);
 /* Writes data to path atomically: a temporary file beside it, then rename.
  * With durable, file and directory are fsync'ed.  0 or -errno. */
 int sw_write_atomic(const char *path, const char *data, size_t len, bool durable);
-/* Reads a whole file; NULL with errno set on failure. */
+/* No file slipway reads whole (configuration, records, secrets) may be
+ * larger: /dev/zero or a huge committed file must not exhaust memory. */
+#define SW_READ_MAX (16u << 20)
+/* Reads a whole file; NULL with errno set on failure (EFBIG past
+ * SW_READ_MAX). */
 char *sw_read_file(const char *path, size_t *len);
 /* The rest of fd, read to its end (fd stays open); NULL with errno. */
 char *sw_read_fd(int fd, size_t *len);
