@@ -27,7 +27,11 @@ struct cli_ctx {
  * prints the error and returns 2 when that fails. */
 int cli_open(struct cli_ctx *ctx);
 void cli_close(struct cli_ctx *ctx);
+/* "slipway: MESSAGE" on stderr, with control sequences neutralised: a
+ * message may quote a branch name or a file.  Returns code. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One message (its own newlines kept) on stderr, neutralised. */
+void cli_put_message(const char *msg);
 /* Prints "--help" text for a command and returns 0, or usage to stderr and 2. */
 int cli_usage(const char *name, bool asked);
 /* Text from outside, made safe for a terminal when out is one. */

@@ -31,7 +31,7 @@ int cmd_check_config(int argc, char **argv)
 	if (access(path, F_OK) && argc == 1) {
 		r = cli_error(2, "%s: no such file; run `slipway init` to write one", path);
 	} else if (sw_config_load_file(&cfg, path, &err)) {
-		fprintf(stderr, "%s\n", err);
+		cli_put_message(err);
 		r = 2;
 	} else {
 		printf("%s: ok (%zu stages, %zu gates, %zu secrets)\n", path, cfg.nstages, cfg.ngates,

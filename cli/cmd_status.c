@@ -123,7 +123,7 @@ int cmd_status(int argc, char **argv)
 	} else {
 		char *cur = sw_repo_current_branch(ctx.repo);
 		if (!have_cfg)
-			fprintf(stderr, "slipway: %s\n", err);
+			cli_error(0, "%s", err);
 		printf("main: %s · integration: %s\n", main_b, integ);
 		for (size_t i = 0; i < n; i++)
 			print_branch_row(&ctx, &bs[i], cur);
@@ -184,7 +184,7 @@ int cmd_history(int argc, char **argv)
 	struct strlist warnings = {0};
 	size_t n = sw_store_history(ctx.store, branch, limit, &runs, &warnings);
 	for (size_t i = 0; i < warnings.len; i++)
-		fprintf(stderr, "slipway: %s\n", warnings.items[i]);
+		cli_error(0, "%s", warnings.items[i]);
 	cJSON *arr = json ? cJSON_CreateArray() : NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (json)

@@ -70,14 +70,32 @@ int cli_usage(const char *name, bool asked)
 	return asked ? 0 : 2;
 }
 
+void cli_put_message(const char *msg)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	for (const char *p = msg; *p;) {
+		size_t n = strcspn(p, "\n");
+		sw_term_clean(&sb, p, n);
+		p += n;
+		if (*p)
+			sbuf_addc(&sb, *p++);
+	}
+	sbuf_addc(&sb, '\n');
+	fputs(sb.buf, stderr);
+	sbuf_free(&sb);
+}
+
 int cli_error(int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("slipway: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
+	char *line = xasprintf("slipway: %s", msg);
+	cli_put_message(line);
+	free(line);
+	free(msg);
 	return code;
 }
 

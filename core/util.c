@@ -73,7 +73,7 @@ char *xstrndup(const char *s, size_t n)
 	return d;
 }
 
-static char *vasprintf_x(const char *fmt, va_list ap)
+char *xvasprintf(const char *fmt, va_list ap)
 {
 	va_list ap2;
 	va_copy(ap2, ap);
@@ -90,7 +90,7 @@ char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *s = vasprintf_x(fmt, ap);
+	char *s = xvasprintf(fmt, ap);
 	va_end(ap);
 	return s;
 }
@@ -141,7 +141,7 @@ void sbuf_addf(struct sbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *s = vasprintf_x(fmt, ap);
+	char *s = xvasprintf(fmt, ap);
 	va_end(ap);
 	sbuf_adds(sb, s);
 	free(s);
@@ -174,7 +174,7 @@ void strlist_addf(struct strlist *l, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *s = vasprintf_x(fmt, ap);
+	char *s = xvasprintf(fmt, ap);
 	va_end(ap);
 	strlist_add(l, s);
 	free(s);

@@ -3,6 +3,7 @@
 #ifndef SLIPWAY_UTIL_H
 #define SLIPWAY_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@ char *xstrdup(const char *s);
 char *xstrdup_null(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* Growable, always NUL-terminated byte buffer. */
 struct sbuf {
