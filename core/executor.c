@@ -4,13 +4,13 @@
  * left if the executor dies. */
 #include "executor.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +23,9 @@
 #include <unistd.h>
 
 #include "slipway/report.h"
+#include "session.h"
+
+extern char **environ;
 
 #define MAX_LINE (64 * 1024)
 #define KILL_GRACE_MS 10000
@@ -41,6 +44,8 @@ struct stage_io {
 	bool exited;
 	bool abandoned;			/* its output was left open past the shell */
 	bool cancelled;			/* a cancel arrived while this stage ran */
+	int write_err;			/* errno of a failed log write, 0 if none */
+	bool out_of_room;		/* ended because the disk filled */
 };
 
 struct executor {
@@ -53,6 +58,8 @@ struct executor {
 	bool cancelled;
 	bool failed;
 	bool *gate_checked;
+	struct stage_io *current;	/* the stage running now, or NULL */
+	char *disk_full;		/* why the run failed for want of room, or NULL */
 };
 
 /* posix_spawn (vfork-like) keeps the per-stage cost near a shell's own.
@@ -130,15 +137,19 @@ static void free_env(char **envp)
 
 /* ---- output: lines to the log, masked, and to the parsers ---- */
 
+/* A failed write is kept in write_err for the stage's loop to act on;
+ * what follows is still read (and parsed), not written. */
 static void flush_out(struct stage_io *io)
 {
 	size_t off = 0;
-	while (off < io->out.len) {
+	while (off < io->out.len && !io->write_err && io->log_fd >= 0) {
 		ssize_t w = write(io->log_fd, io->out.buf + off, io->out.len - off);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (w <= 0) {
+			io->write_err = w < 0 ? errno : ENOSPC;
 			break;
+		}
 		off += (size_t)w;
 	}
 	io->bytes += (int64_t)io->out.len;
@@ -235,10 +246,43 @@ static void read_reports(struct executor *ex, const struct sw_stage_config *sc)
 	}
 }
 
+static bool no_room(int err)
+{
+	return err == ENOSPC || err == EDQUOT;
+}
+
+/* The disk is full: the stage that may be filling it is ended at once (it
+ * must not take the room given back), the run fails, later stages are
+ * skipped, and the record's reserve is given back so that the saves that
+ * say so can be written. */
+static void out_of_room(struct executor *ex, const char *what, int err)
+{
+	if (ex->disk_full)
+		return;
+	ex->disk_full = xasprintf("disk full: %s could not be written (%s)", what, strerror(err));
+	ex->failed = true;
+	fprintf(stderr, "slipway executor: run %ld: %s\n", ex->rec->id, ex->disk_full);
+	struct stage_io *io = ex->current;
+	if (io && !io->exited) {
+		io->out_of_room = true;
+		kill(-io->pgid, SIGKILL);
+	}
+	strlist_add(&ex->rec->warnings, ex->disk_full);
+	sw_store_release_reserve(ex->plan->store, ex->rec->id);
+}
+
+/* The last good record stays in place when a save fails (it is replaced
+ * atomically); one that failed for want of room is tried again once the
+ * reserve is given back. */
 static void save(struct executor *ex, bool durable)
 {
-	if (sw_store_save(ex->plan->store, ex->rec, durable))
-		fprintf(stderr, "slipway executor: cannot write run.json of run %ld\n", ex->rec->id);
+	int r = sw_store_save(ex->plan->store, ex->rec, durable);
+	if (r && no_room(-r) && !ex->disk_full) {
+		out_of_room(ex, "run.json", -r);
+		r = sw_store_save(ex->plan->store, ex->rec, durable);
+	}
+	if (r)
+		fprintf(stderr, "slipway executor: run %ld: cannot write run.json: %s\n", ex->rec->id, strerror(-r));
 }
 
 /* Drains the signals; true when one asked to cancel (SIGCHLD does not). */
@@ -352,6 +396,8 @@ static void pump_output(struct executor *ex, struct stage_io *io, int timeout_s,
 		take_output(ex, io, buf, (size_t)n);
 		/* Written at once: followers see a slow stage's lines as they come. */
 		flush_out(io);
+		if (io->write_err && no_room(io->write_err))
+			out_of_room(ex, "the stage's log", io->write_err);
 	}
 	if (io->line.len)
 		emit_line(ex, io, false);
@@ -417,9 +463,11 @@ static int run_stage_process(struct executor *ex, size_t i, const struct sw_stag
 	}
 	if (log_err)
 		end_group(&io, &kill_at);
+	ex->current = &io;
 	/* One save per stage: this one also records how the previous stage ended. */
 	save(ex, false);
 	pump_output(ex, &io, sc->timeout, &timed_out);
+	ex->current = NULL;
 	close(io.fd);
 	if (io.log_fd >= 0)
 		close(io.log_fd);
@@ -431,15 +479,19 @@ static int run_stage_process(struct executor *ex, size_t i, const struct sw_stag
 			     "output open; the log stops %d s after the stage's shell exited",
 			     sc->name, ORPHAN_QUIET_MS / 1000);
 	s->exit_code = wait_status_code(io.status);
-	if (log_err)
+	if (!log_err)
+		log_err = io.write_err;
+	if (io.out_of_room || (log_err && no_room(log_err)))
+		s->reason = xstrdup(ex->disk_full ? ex->disk_full : "disk full");
+	else if (log_err)
 		s->reason = xasprintf("cannot write the stage's log: %s", strerror(log_err));
 	else
 		s->reason = exit_reason(s->exit_code, timed_out, sc->timeout, io.cancelled);
 	finish_parsers(ex, &io);
 	read_reports(ex, sc);
-	if (io.cancelled)
+	if (io.cancelled && !io.out_of_room)
 		return 1;
-	return s->exit_code == 0 && !timed_out && !log_err ? 0 : -1;
+	return s->exit_code == 0 && !timed_out && !log_err && !io.out_of_room ? 0 : -1;
 }
 
 /* ---- gates ---- */
@@ -515,6 +567,8 @@ static const char *skip_reason(struct executor *ex, size_t i, const struct sw_st
 {
 	if (ex->cancelled && !sc->always)
 		return "cancelled";
+	if (ex->disk_full && !sc->always)
+		return "the disk is full";
 	if (ex->failed && !sc->always)
 		return "an earlier stage failed";
 	if (!sw_stage_matches(sc, ex->rec->branch))
@@ -636,6 +690,10 @@ static void detach_stdio(struct sw_store *st, long id)
 	char *path = xasprintf("%s/executor.log", dir);
 	int in = open("/dev/null", O_RDONLY);
 	int out = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	/* Blocks kept past its end: the executor can still say why a run
+	 * failed when the disk it is on has filled. */
+	if (out >= 0)
+		fallocate(out, FALLOC_FL_KEEP_SIZE, 0, 64 * 1024);
 	if (in >= 0)
 		dup2(in, STDIN_FILENO);
 	if (out >= 0) {
@@ -718,6 +776,7 @@ static _Noreturn void execute(struct sw_exec_plan *plan)
 	size_t longest = sw_secrets_longest(plan->secrets);
 	ex.secret_hold = longest > 1 ? (longest - 1 < MAX_LINE / 2 ? longest - 1 : MAX_LINE / 2) : 0;
 	ex.rec->executor_pid = getpid();
+	ex.rec->session = getsid(0);
 	save(&ex, false);
 	int slot = acquire_slot(&ex);
 	if (take_signal(&ex))
@@ -733,6 +792,7 @@ static _Noreturn void execute(struct sw_exec_plan *plan)
 	ex.rec->finished_ms = sw_now_ms();
 	sw_store_index_commit(plan->store, ex.rec->commit, ex.rec->id);
 	save(&ex, true);
+	sw_store_release_reserve(plan->store, ex.rec->id);
 	if (ex.rec->status != SW_RUN_FAILED && ex.workdir)
 		sw_remove_tree(ex.workdir);
 	if (slot >= 0)
@@ -751,65 +811,6 @@ static _Noreturn void execute(struct sw_exec_plan *plan)
  * costs, not a fork of the executor (libgit2 and all) as a per-stage
  * supervisor did (bench/README.md). */
 
-/* Sends sig (0: none) to every live process of session sid but the
- * caller; returns how many there were. */
-static int signal_session(pid_t sid, int sig)
-{
-	DIR *d = opendir("/proc");
-	if (!d)
-		return 0;
-	pid_t self = getpid();
-	int n = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		char *end, path[64], buf[1024];
-		long pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 0 || pid == self)
-			continue;
-		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-		if (fd >= 0)
-			close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		/* "pid (comm) state ppid pgrp session ...": comm may hold anything. */
-		char *p = strrchr(buf, ')'), state;
-		int session;
-		if (!p || sscanf(p + 1, " %c %*d %*d %d", &state, &session) != 2)
-			continue;
-		if (session != sid || state == 'Z' || state == 'X')
-			continue;
-		if (sig)
-			kill((pid_t)pid, sig);
-		n++;
-	}
-	closedir(d);
-	return n;
-}
-
-static void pause_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-/* SIGTERM to what is left of the run, SIGKILL after a timeout's grace. */
-static void end_session(void)
-{
-	pid_t sid = getsid(0);
-	if (!signal_session(sid, SIGTERM))
-		return;
-	for (int64_t until = sw_mono_ms() + KILL_GRACE_MS; sw_mono_ms() < until;) {
-		pause_ms(50);
-		if (!signal_session(sid, 0))
-			return;
-	}
-	for (int i = 0; i < 50 && signal_session(sid, SIGKILL); i++)
-		pause_ms(20);
-}
-
 /* Dispositions and mask come from whoever started the run: a dashboard's
  * handlers, or a SIGCHLD some parent ignored (children reaped unseen). */
 static void reset_signals(void)
@@ -824,8 +825,61 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* The environment block the kernel shows as /proc/PID/environ:
+ * env_start and env_end, fields 50 and 51 of /proc/PID/stat. */
+static bool env_block(char **start, char **end)
+{
+	char buf[2048];
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (fd >= 0)
+		close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	/* Fields count from the comm's last ')': the next one is field 3. */
+	char *p = strrchr(buf, ')'), *save = NULL;
+	unsigned long long from = 0, to = 0;
+	int field = 3;
+	for (char *tok = p ? strtok_r(p + 1, " ", &save) : NULL; tok; tok = strtok_r(NULL, " ", &save), field++) {
+		if (field == 50)
+			from = strtoull(tok, NULL, 10);
+		else if (field == 51)
+			to = strtoull(tok, NULL, 10);
+	}
+	if (from == 0 || from >= to)
+		return false;
+	*start = (char *)(uintptr_t)from;
+	*end = (char *)(uintptr_t)to;
+	return true;
+}
+
+/* The run keeps of its caller's environment what its stages are given
+ * and what libgit2 reads; the rest may hold tokens that no policy gave
+ * this run, and a stage can read /proc/PID/environ of its executor and
+ * guardian, so the block itself is wiped, not only environ. */
+static void keep_needed_env(struct sw_exec_plan *plan)
+{
+	static const char *const kept[] = {"PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "XDG_CONFIG_HOME"};
+	struct strlist env = {0};
+	for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) {
+		const char *v = sw_env_lookup(plan->env, kept[i]);
+		if (v)
+			strlist_addf(&env, "%s=%s", kept[i], v);
+	}
+	strlist_add(&env, "");
+	free(env.items[env.len - 1]);
+	env.items[env.len - 1] = NULL;
+	char *from, *to;
+	if (env_block(&from, &to))
+		memset(from, 0, (size_t)(to - from));
+	environ = env.items;
+	plan->env = env.items;
+}
+
 void sw_executor_main(struct sw_exec_plan *plan)
 {
+	keep_needed_env(plan);
 	detach_stdio(plan->store, plan->rec->id);
 	reset_signals();
 	prctl(PR_SET_NAME, "slipway-guard");
@@ -842,6 +896,6 @@ void sw_executor_main(struct sw_exec_plan *plan)
 	int status;
 	while (executor > 0 && waitpid(executor, &status, 0) < 0 && errno == EINTR)
 		;
-	end_session();
+	sw_session_end(getsid(0), 0, KILL_GRACE_MS);
 	_exit(0);
 }

@@ -133,6 +133,70 @@ bool sw_repo_branch_exists(struct sw_repo *repo, const char *name)
 	return true;
 }
 
+bool sw_repo_local_branch_exists(struct sw_repo *repo, const char *name)
+{
+	git_reference *ref;
+	if (git_branch_lookup(&ref, repo->git, name, GIT_BRANCH_LOCAL))
+		return false;
+	git_reference_free(ref);
+	return true;
+}
+
+char *sw_repo_config_string(struct sw_repo *repo, const char *key)
+{
+	git_config *cfg = NULL;
+	git_buf buf = {0};
+	char *value = NULL;
+	if (git_repository_config_snapshot(&cfg, repo->git) == 0 && git_config_get_string_buf(&buf, cfg, key) == 0)
+		value = xstrdup(buf.ptr);
+	git_buf_dispose(&buf);
+	git_config_free(cfg);
+	return value;
+}
+
+char *sw_repo_remote_head(struct sw_repo *repo, const char *remote)
+{
+	char *name = xasprintf("refs/remotes/%s/HEAD", remote);
+	git_reference *ref = NULL;
+	char *branch = NULL;
+	size_t plen = strlen(name) - strlen("HEAD");
+	if (git_reference_lookup(&ref, repo->git, name) == 0 && git_reference_type(ref) == GIT_REFERENCE_SYMBOLIC &&
+	    strncmp(git_reference_symbolic_target(ref), name, plen) == 0)
+		branch = xstrdup(git_reference_symbolic_target(ref) + plen);
+	git_reference_free(ref);
+	free(name);
+	return branch;
+}
+
+char *sw_repo_branch_at(struct sw_repo *repo, const char *sha)
+{
+	char *cur = sw_repo_current_branch(repo), cur_sha[41], *err = NULL;
+	if (cur && sw_repo_resolve(repo, cur, cur_sha, &err) == 0 && !strcmp(cur_sha, sha))
+		return cur;
+	free(cur);
+	free(err);
+	git_oid want;
+	git_branch_iterator *it = NULL;
+	git_reference *ref;
+	git_branch_t type;
+	char *found = NULL;
+	if (git_oid_fromstr(&want, sha) || git_branch_iterator_new(&it, repo->git, GIT_BRANCH_LOCAL))
+		return NULL;
+	while (!found && git_branch_next(&ref, &type, it) == 0) {
+		const git_oid *at = git_reference_target(ref);
+		if (at && git_oid_equal(at, &want))
+			found = xstrdup(git_reference_shorthand(ref));
+		git_reference_free(ref);
+	}
+	git_branch_iterator_free(it);
+	return found;
+}
+
+bool sw_repo_head_unborn(struct sw_repo *repo)
+{
+	return git_repository_head_unborn(repo->git) == 1;
+}
+
 /* The size from the object's header, before any of it is read: a commit
  * may hold a huge file where slipway.json should be. */
 static bool blob_too_big(struct sw_repo *repo, const git_oid *id)

@@ -15,33 +15,17 @@
 
 #define CONFIG_FILE "slipway.json"
 
-int sw_project_config(struct sw_repo *repo, struct sw_config *cfg, char **err)
-{
-	const char *wd = sw_repo_workdir(repo);
-	char *path = wd ? xasprintf("%s/%s", wd, CONFIG_FILE) : NULL;
-	if (path && access(path, F_OK) == 0) {
-		int r = sw_config_load_file(cfg, path, err);
-		free(path);
-		return r ? SW_ERR_USAGE : SW_OK;
-	}
-	free(path);
-	size_t len;
-	char *text = sw_repo_read_file(repo, "HEAD", CONFIG_FILE, &len);
-	if (!text) {
-		*err = xstrdup("no slipway.json in this repository; run `slipway init` to write one");
-		return SW_ERR_USAGE;
-	}
-	int r = sw_config_parse(cfg, text, len, "HEAD:" CONFIG_FILE, err);
-	free(text);
-	return r ? SW_ERR_USAGE : SW_OK;
-}
-
 static int config_at(struct sw_repo *repo, const char *rev, const char *label, struct sw_config *cfg,
 		     bool *found, char **err)
 {
 	size_t len;
 	char *text = sw_repo_read_file(repo, rev, CONFIG_FILE, &len);
-	*found = text != NULL;
+	*found = text != NULL || errno == EFBIG;
+	if (!text && errno == EFBIG) {
+		*err = xasprintf("%s:%s: larger than %u MiB: not a configuration file", label, CONFIG_FILE,
+				 SW_READ_MAX >> 20);
+		return -1;
+	}
 	if (!text)
 		return 0;
 	char *source = xasprintf("%s:%s", label, CONFIG_FILE);
@@ -51,7 +35,67 @@ static int config_at(struct sw_repo *repo, const char *rev, const char *label, s
 	return r;
 }
 
-/* Policy (secrets, gates, retention, parallelism) moves from main into cfg. */
+/* The repository's default branch: the first of init.defaultBranch,
+ * origin's HEAD, main and master that exists here. */
+static char *default_branch(struct sw_repo *repo)
+{
+	char *cands[] = {sw_repo_config_string(repo, "init.defaultBranch"), sw_repo_remote_head(repo, "origin"),
+			 xstrdup("main"), xstrdup("master")};
+	char *found = NULL;
+	for (size_t i = 0; i < sizeof cands / sizeof *cands; i++) {
+		if (!found && cands[i] && *cands[i] && sw_repo_local_branch_exists(repo, cands[i]))
+			found = cands[i];
+		else
+			free(cands[i]);
+	}
+	return found ? found : xstrdup("main");
+}
+
+/* Main and its configuration, as the repository decides them: git config
+ * slipway.main; else the default branch, or the branch that the default's
+ * own slipway.json names.  Never the tested commit: a branch naming
+ * itself main would choose its own secrets and gates.  *found is false
+ * when main has no slipway.json. */
+static int load_policy(struct sw_repo *repo, char **main_out, struct sw_config *policy, bool *found, char **err)
+{
+	char *main = sw_repo_config_string(repo, "slipway.main");
+	bool pinned = main && *main;
+	if (!pinned) {
+		free(main);
+		main = default_branch(repo);
+	}
+	if (config_at(repo, main, main, policy, found, err)) {
+		free(main);
+		return -1;
+	}
+	if (!pinned && *found && strcmp(policy->main_branch, main) && sw_repo_local_branch_exists(repo, policy->main_branch)) {
+		free(main);
+		main = xstrdup(policy->main_branch);
+		sw_config_free(policy);
+		if (config_at(repo, main, main, policy, found, err)) {
+			free(main);
+			return -1;
+		}
+	}
+	*main_out = main;
+	return 0;
+}
+
+char *sw_main_branch(struct sw_repo *repo)
+{
+	struct sw_config policy = {0};
+	char *main = NULL, *err = NULL;
+	bool found;
+	if (load_policy(repo, &main, &policy, &found, &err))
+		main = NULL;
+	free(err);
+	sw_config_free(&policy);
+	return main ? main : default_branch(repo);
+}
+
+/* What decides what reaches production moves from main's configuration
+ * into cfg: secrets, gates, retention, parallelism, the branch names.
+ * Every section that decides a merge or a deploy belongs here too. */
 static void take_policy(struct sw_config *cfg, struct sw_config *policy)
 {
 	strlist_free(&cfg->secrets);
@@ -68,9 +112,68 @@ static void take_policy(struct sw_config *cfg, struct sw_config *policy)
 	policy->ngates = 0;
 	cfg->retention_runs = policy->retention_runs;
 	cfg->max_parallel = policy->max_parallel;
+	free(cfg->integration_branch);
+	cfg->integration_branch = policy->integration_branch;
+	policy->integration_branch = NULL;
 }
 
-int sw_run_config(struct sw_repo *repo, const char *sha, struct sw_config *cfg, char **err)
+/* Without a slipway.json on main there is no policy to take: no secrets,
+ * default retention and parallelism; the commit's gates only add checks. */
+static void default_policy(struct sw_config *cfg)
+{
+	strlist_free(&cfg->secrets);
+	cfg->retention_runs = 200;
+	cfg->max_parallel = 1;
+}
+
+/* cfg, read from a commit or the work tree, gets main's policy. */
+static int apply_policy(struct sw_repo *repo, struct sw_config *cfg, struct strlist *warnings, char **err)
+{
+	struct sw_config policy = {0};
+	char *main = NULL;
+	bool found;
+	if (load_policy(repo, &main, &policy, &found, err))
+		return -1;
+	if (warnings && strcmp(cfg->main_branch, main))
+		strlist_addf(warnings, "this commit's slipway.json names \"%s\" as main; the policy (secrets, gates, "
+			     "retention) comes from %s's", cfg->main_branch, main);
+	if (warnings && !found && cfg->secrets.len)
+		strlist_addf(warnings, "%s has no slipway.json: no secrets are given until one is committed there", main);
+	free(cfg->main_branch);
+	cfg->main_branch = main;
+	if (found)
+		take_policy(cfg, &policy);
+	else
+		default_policy(cfg);
+	sw_config_free(&policy);
+	return 0;
+}
+
+int sw_project_config(struct sw_repo *repo, struct sw_config *cfg, char **err)
+{
+	const char *wd = sw_repo_workdir(repo);
+	char *path = wd ? xasprintf("%s/%s", wd, CONFIG_FILE) : NULL;
+	int r;
+	if (path && access(path, F_OK) == 0) {
+		r = sw_config_load_file(cfg, path, err);
+	} else {
+		bool found;
+		r = config_at(repo, "HEAD", "HEAD", cfg, &found, err);
+		if (r == 0 && !found) {
+			*err = xstrdup("no slipway.json in this repository; run `slipway init` to write one");
+			r = -1;
+		}
+	}
+	free(path);
+	if (r == 0 && apply_policy(repo, cfg, NULL, err)) {
+		sw_config_free(cfg);
+		r = -1;
+	}
+	return r ? SW_ERR_USAGE : SW_OK;
+}
+
+int sw_run_config(struct sw_repo *repo, const char *sha, struct sw_config *cfg, struct strlist *warnings,
+		  char **err)
 {
 	bool found;
 	char short_sha[8];
@@ -81,14 +184,10 @@ int sw_run_config(struct sw_repo *repo, const char *sha, struct sw_config *cfg, 
 		*err = xasprintf("commit %s has no slipway.json; run `slipway init` to write one", short_sha);
 		return SW_ERR_USAGE;
 	}
-	struct sw_config policy = {0};
-	if (config_at(repo, cfg->main_branch, cfg->main_branch, &policy, &found, err)) {
+	if (apply_policy(repo, cfg, warnings, err)) {
 		sw_config_free(cfg);
 		return SW_ERR_USAGE;
 	}
-	if (found)
-		take_policy(cfg, &policy);
-	sw_config_free(&policy);
 	return SW_OK;
 }
 
@@ -171,32 +270,40 @@ static bool stage_known(const struct sw_config *cfg, const char *name, char **er
 	return false;
 }
 
-static long run_in_progress(struct sw_store *st, const char *sha)
-{
-	long id = sw_store_last_for_commit(st, sha);
-	struct sw_run_record rec;
-	char *err = NULL;
-	if (!id || sw_store_load(st, id, &rec, &err)) {
-		free(err);
-		return 0;
-	}
-	bool busy = !sw_run_status_final(rec.status);
-	sw_run_record_free(&rec);
-	return busy ? id : 0;
-}
-
+/* A run tests a branch's head: the branch is what the stages' filters,
+ * merges and history go by, so HEAD or a commit must name one. */
 static int resolve_branch(struct sw_repo *repo, const char *name, char **branch, char sha[41], char **err)
 {
-	*branch = name ? xstrdup(name) : sw_repo_current_branch(repo);
-	if (!*branch) {
-		*err = xstrdup("HEAD is detached: name the branch to run (slipway run BRANCH)");
+	*branch = NULL;
+	if ((!name || !strcmp(name, "HEAD")) && sw_repo_head_unborn(repo)) {
+		*err = xstrdup("this branch has no commit yet: commit slipway.json first "
+			       "(git add slipway.json && git commit)");
 		return -1;
 	}
-	return sw_repo_resolve(repo, *branch, sha, err);
+	if (!name || !strcmp(name, "HEAD")) {
+		*branch = sw_repo_current_branch(repo);
+		if (!*branch) {
+			*err = xstrdup("HEAD is detached: name the branch to run (slipway run BRANCH)");
+			return -1;
+		}
+		return sw_repo_resolve(repo, *branch, sha, err);
+	}
+	if (sw_repo_resolve(repo, name, sha, err))
+		return -1;
+	if (sw_repo_branch_exists(repo, name)) {
+		*branch = xstrdup(name);
+		return 0;
+	}
+	*branch = sw_repo_branch_at(repo, sha);
+	if (!*branch) {
+		*err = xasprintf("%s is not the head of a branch: slipway runs branches (slipway run BRANCH)", name);
+		return -1;
+	}
+	return 0;
 }
 
 static int start_new(struct sw_repo *repo, struct sw_store *st, const struct sw_run_options *opt,
-		     struct sw_config *cfg, struct sw_run_record *rec, char **err)
+		     struct sw_config *cfg, struct sw_run_record *rec, long *busy, char **err)
 {
 	struct sw_secrets secrets = {0};
 	char *file = sw_secrets_file_path();
@@ -204,9 +311,8 @@ static int start_new(struct sw_repo *repo, struct sw_store *st, const struct sw_
 	free(file);
 	int lock_fd = -1;
 	if (r == 0)
-		r = sw_store_create(st, rec, &lock_fd, err);
-	if (r == 0) {
-		sw_store_index_commit(st, rec->commit, rec->id);
+		r = sw_store_create(st, rec, &lock_fd, opt->again ? NULL : busy, err);
+	if (r == 0 && !*busy) {
 		struct sw_exec_plan plan = {repo, st, rec, cfg, &secrets, opt->env, opt->stage, lock_fd};
 		r = spawn_executor(&plan, err);
 		close(lock_fd);
@@ -220,30 +326,28 @@ int sw_run_start(struct sw_repo *repo, struct sw_store *st, const struct sw_run_
 {
 	char sha[41], *branch = NULL;
 	struct sw_config cfg = {0};
+	struct strlist warnings = {0};
 	*existing = false;
-	if (resolve_branch(repo, opt->branch, &branch, sha, err) ||
-	    sw_run_config(repo, sha, &cfg, err) || (opt->stage && !stage_known(&cfg, opt->stage, err))) {
+	if (resolve_branch(repo, opt->branch, &branch, sha, err) || sw_run_config(repo, sha, &cfg, &warnings, err) ||
+	    (opt->stage && !stage_known(&cfg, opt->stage, err))) {
 		free(branch);
 		sw_config_free(&cfg);
+		strlist_free(&warnings);
 		return SW_ERR_USAGE;
 	}
-	long busy = opt->again ? 0 : run_in_progress(st, sha);
-	int r = SW_OK;
-	if (busy) {
-		*id = busy;
-		*existing = true;
-	} else {
-		struct strlist heads = {0};
-		sw_repo_heads(repo, &heads);
-		sw_store_gc(st, cfg.retention_runs, &heads);
-		strlist_free(&heads);
-		struct sw_run_record rec;
-		init_record(&rec, &cfg, branch, sha, opt->trigger);
-		rec.subject = sw_repo_subject(repo, sha);
-		r = start_new(repo, st, opt, &cfg, &rec, err);
-		*id = rec.id;
-		sw_run_record_free(&rec);
-	}
+	struct strlist heads = {0};
+	sw_repo_heads(repo, &heads);
+	sw_store_gc(st, cfg.retention_runs, &heads);
+	strlist_free(&heads);
+	struct sw_run_record rec;
+	init_record(&rec, &cfg, branch, sha, opt->trigger);
+	rec.warnings = warnings;
+	rec.subject = sw_repo_subject(repo, sha);
+	long busy = 0;
+	int r = start_new(repo, st, opt, &cfg, &rec, &busy, err);
+	*id = busy ? busy : rec.id;
+	*existing = busy != 0;
+	sw_run_record_free(&rec);
 	free(branch);
 	sw_config_free(&cfg);
 	return r;
@@ -302,7 +406,7 @@ int sw_run_gc(struct sw_repo *repo, struct sw_store *st, int *removed, char **er
 	struct sw_config cfg = {0};
 	char sha[41], *cerr = NULL;
 	int keep = 200;
-	if (sw_repo_resolve(repo, "HEAD", sha, &cerr) == 0 && sw_run_config(repo, sha, &cfg, &cerr) == SW_OK)
+	if (sw_repo_resolve(repo, "HEAD", sha, &cerr) == 0 && sw_run_config(repo, sha, &cfg, NULL, &cerr) == SW_OK)
 		keep = cfg.retention_runs;
 	free(cerr);
 	sw_config_free(&cfg);

@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,8 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+
+#include "session.h"
 
 /* A stage's JSON text as last saved, with the stage it was printed from:
  * an executor rewrites run.json at every stage, and printing the finished
@@ -273,6 +277,8 @@ static cJSON *record_to_json(struct sw_store *st, const struct sw_run_record *re
 	cJSON_AddItemToObject(o, "warnings", strlist_to_json(&rec->warnings));
 	if (rec->executor_pid > 0)
 		cJSON_AddNumberToObject(o, "executor_pid", rec->executor_pid);
+	if (rec->session > 0)
+		cJSON_AddNumberToObject(o, "session", rec->session);
 	return o;
 }
 
@@ -290,7 +296,15 @@ static char *json_str(const cJSON *o, const char *key)
 static double json_num(const cJSON *o, const char *key, double dflt)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+	return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v->valuedouble : dflt;
+}
+
+/* An integer field within [lo, hi], else dflt: casting 1e300 or NaN to an
+ * integer is undefined behaviour, and a record may have been edited. */
+static int64_t json_int(const cJSON *o, const char *key, int64_t dflt, int64_t lo, int64_t hi)
+{
+	double d = json_num(o, key, (double)dflt);
+	return d >= (double)lo && d <= (double)hi ? (int64_t)d : dflt;
 }
 
 static int64_t json_time_ms(const cJSON *o, const char *key)
@@ -312,10 +326,10 @@ static void stage_from_json(struct sw_stage_record *s, const cJSON *o)
 	s->status = st < 0 ? SW_STAGE_PENDING : (enum sw_stage_status)st;
 	s->started_ms = json_time_ms(o, "started_at");
 	s->finished_ms = json_time_ms(o, "finished_at");
-	s->exit_code = (int)json_num(o, "exit_code", -1);
+	s->exit_code = (int)json_int(o, "exit_code", -1, -1, 255);
 	s->reason = json_str(o, "reason");
-	s->duration_ms = (int64_t)json_num(o, "duration_ms", 0);
-	s->log_bytes = (int64_t)json_num(o, "log_bytes", 0);
+	s->duration_ms = json_int(o, "duration_ms", 0, 0, INT64_C(1) << 52);
+	s->log_bytes = json_int(o, "log_bytes", 0, 0, INT64_C(1) << 52);
 }
 
 static void gate_from_json(struct sw_gate_result *g, const cJSON *o)
@@ -341,7 +355,7 @@ static void strlist_from_json(struct strlist *l, const cJSON *a)
 static int record_from_json(struct sw_run_record *rec, const cJSON *o)
 {
 	memset(rec, 0, sizeof *rec);
-	rec->id = (long)json_num(o, "id", 0);
+	rec->id = (long)json_int(o, "id", 0, 0, INT32_MAX);
 	char *commit = json_str(o, "commit");
 	char *status = json_str(o, "status");
 	int st = status_from_name(run_status_names, 6, status);
@@ -359,7 +373,8 @@ static int record_from_json(struct sw_run_record *rec, const cJSON *o)
 	rec->created_ms = json_time_ms(o, "created_at");
 	rec->started_ms = json_time_ms(o, "started_at");
 	rec->finished_ms = json_time_ms(o, "finished_at");
-	rec->executor_pid = (int)json_num(o, "executor_pid", 0);
+	rec->executor_pid = (int)json_int(o, "executor_pid", 0, 0, INT32_MAX);
+	rec->session = (int)json_int(o, "session", 0, 0, INT32_MAX);
 	const cJSON *stages = cJSON_GetObjectItemCaseSensitive(o, "stages");
 	rec->nstages = (size_t)cJSON_GetArraySize(stages);
 	rec->stages = xcalloc(rec->nstages, sizeof *rec->stages);
@@ -478,29 +493,82 @@ static int open_run_lock(struct sw_store *st, long id)
 	return fd;
 }
 
-int sw_store_create(struct sw_store *st, struct sw_run_record *rec, int *lock_fd, char **err)
+/* Room kept beside a running record: when the disk fills, giving it back
+ * lets the executor still write how the run ended. */
+#define RESERVE_BYTES (1u << 20)
+
+static int make_reserve(struct sw_store *st, long id)
+{
+	char *path = xasprintf("%s/%ld/reserve", st->runs, id);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	free(path);
+	if (fd < 0)
+		return -errno;
+	int r = posix_fallocate(fd, 0, RESERVE_BYTES);
+	close(fd);
+	return -r;
+}
+
+void sw_store_release_reserve(struct sw_store *st, long id)
+{
+	char *path = xasprintf("%s/%ld/reserve", st->runs, id);
+	unlink(path);
+	free(path);
+}
+
+/* The commit's last run, when it is still queued or running. */
+static long busy_run(struct sw_store *st, const char *sha)
+{
+	long id = sw_store_last_for_commit(st, sha);
+	struct sw_run_record rec;
+	char *err = NULL;
+	if (!id || sw_store_load(st, id, &rec, &err)) {
+		free(err);
+		return 0;
+	}
+	bool busy = !sw_run_status_final(rec.status);
+	sw_run_record_free(&rec);
+	return busy ? id : 0;
+}
+
+/* Under the store's lock, so that two starts on one commit at the same
+ * instant make one run: the check and the index entry are one step. */
+int sw_store_create(struct sw_store *st, struct sw_run_record *rec, int *lock_fd, long *busy, char **err)
 {
 	int sl = lock_store(st);
+	*lock_fd = -1;
+	if (busy && (*busy = busy_run(st, rec->commit))) {
+		if (sl >= 0)
+			close(sl);
+		return 0;
+	}
 	long id = max_run_id(st) + 1;
 	int r;
 	while ((r = make_run_dirs(st, id)) == -EEXIST)
 		id++;
-	if (r) {
-		*err = xasprintf("%s/%ld: cannot create the run directory: %s", st->runs, id, strerror(-r));
-		if (sl >= 0)
-			close(sl);
-		return -1;
+	if (r == 0) {
+		rec->id = id;
+		*lock_fd = open_run_lock(st, id);
+		r = *lock_fd < 0 ? -errno : sw_store_save(st, rec, true);
+		if (r == 0)
+			r = make_reserve(st, id);
+		if (r == 0)
+			sw_store_index_commit(st, rec->commit, id);
 	}
-	rec->id = id;
-	*lock_fd = open_run_lock(st, id);
-	r = sw_store_save(st, rec, true);
+	if (r) {
+		*err = xasprintf("%s/%ld: cannot create the run: %s", st->runs, id, strerror(-r));
+		/* Nothing half-made stays for history to warn about. */
+		char *dir = sw_store_run_dir(st, id);
+		sw_remove_tree(dir);
+		free(dir);
+		if (*lock_fd >= 0)
+			close(*lock_fd);
+		*lock_fd = -1;
+		rec->id = 0;
+	}
 	if (sl >= 0)
 		close(sl);
-	if (r || *lock_fd < 0) {
-		*err = xasprintf("%s/%ld/run.json: cannot write: %s", st->runs, id, strerror(r ? -r : errno));
-		return -1;
-	}
-	return 0;
+	return r ? -1 : 0;
 }
 
 bool sw_store_run_alive(struct sw_store *st, long id)
@@ -516,8 +584,14 @@ bool sw_store_run_alive(struct sw_store *st, long id)
 	return alive;
 }
 
+/* The executor is gone (its lock is free), and maybe its guardian too,
+ * which would have ended what the run left running: the reader does it,
+ * so that no process outlives its run whatever was killed in what order. */
 static void mark_interrupted(struct sw_store *st, struct sw_run_record *rec)
 {
+	if (rec->session > 0)
+		sw_session_end_orphans(rec->session, rec->created_ms);
+	sw_store_release_reserve(st, rec->id);
 	rec->status = SW_RUN_INTERRUPTED;
 	if (!rec->finished_ms)
 		rec->finished_ms = sw_now_ms();

@@ -37,6 +37,15 @@ char *sw_repo_current_branch(struct sw_repo *repo);
  * to the 40-hex commit id.  -1 with *err naming what was not found. */
 int sw_repo_resolve(struct sw_repo *repo, const char *name, char sha[41], char **err);
 bool sw_repo_branch_exists(struct sw_repo *repo, const char *name);
+bool sw_repo_local_branch_exists(struct sw_repo *repo, const char *name);
+/* A value of the repository's git configuration (local, global, system), or NULL. */
+char *sw_repo_config_string(struct sw_repo *repo, const char *key);
+/* The branch a remote's HEAD points at ("main" for origin/HEAD -> origin/main), or NULL. */
+char *sw_repo_remote_head(struct sw_repo *repo, const char *remote);
+/* A local branch whose head is sha, the checked-out one first; NULL when none. */
+char *sw_repo_branch_at(struct sw_repo *repo, const char *sha);
+/* HEAD names a branch with no commit yet (a new repository). */
+bool sw_repo_head_unborn(struct sw_repo *repo);
 /* A file's content at a commit (40 hex or a branch); NULL when absent, or
  * with errno EFBIG when larger than SW_READ_MAX. */
 char *sw_repo_read_file(struct sw_repo *repo, const char *rev, const char *path, size_t *len);

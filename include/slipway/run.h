@@ -20,12 +20,20 @@ struct sw_run_options {
 /* Exit-code classes for the faces: usage/config errors are SW_ERR_USAGE. */
 enum { SW_OK = 0, SW_ERR_FAILED = 1, SW_ERR_USAGE = 2 };
 
+/* The main branch as the repository decides it (git config slipway.main,
+ * else the default branch or the main its slipway.json names), never a
+ * tested commit.  Allocated. */
+char *sw_main_branch(struct sw_repo *repo);
 /* The project's configuration as the working tree has it (slipway.json in
- * the work tree, else at HEAD).  SW_ERR_USAGE with *err when absent or bad. */
+ * the work tree, else at HEAD), with main's policy (see sw_run_config).
+ * SW_ERR_USAGE with *err when absent or bad. */
 int sw_project_config(struct sw_repo *repo, struct sw_config *cfg, char **err);
 /* The configuration a run of commit sha uses: stages from the commit;
- * secrets, gates and retention from main (or the commit when main has none). */
-int sw_run_config(struct sw_repo *repo, const char *sha, struct sw_config *cfg, char **err);
+ * main_branch, integration_branch, secrets, gates and retention from main
+ * (no secrets when main has no slipway.json).  What a run should be told
+ * (the commit names another main, say) is added to warnings (may be NULL). */
+int sw_run_config(struct sw_repo *repo, const char *sha, struct sw_config *cfg, struct strlist *warnings,
+		  char **err);
 
 /* Starts a run, or finds the one in progress on the same head (*existing).
  * Returns SW_OK, or SW_ERR_USAGE with *err. */

@@ -62,6 +62,7 @@ struct sw_run_record {
 	struct strlist missing_secrets;
 	struct strlist warnings;
 	int executor_pid;
+	int session;				/* the run's session id: every process it started */
 	char *subject;				/* the commit's subject, for lists */
 };
 
@@ -76,10 +77,17 @@ char *sw_store_run_dir(const struct sw_store *st, long id);
 char *sw_store_log_path(const struct sw_store *st, long id, const char *stage);
 char *sw_store_reports_dir(const struct sw_store *st, long id);
 
-/* Gives rec a new id, creates its directory and writes run.json durably.
- * The returned fd holds the run's liveness lock (see sw_store_load); the
- * executor keeps it open for the run's whole life. */
-int sw_store_create(struct sw_store *st, struct sw_run_record *rec, int *lock_fd, char **err);
+/* Gives rec a new id, creates its directory and writes run.json durably,
+ * with room reserved for its last saves (sw_store_release_reserve).  The
+ * returned fd holds the run's liveness lock (see sw_store_load); the
+ * executor keeps it open for the run's whole life.  With busy, when the
+ * commit's last run is still queued or running, creates nothing and sets
+ * *busy to its id (0 otherwise): check and creation are one locked step.
+ * On failure nothing is left behind; -1 with *err. */
+int sw_store_create(struct sw_store *st, struct sw_run_record *rec, int *lock_fd, long *busy, char **err);
+/* Gives back the room reserved beside a run's record: the disk is full
+ * and its last saves need it, or the run has ended. */
+void sw_store_release_reserve(struct sw_store *st, long id);
 /* Replaces run.json atomically; durable adds fsync of file and directory. */
 int sw_store_save(struct sw_store *st, const struct sw_run_record *rec, bool durable);
 /* Reads a run.  A run recorded queued/running whose executor no longer

@@ -43,7 +43,7 @@ static long add_run(struct sw_store *st, const char *sha, const char *branch, en
 	char *err = NULL;
 	int lock;
 	make_record(&rec, sha, branch);
-	CHECK_INT(sw_store_create(st, &rec, &lock, &err), 0);
+	CHECK_INT(sw_store_create(st, &rec, &lock, NULL, &err), 0);
 	rec.status = status;
 	sw_store_save(st, &rec, false);
 	close(lock);
@@ -61,7 +61,7 @@ static void create_and_load(void)
 	struct sw_run_record rec, back;
 	make_record(&rec, sha_a, "feature/\033[31mx");
 	int lock = -1;
-	CHECK_INT(sw_store_create(st, &rec, &lock, &err), 0);
+	CHECK_INT(sw_store_create(st, &rec, &lock, NULL, &err), 0);
 	CHECK_INT(rec.id, 1);
 	rec.status = SW_RUN_RUNNING;
 	rec.stages[0].status = SW_STAGE_PASSED;
@@ -134,7 +134,7 @@ static void saves_reuse_no_stale_stage(void)
 	struct sw_run_record rec;
 	make_record(&rec, sha_a, "main");
 	int lock = -1;
-	CHECK_INT(sw_store_create(st, &rec, &lock, &err), 0);
+	CHECK_INT(sw_store_create(st, &rec, &lock, NULL, &err), 0);
 	char *path = xasprintf("%s/slipway/runs/%ld/run.json", dir, rec.id);
 	for (int step = 0; step < 6; step++) {
 		struct sw_stage_record *s = &rec.stages[step % 2];
@@ -237,7 +237,7 @@ static void finished_runs_are_cached_not_stale(void)
 	struct sw_run_record rec, back;
 	make_record(&rec, sha_a, "main");
 	int lock;
-	CHECK_INT(sw_store_create(st, &rec, &lock, &err), 0);
+	CHECK_INT(sw_store_create(st, &rec, &lock, NULL, &err), 0);
 	close(lock);
 	rec.status = SW_RUN_PASSED;
 	rec.stages[0].reason = xstrdup("first");
@@ -269,6 +269,38 @@ static void finished_runs_are_cached_not_stale(void)
 	free(dir);
 }
 
+/* Out-of-range numbers in a hand-edited record are taken as absent, never
+ * cast (undefined behaviour, caught by -fsanitize=float-cast-overflow). */
+static void out_of_range_numbers_are_dropped(void)
+{
+	char *dir = temp_dir();
+	struct sw_store *st;
+	char *err = NULL;
+	CHECK_INT(sw_store_open(&st, dir, &err), 0);
+	char *run = xasprintf("%s/slipway/runs/7", dir);
+	CHECK_INT(sw_mkdirs(run, 0755), 0);
+	char *path = xasprintf("%s/run.json", run);
+	const char *text = "{\"schema\": 1, \"id\": 7, \"commit\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+			   " \"status\": \"passed\", \"executor_pid\": 1e300, \"session\": -1e300,"
+			   " \"stages\": [{\"name\": \"a\", \"status\": \"passed\", \"duration_ms\": 1e300,"
+			   " \"log_bytes\": -1e300, \"exit_code\": 1e20}],"
+			   " \"metrics\": {\"tests\": {\"passed\": 1e300, \"failed\": -1e300}}}";
+	CHECK_INT(sw_write_atomic(path, text, strlen(text), false), 0);
+	struct sw_run_record rec;
+	CHECK_INT(sw_store_load(st, 7, &rec, &err), 0);
+	CHECK_INT(rec.id, 7);
+	CHECK_INT(rec.executor_pid, 0);
+	CHECK_INT(rec.stages[0].duration_ms, 0);
+	CHECK_INT(rec.stages[0].log_bytes, 0);
+	CHECK_INT(rec.stages[0].exit_code, -1);
+	sw_run_record_free(&rec);
+	free(path);
+	free(run);
+	sw_store_close(st);
+	sw_remove_tree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	RUN_TEST(create_and_load);
@@ -277,5 +309,6 @@ int main(void)
 	RUN_TEST(index_and_gc);
 	RUN_TEST(last_passed_of_a_branch);
 	RUN_TEST(finished_runs_are_cached_not_stale);
+	RUN_TEST(out_of_range_numbers_are_dropped);
 	UNIT_EXIT();
 }
