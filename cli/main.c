@@ -17,7 +17,8 @@
 
 static const struct cli_command commands[] = {
 	{"run", cmd_run, "run [BRANCH] [--stage S] [--follow] [--again]",
-	 "Start the pipeline on BRANCH (default: the checked-out branch) and print the run id.\n"
+	 "Start the pipeline on BRANCH (default: the checked-out branch; HEAD or a commit name\n"
+	 "the branch whose head it is) and print the run id.\n"
 	 "  --follow     show the stages and their output until the run ends\n"
 	 "  --stage S    run the stages up to S only\n"
 	 "  --again      start a new run even if this commit has one in progress"},
