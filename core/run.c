@@ -81,18 +81,6 @@ static int load_policy(struct sw_repo *repo, char **main_out, struct sw_config *
 	return 0;
 }
 
-char *sw_main_branch(struct sw_repo *repo)
-{
-	struct sw_config policy = {0};
-	char *main = NULL, *err = NULL;
-	bool found;
-	if (load_policy(repo, &main, &policy, &found, &err))
-		main = NULL;
-	free(err);
-	sw_config_free(&policy);
-	return main ? main : default_branch(repo);
-}
-
 /* What decides what reaches production moves from main's configuration
  * into cfg: secrets, gates, retention, parallelism, the branch names.
  * Every section that decides a merge or a deploy belongs here too. */

@@ -20,12 +20,10 @@ struct sw_run_options {
 /* Exit-code classes for the faces: usage/config errors are SW_ERR_USAGE. */
 enum { SW_OK = 0, SW_ERR_FAILED = 1, SW_ERR_USAGE = 2 };
 
-/* The main branch as the repository decides it (git config slipway.main,
- * else the default branch or the main its slipway.json names), never a
- * tested commit.  Allocated. */
-char *sw_main_branch(struct sw_repo *repo);
 /* The project's configuration as the working tree has it (slipway.json in
- * the work tree, else at HEAD), with main's policy (see sw_run_config).
+ * the work tree, else at HEAD), with main's policy (see sw_run_config):
+ * main is the repository's choice (git config slipway.main, else the
+ * default branch or the main its slipway.json names), never a commit's.
  * SW_ERR_USAGE with *err when absent or bad. */
 int sw_project_config(struct sw_repo *repo, struct sw_config *cfg, char **err);
 /* The configuration a run of commit sha uses: stages from the commit;
