@@ -145,32 +145,38 @@ static void flush_out(struct stage_io *io)
 	sbuf_reset(&io->out);
 }
 
-static void emit_line(struct executor *ex, struct stage_io *io, bool newline)
+/* A line that masking already went through, to the parsers and the log. */
+static void pass_line(struct stage_io *io, const char *line, size_t len, bool newline)
 {
-	sw_secrets_mask(ex->plan->secrets, &io->line);
 	for (size_t i = 0; i < io->nparsers; i++)
-		sw_line_parser_feed(io->parsers[i], io->line.buf ? io->line.buf : "", io->line.len);
-	sbuf_add(&io->out, io->line.buf ? io->line.buf : "", io->line.len);
+		sw_line_parser_feed(io->parsers[i], line, len);
+	sbuf_add(&io->out, line, len);
 	if (newline)
 		sbuf_addc(&io->out, '\n');
-	sbuf_reset(&io->line);
 	if (io->out.len >= 256 * 1024)
 		flush_out(io);
 }
 
-/* A line longer than MAX_LINE is cut, but never through a secret: its last
- * bytes, which could begin one, start the next part instead. */
-static void emit_part(struct executor *ex, struct stage_io *io)
+static void emit_line(struct executor *ex, struct stage_io *io, bool newline)
 {
 	sw_secrets_mask(ex->plan->secrets, &io->line);
-	size_t hold = ex->secret_hold < io->line.len ? ex->secret_hold : 0;
-	char *tail = xmalloc(hold + 1);
-	memcpy(tail, io->line.buf + io->line.len - hold, hold);
-	io->line.len -= hold;
+	pass_line(io, io->line.buf ? io->line.buf : "", io->line.len, newline);
+	sbuf_reset(&io->line);
+}
+
+/* A line longer than MAX_LINE is cut, but never through a secret: its last
+ * bytes, which could begin one, start the next part raw, and the cut moves
+ * off any masked range (sw_secrets_cut). */
+static void emit_part(struct executor *ex, struct stage_io *io)
+{
+	struct sbuf masked;
+	sbuf_init(&masked);
+	size_t cut = sw_secrets_cut(ex->plan->secrets, io->line.buf, io->line.len, ex->secret_hold, &masked);
+	pass_line(io, masked.buf ? masked.buf : "", masked.len, true);
+	sbuf_free(&masked);
+	memmove(io->line.buf, io->line.buf + cut, io->line.len - cut);
+	io->line.len -= cut;
 	io->line.buf[io->line.len] = '\0';
-	emit_line(ex, io, true);
-	sbuf_add(&io->line, tail, hold);
-	free(tail);
 }
 
 static void take_output(struct executor *ex, struct stage_io *io, const char *buf, size_t n)

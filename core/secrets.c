@@ -20,12 +20,27 @@ char *sw_secrets_file_path(void)
 	return xasprintf("%s/.config/slipway/secrets", home ? home : ".");
 }
 
-static void add_secret(struct sw_secrets *s, const char *name, const char *value)
+static void add_item(struct sw_secrets *s, const char *name, const char *value)
 {
 	s->items = xrealloc(s->items, (s->n + 1) * sizeof *s->items);
 	s->items[s->n].name = xstrdup(name);
 	s->items[s->n].value = xstrdup(value);
 	s->n++;
+}
+
+static void add_pattern(struct sw_secrets *s, const char *bytes, size_t len)
+{
+	if (!len)
+		return;
+	s->patterns = xrealloc(s->patterns, (s->npatterns + 1) * sizeof *s->patterns);
+	s->patterns[s->npatterns++] = (struct sw_secret_pattern){bytes, len};
+}
+
+void sw_secrets_add(struct sw_secrets *s, const char *name, const char *value)
+{
+	add_item(s, name, value);
+	/* It points into the value, which outlives it. */
+	add_pattern(s, s->items[s->n - 1].value, strlen(value));
 }
 
 /* Parses KEY=VALUE lines; blank lines and # comments are allowed. */
@@ -50,7 +65,7 @@ static int parse_secrets_file(const char *file, const char *text, struct sw_secr
 			size_t vlen = strlen(eq + 1);
 			if (vlen && eq[vlen] == '\r')
 				eq[vlen] = '\0';
-			add_secret(all, line, eq + 1);
+			add_item(all, line, eq + 1);
 		}
 		free(line);
 		p += len + (nl ? 1 : 0);
@@ -93,7 +108,7 @@ int sw_secrets_collect(const struct strlist *names, char *const *env, const char
 			if (strcmp(from_file.items[j].name, names->items[i]) == 0)
 				v = from_file.items[j].value;
 		if (v)
-			add_secret(out, names->items[i], v);
+			sw_secrets_add(out, names->items[i], v);
 		else
 			strlist_add(missing, names->items[i]);
 	}
@@ -101,42 +116,138 @@ int sw_secrets_collect(const struct strlist *names, char *const *env, const char
 	return 0;
 }
 
-static void mask_one(struct sbuf *sb, const char *value)
+/* ---- masking: the union of every occurrence, in one pass ---- */
+
+struct range {
+	size_t start, end;
+};
+
+struct ranges {
+	struct range *r;
+	size_t n, cap;
+};
+
+static void add_range(struct ranges *rs, size_t start, size_t end)
 {
-	size_t vlen = strlen(value);
-	if (!vlen || !sb->buf || !memmem(sb->buf, sb->len, value, vlen))
+	struct range *last = rs->n ? &rs->r[rs->n - 1] : NULL;
+	/* One pattern's occurrences come in order: most join the last here. */
+	if (last && start >= last->start && start <= last->end) {
+		if (end > last->end)
+			last->end = end;
 		return;
-	struct sbuf out;
-	sbuf_init(&out);
-	const char *p = sb->buf, *end = sb->buf + sb->len;
-	while (p < end) {
-		const char *hit = memmem(p, (size_t)(end - p), value, vlen);
-		if (!hit) {
-			sbuf_add(&out, p, (size_t)(end - p));
-			break;
-		}
-		sbuf_add(&out, p, (size_t)(hit - p));
-		sbuf_adds(&out, "***");
-		p = hit + vlen;
 	}
-	sbuf_free(sb);
-	*sb = out;
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? 2 * rs->cap : 8;
+		rs->r = xrealloc(rs->r, rs->cap * sizeof *rs->r);
+	}
+	rs->r[rs->n++] = (struct range){start, end};
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Sorted, and apart by at least one byte: each range becomes one "***",
+ * so no byte of an occurrence overlapping another one is left out. */
+static void merge_ranges(struct ranges *rs)
+{
+	if (rs->n < 2)
+		return;
+	qsort(rs->r, rs->n, sizeof *rs->r, cmp_range);
+	size_t last = 0;
+	for (size_t i = 1; i < rs->n; i++) {
+		if (rs->r[i].start > rs->r[last].end)
+			rs->r[++last] = rs->r[i];
+		else if (rs->r[i].end > rs->r[last].end)
+			rs->r[last].end = rs->r[i].end;
+	}
+	rs->n = last + 1;
+}
+
+/* Every occurrence of every pattern, overlapping ones too.  Nothing is
+ * allocated when there is none: most lines hold no secret. */
+static size_t find_ranges(const struct sw_secrets *s, const char *buf, size_t len, struct ranges *rs)
+{
+	for (size_t i = 0; i < s->npatterns && len; i++) {
+		const struct sw_secret_pattern *p = &s->patterns[i];
+		const char *at = buf, *end = buf + len, *hit;
+		while ((hit = memmem(at, (size_t)(end - at), p->bytes, p->len))) {
+			size_t start = (size_t)(hit - buf);
+			add_range(rs, start, start + p->len);
+			at = hit + 1;
+		}
+	}
+	merge_ranges(rs);
+	return rs->n;
+}
+
+/* buf[0, len) with each range that ends within it as "***". */
+static void put_masked(struct sbuf *out, const char *buf, size_t len, const struct ranges *rs)
+{
+	size_t at = 0;
+	for (size_t i = 0; i < rs->n && rs->r[i].end <= len; i++) {
+		sbuf_add(out, buf + at, rs->r[i].start - at);
+		sbuf_adds(out, "***");
+		at = rs->r[i].end;
+	}
+	sbuf_add(out, buf + at, len - at);
 }
 
 void sw_secrets_mask(const struct sw_secrets *s, struct sbuf *sb)
 {
-	for (size_t i = 0; i < s->n; i++)
-		mask_one(sb, s->items[i].value);
+	struct ranges rs = {0};
+	if (!find_ranges(s, sb->buf, sb->len, &rs))
+		return;
+	struct sbuf out;
+	sbuf_init(&out);
+	put_masked(&out, sb->buf, sb->len, &rs);
+	free(rs.r);
+	sbuf_free(sb);
+	*sb = out;
+}
+
+bool sw_secrets_mask_text(const struct sw_secrets *s, char **text)
+{
+	struct ranges rs = {0};
+	size_t len = *text ? strlen(*text) : 0;
+	if (!find_ranges(s, *text, len, &rs))
+		return false;
+	struct sbuf out;
+	sbuf_init(&out);
+	put_masked(&out, *text, len, &rs);
+	free(rs.r);
+	free(*text);
+	*text = sbuf_detach(&out);
+	return true;
+}
+
+/* The mask is found on the raw bytes first: masking a short secret before
+ * the cut is chosen could break a longer one that runs across it. */
+size_t sw_secrets_cut(const struct sw_secrets *s, const char *buf, size_t len, size_t hold,
+		      struct sbuf *masked)
+{
+	struct ranges rs = {0};
+	size_t cut = hold < len ? len - hold : len;
+	find_ranges(s, buf, len, &rs);
+	for (size_t i = 0; i < rs.n; i++) {
+		if (rs.r[i].start < cut && cut < rs.r[i].end) {
+			cut = rs.r[i].start >= len / 2 ? rs.r[i].start : rs.r[i].end;
+			break;
+		}
+	}
+	put_masked(masked, buf, cut, &rs);
+	free(rs.r);
+	return cut;
 }
 
 size_t sw_secrets_longest(const struct sw_secrets *s)
 {
 	size_t longest = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		size_t len = strlen(s->items[i].value);
-		if (len > longest)
-			longest = len;
-	}
+	for (size_t i = 0; i < s->npatterns; i++)
+		if (s->patterns[i].len > longest)
+			longest = s->patterns[i].len;
 	return longest;
 }
 
@@ -149,6 +260,6 @@ void sw_secrets_free(struct sw_secrets *s)
 		free(s->items[i].value);
 	}
 	free(s->items);
-	s->items = NULL;
-	s->n = 0;
+	free(s->patterns);
+	memset(s, 0, sizeof *s);
 }

@@ -3,6 +3,7 @@
 #ifndef SLIPWAY_SECRETS_H
 #define SLIPWAY_SECRETS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "slipway/util.h"
@@ -12,9 +13,17 @@ struct sw_secret {
 	char *value;
 };
 
+/* What masking looks for: bytes of some secret's value. */
+struct sw_secret_pattern {
+	const char *bytes;
+	size_t len;
+};
+
 struct sw_secrets {
 	struct sw_secret *items;
 	size_t n;
+	struct sw_secret_pattern *patterns;
+	size_t npatterns;
 };
 
 /* The secrets file: $SLIPWAY_SECRETS_FILE, else ~/.config/slipway/secrets.
@@ -25,8 +34,20 @@ char *sw_secrets_file_path(void);
  * is readable by others or malformed (naming file and line). */
 int sw_secrets_collect(const struct strlist *names, char *const *env, const char *file,
 		       struct sw_secrets *out, struct strlist *missing, char **err);
-/* Replaces every occurrence of a secret's value in sb by "***". */
+/* Adds a secret, whose value is masked whole. */
+void sw_secrets_add(struct sw_secrets *s, const char *name, const char *value);
+/* Replaces every maximal run of bytes that belongs to an occurrence of some
+ * secret (overlapping ones included) by "***", in one pass. */
 void sw_secrets_mask(const struct sw_secrets *s, struct sbuf *sb);
+/* The same on a string (NULL stays NULL); true when it replaced *text. */
+bool sw_secrets_mask_text(const struct sw_secrets *s, char **text);
+/* Where to cut buf[0, len) when it is emitted in parts: len - hold, moved
+ * to the start of a masked range that runs across it (to its end when the
+ * start would leave less than half of len).  Appends buf[0, cut) masked to
+ * masked; buf[cut, len), raw, must start the next part.  With hold at least
+ * the longest secret less one, no secret is cut through. */
+size_t sw_secrets_cut(const struct sw_secrets *s, const char *buf, size_t len, size_t hold,
+		      struct sbuf *masked);
 /* The length of the longest value (0 without secrets). */
 size_t sw_secrets_longest(const struct sw_secrets *s);
 void sw_secrets_free(struct sw_secrets *s);

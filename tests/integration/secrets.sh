@@ -1,0 +1,64 @@
+# Secret masking end to end: overlapping secrets and the 64 KiB cut.  Every value is made up
+# here, at random: no fixture holds one.
+# timeout: 600
+. "$SW_SRCDIR/tests/lib.sh"
+
+# random_word PREFIX: PREFIX and 16 random hex digits.
+random_word() {
+	printf '%s%s' "$1" "$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+}
+
+# no_secret_in_runs VALUE...: no file of the run store holds any VALUE.
+no_secret_in_runs() {
+	local v
+	for v in "$@"; do
+		! grep -rqF -- "$v" .git/slipway/runs || fail "found '$v' under .git/slipway/runs"
+	done
+}
+
+# The shorter secret, listed first, must not be masked first: the rest of
+# the longer one would show.
+overlapping_secrets_are_masked_whole() {
+	make_repo r <<'EOF2'
+{"version": 1, "secrets": ["SHORT", "LONG"],
+ "stages": [{"name": "show", "run": "echo \"a=$LONG b=$SHORT c=$SHORT$LONG\""}]}
+EOF2
+	cd r
+	local short long
+	short=$(random_word S3cr3t)
+	long="$short-Tok3n-Val$(random_word x)"
+	SHORT=$short LONG=$long $SLIPWAY run --follow >/dev/null
+	expect_eq "$($SLIPWAY log 1)" "a=*** b=*** c=***"
+	no_secret_in_runs "$short" "${long#"$short"}"
+}
+
+# A line over 64 KiB is cut.  On the first line the long secret runs
+# across the 64 KiB mark and the short one, inside it, ends before it:
+# masking the short one in the first part must not leave the long one's
+# end to the second.  On the second the long one is whole but runs across
+# the point where the cut would be made, so the cut moves before it.
+long_secret_across_a_cut_is_masked() {
+	make_repo r <<'EOF2'
+{"version": 1, "secrets": ["SHORT", "LONG"],
+ "stages": [{"name": "wide", "run": "sh wide.sh"}]}
+EOF2
+	cd r
+	cat >wide.sh <<'EOF2'
+pad() { head -c "$1" /dev/zero | tr '\0' x; }
+pad 65500; printf '%s\n' "$LONG"
+pad 65476; printf '%s\n' "$LONG"
+EOF2
+	git add -A && git commit -q -m wide
+	local short long
+	short=$(random_word s3)
+	long="mid-$short-Tok3n-Val-$(random_word y)"
+	SHORT=$short LONG=$long $SLIPWAY run --follow >/dev/null
+	local log=.git/slipway/runs/1/logs/wide.log
+	expect_eq "$(tr -d 'x*\n' <$log)" ""
+	expect_eq "$(grep -o '\*\*\*' $log | wc -l)" 2
+	no_secret_in_runs "$short" "Tok3n" "mid-"
+}
+
+t_run overlapping_secrets_are_masked_whole
+t_run long_secret_across_a_cut_is_masked
+t_done

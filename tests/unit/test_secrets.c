@@ -1,0 +1,239 @@
+/* Unit tests of secret masking: one pass over every occurrence and the cut of
+ * a long line.  The values are made up; none is a real secret. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "slipway/secrets.h"
+#include "slipway/util.h"
+#include "unit.h"
+
+static char *masked(const struct sw_secrets *s, const char *text)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sbuf_adds(&sb, text);
+	sw_secrets_mask(s, &sb);
+	return sbuf_detach(&sb);
+}
+
+#define CHECK_MASKED(s, text, want)              \
+	do {                                     \
+		char *m_ = masked((s), (text));  \
+		CHECK_STR(m_, (want));           \
+		free(m_);                        \
+	} while (0)
+
+static char *repeat(char c, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memset(p, c, n);
+	p[n] = '\0';
+	return p;
+}
+
+/* Cuts input into parts of part bytes as the executor cuts a long line
+ * (emit_part), the last part masked whole; the parts joined by '\n'. */
+static char *emit_in_parts(const struct sw_secrets *s, const char *input, size_t part, size_t hold)
+{
+	struct sbuf out, line;
+	sbuf_init(&out);
+	sbuf_init(&line);
+	size_t n = strlen(input), at = 0;
+	while (n - at > part - line.len) {
+		size_t room = part - line.len;
+		sbuf_add(&line, input + at, room);
+		at += room;
+		size_t cut = sw_secrets_cut(s, line.buf, line.len, hold, &out);
+		sbuf_addc(&out, '\n');
+		memmove(line.buf, line.buf + cut, line.len - cut);
+		line.len -= cut;
+	}
+	sbuf_add(&line, input + at, n - at);
+	sw_secrets_mask(s, &line);
+	sbuf_add(&out, line.buf, line.len);
+	sbuf_free(&line);
+	return sbuf_detach(&out);
+}
+
+static void overlapping_secrets_are_masked_whole(void)
+{
+	struct sw_secrets s = {0};
+	/* The short one first: masking it first left "***-Tok3n-Val". */
+	sw_secrets_add(&s, "SHORT", "S3cr3t");
+	sw_secrets_add(&s, "LONG", "S3cr3t-Tok3n-Val");
+	CHECK_MASKED(&s, "a=S3cr3t-Tok3n-Val b=S3cr3t", "a=*** b=***");
+	sw_secrets_free(&s);
+	sw_secrets_add(&s, "A", "abcd");
+	sw_secrets_add(&s, "B", "cdef");
+	CHECK_MASKED(&s, "xabcdefx abcd cdef", "x***x *** ***");
+	sw_secrets_free(&s);
+}
+
+static void nested_secret_is_masked_with_its_container(void)
+{
+	struct sw_secrets s = {0};
+	sw_secrets_add(&s, "INNER", "Inn3r");
+	sw_secrets_add(&s, "OUTER", "pre-Inn3r-post");
+	CHECK_MASKED(&s, "1 pre-Inn3r-post 2 Inn3r 3 pre-Inn3r", "1 *** 2 *** 3 pre-***");
+	sw_secrets_free(&s);
+}
+
+static void adjacent_and_repeated_occurrences_are_one_mask(void)
+{
+	struct sw_secrets s = {0};
+	sw_secrets_add(&s, "A", "tok1");
+	sw_secrets_add(&s, "B", "tok2");
+	CHECK_MASKED(&s, "tok1tok2tok1", "***");
+	CHECK_MASKED(&s, "tok1-tok1 tok2", "***-*** ***");
+	sw_secrets_free(&s);
+	/* Overlapping occurrences of one secret. */
+	sw_secrets_add(&s, "A", "aaaa");
+	CHECK_MASKED(&s, "b aaaaaaaaa b aaa", "b *** b aaa");
+	sw_secrets_free(&s);
+}
+
+static void line_without_secret_is_left_alone(void)
+{
+	struct sw_secrets s = {0};
+	sw_secrets_add(&s, "A", "tok1");
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sbuf_adds(&sb, "nothing to see: tok tok2 ok1");
+	const char *before = sb.buf;
+	sw_secrets_mask(&s, &sb);
+	CHECK(sb.buf == before);	/* no copy made */
+	CHECK_STR(sb.buf, "nothing to see: tok tok2 ok1");
+	sbuf_free(&sb);
+	struct sbuf empty;
+	sbuf_init(&empty);
+	sw_secrets_mask(&s, &empty);
+	CHECK_INT(empty.len, 0);
+	sw_secrets_free(&s);
+}
+
+static void text_is_masked_in_place(void)
+{
+	struct sw_secrets s = {0};
+	sw_secrets_add(&s, "A", "tok1");
+	char *text = NULL;
+	CHECK(!sw_secrets_mask_text(&s, &text));
+	CHECK(text == NULL);
+	text = xstrdup("clean");
+	CHECK(!sw_secrets_mask_text(&s, &text));
+	CHECK_STR(text, "clean");
+	free(text);
+	text = xstrdup("x tok1 y");
+	CHECK(sw_secrets_mask_text(&s, &text));
+	CHECK_STR(text, "x *** y");
+	free(text);
+	sw_secrets_free(&s);
+}
+
+static void cut_with_no_secret_keeps_hold_back(void)
+{
+	struct sw_secrets s = {0};
+	sw_secrets_add(&s, "A", "tok1");
+	char *x = repeat('x', 64);
+	struct sbuf m;
+	sbuf_init(&m);
+	CHECK_INT(sw_secrets_cut(&s, x, 64, 3, &m), 61);
+	CHECK_INT(m.len, 61);
+	sbuf_reset(&m);
+	/* A hold as long as the line: nothing held, the whole masked. */
+	memcpy(x, "tok1", 4);
+	CHECK_INT(sw_secrets_cut(&s, x, 10, 10, &m), 10);
+	CHECK_STR(m.buf, "***xxxxxx");
+	sbuf_free(&m);
+	free(x);
+	sw_secrets_free(&s);
+}
+
+/* The bug: the short secret, whole before the 64-byte mark, was masked
+ * before the hold-back was taken, so the long one never matched again. */
+static void long_secret_across_the_cut_with_short_inside(void)
+{
+	struct sw_secrets s = {0};
+	sw_secrets_add(&s, "SHORT", "Sh0rt");
+	sw_secrets_add(&s, "LONG", "m-Sh0rt-Tok3n-Val-99");
+	size_t hold = sw_secrets_longest(&s) - 1;
+	char *xs = repeat('x', 50), *tail = repeat('x', 30);
+	char *in = xasprintf("%s%s%s", xs, "m-Sh0rt-Tok3n-Val-99", tail);
+	char *out = emit_in_parts(&s, in, 64, hold);
+	char *want = xasprintf("%.45s\n%.5s***%s", xs, xs, tail);
+	CHECK_STR(out, want);
+	free(out);
+	free(want);
+	free(in);
+	free(xs);
+	free(tail);
+	sw_secrets_free(&s);
+}
+
+/* A masked range across len - hold: the cut moves back to its start. */
+static void cut_moves_back_before_a_masked_range(void)
+{
+	struct sw_secrets s = {0};
+	sw_secrets_add(&s, "SHORT", "Sh0rt");
+	sw_secrets_add(&s, "LONG", "m-Sh0rt-Tok3n-Val-99");
+	char *xs = repeat('x', 40), *tail = repeat('x', 30);
+	char *in = xasprintf("%s%s%s", xs, "m-Sh0rt-Tok3n-Val-99", tail);
+	struct sbuf m;
+	sbuf_init(&m);
+	CHECK_INT(sw_secrets_cut(&s, in, 64, 19, &m), 40);
+	CHECK_STR(m.buf, xs);
+	sbuf_free(&m);
+	char *out = emit_in_parts(&s, in, 64, 19);
+	char *want = xasprintf("%s\n***%s", xs, tail);
+	CHECK_STR(out, want);
+	free(out);
+	free(want);
+	free(in);
+	free(xs);
+	free(tail);
+	sw_secrets_free(&s);
+}
+
+/* Moving back would emit less than half the line: forward to its end. */
+static void cut_moves_forward_past_a_masked_range(void)
+{
+	struct sw_secrets s = {0};
+	char *secret = xasprintf("%s", "0123456789abcdefghijklmnopqrstuvw");	/* 33 bytes */
+	sw_secrets_add(&s, "S", secret);
+	char *in = xasprintf("%s%s%s", "xxxxxxxxxx", secret, "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+	struct sbuf m;
+	sbuf_init(&m);
+	CHECK_INT(sw_secrets_cut(&s, in, 64, 32, &m), 43);
+	CHECK_STR(m.buf, "xxxxxxxxxx***");
+	sbuf_free(&m);
+	free(in);
+	free(secret);
+	sw_secrets_free(&s);
+}
+
+/* A secret repeated over several parts: no byte of it is emitted. */
+static void repeated_secret_over_many_parts(void)
+{
+	struct sw_secrets s = {0};
+	sw_secrets_add(&s, "A", "aaaa");
+	char *in = repeat('a', 200);
+	char *out = emit_in_parts(&s, in, 64, 3);
+	CHECK(strchr(out, 'a') == NULL);
+	free(out);
+	free(in);
+	sw_secrets_free(&s);
+}
+
+int main(void)
+{
+	RUN_TEST(overlapping_secrets_are_masked_whole);
+	RUN_TEST(nested_secret_is_masked_with_its_container);
+	RUN_TEST(adjacent_and_repeated_occurrences_are_one_mask);
+	RUN_TEST(line_without_secret_is_left_alone);
+	RUN_TEST(text_is_masked_in_place);
+	RUN_TEST(cut_with_no_secret_keeps_hold_back);
+	RUN_TEST(long_secret_across_the_cut_with_short_inside);
+	RUN_TEST(cut_moves_back_before_a_masked_range);
+	RUN_TEST(cut_moves_forward_past_a_masked_range);
+	RUN_TEST(repeated_secret_over_many_parts);
+	UNIT_EXIT();
+}
