@@ -25,6 +25,7 @@
 #include "slipway/report.h"
 
 #define MAX_LINE (64 * 1024)
+_Static_assert(SW_SECRET_MAX <= MAX_LINE / 2, "a cut line keeps the longest secret back");
 #define KILL_GRACE_MS 10000
 #define ORPHAN_QUIET_MS 1000
 
@@ -721,8 +722,9 @@ static _Noreturn void execute(struct sw_exec_plan *plan)
 	block_signals(&ex);
 	ex.reports = sw_store_reports_dir(plan->store, plan->rec->id);
 	ex.gate_checked = xcalloc(plan->cfg->ngates + 1, sizeof *ex.gate_checked);
+	/* sw_secrets_collect refused longer secrets: none can be cut through. */
 	size_t longest = sw_secrets_longest(plan->secrets);
-	ex.secret_hold = longest > 1 ? (longest - 1 < MAX_LINE / 2 ? longest - 1 : MAX_LINE / 2) : 0;
+	ex.secret_hold = longest > 1 ? longest - 1 : 0;
 	ex.rec->executor_pid = getpid();
 	save(&ex, false);
 	int slot = acquire_slot(&ex);

@@ -20,6 +20,10 @@ char *sw_secrets_file_path(void)
 	return xasprintf("%s/.config/slipway/secrets", home ? home : ".");
 }
 
+/* Lines of a multi-line value shorter than this are not masked on their
+ * own: a "}" or "--" line would mask every such line of every log. */
+#define MIN_LINE_PATTERN 4
+
 static void add_item(struct sw_secrets *s, const char *name, const char *value)
 {
 	s->items = xrealloc(s->items, (s->n + 1) * sizeof *s->items);
@@ -33,14 +37,42 @@ static void add_pattern(struct sw_secrets *s, const char *bytes, size_t len)
 	if (!len)
 		return;
 	s->patterns = xrealloc(s->patterns, (s->npatterns + 1) * sizeof *s->patterns);
-	s->patterns[s->npatterns++] = (struct sw_secret_pattern){bytes, len};
+	s->patterns[s->npatterns++] = (struct sw_secret_pattern){bytes, len, memchr(bytes, '\n', len) != NULL};
+}
+
+/* The line at p (before end): its length without a trailing '\r'; *next
+ * is where the following one starts. */
+static size_t line_at(const char *p, const char *end, const char **next)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	size_t n = (size_t)((nl ? nl : end) - p);
+	*next = nl ? nl + 1 : end;
+	return n && p[n - 1] == '\r' ? n - 1 : n;
+}
+
+/* The patterns point into the value, which outlives them. */
+static void add_patterns(struct sw_secrets *s, const char *v)
+{
+	const char *end = v + strlen(v);
+	/* Line ends around a value are not part of it as a program prints it. */
+	while (v < end && (*v == '\n' || *v == '\r'))
+		v++;
+	while (end > v && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	add_pattern(s, v, (size_t)(end - v));
+	if (!memchr(v, '\n', (size_t)(end - v)))
+		return;
+	for (const char *p = v, *next; p < end; p = next) {
+		size_t n = line_at(p, end, &next);
+		if (n >= MIN_LINE_PATTERN)
+			add_pattern(s, p, n);
+	}
 }
 
 void sw_secrets_add(struct sw_secrets *s, const char *name, const char *value)
 {
 	add_item(s, name, value);
-	/* It points into the value, which outlives it. */
-	add_pattern(s, s->items[s->n - 1].value, strlen(value));
+	add_patterns(s, s->items[s->n - 1].value);
 }
 
 /* Parses KEY=VALUE lines; blank lines and # comments are allowed. */
@@ -93,6 +125,26 @@ static int read_secrets_file(const char *file, struct sw_secrets *all, char **er
 	return r;
 }
 
+/* A longer pattern could be cut through where the executor cuts a long
+ * line (emit_part): the run is refused rather than a secret shown. */
+static int check_length(const struct sw_secrets *s, size_t first, const char *name, char **err)
+{
+	size_t longest = 0;
+	bool multiline = first < s->npatterns && s->patterns[first].multiline;
+	for (size_t i = first; i < s->npatterns; i++)
+		if (!s->patterns[i].multiline && s->patterns[i].len > longest)
+			longest = s->patterns[i].len;
+	if (longest <= SW_SECRET_MAX)
+		return 0;
+	if (multiline)
+		*err = xasprintf("secret %s has a line of %zu bytes: slipway masks secret lines of at most %d bytes",
+				 name, longest, SW_SECRET_MAX);
+	else
+		*err = xasprintf("secret %s is %zu bytes long: slipway masks secrets of at most %d bytes",
+				 name, longest, SW_SECRET_MAX);
+	return -1;
+}
+
 int sw_secrets_collect(const struct strlist *names, char *const *env, const char *file,
 		       struct sw_secrets *out, struct strlist *missing, char **err)
 {
@@ -102,18 +154,24 @@ int sw_secrets_collect(const struct strlist *names, char *const *env, const char
 		sw_secrets_free(&from_file);
 		return -1;
 	}
-	for (size_t i = 0; i < names->len; i++) {
+	int r = 0;
+	for (size_t i = 0; i < names->len && !r; i++) {
 		const char *v = sw_env_lookup(env, names->items[i]);
 		for (size_t j = 0; !v && j < from_file.n; j++)
 			if (strcmp(from_file.items[j].name, names->items[i]) == 0)
 				v = from_file.items[j].value;
-		if (v)
-			sw_secrets_add(out, names->items[i], v);
-		else
+		size_t first = out->npatterns;
+		if (!v) {
 			strlist_add(missing, names->items[i]);
+			continue;
+		}
+		sw_secrets_add(out, names->items[i], v);
+		r = check_length(out, first, names->items[i], err);
 	}
 	sw_secrets_free(&from_file);
-	return 0;
+	if (r)
+		sw_secrets_free(out);
+	return r;
 }
 
 /* ---- masking: the union of every occurrence, in one pass ---- */
@@ -246,7 +304,7 @@ size_t sw_secrets_longest(const struct sw_secrets *s)
 {
 	size_t longest = 0;
 	for (size_t i = 0; i < s->npatterns; i++)
-		if (s->patterns[i].len > longest)
+		if (!s->patterns[i].multiline && s->patterns[i].len > longest)
 			longest = s->patterns[i].len;
 	return longest;
 }

@@ -1,4 +1,5 @@
-# Secret masking end to end: overlapping secrets and the 64 KiB cut.  Every value is made up
+# Secret masking end to end: overlapping secrets, the 64 KiB cut,
+# multi-line values and secrets too long to mask.  Every value is made up
 # here, at random: no fixture holds one.
 # timeout: 600
 . "$SW_SRCDIR/tests/lib.sh"
@@ -59,6 +60,51 @@ EOF2
 	no_secret_in_runs "$short" "Tok3n" "mid-"
 }
 
+# Output is masked a line at a time, so each line of a multi-line value is
+# masked on its own; lines under 4 bytes are not.
+multi_line_secret_is_masked_line_by_line() {
+	make_repo r <<'EOF2'
+{"version": 1, "secrets": ["CERT"],
+ "stages": [{"name": "show", "run": "printf '%s\\n' \"$CERT\""}]}
+EOF2
+	cd r
+	local l1 l2 cert
+	l1=$(random_word first)
+	l2=$(random_word second)
+	cert=$(printf -- '-----BEGIN TEST-----\r\n%s\n%s\nab\n-----END TEST-----' "$l1" "$l2")
+	CERT=$cert $SLIPWAY run --follow >/dev/null
+	expect_eq "$($SLIPWAY log 1)" "$(printf '***\r\n***\n***\nab\n***')"
+	no_secret_in_runs "$l1" "$l2" "BEGIN TEST" "END TEST"
+}
+
+# run_to_err: slipway run, its errors to the file err.
+run_to_err() {
+	$SLIPWAY run >out 2>err
+}
+
+# A secret longer than the 64 KiB cut keeps back could be cut through:
+# the run is refused, naming the secret, never showing its value.
+too_long_secret_is_refused() {
+	make_repo r <<'EOF2'
+{"version": 1, "secrets": ["BIG_TOKEN"], "stages": [{"name": "show", "run": "echo hi"}]}
+EOF2
+	cd r
+	local big
+	big=$(head -c 40000 /dev/urandom | base64 -w0 | head -c 40000)
+	BIG_TOKEN=$big exits 2 run_to_err
+	expect_contains "$(cat err)" "secret BIG_TOKEN is 40000 bytes long: slipway masks secrets of at most 32768 bytes"
+	! grep -qF -- "${big:0:32}" err || fail "the error shows the value"
+	[ ! -e .git/slipway/runs/1 ] || fail "a run was created"
+	BIG_TOKEN=$(printf 'short line\n%s' "$big") exits 2 run_to_err
+	expect_contains "$(cat err)" "secret BIG_TOKEN has a line of 40000 bytes"
+	! grep -qF -- "${big:0:32}" err || fail "the error shows the value"
+	[ ! -e .git/slipway/runs/1 ] || fail "a run was created"
+	BIG_TOKEN=${big:0:32768} $SLIPWAY run --follow >/dev/null
+	expect_eq "$(run_status 1)" passed
+}
+
 t_run overlapping_secrets_are_masked_whole
 t_run long_secret_across_a_cut_is_masked
+t_run multi_line_secret_is_masked_line_by_line
+t_run too_long_secret_is_refused
 t_done

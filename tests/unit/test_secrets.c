@@ -1,5 +1,6 @@
-/* Unit tests of secret masking: one pass over every occurrence and the cut of
- * a long line.  The values are made up; none is a real secret. */
+/* Unit tests of secret masking: one pass over every occurrence, the cut of
+ * a long line, multi-line values and refused lengths.  The values are
+ * made up; none is a real secret. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,6 +130,32 @@ static void text_is_masked_in_place(void)
 	sw_secrets_free(&s);
 }
 
+static void multi_line_secret_is_masked_line_by_line(void)
+{
+	struct sw_secrets s = {0};
+	sw_secrets_add(&s, "CERT", "-----BEGIN-----\r\nline-one\nab\nline-two\n");
+	/* Output comes a line at a time; a line under 4 bytes is not masked. */
+	CHECK_MASKED(&s, "-----BEGIN-----\r", "***\r");
+	CHECK_MASKED(&s, "got line-one", "got ***");
+	CHECK_MASKED(&s, "ab", "ab");
+	CHECK_MASKED(&s, "line-two", "***");
+	/* Text that keeps line ends (a report) has it whole, short line too. */
+	CHECK_MASKED(&s, "x -----BEGIN-----\r\nline-one\nab\nline-two y", "x *** y");
+	/* The longest line, not the whole value, is what a cut must keep. */
+	CHECK_INT(sw_secrets_longest(&s), 15);
+	sw_secrets_free(&s);
+	/* One line and its line end is a one-line secret, short or not. */
+	sw_secrets_add(&s, "T", "ab\r\n");
+	CHECK_MASKED(&s, "x ab y", "x *** y");
+	CHECK_INT(sw_secrets_longest(&s), 2);
+	sw_secrets_free(&s);
+	sw_secrets_add(&s, "EMPTY", "");
+	sw_secrets_add(&s, "NL", "\n");
+	CHECK_INT(s.npatterns, 0);
+	CHECK_MASKED(&s, "a\nb", "a\nb");
+	sw_secrets_free(&s);
+}
+
 static void cut_with_no_secret_keeps_hold_back(void)
 {
 	struct sw_secrets s = {0};
@@ -223,6 +250,44 @@ static void repeated_secret_over_many_parts(void)
 	sw_secrets_free(&s);
 }
 
+static void too_long_secrets_are_refused(void)
+{
+	struct strlist names = {0}, missing = {0};
+	strlist_add(&names, "OK");
+	strlist_add(&names, "BIG_TOKEN");
+	char *big = repeat('k', 40000);
+	char *ok = xasprintf("OK=%s", "fine-value");
+	char *bad = xasprintf("BIG_TOKEN=%s", big);
+	char *env[] = {ok, bad, NULL};
+	struct sw_secrets s;
+	char *err = NULL;
+	CHECK_INT(sw_secrets_collect(&names, env, NULL, &s, &missing, &err), -1);
+	CHECK_STR(err, "secret BIG_TOKEN is 40000 bytes long: slipway masks secrets of at most 32768 bytes");
+	CHECK_INT(s.n, 0);
+	free(err);
+	err = NULL;
+	free(bad);
+	bad = xasprintf("BIG_TOKEN=first line\n%s\nlast", big);
+	env[1] = bad;
+	CHECK_INT(sw_secrets_collect(&names, env, NULL, &s, &missing, &err), -1);
+	CHECK_STR(err, "secret BIG_TOKEN has a line of 40000 bytes: slipway masks secret lines of at most 32768 bytes");
+	free(err);
+	err = NULL;
+	free(bad);
+	big[32768] = '\0';
+	bad = xasprintf("BIG_TOKEN=%s", big);
+	env[1] = bad;
+	CHECK_INT(sw_secrets_collect(&names, env, NULL, &s, &missing, &err), 0);
+	CHECK_INT(s.n, 2);
+	CHECK_INT(sw_secrets_longest(&s), 32768);
+	sw_secrets_free(&s);
+	free(bad);
+	free(ok);
+	free(big);
+	strlist_free(&names);
+	strlist_free(&missing);
+}
+
 int main(void)
 {
 	RUN_TEST(overlapping_secrets_are_masked_whole);
@@ -230,10 +295,12 @@ int main(void)
 	RUN_TEST(adjacent_and_repeated_occurrences_are_one_mask);
 	RUN_TEST(line_without_secret_is_left_alone);
 	RUN_TEST(text_is_masked_in_place);
+	RUN_TEST(multi_line_secret_is_masked_line_by_line);
 	RUN_TEST(cut_with_no_secret_keeps_hold_back);
 	RUN_TEST(long_secret_across_the_cut_with_short_inside);
 	RUN_TEST(cut_moves_back_before_a_masked_range);
 	RUN_TEST(cut_moves_forward_past_a_masked_range);
 	RUN_TEST(repeated_secret_over_many_parts);
+	RUN_TEST(too_long_secrets_are_refused);
 	UNIT_EXIT();
 }
