@@ -228,8 +228,31 @@ static void finish_parsers(struct executor *ex, struct stage_io *io)
 	free(io->parsers);
 }
 
+static bool mask_text(char **text, void *secrets)
+{
+	return sw_secrets_mask_text(secrets, text);
+}
+
+/* Line parsers see masked lines; the reports are read from files and the
+ * warnings and reasons quote them: all of it passes the mask of the logs. */
+static void mask_record(struct executor *ex)
+{
+	struct sw_secrets *s = ex->plan->secrets;
+	struct sw_run_record *rec = ex->rec;
+	if (!s->npatterns)
+		return;
+	sw_metrics_rewrite_strings(&rec->metrics, mask_text, s);
+	for (size_t i = 0; i < rec->warnings.len; i++)
+		sw_secrets_mask_text(s, &rec->warnings.items[i]);
+	for (size_t i = 0; i < rec->nstages; i++)
+		sw_secrets_mask_text(s, &rec->stages[i].reason);
+}
+
+/* The stage wrote its reports itself: they are masked where they are
+ * kept, before they are parsed. */
 static void read_reports(struct executor *ex, const struct sw_stage_config *sc)
 {
+	sw_secrets_mask_tree(ex->plan->secrets, ex->reports, &ex->rec->warnings);
 	if (sc->junit) {
 		char *p = xasprintf("%s/%s", ex->reports, sc->junit);
 		sw_report_junit(p, &ex->rec->metrics, &ex->rec->warnings);
@@ -240,6 +263,7 @@ static void read_reports(struct executor *ex, const struct sw_stage_config *sc)
 		sw_report_cobertura(p, &ex->rec->metrics, &ex->rec->warnings);
 		free(p);
 	}
+	mask_record(ex);
 }
 
 static void save(struct executor *ex, bool durable)

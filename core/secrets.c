@@ -2,11 +2,14 @@
  * forked from the command that starts a run, so they never touch disk. */
 #include "slipway/secrets.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 char *sw_secrets_file_path(void)
 {
@@ -23,6 +26,11 @@ char *sw_secrets_file_path(void)
 /* Lines of a multi-line value shorter than this are not masked on their
  * own: a "}" or "--" line would mask every such line of every log. */
 #define MIN_LINE_PATTERN 4
+/* Files are masked in windows of at least this many bytes. */
+#define MASK_WINDOW (256 * 1024)
+#define READ_CHUNK (64 * 1024)
+/* How deep masking goes into the directories a stage leaves. */
+#define MAX_DEPTH 32
 
 static void add_item(struct sw_secrets *s, const char *name, const char *value)
 {
@@ -300,13 +308,177 @@ size_t sw_secrets_cut(const struct sw_secrets *s, const char *buf, size_t len, s
 	return cut;
 }
 
-size_t sw_secrets_longest(const struct sw_secrets *s)
+static size_t longest_pattern(const struct sw_secrets *s, bool multiline_too)
 {
 	size_t longest = 0;
 	for (size_t i = 0; i < s->npatterns; i++)
-		if (!s->patterns[i].multiline && s->patterns[i].len > longest)
+		if ((multiline_too || !s->patterns[i].multiline) && s->patterns[i].len > longest)
 			longest = s->patterns[i].len;
 	return longest;
+}
+
+size_t sw_secrets_longest(const struct sw_secrets *s)
+{
+	return longest_pattern(s, false);
+}
+
+/* ---- masking the files a stage leaves ---- */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Appends up to READ_CHUNK bytes of fd; 0 at its end, -errno. */
+static ssize_t read_more(int fd, struct sbuf *buf, char *chunk)
+{
+	for (;;) {
+		ssize_t n = read(fd, chunk, READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		sbuf_add(buf, chunk, (size_t)n);
+		return n;
+	}
+}
+
+/* Masks what buf holds but its last hold bytes, which stay for the next
+ * window, writing it to out unless out < 0.  1 when masking changed
+ * something, 0 when not, -errno. */
+static int mask_window(const struct sw_secrets *s, struct sbuf *buf, size_t hold, int out)
+{
+	if (!buf->len)
+		return 0;
+	struct sbuf masked;
+	sbuf_init(&masked);
+	size_t cut = sw_secrets_cut(s, buf->buf, buf->len, hold, &masked);
+	int r = masked.len != cut || memcmp(masked.buf, buf->buf, cut) ? 1 : 0;
+	int w = out >= 0 ? write_all(out, masked.buf, masked.len) : 0;
+	sbuf_free(&masked);
+	memmove(buf->buf, buf->buf + cut, buf->len - cut);
+	buf->len -= cut;
+	buf->buf[buf->len] = '\0';
+	return w ? w : r;
+}
+
+/* Reads in to its end, masking it in windows cut as a long output line is
+ * (sw_secrets_cut); writes the result to out unless out < 0, when it stops
+ * at the first change.  1 when masking changed something, 0, -errno. */
+static int mask_stream(const struct sw_secrets *s, int in, int out, size_t hold)
+{
+	size_t window = hold > MASK_WINDOW / 4 ? hold * 4 : MASK_WINDOW;
+	char *chunk = xmalloc(READ_CHUNK);
+	struct sbuf buf;
+	sbuf_init(&buf);
+	int r = 0, changed = 0;
+	for (;;) {
+		ssize_t n = read_more(in, &buf, chunk);
+		if (n > 0 && buf.len < window)
+			continue;
+		/* At the end of the file, nothing is kept back. */
+		r = n < 0 ? (int)n : mask_window(s, &buf, n ? hold : 0, out);
+		changed |= r > 0;
+		if (r < 0 || n == 0 || (changed && out < 0))
+			break;
+	}
+	free(chunk);
+	sbuf_free(&buf);
+	return r < 0 ? r : changed;
+}
+
+/* Replaces path by a masked copy made beside it in dir.  0 or -errno. */
+static int rewrite_masked(const struct sw_secrets *s, int in, const char *dir, const char *path,
+			  mode_t mode, size_t hold)
+{
+	char *tmp = xasprintf("%s/.slipway-mask-XXXXXX", dir);
+	int out = mkostemp(tmp, O_CLOEXEC);
+	int r = out < 0 ? -errno : 0;
+	if (!r && (fchmod(out, mode & 0777) || lseek(in, 0, SEEK_SET) < 0))
+		r = -errno;
+	if (!r)
+		r = mask_stream(s, in, out, hold);
+	if (out >= 0 && close(out) && r >= 0)
+		r = -errno;
+	if (out >= 0 && r >= 0 && rename(tmp, path))
+		r = -errno;
+	if (out >= 0 && r < 0)
+		unlink(tmp);
+	free(tmp);
+	return r < 0 ? r : 0;
+}
+
+/* Read once to find whether it holds a secret (most files do not), and
+ * again to write the masked copy.  0 or -errno. */
+static int mask_file(const struct sw_secrets *s, const char *dir, const char *path, size_t hold)
+{
+	int in = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (in < 0)
+		return errno == ENOENT ? 0 : -errno;
+	struct stat st;
+	int r = fstat(in, &st) ? -errno : S_ISREG(st.st_mode) ? mask_stream(s, in, -1, hold) : 0;
+	if (r == 1)
+		r = rewrite_masked(s, in, dir, path, st.st_mode, hold);
+	close(in);
+	return r < 0 ? r : 0;
+}
+
+static void mask_dir(const struct sw_secrets *s, const char *dir, size_t hold, int depth,
+		     struct strlist *warnings);
+
+static void mask_entry(const struct sw_secrets *s, const char *dir, const char *name, size_t hold,
+		       int depth, struct strlist *warnings)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	struct stat st;
+	int r = 0;
+	/* lstat: a link the stage left must not make us rewrite its target. */
+	if (lstat(path, &st))
+		r = errno == ENOENT ? 0 : -errno;
+	else if (S_ISDIR(st.st_mode) && depth < MAX_DEPTH)
+		mask_dir(s, path, hold, depth + 1, warnings);
+	else if (S_ISREG(st.st_mode))
+		r = mask_file(s, dir, path, hold);
+	if (r < 0)
+		strlist_addf(warnings, "%s: cannot mask the secrets it may hold: %s", path, strerror(-r));
+	free(path);
+}
+
+/* Names first, then the files: a rewrite renames into the directory. */
+static void mask_dir(const struct sw_secrets *s, const char *dir, size_t hold, int depth,
+		     struct strlist *warnings)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		if (errno != ENOENT)
+			strlist_addf(warnings, "%s: cannot mask the secrets it may hold: %s", dir, strerror(errno));
+		return;
+	}
+	struct strlist names = {0};
+	for (struct dirent *de; (de = readdir(d));)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			strlist_add(&names, de->d_name);
+	closedir(d);
+	for (size_t i = 0; i < names.len; i++)
+		mask_entry(s, dir, names.items[i], hold, depth, warnings);
+	strlist_free(&names);
+}
+
+void sw_secrets_mask_tree(const struct sw_secrets *s, const char *dir, struct strlist *warnings)
+{
+	/* Files keep their line ends: a multi-line value can be whole in them. */
+	size_t longest = longest_pattern(s, true);
+	if (longest)
+		mask_dir(s, dir, longest - 1, 0, warnings);
 }
 
 void sw_secrets_free(struct sw_secrets *s)

@@ -60,6 +60,10 @@ size_t sw_secrets_cut(const struct sw_secrets *s, const char *buf, size_t len, s
 		      struct sbuf *masked);
 /* The length of the longest pattern that fits in one line (0 without). */
 size_t sw_secrets_longest(const struct sw_secrets *s);
+/* Masks every regular file under dir (symbolic links are not followed) that
+ * holds a secret, replacing it atomically; files it cannot mask are named
+ * in warnings. */
+void sw_secrets_mask_tree(const struct sw_secrets *s, const char *dir, struct strlist *warnings);
 void sw_secrets_free(struct sw_secrets *s);
 
 #endif

@@ -1,4 +1,4 @@
-# Secret masking end to end: overlapping secrets, the 64 KiB cut,
+# Secret masking end to end: reports, overlapping secrets, the 64 KiB cut,
 # multi-line values and secrets too long to mask.  Every value is made up
 # here, at random: no fixture holds one.
 # timeout: 600
@@ -15,6 +15,51 @@ no_secret_in_runs() {
 	for v in "$@"; do
 		! grep -rqF -- "$v" .git/slipway/runs || fail "found '$v' under .git/slipway/runs"
 	done
+}
+
+# The stage writes the secret into a JUnit testcase name and failure
+# message (once as a character reference, which only the parsed text
+# shows) and into a Cobertura filename: neither run.json nor the kept
+# reports may hold it.
+reports_are_masked() {
+	make_repo r <<'EOF2'
+{"version": 1, "secrets": ["TOKEN_R"],
+ "stages": [{"name": "test", "run": "sh write-reports.sh",
+             "reports": {"junit": "junit.xml", "cobertura": "coverage.xml"}}]}
+EOF2
+	cd r
+	cat >write-reports.sh <<'EOF2'
+# The second message spells the secret's first letter as &#NN;.
+first=$(printf '%d' "'$TOKEN_R")
+rest=${TOKEN_R#?}
+cat >"$SLIPWAY_REPORTS/junit.xml" <<EOF
+<?xml version="1.0"?>
+<testsuite name="s" tests="3" failures="2">
+<testcase classname="t" name="test_$TOKEN_R"><failure message="got $TOKEN_R">trace</failure></testcase>
+<testcase classname="t" name="test_ref"><failure message="ref &#$first;$rest">trace</failure></testcase>
+<testcase classname="t" name="test_ok"/>
+</testsuite>
+EOF
+cat >"$SLIPWAY_REPORTS/coverage.xml" <<EOF
+<?xml version="1.0"?>
+<coverage line-rate="0.5"><packages><package name="p"><classes>
+<class name="c" filename="src/$TOKEN_R.py" line-rate="0.5"><lines/></class>
+</classes></package></packages></coverage>
+EOF
+EOF2
+	git add -A && git commit -q -m reports
+	local secret
+	secret=$(random_word rep)
+	TOKEN_R=$secret $SLIPWAY run --follow >/dev/null
+	local f
+	f=$(run_json 1)
+	expect_eq "$(json "$f" 'j["metrics"]["tests"]["failed"]')" 2
+	expect_eq "$(json "$f" '[x["name"] for x in j["metrics"]["tests"]["failures"]]')" \
+		"['t::test_***', 't::test_ref']"
+	expect_eq "$(json "$f" '[x["message"] for x in j["metrics"]["tests"]["failures"]]')" \
+		"['got ***', 'ref ***']"
+	expect_eq "$(json "$f" '[x["path"] for x in j["metrics"]["coverage"]["files"]]')" "['src/***.py']"
+	no_secret_in_runs "$secret"
 }
 
 # The shorter secret, listed first, must not be masked first: the rest of
@@ -103,6 +148,7 @@ EOF2
 	expect_eq "$(run_status 1)" passed
 }
 
+t_run reports_are_masked
 t_run overlapping_secrets_are_masked_whole
 t_run long_secret_across_a_cut_is_masked
 t_run multi_line_secret_is_masked_line_by_line

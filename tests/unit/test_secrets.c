@@ -1,9 +1,13 @@
 /* Unit tests of secret masking: one pass over every occurrence, the cut of
- * a long line, multi-line values and refused lengths.  The values are
- * made up; none is a real secret. */
+ * a long line, multi-line values, refused lengths, masked files and
+ * metrics.  The values are made up; none is a real secret. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "slipway/metrics.h"
 #include "slipway/secrets.h"
 #include "slipway/util.h"
 #include "unit.h"
@@ -288,6 +292,140 @@ static void too_long_secrets_are_refused(void)
 	strlist_free(&missing);
 }
 
+static char *read_all(const char *path)
+{
+	char *text = sw_read_file(path, NULL);
+	return text ? text : xstrdup("(unreadable)");
+}
+
+static void write_text(const char *path, const char *text)
+{
+	CHECK_INT(sw_write_atomic(path, text, strlen(text), false), 0);
+}
+
+static ino_t inode_of(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) ? 0 : st.st_ino;
+}
+
+/* Larger than a masking window, with secrets across window boundaries. */
+static char *big_report(size_t *len)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	for (int i = 0; sb.len < 700 * 1024; i++)
+		sbuf_addf(&sb, "<testcase name=\"case %d\"/>%s", i, i % 997 == 0 ? "fil3-s3cr3t" : "");
+	*len = sb.len;
+	return sbuf_detach(&sb);
+}
+
+static void files_are_masked_where_they_are_kept(void)
+{
+	char dir[] = "/tmp/sw-unit-XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	struct sw_secrets s = {0};
+	sw_secrets_add(&s, "F", "fil3-s3cr3t");
+	char *sub = xasprintf("%s/html", dir), *a = xasprintf("%s/junit.xml", dir);
+	char *b = xasprintf("%s/html/index.html", dir), *clean = xasprintf("%s/clean.txt", dir);
+	char *outside = xasprintf("%s.outside", dir), *link = xasprintf("%s/link", dir);
+	char *big = xasprintf("%s/big.xml", dir);
+	mkdir(sub, 0755);
+	write_text(a, "<testcase name=\"fil3-s3cr3t\"/>");
+	chmod(a, 0640);
+	write_text(b, "<p>fil3-s3cr3t and fil3-s3cr3t</p>");
+	write_text(clean, "nothing here");
+	write_text(outside, "fil3-s3cr3t outside");
+	CHECK_INT(symlink(outside, link), 0);
+	size_t len;
+	char *text = big_report(&len);
+	write_text(big, text);
+	ino_t clean_ino = inode_of(clean);
+	struct strlist warnings = {0};
+	sw_secrets_mask_tree(&s, dir, &warnings);
+	CHECK_INT(warnings.len, 0);
+	char *got = read_all(a);
+	CHECK_STR(got, "<testcase name=\"***\"/>");
+	free(got);
+	struct stat st;
+	CHECK(stat(a, &st) == 0 && (st.st_mode & 0777) == 0640);
+	got = read_all(b);
+	CHECK_STR(got, "<p>*** and ***</p>");
+	free(got);
+	CHECK(inode_of(clean) == clean_ino);	/* not rewritten */
+	got = read_all(outside);
+	CHECK_STR(got, "fil3-s3cr3t outside");	/* a link is not followed */
+	free(got);
+	struct sbuf want;
+	sbuf_init(&want);
+	sbuf_add(&want, text, len);
+	sw_secrets_mask(&s, &want);
+	got = read_all(big);
+	CHECK(strcmp(got, want.buf) == 0);
+	free(got);
+	sbuf_free(&want);
+	free(text);
+	strlist_free(&warnings);
+	unlink(outside);
+	sw_remove_tree(dir);
+	free(sub);
+	free(a);
+	free(b);
+	free(clean);
+	free(outside);
+	free(link);
+	free(big);
+	sw_secrets_free(&s);
+}
+
+static bool mask_cb(char **text, void *secrets)
+{
+	return sw_secrets_mask_text(secrets, text);
+}
+
+static void metrics_strings_are_masked(void)
+{
+	struct sw_secrets s = {0};
+	sw_secrets_add(&s, "M", "m3tr1c");
+	struct sw_metrics m = {0};
+	m.tests.known = true;
+	m.tests.failures = xcalloc(1, sizeof *m.tests.failures);
+	m.tests.failures[0] = (struct sw_failure){xstrdup("test_m3tr1c"), xstrdup("got m3tr1c")};
+	m.tests.nfailures = 1;
+	m.lint.known = true;
+	sw_count_add(&m.lint.by_file, &m.lint.nfiles, "a/m3tr1c-1.py", 2);
+	sw_count_add(&m.lint.by_file, &m.lint.nfiles, "a/b.py", 1);
+	sw_count_add(&m.lint.by_code, &m.lint.ncodes, "E1m3tr1c", 1);
+	m.coverage.known = true;
+	m.coverage.files = xcalloc(2, sizeof *m.coverage.files);
+	m.coverage.files[0] = (struct sw_file_coverage){xstrdup("zzz.py"), 50};
+	m.coverage.files[1] = (struct sw_file_coverage){xstrdup("m3tr1c.py"), 50};
+	m.coverage.nfiles = 2;
+	sw_metrics_set_custom(&m, "m3tr1c_size", 1);
+	sw_metrics_rewrite_strings(&m, mask_cb, &s);
+	CHECK_STR(m.tests.failures[0].name, "test_***");
+	CHECK_STR(m.tests.failures[0].message, "got ***");
+	/* Sorted again: '*' comes before 'b'. */
+	CHECK_INT(m.lint.nfiles, 2);
+	CHECK_STR(m.lint.by_file[0].key, "a/***-1.py");
+	CHECK_INT(m.lint.by_file[0].n, 2);
+	CHECK_STR(m.lint.by_file[1].key, "a/b.py");
+	CHECK_STR(m.lint.by_code[0].key, "E1***");
+	CHECK_STR(m.coverage.files[0].path, "***.py");
+	CHECK_STR(m.custom[0].name, "***_size");
+	sw_metrics_free(&m);
+	/* Two files that differed by a secret are one now. */
+	sw_count_add(&m.lint.by_file, &m.lint.nfiles, "x/m3tr1c/a.py", 2);
+	sw_count_add(&m.lint.by_file, &m.lint.nfiles, "x/s3c0nd/a.py", 1);
+	sw_secrets_add(&s, "S", "s3c0nd");
+	sw_metrics_rewrite_strings(&m, mask_cb, &s);
+	CHECK_INT(m.lint.nfiles, 1);
+	CHECK_STR(m.lint.by_file[0].key, "x/***/a.py");
+	CHECK_INT(m.lint.by_file[0].n, 3);
+	sw_metrics_free(&m);
+	sw_secrets_free(&s);
+}
+
 int main(void)
 {
 	RUN_TEST(overlapping_secrets_are_masked_whole);
@@ -302,5 +440,7 @@ int main(void)
 	RUN_TEST(cut_moves_forward_past_a_masked_range);
 	RUN_TEST(repeated_secret_over_many_parts);
 	RUN_TEST(too_long_secrets_are_refused);
+	RUN_TEST(files_are_masked_where_they_are_kept);
+	RUN_TEST(metrics_strings_are_masked);
 	UNIT_EXIT();
 }
