@@ -28,6 +28,7 @@
 extern char **environ;
 
 #define MAX_LINE (64 * 1024)
+_Static_assert(SW_SECRET_MAX <= MAX_LINE / 2, "a cut line keeps the longest secret back");
 #define KILL_GRACE_MS 10000
 #define ORPHAN_QUIET_MS 1000
 
@@ -156,32 +157,38 @@ static void flush_out(struct stage_io *io)
 	sbuf_reset(&io->out);
 }
 
-static void emit_line(struct executor *ex, struct stage_io *io, bool newline)
+/* A line that masking already went through, to the parsers and the log. */
+static void pass_line(struct stage_io *io, const char *line, size_t len, bool newline)
 {
-	sw_secrets_mask(ex->plan->secrets, &io->line);
 	for (size_t i = 0; i < io->nparsers; i++)
-		sw_line_parser_feed(io->parsers[i], io->line.buf ? io->line.buf : "", io->line.len);
-	sbuf_add(&io->out, io->line.buf ? io->line.buf : "", io->line.len);
+		sw_line_parser_feed(io->parsers[i], line, len);
+	sbuf_add(&io->out, line, len);
 	if (newline)
 		sbuf_addc(&io->out, '\n');
-	sbuf_reset(&io->line);
 	if (io->out.len >= 256 * 1024)
 		flush_out(io);
 }
 
-/* A line longer than MAX_LINE is cut, but never through a secret: its last
- * bytes, which could begin one, start the next part instead. */
-static void emit_part(struct executor *ex, struct stage_io *io)
+static void emit_line(struct executor *ex, struct stage_io *io, bool newline)
 {
 	sw_secrets_mask(ex->plan->secrets, &io->line);
-	size_t hold = ex->secret_hold < io->line.len ? ex->secret_hold : 0;
-	char *tail = xmalloc(hold + 1);
-	memcpy(tail, io->line.buf + io->line.len - hold, hold);
-	io->line.len -= hold;
+	pass_line(io, io->line.buf ? io->line.buf : "", io->line.len, newline);
+	sbuf_reset(&io->line);
+}
+
+/* A line longer than MAX_LINE is cut, but never through a secret: its last
+ * bytes, which could begin one, start the next part raw, and the cut moves
+ * off any masked range (sw_secrets_cut). */
+static void emit_part(struct executor *ex, struct stage_io *io)
+{
+	struct sbuf masked;
+	sbuf_init(&masked);
+	size_t cut = sw_secrets_cut(ex->plan->secrets, io->line.buf, io->line.len, ex->secret_hold, &masked);
+	pass_line(io, masked.buf ? masked.buf : "", masked.len, true);
+	sbuf_free(&masked);
+	memmove(io->line.buf, io->line.buf + cut, io->line.len - cut);
+	io->line.len -= cut;
 	io->line.buf[io->line.len] = '\0';
-	emit_line(ex, io, true);
-	sbuf_add(&io->line, tail, hold);
-	free(tail);
 }
 
 static void take_output(struct executor *ex, struct stage_io *io, const char *buf, size_t n)
@@ -232,8 +239,31 @@ static void finish_parsers(struct executor *ex, struct stage_io *io)
 	free(io->parsers);
 }
 
+static bool mask_text(char **text, void *secrets)
+{
+	return sw_secrets_mask_text(secrets, text);
+}
+
+/* Line parsers see masked lines; the reports are read from files and the
+ * warnings and reasons quote them: all of it passes the mask of the logs. */
+static void mask_record(struct executor *ex)
+{
+	struct sw_secrets *s = ex->plan->secrets;
+	struct sw_run_record *rec = ex->rec;
+	if (!s->npatterns)
+		return;
+	sw_metrics_rewrite_strings(&rec->metrics, mask_text, s);
+	for (size_t i = 0; i < rec->warnings.len; i++)
+		sw_secrets_mask_text(s, &rec->warnings.items[i]);
+	for (size_t i = 0; i < rec->nstages; i++)
+		sw_secrets_mask_text(s, &rec->stages[i].reason);
+}
+
+/* The stage wrote its reports itself: they are masked where they are
+ * kept, before they are parsed. */
 static void read_reports(struct executor *ex, const struct sw_stage_config *sc)
 {
+	sw_secrets_mask_tree(ex->plan->secrets, ex->reports, &ex->rec->warnings);
 	if (sc->junit) {
 		char *p = xasprintf("%s/%s", ex->reports, sc->junit);
 		sw_report_junit(p, &ex->rec->metrics, &ex->rec->warnings);
@@ -244,6 +274,7 @@ static void read_reports(struct executor *ex, const struct sw_stage_config *sc)
 		sw_report_cobertura(p, &ex->rec->metrics, &ex->rec->warnings);
 		free(p);
 	}
+	mask_record(ex);
 }
 
 static bool no_room(int err)
@@ -773,8 +804,9 @@ static _Noreturn void execute(struct sw_exec_plan *plan)
 	block_signals(&ex);
 	ex.reports = sw_store_reports_dir(plan->store, plan->rec->id);
 	ex.gate_checked = xcalloc(plan->cfg->ngates + 1, sizeof *ex.gate_checked);
+	/* sw_secrets_collect refused longer secrets: none can be cut through. */
 	size_t longest = sw_secrets_longest(plan->secrets);
-	ex.secret_hold = longest > 1 ? (longest - 1 < MAX_LINE / 2 ? longest - 1 : MAX_LINE / 2) : 0;
+	ex.secret_hold = longest > 1 ? longest - 1 : 0;
 	ex.rec->executor_pid = getpid();
 	ex.rec->session = getsid(0);
 	save(&ex, false);

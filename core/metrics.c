@@ -108,6 +108,57 @@ void sw_metrics_set_custom(struct sw_metrics *m, const char *name, double value)
 	m->ncustom++;
 }
 
+/* The keys changed: two may now be one (two paths differing by a secret). */
+static void rewrite_counts(struct sw_count **arr, size_t *len, sw_text_rewrite fn, void *ctx)
+{
+	bool changed = false;
+	for (size_t i = 0; i < *len; i++)
+		changed |= fn(&(*arr)[i].key, ctx);
+	if (!changed)
+		return;
+	struct sw_count *old = *arr;
+	size_t n = *len;
+	*arr = NULL;
+	*len = 0;
+	for (size_t i = 0; i < n; i++)
+		sw_count_add(arr, len, old[i].key, old[i].n);
+	free_counts(old, n);
+}
+
+static void rewrite_custom(struct sw_metrics *m, sw_text_rewrite fn, void *ctx)
+{
+	bool changed = false;
+	for (size_t i = 0; i < m->ncustom; i++)
+		changed |= fn(&m->custom[i].name, ctx);
+	if (!changed)
+		return;
+	struct sw_custom_metric *old = m->custom;
+	size_t n = m->ncustom;
+	m->custom = NULL;
+	m->ncustom = 0;
+	for (size_t i = 0; i < n; i++) {
+		sw_metrics_set_custom(m, old[i].name, old[i].value);
+		free(old[i].name);
+	}
+	free(old);
+}
+
+void sw_metrics_rewrite_strings(struct sw_metrics *m, sw_text_rewrite fn, void *ctx)
+{
+	for (size_t i = 0; i < m->tests.nfailures; i++) {
+		fn(&m->tests.failures[i].name, ctx);
+		fn(&m->tests.failures[i].message, ctx);
+	}
+	rewrite_counts(&m->lint.by_code, &m->lint.ncodes, fn, ctx);
+	rewrite_counts(&m->lint.by_file, &m->lint.nfiles, fn, ctx);
+	bool changed = false;
+	for (size_t i = 0; i < m->coverage.nfiles; i++)
+		changed |= fn(&m->coverage.files[i].path, ctx);
+	if (changed)
+		sw_coverage_sort(m->coverage.files, m->coverage.nfiles);
+	rewrite_custom(m, fn, ctx);
+}
+
 static bool get_tests(const struct sw_tests *t, const char *name, double *value)
 {
 	if (strcmp(name, "tests_failed") == 0)

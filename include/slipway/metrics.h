@@ -73,6 +73,13 @@ void sw_coverage_sort(struct sw_file_coverage *files, size_t n);
 /* Adds n to the count of key (creating it), keeping the array sorted. */
 void sw_count_add(struct sw_count **arr, size_t *len, const char *key, long n);
 void sw_metrics_set_custom(struct sw_metrics *m, const char *name, double value);
+/* May replace *text (freeing the old string; NULL may come); true when it did. */
+typedef bool (*sw_text_rewrite)(char **text, void *ctx);
+/* Passes every string the metrics hold (failure names and messages, lint
+ * codes and files, coverage paths, custom names) to fn; afterwards lint
+ * counts and custom metrics are sorted and unique again (two keys may have
+ * become one), coverage files sorted. */
+void sw_metrics_rewrite_strings(struct sw_metrics *m, sw_text_rewrite fn, void *ctx);
 /* Looks a metric up by gate name: "coverage", "lint", "tests_failed" or a
  * custom name.  false when it was never measured. */
 bool sw_metrics_get(const struct sw_metrics *m, const char *name, double *value);
