@@ -823,6 +823,8 @@ static _Noreturn void execute(struct sw_exec_plan *plan)
 	ex.rec->status = final_status(&ex);
 	ex.rec->finished_ms = sw_now_ms();
 	sw_store_index_commit(plan->store, ex.rec->commit, ex.rec->id);
+	/* Gate reasons and a failed checkout's words came after the last report. */
+	mask_record(&ex);
 	save(&ex, true);
 	sw_store_release_reserve(plan->store, ex.rec->id);
 	if (ex.rec->status != SW_RUN_FAILED && ex.workdir)
