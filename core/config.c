@@ -129,17 +129,18 @@ static cJSON *cjson_parse(const char *text, size_t len, size_t *pos)
 	return root;
 }
 
-/* Parses text into *root; on failure returns the message. */
+/* Parses text into *root; on failure returns the message.  The strict
+ * check comes first, so cJSON only ever reads proper JSON. */
 static char *json_parse(const char *text, size_t len, const char *source, cJSON **root)
 {
+	char *err = sw_json_check(text, len, source);
+	if (err)
+		return err;
 	size_t pos;
-	const char *nul = memchr(text, '\0', len);
-	/* At a NUL cJSON would stop, taking the rest for whitespace. */
-	if (nul)
-		return sw_json_error_at(text, (size_t)(nul - text), source, "unexpected byte 0x00");
 	if ((*root = cjson_parse(text, len, &pos)))
 		return NULL;
-	return sw_json_diagnose(text, len, source, pos);
+	/* Out of memory, or a disagreement between the check and cJSON. */
+	return sw_json_error_at(text, pos, source, "cJSON cannot read this");
 }
 
 /* ---- checking the document ---------------------------------------------- */

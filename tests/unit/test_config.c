@@ -266,7 +266,8 @@ static void test_syntax_errors(void)
 		  "slipway.json:1:11: syntax error: invalid escape '\\q' in string");
 	CHECK_ERR("{'main': '\\ud800'}",
 		  "slipway.json:1:11: syntax error: invalid \\u escape in string (unpaired surrogate)");
-	CHECK_ERR("{'retention': {'runs': -}}", "slipway.json:1:24: syntax error: invalid number");
+	CHECK_ERR("{'retention': {'runs': -}}",
+		  "slipway.json:1:24: syntax error: invalid number (a digit must follow '-')");
 	CHECK_ERR_RAW("{'stages': []}",
 		      "slipway.json:1:2: syntax error: expected a key in double quotes, "
 		      "found single quote (strings need double quotes)");
@@ -276,8 +277,69 @@ static void test_syntax_errors(void)
 	CHECK_ERR("", "slipway.json:1:1: syntax error: the file is empty");
 	CHECK_ERR(" \n\t", "slipway.json:1:1: syntax error: the file is empty");
 	char *e = error_of_len("{}\0 ", 4);
-	CHECK_STR(e, "slipway.json:1:3: syntax error: unexpected byte 0x00");
+	CHECK_STR(e, "slipway.json:1:3: syntax error: unexpected byte 0x00 after the end of the document");
 	free(e);
+}
+
+/* A value in a minimal document: {"stages": [{"name": "a", "run": "x", "timeout": V}]},
+ * where V starts at column 50. */
+#define IN_TIMEOUT(v) "{'stages': [{'name': 'a', 'run': 'x', 'timeout': " v "}]}"
+
+/* What RFC 8259 forbids is refused before cJSON, which would take it. */
+static void test_strict_json(void)
+{
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'tr\tue'}]}",
+		  "slipway.json:1:37: syntax error: control character 0x09 in string (write it as \\t)");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'tr\x01ue'}]}",
+		  "slipway.json:1:37: syntax error: control character 0x01 in string (write it as \\u0001)");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'one\ntwo'}]}",
+		  "slipway.json:1:34: syntax error: unterminated string");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'one\r\ntwo'}]}",
+		  "slipway.json:1:34: syntax error: unterminated string");
+	CHECK_ERR(IN_TIMEOUT("0012"), "slipway.json:1:50: syntax error: invalid number (no leading zeros)");
+	CHECK_ERR(IN_TIMEOUT("-01"), "slipway.json:1:50: syntax error: invalid number (no leading zeros)");
+	CHECK_ERR(IN_TIMEOUT("5."), "slipway.json:1:50: syntax error: invalid number (a digit must follow '.')");
+	CHECK_ERR(IN_TIMEOUT("5.e3"), "slipway.json:1:50: syntax error: invalid number (a digit must follow '.')");
+	CHECK_ERR(IN_TIMEOUT("-"), "slipway.json:1:50: syntax error: invalid number (a digit must follow '-')");
+	CHECK_ERR(IN_TIMEOUT("1e"), "slipway.json:1:50: syntax error: invalid number (the exponent needs a digit)");
+	CHECK_ERR(IN_TIMEOUT("1e+"), "slipway.json:1:50: syntax error: invalid number (the exponent needs a digit)");
+	CHECK_ERR(IN_TIMEOUT(".5"), "slipway.json:1:50: syntax error: invalid number (a digit must come before '.')");
+	CHECK_ERR(IN_TIMEOUT("+5"), "slipway.json:1:50: syntax error: invalid number (no '+' sign)");
+	CHECK_ERR(IN_TIMEOUT("0x10"), "slipway.json:1:51: syntax error: unexpected 'x10' in a number");
+	CHECK_ERR(IN_TIMEOUT("1.2.3"), "slipway.json:1:53: syntax error: unexpected '.' in a number");
+	CHECK_ERR(IN_TIMEOUT("truex"),
+		  "slipway.json:1:50: syntax error: unexpected 'truex' (strings need double quotes)");
+	/* \u0000 would silently cut a command or a stage name short. */
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'true\\u0000; rm -rf x'}]}",
+		  "slipway.json:1:39: syntax error: \\u0000 in string (slipway's strings cannot hold NUL)");
+	CHECK_ERR("{'stages': [{'name': 'a\\u0000b', 'run': 'x'}]}",
+		  "slipway.json:1:24: syntax error: \\u0000 in string (slipway's strings cannot hold NUL)");
+	CHECK_ERR("{'main': '\\udc00'}",
+		  "slipway.json:1:11: syntax error: invalid \\u escape in string (unpaired surrogate)");
+	CHECK_ERR("{'main': '\\ud800\\u0041'}",
+		  "slipway.json:1:11: syntax error: invalid \\u escape in string (unpaired surrogate)");
+	CHECK_ERR("{'main': '\\u12'}",
+		  "slipway.json:1:11: syntax error: invalid \\u escape in string (\\u needs four hex digits)");
+	/* Text is UTF-8: no stray bytes, overlong forms or encoded surrogates. */
+	CHECK_ERR("{'main': 'a\xff'}", "slipway.json:1:12: syntax error: invalid UTF-8 in string");
+	CHECK_ERR("{'main': 'a\xc0\xaf'}", "slipway.json:1:12: syntax error: invalid UTF-8 in string");
+	CHECK_ERR("{'main': 'a\xed\xa0\x80'}", "slipway.json:1:12: syntax error: invalid UTF-8 in string");
+	CHECK_ERR("{'main': 'a\xe2\x82'}", "slipway.json:1:12: syntax error: invalid UTF-8 in string");
+	/* Whitespace is space, tab, CR and LF only. */
+	CHECK_ERR("{'stages': [" ST "]}\f", "slipway.json:1:43: syntax error: unexpected byte 0x0c "
+					   "after the end of the document");
+	CHECK_ERR("{\v'stages': [" ST "]}",
+		  "slipway.json:1:2: syntax error: expected a key in double quotes, found byte 0x0b");
+
+	struct sw_config cfg;
+	CHECK_INT(parse_q(&cfg, "{'stages': [{'name': 'a', 'run': '\\'\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00 \xc3\xa9',"
+				" 'timeout': 1E+2}], 'retention': {'runs': 2e0}, 'gates': {'lint_max': -0.5e-3}}"),
+		  0);
+	CHECK_STR(cfg.stages[0].run, "\"\\/\b\f\n\r\t\xc3\xa9\xf0\x9f\x98\x80 \xc3\xa9");
+	CHECK_INT(cfg.stages[0].timeout, 100);
+	CHECK_INT(cfg.retention_runs, 2);
+	CHECK(cfg.gates[0].limit == -0.5e-3);
+	sw_config_free(&cfg);
 }
 
 static void test_deep_nesting(void)
@@ -354,9 +416,9 @@ static void test_unknown_keys(void)
 		  "slipway.json: stages[0].reports: unknown key \"junti\" (did you mean \"junit\"?)");
 	CHECK_ERR("{'retention': {'run': 5}, 'stages': [" ST "]}",
 		  "slipway.json: retention: unknown key \"run\" (did you mean \"runs\"?)");
-	/* Odd bytes in keys are escaped, proper UTF-8 shown as it is. */
-	CHECK_ERR("{'cl\xc3\xa9\x80\xc2\x85\x1b': 1, 'stages': [" ST "]}",
-		  "slipway.json: unknown key \"cl\xc3\xa9\\x80\\xc2\\x85\\u001b\"");
+	/* Controls in keys are escaped, proper UTF-8 shown as it is. */
+	CHECK_ERR("{'cl\xc3\xa9\xc2\x85\\u001b': 1, 'stages': [" ST "]}",
+		  "slipway.json: unknown key \"cl\xc3\xa9\\xc2\\x85\\u001b\"");
 	CHECK_ERR("{'stages': [" ST "], 'stages': [" ST "]}",
 		  "slipway.json: duplicate key \"stages\"");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'run': 'y'}]}",
@@ -623,6 +685,7 @@ int main(void)
 	RUN_TEST(test_defaults);
 	RUN_TEST(test_other_values);
 	RUN_TEST(test_syntax_errors);
+	RUN_TEST(test_strict_json);
 	RUN_TEST(test_deep_nesting);
 	RUN_TEST(test_type_errors);
 	RUN_TEST(test_unknown_keys);
