@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "slipway/json_check.h"
+#include "slipway/regex.h"
 #include "slipway/report.h"
 #include "slipway/util.h"
 
@@ -465,9 +466,20 @@ static int stage_always(struct ctx *c, const cJSON *v, void *target)
 	return get_bool(c, v, &((struct sw_stage_config *)target)->always);
 }
 
+/* Compiled now, so that a bad pattern is told by check-config and not by
+ * a failed run; the code is compiled again where it is used. */
 static int regex_pattern(struct ctx *c, const cJSON *v, void *target)
 {
-	return get_string(c, v, &((struct sw_parse_spec *)target)->pattern);
+	struct sw_parse_spec *ps = target;
+	size_t off;
+	if (get_string(c, v, &ps->pattern))
+		return -1;
+	char *why = sw_regex_check(ps->pattern, &off);
+	if (!why)
+		return 0;
+	fail(c, "invalid regex at offset %zu: %s", off, why);
+	free(why);
+	return -1;
 }
 
 static int regex_metric(struct ctx *c, const cJSON *v, void *target)

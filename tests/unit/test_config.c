@@ -480,6 +480,17 @@ static void test_parse_specs(void)
 		  "(use letters, digits and '_', not starting with a digit)");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': ['flake8', 'flake8']}]}",
 		  "slipway.json: stages[0].parse[1]: parser \"flake8\" is listed twice");
+	/* A pattern pcre2 refuses is told by check-config, not at run time. */
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': {'regex': '(', 'metric': 'x'}}]}",
+		  "slipway.json: stages[0].parse.regex: invalid regex at offset 1: "
+		  "missing closing parenthesis");
+	CHECK_ERR("{'stages': [" ST ", {'name': 'b', 'run': 'x', 'parse': ['pytest',"
+		  " {'regex': 'n=(\\\\d+', 'metric': 'n'}]}]}",
+		  "slipway.json: stages[1].parse[1].regex: invalid regex at offset 6: "
+		  "missing closing parenthesis");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': {'metric': 'x', 'regex': 'a{2,1}'}}]}",
+		  "slipway.json: stages[0].parse.regex: invalid regex at offset 5: "
+		  "numbers out of order in {} quantifier");
 
 	struct sw_config cfg;
 	CHECK_INT(parse_q(&cfg, "{'stages': [{'name': 'a', 'run': 'x', 'parse': ['flake8',"
