@@ -780,7 +780,13 @@ static int ui_read_only(struct ctx *c, const cJSON *v, void *target)
 
 static int ui_theme(struct ctx *c, const cJSON *v, void *target)
 {
-	return get_string(c, v, &((struct sw_config *)target)->ui_theme);
+	struct sw_config *cfg = target;
+	char q[QUOTE_MAX];
+	if (get_string(c, v, &cfg->ui_theme))
+		return -1;
+	if (!sw_theme_name_valid(cfg->ui_theme))
+		return fail(c, "invalid theme name %s (%s)", quote(q, cfg->ui_theme), SW_THEME_NAME_RULE);
+	return 0;
 }
 
 static const struct key_desc ui_keys[] = {
@@ -938,6 +944,20 @@ void sw_config_free(struct sw_config *cfg)
 	strlist_free(&cfg->ui_protected);
 	free(cfg->ui_theme);
 	memset(cfg, 0, sizeof *cfg);
+}
+
+/* ASCII by design: the dashboard runs in the user's locale, where
+ * isalnum() may take bytes of a legacy charset for letters. */
+bool sw_theme_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > SW_THEME_NAME_MAX)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && *p != '-' && *p != '_')
+			return false;
+	return true;
 }
 
 bool sw_stage_matches(const struct sw_stage_config *st, const char *branch)

@@ -227,6 +227,13 @@ static void test_other_values(void)
 	CHECK(!sw_stage_matches(&cfg.stages[0], "development"));
 	sw_config_free(&cfg);
 
+	CHECK_INT(parse_q(&cfg, "{'ui': {'theme': 'High-contrast_2'}, 'stages': [" ST "]}"), 0);
+	CHECK_STR(cfg.ui_theme, "High-contrast_2");
+	sw_config_free(&cfg);
+	CHECK_INT(parse_q(&cfg, "{'ui': {'theme': 'a123456789a123456789a123456789a123456789a123456789a123456789abcd'},"
+				" 'stages': [" ST "]}"), 0);
+	sw_config_free(&cfg);
+
 	/* A byte order mark, and CRLF line ends. */
 	CHECK_INT(parse_q(&cfg, "\xef\xbb\xbf{'stages': [" ST "]}\r\n"), 0);
 	sw_config_free(&cfg);
@@ -387,6 +394,23 @@ static void test_type_errors(void)
 	CHECK_ERR("{'ui': true, 'stages': [" ST "]}", "slipway.json: ui: expected an object, got true");
 	/* A repository cannot rebind keys: only protections and a theme. */
 	CHECK_ERR("{'ui': {'bind': 'j quit'}, 'stages': [" ST "]}", "slipway.json: ui: unknown key \"bind\"");
+	/* Nor load a file of its own as a theme: a theme is a name, never a path. */
+	CHECK_ERR("{'ui': {'theme': '../../../../x/evil'}, 'stages': [" ST "]}",
+		  "slipway.json: ui.theme: invalid theme name \"../../../../x/evil\" "
+		  "(up to 64 letters, digits, '-' and '_', not a path)");
+	CHECK_ERR("{'ui': {'theme': '/etc/slipway/mine'}, 'stages': [" ST "]}",
+		  "slipway.json: ui.theme: invalid theme name \"/etc/slipway/mine\" "
+		  "(up to 64 letters, digits, '-' and '_', not a path)");
+	CHECK_ERR("{'ui': {'theme': 'dark.theme'}, 'stages': [" ST "]}",
+		  "slipway.json: ui.theme: invalid theme name \"dark.theme\" "
+		  "(up to 64 letters, digits, '-' and '_', not a path)");
+	CHECK_ERR("{'ui': {'theme': 'a123456789a123456789a123456789a123456789a123456789a123456789abcde'},"
+		  " 'stages': [" ST "]}",
+		  "slipway.json: ui.theme: invalid theme name "
+		  "\"a123456789a123456789a123456789a123456789\"... "
+		  "(up to 64 letters, digits, '-' and '_', not a path)");
+	CHECK_ERR("{'ui': {'theme': ''}, 'stages': [" ST "]}",
+		  "slipway.json: ui.theme: expected a non-empty string, got \"\"");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'branches': []}]}",
 		  "slipway.json: stages[0].branches: expected at least one branch pattern");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'branches': ['main', 3]}]}",

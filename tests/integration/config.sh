@@ -1,0 +1,98 @@
+# Configuration checking: what check-config refuses and why, themes that are
+# names and hold only colours, and files too large to be a pipeline.
+# timeout: 600
+. "$SW_SRCDIR/tests/lib.sh"
+
+export TERM=xterm-256color
+export SLIPWAY_SCRIPT_TIMEOUT=60
+
+# Each test has a home of its own: themes and the user's file differ.
+own_home() {
+	export HOME=$PWD/home
+	mkdir -p "$HOME/.config/slipway/themes"
+}
+
+# says MESSAGE COMMAND...: COMMAND exits 2 with exactly MESSAGE on stderr.
+says() {
+	local want=$1 rc=0
+	shift
+	"$@" 2>err || rc=$?
+	expect_eq "$rc" 2 "(exit code of $*)"
+	expect_eq "$(cat err)" "$want"
+}
+
+dash() {
+	printf '%s\n' "$@" >script
+	$SLIPWAY --script script --size 80x24 --dump screen
+}
+
+# A repository whose slipway.json names a theme file it ships, in the
+# settings language, that would bind j to run: the attack of a clone.
+repository_theme_is_a_name() {
+	own_home
+	git init -q -b main r
+	printf 'color title red default\nbind j run\n' >r/evil.theme
+	local rel
+	rel=$(realpath -m --relative-to="$HOME/.config/slipway/themes" "$PWD/r/evil")
+	printf '{"version": 1, "stages": [{"name": "a", "run": "true"}], "ui": {"theme": "%s"}}\n' "$rel" \
+		>r/slipway.json
+	git -C r add -A
+	git -C r commit -q -m "A theme of its own"
+	cd r
+	says "slipway.json: ui.theme: invalid theme name \"$rel\" (up to 64 letters, digits, '-' and '_', not a path)" \
+		$SLIPWAY check-config slipway.json
+	# wide enough for the status line to show the whole error
+	printf '%s\n' ':dump first' 'j' ':wait-run latest' >script
+	$SLIPWAY --script script --size 300x24 --dump screen
+	grep -q 'slipway.json: ui.theme: invalid theme name' first
+	[ ! -d .git/slipway/runs/1 ] || fail "j started a run"
+}
+
+# A theme, built in or the user's, holds colours: the user's own file keeps
+# the whole language, a theme picked by a repository cannot bind a key.
+a_theme_holds_only_color_lines() {
+	own_home
+	make_repo r <<<'{"version": 1, "stages": [{"name": "a", "run": "true"}], "ui": {"theme": "mine"}}'
+	cd r
+	printf '# mine\n\ncolor title green default bold\nbind j run\n' >"$HOME/.config/slipway/themes/mine.theme"
+	says "slipway: ~/.config/slipway/themes/mine.theme:4: a theme holds only color lines" dash 'j'
+	[ ! -d .git/slipway/runs/1 ] || fail "j started a run"
+	printf 'color title green default\n  set read-only off\n' >"$HOME/.config/slipway/themes/mine.theme"
+	says "slipway: ~/.config/slipway/themes/mine.theme:2: a theme holds only color lines" \
+		$SLIPWAY --theme mine --script script
+	# comments, blank lines and colours are what a theme is made of
+	printf '# mine\n\n  color title green default bold\n' >"$HOME/.config/slipway/themes/mine.theme"
+	dash ''
+	grep -q 'Branches 1' screen
+	# the user's own file may still bind keys
+	printf 'bind x help\n' >"$HOME/.config/slipway/config"
+	dash 'x'
+	grep -q 'Run the pipeline on the selected branch' screen
+}
+
+themes_are_names_everywhere() {
+	own_home
+	make_repo r <<<'{"version": 1, "stages": [{"name": "a", "run": "true"}], "ui": {"theme": "high-contrast"}}'
+	cd r
+	dash ''
+	grep -q 'Branches 1' screen
+	for theme in dark light high-contrast mono; do
+		$SLIPWAY --theme $theme --script script --size 80x24 --dump screen
+		grep -q 'Branches 1' screen
+	done
+	printf 'color title green default\n' >"$HOME/.config/slipway/themes/my_theme-2.theme"
+	$SLIPWAY --theme my_theme-2 --script script --size 80x24 --dump screen
+	printf 'set theme my_theme-2\n' >"$HOME/.config/slipway/config"
+	dash ''
+	grep -q 'Branches 1' screen
+	says "slipway: invalid theme name \"../themes/mine\" (up to 64 letters, digits, '-' and '_', not a path)" \
+		$SLIPWAY --theme ../themes/mine --script script
+	printf '# mine\nset theme /tmp/mine\n' >"$HOME/.config/slipway/config"
+	says "slipway: ~/.config/slipway/config:2: invalid theme name \"/tmp/mine\" (up to 64 letters, digits, '-' and '_', not a path)" \
+		dash ''
+}
+
+t_run repository_theme_is_a_name
+t_run a_theme_holds_only_color_lines
+t_run themes_are_names_everywhere
+t_done
