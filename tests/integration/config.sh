@@ -92,7 +92,27 @@ themes_are_names_everywhere() {
 		dash ''
 }
 
+regex_is_compiled_by_check_config() {
+	printf '{"stages": [{"name": "a", "run": "true", "parse": {"regex": "(", "metric": "x"}}]}\n' >slipway.json
+	says "slipway.json: stages[0].parse.regex: invalid regex at offset 1: missing closing parenthesis" \
+		$SLIPWAY check-config slipway.json
+}
+
+# What cJSON took and JSON forbids, refused with line and column.
+loose_json_is_refused() {
+	printf '{"stages": [\n  {"name": "a", "run": "make\ttest"}]}\n' >tab.json
+	says 'tab.json:2:29: syntax error: control character 0x09 in string (write it as \t)' \
+		$SLIPWAY check-config tab.json
+	printf '{"stages": [{"name": "a", "run": "true", "timeout": 0012}]}\n' >zero.json
+	says "zero.json:1:53: syntax error: invalid number (no leading zeros)" $SLIPWAY check-config zero.json
+	printf '{"stages": [{"name": "a", "run": "true\\u0000; rm -rf x"}]}\n' >nul.json
+	says "nul.json:1:39: syntax error: \\u0000 in string (slipway's strings cannot hold NUL)" \
+		$SLIPWAY check-config nul.json
+}
+
 t_run repository_theme_is_a_name
 t_run a_theme_holds_only_color_lines
 t_run themes_are_names_everywhere
+t_run regex_is_compiled_by_check_config
+t_run loose_json_is_refused
 t_done
