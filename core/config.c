@@ -22,6 +22,18 @@
 #define QUOTE_MAX 256	/* room for QUOTE_CUT bytes escaped, plus quotes and "..." */
 #define QUOTE_CUT 40
 #define STAGE_NAME_MAX 64
+#define METRIC_NAME_MAX 64
+/* Bounds far above any real pipeline.  A branch's own slipway.json is read
+ * at each of its runs, so whatever it holds must be answered at once: with
+ * these, no check (duplicate names, gates against metrics) takes long. */
+#define STAGES_MAX 1000
+#define ENV_MAX 100		/* per stage */
+#define BRANCHES_MAX 100	/* per stage */
+#define PARSE_MAX 32		/* per stage */
+#define REGEX_MAX 100		/* in the file: each is compiled to be checked */
+#define SECRETS_MAX 100
+#define GATES_MAX 100
+#define PROTECTED_MAX 100
 #define DEFAULT_TIMEOUT 3600
 #define DEFAULT_RETENTION 200
 
@@ -150,6 +162,7 @@ struct ctx {
 	const char *source;
 	struct sbuf path;	/* key path of the value being read: "stages[2].timeout" */
 	char *err;
+	size_t nregex;		/* regex parsers read so far */
 };
 
 static int fail(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -208,7 +221,19 @@ static int unknown_key(struct ctx *c, const char *key, const char *const *cands,
 	return fail(c, "unknown key %s", quote(q, key));
 }
 
-/* cJSON keeps both copies of a repeated key; the file means one. */
+/* Refuses an array or object of more than max elements, before any check
+ * that compares them with one another. */
+static int check_count(struct ctx *c, const cJSON *v, size_t max, const char *what)
+{
+	size_t n = (size_t)cJSON_GetArraySize(v);
+	if (n <= max)
+		return 0;
+	return fail(c, "%zu %s; at most %zu", n, what, max);
+}
+
+/* cJSON keeps both copies of a repeated key; the file means one.  Objects
+ * read through a table of keys stop at the first unknown one, and the
+ * others are bounded, so comparing with every earlier key stays cheap. */
 static int check_duplicate(struct ctx *c, const cJSON *obj, const cJSON *kv)
 {
 	char q[QUOTE_MAX];
@@ -331,7 +356,7 @@ static int check_env_name(struct ctx *c, const char *name)
 
 static bool valid_metric_name(const char *s)
 {
-	return valid_env_name(s);
+	return strlen(s) <= METRIC_NAME_MAX && valid_env_name(s);
 }
 
 static bool builtin_metric(const char *s)
@@ -420,6 +445,8 @@ static int stage_branches(struct ctx *c, const cJSON *v, void *target)
 	/* An empty list would mean "every branch", surely not what was meant. */
 	if (!v->child)
 		return fail(c, "expected at least one branch pattern");
+	if (check_count(c, v, BRANCHES_MAX, "branch patterns"))
+		return -1;
 	return add_each(c, v, add_branch, &st->branches);
 }
 
@@ -454,6 +481,8 @@ static int stage_env(struct ctx *c, const cJSON *v, void *target)
 	struct sw_stage_config *st = target;
 	if (!cJSON_IsObject(v))
 		return expected(c, v, "an object");
+	if (check_count(c, v, ENV_MAX, "variables"))
+		return -1;
 	st->env = xcalloc((size_t)cJSON_GetArraySize(v), sizeof *st->env);
 	for (const cJSON *kv = v->child; kv; kv = kv->next)
 		if (env_var(c, v, kv, &st->env[st->nenv++]))
@@ -489,8 +518,8 @@ static int regex_metric(struct ctx *c, const cJSON *v, void *target)
 	if (get_string(c, v, &ps->metric))
 		return -1;
 	if (!valid_metric_name(ps->metric))
-		return fail(c, "invalid metric name %s (use letters, digits and '_', "
-			       "not starting with a digit)", quote(q, ps->metric));
+		return fail(c, "invalid metric name %s (use up to %d letters, digits and '_', "
+			       "not starting with a digit)", quote(q, ps->metric), METRIC_NAME_MAX);
 	if (builtin_metric(ps->metric))
 		return fail(c, "metric %s is built in; give this one another name",
 			    quote(q, ps->metric));
@@ -527,6 +556,8 @@ static int parse_spec(struct ctx *c, const cJSON *v, struct sw_parse_spec *ps)
 		return parse_named(c, v->valuestring, ps);
 	if (!cJSON_IsObject(v))
 		return expected(c, v, "a parser name or a regex object");
+	if (++c->nregex > REGEX_MAX)
+		return fail(c, "too many regex parsers: at most %d in a file", REGEX_MAX);
 	ps->kind = SW_PARSE_REGEX;
 	return parse_keys(c, v, regex_keys, sizeof regex_keys / sizeof *regex_keys, ps);
 }
@@ -556,6 +587,8 @@ static int stage_parse(struct ctx *c, const cJSON *v, void *target)
 		st->nparse = 1;
 		return parse_spec(c, v, st->parse);
 	}
+	if (check_count(c, v, PARSE_MAX, "parsers"))
+		return -1;
 	st->parse = xcalloc((size_t)cJSON_GetArraySize(v), sizeof *st->parse);
 	for (const cJSON *e = v->child; e; e = e->next) {
 		size_t mark = path_index(c, st->nparse);
@@ -632,6 +665,8 @@ static int top_stages(struct ctx *c, const cJSON *v, void *target)
 		return expected(c, v, "an array");
 	if (!v->child)
 		return fail(c, "expected at least one stage");
+	if (check_count(c, v, STAGES_MAX, "stages"))
+		return -1;
 	cfg->stages = xcalloc((size_t)cJSON_GetArraySize(v), sizeof *cfg->stages);
 	for (const cJSON *e = v->child; e; e = e->next) {
 		size_t i = cfg->nstages++;
@@ -690,6 +725,8 @@ static int top_secrets(struct ctx *c, const cJSON *v, void *target)
 	struct sw_config *cfg = target;
 	if (!cJSON_IsArray(v))
 		return expected(c, v, "an array");
+	if (check_count(c, v, SECRETS_MAX, "secrets"))
+		return -1;
 	return add_each(c, v, add_secret, &cfg->secrets);
 }
 
@@ -737,6 +774,8 @@ static int top_gates(struct ctx *c, const cJSON *v, void *target)
 	struct sw_config *cfg = target;
 	if (!cJSON_IsObject(v))
 		return expected(c, v, "an object");
+	if (check_count(c, v, GATES_MAX, "gates"))
+		return -1;
 	cfg->gates = xcalloc((size_t)cJSON_GetArraySize(v), sizeof *cfg->gates);
 	for (const cJSON *kv = v->child; kv; kv = kv->next)
 		if (parse_gate(c, v, kv, &cfg->gates[cfg->ngates++]))
@@ -770,6 +809,8 @@ static int ui_protected(struct ctx *c, const cJSON *v, void *target)
 	struct sw_config *cfg = target;
 	if (!cJSON_IsArray(v))
 		return expected(c, v, "an array of branch names");
+	if (check_count(c, v, PROTECTED_MAX, "branches"))
+		return -1;
 	return add_each(c, v, add_branch, &cfg->ui_protected);
 }
 

@@ -92,6 +92,40 @@ themes_are_names_everywhere() {
 		dash ''
 }
 
+# 200,000 of each thing a file may hold many of: each is answered, by an
+# error naming the bound (the figures before and after are in the commit
+# that set the bounds; a test asserts no time).
+large_files_are_answered() {
+	/usr/bin/python3 - <<'EOF2'
+import json
+N = 200000
+st = {"name": "a", "run": "true"}
+def w(name, doc):
+    with open(name, "w") as f:
+        f.write(doc if isinstance(doc, str) else json.dumps(doc))
+w("stages.json", {"stages": [{"name": "s%d" % i, "run": "true"} for i in range(N)]})
+w("env.json", {"stages": [{"name": "a", "run": "true", "env": {"V%d" % i: "" for i in range(N)}}]})
+w("secrets.json", {"secrets": ["S%d" % i for i in range(N)], "stages": [st]})
+w("gates.json", {"gates": {"m%d_max" % i: 1 for i in range(N)},
+                 "stages": [{"name": "a", "run": "true", "parse": [{"regex": "x", "metric": "m%d" % i} for i in range(N)]}]})
+w("branches.json", {"stages": [{"name": "a", "run": "true", "branches": ["b%d/*" % i for i in range(N)]}]})
+w("parse.json", {"stages": [{"name": "a", "run": "true", "parse": [{"regex": "x", "metric": "m%d" % i} for i in range(N)]}]})
+keys = lambda f: ", ".join(f % i for i in range(N))
+w("object.json", '{"stages": [{"name": "a", "run": "true"}], "ui": {%s}}' % keys('"k%d": 1'))
+w("repeated.json", '{"stages": [{"name": "a", "run": "true"}], "retention": {%s}}' % ", ".join('"runs": %d' % (i + 1) for i in range(N)))
+w("env_repeated.json", '{"stages": [{"name": "a", "run": "true", "env": {%s}}]}' % keys('"V": "%d"'))
+EOF2
+	says "stages.json: stages: 200000 stages; at most 1000" $SLIPWAY check-config stages.json
+	says "env.json: stages[0].env: 200000 variables; at most 100" $SLIPWAY check-config env.json
+	says "secrets.json: secrets: 200000 secrets; at most 100" $SLIPWAY check-config secrets.json
+	says "gates.json: gates: 200000 gates; at most 100" $SLIPWAY check-config gates.json
+	says "branches.json: stages[0].branches: 200000 branch patterns; at most 100" $SLIPWAY check-config branches.json
+	says "parse.json: stages[0].parse: 200000 parsers; at most 32" $SLIPWAY check-config parse.json
+	says 'object.json: ui: unknown key "k0"' $SLIPWAY check-config object.json
+	says 'repeated.json: retention: duplicate key "runs"' $SLIPWAY check-config repeated.json
+	says "env_repeated.json: stages[0].env: 200000 variables; at most 100" $SLIPWAY check-config env_repeated.json
+}
+
 regex_is_compiled_by_check_config() {
 	printf '{"stages": [{"name": "a", "run": "true", "parse": {"regex": "(", "metric": "x"}}]}\n' >slipway.json
 	says "slipway.json: stages[0].parse.regex: invalid regex at offset 1: missing closing parenthesis" \
@@ -115,4 +149,5 @@ t_run a_theme_holds_only_color_lines
 t_run themes_are_names_everywhere
 t_run regex_is_compiled_by_check_config
 t_run loose_json_is_refused
+t_run large_files_are_answered
 t_done

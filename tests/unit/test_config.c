@@ -501,7 +501,13 @@ static void test_parse_specs(void)
 		  "give this one another name");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': {'regex': 'x', 'metric': 'a b'}}]}",
 		  "slipway.json: stages[0].parse.metric: invalid metric name \"a b\" "
-		  "(use letters, digits and '_', not starting with a digit)");
+		  "(use up to 64 letters, digits and '_', not starting with a digit)");
+	/* Metric names are short: "did you mean" compares them with one another. */
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': {'regex': 'x', 'metric':"
+		  " 'a123456789a123456789a123456789a123456789a123456789a123456789abcde'}}]}",
+		  "slipway.json: stages[0].parse.metric: invalid metric name "
+		  "\"a123456789a123456789a123456789a123456789\"... "
+		  "(use up to 64 letters, digits and '_', not starting with a digit)");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': ['flake8', 'flake8']}]}",
 		  "slipway.json: stages[0].parse[1]: parser \"flake8\" is listed twice");
 	/* A pattern pcre2 refuses is told by check-config, not at run time. */
@@ -648,6 +654,157 @@ static void test_gates(void)
 		  "slipway.json: gates: expected an object, got an array");
 }
 
+/* pre, n items joined by commas (item is a format taking the index), post. */
+static char *repeat(const char *pre, const char *item, size_t n, const char *post)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sbuf_adds(&sb, pre);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sbuf_addc(&sb, ',');
+		sbuf_addf(&sb, item, i);
+	}
+	sbuf_adds(&sb, post);
+	char *text = jq(sb.buf);
+	sbuf_free(&sb);
+	return text;
+}
+
+#define CHECK_MANY(pre, item, n, post, msg)                  \
+	do {                                                 \
+		char *t_ = repeat(pre, item, n, post);       \
+		char *e_ = error_of(t_);                     \
+		CHECK_STR(e_, msg);                          \
+		free(e_);                                    \
+		free(t_);                                    \
+	} while (0)
+
+#define CHECK_MANY_OK(pre, item, n, post)                     \
+	do {                                                  \
+		char *t_ = repeat(pre, item, n, post);        \
+		char *e_ = error_of(t_);                      \
+		if (e_)                                       \
+			printf("  unexpected error: %s\n", e_); \
+		CHECK(e_ == NULL);                            \
+		free(e_);                                     \
+		free(t_);                                     \
+	} while (0)
+
+#define MANY 200000
+
+/* A branch's own slipway.json is read at each of its runs: whatever it
+ * holds is answered at once (no check is quadratic in it), and the counts
+ * have bounds far above any real pipeline. */
+static void test_bounds(void)
+{
+	CHECK_MANY("{'stages': [", "{'name': 's%zu', 'run': 'x'}", MANY, "]}",
+		   "slipway.json: stages: 200000 stages; at most 1000");
+	CHECK_MANY("{'stages': [", "{'name': 's%zu', 'run': 'x'}", 1001, "]}",
+		   "slipway.json: stages: 1001 stages; at most 1000");
+	CHECK_MANY_OK("{'stages': [", "{'name': 's%zu', 'run': 'x'}", 1000, "]}");
+	CHECK_MANY("{'stages': [{'name': 'a', 'run': 'x', 'env': {", "'V%zu': ''", MANY, "}}]}",
+		   "slipway.json: stages[0].env: 200000 variables; at most 100");
+	CHECK_MANY_OK("{'stages': [{'name': 'a', 'run': 'x', 'env': {", "'V%zu': ''", 100, "}}]}");
+	CHECK_MANY("{'stages': [" ST "], 'secrets': [", "'S%zu'", MANY, "]}",
+		   "slipway.json: secrets: 200000 secrets; at most 100");
+	CHECK_MANY_OK("{'stages': [" ST "], 'secrets': [", "'S%zu'", 100, "]}");
+	CHECK_MANY("{'stages': [" ST "], 'gates': {", "'m%zu_max': 1", MANY, "}}",
+		   "slipway.json: gates: 200000 gates; at most 100");
+	/* 100 gates are read through, to the first that nothing measures. */
+	CHECK_MANY("{'stages': [" ST "], 'gates': {", "'m%zu_max': 1", 100, "}}",
+		   "slipway.json: gates.m0_max: no stage measures metric \"m0\"");
+	CHECK_MANY("{'stages': [{'name': 'a', 'run': 'x', 'branches': [", "'b%zu/*'", MANY, "]}]}",
+		   "slipway.json: stages[0].branches: 200000 branch patterns; at most 100");
+	CHECK_MANY_OK("{'stages': [{'name': 'a', 'run': 'x', 'branches': [", "'b%zu/*'", 100, "]}]}");
+	CHECK_MANY("{'stages': [{'name': 'a', 'run': 'x', 'parse': [", "{'regex': 'x', 'metric': 'm%zu'}",
+		   MANY, "]}]}", "slipway.json: stages[0].parse: 200000 parsers; at most 32");
+	CHECK_MANY_OK("{'stages': [{'name': 'a', 'run': 'x', 'parse': [", "{'regex': 'x', 'metric': 'm%zu'}",
+		      32, "]}]}");
+	/* Each pattern is compiled to be checked, which takes its time. */
+	CHECK_MANY("{'stages': [", "{'name': 's%zu', 'run': 'x', 'parse': {'regex': 'x', 'metric': 'm'}}",
+		   101, "]}", "slipway.json: stages[100].parse: too many regex parsers: at most 100 in a file");
+	CHECK_MANY_OK("{'stages': [", "{'name': 's%zu', 'run': 'x', 'parse': {'regex': 'x', 'metric': 'm'}}",
+		      100, "]}");
+	CHECK_MANY("{'stages': [" ST "], 'ui': {'protected': [", "'b%zu'", MANY, "]}}",
+		   "slipway.json: ui.protected: 200000 branches; at most 100");
+	CHECK_MANY_OK("{'stages': [" ST "], 'ui': {'protected': [", "'b%zu'", 100, "]}}");
+}
+
+/* Objects of 200,000 keys wherever one can be: each is refused at its
+ * first unknown or repeated key, not compared key against key. */
+static void test_large_objects(void)
+{
+	CHECK_MANY("{'stages': [" ST "], 'ui': {", "'k%zu': 1", MANY, "}}",
+		   "slipway.json: ui: unknown key \"k0\"");
+	CHECK_MANY("{'stages': [" ST "], 'retention': {", "'runs': 1", MANY, "}}",
+		   "slipway.json: retention: duplicate key \"runs\"");
+	CHECK_MANY("{", "'stages': [{'name': 's%zu', 'run': 'x'}]", MANY, "}",
+		   "slipway.json: duplicate key \"stages\"");
+	CHECK_MANY("{'stages': [{'run': 'x', ", "'name': 's%zu'", MANY, "}]}",
+		   "slipway.json: stages[0]: duplicate key \"name\"");
+	CHECK_MANY("{'stages': [{'name': 'a', 'run': 'x', 'parse': {'metric': 'm', ", "'regex': '%zu'",
+		   MANY, "}}]}", "slipway.json: stages[0].parse: duplicate key \"regex\"");
+	CHECK_MANY("{'stages': [" ST "], 'gates': {", "'lint_max': %zu", MANY, "}}",
+		   "slipway.json: gates: 200000 gates; at most 100");
+	CHECK_MANY("{'stages': [{'name': 'a', 'run': 'x', 'env': {", "'V': '%zu'", MANY, "}}]}",
+		   "slipway.json: stages[0].env: 200000 variables; at most 100");
+	CHECK_MANY("{'stages': [{'name': 'a', 'run': {", "'k%zu': 1", MANY, "}}]}",
+		   "slipway.json: stages[0].run: expected a string, got an object");
+}
+
+/* 1000 stages at their bounds: 100 variables and the three named parsers
+ * each, a regex metric "m<stage>" in the last 100, then the gates given. */
+static char *largest_pipeline(const char *gates)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sbuf_adds(&sb, "{\"stages\": [");
+	for (size_t i = 0; i < 1000; i++) {
+		sbuf_addf(&sb, "%s{\"name\": \"s%zu\", \"run\": \"x\", \"env\": {", i ? "," : "", i);
+		for (size_t j = 0; j < 100; j++)
+			sbuf_addf(&sb, "%s\"V%zu\": \"\"", j ? "," : "", j);
+		sbuf_adds(&sb, "}, \"parse\": [\"flake8\", \"pytest\", \"coverage\"");
+		if (i >= 900)
+			sbuf_addf(&sb, ", {\"regex\": \"x\", \"metric\": \"m%zu\"}", i);
+		sbuf_adds(&sb, "]}");
+	}
+	sbuf_addf(&sb, "], \"gates\": {%s}}", gates);
+	return sbuf_detach(&sb);
+}
+
+/* 100 gates on the metrics of the last stages, the last gate on extra. */
+static char *last_gates(const char *extra)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	for (size_t k = 0; k < 99; k++)
+		sbuf_addf(&sb, "\"m%zu_max\": 1, ", 999 - k);
+	sbuf_addf(&sb, "\"%s_max\": 1", extra);
+	return sbuf_detach(&sb);
+}
+
+/* Within the bounds, what multiplies stays quick too: every stage at its
+ * bounds, gates looked up among all their metrics. */
+static void test_bounds_together(void)
+{
+	char *gates = last_gates("m900");
+	char *text = largest_pipeline(gates);
+	char *e = error_of(text);
+	CHECK(e == NULL);
+	free(e);
+	free(text);
+	free(gates);
+	gates = last_gates("m9999");
+	text = largest_pipeline(gates);
+	e = error_of(text);
+	CHECK_STR(e, "slipway.json: gates.m9999_max: no stage measures metric \"m9999\" "
+		     "(did you mean \"m999\"?)");
+	free(e);
+	free(text);
+	free(gates);
+}
+
 static void test_load_file_errors(void)
 {
 	struct sw_config cfg;
@@ -729,6 +886,9 @@ int main(void)
 	RUN_TEST(test_reports);
 	RUN_TEST(test_secrets_and_env);
 	RUN_TEST(test_gates);
+	RUN_TEST(test_bounds);
+	RUN_TEST(test_large_objects);
+	RUN_TEST(test_bounds_together);
 	RUN_TEST(test_load_file_errors);
 	RUN_TEST(test_truncations);
 	RUN_TEST(test_mutations);
