@@ -959,6 +959,12 @@ static void test_junit_large(void)
 		CHECK(strlen(m.tests.failures[1].message) <= 4096);
 		CHECK(strncmp(m.tests.failures[1].message, "000", 3) == 0);
 	}
+	/* From memory too, in more than one chunk. */
+	struct sw_metrics mt = {0};
+	CHECK_INT(sw_report_junit_text(sb.buf, sb.len, "big", &mt, &w), 0);
+	CHECK_INT(mt.tests.passed, 4500);
+	CHECK_INT(mt.tests.failed, 500);
+	sw_metrics_free(&mt);
 	unlink(path);
 	free(path);
 	sbuf_free(&sb);
@@ -1023,6 +1029,67 @@ static void test_cobertura_broken(void)
 	check_broken(sw_report_cobertura, "cobertura", "missing/coverage.xml", "not found");
 }
 
+/* ---- reports in memory ---- */
+
+typedef int (*report_path_fn)(const char *, struct sw_metrics *, struct strlist *);
+typedef int (*report_text_fn)(const char *, size_t, const char *, struct sw_metrics *,
+			      struct strlist *);
+
+static char *metrics_text(const struct sw_metrics *m)
+{
+	cJSON *json = sw_metrics_to_json(m);
+	char *text = cJSON_PrintUnformatted(json);
+	cJSON_Delete(json);
+	return text;
+}
+
+/* Text in memory reads as the file holding it does, warnings included. */
+static void check_text_like_file(report_path_fn report, report_text_fn report_text,
+				 const char *name)
+{
+	struct sw_metrics a = {0}, b = {0};
+	struct strlist wa = {0}, wb = {0};
+	char *path = fixture(name);
+	size_t len = 0;
+	char *text = sw_read_file(path, &len);
+	CHECK(text != NULL);
+	CHECK_INT(report_text(text, len, path, &b, &wb), report(path, &a, &wa));
+	char *ja = metrics_text(&a), *jb = metrics_text(&b);
+	CHECK_STR(jb, ja);
+	CHECK_INT(wb.len, wa.len);
+	for (size_t i = 0; i < wa.len && i < wb.len; i++)
+		CHECK_STR(wb.items[i], wa.items[i]);
+	free(ja);
+	free(jb);
+	free(text);
+	free(path);
+	sw_metrics_free(&a);
+	sw_metrics_free(&b);
+	strlist_free(&wa);
+	strlist_free(&wb);
+}
+
+static void test_reports_in_memory(void)
+{
+	static const char *const junit[] = {"junit.xml", "junit_testsuite.xml", "junit_truncated.xml",
+					    "junit_mismatched.xml", "junit_bad_utf8.xml", "coverage.xml"};
+	static const char *const cobertura[] = {"coverage.xml", "cobertura_java.xml",
+						"coverage_truncated.xml", "junit.xml", "flake8.txt"};
+	for (size_t i = 0; i < sizeof junit / sizeof *junit; i++)
+		check_text_like_file(sw_report_junit, sw_report_junit_text, junit[i]);
+	for (size_t i = 0; i < sizeof cobertura / sizeof *cobertura; i++)
+		check_text_like_file(sw_report_cobertura, sw_report_cobertura_text, cobertura[i]);
+	struct sw_metrics m = {0};
+	struct strlist w = {0};
+	CHECK_INT(sw_report_junit_text("", 0, "empty", &m, &w), -1);
+	CHECK_INT(w.len, 1);
+	if (w.len == 1)
+		CHECK_STR(w.items[0], "junit report empty: line 1: no element found");
+	CHECK(!m.tests.known);
+	sw_metrics_free(&m);
+	strlist_free(&w);
+}
+
 int main(void)
 {
 	RUN_TEST(test_kind_names);
@@ -1064,5 +1131,6 @@ int main(void)
 	RUN_TEST(test_cobertura_real);
 	RUN_TEST(test_cobertura_merge);
 	RUN_TEST(test_cobertura_broken);
+	RUN_TEST(test_reports_in_memory);
 	UNIT_EXIT();
 }
