@@ -479,6 +479,16 @@ static bool compile_regex(struct sw_line_parser *p, const char *pattern, char **
 	return p->re != NULL;
 }
 
+/* At most max bytes of the valid UTF-8 s[0..len), never half a character. */
+static size_t utf8_prefix(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}
+
 static void regex_value(struct sw_line_parser *p, const char *s, size_t len)
 {
 	double v;
@@ -494,7 +504,7 @@ static void regex_value(struct sw_line_parser *p, const char *s, size_t len)
 		p->value = v;
 		p->value_seen = true;
 	} else if (!p->bad_text) {
-		p->bad_text = sw_capped_text(s, len < 80 ? len : 80);
+		p->bad_text = sw_capped_text(s, utf8_prefix(s, len, 80));
 	}
 }
 

@@ -784,6 +784,30 @@ static void test_regex_warnings(void)
 	strlist_free(&w);
 }
 
+/* The quoted match is cut to 80 bytes on a character boundary: a
+ * warning is valid UTF-8 (found by fuzz_lines). */
+static void test_regex_warning_cut(void)
+{
+	struct sw_metrics m = {0};
+	struct strlist w = {0};
+	char line[128] = "size: ";
+	memset(line + 6, 'a', 79);
+	strcpy(line + 6 + 79, "\xc3\xa9t\xc3\xa9");
+	struct sw_line_parser *p = regex_parser("size: (\\S+)", "size");
+	feed_str(p, line);
+	sw_line_parser_finish(p, &m, &w);
+	sw_line_parser_free(p);
+	char *expect = xasprintf("regex metric size: matched \"%.79s\", which is not a number", line + 6);
+	CHECK_INT(w.len, 1);
+	if (w.len == 1) {
+		CHECK(sw_utf8_valid(w.items[0], strlen(w.items[0])));
+		CHECK_STR(w.items[0], expect);
+	}
+	free(expect);
+	sw_metrics_free(&m);
+	strlist_free(&w);
+}
+
 static void test_regex_empty_and_long(void)
 {
 	struct sw_metrics m = {0};
@@ -1122,6 +1146,7 @@ int main(void)
 	RUN_TEST(test_regex_on_pytest_output);
 	RUN_TEST(test_regex_errors);
 	RUN_TEST(test_regex_warnings);
+	RUN_TEST(test_regex_warning_cut);
 	RUN_TEST(test_regex_empty_and_long);
 	RUN_TEST(test_junit_real);
 	RUN_TEST(test_junit_bare_testsuite);
