@@ -1,5 +1,6 @@
 /* Unit tests for the metrics and report parsers, fed with real flake8,
  * pytest and coverage.py outputs (tests/fixtures/reports) and broken ones. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -543,6 +544,30 @@ static void test_pytest_summary_forms(void)
 	CHECK_INT(m.tests.xfail, 1);
 	CHECK_INT(m.tests.errors, 3);
 	CHECK_INT(m.tests.nfailures, 0);
+	sw_metrics_free(&m);
+	strlist_free(&w);
+}
+
+/* Counts stop at LONG_MAX: a forged summary never overflows them, in one
+ * line, across lines or across parsers (found by fuzz_lines). */
+static void test_pytest_huge_counts(void)
+{
+	struct sw_metrics m = {0};
+	struct strlist w = {0};
+	struct sw_line_parser *p = new_parser(SW_PARSE_PYTEST);
+	feed_str(p, "== 9223372036854775807 passed, 5 passed, 99999999999999999999 failed in 1s ==");
+	feed_str(p, "== 3 passed, 1 failed in 1s ==");
+	sw_line_parser_finish(p, &m, &w);
+	sw_line_parser_free(p);
+	p = new_parser(SW_PARSE_PYTEST);
+	feed_str(p, "== 9223372036854775807 passed, 1 skipped, 1 error in 1s ==");
+	sw_line_parser_finish(p, &m, &w);
+	sw_line_parser_free(p);
+	CHECK_INT(w.len, 0);
+	CHECK(m.tests.passed == LONG_MAX);
+	CHECK(m.tests.failed == LONG_MAX);
+	CHECK_INT(m.tests.skipped, 1);
+	CHECK_INT(m.tests.errors, 1);
 	sw_metrics_free(&m);
 	strlist_free(&w);
 }
@@ -1136,6 +1161,7 @@ int main(void)
 	RUN_TEST(test_pytest_no_summary);
 	RUN_TEST(test_pytest_nonutf8);
 	RUN_TEST(test_pytest_summary_forms);
+	RUN_TEST(test_pytest_huge_counts);
 	RUN_TEST(test_pytest_failure_caps);
 	RUN_TEST(test_coverage_real);
 	RUN_TEST(test_coverage_branch_columns);
