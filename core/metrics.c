@@ -111,7 +111,7 @@ void sw_metrics_set_custom(struct sw_metrics *m, const char *name, double value)
 static bool get_tests(const struct sw_tests *t, const char *name, double *value)
 {
 	if (strcmp(name, "tests_failed") == 0)
-		*value = (double)(t->failed + t->errors);
+		*value = (double)t->failed + (double)t->errors;	/* either may be at LONG_MAX */
 	else if (strcmp(name, "tests_passed") == 0)
 		*value = (double)t->passed;
 	else if (strcmp(name, "tests_skipped") == 0)

@@ -128,6 +128,9 @@ static void test_metrics_get(void)
 	CHECK(sw_metrics_get(&m, "tests_skipped", &v) && v == 3);
 	CHECK(sw_metrics_get(&m, "bundle_kb", &v) && v == 118.5);
 	CHECK(!sw_metrics_get(&m, "bundle", &v));
+	/* Counts at their cap add up without overflowing a long. */
+	m.tests.failed = m.tests.errors = LONG_MAX;
+	CHECK(sw_metrics_get(&m, "tests_failed", &v) && v == 2.0 * (double)LONG_MAX);
 	sw_metrics_free(&m);
 	CHECK(m.custom == NULL && m.ncustom == 0);
 }
