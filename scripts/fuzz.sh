@@ -6,7 +6,8 @@
 #   scripts/fuzz.sh [-o DIR] [--build-only] [--merge] [--strict] [NAME...]
 #   scripts/fuzz.sh --crashes
 #
-# FUZZ_SECONDS (default 30) per harness, or FUZZ_RUNS executions instead.
+# FUZZ_SECONDS (default 30) per harness; FUZZ_RUNS executions instead, or
+# whichever comes first when both are set.
 # DIR (default build-fuzz/) holds the binaries and, per harness, the inputs
 # found this time (DIR/NAME/corpus), the log and any reproducer.  The
 # corpus in tests/fuzz/corpus/NAME is only read, unless --merge (by hand,
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
 	--merge) merge=1 ;;
 	--strict) strict=1 ;;
 	--crashes) crashes=1; strict=1 ;;
-	-h|--help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	-*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
 	*) names+=("$1") ;;
 	esac
@@ -36,8 +37,8 @@ while [ $# -gt 0 ]; do
 done
 [ ${#names[@]} -gt 0 ] || names=(config lines junit cobertura record secrets)
 [ -n "$out" ] || out=$src/build-fuzz$([ $strict -eq 1 ] && echo -strict)
-seconds=${FUZZ_SECONDS:-30}
 runs=${FUZZ_RUNS:-}
+seconds=${FUZZ_SECONDS:-$([ -n "$runs" ] || echo 30)}
 
 # The parsers of untrusted input and what they need; nothing else of the core.
 core=(util regex metrics report_lines report_xml config store secrets)
@@ -144,7 +145,8 @@ run_one() {
 	local n=$1 dir=$out/$1 seeds=$src/tests/fuzz/corpus/$1
 	mkdir -p "$dir/corpus"
 	local opts=(-timeout=10 -rss_limit_mb=2048 -reload=0 -print_final_stats=1 -artifact_prefix="$dir/")
-	if [ -n "$runs" ]; then opts+=(-runs="$runs"); else opts+=(-max_total_time="$seconds"); fi
+	[ -n "$runs" ] && opts+=(-runs="$runs")
+	[ -n "$seconds" ] && opts+=(-max_total_time="$seconds")
 	[ -n "${dict[$n]:-}" ] && opts+=(-dict="$src/tests/fuzz/${dict[$n]}.dict")
 	# New inputs go to the first directory: the build's, never the tree's.
 	"$out/fuzz_$n" "${opts[@]}" "$dir/corpus" "$seeds" >"$dir/log" 2>&1
