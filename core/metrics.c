@@ -162,7 +162,7 @@ void sw_metrics_rewrite_strings(struct sw_metrics *m, sw_text_rewrite fn, void *
 static bool get_tests(const struct sw_tests *t, const char *name, double *value)
 {
 	if (strcmp(name, "tests_failed") == 0)
-		*value = (double)(t->failed + t->errors);
+		*value = (double)t->failed + (double)t->errors;	/* either may be at LONG_MAX */
 	else if (strcmp(name, "tests_passed") == 0)
 		*value = (double)t->passed;
 	else if (strcmp(name, "tests_skipped") == 0)

@@ -680,6 +680,15 @@ static void cache_keep(struct sw_store *st, const long *ids, size_t n)
 	}
 }
 
+int sw_run_record_parse(const char *text, size_t len, struct sw_run_record *rec)
+{
+	memset(rec, 0, sizeof *rec);
+	cJSON *o = cJSON_ParseWithLength(text, len);
+	int r = o ? record_from_json(rec, o) : -1;
+	cJSON_Delete(o);
+	return r;
+}
+
 int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char **err)
 {
 	char *path = xasprintf("%s/%ld/run.json", st->runs, id);
@@ -702,10 +711,8 @@ int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char 
 		free(path);
 		return -1;
 	}
-	cJSON *o = cJSON_ParseWithLength(text, len);
+	int r = sw_run_record_parse(text, len, rec);
 	free(text);
-	int r = o ? record_from_json(rec, o) : -1;
-	cJSON_Delete(o);
 	if (r) {
 		*err = xasprintf("%s: not a valid run record", path);
 		free(path);

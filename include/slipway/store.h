@@ -94,6 +94,9 @@ int sw_store_save(struct sw_store *st, const struct sw_run_record *rec, bool dur
  * holds its lock is rewritten as interrupted before it is returned.
  * -1 with *err when the run does not exist or cannot be read. */
 int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char **err);
+/* A run record from run.json's text (len bytes).  -1 when it is not one;
+ * rec then holds nothing to free. */
+int sw_run_record_parse(const char *text, size_t len, struct sw_run_record *rec);
 /* Run ids, ascending. */
 long *sw_store_list(struct sw_store *st, size_t *n);
 /* Run records, newest first: of one branch (NULL: every one), at most limit
