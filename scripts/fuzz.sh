@@ -41,7 +41,7 @@ runs=${FUZZ_RUNS:-}
 seconds=${FUZZ_SECONDS:-$([ -n "$runs" ] || echo 30)}
 
 # The parsers of untrusted input and what they need; nothing else of the core.
-core=(util regex metrics report_lines report_xml config store secrets)
+core=(util regex metrics report_lines report_xml json_check config session store secrets)
 declare -A dict=([config]=json [record]=json [junit]=xml [cobertura]=xml [lines]=lines)
 
 # Known bugs in files others own, each with reproducers in tests/fuzz/crashes/:

@@ -49,7 +49,11 @@ static void check_masked(const struct sw_secrets *s, const uint8_t *data, size_t
 		stars |= strchr(s->items[i].value, '*') != NULL;
 	for (size_t i = 0; i < s->n && !stars; i++) {
 		const char *v = s->items[i].value;
-		FUZZ_CHECK(!*v || !sb.buf || !memmem(sb.buf, sb.len, v, strlen(v)));
+		/* Line ends around a value are not masked (a program prints its
+		 * own): a value of nothing else has nothing to mask. */
+		if (!v[strspn(v, "\r\n")])
+			continue;
+		FUZZ_CHECK(!sb.buf || !memmem(sb.buf, sb.len, v, strlen(v)));
 	}
 	sw_secrets_longest(s);
 	sbuf_free(&sb);
