@@ -339,7 +339,7 @@ static void gate_from_json(struct sw_gate_result *g, const cJSON *o)
 		g->name = xstrdup("?");
 	g->limit = json_num(o, "limit", 0);
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "actual");
-	g->measured = cJSON_IsNumber(a);
+	g->measured = cJSON_IsNumber(a) && isfinite(a->valuedouble);
 	g->actual = g->measured ? a->valuedouble : 0;
 	g->passed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "passed"));
 }
