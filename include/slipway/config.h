@@ -69,6 +69,13 @@ int sw_config_parse(struct sw_config *cfg, const char *text, size_t len, const c
 int sw_config_load_file(struct sw_config *cfg, const char *path, char **err);
 void sw_config_free(struct sw_config *cfg);
 
+/* A theme is a name, looked up among the built-in themes and the user's
+ * ~/.config/slipway/themes/NAME.theme, never a path: slipway.json may pick
+ * one, and a path would let a cloned repository load a file of its own. */
+#define SW_THEME_NAME_MAX 64
+#define SW_THEME_NAME_RULE "up to 64 letters, digits, '-' and '_', not a path"
+bool sw_theme_name_valid(const char *name);
+
 /* The stage applies to this branch (its "branches" patterns). */
 bool sw_stage_matches(const struct sw_stage_config *st, const char *branch);
 
