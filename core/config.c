@@ -495,6 +495,11 @@ static int stage_always(struct ctx *c, const cJSON *v, void *target)
 	return get_bool(c, v, &((struct sw_stage_config *)target)->always);
 }
 
+static int stage_allow_failure(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_bool(c, v, &((struct sw_stage_config *)target)->allow_failure);
+}
+
 /* Compiled now, so that a bad pattern is told by check-config and not by
  * a failed run; the code is compiled again where it is used. */
 static int regex_pattern(struct ctx *c, const cJSON *v, void *target)
@@ -640,6 +645,7 @@ static const struct key_desc stage_keys[] = {
 	{"timeout", stage_timeout, false},
 	{"env", stage_env, false},
 	{"always", stage_always, false},
+	{"allow_failure", stage_allow_failure, false},
 	{"parse", stage_parse, false},
 	{"reports", stage_reports, false},
 };

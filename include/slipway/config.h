@@ -27,6 +27,7 @@ struct sw_stage_config {
 	struct sw_env_var *env;
 	size_t nenv;
 	bool always;
+	bool allow_failure;		/* a failed run of it does not fail the run */
 	struct sw_parse_spec *parse;
 	size_t nparse;
 	char *junit;			/* report file names under $SLIPWAY_REPORTS, or NULL */

@@ -188,8 +188,12 @@ static void test_defaults(void)
 	CHECK_INT(cfg.stages[0].nenv, 0);
 	CHECK_INT(cfg.stages[0].nparse, 0);
 	CHECK(!cfg.stages[0].always);
+	CHECK(!cfg.stages[0].allow_failure);
 	CHECK(cfg.stages[0].junit == NULL);
 	CHECK(sw_stage_matches(&cfg.stages[0], "anything/at-all"));
+	sw_config_free(&cfg);
+	CHECK_INT(parse_q(&cfg, "{'stages': [{'name': 'a', 'run': 'x', 'allow_failure': true}]}"), 0);
+	CHECK(cfg.stages[0].allow_failure);
 	sw_config_free(&cfg);
 }
 
@@ -377,6 +381,10 @@ static void test_type_errors(void)
 	CHECK_ERR("{'stages': ['a']}", "slipway.json: stages[0]: expected an object, got \"a\"");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'always': 'yes'}]}",
 		  "slipway.json: stages[0].always: expected true or false, got \"yes\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'allow_failure': 1}]}",
+		  "slipway.json: stages[0].allow_failure: expected true or false, got 1");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'allow_failures': true}]}",
+		  "slipway.json: stages[0]: unknown key \"allow_failures\" (did you mean \"allow_failure\"?)");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'timeout': 0}]}",
 		  "slipway.json: stages[0].timeout: expected a positive number of seconds, got 0");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'timeout': null}]}",
