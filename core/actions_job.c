@@ -579,6 +579,51 @@ static bool prelude(struct stage *st, const char *script, struct prelude *p)
 	return true;
 }
 
+/* The command in cmd[0..len) runs flake8 with no exclusions of its own. */
+static bool plain_flake8(const char *cmd, size_t len)
+{
+	char *copy = xstrndup(cmd, len), *w[64];
+	int n = sw_split_words(copy, w, 64);
+	int i = skip_wrappers(w, n, 0);
+	bool yes = i < n && word_is(w[i], "flake8");
+	for (int k = i + 1; yes && k < n; k++)
+		yes = strncmp(w[k], "--exclude", 9) != 0 && strncmp(w[k], "--extend-exclude", 16) != 0;
+	free(copy);
+	return yes;
+}
+
+/* The venv stage makes .venv in the checkout, and flake8 would lint all of
+ * it (a real project got 27253 findings so): each plain flake8 command of
+ * the script gets --extend-exclude .venv.  NULL when none does. */
+static char *flake8_skip_venv(const char *script)
+{
+	char *flat = xstrdup(script);
+	struct sbuf out;
+	sbuf_init(&out);
+	bool any = false;
+	/* A command continued with \ is one command; the length stays. */
+	for (char *c = flat; (c = strstr(c, "\\\n"));)
+		c[0] = c[1] = ' ';
+	for (size_t at = 0; flat[at];) {
+		size_t len = strcspn(flat + at, "\n;&|"), end = len;
+		while (end && strchr(" \t\r", flat[at + end - 1]))
+			end--;
+		sbuf_add(&out, script + at, end);
+		if (plain_flake8(flat + at, end)) {
+			sbuf_adds(&out, " --extend-exclude .venv");
+			any = true;
+		}
+		sbuf_add(&out, script + at + end, len - end + (flat[at + len] != '\0'));
+		at += len + (flat[at + len] != '\0');
+	}
+	free(flat);
+	if (!any) {
+		sbuf_free(&out);
+		return NULL;
+	}
+	return sbuf_detach(&out);
+}
+
 static void run_step(struct stage *st, const char *run)
 {
 	struct job *job = st->job;
@@ -587,6 +632,13 @@ static void run_step(struct stage *st, const char *run)
 	if (!script || !prelude(st, script, &p)) {
 		free(script);
 		return;
+	}
+	char *lint = job->python ? flake8_skip_venv(script) : NULL;
+	if (lint) {
+		tr_note(job->tr, st->step->line, "%s: flake8 gets --extend-exclude .venv: the venv stage makes "
+			"the venv in the checkout, and flake8 would lint it too", st->title);
+		free(script);
+		script = lint;
 	}
 	char *full = stage_script(st, p.cmds, script);
 	char *base = stage_base(st, sw_yaml_text(sw_yaml_get(st->step, "name")));

@@ -212,17 +212,11 @@ static bool has_note_v(const struct result *r, const char *const *parts)
 		CHECK(has_note_v(r, p_));                                      \
 	} while (0)
 
-/* slipway's own loader reads the output, once the two keys another
- * change adds to it (allow_failure, cache) are taken out. */
+/* slipway's own loader reads the output as it is, allow_failure and cache
+ * included. */
 static void check_loads(const struct result *r)
 {
 	cJSON *copy = cJSON_Duplicate(r->json, true);
-	cJSON *s;
-	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(copy, "stages"))
-	{
-		cJSON_DeleteItemFromObjectCaseSensitive(s, "allow_failure");
-		cJSON_DeleteItemFromObjectCaseSensitive(s, "cache");
-	}
 	char *text = cJSON_Print(copy);
 	struct sw_config cfg;
 	char *err = NULL;
@@ -277,7 +271,7 @@ static void reference_stage_contents(void)
 		return;
 	CHECK_STR(run_of(&r, "venv"), "python3 -m venv --system-site-packages .venv");
 	CHECK_STR(run_of(&r, "install-requirements"), ". .venv/bin/activate && pip install -r requirements.txt");
-	CHECK_STR(run_of(&r, "lint"), ". .venv/bin/activate && flake8");
+	CHECK_STR(run_of(&r, "lint"), ". .venv/bin/activate && flake8 --extend-exclude .venv");
 	CHECK_STR(str_of(stage(&r, "lint"), "parse"), "flake8");
 	CHECK_WORDS(key_of(stage(&r, "test"), "parse"), "pytest coverage");
 	CHECK_INT(key_of(stage(&r, "test"), "timeout")->valueint, 600);
@@ -314,8 +308,9 @@ static void reference_notes(void)
 		   "\"push\" (docker push)", "on development");
 	CHECK_NOTE(&r, "secrets SENTRY_DSN, DOCKER_USERNAME, DOCKER_TOKEN");
 	CHECK_NOTE(&r, "one after another");
+	CHECK_NOTE(&r, "reference.yml:30:", "flake8 gets --extend-exclude .venv");
 	/* Every step is either a stage or a note: seven uses: steps, all noted. */
-	CHECK_INT(r.notes.len, 9);
+	CHECK_INT(r.notes.len, 10);
 	result_free(&r);
 }
 
@@ -403,6 +398,27 @@ static void matrix_notes(void)
 	CHECK_NOTE(&r, "step \"Linux only\" left out for 3.11, macos-latest");
 	CHECK_NOTE(&r, "fail-fast: false");
 	CHECK_NOTE(&r, "matrix.yml:38:", "job everywhere left out", "12 combinations", "more than the 8");
+	result_free(&r);
+}
+
+/* The venv is made in the checkout: flake8 must not lint it, unless the
+ * command says itself what to exclude; with no venv stage, nothing changes. */
+static void flake8_skips_the_venv(void)
+{
+	struct result r = translate_str("on: push\njobs:\n  t:\n    steps:\n"
+					"      - uses: actions/setup-python@v5\n"
+					"      - run: python -m flake8 src/ && flake8 --exclude=migrations . ; echo flake8\n"
+					"      - run: |\n          flake8 \\\n            --max-line-length 99\n          pytest\n");
+	if (r.json) {
+		CHECK_STR(run_of(&r, "t-2"), ". .venv/bin/activate && python -m flake8 src/ --extend-exclude .venv && "
+					       "flake8 --exclude=migrations . ; echo flake8");
+		CHECK(contains(run_of(&r, "t-3"), "flake8 \\\n  --max-line-length 99 --extend-exclude .venv\npytest"));
+		CHECK_NOTE(&r, "ci.yml:6:", "flake8 gets --extend-exclude .venv");
+	}
+	result_free(&r);
+	r = translate_str("on: push\njobs:\n  t:\n    steps:\n      - run: flake8 src/\n");
+	if (r.json)
+		CHECK_STR(run_of(&r, "t-1"), "flake8 src/");
 	result_free(&r);
 }
 
@@ -885,6 +901,7 @@ int main(void)
 	RUN_TEST(matrix_expanded);
 	RUN_TEST(matrix_notes);
 	RUN_TEST(matrix_include_only_and_limits);
+	RUN_TEST(flake8_skips_the_venv);
 	RUN_TEST(deploy_order_and_branches);
 	RUN_TEST(deploy_env_and_secrets);
 	RUN_TEST(deploy_notes);
