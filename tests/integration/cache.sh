@@ -125,6 +125,19 @@ EOF2
 	expect_eq "$(grep -c "from $work/.venv/lib" use)" 3
 	grep -qx "VIRTUAL_ENV=$work/.venv" use
 	! grep -q 'work/1' use
+	# The sample's own check, where Debian's flake8 is installed.
+	if /usr/bin/python3 -m flake8 --version >/dev/null 2>&1; then
+		cat >slipway.json <<'EOF2'
+{"version": 1, "stages": [
+  {"name": "setup", "run": "test -x .venv/bin/python", "cache": [{"path": ".venv", "key": ["requirements.txt"]}]},
+  {"name": "lint", "run": ".venv/bin/python -m flake8 --version && . .venv/bin/activate && python -m flake8 --version"}]}
+EOF2
+		git commit -qam "Lint"
+		$SLIPWAY run --follow >out3
+		grep -q 'run 3 passed' out3
+		expect_contains "$($SLIPWAY log 3 setup)" "cache hit .venv"
+		expect_eq "$($SLIPWAY log 3 lint | grep -c 'pyflakes')" 2
+	fi
 }
 
 home_path_is_under_home() {
