@@ -87,7 +87,7 @@ static void print_stage_end(const struct sw_stage_record *s)
 		printf("%s✓ %s passed%s (%s)\n", green, s->name, off, dur);
 		break;
 	case SW_STAGE_FAILED:
-		printf("%s✗ %s failed%s (%s): ", red, s->name, off, dur);
+		printf("%s✗ %s failed%s%s (%s): ", red, s->name, s->allowed_failure ? " (allowed)" : "", off, dur);
 		cli_put_text(stdout, s->reason ? s->reason : "failed", true);
 		putchar('\n');
 		break;

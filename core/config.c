@@ -34,6 +34,7 @@
 #define SECRETS_MAX 100
 #define GATES_MAX 100
 #define PROTECTED_MAX 100
+#define CACHE_KEYS_MAX 32	/* key files of a cache entry */
 #define DEFAULT_TIMEOUT 3600
 #define DEFAULT_RETENTION 200
 
@@ -495,6 +496,11 @@ static int stage_always(struct ctx *c, const cJSON *v, void *target)
 	return get_bool(c, v, &((struct sw_stage_config *)target)->always);
 }
 
+static int stage_allow_failure(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_bool(c, v, &((struct sw_stage_config *)target)->allow_failure);
+}
+
 /* Compiled now, so that a bad pattern is told by check-config and not by
  * a failed run; the code is compiled again where it is used. */
 static int regex_pattern(struct ctx *c, const cJSON *v, void *target)
@@ -633,6 +639,94 @@ static int stage_reports(struct ctx *c, const cJSON *v, void *target)
 	return parse_keys(c, v, report_keys, sizeof report_keys / sizeof *report_keys, target);
 }
 
+/* A cache path or key file: relative, never climbing out, naming
+ * something below the top ("." alone would be the whole work tree). */
+static bool valid_tree_path(const char *s)
+{
+	bool below = false;
+	if (!*s || *s == '/')
+		return false;
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 0 || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		below |= !(n == 1 && p[0] == '.');
+		p += n;
+		p += *p == '/';
+	}
+	return below;
+}
+
+static int cache_path(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_cache_spec *cs = target;
+	if (!cJSON_IsString(v))
+		return expected(c, v, "a string");
+	const char *p = v->valuestring;
+	const char *rel = strncmp(p, "~/", 2) == 0 ? p + 2 : p;
+	if (!valid_tree_path(rel))
+		return expected(c, v, "a path in the work tree (relative, without \"..\") or under \"~/\"");
+	cs->path = xstrdup(p);
+	return 0;
+}
+
+static int add_cache_key(struct ctx *c, const cJSON *v, struct strlist *l)
+{
+	if (!cJSON_IsString(v))
+		return expected(c, v, "a string");
+	if (!valid_tree_path(v->valuestring))
+		return expected(c, v, "a file in the work tree (relative, without \"..\")");
+	strlist_add(l, v->valuestring);
+	return 0;
+}
+
+static int cache_key(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_cache_spec *cs = target;
+	if (!cJSON_IsArray(v))
+		return expected(c, v, "an array of file names");
+	if (check_count(c, v, CACHE_KEYS_MAX, "key files"))
+		return -1;
+	return add_each(c, v, add_cache_key, &cs->key);
+}
+
+static const struct key_desc cache_keys[] = {
+	{"path", cache_path, true},
+	{"key", cache_key, false},
+};
+
+static int check_cache_repeat(struct ctx *c, const struct sw_stage_config *st)
+{
+	const char *last = st->cache[st->ncache - 1].path;
+	char q[QUOTE_MAX];
+	for (size_t i = 0; i + 1 < st->ncache; i++)
+		if (strcmp(st->cache[i].path, last) == 0)
+			return fail(c, "cache path %s is listed twice", quote(q, last));
+	return 0;
+}
+
+static int stage_cache(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_stage_config *st = target;
+	if (!cJSON_IsArray(v))
+		return expected(c, v, "an array of {\"path\": ..., \"key\": [...]}");
+	if (check_count(c, v, SW_CACHE_MAX, "cache entries"))
+		return -1;
+	st->cache = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof *st->cache);
+	for (const cJSON *e = v->child; e; e = e->next) {
+		size_t mark = path_index(c, st->ncache);
+		st->ncache++;
+		int r = parse_keys(c, e, cache_keys, sizeof cache_keys / sizeof *cache_keys,
+				   &st->cache[st->ncache - 1]);
+		if (!r)
+			r = check_cache_repeat(c, st);
+		path_pop(c, mark);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 static const struct key_desc stage_keys[] = {
 	{"name", stage_name, true},
 	{"run", stage_run, true},
@@ -640,8 +734,10 @@ static const struct key_desc stage_keys[] = {
 	{"timeout", stage_timeout, false},
 	{"env", stage_env, false},
 	{"always", stage_always, false},
+	{"allow_failure", stage_allow_failure, false},
 	{"parse", stage_parse, false},
 	{"reports", stage_reports, false},
+	{"cache", stage_cache, false},
 };
 
 static int check_stage_unique(struct ctx *c, const struct sw_config *cfg, size_t i)
@@ -967,6 +1063,11 @@ static void stage_free(struct sw_stage_config *st)
 	free(st->parse);
 	free(st->junit);
 	free(st->cobertura);
+	for (size_t i = 0; i < st->ncache; i++) {
+		free(st->cache[i].path);
+		strlist_free(&st->cache[i].key);
+	}
+	free(st->cache);
 }
 
 void sw_config_free(struct sw_config *cfg)

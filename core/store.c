@@ -183,6 +183,8 @@ static cJSON *stage_to_json(const struct sw_stage_record *s)
 	add_clean_string(o, "reason", s->reason);
 	cJSON_AddNumberToObject(o, "duration_ms", (double)s->duration_ms);
 	cJSON_AddNumberToObject(o, "log_bytes", (double)s->log_bytes);
+	if (s->allowed_failure)
+		cJSON_AddBoolToObject(o, "allowed_failure", true);
 	return o;
 }
 
@@ -222,7 +224,8 @@ static bool same_stage(const struct sw_stage_record *a, const struct sw_stage_re
 	return a->status == b->status && a->started_ms == b->started_ms &&
 	       a->finished_ms == b->finished_ms && a->exit_code == b->exit_code &&
 	       a->duration_ms == b->duration_ms && a->log_bytes == b->log_bytes &&
-	       same_text(a->name, b->name) && same_text(a->reason, b->reason);
+	       a->allowed_failure == b->allowed_failure && same_text(a->name, b->name) &&
+	       same_text(a->reason, b->reason);
 }
 
 /* Stage i of rec as JSON, printed again only when it changed since st last
@@ -330,6 +333,7 @@ static void stage_from_json(struct sw_stage_record *s, const cJSON *o)
 	s->reason = json_str(o, "reason");
 	s->duration_ms = json_int(o, "duration_ms", 0, 0, INT64_C(1) << 52);
 	s->log_bytes = json_int(o, "log_bytes", 0, 0, INT64_C(1) << 52);
+	s->allowed_failure = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "allowed_failure"));
 }
 
 static void gate_from_json(struct sw_gate_result *g, const cJSON *o)

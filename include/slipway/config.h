@@ -19,6 +19,13 @@ struct sw_env_var {
 	char *value;
 };
 
+/* A "cache" entry: a path kept between runs, keyed on the content of files. */
+#define SW_CACHE_MAX 8		/* entries in a stage */
+struct sw_cache_spec {
+	char *path;			/* relative to the work tree, or "~/..." for $HOME */
+	struct strlist key;		/* files relative to the work tree; may be empty */
+};
+
 struct sw_stage_config {
 	char *name;
 	char *run;
@@ -27,10 +34,13 @@ struct sw_stage_config {
 	struct sw_env_var *env;
 	size_t nenv;
 	bool always;
+	bool allow_failure;		/* a failed run of it does not fail the run */
 	struct sw_parse_spec *parse;
 	size_t nparse;
 	char *junit;			/* report file names under $SLIPWAY_REPORTS, or NULL */
 	char *cobertura;
+	struct sw_cache_spec *cache;
+	size_t ncache;
 };
 
 /* A gate: a limit on a metric; "min" gates fail below, "max" gates above. */

@@ -37,6 +37,7 @@ struct sw_stage_record {
 	char *reason;				/* why it failed or was skipped; may be NULL */
 	int64_t duration_ms;
 	int64_t log_bytes;
+	bool allowed_failure;			/* failed, but its "allow_failure" let the run go on */
 };
 
 struct sw_gate_result {

@@ -188,8 +188,25 @@ static void test_defaults(void)
 	CHECK_INT(cfg.stages[0].nenv, 0);
 	CHECK_INT(cfg.stages[0].nparse, 0);
 	CHECK(!cfg.stages[0].always);
+	CHECK(!cfg.stages[0].allow_failure);
 	CHECK(cfg.stages[0].junit == NULL);
 	CHECK(sw_stage_matches(&cfg.stages[0], "anything/at-all"));
+	sw_config_free(&cfg);
+	CHECK_INT(parse_q(&cfg, "{'stages': [{'name': 'a', 'run': 'x', 'allow_failure': true}]}"), 0);
+	CHECK(cfg.stages[0].allow_failure);
+	sw_config_free(&cfg);
+	CHECK_INT(parse_q(&cfg, "{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': '.venv', 'key': ['requirements.txt', "
+				"'dev/req.txt']}, {'path': '~/.cache/pip', 'key': []}, {'path': './build/'}]}]}"), 0);
+	CHECK_INT(cfg.stages[0].ncache, 3);
+	if (cfg.stages[0].ncache == 3) {
+		CHECK_STR(cfg.stages[0].cache[0].path, ".venv");
+		CHECK_INT(cfg.stages[0].cache[0].key.len, 2);
+		CHECK_STR(cfg.stages[0].cache[0].key.items[1], "dev/req.txt");
+		CHECK_STR(cfg.stages[0].cache[1].path, "~/.cache/pip");
+		CHECK_INT(cfg.stages[0].cache[1].key.len, 0);
+		CHECK_INT(cfg.stages[0].cache[2].key.len, 0);
+	}
+	CHECK_INT(cfg.stages[0].nenv, 0);
 	sw_config_free(&cfg);
 }
 
@@ -377,6 +394,33 @@ static void test_type_errors(void)
 	CHECK_ERR("{'stages': ['a']}", "slipway.json: stages[0]: expected an object, got \"a\"");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'always': 'yes'}]}",
 		  "slipway.json: stages[0].always: expected true or false, got \"yes\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': {'path': '.venv'}}]}",
+		  "slipway.json: stages[0].cache: expected an array of {\"path\": ..., \"key\": [...]}, got an object");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'key': []}]}]}",
+		  "slipway.json: stages[0].cache[0]: missing required key \"path\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': '/tmp/x'}]}]}",
+		  "slipway.json: stages[0].cache[0].path: expected a path in the work tree (relative, without \"..\") or under \"~/\", got \"/tmp/x\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': 'a/../../b'}]}]}",
+		  "slipway.json: stages[0].cache[0].path: expected a path in the work tree (relative, without \"..\") or under \"~/\", got \"a/../../b\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': '.'}]}]}",
+		  "slipway.json: stages[0].cache[0].path: expected a path in the work tree (relative, without \"..\") or under \"~/\", got \".\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': '~/'}]}]}",
+		  "slipway.json: stages[0].cache[0].path: expected a path in the work tree (relative, without \"..\") or under \"~/\", got \"~/\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': 'v', 'key': ['../r.txt']}]}]}",
+		  "slipway.json: stages[0].cache[0].key[0]: expected a file in the work tree (relative, without \"..\"), got \"../r.txt\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': 'v', 'key': 'r.txt'}]}]}",
+		  "slipway.json: stages[0].cache[0].key: expected an array of file names, got \"r.txt\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': 'v', 'kye': []}]}]}",
+		  "slipway.json: stages[0].cache[0]: unknown key \"kye\" (did you mean \"key\"?)");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': 'v'}, {'path': 'v'}]}]}",
+		  "slipway.json: stages[0].cache[1]: cache path \"v\" is listed twice");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': '1'}, {'path': '2'}, {'path': '3'},"
+		  " {'path': '4'}, {'path': '5'}, {'path': '6'}, {'path': '7'}, {'path': '8'}, {'path': '9'}]}]}",
+		  "slipway.json: stages[0].cache: 9 cache entries; at most 8");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'allow_failure': 1}]}",
+		  "slipway.json: stages[0].allow_failure: expected true or false, got 1");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'allow_failures': true}]}",
+		  "slipway.json: stages[0]: unknown key \"allow_failures\" (did you mean \"allow_failure\"?)");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'timeout': 0}]}",
 		  "slipway.json: stages[0].timeout: expected a positive number of seconds, got 0");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'timeout': null}]}",
