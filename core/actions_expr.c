@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "slipway/config.h"
 #include "slipway/util.h"
 
 bool sw_expr_has(const char *text)
@@ -44,17 +45,6 @@ void sw_expr_parts_free(struct sw_expr_parts *p)
 	memset(p, 0, sizeof *p);
 }
 
-static bool valid_var(const char *s)
-{
-	if (!isalpha((unsigned char)*s) && *s != '_')
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '_')
-			return false;
-	/* slipway sets these itself, and its configuration refuses them. */
-	return strncmp(s, "SLIPWAY_", 8) != 0;
-}
-
 /* "context.prop" or "context['prop']": the property, or NULL. */
 static char *property(const char *expr, const char *context)
 {
@@ -78,7 +68,7 @@ static int secret_var(char *name, const struct sw_expr_ctx *ctx, struct sw_expr_
 {
 	for (char *c = name; *c; c++)
 		*c = (char)toupper((unsigned char)*c);
-	int r = valid_var(name) ? 0 : -1;
+	int r = sw_config_env_name_ok(name) ? 0 : -1;
 	if (!r) {
 		add_part(out, name, strlen(name), true);
 		if (ctx->secrets && !strlist_has(ctx->secrets, name))
@@ -90,7 +80,7 @@ static int secret_var(char *name, const struct sw_expr_ctx *ctx, struct sw_expr_
 
 static int env_var(char *name, struct sw_expr_parts *out)
 {
-	int r = valid_var(name) ? 0 : -1;
+	int r = sw_config_env_name_ok(name) ? 0 : -1;
 	if (!r)
 		add_part(out, name, strlen(name), true);
 	free(name);

@@ -12,6 +12,7 @@
 #include "slipway/actions.h"
 #include "slipway/actions_cond.h"
 #include "slipway/actions_expr.h"
+#include "slipway/config.h"
 #include "slipway/util.h"
 #include "slipway/yamltree.h"
 

@@ -187,16 +187,6 @@ static void collect_env(const struct sw_ynode *env, struct envvar *vars, size_t 
 	}
 }
 
-static bool env_name_ok(const char *s)
-{
-	if (!isalpha((unsigned char)*s) && *s != '_')
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '_')
-			return false;
-	return strncmp(s, "SLIPWAY_", 8) != 0;
-}
-
 /* `NAME: ${{ secrets.NAME }}`: the secret reaches the stage by that name
  * anyway, so the variable is not needed. */
 static bool same_name_secret(struct stage *st, const char *name, const char *text)
@@ -220,7 +210,7 @@ static void add_env(struct stage *st, const struct envvar *v)
 {
 	struct tr *tr = st->job->tr;
 	const char *text = sw_yaml_text(v->value);
-	if (!text || !env_name_ok(v->name)) {
+	if (!text || !sw_config_env_name_ok(v->name)) {
 		tr_note(tr, v->value->line, "env %s: %s; left out", v->name,
 			text ? "not a name a stage's env can have" : "expected a value");
 		return;

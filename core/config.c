@@ -342,6 +342,11 @@ static bool valid_env_name(const char *s)
 	return true;
 }
 
+bool sw_config_env_name_ok(const char *name)
+{
+	return valid_env_name(name) && strncmp(name, "SLIPWAY_", 8) != 0;
+}
+
 /* Names the file may set in a process environment (stage env, secrets);
  * SLIPWAY_* belong to slipway, which tells the stage where things are. */
 static int check_env_name(struct ctx *c, const char *name)

@@ -86,6 +86,10 @@ void sw_config_free(struct sw_config *cfg);
 #define SW_THEME_NAME_RULE "up to 64 letters, digits, '-' and '_', not a path"
 bool sw_theme_name_valid(const char *name);
 
+/* A name slipway.json may set in a stage's environment: letters, digits
+ * and '_', not a digit first, and not SLIPWAY_*, which slipway sets. */
+bool sw_config_env_name_ok(const char *name);
+
 /* The stage applies to this branch (its "branches" patterns). */
 bool sw_stage_matches(const struct sw_stage_config *st, const char *branch);
 
