@@ -35,13 +35,14 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ ${#names[@]} -gt 0 ] || names=(config lines junit cobertura record secrets)
+[ ${#names[@]} -gt 0 ] || names=(config lines junit cobertura record secrets actions)
 [ -n "$out" ] || out=$src/build-fuzz$([ $strict -eq 1 ] && echo -strict)
 runs=${FUZZ_RUNS:-}
 seconds=${FUZZ_SECONDS:-$([ -n "$runs" ] || echo 30)}
 
 # The parsers of untrusted input and what they need; nothing else of the core.
-core=(util regex metrics report_lines report_xml json_check config session store secrets)
+core=(util regex metrics report_lines report_xml json_check config session store secrets
+	yamltree json_print actions actions_cond actions_expr actions_job actions_matrix actions_uses)
 declare -A dict=([config]=json [record]=json [junit]=xml [cobertura]=xml [lines]=lines)
 
 # Known bugs in files others own, each with reproducers in tests/fuzz/crashes/:
@@ -55,8 +56,8 @@ CC=${FUZZ_CC:-clang}
 san="-fsanitize=address,undefined,float-cast-overflow,integer-divide-by-zero -fno-sanitize-recover=all"
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -I$src/include -I$src/tests/fuzz
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-	$(pkg-config --cflags libcjson libpcre2-8 expat)"
-libs=$(pkg-config --libs libcjson libpcre2-8 expat)
+	$(pkg-config --cflags libcjson libpcre2-8 expat yaml-0.1)"
+libs=$(pkg-config --libs libcjson libpcre2-8 expat yaml-0.1)
 if [ $strict -eq 1 ]; then
 	limits=()
 	harness_limits=
