@@ -105,6 +105,31 @@ static void test_count_add_order(void)
 	free(arr);
 }
 
+/* A run.json may repeat a key with any count: the sum stays within a long
+ * (found by fuzz_record). */
+static void test_count_add_extremes(void)
+{
+	struct sw_count *arr = NULL;
+	size_t n = 0;
+	sw_count_add(&arr, &n, "E1", LONG_MAX);
+	sw_count_add(&arr, &n, "E1", 4);
+	sw_count_add(&arr, &n, "E2", LONG_MIN);
+	sw_count_add(&arr, &n, "E2", -4);
+	CHECK(count_of(arr, n, "E1") == LONG_MAX);
+	CHECK(count_of(arr, n, "E2") == LONG_MIN);
+	for (size_t i = 0; i < n; i++)
+		free(arr[i].key);
+	free(arr);
+	struct sw_metrics m;
+	cJSON *json = cJSON_Parse("{\"lint\": {\"by_code\": {\"E1\": 9e18, \"E1\": 9e18}}}");
+	sw_metrics_from_json(&m, json);
+	cJSON_Delete(json);
+	CHECK_INT(m.lint.ncodes, 1);
+	if (m.lint.ncodes == 1)
+		CHECK(m.lint.by_code[0].n == LONG_MAX);
+	sw_metrics_free(&m);
+}
+
 static void test_metrics_get(void)
 {
 	struct sw_metrics m = {0};
@@ -1146,6 +1171,7 @@ int main(void)
 {
 	RUN_TEST(test_kind_names);
 	RUN_TEST(test_count_add_order);
+	RUN_TEST(test_count_add_extremes);
 	RUN_TEST(test_metrics_get);
 	RUN_TEST(test_json_round_trip);
 	RUN_TEST(test_json_sections_absent);
