@@ -917,19 +917,11 @@ static void reset_signals(void)
  * env_start and env_end, fields 50 and 51 of /proc/PID/stat. */
 static bool env_block(char **start, char **end)
 {
-	char buf[2048];
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-	if (fd >= 0)
-		close(fd);
-	if (len <= 0)
-		return false;
-	buf[len] = '\0';
-	/* Fields count from the comm's last ')': the next one is field 3. */
-	char *p = strrchr(buf, ')'), *save = NULL;
+	char buf[2048], *save = NULL;
+	char *p = sw_proc_stat("/proc/self/stat", buf, sizeof buf);
 	unsigned long long from = 0, to = 0;
 	int field = 3;
-	for (char *tok = p ? strtok_r(p + 1, " ", &save) : NULL; tok; tok = strtok_r(NULL, " ", &save), field++) {
+	for (char *tok = p ? strtok_r(p, " ", &save) : NULL; tok; tok = strtok_r(NULL, " ", &save), field++) {
 		if (field == 50)
 			from = strtoull(tok, NULL, 10);
 		else if (field == 51)
