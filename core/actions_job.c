@@ -619,6 +619,12 @@ static void run_step(struct stage *st, const char *run)
 	struct job *job = st->job;
 	char *script = shell_script(st, run);
 	struct prelude p;
+	if (script && !script[strspn(script, " \t\r\n")]) {
+		/* `run:` with nothing after it is YAML's null: a stage must run something. */
+		tr_note(job->tr, st->step->line, "%s: run: is empty; left out", st->title);
+		free(script);
+		return;
+	}
 	if (!script || !prelude(st, script, &p)) {
 		free(script);
 		return;

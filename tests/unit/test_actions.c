@@ -614,7 +614,9 @@ static void steps_noted(void)
 		"      - name: Nothing\n"
 		"      - name: Cache\n        uses: actions/cache@v4\n        with: {path: node_modules, key: x}\n"
 		"      - name: Odd env\n        run: echo\n        env: {my-var: 1, GH: '${{ github.actor }}'}\n"
-		"      - name: Late\n        run: sleep 1\n        timeout-minutes: 0.5\n        frobnicate: 1\n");
+		"      - name: Late\n        run: sleep 1\n        timeout-minutes: 0.5\n        frobnicate: 1\n"
+		"      - name: Empty\n        run:\n"
+		"      - name: Blank\n        run: '  '\n");
 	CHECK_NOTE(&r, "ci.yml:4:", "runs-on windows-latest");
 	CHECK_NOTE(&r, "ci.yml:6:", "actions/setup-node@v4", "this machine's node");
 	CHECK_NOTE(&r, "ci.yml:8:", "a local action");
@@ -625,6 +627,8 @@ static void steps_noted(void)
 	CHECK_NOTE(&r, "env my-var", "left out");
 	CHECK_NOTE(&r, "env GH: ${{ github.actor }} has no slipway equivalent");
 	CHECK_NOTE(&r, "\"Late\": frobnicate: not translated");
+	CHECK_NOTE(&r, "ci.yml:27:", "\"Empty\": run: is empty; left out");
+	CHECK_NOTE(&r, "ci.yml:29:", "\"Blank\": run: is empty; left out");
 	CHECK_NAMES(&r, "py odd-env late");
 	CHECK_STR(run_of(&r, "py"), "python3 -c 'print('\\''hi'\\'')'");
 	CHECK_INT(key_of(stage(&r, "late"), "timeout")->valueint, 30);
