@@ -7,7 +7,8 @@
 #   scripts/fuzz.sh --crashes
 #
 # FUZZ_SECONDS (default 30) per harness; FUZZ_RUNS executions instead, or
-# whichever comes first when both are set.
+# whichever comes first when both are set.  FUZZ_SEED fixes libFuzzer's
+# seed: with FUZZ_RUNS and a fresh DIR, a run is the same on every machine.
 # DIR (default build-fuzz/) holds the binaries and, per harness, the inputs
 # found this time (DIR/NAME/corpus), the log and any reproducer.  The
 # corpus in tests/fuzz/corpus/NAME is only read, unless --merge (by hand,
@@ -147,6 +148,7 @@ run_one() {
 	local opts=(-timeout=10 -rss_limit_mb=2048 -reload=0 -print_final_stats=1 -artifact_prefix="$dir/")
 	[ -n "$runs" ] && opts+=(-runs="$runs")
 	[ -n "$seconds" ] && opts+=(-max_total_time="$seconds")
+	[ -n "${FUZZ_SEED:-}" ] && opts+=(-seed="$FUZZ_SEED")
 	[ -n "${dict[$n]:-}" ] && opts+=(-dict="$src/tests/fuzz/${dict[$n]}.dict")
 	# New inputs go to the first directory: the build's, never the tree's.
 	"$out/fuzz_$n" "${opts[@]}" "$dir/corpus" "$seeds" >"$dir/log" 2>&1
