@@ -119,16 +119,25 @@ char *tr_joined(const struct strlist *l)
 static void push_branches(struct tr *tr, const struct sw_ynode *list, bool pull_request)
 {
 	struct sw_branchset b = {0};
-	bool negated = false, any = false;
+	bool negated = false, any = false, empty = false;
 	for (size_t i = 0; list->kind == SW_YAML_SEQUENCE && i < list->n; i++) {
 		const char *g = sw_yaml_text(sw_yaml_item(list, i));
 		negated |= g && g[0] == '!';
 		any |= g && (!strcmp(g, "*") || !strcmp(g, "**"));
-		if (g)
+		empty |= g && !*g;
+		if (g && *g)
 			sw_branchset_add(&b, g);
 	}
-	if (list->kind == SW_YAML_SCALAR)
+	if (list->kind == SW_YAML_SCALAR && *list->text)
 		sw_branchset_add(&b, list->text);
+	/* An unquoted `!name` is a YAML tag on an empty value, not a negation. */
+	if (empty || (list->kind == SW_YAML_SCALAR && !*list->text))
+		tr_note(tr, list->line, "on.push.branches: an empty pattern is left out (quote a '!' pattern: "
+			"unquoted, YAML reads it as a tag)");
+	if (!b.globs.len) {
+		sw_branchset_free(&b);
+		return;
+	}
 	char *text = sw_branchset_text(&b);
 	if (pull_request)
 		tr_note(tr, list->line, "on.push.branches (%s) not applied: pull_request runs the workflow "

@@ -141,6 +141,29 @@ static cJSON *cache_entry(const char *path, const struct strlist *files)
 	return e;
 }
 
+static bool cache_has(const cJSON *cache, const char *path)
+{
+	const cJSON *e;
+	cJSON_ArrayForEach(e, cache)
+		if (!strcmp(cJSON_GetObjectItemCaseSensitive(e, "path")->valuestring, path))
+			return true;
+	return false;
+}
+
+/* Why slipway.json could not take this path as a cache entry, or NULL. */
+static const char *cache_path_refused(const struct job *job, const char *p)
+{
+	if (sw_expr_has(p))
+		return "it has an expression";
+	if (!sw_config_cache_path_ok(p))
+		return "a stage caches paths in the work tree or under ~/ only";
+	if (cache_has(job->cache, p))
+		return "it is cached already";
+	if (cJSON_GetArraySize(job->cache) >= SW_CACHE_MAX)
+		return "a stage has at most " SW_STR(SW_CACHE_MAX) " cache entries";
+	return NULL;
+}
+
 static void add_paths(struct stage *st, const char *paths, const struct strlist *files, struct strlist *kept)
 {
 	struct job *job = st->job;
@@ -152,8 +175,9 @@ static void add_paths(struct stage *st, const char *paths, const struct strlist 
 			p[--n] = '\0';
 		if (!n)
 			continue;
-		if (sw_expr_has(p)) {
-			tr_note(job->tr, st->step->line, "%s: cache path %s left out: it has an expression", st->title, p);
+		const char *why = cache_path_refused(job, p);
+		if (why) {
+			tr_note(job->tr, st->step->line, "%s: cache path %s left out: %s", st->title, p, why);
 			continue;
 		}
 		if (!job->cache)
@@ -162,6 +186,25 @@ static void add_paths(struct stage *st, const char *paths, const struct strlist 
 		strlist_add(kept, p);
 	}
 	free(copy);
+}
+
+/* The files hashFiles() names in the key, as slipway.json can take them. */
+static void key_files(struct stage *st, const char *key, struct strlist *files)
+{
+	struct strlist all = {0};
+	sw_expr_hash_files(key, &all);
+	for (size_t i = 0; i < all.len; i++) {
+		const char *f = all.items[i];
+		if (!sw_config_cache_key_ok(f))
+			tr_note(st->job->tr, st->step->line, "%s: key file %s left out: a key file is in the work tree",
+				st->title, f);
+		else if (files->len == SW_CACHE_KEYS_MAX)
+			tr_note(st->job->tr, st->step->line, "%s: key file %s left out: a cache entry has at most "
+				SW_STR(SW_CACHE_KEYS_MAX) " key files", st->title, f);
+		else
+			strlist_add(files, f);
+	}
+	strlist_free(&all);
 }
 
 /* Two caches before one run step both go to it. */
@@ -185,7 +228,7 @@ static void use_cache(struct stage *st, const char *uses)
 		return;
 	}
 	struct strlist files = {0}, kept = {0};
-	sw_expr_hash_files(key ? key : "", &files);
+	key_files(st, key ? key : "", &files);
 	add_paths(st, path, &files, &kept);
 	if (kept.len) {
 		static const char *const handled[] = {"path", "key", NULL};

@@ -34,7 +34,6 @@
 #define SECRETS_MAX 100
 #define GATES_MAX 100
 #define PROTECTED_MAX 100
-#define CACHE_KEYS_MAX 32	/* key files of a cache entry */
 #define DEFAULT_TIMEOUT 3600
 #define DEFAULT_RETENTION 200
 
@@ -662,16 +661,24 @@ static bool valid_tree_path(const char *s)
 	return below;
 }
 
+bool sw_config_cache_path_ok(const char *p)
+{
+	return valid_tree_path(strncmp(p, "~/", 2) == 0 ? p + 2 : p);
+}
+
+bool sw_config_cache_key_ok(const char *file)
+{
+	return valid_tree_path(file);
+}
+
 static int cache_path(struct ctx *c, const cJSON *v, void *target)
 {
 	struct sw_cache_spec *cs = target;
 	if (!cJSON_IsString(v))
 		return expected(c, v, "a string");
-	const char *p = v->valuestring;
-	const char *rel = strncmp(p, "~/", 2) == 0 ? p + 2 : p;
-	if (!valid_tree_path(rel))
+	if (!sw_config_cache_path_ok(v->valuestring))
 		return expected(c, v, "a path in the work tree (relative, without \"..\") or under \"~/\"");
-	cs->path = xstrdup(p);
+	cs->path = xstrdup(v->valuestring);
 	return 0;
 }
 
@@ -679,7 +686,7 @@ static int add_cache_key(struct ctx *c, const cJSON *v, struct strlist *l)
 {
 	if (!cJSON_IsString(v))
 		return expected(c, v, "a string");
-	if (!valid_tree_path(v->valuestring))
+	if (!sw_config_cache_key_ok(v->valuestring))
 		return expected(c, v, "a file in the work tree (relative, without \"..\")");
 	strlist_add(l, v->valuestring);
 	return 0;
@@ -690,7 +697,7 @@ static int cache_key(struct ctx *c, const cJSON *v, void *target)
 	struct sw_cache_spec *cs = target;
 	if (!cJSON_IsArray(v))
 		return expected(c, v, "an array of file names");
-	if (check_count(c, v, CACHE_KEYS_MAX, "key files"))
+	if (check_count(c, v, SW_CACHE_KEYS_MAX, "key files"))
 		return -1;
 	return add_each(c, v, add_cache_key, &cs->key);
 }

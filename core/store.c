@@ -425,6 +425,23 @@ struct sw_stage_record *sw_run_find_stage(const struct sw_run_record *rec, const
 	return NULL;
 }
 
+size_t sw_run_default_stage(const struct sw_run_record *rec)
+{
+	size_t last = 0, allowed = rec->nstages;
+	for (size_t i = 0; i < rec->nstages; i++) {
+		const struct sw_stage_record *s = &rec->stages[i];
+		if (s->status == SW_STAGE_FAILED && !s->allowed_failure)
+			return i;
+		if (s->status == SW_STAGE_FAILED && allowed == rec->nstages)
+			allowed = i;
+		if (s->started_ms)
+			last = i;
+	}
+	if (allowed < rec->nstages)
+		return allowed;
+	return last < rec->nstages ? last : rec->nstages;
+}
+
 /* ---- files ---- */
 
 int sw_store_save(struct sw_store *st, const struct sw_run_record *rec, bool durable)

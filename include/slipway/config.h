@@ -21,6 +21,7 @@ struct sw_env_var {
 
 /* A "cache" entry: a path kept between runs, keyed on the content of files. */
 #define SW_CACHE_MAX 8		/* entries in a stage */
+#define SW_CACHE_KEYS_MAX 32	/* key files of a cache entry */
 struct sw_cache_spec {
 	char *path;			/* relative to the work tree, or "~/..." for $HOME */
 	struct strlist key;		/* files relative to the work tree; may be empty */
@@ -89,6 +90,10 @@ bool sw_theme_name_valid(const char *name);
 /* A name slipway.json may set in a stage's environment: letters, digits
  * and '_', not a digit first, and not SLIPWAY_*, which slipway sets. */
 bool sw_config_env_name_ok(const char *name);
+/* A cache entry's path (relative, not climbing out, or under "~/") and
+ * one of its key files (relative, not climbing out). */
+bool sw_config_cache_path_ok(const char *path);
+bool sw_config_cache_key_ok(const char *file);
 
 /* The stage applies to this branch (its "branches" patterns). */
 bool sw_stage_matches(const struct sw_stage_config *st, const char *branch);

@@ -126,5 +126,10 @@ const char *sw_stage_status_name(enum sw_stage_status s);
 bool sw_run_status_final(enum sw_run_status s);
 /* The stage record named name, or NULL. */
 struct sw_stage_record *sw_run_find_stage(const struct sw_run_record *rec, const char *name);
+/* The stage a run opens on wherever one is shown (`slipway log RUN`, :log,
+ * the dashboard's cursor): the first that failed the run, else the first
+ * allowed to fail that did, else the last started, else the first.  Its
+ * index, or rec->nstages when the run has no stages. */
+size_t sw_run_default_stage(const struct sw_run_record *rec);
 
 #endif

@@ -638,6 +638,40 @@ static void steps_noted(void)
 	result_free(&r);
 }
 
+static void empty_branch_patterns_left_out(void)
+{
+	struct result r = translate_str("on:\n  push:\n    branches: [main, !development, '']\n"
+					"jobs:\n  a:\n    steps:\n      - run: make\n");
+	CHECK_NOTE(&r, "ci.yml:3:", "an empty pattern is left out", "YAML reads it as a tag");
+	CHECK_WORDS(key_of(stage(&r, "a-1"), "branches"), "main");
+	result_free(&r);
+	r = translate_str("on:\n  push:\n    branches: ['']\njobs:\n  a:\n    steps:\n      - run: make\n");
+	CHECK_NOTE(&r, "ci.yml:3:", "an empty pattern is left out");
+	CHECK(stage(&r, "a-1") && !key_of(stage(&r, "a-1"), "branches"));
+	result_free(&r);
+}
+
+static void cache_paths_slipway_refuses_left_out(void)
+{
+	struct result r = translate_str(
+		"on: push\njobs:\n  a:\n    steps:\n"
+		"      - uses: actions/cache@v4\n        with:\n"
+		"          path: |\n            ~/.cache/pip\n            /var/cache\n            ../up\n            ~/.cache/pip\n"
+		"          key: ${{ hashFiles('requirements.txt', '/etc/passwd', '../x') }}\n"
+		"      - uses: actions/cache@v4\n        with: {path: ~/.cache/pip, key: x}\n"
+		"      - run: pip install -r requirements.txt\n");
+	CHECK_NOTE(&r, "ci.yml:5:", "cache path /var/cache left out", "in the work tree or under ~/");
+	CHECK_NOTE(&r, "ci.yml:5:", "cache path ../up left out");
+	CHECK_NOTE(&r, "ci.yml:5:", "cache path ~/.cache/pip left out: it is cached already");
+	CHECK_NOTE(&r, "ci.yml:13:", "cache path ~/.cache/pip left out: it is cached already");
+	CHECK_NOTE(&r, "ci.yml:5:", "key file /etc/passwd left out");
+	CHECK_NOTE(&r, "ci.yml:5:", "key file ../x left out");
+	const cJSON *cache = key_of(stage(&r, "a-3"), "cache");
+	CHECK_INT(cJSON_GetArraySize(cache), 1);
+	CHECK_WORDS(key_of(cJSON_GetArrayItem(cache, 0), "key"), "requirements.txt");
+	result_free(&r);
+}
+
 static void names_made_valid(void)
 {
 	struct result r = translate_str("on: push\njobs:\n  a:\n    steps:\n"
@@ -915,6 +949,8 @@ int main(void)
 	RUN_TEST(every_prefix);
 	RUN_TEST(anchors_resolved);
 	RUN_TEST(steps_noted);
+	RUN_TEST(empty_branch_patterns_left_out);
+	RUN_TEST(cache_paths_slipway_refuses_left_out);
 	RUN_TEST(names_made_valid);
 	RUN_TEST(expressions_in_scripts);
 	RUN_TEST(expressions_as_words);
