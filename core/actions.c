@@ -13,6 +13,7 @@
 #include "actions_internal.h"
 #include "slipway/json_print.h"
 
+__attribute__((format(printf, 3, 0)))
 static char *note_text(const struct tr *tr, int line, const char *fmt, va_list ap)
 {
 	char *msg = xvasprintf(fmt, ap);
@@ -95,7 +96,8 @@ static void add_trigger(struct triggers *t, const char *name, const struct sw_yn
 
 static void read_triggers(const struct sw_ynode *on, struct triggers *t)
 {
-	static const struct sw_ynode empty = {.kind = SW_YAML_SCALAR, .text = ""};
+	static char nothing[] = "";
+	static const struct sw_ynode empty = {.kind = SW_YAML_SCALAR, .text = nothing};
 	if (on->kind == SW_YAML_SCALAR)
 		add_trigger(t, on->text, &empty);
 	for (size_t i = 0; on->kind == SW_YAML_SEQUENCE && i < on->n; i++)

@@ -99,17 +99,6 @@ static const char *describe(char buf[QUOTE_MAX], const cJSON *v)
 	return cJSON_IsArray(v) ? "an array" : "an object";
 }
 
-static char *vformat(const char *fmt, va_list ap)
-{
-	va_list ap2;
-	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap2);
-	va_end(ap2);
-	char *s = xmalloc(n > 0 ? (size_t)n + 1 : 1);
-	vsnprintf(s, n > 0 ? (size_t)n + 1 : 1, fmt, ap);
-	return s;
-}
-
 /* The closest candidate worth suggesting, or NULL.  Short words are
  * spared far-fetched guesses: "x" is not a typo of "ui". */
 static const char *suggest(const char *word, const char *const *cands, size_t n)
@@ -173,7 +162,7 @@ static int fail(struct ctx *c, const char *fmt, ...)
 		return -1;
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = vformat(fmt, ap);
+	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (c->path.len)
 		c->err = xasprintf("%s: %s: %s", c->source, c->path.buf, msg);
@@ -325,7 +314,7 @@ static int get_posint(struct ctx *c, const cJSON *v, int *out)
 	if (!cJSON_IsNumber(v))
 		return expected(c, v, "a number");
 	double d = v->valuedouble;
-	if (!(d >= 1 && d <= INT_MAX) || (double)(int)d != d)
+	if (!(d >= 1 && d <= INT_MAX) || islessgreater((double)(int)d, d))
 		return expected(c, v, "a positive integer");
 	*out = (int)d;
 	return 0;
@@ -798,7 +787,7 @@ static int top_version(struct ctx *c, const cJSON *v, void *target)
 	char d[QUOTE_MAX];
 	if (!cJSON_IsNumber(v))
 		return expected(c, v, "a number");
-	if (v->valuedouble != 1)
+	if (islessgreater(v->valuedouble, 1))
 		return fail(c, "unsupported version %s (this slipway reads version 1)",
 			    describe(d, v));
 	((struct sw_config *)target)->version = 1;

@@ -90,9 +90,11 @@ static int spawn_stage_shell(const char *cmd, const char *dir, int out_fd, char 
 	/* Only the output: the run's lock and slot must die with the executor. */
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawn_file_actions_addchdir_np(&fa, dir);
-	char *argv[] = {"sh", "-c", (char *)cmd, NULL};
-	int err = posix_spawn(child, "/bin/sh", &fa, &attr, argv, envp);
+	struct strlist argv = {0};
+	strlist_add_all(&argv, (const char *const[]){"sh", "-c", cmd, NULL});
+	int err = posix_spawn(child, "/bin/sh", &fa, &attr, argv.items, envp);
 	posix_spawn_file_actions_destroy(&fa);
+	strlist_free(&argv);
 	posix_spawnattr_destroy(&attr);
 	return err;
 }

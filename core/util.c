@@ -163,11 +163,18 @@ char *sbuf_detach(struct sbuf *sb)
 
 void strlist_add(struct strlist *l, const char *s)
 {
-	if (l->len == l->cap) {
+	if (l->len + 1 >= l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 8;
 		l->items = xrealloc(l->items, l->cap * sizeof *l->items);
 	}
 	l->items[l->len++] = xstrdup(s);
+	l->items[l->len] = NULL;
+}
+
+void strlist_add_all(struct strlist *l, const char *const *v)
+{
+	for (; *v; v++)
+		strlist_add(l, *v);
 }
 
 void strlist_addf(struct strlist *l, const char *fmt, ...)

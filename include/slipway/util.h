@@ -40,7 +40,8 @@ char *sbuf_detach(struct sbuf *sb);
  * Returns how many. */
 int sw_split_words(char *line, char **w, int max);
 
-/* A list of owned strings. */
+/* A list of owned strings.  items ends with a NULL once anything was
+ * added, so that a strlist is an argv for posix_spawn and exec. */
 struct strlist {
 	char **items;
 	size_t len;
@@ -48,6 +49,8 @@ struct strlist {
 };
 
 void strlist_add(struct strlist *l, const char *s);
+/* Adds each string of the NULL-terminated v. */
+void strlist_add_all(struct strlist *l, const char *const *v);
 void strlist_addf(struct strlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool strlist_has(const struct strlist *l, const char *s);
 void strlist_free(struct strlist *l);
