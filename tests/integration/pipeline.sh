@@ -61,7 +61,7 @@ EOF2
 	exits 1 $SLIPWAY run --follow >out
 	local f
 	f=$(run_json 1)
-	expect_eq "$(json "$f" 'j["stages"][0]["reason"]')" "gate coverage_min: 74.2 < 80"
+	expect_eq "$(json "$f" 'j["stages"][0]["reason"]')" "gate coverage_min: 74.2 < 80 (limit from main's slipway.json)"
 	expect_eq "$(json "$f" '[s["status"] for s in j["stages"]]')" "['failed', 'skipped', 'passed']"
 	expect_eq "$(json "$f" 'j["metrics"]["coverage"]["percent"]')" 74.2
 	expect_eq "$(json "$f" '(j["gates"][0]["name"], j["gates"][0]["passed"])')" "('coverage_min', False)"
@@ -74,7 +74,7 @@ gate_without_measure_fails() {
 EOF2
 	cd r
 	exits 1 $SLIPWAY run --follow >out
-	expect_eq "$(json "$(run_json 1)" 'j["stages"][0]["reason"]')" "gate coverage_min: no coverage measured"
+	expect_eq "$(json "$(run_json 1)" 'j["stages"][0]["reason"]')" "gate coverage_min: no coverage measured (limit from main's slipway.json)"
 }
 
 lint_findings_are_counted() {
@@ -86,7 +86,7 @@ EOF2
 	exits 1 $SLIPWAY run --follow >out
 	local f
 	f=$(run_json 1)
-	expect_eq "$(json "$f" 'j["stages"][0]["reason"]')" "gate lint_max: 3 > 0"
+	expect_eq "$(json "$f" 'j["stages"][0]["reason"]')" "gate lint_max: 3 > 0 (limit from main's slipway.json)"
 	expect_eq "$(json "$f" 'j["metrics"]["lint"]["by_code"]')" "{'E501': 1, 'F401': 2}"
 	expect_eq "$(json "$f" 'j["metrics"]["lint"]["by_file"]["app/a.py"]')" 2
 }
