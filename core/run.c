@@ -204,12 +204,16 @@ int sw_run_config(struct sw_repo *repo, const char *sha, struct sw_config *cfg, 
 }
 
 static void init_record(struct sw_run_record *rec, const struct sw_config *cfg, const char *branch,
-			const char *sha, const char *trigger)
+			const char *sha, const struct sw_run_options *opt)
 {
 	memset(rec, 0, sizeof *rec);
 	rec->branch = xstrdup(branch);
 	memcpy(rec->commit, sha, 41);
-	rec->trigger = xstrdup(trigger ? trigger : "manual");
+	rec->trigger = xstrdup(opt->trigger ? opt->trigger : "manual");
+	/* Later stages and the gates they measure are not run: what it passed
+	 * is no green run, which only the whole pipeline makes. */
+	rec->partial = opt->stage != NULL;
+	rec->only_stage = xstrdup_null(opt->stage);
 	rec->status = SW_RUN_QUEUED;
 	rec->created_ms = sw_now_ms();
 	rec->nstages = cfg->nstages;
@@ -352,7 +356,7 @@ int sw_run_start(struct sw_repo *repo, struct sw_store *st, const struct sw_run_
 	sw_store_gc(st, cfg.retention_runs, &heads);
 	strlist_free(&heads);
 	struct sw_run_record rec;
-	init_record(&rec, &cfg, branch, sha, opt->trigger);
+	init_record(&rec, &cfg, branch, sha, opt);
 	rec.warnings = warnings;
 	rec.subject = sw_repo_subject(repo, sha);
 	long busy = 0;
@@ -398,7 +402,7 @@ int sw_run_cancel(struct sw_store *st, long id, char **err)
 		return SW_ERR_USAGE;
 	int r = SW_OK;
 	if (sw_run_status_final(rec.status)) {
-		*err = xasprintf("run %ld has already ended (%s)", id, sw_run_status_name(rec.status));
+		*err = xasprintf("run %ld has already ended (%s)", id, sw_run_status_text(&rec).text);
 		r = SW_ERR_FAILED;
 	} else if (rec.executor_pid <= 0 || kill(rec.executor_pid, SIGTERM)) {
 		*err = xasprintf("run %ld: cannot signal its executor: %s", id,

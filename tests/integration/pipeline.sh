@@ -422,8 +422,20 @@ stage_selection() {
 {"version": 1, "stages": [{"name": "setup", "run": "true"}, {"name": "lint", "run": "true"}, {"name": "test", "run": "true"}]}
 EOF2
 	cd r
-	$SLIPWAY run --stage lint --follow >/dev/null
+	$SLIPWAY run --stage lint --follow >out
 	expect_eq "$(json "$(run_json 1)" '[s["status"] for s in j["stages"]]')" "['passed', 'passed', 'skipped']"
+	# What it passed is not the pipeline: every place a run's status is
+	# shown says so, and it is no green run of main.
+	expect_eq "$(json "$(run_json 1)" '(j["status"], j["partial"], j["only_stage"])')" "('passed', True, 'lint')"
+	expect_eq "$(tail -1 out)" "run 1 passed (lint only)"
+	expect_contains "$($SLIPWAY status)" "#1 passed (lint only)"
+	expect_eq "$($SLIPWAY status --json | json /dev/stdin 'j["branches"][0]["last_run"]')" \
+		"{'id': 1, 'status': 'passed', 'partial': True}"
+	expect_contains "$($SLIPWAY history)" "#1     passed (lint only)"
+	expect_eq "$($SLIPWAY history --json | json /dev/stdin '(j[0]["partial"], j[0]["only_stage"])')" "(True, 'lint')"
+	$SLIPWAY run --again --follow >/dev/null
+	expect_eq "$($SLIPWAY history --json | json /dev/stdin '[(r["id"], r["partial"]) for r in j]')" "[(2, False), (1, True)]"
+	expect_contains "$($SLIPWAY history)" "#2     passed "
 	exits 2 $SLIPWAY run --stage lnit 2>err
 	grep -q 'did you mean "lint"' err
 }
@@ -444,7 +456,7 @@ EOF2
 	expect_eq "$(json s '(j["main"], j["integration"])')" "('main', 'development')"
 	expect_eq "$(json s '[b["name"] for b in j["branches"]]')" "['main', 'feature', 'origin/main']"
 	expect_eq "$(json s '[(b["ahead"], b["behind"]) for b in j["branches"]]')" "[(0, 0), (1, 0), (0, 0)]"
-	expect_eq "$(json s 'j["branches"][1]["last_run"]')" "{'id': 1, 'status': 'passed'}"
+	expect_eq "$(json s 'j["branches"][1]["last_run"]')" "{'id': 1, 'status': 'passed', 'partial': False}"
 	expect_eq "$(json s 'j["branches"][0]["last_run"]')" None
 	expect_eq "$(json s 'j["branches"][0]["upstream"]')" origin/main
 	expect_eq "$(json s 'j["branches"][2]["remote"]')" True
