@@ -27,9 +27,40 @@ static void __attribute__((format(printf, 2, 3))) policy_line(const char *from, 
 	puts(")");
 }
 
-/* What runs of the checked-out branch get (main's policy over this file),
- * each item with where it came from. */
-static int print_policy(struct cli_ctx *ctx)
+static bool has_gate(const struct sw_config *cfg, const struct sw_gate *g)
+{
+	for (size_t i = 0; i < cfg->ngates; i++)
+		if (!strcmp(cfg->gates[i].name, g->name) && cfg->gates[i].limit == g->limit)
+			return true;
+	return false;
+}
+
+/* What the file asks for that its runs do not get: a branch that loosens
+ * a gate or adds a secret should hear that it has no effect. */
+static void print_unused(const struct sw_config *own, const struct sw_config *cfg)
+{
+	struct strlist l = {0};
+	for (size_t i = 0; i < own->ngates; i++)
+		if (!has_gate(cfg, &own->gates[i]))
+			strlist_addf(&l, "gate %s: %g", own->gates[i].name, own->gates[i].limit);
+	for (size_t i = 0; i < own->secrets.len; i++)
+		if (!strlist_has(&cfg->secrets, own->secrets.items[i]))
+			strlist_addf(&l, "secret %s", own->secrets.items[i]);
+	if (own->retention_runs != cfg->retention_runs)
+		strlist_addf(&l, "retention: %d runs", own->retention_runs);
+	for (size_t i = 0; i < l.len; i++)
+		printf("%s%s", i ? ", " : "not used from this file: ", l.items[i]);
+	if (l.len) {
+		fputs(" (", stdout);
+		cli_put_text(stdout, cfg->main_branch, isatty(STDOUT_FILENO));
+		puts(cfg->from.from_main ? "'s slipway.json decides)" : " has no slipway.json)");
+	}
+	strlist_free(&l);
+}
+
+/* What runs of the checked-out branch get (main's policy over own, this
+ * file), each item with where it came from. */
+static int print_policy(struct cli_ctx *ctx, const struct sw_config *own)
 {
 	struct sw_config cfg = {0};
 	char *err = NULL;
@@ -54,6 +85,7 @@ static int print_policy(struct cli_ctx *ctx)
 	if (!cfg.secrets.len)
 		policy_line(from->secrets, "secrets: none");
 	policy_line(from->retention, "retention: %d runs", cfg.retention_runs);
+	print_unused(own, &cfg);
 	free(branch);
 	sw_config_free(&cfg);
 	return 0;
@@ -87,7 +119,7 @@ int cmd_check_config(int argc, char **argv)
 		printf("%s: ok (%zu stages, %zu gates, %zu secrets)\n", path, cfg.nstages, cfg.ngates,
 		       cfg.secrets.len);
 		if (ctx.repo)
-			r = print_policy(&ctx);
+			r = print_policy(&ctx, &cfg);
 	}
 	free(err);
 	free(path);

@@ -83,14 +83,16 @@ EOF2
 		"gate lint_max: 1 > 0 (limit from this commit's slipway.json)"
 }
 
-# check-config shows what runs of the checked-out branch get, and from where.
+# check-config shows what runs of the checked-out branch get, from where,
+# and what the branch's own file asks for in vain.
 check_config_prints_the_policy_in_force() {
 	policy_repo evil
 	$SLIPWAY check-config >out
 	expect_eq "$(sed 1d out)" "in force on evil (main: main)
   gate lint_max: 0 (from main's slipway.json)
   secret TOKEN (from main's slipway.json)
-  retention: 200 runs (from main's slipway.json)"
+  retention: 200 runs (from main's slipway.json)
+not used from this file: secret DEPLOY_KEY (main's slipway.json decides)"
 	$SLIPWAY check-config slipway.json >out
 	expect_eq "$(wc -l <out)" 1
 	git checkout -q --orphan bare-main
@@ -101,7 +103,8 @@ check_config_prints_the_policy_in_force() {
 	expect_eq "$(sed 1d out)" "in force on bare-main (main: bare-main)
   gates: none (from the work tree's slipway.json)
   secrets: none (bare-main has no slipway.json)
-  retention: 200 runs (default: bare-main has no slipway.json)"
+  retention: 200 runs (default: bare-main has no slipway.json)
+not used from this file: secret TOKEN, secret DEPLOY_KEY (bare-main has no slipway.json)"
 }
 
 # Two starts released at the same instant by a FIFO (opening it for
