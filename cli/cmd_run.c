@@ -138,7 +138,9 @@ static int run_exit_code(const struct sw_run_record *rec, const char *only)
 static void print_run_end(const struct sw_run_record *rec)
 {
 	const char *c = cli_color(stdout, rec->status == SW_RUN_PASSED ? "\033[32m" : "\033[31m");
-	printf("%srun %ld %s%s\n", c, rec->id, sw_run_status_name(rec->status), cli_color(stdout, "\033[0m"));
+	printf("%srun %ld ", c, rec->id);
+	cli_put_text(stdout, sw_run_status_text(rec).text, true);
+	printf("%s\n", cli_color(stdout, "\033[0m"));
 	for (size_t i = 0; i < rec->missing_secrets.len; i++)
 		printf("note: secret %s was not set\n", rec->missing_secrets.items[i]);
 	for (size_t i = 0; i < rec->warnings.len; i++) {

@@ -14,6 +14,8 @@
 struct last_run {
 	long id;
 	enum sw_run_status status;
+	bool partial;
+	struct sw_status_text text;
 };
 
 static bool last_run_of(struct cli_ctx *ctx, const char *sha, struct last_run *lr)
@@ -26,6 +28,8 @@ static bool last_run_of(struct cli_ctx *ctx, const char *sha, struct last_run *l
 		return false;
 	}
 	lr->status = rec.status;
+	lr->partial = rec.partial;
+	lr->text = sw_run_status_text(&rec);
 	sw_run_record_free(&rec);
 	return true;
 }
@@ -63,6 +67,7 @@ static cJSON *branch_json(struct cli_ctx *ctx, const struct sw_branch *b)
 		cJSON *r = cJSON_AddObjectToObject(o, "last_run");
 		cJSON_AddNumberToObject(r, "id", (double)lr.id);
 		cJSON_AddStringToObject(r, "status", sw_run_status_name(lr.status));
+		cJSON_AddBoolToObject(r, "partial", lr.partial);
 	} else {
 		cJSON_AddNullToObject(o, "last_run");
 	}
@@ -71,19 +76,22 @@ static cJSON *branch_json(struct cli_ctx *ctx, const struct sw_branch *b)
 
 static void print_branch_row(struct cli_ctx *ctx, const struct sw_branch *b, const char *current)
 {
-	char age[32], ab[24] = "", run[32] = "-";
+	char age[32], ab[24] = "", run[128] = "-";
 	sw_format_age(b->time, age, sizeof age);
 	if (b->ahead >= 0)
 		snprintf(ab, sizeof ab, "+%d -%d", b->ahead, b->behind);
 	struct last_run lr;
 	if (last_run_of(ctx, b->head, &lr))
-		snprintf(run, sizeof run, "#%ld %s", lr.id, sw_run_status_name(lr.status));
+		snprintf(run, sizeof run, "#%ld %s", lr.id, lr.text.text);
 	bool cur = !b->remote && current && !strcmp(current, b->name);
 	printf("%c ", cur ? '*' : ' ');
 	struct sbuf sb;
 	sbuf_init(&sb);
 	sw_term_clean(&sb, b->name, strlen(b->name));
-	printf("%-28s %-10s %-18s %5s  %.7s  ", sb.buf, ab, run, age, b->head);
+	printf("%-28s %-10s ", sb.buf, ab);
+	sbuf_reset(&sb);
+	sw_term_clean(&sb, run, strlen(run));
+	printf("%-18s %5s  %.7s  ", sb.buf, age, b->head);
 	sbuf_free(&sb);
 	cli_put_text(stdout, b->author, true);
 	fputs("  ", stdout);
@@ -143,9 +151,12 @@ static void print_history_row(const struct sw_run_record *rec)
 		sw_format_age((time_t)(rec->created_ms / 1000), age, sizeof age);
 	if (rec->finished_ms && rec->started_ms)
 		sw_format_duration(rec->finished_ms - rec->started_ms, dur, sizeof dur);
-	printf("#%-5ld %-11s ", rec->id, sw_run_status_name(rec->status));
 	struct sbuf sb;
 	sbuf_init(&sb);
+	struct sw_status_text status = sw_run_status_text(rec);
+	sw_term_clean(&sb, status.text, strlen(status.text));
+	printf("#%-5ld %-11s ", rec->id, sb.buf);
+	sbuf_reset(&sb);
 	sw_term_clean(&sb, rec->branch ? rec->branch : "?", strlen(rec->branch ? rec->branch : "?"));
 	printf("%-24s %.7s %5s %8s  %-7s ", sb.buf, rec->commit, age, dur, rec->trigger ? rec->trigger : "");
 	sbuf_free(&sb);

@@ -1086,6 +1086,9 @@ void sw_config_free(struct sw_config *cfg)
 	free(cfg->gates);
 	strlist_free(&cfg->ui_protected);
 	free(cfg->ui_theme);
+	free(cfg->from.gates);
+	free(cfg->from.secrets);
+	free(cfg->from.retention);
 	memset(cfg, 0, sizeof *cfg);
 }
 

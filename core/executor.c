@@ -580,6 +580,8 @@ static void check_gate(struct executor *ex, size_t g, struct sbuf *why)
 		sbuf_addf(why, "gate %s: no %s measured", gate->name, metric_label(gate->metric));
 	else
 		sbuf_addf(why, "gate %s: %g %s %g", gate->name, r->actual, gate->is_min ? "<" : ">", gate->limit);
+	if (ex->plan->cfg->from.gates)
+		sbuf_addf(why, " (limit %s)", ex->plan->cfg->from.gates);
 }
 
 /* Checks the gates this stage measures (or, with all, every one left). */

@@ -114,8 +114,29 @@ static void default_policy(struct sw_config *cfg)
 	cfg->max_parallel = 1;
 }
 
-/* cfg, read from a commit or the work tree, gets main's policy. */
-static int apply_policy(struct sw_repo *repo, struct sw_config *cfg, struct strlist *warnings, char **err)
+/* Said once here, so that a gate's failure and check-config name the same
+ * source.  own: the file cfg was read from, in words. */
+static void set_origin(struct sw_config *cfg, const char *main, bool found, const char *own)
+{
+	struct sw_policy_origin *o = &cfg->from;
+	free(o->gates);
+	free(o->secrets);
+	free(o->retention);
+	o->from_main = found;
+	if (found) {
+		o->gates = xasprintf("from %s's slipway.json", main);
+		o->secrets = xstrdup(o->gates);
+		o->retention = xstrdup(o->gates);
+	} else {
+		o->gates = xasprintf("from %s", own);
+		o->secrets = xasprintf("%s has no slipway.json", main);
+		o->retention = xasprintf("default: %s has no slipway.json", main);
+	}
+}
+
+/* cfg, read from own (a commit or the work tree), gets main's policy. */
+static int apply_policy(struct sw_repo *repo, struct sw_config *cfg, const char *own, struct strlist *warnings,
+			char **err)
 {
 	struct sw_config policy = {0};
 	char *main = NULL;
@@ -127,6 +148,7 @@ static int apply_policy(struct sw_repo *repo, struct sw_config *cfg, struct strl
 			     "retention) comes from %s's", cfg->main_branch, main);
 	if (warnings && !found && cfg->secrets.len)
 		strlist_addf(warnings, "%s has no slipway.json: no secrets are given until one is committed there", main);
+	set_origin(cfg, main, found, own);
 	free(cfg->main_branch);
 	cfg->main_branch = main;
 	if (found)
@@ -141,9 +163,11 @@ int sw_project_config(struct sw_repo *repo, struct sw_config *cfg, char **err)
 {
 	const char *wd = sw_repo_workdir(repo);
 	char *path = wd ? xasprintf("%s/%s", wd, CONFIG_FILE) : NULL;
+	const char *own = "HEAD's slipway.json";
 	int r;
 	if (path && access(path, F_OK) == 0) {
 		r = sw_config_load_file(cfg, path, err);
+		own = "the work tree's slipway.json";
 	} else {
 		bool found;
 		r = config_at(repo, "HEAD", "HEAD", cfg, &found, err);
@@ -153,7 +177,7 @@ int sw_project_config(struct sw_repo *repo, struct sw_config *cfg, char **err)
 		}
 	}
 	free(path);
-	if (r == 0 && apply_policy(repo, cfg, NULL, err)) {
+	if (r == 0 && apply_policy(repo, cfg, own, NULL, err)) {
 		sw_config_free(cfg);
 		r = -1;
 	}
@@ -172,7 +196,7 @@ int sw_run_config(struct sw_repo *repo, const char *sha, struct sw_config *cfg, 
 		*err = xasprintf("commit %s has no slipway.json; run `slipway init` to write one", short_sha);
 		return SW_ERR_USAGE;
 	}
-	if (apply_policy(repo, cfg, warnings, err)) {
+	if (apply_policy(repo, cfg, "this commit's slipway.json", warnings, err)) {
 		sw_config_free(cfg);
 		return SW_ERR_USAGE;
 	}
@@ -180,12 +204,16 @@ int sw_run_config(struct sw_repo *repo, const char *sha, struct sw_config *cfg, 
 }
 
 static void init_record(struct sw_run_record *rec, const struct sw_config *cfg, const char *branch,
-			const char *sha, const char *trigger)
+			const char *sha, const struct sw_run_options *opt)
 {
 	memset(rec, 0, sizeof *rec);
 	rec->branch = xstrdup(branch);
 	memcpy(rec->commit, sha, 41);
-	rec->trigger = xstrdup(trigger ? trigger : "manual");
+	rec->trigger = xstrdup(opt->trigger ? opt->trigger : "manual");
+	/* Later stages and the gates they measure are not run: what it passed
+	 * is no green run, which only the whole pipeline makes. */
+	rec->partial = opt->stage != NULL;
+	rec->only_stage = xstrdup_null(opt->stage);
 	rec->status = SW_RUN_QUEUED;
 	rec->created_ms = sw_now_ms();
 	rec->nstages = cfg->nstages;
@@ -328,7 +356,7 @@ int sw_run_start(struct sw_repo *repo, struct sw_store *st, const struct sw_run_
 	sw_store_gc(st, cfg.retention_runs, &heads);
 	strlist_free(&heads);
 	struct sw_run_record rec;
-	init_record(&rec, &cfg, branch, sha, opt->trigger);
+	init_record(&rec, &cfg, branch, sha, opt);
 	rec.warnings = warnings;
 	rec.subject = sw_repo_subject(repo, sha);
 	long busy = 0;
@@ -374,7 +402,7 @@ int sw_run_cancel(struct sw_store *st, long id, char **err)
 		return SW_ERR_USAGE;
 	int r = SW_OK;
 	if (sw_run_status_final(rec.status)) {
-		*err = xasprintf("run %ld has already ended (%s)", id, sw_run_status_name(rec.status));
+		*err = xasprintf("run %ld has already ended (%s)", id, sw_run_status_text(&rec).text);
 		r = SW_ERR_FAILED;
 	} else if (rec.executor_pid <= 0 || kill(rec.executor_pid, SIGTERM)) {
 		*err = xasprintf("run %ld: cannot signal its executor: %s", id,

@@ -61,6 +61,22 @@ const char *sw_run_status_name(enum sw_run_status s)
 	return run_status_names[s];
 }
 
+struct sw_status_text sw_run_status_text(const struct sw_run_record *rec)
+{
+	struct sw_status_text t;
+	const char *name = sw_run_status_name(rec->status);
+	if (rec->partial && rec->only_stage)
+		snprintf(t.text, sizeof t.text, "%s (%.64s only)", name, rec->only_stage);
+	else
+		snprintf(t.text, sizeof t.text, rec->partial ? "%s (partial)" : "%s", name);
+	return t;
+}
+
+bool sw_run_green(const struct sw_run_record *rec)
+{
+	return rec->status == SW_RUN_PASSED && !rec->partial;
+}
+
 const char *sw_stage_status_name(enum sw_stage_status s)
 {
 	return stage_status_names[s];
@@ -266,6 +282,9 @@ static cJSON *record_to_json(struct sw_store *st, const struct sw_run_record *re
 	add_clean_string(o, "subject", rec->subject);
 	cJSON_AddStringToObject(o, "trigger", rec->trigger ? rec->trigger : "manual");
 	cJSON_AddStringToObject(o, "status", sw_run_status_name(rec->status));
+	cJSON_AddBoolToObject(o, "partial", rec->partial);
+	if (rec->partial)
+		add_clean_string(o, "only_stage", rec->only_stage);
 	add_time(o, "created_at", rec->created_ms);
 	add_time(o, "started_at", rec->started_ms);
 	add_time(o, "finished_at", rec->finished_ms);
@@ -374,6 +393,8 @@ static int record_from_json(struct sw_run_record *rec, const cJSON *o)
 	rec->branch = json_str(o, "branch");
 	rec->subject = json_str(o, "subject");
 	rec->trigger = json_str(o, "trigger");
+	rec->partial = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "partial"));
+	rec->only_stage = rec->partial ? json_str(o, "only_stage") : NULL;
 	rec->created_ms = json_time_ms(o, "created_at");
 	rec->started_ms = json_time_ms(o, "started_at");
 	rec->finished_ms = json_time_ms(o, "finished_at");
@@ -414,6 +435,7 @@ void sw_run_record_free(struct sw_run_record *rec)
 	free(rec->branch);
 	free(rec->trigger);
 	free(rec->subject);
+	free(rec->only_stage);
 	memset(rec, 0, sizeof *rec);
 }
 
@@ -642,6 +664,7 @@ void sw_run_record_copy(struct sw_run_record *dst, const struct sw_run_record *s
 	dst->branch = xstrdup_null(src->branch);
 	dst->trigger = xstrdup_null(src->trigger);
 	dst->subject = xstrdup_null(src->subject);
+	dst->only_stage = xstrdup_null(src->only_stage);
 	dst->stages = xcalloc(src->nstages + 1, sizeof *dst->stages);
 	for (size_t i = 0; i < src->nstages; i++) {
 		dst->stages[i] = src->stages[i];
@@ -788,14 +811,14 @@ long *sw_store_list(struct sw_store *st, size_t *n)
 
 struct run_filter {
 	const char *branch;	/* NULL: every branch */
-	bool passed_only;
+	bool green_only;
 	long except;		/* a run id left out, 0: none */
 };
 
 static bool run_matches(const struct sw_run_record *r, const struct run_filter *f)
 {
 	return (!f->branch || (r->branch && !strcmp(r->branch, f->branch))) &&
-	       (!f->passed_only || r->status == SW_RUN_PASSED) && r->id != f->except;
+	       (!f->green_only || sw_run_green(r)) && r->id != f->except;
 }
 
 /* Reads records from the newest back, keeping those f matches, and stops
@@ -834,7 +857,7 @@ size_t sw_store_history(struct sw_store *st, const char *branch, long limit, str
 
 bool sw_store_last_passed(struct sw_store *st, const char *branch, long except, struct sw_run_record *rec)
 {
-	struct run_filter f = {.branch = branch, .passed_only = true, .except = except};
+	struct run_filter f = {.branch = branch, .green_only = true, .except = except};
 	struct sw_run_record *runs;
 	size_t n = walk_runs(st, &f, 1, &runs, NULL);
 	if (n)

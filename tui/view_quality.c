@@ -199,7 +199,7 @@ static void build(struct tui *t, struct quality *q)
 	bool have_base = sw_store_last_passed(t->store, t->main_branch, rec->id, &main_run);
 	const struct sw_metrics *base = have_base ? &main_run.metrics : NULL;
 	add(q, TUI_C_TITLE, "Run #%ld · %s · %.7s · %s%s", rec->id, rec->branch ? rec->branch : "?", rec->commit,
-	    sw_run_status_name(rec->status), base ? "" : " · no green run of main to compare with");
+	    sw_run_status_text(rec).text, base ? "" : " · no green run of main to compare with");
 	tests_section(q, &rec->metrics, base);
 	lint_section(q, &rec->metrics, base);
 	coverage_section(q, &rec->metrics, base);

@@ -63,6 +63,14 @@ struct sw_config {
 	size_t ngates;
 	int retention_runs;		/* default 200 */
 	int max_parallel;		/* "max_parallel_runs", default 1 */
+	/* Where the policy in force came from, in words for messages ("from
+	 * main's slipway.json", "default: main has no slipway.json"): set with
+	 * it by sw_run_config and sw_project_config, NULL before.  from_main:
+	 * main's slipway.json decided all three. */
+	struct sw_policy_origin {
+		char *gates, *secrets, *retention;
+		bool from_main;
+	} from;
 	/* "ui": what a repository may ask of the dashboard. */
 	struct strlist ui_protected;	/* branches whose actions need their name typed */
 	bool ui_read_only;

@@ -55,7 +55,7 @@ lint_error_fails_the_gate() {
 	local f
 	f=$(run_json 1)
 	expect_eq "$(json "$f" 'j["stages"][1]["status"]')" failed
-	expect_eq "$(json "$f" 'j["stages"][1]["reason"]')" "gate lint_max: 1 > 0 (exit code 1)"
+	expect_eq "$(json "$f" 'j["stages"][1]["reason"]')" "gate lint_max: 1 > 0 (limit from main's slipway.json) (exit code 1)"
 	expect_eq "$(json "$f" 'j["metrics"]["lint"]["by_code"]')" "{'F401': 1}"
 	expect_eq "$(json "$f" 'j["metrics"]["lint"]["by_file"]')" "{'lettings/formatting.py': 1}"
 	expect_eq "$(json "$f" 'j["stages"][2]["status"]')" skipped

@@ -323,6 +323,43 @@ static void default_stage_is_the_one_that_matters(void)
 	CHECK_INT(sw_run_default_stage(&rec), 0);
 }
 
+/* A --stage run passed only the stages it ran: its record says so, it
+ * reads "passed (lint only)", and it is never the branch's green run. */
+static void partial_run_is_never_green(void)
+{
+	char *dir = temp_dir();
+	struct sw_store *st;
+	char *err = NULL;
+	CHECK_INT(sw_store_open(&st, dir, &err), 0);
+	add_run(st, sha_a, "main", SW_RUN_PASSED);
+	struct sw_run_record rec, got;
+	int lock;
+	make_record(&rec, sha_b, "main");
+	rec.partial = true;
+	rec.only_stage = xstrdup("lint");
+	CHECK_INT(sw_store_create(st, &rec, &lock, NULL, &err), 0);
+	rec.status = SW_RUN_PASSED;
+	sw_store_save(st, &rec, false);
+	close(lock);
+	CHECK_STR(sw_run_status_text(&rec).text, "passed (lint only)");
+	CHECK(!sw_run_green(&rec));
+	CHECK_INT(sw_store_load(st, rec.id, &got, &err), 0);
+	CHECK(got.partial);
+	CHECK_STR(got.only_stage, "lint");
+	CHECK_STR(sw_run_status_text(&got).text, "passed (lint only)");
+	sw_run_record_free(&got);
+	CHECK(sw_store_last_passed(st, "main", 0, &got));
+	CHECK_INT(got.id, 1);
+	CHECK(sw_run_green(&got));
+	CHECK_STR(sw_run_status_text(&got).text, "passed");
+	sw_run_record_free(&got);
+	CHECK(!sw_store_last_passed(st, "main", 1, &got));
+	sw_run_record_free(&rec);
+	sw_store_close(st);
+	sw_remove_tree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	RUN_TEST(create_and_load);
@@ -330,6 +367,7 @@ int main(void)
 	RUN_TEST(saves_reuse_no_stale_stage);
 	RUN_TEST(index_and_gc);
 	RUN_TEST(last_passed_of_a_branch);
+	RUN_TEST(partial_run_is_never_green);
 	RUN_TEST(finished_runs_are_cached_not_stale);
 	RUN_TEST(out_of_range_numbers_are_dropped);
 	RUN_TEST(default_stage_is_the_one_that_matters);
