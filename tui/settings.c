@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "slipway/suggest.h"
 #include "tui.h"
 
 const char *const tui_element_names[TUI_ELEMENTS] = {
@@ -53,21 +54,6 @@ static int fail(struct line_ctx *c, const char *fmt, const char *word, const cha
 	return -1;
 }
 
-/* The nearest of names to word, when it is near enough to be a typo. */
-static const char *nearest(const char *word, const char *const *names, size_t n)
-{
-	const char *best = NULL;
-	size_t best_d = 3;
-	for (size_t i = 0; i < n; i++) {
-		size_t d = sw_edit_distance(word, names[i]);
-		if (d < best_d) {
-			best_d = d;
-			best = names[i];
-		}
-	}
-	return best;
-}
-
 static int find_name(const char *word, const char *const *names, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -94,7 +80,7 @@ static int bind_line(struct line_ctx *c, char **w, int n)
 		return fail(c, "unknown key \"%s\" (a character, <Enter>, <C-x>, <F5>...)", w[1], NULL);
 	int a = strcmp(w[2], "none") ? find_action(w[2]) : -1;
 	if (a < 0 && strcmp(w[2], "none"))
-		return fail(c, "unknown action \"%s\"", w[2], nearest(w[2], action_names, TUI_ACT_COUNT));
+		return fail(c, "unknown action \"%s\"", w[2], sw_suggest(w[2], action_names, TUI_ACT_COUNT));
 	if (c->bound_at[key])
 		strlist_addf(&c->s->warnings, "%s:%d: %s was bound already at line %d", c->origin,
 			     c->lineno, w[1], c->bound_at[key]);
@@ -118,7 +104,7 @@ static int parse_color(struct line_ctx *c, const char *word, short *out)
 		*out = (short)i;
 	} else {
 		return fail(c, "unknown colour \"%s\" (default, red, brightred, color0..color255...)", word,
-			    nearest(word, color_names, COUNT(color_names)));
+			    sw_suggest(word, color_names, COUNT(color_names)));
 	}
 	return 0;
 }
@@ -130,7 +116,7 @@ static int parse_attrs(struct line_ctx *c, char **w, int n, unsigned *attrs)
 	for (int i = 0; i < n; i++) {
 		int k = find_name(w[i], names, COUNT(names));
 		if (k < 0)
-			return fail(c, "unknown attribute \"%s\"", w[i], nearest(w[i], names, COUNT(names)));
+			return fail(c, "unknown attribute \"%s\"", w[i], sw_suggest(w[i], names, COUNT(names)));
 		if (k < 4)
 			*attrs |= 1u << k;
 	}
@@ -143,7 +129,7 @@ static int color_line(struct line_ctx *c, char **w, int n)
 		return fail(c, "%s", "expected: color ELEMENT FOREGROUND BACKGROUND [ATTRIBUTES]", NULL);
 	int e = find_name(w[1], tui_element_names, TUI_ELEMENTS);
 	if (e < 0)
-		return fail(c, "unknown element \"%s\"", w[1], nearest(w[1], tui_element_names, TUI_ELEMENTS));
+		return fail(c, "unknown element \"%s\"", w[1], sw_suggest(w[1], tui_element_names, TUI_ELEMENTS));
 	struct tui_color_spec spec;
 	if (parse_color(c, w[2], &spec.fg) || parse_color(c, w[3], &spec.bg) ||
 	    parse_attrs(c, w + 4, n - 4, &spec.attrs))
@@ -190,7 +176,7 @@ static int set_line(struct line_ctx *c, char **w, int n)
 				strlist_add(&s->protected, w[i]);
 		return 0;
 	}
-	return fail(c, "unknown option \"%s\"", w[1], nearest(w[1], option_names, COUNT(option_names)));
+	return fail(c, "unknown option \"%s\"", w[1], sw_suggest(w[1], option_names, COUNT(option_names)));
 }
 
 static int apply_line(struct line_ctx *c, char *line)
@@ -210,7 +196,7 @@ static int apply_line(struct line_ctx *c, char *line)
 	if (!strcmp(w[0], "set"))
 		return set_line(c, w, n);
 	static const char *const verbs[] = {"bind", "color", "set"};
-	return fail(c, "unknown command \"%s\" (bind, color or set)", w[0], nearest(w[0], verbs, 3));
+	return fail(c, "unknown command \"%s\" (bind, color or set)", w[0], sw_suggest(w[0], verbs, 3));
 }
 
 static int apply_text(struct tui_settings *s, const char *text, const char *origin, enum scope scope,
