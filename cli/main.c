@@ -2,7 +2,6 @@
  * a core entry point. */
 #include "cli.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +25,14 @@ static const struct cli_command commands[] = {
 	 "Branches with ahead/behind main and upstream, last commit, last run on each head."},
 	{"history", cmd_history, "history [--json] [--branch B] [--limit N]",
 	 "Past runs, newest first."},
-	{"log", cmd_log, "log RUN [STAGE] [--follow] [--raw]",
-	 "A stage's output (default: the failed stage, else the last one that ran).\n"
+	{"log", cmd_log, "log [RUN [STAGE]] [--follow] [--raw] [--stages]",
+	 "A stage's output (default: the failed stage, else the last one that ran) of RUN\n"
+	 "(a number, #N, or latest: the newest run; default: the checked-out branch's newest).\n"
 	 "  --follow     keep printing while the stage runs\n"
-	 "  --raw        no neutralising of control sequences, even on a terminal"},
-	{"cancel", cmd_cancel, "cancel RUN", "Stop a queued or running run; later stages are cancelled."},
+	 "  --raw        no neutralising of control sequences, even on a terminal\n"
+	 "  --stages     the run's stage names instead, one a line"},
+	{"cancel", cmd_cancel, "cancel RUN",
+	 "Stop a queued or running run (a number, #N or latest); later stages are cancelled."},
 	{"check-config", cmd_check_config, "check-config [FILE]",
 	 "Validate slipway.json (default: the working tree's)."},
 	{"init", cmd_init, "init [--force] [--from-actions [FILE]]",
@@ -154,12 +156,16 @@ void cli_print_json(struct cJSON *json)
 	free(text);
 }
 
-long cli_parse_run_id(const char *s)
+long cli_run_id(struct cli_ctx *ctx, const char *text)
 {
-	char *end;
-	errno = 0;
-	long id = strtol(s[0] == '#' ? s + 1 : s, &end, 10);
-	return errno || *end || id <= 0 ? -1 : id;
+	long id = 0;
+	char *err = NULL;
+	if (sw_store_parse_id(ctx->store, text, &id, &err)) {
+		cli_error(2, "%s", err);
+		free(err);
+		return 0;
+	}
+	return id;
 }
 
 int main(int argc, char **argv)

@@ -46,10 +46,50 @@ init_writes_a_starter() {
 bad_run_id() {
 	make_repo r <<<'{"version":1,"stages":[{"name":"a","run":"true"}]}'
 	cd r
+	exits 2 $SLIPWAY log latest 2>err
+	grep -q 'no run yet' err
 	exits 2 $SLIPWAY log abc 2>err
+	grep -q '"abc" is not a run id (a number, #N or latest)' err
+	exits 2 $SLIPWAY log ' 1' 2>err
+	exits 2 $SLIPWAY cancel +1 2>err
+	grep -q 'is not a run id' err
 	exits 2 $SLIPWAY log 42 2>err
 	grep -q 'no run 42' err
 	exits 2 $SLIPWAY cancel 42 2>err
+}
+
+# The README's own `slipway log 2` once printed nothing: its last stage
+# said nothing, and neither did slipway.
+log_picks_a_run_and_says_when_empty() {
+	make_repo r <<'EOF2'
+{"version": 1, "stages": [{"name": "setup", "run": "echo ready"}, {"name": "lint", "run": "true"},
+ {"name": "deploy", "run": "echo no", "branches": ["production"]}]}
+EOF2
+	cd r
+	exits 2 $SLIPWAY log 2>err
+	grep -q 'branch main has no run yet' err
+	$SLIPWAY run --follow >/dev/null
+	git checkout -q -b other
+	$SLIPWAY run --follow >/dev/null
+	git checkout -q main
+	# No id: the checked-out branch's newest run, on its last stage that ran.
+	$SLIPWAY log >out 2>err
+	expect_eq "$(cat out)" ""
+	expect_eq "$(cat err)" "slipway: stage lint of run 1 printed nothing"
+	expect_eq "$($SLIPWAY log 1 setup)" "ready"
+	# latest: the newest run of any branch.
+	$SLIPWAY log latest 2>err
+	grep -q 'stage lint of run 2 printed nothing' err
+	expect_eq "$($SLIPWAY log latest setup)" "ready"
+	expect_eq "$($SLIPWAY log '#2' setup)" "ready"
+	$SLIPWAY log 1 deploy 2>err
+	grep -q 'stage deploy of run 1 did not run (skipped' err
+	exits 2 $SLIPWAY log 1 lnt 2>err
+	grep -q 'run 1 has no stage "lnt" (did you mean "lint"?)' err
+	expect_eq "$($SLIPWAY log 1 --stages | tr '\n' ' ')" "setup lint deploy "
+	git checkout -q --detach
+	exits 2 $SLIPWAY log 2>err
+	grep -q 'HEAD is detached' err
 }
 
 t_run help_and_version
@@ -58,4 +98,5 @@ t_run outside_a_repository
 t_run no_configuration_points_to_init
 t_run init_writes_a_starter
 t_run bad_run_id
+t_run log_picks_a_run_and_says_when_empty
 t_done
