@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "slipway/run.h"
+#include "slipway/suggest.h"
 #include "slipway/util.h"
 #include "../tui/tui.h"
 
@@ -66,6 +67,17 @@ static const struct cli_command *find_command(const char *name)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+	const char *names[sizeof commands / sizeof *commands];
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		names[i] = commands[i].name;
+	const char *near = sw_suggest(name, names, sizeof names / sizeof *names);
+	if (near)
+		return cli_error(2, "unknown command \"%s\"; did you mean \"%s\"?", name, near);
+	return cli_error(2, "unknown command \"%s\"; see slipway --help", name);
 }
 
 int cli_usage(const char *name, bool asked)
@@ -183,10 +195,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	const struct cli_command *c = find_command(argv[1]);
-	if (!c) {
-		cli_error(2, "unknown command \"%s\"; see slipway --help", argv[1]);
-		return 2;
-	}
+	if (!c)
+		return unknown_command(argv[1]);
 	for (int i = 2; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return cli_usage(c->name, true);

@@ -10,7 +10,9 @@ help_and_version() {
 
 unknown_command_is_usage_error() {
 	exits 2 $SLIPWAY frobnicate 2>err
-	grep -q 'unknown command "frobnicate"' err
+	grep -q 'unknown command "frobnicate"; see slipway --help' err
+	exits 2 $SLIPWAY stauts 2>err
+	expect_eq "$(cat err)" 'slipway: unknown command "stauts"; did you mean "status"?'
 }
 
 outside_a_repository() {
@@ -92,6 +94,22 @@ EOF2
 	grep -q 'HEAD is detached' err
 }
 
+history_of_no_such_branch() {
+	make_repo r <<<'{"version":1,"stages":[{"name":"a","run":"true"}]}'
+	cd r
+	$SLIPWAY run --follow >/dev/null
+	git branch quiet
+	exits 0 $SLIPWAY history --branch quiet >out
+	expect_eq "$(cat out)" ""
+	exits 2 $SLIPWAY history --branch nosuch >out 2>err
+	grep -q 'no branch "nosuch"' err
+	exits 2 $SLIPWAY history --branch mian 2>err
+	grep -q 'no branch "mian" (did you mean "main"?)' err
+	# A deleted branch keeps its history.
+	git checkout -q -b gone && $SLIPWAY run --follow >/dev/null && git checkout -q main && git branch -q -D gone
+	$SLIPWAY history --branch gone | grep -q '^#2 '
+}
+
 t_run help_and_version
 t_run unknown_command_is_usage_error
 t_run outside_a_repository
@@ -99,4 +117,5 @@ t_run no_configuration_points_to_init
 t_run init_writes_a_starter
 t_run bad_run_id
 t_run log_picks_a_run_and_says_when_empty
+t_run history_of_no_such_branch
 t_done
