@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "slipway/config.h"
 #include "slipway/run.h"
 #include "slipway/suggest.h"
 #include "slipway/util.h"
@@ -55,8 +56,10 @@ static void print_help(void)
 	       PACKAGE_VERSION);
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
 		printf("  slipway %s\n", commands[i].usage);
-	printf("\n  slipway [--read-only] [--script FILE [--dump FILE] [--size COLSxLINES]]\n"
-	       "                       the dashboard (no command)\n");
+	printf("\n  slipway [--read-only] [--theme NAME] [--script FILE [--dump FILE] [--size COLSxLINES]]\n"
+	       "                       the dashboard (no command)\n"
+	       "  slipway --check-keys  check the dashboard's settings: every warning (a key bound\n"
+	       "                       twice, an action left without a key), not just the first\n");
 	printf("\nslipway COMMAND --help tells more.  Exit codes: 0 success, 1 the run or action\n"
 	       "failed, 2 bad usage or configuration, 130 interrupted while following.\n");
 }
@@ -180,8 +183,41 @@ long cli_run_id(struct cli_ctx *ctx, const char *text)
 	return id;
 }
 
+/* The dashboard's settings as it would read them here, each warning on
+ * a line: 0 none, 1 some, 2 a line or theme that stops the dashboard. */
+static int check_keys(void)
+{
+	struct cli_ctx ctx;
+	if (cli_open(&ctx))
+		return 2;
+	struct sw_config cfg = {0};
+	char *err = NULL;
+	bool have_cfg = sw_project_config(ctx.repo, &cfg, &err) == SW_OK;
+	free(err);
+	err = NULL;
+	struct tui_settings s;
+	int r = tui_settings_load(&s, have_cfg ? &cfg : NULL, NULL, false, &err) ? 2 : 0;
+	if (r)
+		cli_error(2, "%s", err);
+	for (size_t i = 0; !r && i < s.warnings.len; i++) {
+		cli_put_text(stdout, s.warnings.items[i], true);
+		putchar('\n');
+	}
+	if (!r && s.warnings.len)
+		r = 1;
+	else if (!r)
+		puts("keys: no warnings");
+	free(err);
+	tui_settings_free(&s);
+	sw_config_free(&cfg);
+	cli_close(&ctx);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "--check-keys"))
+		return check_keys();
 	/* No command, or only dashboard options: the dashboard. */
 	if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "--help") && strcmp(argv[1], "-h") &&
 			 strcmp(argv[1], "--version")))

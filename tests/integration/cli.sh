@@ -6,6 +6,8 @@ help_and_version() {
 	$SLIPWAY --version | grep -q '^slipway [0-9]'
 	$SLIPWAY run --help | grep -q -- '--follow'
 	$SLIPWAY log --help | grep -q -- '--raw'
+	$SLIPWAY --help | grep -q -- '--theme NAME'
+	$SLIPWAY --help | grep -q -- '--check-keys'
 }
 
 unknown_command_is_usage_error() {
@@ -110,6 +112,30 @@ history_of_no_such_branch() {
 	$SLIPWAY history --branch gone | grep -q '^#2 '
 }
 
+# A theme that cannot be had is told with who asked for it.
+dashboard_settings_say_where() {
+	make_repo r <<<'{"version":1,"stages":[{"name":"a","run":"true"}],"ui":{"theme":"nosuch"}}'
+	cd r
+	: >script
+	exits 2 $SLIPWAY --check-keys 2>err
+	grep -q '^slipway: slipway.json: ui.theme: unknown theme "nosuch"' err
+	exits 2 $SLIPWAY --script script 2>err
+	grep -q 'slipway.json: ui.theme: unknown theme "nosuch"' err
+	printf 'set bell off\nset theme nosuch2\n' >../config
+	export SLIPWAY_CONFIG=$PWD/../config
+	exits 2 $SLIPWAY --check-keys 2>err
+	grep -q "^slipway: $PWD/../config:2: unknown theme \"nosuch2\"" err
+	exits 2 $SLIPWAY --theme nope --script script 2>err
+	grep -q '^slipway: --theme: unknown theme "nope"' err
+	# The status line shows the first warning and points here for the rest.
+	printf 'set theme dark\nbind j quit\nbind j help\nbind k quit\nbind k help\n' >../config
+	exits 1 $SLIPWAY --check-keys >out
+	grep -q 'config:3: j was bound already at line 2' out
+	grep -q 'config:5: k was bound already at line 4' out
+	printf 'set theme dark\n' >../config
+	expect_eq "$($SLIPWAY --check-keys)" "keys: no warnings"
+}
+
 t_run help_and_version
 t_run unknown_command_is_usage_error
 t_run outside_a_repository
@@ -118,4 +144,5 @@ t_run init_writes_a_starter
 t_run bad_run_id
 t_run log_picks_a_run_and_says_when_empty
 t_run history_of_no_such_branch
+t_run dashboard_settings_say_where
 t_done
