@@ -136,6 +136,27 @@ dashboard_settings_say_where() {
 	expect_eq "$($SLIPWAY --check-keys)" "keys: no warnings"
 }
 
+# complete WORD...: what bash completion offers for the last word.
+complete_words() {
+	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _slipway; [ ${#COMPREPLY[@]} -eq 0 ] || printf "%s\n" "${COMPREPLY[@]}"' \
+		_ "$SW_SRCDIR/completion/slipway" "$@" | sort | tr '\n' ' '
+}
+
+bash_completion_knows_stages_and_flags() {
+	make_repo r <<<'{"version":1,"stages":[{"name":"setup","run":"true"},{"name":"test","run":"true"}]}'
+	cd r
+	mkdir ../bin && ln -s "$SLIPWAY" ../bin/slipway
+	export PATH=$PWD/../bin:$PATH
+	$SLIPWAY run --follow >/dev/null
+	expect_eq "$(complete_words slipway log 1 '')" "--follow --raw --stages setup test "
+	expect_eq "$(complete_words slipway log --raw latest t)" "test "
+	expect_eq "$(complete_words slipway log '')" "--follow --raw --stages 1 latest "
+	expect_eq "$(complete_words slipway cancel '')" "--help 1 latest "
+	expect_eq "$(complete_words slipway cancel 1 '')" ""
+	expect_eq "$(complete_words slipway --theme h)" "high-contrast "
+	expect_eq "$(complete_words slipway --ch)" "--check-keys "
+}
+
 t_run help_and_version
 t_run unknown_command_is_usage_error
 t_run outside_a_repository
@@ -145,4 +166,5 @@ t_run bad_run_id
 t_run log_picks_a_run_and_says_when_empty
 t_run history_of_no_such_branch
 t_run dashboard_settings_say_where
+t_run bash_completion_knows_stages_and_flags
 t_done
