@@ -157,6 +157,33 @@ bash_completion_knows_stages_and_flags() {
 	expect_eq "$(complete_words slipway --ch)" "--check-keys "
 }
 
+# Every key the loader's tables accept has its entry in slipway.json(5),
+# and the page's example is a file the loader accepts.
+config_page_documents_every_key() {
+	local page=$SW_SRCDIR/slipway.json.5 table key prefix missing=0
+	awk '/^static const struct key_desc [a-z_]+_keys\[\] = \{/ { t = $5; sub(/\[\].*/, "", t); next }
+	     t && /^\t\{"/ { split($0, a, "\""); print t, a[2] }
+	     /^\};/ { t = "" }' "$SW_SRCDIR/core/config.c" >keys
+	[ "$(wc -l <keys)" -ge 29 ] || fail "only $(wc -l <keys) keys found in core/config.c's tables"
+	while read -r table key; do
+		case $table in
+		top_keys) prefix= ;;
+		stage_keys) prefix='stages[].' ;;
+		regex_keys) prefix='stages[].parse.' ;;
+		report_keys) prefix='stages[].reports.' ;;
+		cache_keys) prefix='stages[].cache[].' ;;
+		retention_keys) prefix='retention.' ;;
+		ui_keys) prefix='ui.' ;;
+		*) fail "core/config.c has a key table $table this test does not place: add it here"; return 1 ;;
+		esac
+		grep -qxF ".B $prefix$key" "$page" || { echo "  slipway.json.5 lacks $prefix$key" >&2; missing=1; }
+	done <keys
+	[ $missing = 0 ]
+	grep -qx '\.B gates\.METRIC_min' "$page"
+	sed -n '/^\.SH EXAMPLE/,/^\.fi/p' "$page" | sed '1,2d;$d' | sed 's/\\-/-/g' >example.json
+	$SLIPWAY check-config example.json >/dev/null
+}
+
 t_run help_and_version
 t_run unknown_command_is_usage_error
 t_run outside_a_repository
@@ -167,4 +194,5 @@ t_run log_picks_a_run_and_says_when_empty
 t_run history_of_no_such_branch
 t_run dashboard_settings_say_where
 t_run bash_completion_knows_stages_and_flags
+t_run config_page_documents_every_key
 t_done
