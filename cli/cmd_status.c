@@ -10,6 +10,7 @@
 
 #include "slipway/config.h"
 #include "slipway/run.h"
+#include "slipway/suggest.h"
 
 struct last_run {
 	long id;
@@ -164,6 +165,28 @@ static void print_history_row(const struct sw_run_record *rec)
 	putchar('\n');
 }
 
+/* A branch history knows nothing of, neither in the repository nor in
+ * the runs, is a typo far more often than a branch without runs. */
+static int no_such_branch(struct cli_ctx *ctx, const char *name)
+{
+	struct sw_branch *bs = NULL;
+	size_t n = 0;
+	char *err = NULL;
+	if (sw_repo_branches(ctx->repo, "main", NULL, false, &bs, &n, &err))
+		free(err);
+	const char **names = xcalloc(n + 1, sizeof *names);
+	for (size_t i = 0; i < n; i++)
+		names[i] = bs[i].name;
+	const char *near = sw_suggest(name, names, n);
+	if (near)
+		cli_error(2, "no branch \"%s\" (did you mean \"%s\"?)", name, near);
+	else
+		cli_error(2, "no branch \"%s\", and no run of one by that name", name);
+	free(names);
+	sw_branches_free(bs, n);
+	return 2;
+}
+
 int cmd_history(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -194,6 +217,13 @@ int cmd_history(int argc, char **argv)
 	struct sw_run_record *runs;
 	struct strlist warnings = {0};
 	size_t n = sw_store_history(ctx.store, branch, limit, &runs, &warnings);
+	if (!n && branch && !sw_repo_branch_exists(ctx.repo, branch)) {
+		sw_run_records_free(runs, n);
+		strlist_free(&warnings);
+		int r = no_such_branch(&ctx, branch);
+		cli_close(&ctx);
+		return r;
+	}
 	for (size_t i = 0; i < warnings.len; i++)
 		cli_error(0, "%s", warnings.items[i]);
 	cJSON *arr = json ? cJSON_CreateArray() : NULL;

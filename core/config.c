@@ -17,6 +17,7 @@
 #include "slipway/json_check.h"
 #include "slipway/regex.h"
 #include "slipway/report.h"
+#include "slipway/suggest.h"
 #include "slipway/util.h"
 
 #define QUOTE_MAX 256	/* room for QUOTE_CUT bytes escaped, plus quotes and "..." */
@@ -97,24 +98,6 @@ static const char *describe(char buf[QUOTE_MAX], const cJSON *v)
 	if (cJSON_IsNull(v))
 		return "null";
 	return cJSON_IsArray(v) ? "an array" : "an object";
-}
-
-/* The closest candidate worth suggesting, or NULL.  Short words are
- * spared far-fetched guesses: "x" is not a typo of "ui". */
-static const char *suggest(const char *word, const char *const *cands, size_t n)
-{
-	const char *best = NULL;
-	size_t best_d = SIZE_MAX, wl = strlen(word);
-	for (size_t i = 0; i < n; i++) {
-		size_t cl = strlen(cands[i]), d = sw_edit_distance(word, cands[i]);
-		size_t shorter = wl < cl ? wl : cl;
-		bool prefix = shorter >= 3 && strncmp(word, cands[i], shorter) == 0;
-		if ((prefix || (d <= 2 && d < wl)) && d < best_d) {
-			best = cands[i];
-			best_d = d;
-		}
-	}
-	return best;
 }
 
 /* ---- reading the JSON ---------------------------------------------------- */
@@ -204,7 +187,7 @@ static void path_pop(struct ctx *c, size_t mark)
 static int unknown_key(struct ctx *c, const char *key, const char *const *cands, size_t n)
 {
 	char q[QUOTE_MAX];
-	const char *s = suggest(key, cands, n);
+	const char *s = sw_suggest(key, cands, n);
 	if (s)
 		return fail(c, "unknown key %s (did you mean \"%s\"?)", quote(q, key), s);
 	return fail(c, "unknown key %s", quote(q, key));
@@ -542,7 +525,7 @@ static int parse_named(struct ctx *c, const char *name, struct sw_parse_spec *ps
 	}
 	if (strcmp(name, "regex") == 0)
 		return fail(c, "a regex parser is an object: {\"regex\": \"...\", \"metric\": \"...\"}");
-	const char *s = suggest(name, parser_names, 3);
+	const char *s = sw_suggest(name, parser_names, 3);
 	if (s)
 		return fail(c, "unknown parser %s (did you mean \"%s\"?)", quote(q, name), s);
 	return fail(c, "unknown parser %s (known: flake8, pytest, coverage, or a regex object)",
@@ -972,7 +955,7 @@ static int unmeasured(struct ctx *c, const struct sw_config *cfg, const char *me
 		for (size_t j = 0; j < cfg->stages[i].nparse; j++)
 			if (cfg->stages[i].parse[j].kind == SW_PARSE_REGEX)
 				strlist_add(&known, cfg->stages[i].parse[j].metric);
-	const char *s = suggest(metric, (const char *const *)known.items, known.len);
+	const char *s = sw_suggest(metric, (const char *const *)known.items, known.len);
 	if (s)
 		fail(c, "no stage measures metric %s (did you mean \"%s\"?)", quote(q, metric), s);
 	else

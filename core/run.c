@@ -11,6 +11,7 @@
 
 #include "slipway/follow.h"
 #include "slipway/secrets.h"
+#include "slipway/suggest.h"
 #include "executor.h"
 
 #define CONFIG_FILE "slipway.json"
@@ -270,19 +271,18 @@ static int spawn_executor(struct sw_exec_plan *plan, char **err)
 
 static bool stage_known(const struct sw_config *cfg, const char *name, char **err)
 {
-	const char *best = NULL;
-	size_t best_d = 3;
+	const char **names = xcalloc(cfg->nstages + 1, sizeof *names);
 	for (size_t i = 0; i < cfg->nstages; i++) {
-		if (!strcmp(cfg->stages[i].name, name))
+		if (!strcmp(cfg->stages[i].name, name)) {
+			free(names);
 			return true;
-		size_t d = sw_edit_distance(cfg->stages[i].name, name);
-		if (d < best_d) {
-			best_d = d;
-			best = cfg->stages[i].name;
 		}
+		names[i] = cfg->stages[i].name;
 	}
+	const char *best = sw_suggest(name, names, cfg->nstages);
 	*err = best ? xasprintf("no stage named \"%s\" (did you mean \"%s\"?)", name, best)
 		    : xasprintf("no stage named \"%s\"", name);
+	free(names);
 	return false;
 }
 

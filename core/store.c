@@ -809,6 +809,27 @@ long *sw_store_list(struct sw_store *st, size_t *n)
 	return ids;
 }
 
+int sw_store_parse_id(struct sw_store *st, const char *text, long *id, char **err)
+{
+	if (!strcmp(text, "latest")) {
+		*id = sw_store_latest(st, NULL);
+		if (!*id)
+			*err = xstrdup("no run yet, so no latest one");
+		return *id ? 0 : -1;
+	}
+	const char *num = text + (text[0] == '#');
+	char *end;
+	errno = 0;
+	long n = strtol(num, &end, 10);
+	/* strtol also takes blanks and signs: " 3" and "+3" are not ids. */
+	if (*num < '0' || *num > '9' || errno || *end || n <= 0) {
+		*err = xasprintf("\"%s\" is not a run id (a number, #N or latest)", text);
+		return -1;
+	}
+	*id = n;
+	return 0;
+}
+
 struct run_filter {
 	const char *branch;	/* NULL: every branch */
 	bool green_only;
@@ -864,6 +885,23 @@ bool sw_store_last_passed(struct sw_store *st, const char *branch, long except, 
 		*rec = runs[0];
 	free(runs);
 	return n > 0;
+}
+
+long sw_store_latest(struct sw_store *st, const char *branch)
+{
+	struct run_filter f = {.branch = branch};
+	size_t n;
+	if (!branch) {
+		long *ids = sw_store_list(st, &n);
+		long id = n ? ids[n - 1] : 0;
+		free(ids);
+		return id;
+	}
+	struct sw_run_record *runs;
+	n = walk_runs(st, &f, 1, &runs, NULL);
+	long id = n ? runs[0].id : 0;
+	sw_run_records_free(runs, n);
+	return id;
 }
 
 void sw_run_records_free(struct sw_run_record *runs, size_t n)

@@ -102,6 +102,12 @@ int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char 
 int sw_run_record_parse(const char *text, size_t len, struct sw_run_record *rec);
 /* Run ids, ascending. */
 long *sw_store_list(struct sw_store *st, size_t *n);
+/* A run as people name it, wherever they do (the commands, the dashboard's
+ * `:` prompt): "12", "#12", or "latest", the newest run of any branch.
+ * 0 with *id; -1 with *err when text is none of these or there is no run. */
+int sw_store_parse_id(struct sw_store *st, const char *text, long *id, char **err);
+/* The newest run of branch (NULL: of any branch); 0 when there is none. */
+long sw_store_latest(struct sw_store *st, const char *branch);
 /* Run records, newest first: of one branch (NULL: every one), at most limit
  * (< 0: all).  Records that cannot be read are named in warnings. */
 size_t sw_store_history(struct sw_store *st, const char *branch, long limit, struct sw_run_record **runs,
