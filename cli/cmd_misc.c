@@ -153,9 +153,10 @@ static int init_from_actions(const char *wd, const char *path, const char *file)
 	char *source = NULL;
 	char *text = config_from_actions(wd, file, &source);
 	int r = text ? write_config(path, text) : 2;
+	int n = r ? 0 : stage_count(text);
 	if (!r)
-		printf("wrote %s: %d stages from %s; check it with `slipway check-config` and commit it\n", path,
-		       stage_count(text), source);
+		printf("wrote %s: %d stage%s from %s; check it with `slipway check-config` and commit it\n", path,
+		       n, n == 1 ? "" : "s", source);
 	free(source);
 	free(text);
 	return r;
