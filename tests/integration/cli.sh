@@ -43,6 +43,34 @@ init_writes_a_starter() {
 	grep -q 'already exists' err
 }
 
+run_after_init_says_commit_it() {
+	git init -q -b main r && cd r
+	commit_file README "hello"
+	$SLIPWAY init >/dev/null
+	exits 2 $SLIPWAY run 2>err
+	expect_eq "$(cat err)" "slipway: slipway.json is not committed: runs test commits, not the working tree — commit it first (git add slipway.json && git commit)"
+}
+
+run_says_what_it_leaves_out() {
+	make_repo r <<<'{"version":1,"stages":[{"name":"a","run":"true"}]}'
+	cd r
+	echo changed >>slipway.json
+	: >new.txt
+	$SLIPWAY run >../id 2>../err
+	expect_eq "$(cat ../err)" "slipway: warning: the work tree has 2 uncommitted changes (new.txt, slipway.json): this run tests commit $(git rev-parse --short=7 HEAD) without them"
+	wait_for 20 run_final "$(cat ../id)"
+	$SLIPWAY run --again --follow >../out 2>/dev/null || true
+	grep -q '^warning: the work tree has 2 uncommitted changes' ../out
+	git checkout -q -- slipway.json && rm new.txt
+	$SLIPWAY run --again --follow >../out 2>../err
+	expect_eq "$(cat ../err)" ""
+	# The work tree is the checked-out branch's: another branch's run is not told of it.
+	git branch other
+	: >new.txt
+	$SLIPWAY run other >/dev/null 2>../err
+	expect_eq "$(cat ../err)" ""
+}
+
 bad_run_id() {
 	make_repo r <<<'{"version":1,"stages":[{"name":"a","run":"true"}]}'
 	cd r
@@ -57,5 +85,7 @@ t_run unknown_command_is_usage_error
 t_run outside_a_repository
 t_run no_configuration_points_to_init
 t_run init_writes_a_starter
+t_run run_after_init_says_commit_it
+t_run run_says_what_it_leaves_out
 t_run bad_run_id
 t_done
