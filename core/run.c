@@ -89,6 +89,11 @@ static void take_policy(struct sw_config *cfg, struct sw_config *policy)
 	strlist_free(&cfg->secrets);
 	cfg->secrets = policy->secrets;
 	memset(&policy->secrets, 0, sizeof policy->secrets);
+	/* What leaves the caller's environment is policy too: the executor
+	 * wipes the rest so that a branch cannot reach for a token. */
+	strlist_free(&cfg->pass_env);
+	cfg->pass_env = policy->pass_env;
+	memset(&policy->pass_env, 0, sizeof policy->pass_env);
 	for (size_t i = 0; i < cfg->ngates; i++) {
 		free(cfg->gates[i].name);
 		free(cfg->gates[i].metric);
@@ -110,6 +115,7 @@ static void take_policy(struct sw_config *cfg, struct sw_config *policy)
 static void default_policy(struct sw_config *cfg)
 {
 	strlist_free(&cfg->secrets);
+	strlist_free(&cfg->pass_env);
 	cfg->retention_runs = 200;
 	cfg->max_parallel = 1;
 }
@@ -125,8 +131,9 @@ static int apply_policy(struct sw_repo *repo, struct sw_config *cfg, struct strl
 	if (warnings && strcmp(cfg->main_branch, main))
 		strlist_addf(warnings, "this commit's slipway.json names \"%s\" as main; the policy (secrets, gates, "
 			     "retention) comes from %s's", cfg->main_branch, main);
-	if (warnings && !found && cfg->secrets.len)
-		strlist_addf(warnings, "%s has no slipway.json: no secrets are given until one is committed there", main);
+	if (warnings && !found && (cfg->secrets.len || cfg->pass_env.len))
+		strlist_addf(warnings, "%s has no slipway.json: no secrets or pass_env variables are given until one "
+			     "is committed there", main);
 	free(cfg->main_branch);
 	cfg->main_branch = main;
 	if (found)
@@ -358,6 +365,10 @@ int sw_run_start(struct sw_repo *repo, struct sw_store *st, const struct sw_run_
 		return SW_ERR_USAGE;
 	}
 	note_uncommitted(repo, branch, sha, &warnings);
+	for (size_t i = 0; i < cfg.pass_env.len; i++)
+		if (!sw_env_lookup(opt->env, cfg.pass_env.items[i]))
+			strlist_addf(&warnings, "pass_env %s is not set in the environment of slipway run: the stages "
+				     "run without it", cfg.pass_env.items[i]);
 	struct strlist heads = {0};
 	sw_repo_heads(repo, &heads);
 	sw_store_gc(st, cfg.retention_runs, &heads);
