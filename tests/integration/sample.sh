@@ -61,7 +61,40 @@ lint_error_fails_the_gate() {
 	expect_eq "$(json "$f" 'j["stages"][2]["status"]')" skipped
 }
 
+# In a new shell (no DOCKER_HOST, no eval of engine.sh env) the docker
+# stages still reach the demo's engine: at its fixed per-user socket.
+docker_stages_find_the_demo_engine() {
+	demo_repo
+	expect_eq "$(json slipway.json 'j.get("secrets", [])')" "[]"
+	expect_eq "$(json slipway.json 'j["pass_env"]')" "['DOCKER_HOST', 'REGISTRY']"
+	expect_eq "$(json slipway.json '[s["name"] for s in j["stages"]
+		if "docker " in s["run"] and not s["run"].startswith(". ci/docker-env.sh")]')" "[]"
+	grep -q '^\. "$(dirname "$0")/docker-env.sh"$' ci/smoke.sh
+	local home sock
+	home=$(mktemp -d /tmp/sw-home.XXXXXX)
+	sock=$home/.local/share/slipway/engine/engine.sock
+	mkdir -p "${sock%/*}"
+	/usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$sock"
+	git init -q -b main ../r
+	mkdir ../r/ci && cp ci/docker-env.sh ../r/ci/
+	cat >../r/slipway.json <<'EOF2'
+{"version": 1, "pass_env": ["DOCKER_HOST"],
+ "stages": [{"name": "where", "run": ". ci/docker-env.sh && echo \"engine at ${DOCKER_HOST-none}\""}]}
+EOF2
+	cd ../r
+	git add -A && git commit -q -m "Pipeline"
+	env -u DOCKER_HOST HOME="$home" $SLIPWAY run --follow >../out 2>&1
+	expect_eq "$($SLIPWAY log 1 where)" "engine at unix://$sock"
+	DOCKER_HOST=tcp://127.0.0.1:2375 HOME="$home" $SLIPWAY run --again --follow >../out 2>&1
+	expect_eq "$($SLIPWAY log 2 where)" "engine at tcp://127.0.0.1:2375"
+	rm "$sock"
+	env -u DOCKER_HOST HOME="$home" $SLIPWAY run --again --follow >../out 2>&1
+	expect_eq "$($SLIPWAY log 3 where)" "engine at none"
+	rm -rf "$home"
+}
+
 t_run demo_makes_the_branches
+t_run docker_stages_find_the_demo_engine
 t_run green_feature_measures_everything
 t_run failing_test_is_named
 t_run lint_error_fails_the_gate
