@@ -164,17 +164,20 @@ static int init_from_actions(const char *wd, const char *path, const char *file)
 
 static int init_starter(const char *wd, const char *path)
 {
-	struct strlist what = {0};
-	char *text = sw_init_config(wd, &what);
+	struct strlist what = {0}, chose = {0};
+	char *text = sw_init_config(wd, &what, &chose);
 	int r = write_config(path, text);
 	for (size_t i = 0; !r && i < what.len; i++)
 		printf("found: %s\n", what.items[i]);
+	for (size_t i = 0; !r && i < chose.len; i++)
+		print_outside("gate: ", chose.items[i]);
 	if (!r)
 		printf("wrote %s; check it with `slipway check-config` and commit it\n", path);
 	if (!r)
 		hint_actions(wd);
 	free(text);
 	strlist_free(&what);
+	strlist_free(&chose);
 	return r;
 }
 

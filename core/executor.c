@@ -83,13 +83,8 @@ static int spawn_stage_shell(const char *cmd, const char *dir, int out_fd, char 
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &dflt);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, out_fd, STDERR_FILENO);
 	/* Only the output: the run's lock and slot must die with the executor. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	posix_spawn_file_actions_addchdir_np(&fa, dir);
+	sw_spawn_output_to(&fa, out_fd, dir);
 	char *argv[] = {"sh", "-c", (char *)cmd, NULL};
 	int err = posix_spawn(child, "/bin/sh", &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
