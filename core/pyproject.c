@@ -36,12 +36,12 @@ static bool is_section(const char *line, const char *section)
 }
 
 /* key's value as "key = value" or "key: value", at the line's start. */
-static const char *key_value(const char *line, const char *key)
+static char *key_value(char *line, const char *key)
 {
 	size_t n = strlen(key);
 	if (strncmp(line, key, n))
 		return NULL;
-	const char *p = line + n;
+	char *p = line + n;
 	while (*p == ' ' || *p == '\t')
 		p++;
 	return *p == '=' || *p == ':' ? p + 1 : NULL;
@@ -71,7 +71,7 @@ static char *ini_value(const char *text, const char *section, const char *key, b
 			in = is_section(t, section);
 			*has_section = *has_section || in;
 		} else if (in && !indented && *t != '#' && *t != ';') {
-			char *v = (char *)key_value(t, key);
+			char *v = key_value(t, key);
 			if (v) {
 				value = true;
 				sbuf_adds(&sb, trim(v));
