@@ -236,9 +236,10 @@ static int init_from_actions(const char *wd, const char *path, const char *file)
 	char *source = NULL;
 	char *text = config_from_actions(wd, file, &source);
 	int r = text ? write_config(path, text) : 2;
+	int n = r ? 0 : stage_count(text);
 	if (!r)
-		printf("wrote %s: %d stages from %s; check it with `slipway check-config` and commit it\n", path,
-		       stage_count(text), source);
+		printf("wrote %s: %d stage%s from %s; check it with `slipway check-config` and commit it\n", path,
+		       n, n == 1 ? "" : "s", source);
 	free(source);
 	free(text);
 	return r;
@@ -246,17 +247,20 @@ static int init_from_actions(const char *wd, const char *path, const char *file)
 
 static int init_starter(const char *wd, const char *path)
 {
-	struct strlist what = {0};
-	char *text = sw_init_config(wd, &what);
+	struct strlist what = {0}, chose = {0};
+	char *text = sw_init_config(wd, &what, &chose);
 	int r = write_config(path, text);
 	for (size_t i = 0; !r && i < what.len; i++)
 		printf("found: %s\n", what.items[i]);
+	for (size_t i = 0; !r && i < chose.len; i++)
+		print_outside("gate: ", chose.items[i]);
 	if (!r)
 		printf("wrote %s; check it with `slipway check-config` and commit it\n", path);
 	if (!r)
 		hint_actions(wd);
 	free(text);
 	strlist_free(&what);
+	strlist_free(&chose);
 	return r;
 }
 

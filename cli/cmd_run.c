@@ -229,6 +229,24 @@ int cli_follow_run(struct cli_ctx *ctx, long id, const char *only_stage, bool ra
 	return code;
 }
 
+/* What the run will not do as the user may think (work tree changes left
+ * out, a variable not set) is said when it starts, not only at its end. */
+static void print_start_warnings(struct cli_ctx *ctx, long id)
+{
+	struct sw_run_record rec;
+	char *err = NULL;
+	if (sw_store_load(ctx->store, id, &rec, &err)) {
+		free(err);
+		return;
+	}
+	for (size_t i = 0; i < rec.warnings.len; i++) {
+		fputs("slipway: warning: ", stderr);
+		cli_put_text(stderr, rec.warnings.items[i], isatty(STDERR_FILENO));
+		fputc('\n', stderr);
+	}
+	sw_run_record_free(&rec);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -268,6 +286,8 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "slipway: run %ld is already in progress on this commit "
 				"(--again starts another)\n", id);
 	}
+	if (!r && !existing)
+		print_start_warnings(&ctx, id);
 	if (!r && !follow)
 		printf("%ld\n", id);
 	if (!r && follow)

@@ -33,6 +33,7 @@
 #define PARSE_MAX 32		/* per stage */
 #define REGEX_MAX 100		/* in the file: each is compiled to be checked */
 #define SECRETS_MAX 100
+#define PASS_ENV_MAX 100
 #define GATES_MAX 100
 #define PROTECTED_MAX 100
 #define DEFAULT_TIMEOUT 3600
@@ -810,6 +811,58 @@ static int top_secrets(struct ctx *c, const cJSON *v, void *target)
 	return add_each(c, v, add_secret, &cfg->secrets);
 }
 
+/* Every stage gets these from slipway: passing the caller's would only
+ * hide which one a stage sees. */
+static bool stage_base_name(const char *name)
+{
+	static const char *const base[] = {"PATH", "HOME", "USER", "LANG", "TZ", "TERM"};
+	for (size_t i = 0; i < sizeof base / sizeof *base; i++)
+		if (!strcmp(name, base[i]))
+			return true;
+	return false;
+}
+
+static int add_pass_env(struct ctx *c, const cJSON *v, struct strlist *l)
+{
+	char q[QUOTE_MAX];
+	if (!cJSON_IsString(v))
+		return expected(c, v, "a string");
+	if (check_env_name(c, v->valuestring))
+		return -1;
+	if (stage_base_name(v->valuestring))
+		return fail(c, "%s: every stage gets it from slipway already", quote(q, v->valuestring));
+	if (strlist_has(l, v->valuestring))
+		return fail(c, "duplicate variable %s", quote(q, v->valuestring));
+	strlist_add(l, v->valuestring);
+	return 0;
+}
+
+/* "pass_env": variables handed from the caller's environment as they
+ * are, unlike secrets: for addresses and settings that logs may show. */
+static int top_pass_env(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_config *cfg = target;
+	if (!cJSON_IsArray(v))
+		return expected(c, v, "an array");
+	if (check_count(c, v, PASS_ENV_MAX, "pass_env variables"))
+		return -1;
+	return add_each(c, v, add_pass_env, &cfg->pass_env);
+}
+
+/* A variable is a secret (masked) or not: never both. */
+static int check_pass_env(struct ctx *c, const struct sw_config *cfg)
+{
+	char q[QUOTE_MAX];
+	for (size_t i = 0; i < cfg->pass_env.len; i++)
+		if (strlist_has(&cfg->secrets, cfg->pass_env.items[i])) {
+			path_key(c, "pass_env");
+			path_index(c, i);
+			return fail(c, "%s is also in \"secrets\": a variable is masked or not, name it once",
+				    quote(q, cfg->pass_env.items[i]));
+		}
+	return 0;
+}
+
 /* The gate names worth suggesting, the usual ones first. */
 static const char *const gate_names[] = {
 	"coverage_min", "lint_max", "tests_failed_max", "coverage_max", "lint_min", "tests_failed_min",
@@ -926,6 +979,7 @@ static const struct key_desc top_keys[] = {
 	{"main", top_main, false},
 	{"integration", top_integration, false},
 	{"secrets", top_secrets, false},
+	{"pass_env", top_pass_env, false},
 	{"stages", top_stages, true},
 	{"gates", top_gates, false},
 	{"retention", top_retention, false},
@@ -1004,6 +1058,8 @@ int sw_config_parse(struct sw_config *cfg, const char *text, size_t len, const c
 	int r = parse_keys(&c, root, top_keys, sizeof top_keys / sizeof *top_keys, &tmp);
 	if (!r)
 		r = check_gates(&c, &tmp);
+	if (!r)
+		r = check_pass_env(&c, &tmp);
 	cJSON_Delete(root);
 	sbuf_free(&c.path);
 	if (r) {
@@ -1059,6 +1115,7 @@ void sw_config_free(struct sw_config *cfg)
 	free(cfg->main_branch);
 	free(cfg->integration_branch);
 	strlist_free(&cfg->secrets);
+	strlist_free(&cfg->pass_env);
 	for (size_t i = 0; i < cfg->nstages; i++)
 		stage_free(&cfg->stages[i]);
 	free(cfg->stages);

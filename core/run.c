@@ -90,6 +90,11 @@ static void take_policy(struct sw_config *cfg, struct sw_config *policy)
 	strlist_free(&cfg->secrets);
 	cfg->secrets = policy->secrets;
 	memset(&policy->secrets, 0, sizeof policy->secrets);
+	/* What leaves the caller's environment is policy too: the executor
+	 * wipes the rest so that a branch cannot reach for a token. */
+	strlist_free(&cfg->pass_env);
+	cfg->pass_env = policy->pass_env;
+	memset(&policy->pass_env, 0, sizeof policy->pass_env);
 	for (size_t i = 0; i < cfg->ngates; i++) {
 		free(cfg->gates[i].name);
 		free(cfg->gates[i].metric);
@@ -111,6 +116,7 @@ static void take_policy(struct sw_config *cfg, struct sw_config *policy)
 static void default_policy(struct sw_config *cfg)
 {
 	strlist_free(&cfg->secrets);
+	strlist_free(&cfg->pass_env);
 	cfg->retention_runs = 200;
 	cfg->max_parallel = 1;
 }
@@ -147,8 +153,9 @@ static int apply_policy(struct sw_repo *repo, struct sw_config *cfg, const char 
 	if (warnings && strcmp(cfg->main_branch, main))
 		strlist_addf(warnings, "this commit's slipway.json names \"%s\" as main; the policy (secrets, gates, "
 			     "retention) comes from %s's", cfg->main_branch, main);
-	if (warnings && !found && cfg->secrets.len)
-		strlist_addf(warnings, "%s has no slipway.json: no secrets are given until one is committed there", main);
+	if (warnings && !found && (cfg->secrets.len || cfg->pass_env.len))
+		strlist_addf(warnings, "%s has no slipway.json: no secrets or pass_env variables are given until one "
+			     "is committed there", main);
 	set_origin(cfg, main, found, own);
 	free(cfg->main_branch);
 	cfg->main_branch = main;
@@ -185,6 +192,15 @@ int sw_project_config(struct sw_repo *repo, struct sw_config *cfg, char **err)
 	return r ? SW_ERR_USAGE : SW_OK;
 }
 
+static bool worktree_has_config(struct sw_repo *repo)
+{
+	const char *wd = sw_repo_workdir(repo);
+	char *path = wd ? xasprintf("%s/%s", wd, CONFIG_FILE) : NULL;
+	bool r = path && access(path, F_OK) == 0;
+	free(path);
+	return r;
+}
+
 int sw_run_config(struct sw_repo *repo, const char *sha, struct sw_config *cfg, struct strlist *warnings,
 		  char **err)
 {
@@ -194,7 +210,10 @@ int sw_run_config(struct sw_repo *repo, const char *sha, struct sw_config *cfg, 
 	if (config_at(repo, sha, short_sha, cfg, &found, err))
 		return SW_ERR_USAGE;
 	if (!found) {
-		*err = xasprintf("commit %s has no slipway.json; run `slipway init` to write one", short_sha);
+		*err = worktree_has_config(repo)
+			       ? xstrdup("slipway.json is not committed: runs test commits, not the working tree — "
+					 "commit it first (git add slipway.json && git commit)")
+			       : xasprintf("commit %s has no slipway.json; run `slipway init` to write one", short_sha);
 		return SW_ERR_USAGE;
 	}
 	if (apply_policy(repo, cfg, "this commit's slipway.json", warnings, err)) {
@@ -318,6 +337,28 @@ static int resolve_branch(struct sw_repo *repo, const char *name, char **branch,
 	return 0;
 }
 
+/* A run of the checked-out branch tests its last commit: what the work
+ * tree holds beyond it is left out, and the user should know. */
+static void note_uncommitted(struct sw_repo *repo, const char *branch, const char *sha, struct strlist *warnings)
+{
+	char *current = sw_repo_current_branch(repo);
+	bool here = current && !strcmp(current, branch);
+	free(current);
+	struct strlist paths = {0};
+	int n = here ? sw_repo_uncommitted(repo, &paths, 3) : 0;
+	if (n > 0) {
+		struct sbuf list;
+		sbuf_init(&list);
+		for (size_t i = 0; i < paths.len; i++)
+			sbuf_addf(&list, "%s%s", i ? ", " : "", paths.items[i]);
+		strlist_addf(warnings, "the work tree has %d uncommitted change%s (%s%s): this run tests commit %.7s "
+			     "without %s", n, n == 1 ? "" : "s", list.buf, (size_t)n > paths.len ? ", ..." : "", sha,
+			     n == 1 ? "it" : "them");
+		sbuf_free(&list);
+	}
+	strlist_free(&paths);
+}
+
 static int start_new(struct sw_repo *repo, struct sw_store *st, const struct sw_run_options *opt,
 		     struct sw_config *cfg, struct sw_run_record *rec, long *busy, char **err)
 {
@@ -351,6 +392,11 @@ int sw_run_start(struct sw_repo *repo, struct sw_store *st, const struct sw_run_
 		strlist_free(&warnings);
 		return SW_ERR_USAGE;
 	}
+	note_uncommitted(repo, branch, sha, &warnings);
+	for (size_t i = 0; i < cfg.pass_env.len; i++)
+		if (!sw_env_lookup(opt->env, cfg.pass_env.items[i]))
+			strlist_addf(&warnings, "pass_env %s is not set in the environment of slipway run: the stages "
+				     "run without it", cfg.pass_env.items[i]);
 	struct strlist heads = {0};
 	sw_repo_heads(repo, &heads);
 	sw_store_gc(st, cfg.retention_runs, &heads);

@@ -514,6 +514,16 @@ bool sw_parse_number(const char *s, size_t len, double *out)
 	return true;
 }
 
+void sw_spawn_output_to(posix_spawn_file_actions_t *fa, int out_fd, const char *dir)
+{
+	posix_spawn_file_actions_init(fa);
+	posix_spawn_file_actions_addopen(fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(fa, out_fd, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(fa, out_fd, STDERR_FILENO);
+	posix_spawn_file_actions_addclosefrom_np(fa, 3);
+	posix_spawn_file_actions_addchdir_np(fa, dir);
+}
+
 const char *sw_env_lookup(char *const *env, const char *name)
 {
 	size_t n = strlen(name);

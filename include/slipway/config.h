@@ -57,6 +57,7 @@ struct sw_config {
 	char *main_branch;		/* default "main" */
 	char *integration_branch;	/* default "development" */
 	struct strlist secrets;
+	struct strlist pass_env;	/* from the caller's environment, not masked */
 	struct sw_stage_config *stages;
 	size_t nstages;
 	struct sw_gate *gates;

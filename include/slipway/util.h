@@ -3,6 +3,7 @@
 #ifndef SLIPWAY_UTIL_H
 #define SLIPWAY_UTIL_H
 
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -100,6 +101,10 @@ bool sw_glob_match(const char *pattern, const char *name);
 
 /* Parses a number the tools print with '.', whatever LC_NUMERIC says. */
 bool sw_parse_number(const char *s, size_t len, double *out);
+
+/* A child's descriptors, for posix_spawn: stdin from /dev/null, stdout
+ * and stderr into out_fd, nothing else open; it starts in dir. */
+void sw_spawn_output_to(posix_spawn_file_actions_t *fa, int out_fd, const char *dir);
 
 /* NAME's value in a NULL-terminated environ-style array, or NULL. */
 const char *sw_env_lookup(char *const *env, const char *name);
