@@ -205,52 +205,23 @@ static int check_fast_forward(struct merge *m, char **err)
 /* ---- pushing ---- */
 
 struct push_state {
-	size_t next;		/* the next credential to offer */
 	bool auth_failed;
 	char *rejected;		/* the remote's reason for refusing main */
 };
 
-static const char *const ssh_keys[] = {"id_ed25519", "id_ecdsa", "id_rsa"};
-
-/* The ssh-agent first, then the usual key files; each offered once. */
-static int offer_ssh_key(git_credential **out, const char *user, struct push_state *ps)
-{
-	const char *home = getenv("HOME");
-	while (ps->next <= sizeof ssh_keys / sizeof *ssh_keys) {
-		size_t k = ps->next++;
-		if (k == 0) {
-			if (getenv("SSH_AUTH_SOCK") && git_credential_ssh_key_from_agent(out, user) == 0)
-				return 0;
-			continue;
-		}
-		char *priv = xasprintf("%s/.ssh/%s", home ? home : "", ssh_keys[k - 1]);
-		char *pub = xasprintf("%s.pub", priv);
-		int r = access(priv, R_OK) == 0
-			    ? git_credential_ssh_key_new(out, user, access(pub, R_OK) == 0 ? pub : NULL, priv, NULL)
-			    : -1;
-		free(priv);
-		free(pub);
-		if (r == 0)
-			return 0;
-	}
-	return -1;
-}
-
+/* No credentials are sent yet (ssh is refused before connecting, HTTP
+ * tokens come later): a remote that asks for them fails authentication. */
 static int push_credentials(git_credential **out, const char *url, const char *url_user, unsigned int allowed,
 			    void *payload)
 {
 	struct push_state *ps = payload;
-	const char *user = url_user && *url_user ? url_user : "git";
+	(void)out;
 	(void)url;
-	if (allowed & GIT_CREDENTIAL_USERNAME)
-		return git_credential_username_new(out, user);
-	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && offer_ssh_key(out, user, ps) == 0)
-		return 0;
+	(void)url_user;
+	(void)allowed;
 	ps->auth_failed = true;
-	git_error_set_str(GIT_ERROR_NET, allowed & GIT_CREDENTIAL_SSH_KEY
-						 ? "no ssh key was accepted (tried the ssh-agent and ~/.ssh/id_ed25519, "
-						   "id_ecdsa, id_rsa)"
-						 : "this remote asks for a password or token, which slipway does not send yet");
+	git_error_set_str(GIT_ERROR_NET, "the remote asks for credentials, and slipway sends none yet "
+					 "(HTTP tokens come later)");
 	return GIT_EAUTH;
 }
 
@@ -275,11 +246,18 @@ static char *url_for_humans(const char *url)
 	return xasprintf("%.*s:***%s", (int)(colon - url), url, at);
 }
 
+/* Where a push goes: remote.NAME.pushurl when set, as git does. */
+static const char *push_url(const git_remote *remote)
+{
+	const char *url = git_remote_pushurl(remote);
+	return url ? url : git_remote_url(remote);
+}
+
 static char *push_error(struct merge *m, git_remote *remote, int code, const struct push_state *ps)
 {
 	const git_error *e = git_error_last();
 	const char *why = e && e->message ? e->message : "unknown error";
-	const char *name = m->cfg.remote, *main = m->cfg.main_branch, *raw = git_remote_url(remote);
+	const char *name = m->cfg.remote, *main = m->cfg.main_branch, *raw = push_url(remote);
 	char *url = url_for_humans(raw), *msg;
 	/* libgit2 calls a local path that does not exist an unsupported protocol. */
 	if (!strchr(raw, ':') && access(raw, F_OK))
@@ -300,13 +278,34 @@ static char *push_error(struct merge *m, git_remote *remote, int code, const str
 	return all;
 }
 
+/* ssh:// and scp-like host:path.  libgit2 1.5 checks no host key unless
+ * told how, and a push to a host nobody verified would hand it the code. */
+static bool ssh_url(const char *url)
+{
+	const char *scheme = strstr(url, "://"), *colon = strchr(url, ':'), *slash = strchr(url, '/');
+	if (scheme)
+		return strstr(url, "ssh") && strstr(url, "ssh") < scheme;
+	return colon && colon != url && (!slash || colon < slash);
+}
+
 static int find_remote(struct merge *m, git_remote **remote, char **err)
 {
-	if (git_remote_lookup(remote, m->git, m->cfg.remote) == 0)
+	const char *name = m->cfg.remote, *main = m->cfg.main_branch;
+	if (git_remote_lookup(remote, m->git, name)) {
+		*remote = NULL;
+		*err = xasprintf("no remote named \"%s\" to push %s to: add it (git remote add %s URL), name another "
+				 "in slipway.json (\"remote\"), or merge with --no-push", name, main, name);
+		return SW_ERR_USAGE;
+	}
+	if (!ssh_url(push_url(*remote)))
 		return SW_OK;
-	*err = xasprintf("no remote named \"%s\" to push %s to: add it (git remote add %s URL), name another "
-			 "in slipway.json (\"remote\"), or merge with --no-push",
-			 m->cfg.remote, m->cfg.main_branch, m->cfg.remote);
+	char *url = url_for_humans(push_url(*remote));
+	*err = xasprintf("%s is an ssh remote (%s), and slipway does not push over ssh yet (it would not check the "
+			 "host key): merge with --no-push and push %s yourself, or use a local or file:// remote",
+			 name, url, main);
+	free(url);
+	git_remote_free(*remote);
+	*remote = NULL;
 	return SW_ERR_USAGE;
 }
 

@@ -154,9 +154,40 @@ unreachable_or_missing_remote() {
 	exits 1 $SLIPWAY merge 2>err
 	expect_contains "$(cat err)" "slipway: cannot reach origin ($(cd .. && pwd)/nowhere.git): no repository there"
 	expect_contains "$(cat err)" "; local main stays at ${old:0:7}, nothing was merged"
-	git remote set-url origin ssh://git@127.0.0.1:1/x.git
-	exits 1 $SLIPWAY merge 2>err
-	expect_contains "$(cat err)" "slipway: cannot reach origin (ssh://git@127.0.0.1:1/x.git): "
+	# No push over ssh until host keys are checked: refused before connecting.
+	local url
+	for url in ssh://git@127.0.0.1:1/x.git git@127.0.0.1:x.git; do
+		git remote set-url origin "$url"
+		exits 2 $SLIPWAY merge 2>err
+		expect_eq "$(cat err)" "slipway: origin is an ssh remote ($url), and slipway does not push over ssh yet (it would not check the host key): merge with --no-push and push main yourself, or use a local or file:// remote"
+	done
+	# The push URL is the one that counts.
+	git remote set-url origin "$(cd .. && pwd)/nowhere.git"
+	git config remote.origin.pushurl git@127.0.0.1:x.git
+	exits 2 $SLIPWAY merge 2>err
+	expect_contains "$(cat err)" "slipway: origin is an ssh remote (git@127.0.0.1:x.git)"
+	git config --unset remote.origin.pushurl
+	# A remote asking for credentials: none are sent yet.
+	python3 - >../port <<'EOF2' &
+import http.server, socketserver, sys
+class Deny(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="git"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    do_POST = do_GET
+    def log_message(self, *a): pass
+s = socketserver.TCPServer(("127.0.0.1", 0), Deny)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+EOF2
+	local server=$!
+	wait_for 10 test -s ../port
+	git remote set-url origin "http://127.0.0.1:$(cat ../port)/x.git"
+	exits 1 $SLIPWAY merge 2>err || { kill $server; return 1; }
+	kill $server
+	expect_contains "$(cat err)" "slipway: authentication to origin (http://127.0.0.1:$(cat ../port)/x.git) failed: the remote asks for credentials, and slipway sends none yet (HTTP tokens come later); local main stays at ${old:0:7}"
 	# A token in the URL never reaches the screen.
 	git remote set-url origin https://someone:s3cr3t-token@127.0.0.1:1/x.git
 	exits 1 $SLIPWAY merge 2>err
