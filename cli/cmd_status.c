@@ -191,8 +191,8 @@ int cmd_history(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'}, {"branch", required_argument, NULL, 'b'},
-		{"limit", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
-	bool json = false;
+		{"limit", required_argument, NULL, 'n'}, {"merges", no_argument, NULL, 'm'}, {NULL, 0, NULL, 0}};
+	bool json = false, merges = false;
 	const char *branch = NULL;
 	long limit = -1;
 	int c;
@@ -201,6 +201,8 @@ int cmd_history(int argc, char **argv)
 		char *end;
 		if (c == 'j')
 			json = true;
+		else if (c == 'm')
+			merges = true;
 		else if (c == 'b')
 			branch = optarg;
 		else if (c == 'n' && (limit = strtol(optarg, &end, 10)) >= 0 && !*end)
@@ -211,6 +213,8 @@ int cmd_history(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage("history", false);
+	if (merges)
+		return cmd_history_merges(json, branch, limit);
 	struct cli_ctx ctx;
 	if (cli_open(&ctx))
 		return 2;

@@ -25,14 +25,21 @@ static const struct cli_command commands[] = {
 	 "  --again      start a new run even if this commit has one in progress"},
 	{"status", cmd_status, "status [--json]",
 	 "Branches with ahead/behind main and upstream, last commit, last run on each head."},
-	{"history", cmd_history, "history [--json] [--branch B] [--limit N]",
-	 "Past runs, newest first."},
+	{"history", cmd_history, "history [--json] [--merges] [--branch B] [--limit N]",
+	 "Past runs, newest first.\n"
+	 "  --merges     the merges into main instead: who, when, from -> to, the run that proved it"},
 	{"log", cmd_log, "log [RUN [STAGE]] [--follow] [--raw] [--stages]",
 	 "A stage's output (default: the failed stage, else the last one that ran) of RUN\n"
 	 "(a number, #N, or latest: the newest run; default: the checked-out branch's newest).\n"
 	 "  --follow     keep printing while the stage runs\n"
 	 "  --raw        no neutralising of control sequences, even on a terminal\n"
 	 "  --stages     the run's stage names instead, one a line"},
+	{"merge", cmd_merge, "merge [BRANCH] [--force] [--no-push] [--json]",
+	 "Fast-forward main to BRANCH (default: the integration branch) when a passed run tested\n"
+	 "its exact head, and push main to the remote (\"remote\" in slipway.json, default origin).\n"
+	 "  --force      merge without such a run; the merge is recorded as forced\n"
+	 "  --no-push    move local main only\n"
+	 "  --json       print the merge record"},
 	{"cancel", cmd_cancel, "cancel RUN",
 	 "Stop a queued or running run (a number, #N or latest); later stages are cancelled."},
 	{"check-config", cmd_check_config, "check-config [FILE]",

@@ -788,6 +788,11 @@ static int top_integration(struct ctx *c, const cJSON *v, void *target)
 	return get_string(c, v, &((struct sw_config *)target)->integration_branch);
 }
 
+static int top_remote(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_string(c, v, &((struct sw_config *)target)->remote);
+}
+
 static int add_secret(struct ctx *c, const cJSON *v, struct strlist *l)
 {
 	char q[QUOTE_MAX];
@@ -978,6 +983,7 @@ static const struct key_desc top_keys[] = {
 	{"version", top_version, false},
 	{"main", top_main, false},
 	{"integration", top_integration, false},
+	{"remote", top_remote, false},
 	{"secrets", top_secrets, false},
 	{"pass_env", top_pass_env, false},
 	{"stages", top_stages, true},
@@ -1037,6 +1043,7 @@ static void config_defaults(struct sw_config *cfg)
 	cfg->version = 1;
 	cfg->main_branch = xstrdup("main");
 	cfg->integration_branch = xstrdup("development");
+	cfg->remote = xstrdup("origin");
 	cfg->retention_runs = DEFAULT_RETENTION;
 	cfg->max_parallel = 1;
 }
@@ -1114,6 +1121,7 @@ void sw_config_free(struct sw_config *cfg)
 {
 	free(cfg->main_branch);
 	free(cfg->integration_branch);
+	free(cfg->remote);
 	strlist_free(&cfg->secrets);
 	strlist_free(&cfg->pass_env);
 	for (size_t i = 0; i < cfg->nstages; i++)

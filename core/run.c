@@ -84,7 +84,8 @@ static int load_policy(struct sw_repo *repo, char **main_out, struct sw_config *
 
 /* What decides what reaches production moves from main's configuration
  * into cfg: secrets, gates, retention, parallelism, the branch names.
- * Every section that decides a merge or a deploy belongs here too. */
+ * Every section that decides a merge or a deploy belongs here too: the
+ * remote a merge pushes to is one. */
 static void take_policy(struct sw_config *cfg, struct sw_config *policy)
 {
 	strlist_free(&cfg->secrets);
@@ -109,14 +110,20 @@ static void take_policy(struct sw_config *cfg, struct sw_config *policy)
 	free(cfg->integration_branch);
 	cfg->integration_branch = policy->integration_branch;
 	policy->integration_branch = NULL;
+	free(cfg->remote);
+	cfg->remote = policy->remote;
+	policy->remote = NULL;
 }
 
 /* Without a slipway.json on main there is no policy to take: no secrets,
- * default retention and parallelism; the commit's gates only add checks. */
+ * default retention, parallelism and remote (a branch must not choose
+ * where main is pushed); the commit's gates only add checks. */
 static void default_policy(struct sw_config *cfg)
 {
 	strlist_free(&cfg->secrets);
 	strlist_free(&cfg->pass_env);
+	free(cfg->remote);
+	cfg->remote = xstrdup("origin");
 	cfg->retention_runs = 200;
 	cfg->max_parallel = 1;
 }

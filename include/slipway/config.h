@@ -56,6 +56,7 @@ struct sw_config {
 	int version;
 	char *main_branch;		/* default "main" */
 	char *integration_branch;	/* default "development" */
+	char *remote;			/* where a merge pushes main; default "origin" */
 	struct strlist secrets;
 	struct strlist pass_env;	/* from the caller's environment, not masked */
 	struct sw_stage_config *stages;
