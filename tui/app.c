@@ -269,31 +269,62 @@ static void refresh_running_rows(struct tui *t)
 
 /* ---- drawing ---- */
 
-/* The hint line names the keys as bound now, not as they were by default. */
-static void status_hint(struct tui *t, char *out, size_t n)
+/* The first key bound to a, as the hint line names it ("Enter", not
+ * "<Enter>"); false when nothing is bound to it. */
+static bool hint_key(struct tui *t, enum tui_action a, char *out, size_t n)
 {
-	static const struct {
-		enum tui_action a;
-		const char *word;
-		bool changes;
-	} shown[] = {
-		{TUI_ACT_RUN, "run", true}, {TUI_ACT_CANCEL, "cancel", true}, {TUI_ACT_ENTER, "open", false},
-		{TUI_ACT_LOG, "log", false}, {TUI_ACT_FILTER, "filter", false},
-		{TUI_ACT_PROMPT, "command", false}, {TUI_ACT_HELP, "help", false}, {TUI_ACT_QUIT, "quit", false},
-	};
-	size_t len = (size_t)snprintf(out, n, "%s", t->settings.read_only ? "read-only" : "");
-	for (size_t i = 0; i < sizeof shown / sizeof *shown && len < n; i++) {
-		if (shown[i].changes && t->settings.read_only)
+	for (int k = 0; k < TUI_KEY_SPACE; k++)
+		if (t->settings.bindings[k] == (int)a) {
+			char name[16];
+			tui_key_name(k, name, sizeof name);
+			size_t len = strlen(name);
+			if (len > 2 && name[0] == '<' && name[len - 1] == '>')
+				snprintf(out, n, "%.*s", (int)len - 2, name + 1);
+			else
+				snprintf(out, n, "%s", name);
+			return true;
+		}
+	return false;
+}
+
+/* "r run", or "j/k scroll" for a pair of actions. */
+static bool hint_item(struct tui *t, const struct tui_hint *h, char *out, size_t n)
+{
+	char a[24], b[24];
+	if ((h->a == TUI_ACT_RUN || h->a == TUI_ACT_CANCEL) && t->settings.read_only)
+		return false;
+	if (!hint_key(t, h->a, a, sizeof a))
+		return false;
+	if (h->pair && hint_key(t, h->a + 1, b, sizeof b))
+		snprintf(out, n, "%s/%s %s", a, b, h->word);
+	else
+		snprintf(out, n, "%s %s", a, h->word);
+	return true;
+}
+
+/* The focused view's keys as bound now, as many as fit in width columns,
+ * whole: what does not fit is an ellipsis, never half a word. */
+static void status_hint(struct tui *t, int width, struct sbuf *out)
+{
+	struct tui_view *v = t->overlay ? t->overlay : t->focus;
+	const char *sep = " · ";
+	int used = 0, ell = 1 + tui_text_width(t, tui_glyph(t, TUI_G_ELLIPSIS));
+	if (t->settings.read_only) {
+		sbuf_adds(out, "read-only");
+		used = tui_text_width(t, "read-only");
+	}
+	for (const struct tui_hint *h = v->ops->hints; h && h->word; h++) {
+		char item[64];
+		if (!hint_item(t, h, item, sizeof item))
 			continue;
-		int key = -1;
-		for (int k = 0; k < TUI_KEY_SPACE && key < 0; k++)
-			if (t->settings.bindings[k] == (int)shown[i].a)
-				key = k;
-		if (key < 0)
-			continue;
-		char name[16];
-		tui_key_name(key, name, sizeof name);
-		len += (size_t)snprintf(out + len, n - len, "%s%s %s", len ? " · " : "", name, shown[i].word);
+		int w = (used ? tui_text_width(t, sep) : 0) + tui_text_width(t, item);
+		bool last = !h[1].word;
+		if (used + w > width - (last ? 0 : ell)) {
+			sbuf_addf(out, "%s%s", used ? " " : "", tui_glyph(t, TUI_G_ELLIPSIS));
+			return;
+		}
+		sbuf_addf(out, "%s%s", used ? sep : "", item);
+		used += w;
 	}
 }
 
@@ -316,9 +347,16 @@ static void draw_status(struct tui *t)
 		return;
 	}
 	curs_set(0);
-	char hint[256];
-	status_hint(t, hint, sizeof hint);
-	tui_put(t, y, 1, COLS - 2, t->status_error ? TUI_C_ERROR : TUI_C_STATUS, t->status ? t->status : hint);
+	enum tui_color c = t->status_error ? TUI_C_ERROR : TUI_C_STATUS;
+	if (t->status) {
+		tui_put_cut(t, y, 1, COLS - 2, c, t->status);
+		return;
+	}
+	struct sbuf hint;
+	sbuf_init(&hint);
+	status_hint(t, COLS - 2, &hint);
+	tui_put(t, y, 1, COLS - 2, c, hint.buf ? hint.buf : "");
+	sbuf_free(&hint);
 }
 
 static void draw_too_small(void)

@@ -29,9 +29,18 @@ struct tui_rect {
 	int y, x, h, w;
 };
 
+/* One key of a view's hint line: the key bound to a (and to the action
+ * after it, with pair: "j/k scroll"), and what it does there. */
+struct tui_hint {
+	int a;
+	const char *word;
+	bool pair;
+};
+
 /* A panel is this table and one line in tui_panels (view.c). */
 struct tui_view_ops {
 	const char *name;
+	const struct tui_hint *hints;	/* its keys for the hint line, ended by a NULL word */
 	void (*draw)(struct tui *t, struct tui_view *v, struct tui_rect r);
 	/* Moves the selection by delta rows (INT_MIN/INT_MAX: first/last). */
 	unsigned (*move_by)(struct tui *t, struct tui_view *v, int delta);
@@ -175,9 +184,22 @@ enum tui_color {
 	TUI_C_COUNT
 };
 void tui_colors_init(struct tui *t);
+
+enum tui_glyph {
+#define TUI_GLYPH(id, utf8, ascii) TUI_G_##id,
+#include "glyphs.def"
+#undef TUI_GLYPH
+	TUI_G_COUNT
+};
+/* The glyph in the locale's form: UTF-8, or ASCII without it. */
+const char *tui_glyph(const struct tui *t, enum tui_glyph g);
+/* Columns s takes when drawn. */
+int tui_text_width(const struct tui *t, const char *s);
 /* Draws untrusted text neutralised, measured in columns, cut to w columns;
  * returns the columns used. */
 int tui_put(struct tui *t, int y, int x, int w, enum tui_color c, const char *s);
+/* As tui_put, but text longer than w ends in an ellipsis. */
+int tui_put_cut(struct tui *t, int y, int x, int w, enum tui_color c, const char *s);
 void tui_fill(int y, int x, int w, enum tui_color c);
 void tui_box_title(struct tui *t, struct tui_rect r, const char *title, bool focus);
 void tui_mark_selected(struct tui *t, int y, int x, bool focus);

@@ -18,13 +18,14 @@ static void format_counts(struct tui *t, const struct sw_branch *b, char *out, s
 	size_t len = 0;
 	out[0] = '\0';
 	if (!b->counted) {
-		snprintf(out, n, "%s", t->utf8 ? "…" : "...");
+		snprintf(out, n, "%s", tui_glyph(t, TUI_G_ELLIPSIS));
 		return;
 	}
 	if (b->ahead >= 0)
 		len = (size_t)snprintf(out, n, "+%d -%d", b->ahead, b->behind);
 	if (b->upstream && (b->upstream_ahead > 0 || b->upstream_behind > 0) && len < n)
-		snprintf(out + len, n - len, t->utf8 ? " ↑%d↓%d" : " ^%dv%d", b->upstream_ahead, b->upstream_behind);
+		snprintf(out + len, n - len, " %s%d%s%d", tui_glyph(t, TUI_G_UP), b->upstream_ahead,
+			 tui_glyph(t, TUI_G_DOWN), b->upstream_behind);
 }
 
 static void draw_row(struct tui *t, const struct tui_branch_row *row, int y, struct tui_rect r, bool sel,
@@ -101,8 +102,15 @@ static unsigned enter(struct tui *t, struct tui_view *v)
 	return TUI_REDRAW_ALL;
 }
 
+static const struct tui_hint hints[] = {
+	{TUI_ACT_RUN, "run", false}, {TUI_ACT_ENTER, "open", false}, {TUI_ACT_FILTER, "filter", false},
+	{TUI_ACT_HISTORY, "history", false}, {TUI_ACT_PROMPT, "command", false}, {TUI_ACT_HELP, "help", false},
+	{TUI_ACT_QUIT, "quit", false}, {0, NULL, false},
+};
+
 const struct tui_view_ops tui_branches_ops = {
 	.name = "branches",
+	.hints = hints,
 	.draw = draw,
 	.move_by = move_by,
 	.enter = enter,

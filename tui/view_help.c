@@ -33,8 +33,14 @@ static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
 	return TUI_REDRAW_BODY | TUI_HANDLED;
 }
 
+static const struct tui_hint hints[] = {
+	{TUI_ACT_DOWN, "scroll", true}, {TUI_ACT_PAGE_DOWN, "page", true}, {TUI_ACT_QUIT, "close", false},
+	{0, NULL, false},
+};
+
 const struct tui_view_ops tui_help_ops = {
 	.name = "help",
+	.hints = hints,
 	.draw = draw,
 	.move_by = move_by,
 };

@@ -127,8 +127,14 @@ void tui_history_open(struct tui *t, bool all)
 	t->overlay = &t->views[TUI_V_HISTORY];
 }
 
+static const struct tui_hint hints[] = {
+	{TUI_ACT_DOWN, "move", true}, {TUI_ACT_ENTER, "show", false}, {TUI_ACT_QUIT, "back", false},
+	{0, NULL, false},
+};
+
 const struct tui_view_ops tui_history_ops = {
 	.name = "history",
+	.hints = hints,
 	.draw = draw,
 	.move_by = move_by,
 	.enter = enter,

@@ -438,8 +438,15 @@ unsigned tui_log_copy(struct tui *t)
 	return TUI_REDRAW_STATUS;
 }
 
+static const struct tui_hint hints[] = {
+	{TUI_ACT_FILTER, "search", false}, {TUI_ACT_SEARCH_NEXT, "next", true}, {TUI_ACT_WRAP, "wrap", false},
+	{TUI_ACT_LAST, "follow", false}, {TUI_ACT_COPY, "copy", false}, {TUI_ACT_QUIT, "back", false},
+	{0, NULL, false},
+};
+
 const struct tui_view_ops tui_log_ops = {
 	.name = "log",
+	.hints = hints,
 	.draw = draw,
 	.move_by = move_by,
 	.close = close_log,

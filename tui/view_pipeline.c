@@ -120,8 +120,15 @@ static unsigned enter(struct tui *t, struct tui_view *v)
 	return tui_do_action(t, TUI_ACT_LOG);
 }
 
+static const struct tui_hint hints[] = {
+	{TUI_ACT_LOG, "log", false}, {TUI_ACT_RUN, "run", false}, {TUI_ACT_CANCEL, "cancel", false},
+	{TUI_ACT_QUALITY, "quality", false}, {TUI_ACT_COPY, "copy", false}, {TUI_ACT_HELP, "help", false},
+	{TUI_ACT_QUIT, "back", false}, {0, NULL, false},
+};
+
 const struct tui_view_ops tui_pipeline_ops = {
 	.name = "pipeline",
+	.hints = hints,
 	.draw = draw,
 	.move_by = move_by,
 	.enter = enter,

@@ -129,11 +129,9 @@ static void gates_section(struct quality *q, const struct sw_run_record *rec)
 	}
 }
 
-/* Eight levels, lowest to highest; ASCII where the locale has no blocks. */
+/* Eight levels, lowest to highest. */
 static void sparkline(struct tui *t, struct sbuf *sb, const double *v, size_t n)
 {
-	static const char *const blocks[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
-	static const char ascii[] = "_.-~=+*#";
 	double lo = v[0], hi = v[0];
 	for (size_t i = 1; i < n; i++) {
 		lo = v[i] < lo ? v[i] : lo;
@@ -141,10 +139,7 @@ static void sparkline(struct tui *t, struct sbuf *sb, const double *v, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		int level = hi > lo ? (int)((v[i] - lo) / (hi - lo) * 7 + 0.5) : 3;
-		if (t->utf8)
-			sbuf_adds(sb, blocks[level]);
-		else
-			sbuf_addc(sb, ascii[level]);
+		sbuf_adds(sb, tui_glyph(t, TUI_G_BLOCK_1 + level));
 	}
 }
 
@@ -270,8 +265,14 @@ void tui_quality_open(struct tui *t)
 	t->overlay = &t->views[TUI_V_QUALITY];
 }
 
+static const struct tui_hint hints[] = {
+	{TUI_ACT_DOWN, "scroll", true}, {TUI_ACT_PAGE_DOWN, "page", true}, {TUI_ACT_QUIT, "back", false},
+	{0, NULL, false},
+};
+
 const struct tui_view_ops tui_quality_ops = {
 	.name = "quality",
+	.hints = hints,
 	.draw = draw,
 	.move_by = move_by,
 	.close = close_quality,

@@ -35,7 +35,7 @@ opens_on_branches() {
 	grep -q 'development .*Start development' screen
 	grep -q 'feature/broken .*Break the tests' screen
 	grep -q 'No run on this head yet: r runs the pipeline.' screen
-	grep -q 'r run · c cancel · <Enter> open · l log' screen
+	grep -q '^ r run · Enter open · / filter · h history · : command · ? help · q quit$' screen
 }
 
 runs_a_branch_and_shows_its_stages() {
@@ -129,7 +129,7 @@ user_config_binds_keys_and_reports_errors() {
 	printf '# my keys\nbind x run\nbind r none\nset bell off\n' >../config
 	export SLIPWAY_CONFIG=$PWD/../config
 	dash 'r' ':dump nothing' 'j x' ':wait-run latest'
-	grep -q 'x run · c cancel · <Enter> open · l log · / filter · : command' nothing
+	grep -q '^ x run · Enter open · / filter · h history' nothing
 	expect_eq "$(json "$(run_json 1)" 'j["branch"]')" development
 	[ ! -d .git/slipway/runs/2 ]
 	printf 'bind x rnu\n' >../config
@@ -182,6 +182,79 @@ ascii_without_utf8_locale() {
 	LANG=C LC_ALL=C $SLIPWAY --script script --size 80x24 --dump screen
 	grep -q '^- Branches 3 --' screen
 	grep -q '^>+ development' screen
+}
+
+# no_stray_question_marks FILE: a '?' in FILE is a glyph without an ASCII
+# form; the help key and its row are the only '?' the dashboard draws.
+no_stray_question_marks() {
+	local left
+	left=$(sed -e 's/ ? help / /' -e 's/^  ? .*Show the keys$//' "$1" | grep -n '?') || true
+	[ -z "$left" ] || fail "$1 has a glyph shown as '?': $left"
+}
+
+# Every view in LANG=C: each glyph of the table in its ASCII form.
+ascii_glyphs_in_every_view() {
+	make_repo r <<'EOF2'
+{"version": 1, "stages": [
+  {"name": "lint", "run": "cat lint.txt 2>/dev/null; true", "parse": "flake8"},
+  {"name": "test", "run": "echo '=== 5 passed, 1 skipped in 0.1s ==='; echo \"TOTAL   100   10   $(cat cov.txt)%\"", "parse": ["pytest", "coverage"]},
+  {"name": "fails", "run": "test ! -f fail-here"},
+  {"name": "after", "run": "true"}]}
+EOF2
+	cd r
+	commit_file cov.txt 90 "Coverage 90"
+	$SLIPWAY run --follow >/dev/null || true
+	git checkout -q -b feature
+	git clone -q --bare . ../origin.git
+	git remote add origin ../origin.git
+	git fetch -q origin
+	git branch -q -u origin/feature
+	commit_file cov.txt 70 "Coverage 70"
+	commit_file fail-here x "Break it"
+	$SLIPWAY run --follow >/dev/null || true
+	local view
+	for view in '' '<Tab>' '<Tab> j j' 'l' 't' 'h' 'H' '?' '/ f e a <Enter>' '/ f e a' ':show 99'; do
+		printf '%s\n' "$view" >script
+		LANG=C LC_ALL=C $SLIPWAY --script script --size 80x24 --dump screen
+		no_stray_question_marks screen || fail "after keys '$view'"
+		LANG=C LC_ALL=C $SLIPWAY --script script --size 160x45 --dump screen
+		no_stray_question_marks screen || fail "after keys '$view', 160x45"
+	done
+	printf '<Tab>\n' >script
+	LANG=C LC_ALL=C $SLIPWAY --script script --size 80x24 --dump screen
+	grep -q '^- Pipeline | feature -' screen
+	grep -Eq '^>x fails +[0-9.]+s +failed +exit code 1' screen
+	grep -Eq '^ \. after +pending|^ - after +skipped' screen
+	grep -q '^ l log | r run | c cancel | ' screen
+	grep -Eq '^ x feature +\+2 -0 \^2v0 ' screen
+	printf 't\n' >script
+	LANG=C LC_ALL=C $SLIPWAY --script script --size 80x24 --dump screen
+	grep -q 'Coverage  70.0%   delta main -20 points' screen
+}
+
+# The hint line names the focused view's keys, as bound, whole words only.
+hint_line_is_the_focused_views() {
+	project
+	$SLIPWAY run main --follow >/dev/null
+	dash '' ':dump branches' '<Tab>' ':dump pipeline' 'l' ':dump log' '<Esc> t' ':dump quality' \
+		'<Esc> h' ':dump history' '<Esc> ?'
+	expect_eq "$(tail -1 branches)" ' r run · Enter open · / filter · h history · : command · ? help · q quit'
+	expect_eq "$(tail -1 pipeline)" ' l log · r run · c cancel · t quality · y copy · ? help · q back'
+	expect_eq "$(tail -1 log)" ' / search · n/N next · w wrap · G follow · y copy · q back'
+	expect_eq "$(tail -1 quality)" ' j/k scroll · C-f/C-b page · q back'
+	expect_eq "$(tail -1 history)" ' j/k move · Enter show · q back'
+	expect_eq "$(tail -1 screen)" ' j/k scroll · C-f/C-b page · q close'
+	# keys with long names: what does not fit is an ellipsis, not half a word
+	printf 'bind r none\nbind <F11> run\nbind h none\nbind <Backspace> history\nbind / none\nbind <F12> filter\n' >../config
+	SLIPWAY_CONFIG=$PWD/../config dash ''
+	expect_eq "$(tail -1 screen)" ' F11 run · Enter open · F12 filter · Backspace history · : command · ? help …'
+	[ "$(tail -1 screen | wc -L)" -le 79 ] || fail "the hint line is wider than 80 columns"
+	SLIPWAY_CONFIG=$PWD/../config $SLIPWAY --read-only --script script --size 80x24 --dump screen
+	expect_eq "$(tail -1 screen)" ' read-only · Enter open · F12 filter · Backspace history · : command · ? help …'
+	# a long message is cut with an ellipsis too
+	dash ':frobnicate-this-command-with-a-name-much-longer-than-the-whole-width-of-an-eighty-column-terminal'
+	grep -q 'unknown command "frobnicate-this.*…$' screen
+	[ "$(tail -1 screen | wc -L)" -le 79 ] || fail "the message is wider than 80 columns"
 }
 
 too_small_says_so() {
@@ -453,6 +526,8 @@ t_run themes_and_no_color
 t_run read_only_refuses_changes
 t_run hostile_text_is_neutralised
 t_run ascii_without_utf8_locale
+t_run ascii_glyphs_in_every_view
+t_run hint_line_is_the_focused_views
 t_run too_small_says_so
 t_run quality_shows_measures_trend_and_delta
 t_run quality_trend_is_of_the_newest_runs
