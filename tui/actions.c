@@ -149,8 +149,7 @@ static unsigned copy(struct tui *t)
 static unsigned reload_all(struct tui *t)
 {
 	tui_reload_branches(t);
-	struct tui_branch_row *b = tui_selected_branch(t);
-	tui_show_run(t, b && b->has_run ? b->run_id : 0);
+	tui_pipeline_pin(t, 0);
 	return TUI_REDRAW_ALL;
 }
 
@@ -280,7 +279,9 @@ static unsigned cmd_run(struct tui *t, int argc, char **argv)
 	tui_set_status(t, false, existing ? "run %ld is already in progress on this commit"
 					  : "started run %ld", id);
 	tui_reload_branches(t);
-	tui_show_run(t, id);
+	tui_pipeline_pin(t, id);
+	if (t->run.loaded)
+		tui_select_branch_named(t, t->run.rec.branch);
 	return TUI_REDRAW_ALL;
 }
 
@@ -310,7 +311,7 @@ unsigned tui_cancel_run(struct tui *t, long id)
 		tui_set_status(t, false, "run %ld cancelled", id);
 	}
 	tui_reload_branches(t);
-	tui_show_run(t, t->run.id);
+	tui_pipeline_sync(t);
 	return TUI_REDRAW_ALL;
 }
 
@@ -319,7 +320,7 @@ static unsigned cmd_log(struct tui *t, int argc, char **argv)
 	long id = argc > 1 ? parse_id(t, argv[1]) : t->run.id;
 	if (id <= 0)
 		return TUI_REDRAW_STATUS;
-	tui_show_run(t, id);
+	tui_pipeline_pin(t, id);
 	if (!t->run.loaded)
 		return TUI_REDRAW_ALL;
 	const char *stage = argc > 2 ? argv[2] : NULL;
@@ -363,7 +364,7 @@ unsigned tui_command(struct tui *t, const char *line)
 	if (!strcmp(argv[0], "show") && argc == 2) {
 		long id = parse_id(t, argv[1]);
 		if (id > 0)
-			tui_show_run(t, id);
+			tui_pipeline_pin(t, id);
 		return TUI_REDRAW_ALL;
 	}
 	return run_action_by_name(t, argv[0]);

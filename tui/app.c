@@ -231,7 +231,7 @@ static void reload_run(struct tui *t)
 	}
 }
 
-void tui_show_run(struct tui *t, long id)
+static void show_run(struct tui *t, long id)
 {
 	bool fresh = id != t->run.id || !t->run.loaded;
 	if (id != t->run.id || !id)
@@ -247,6 +247,68 @@ void tui_show_run(struct tui *t, long id)
 	reload_run(t);
 	if (fresh && t->run.loaded)
 		select_interesting_stage(t);
+}
+
+/* The one place that decides which run the Pipeline shows: the run pinned
+ * by :run, :show, :log or History, else the selected branch's last run.
+ * Its title names the shown run's branch, so the two cannot disagree. */
+void tui_pipeline_sync(struct tui *t)
+{
+	long id = t->pinned_run;
+	if (!id) {
+		struct tui_branch_row *b = tui_selected_branch(t);
+		id = b && b->has_run ? b->run_id : 0;
+	}
+	show_run(t, id);
+}
+
+void tui_pipeline_pin(struct tui *t, long id)
+{
+	t->pinned_run = id;
+	tui_pipeline_sync(t);
+}
+
+void tui_select_branch(struct tui *t, int k)
+{
+	t->views[TUI_V_BRANCHES].selected = k;
+	t->pinned_run = 0;
+	tui_pipeline_sync(t);
+}
+
+/* Row k of the visible branches named name, or -1. */
+static int visible_row(struct tui *t, const char *name)
+{
+	size_t *idx, n;
+	int k = -1;
+	tui_visible_branches(t, &idx, &n);
+	for (size_t i = 0; name && i < n && k < 0; i++)
+		if (!strcmp(t->branches[idx[i]].b.name, name))
+			k = (int)i;
+	free(idx);
+	return k;
+}
+
+void tui_select_branch_named(struct tui *t, const char *name)
+{
+	int k = visible_row(t, name);
+	if (k >= 0)
+		t->views[TUI_V_BRANCHES].selected = k;
+}
+
+/* The selected branch stays selected if the filter still shows it; else
+ * the first shown one is, and the Pipeline follows it. */
+void tui_set_filter(struct tui *t, const char *filter)
+{
+	struct tui_branch_row *b = tui_selected_branch(t);
+	char *was = b ? xstrdup(b->b.name) : NULL;
+	free(t->filter);
+	t->filter = filter && *filter ? xstrdup(filter) : NULL;
+	int k = visible_row(t, was);
+	if (k < 0)
+		tui_select_branch(t, 0);
+	else
+		t->views[TUI_V_BRANCHES].selected = k;
+	free(was);
 }
 
 static bool anything_running(struct tui *t)
@@ -444,8 +506,7 @@ static unsigned prompt_done(struct tui *t)
 	if (t->prompt[0] == '/' && t->overlay == &t->views[TUI_V_LOG])
 		return tui_log_search(t, line);
 	if (t->prompt[0] == '/') {
-		free(t->filter);
-		t->filter = line[0] ? xstrdup(line) : NULL;
+		tui_set_filter(t, line);
 		return TUI_REDRAW_ALL;
 	}
 	if (line[0])
@@ -473,10 +534,8 @@ static unsigned prompt_key(struct tui *t, int key)
 			t->confirm = TUI_CONFIRM_NONE;
 			tui_set_status(t, false, "nothing cancelled");
 		}
-		if (t->prompt[0] == '/' && !t->overlay) {
-			free(t->filter);
-			t->filter = NULL;
-		}
+		if (t->prompt[0] == '/' && !t->overlay)
+			tui_set_filter(t, NULL);
 		return TUI_REDRAW_ALL;
 	}
 	if (key == '\n' || key == '\r' || key == KEY_ENTER)
@@ -493,9 +552,7 @@ static unsigned prompt_key(struct tui *t, int key)
 	}
 	/* Branches filter as one types; a log is searched on Enter. */
 	if (t->prompt[0] == '/' && !t->overlay) {
-		free(t->filter);
-		t->filter = t->prompt_len > 1 ? xstrdup(t->prompt + 1) : NULL;
-		t->views[TUI_V_BRANCHES].selected = 0;
+		tui_set_filter(t, t->prompt + 1);
 		return TUI_REDRAW_ALL;
 	}
 	return TUI_REDRAW_STATUS;
@@ -572,6 +629,7 @@ static unsigned on_store_events(struct tui *t, int fd)
 		any = true;
 	if (any) {
 		tui_reload_branches(t);
+		tui_pipeline_sync(t);
 		t->generation++;
 	}
 	return any ? TUI_REDRAW_ALL : 0;
@@ -748,8 +806,7 @@ static void init_views(struct tui *t)
 	t->focus = &t->views[TUI_V_BRANCHES];
 	tui_reload_branches(t);
 	select_checked_out(t);
-	struct tui_branch_row *b = tui_selected_branch(t);
-	tui_show_run(t, b && b->has_run ? b->run_id : 0);
+	tui_pipeline_sync(t);
 	if (!t->have_cfg)
 		tui_set_status(t, true, "%s", t->cfg_error ? t->cfg_error : "no slipway.json");
 	else if (t->settings.warnings.len)

@@ -100,6 +100,7 @@ struct tui {
 	char *filter;
 
 	struct tui_run run;
+	long pinned_run;		/* shown instead of the selected branch's; 0 when none */
 
 	struct tui_view views[TUI_V_COUNT];
 	struct tui_view *focus;		/* branches or pipeline */
@@ -159,7 +160,15 @@ unsigned tui_command(struct tui *t, const char *line);
 void tui_set_status(struct tui *t, bool error, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void tui_reload_branches(struct tui *t);
-void tui_show_run(struct tui *t, long id);
+/* Shows in the Pipeline the run it should show now (tui_pipeline_sync);
+ * pins run id there until the branch selection moves (0: unpins). */
+void tui_pipeline_sync(struct tui *t);
+void tui_pipeline_pin(struct tui *t, long id);
+/* Selects visible branch row k; the Pipeline follows it. */
+void tui_select_branch(struct tui *t, int k);
+/* Selects the visible row of that branch, if there is one. */
+void tui_select_branch_named(struct tui *t, const char *name);
+void tui_set_filter(struct tui *t, const char *filter);
 /* Counts ahead/behind of a few more branches; false when all are done. */
 bool tui_count_some(struct tui *t, int64_t budget_ms);
 /* The branch row under the cursor, or NULL. */

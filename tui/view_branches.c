@@ -86,12 +86,9 @@ static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
 	size_t *idx, n;
 	tui_visible_branches(t, &idx, &n);
 	free(idx);
-	int old = v->selected;
-	v->selected = tui_move_target(v->selected, delta, (long)n - 1);
-	if (v->selected != old) {
-		struct tui_branch_row *b = tui_selected_branch(t);
-		tui_show_run(t, b && b->has_run ? b->run_id : 0);
-	}
+	int to = tui_move_target(v->selected, delta, (long)n - 1);
+	if (to != v->selected)
+		tui_select_branch(t, to);
 	return TUI_REDRAW_BODY | TUI_HANDLED;
 }
 

@@ -75,7 +75,7 @@ static unsigned enter(struct tui *t, struct tui_view *v)
 	long id = h->runs[v->selected].id;
 	t->overlay = NULL;
 	t->focus = &t->views[TUI_V_PIPELINE];
-	tui_show_run(t, id);
+	tui_pipeline_pin(t, id);
 	tui_set_status(t, false, "showing run %ld (R returns to the selected branch's)", id);
 	v->ops->close(t, v);
 	return TUI_REDRAW_ALL;

@@ -79,8 +79,9 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 {
 	bool focus = t->focus == v && !t->overlay;
 	struct tui_branch_row *b = tui_selected_branch(t);
+	const char *branch = t->run.loaded ? t->run.rec.branch : b ? b->b.name : NULL;
 	char title[160];
-	snprintf(title, sizeof title, "Pipeline%s%s", b ? " · " : "", b ? b->b.name : "");
+	snprintf(title, sizeof title, "Pipeline%s%s", branch ? " · " : "", branch ? branch : "");
 	tui_box_title(t, r, title, focus);
 	for (int i = 1; i < r.h; i++)
 		tui_fill(r.y + i, r.x, r.w, TUI_C_NORMAL);

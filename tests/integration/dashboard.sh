@@ -58,6 +58,37 @@ failing_stage_shows_reason_and_log() {
 	grep -q '^boom$' screen
 }
 
+# One owner decides what the Pipeline shows: its title and its run agree
+# after :run, :show, a filter and a selection change, with no R needed.
+pipeline_follows_what_is_shown() {
+	project
+	$SLIPWAY run main --follow >/dev/null
+	$SLIPWAY run development --follow >/dev/null
+	dash ':dump opened' ':run feature/broken' ':wait-run latest' ':dump ran' ':show 2' ':dump shown' \
+		'/ m a i' ':dump typing' '<Enter>' ':dump filtered' '/ <Enter>' 'j' ':dump moved' \
+		':show 1' 'R' ':dump reloaded' 'H j <Enter>' ':dump history'
+	grep -q '^─ Pipeline · main ─' opened
+	grep -q '#1 passed 2/2 .* · main$' opened
+	grep -q '^─ Pipeline · feature/broken ─' ran
+	grep -q '#3 failed 2/2 .* · feature/broken$' ran
+	grep -q '^▌✗ feature/broken' ran
+	grep -q '^─ Pipeline · development ─' shown
+	grep -q '#2 passed 2/2 .* · development$' shown
+	# the filter hides feature/broken: the selection, and the Pipeline, move to main
+	grep -q '^─ Branches 1 · filter: mai ─' typing
+	grep -q '^─ Pipeline · main ─' typing
+	grep -q '#1 passed 2/2 .* · main$' typing
+	grep -q '^─ Pipeline · main ─' filtered
+	grep -q '^─ Pipeline · development ─' moved
+	grep -q '#2 passed 2/2 .* · development$' moved
+	# R drops what :show pinned: back to the selected branch's run
+	grep -q '^─ Pipeline · development ─' reloaded
+	grep -q '#2 passed' reloaded
+	# History's Enter shows the run it names, and the title says whose it is
+	grep -q '^─ Pipeline · development ─' history
+	grep -q 'showing run 2' history
+}
+
 help_comes_from_the_action_table() {
 	project
 	dash '?'
@@ -516,6 +547,7 @@ EOF2
 t_run opens_on_branches
 t_run runs_a_branch_and_shows_its_stages
 t_run failing_stage_shows_reason_and_log
+t_run pipeline_follows_what_is_shown
 t_run help_comes_from_the_action_table
 t_run filter_branches
 t_run prompt_runs_cli_command_lines
