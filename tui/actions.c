@@ -110,6 +110,17 @@ static unsigned back(struct tui *t)
 	return 0;
 }
 
+/* On the main screen Esc also drops the branch filter; q does not, it quits. */
+static unsigned back_or_unfilter(struct tui *t)
+{
+	unsigned r = back(t);
+	if (!r && t->filter) {
+		tui_set_filter(t, NULL);
+		r = TUI_REDRAW_ALL;
+	}
+	return r | TUI_HANDLED;
+}
+
 static unsigned quit(struct tui *t)
 {
 	unsigned r = back(t);
@@ -225,7 +236,7 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 	case TUI_ACT_NEXT_PANEL: return next_panel(t, 1);
 	case TUI_ACT_PREV_PANEL: return next_panel(t, -1);
 	case TUI_ACT_ENTER: return current(t)->ops->enter ? current(t)->ops->enter(t, current(t)) : 0;
-	case TUI_ACT_BACK: return back(t) | TUI_HANDLED;
+	case TUI_ACT_BACK: return back_or_unfilter(t);
 	case TUI_ACT_LOG: return open_log(t);
 	case TUI_ACT_RUN: return run_selected(t);
 	case TUI_ACT_CANCEL: return ask_cancel(t);
@@ -239,6 +250,8 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 	case TUI_ACT_SEARCH_NEXT: return tui_log_search_step(t, 1);
 	case TUI_ACT_SEARCH_PREV: return tui_log_search_step(t, -1);
 	case TUI_ACT_WRAP: return tui_log_toggle_wrap(t);
+	case TUI_ACT_SCROLL_LEFT: return tui_log_scroll(t, -1);
+	case TUI_ACT_SCROLL_RIGHT: return tui_log_scroll(t, 1);
 	case TUI_ACT_COPY: return copy(t);
 	case TUI_ACT_COUNT: break;
 	}

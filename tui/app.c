@@ -337,6 +337,10 @@ static bool hint_key(struct tui *t, enum tui_action a, char *out, size_t n)
 {
 	for (int k = 0; k < TUI_KEY_SPACE; k++)
 		if (t->settings.bindings[k] == (int)a) {
+			if (k == KEY_LEFT || k == KEY_RIGHT) {
+				snprintf(out, n, "%s", tui_glyph(t, k == KEY_LEFT ? TUI_G_LEFT : TUI_G_RIGHT));
+				return true;
+			}
 			char name[16];
 			tui_key_name(k, name, sizeof name);
 			size_t len = strlen(name);

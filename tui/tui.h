@@ -239,6 +239,8 @@ void tui_log_update(struct tui *t);
 unsigned tui_log_search(struct tui *t, const char *pattern);
 unsigned tui_log_search_step(struct tui *t, int dir);
 unsigned tui_log_toggle_wrap(struct tui *t);
+/* Sideways by half a screen (dir -1: left, 1: right) while lines are cut. */
+unsigned tui_log_scroll(struct tui *t, int dir);
 unsigned tui_log_copy(struct tui *t);
 
 /* The loop's pieces, shared with the scripted mode (script.c). */

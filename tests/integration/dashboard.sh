@@ -106,6 +106,37 @@ filter_branches() {
 	! grep -q ' development ' screen
 }
 
+# Esc on the main screen drops the filter; the selection stays where it was.
+esc_clears_the_filter() {
+	project
+	dash '/ f e a t <Enter>' '<Tab> <Esc>' ':dump focused' '<Esc>'
+	grep -q '^─ Branches 1 · filter: feat ─' focused
+	grep -q '^─ Branches 3 ─' screen
+	grep -q '^▌  feature/broken' screen
+	grep -q '^─ Pipeline · feature/broken ─' screen
+}
+
+# Cut log lines scroll sideways, half a screen a key, and no further than
+# the longest line on screen.
+log_scrolls_sideways() {
+	make_repo r <<'EOF2'
+{"version": 1, "stages": [{"name": "a", "run": "echo short; printf 'head%0200dtail\\n' 0; echo end"}]}
+EOF2
+	cd r
+	$SLIPWAY run --follow >/dev/null
+	dash 'l' ':dump cut' '<Right>' ':dump one' '<Right> <Right> <Right>' ':dump far' '<Right>' ':dump still' \
+		'<Left>' ':dump back' 'w <Right>' ':dump wrapped'
+	grep -q '^head0000' cut
+	! grep -q 'tail' cut
+	grep -q '^─ Log · run 1 · a · 3 lines · following · from column 41 ─' one
+	grep -q '^0000' one
+	grep -q '^─ Log · run 1 · a · 3 lines · following · from column 161 ─' far
+	grep -q '^0\{44\}tail$' far
+	grep -q ' from column 161 ─' still
+	grep -q ' from column 121 ─' back
+	grep -q 'lines are wrapped: nothing is cut' wrapped
+}
+
 prompt_runs_cli_command_lines() {
 	project
 	dash ':run feature/broken' ':wait-run latest' ':log 1 test'
@@ -271,7 +302,7 @@ hint_line_is_the_focused_views() {
 		'<Esc> h' ':dump history' '<Esc> ?'
 	expect_eq "$(tail -1 branches)" ' r run · Enter open · / filter · h history · : command · ? help · q quit'
 	expect_eq "$(tail -1 pipeline)" ' l log · r run · c cancel · t quality · y copy · ? help · q back'
-	expect_eq "$(tail -1 log)" ' / search · n/N next · w wrap · G follow · y copy · q back'
+	expect_eq "$(tail -1 log)" ' / search · n/N next · w wrap · ←/→ scroll · G follow · y copy · q back'
 	expect_eq "$(tail -1 quality)" ' j/k scroll · C-f/C-b page · q back'
 	expect_eq "$(tail -1 history)" ' j/k move · Enter show · q back'
 	expect_eq "$(tail -1 screen)" ' j/k scroll · C-f/C-b page · q close'
@@ -550,6 +581,8 @@ t_run failing_stage_shows_reason_and_log
 t_run pipeline_follows_what_is_shown
 t_run help_comes_from_the_action_table
 t_run filter_branches
+t_run esc_clears_the_filter
+t_run log_scrolls_sideways
 t_run prompt_runs_cli_command_lines
 t_run cancel_asks_first
 t_run protected_branch_needs_its_name_typed
