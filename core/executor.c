@@ -940,7 +940,8 @@ static bool env_block(char **start, char **end)
  * guardian, so the block itself is wiped, not only environ. */
 static void keep_needed_env(struct sw_exec_plan *plan)
 {
-	static const char *const kept[] = {"PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "XDG_CONFIG_HOME"};
+	static const char *const kept[] = {"PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "XDG_CONFIG_HOME",
+					   "SLIPWAY_NOW"};
 	struct strlist env = {0};
 	for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) {
 		const char *v = sw_env_lookup(plan->env, kept[i]);
