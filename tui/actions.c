@@ -84,15 +84,12 @@ static struct tui_view *current(struct tui *t)
 
 static unsigned move_sel(struct tui *t, int delta)
 {
-	struct tui_view *v = current(t);
-	return v->ops->move_by ? v->ops->move_by(t, v, delta) : 0;
+	return tui_view_move(t, current(t), delta);
 }
 
 static unsigned page(struct tui *t, int dir)
 {
-	struct tui_view *v = current(t);
-	int h = v->height > 1 ? v->height - 1 : 1;
-	return move_sel(t, dir * h);
+	return tui_view_page(t, current(t), dir);
 }
 
 static unsigned back(struct tui *t)

@@ -159,14 +159,6 @@ bool tui_count_some(struct tui *t, int64_t budget_ms)
 	return t->counted < t->nbranches;
 }
 
-int tui_move_target(long cur, int delta, long last)
-{
-	long to = delta == INT_MIN ? 0 : delta == INT_MAX ? last : cur + delta;
-	if (to > last)
-		to = last;
-	return to < 0 ? 0 : (int)to;
-}
-
 void tui_visible_branches(struct tui *t, size_t **idx, size_t *n)
 {
 	*idx = xcalloc(t->nbranches + 1, sizeof **idx);
@@ -596,8 +588,7 @@ static unsigned on_mouse(struct tui *t)
 		if (!(ev.bstate & BUTTON1_CLICKED) || !inside(v->rect, ev.y, ev.x))
 			continue;
 		t->focus = v;
-		int row = v->top + (ev.y - v->rect.y - 1) - (v == &t->views[TUI_V_PIPELINE] ? 2 : 0);
-		return v->ops->move_by(t, v, row - v->selected) | TUI_REDRAW_ALL;
+		return tui_view_click(t, v, ev.y) | TUI_REDRAW_ALL;
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "slipway/repo.h"
 #include "slipway/store.h"
 #include "settings.h"
+#include "view.h"
 
 /* What a handler dirtied; the loop repaints only that. */
 enum {
@@ -20,41 +21,6 @@ enum {
 	TUI_REDRAW_STATUS = 2,
 	TUI_REDRAW_ALL = 3,
 	TUI_HANDLED = 4,	/* a key was taken even if nothing changed */
-};
-
-struct tui;
-struct tui_view;
-
-struct tui_rect {
-	int y, x, h, w;
-};
-
-/* One key of a view's hint line: the key bound to a (and to the action
- * after it, with pair: "j/k scroll"), and what it does there. */
-struct tui_hint {
-	int a;
-	const char *word;
-	bool pair;
-};
-
-/* A panel is this table and one line in tui_panels (view.c). */
-struct tui_view_ops {
-	const char *name;
-	const struct tui_hint *hints;	/* its keys for the hint line, ended by a NULL word */
-	void (*draw)(struct tui *t, struct tui_view *v, struct tui_rect r);
-	/* Moves the selection by delta rows (INT_MIN/INT_MAX: first/last). */
-	unsigned (*move_by)(struct tui *t, struct tui_view *v, int delta);
-	unsigned (*enter)(struct tui *t, struct tui_view *v);
-	void (*close)(struct tui *t, struct tui_view *v);
-};
-
-struct tui_view {
-	const struct tui_view_ops *ops;
-	int selected;
-	int top;
-	int height;		/* rows shown last time, for paging */
-	struct tui_rect rect;	/* where it was drawn last, for the mouse */
-	void *data;		/* the panel's own state */
 };
 
 enum tui_panel {
@@ -173,9 +139,6 @@ void tui_set_filter(struct tui *t, const char *filter);
 bool tui_count_some(struct tui *t, int64_t budget_ms);
 /* The branch row under the cursor, or NULL. */
 struct tui_branch_row *tui_selected_branch(struct tui *t);
-/* Where a move by delta (INT_MIN: to the first, INT_MAX: to the last) from
- * cur lands, kept within [0, last]. */
-int tui_move_target(long cur, int delta, long last);
 void tui_visible_branches(struct tui *t, size_t **idx, size_t *n);
 
 /* Drawing (draw.c). */

@@ -7,10 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int clamp(int v, int lo, int hi)
-{
-	return v < lo ? lo : v > hi ? hi : v;
-}
+/* The rows shown: indexes into the branch list, the filter applied. */
+struct shown {
+	size_t *idx;
+	size_t n;
+};
 
 /* "+2 -0" against main, then "↑1↓3" against the upstream when they differ. */
 static void format_counts(struct tui *t, const struct sw_branch *b, char *out, size_t n)
@@ -28,17 +29,18 @@ static void format_counts(struct tui *t, const struct sw_branch *b, char *out, s
 			 tui_glyph(t, TUI_G_DOWN), b->upstream_behind);
 }
 
-static void draw_row(struct tui *t, const struct tui_branch_row *row, int y, struct tui_rect r, bool sel,
-		     bool focus)
+static void draw_row(struct tui *t, struct tui_view *v, long k, int y, struct tui_rect r, bool sel)
 {
+	struct shown *sh = v->data;
+	const struct tui_branch_row *row = &t->branches[sh->idx[k]];
 	const struct sw_branch *b = &row->b;
-	enum tui_color base = sel && focus ? TUI_C_SELECTED : TUI_C_NORMAL;
+	enum tui_color base = sel ? TUI_C_SELECTED : TUI_C_NORMAL;
 	tui_fill(y, r.x, r.w, base);
-	if (sel && focus)
+	if (sel)
 		tui_mark_selected(t, y, r.x, true);
 	int x = r.x + 1;
 	const char *glyph = row->has_run ? tui_run_glyph(t, row->run_status) : " ";
-	tui_put(t, y, x, 1, row->has_run && !(sel && focus) ? tui_run_color(row->run_status) : base, glyph);
+	tui_put(t, y, x, 1, row->has_run && !sel ? tui_run_color(row->run_status) : base, glyph);
 	x += 2;
 	int name_w = r.w >= 100 ? 30 : 22;
 	tui_put(t, y, x, name_w, base, b->name);
@@ -56,40 +58,43 @@ static void draw_row(struct tui *t, const struct tui_branch_row *row, int y, str
 	tui_put(t, y, x, r.x + r.w - x, base, b->subject);
 }
 
-static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
+static void close_branches(struct tui *t, struct tui_view *v)
 {
-	size_t *idx, n;
-	tui_visible_branches(t, &idx, &n);
-	char title[160];
-	snprintf(title, sizeof title, "Branches %zu%s%s%s", n, t->filter ? " · filter: " : "",
-		 t->filter ? t->filter : "", t->have_cfg ? "" : " · no slipway.json: run `slipway init`");
-	tui_box_title(t, r, title, t->focus == v);
-	v->height = r.h - 1;
-	v->selected = clamp(v->selected, 0, n ? (int)n - 1 : 0);
-	if (v->selected < v->top)
-		v->top = v->selected;
-	if (v->selected >= v->top + v->height)
-		v->top = v->selected - v->height + 1;
-	for (int i = 0; i < v->height; i++) {
-		int y = r.y + 1 + i;
-		size_t k = (size_t)(v->top + i);
-		if (k < n)
-			draw_row(t, &t->branches[idx[k]], y, r, (int)k == v->selected, t->focus == v);
-		else
-			tui_fill(y, r.x, r.w, TUI_C_NORMAL);
-	}
-	free(idx);
+	(void)t;
+	struct shown *sh = v->data;
+	if (sh)
+		free(sh->idx);
+	free(sh);
+	v->data = NULL;
 }
 
-static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
+static long nrows(struct tui *t, struct tui_view *v)
 {
+	(void)v;
 	size_t *idx, n;
 	tui_visible_branches(t, &idx, &n);
 	free(idx);
-	int to = tui_move_target(v->selected, delta, (long)n - 1);
-	if (to != v->selected)
-		tui_select_branch(t, to);
-	return TUI_REDRAW_BODY | TUI_HANDLED;
+	return (long)n;
+}
+
+static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
+{
+	close_branches(t, v);
+	struct shown *sh = xcalloc(1, sizeof *sh);
+	tui_visible_branches(t, &sh->idx, &sh->n);
+	v->data = sh;
+	char title[160];
+	snprintf(title, sizeof title, "Branches %zu%s%s%s", sh->n, t->filter ? " · filter: " : "",
+		 t->filter ? t->filter : "", t->have_cfg ? "" : " · no slipway.json: run `slipway init`");
+	tui_box_title(t, r, title, t->focus == v);
+	tui_view_draw_rows(t, v, (struct tui_rect){r.y + 1, r.x, r.h - 1, r.w}, t->focus == v);
+}
+
+/* The Pipeline follows the selection. */
+static unsigned moved(struct tui *t, struct tui_view *v)
+{
+	tui_select_branch(t, v->selected);
+	return TUI_REDRAW_BODY;
 }
 
 static unsigned enter(struct tui *t, struct tui_view *v)
@@ -109,6 +114,9 @@ const struct tui_view_ops tui_branches_ops = {
 	.name = "branches",
 	.hints = hints,
 	.draw = draw,
-	.move_by = move_by,
+	.nrows = nrows,
+	.draw_row = draw_row,
+	.moved = moved,
 	.enter = enter,
+	.close = close_branches,
 };

@@ -14,8 +14,9 @@ struct history {
 	char *branch;		/* NULL: every branch */
 };
 
-static void draw_row(struct tui *t, const struct sw_run_record *rec, int y, struct tui_rect r, bool sel)
+static void draw_row(struct tui *t, struct tui_view *v, long row, int y, struct tui_rect r, bool sel)
 {
+	const struct sw_run_record *rec = &((struct history *)v->data)->runs[row];
 	enum tui_color base = sel ? TUI_C_SELECTED : TUI_C_NORMAL;
 	tui_fill(y, r.x, r.w, base);
 	if (sel)
@@ -44,27 +45,14 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 	snprintf(title, sizeof title, "History%s%s · %zu runs%s", h && h->branch ? " of " : " of all branches",
 		 h && h->branch ? h->branch : "", h ? h->n : 0, t->overlay == v ? " · Enter shows one" : "");
 	tui_box_title(t, r, title, t->overlay == v);
-	v->height = r.h - 1;
-	if (v->selected < v->top)
-		v->top = v->selected;
-	if (v->selected >= v->top + v->height)
-		v->top = v->selected - v->height + 1;
-	for (int i = 0; i < v->height; i++) {
-		size_t k = (size_t)(v->top + i);
-		if (h && k < h->n)
-			draw_row(t, &h->runs[k], r.y + 1 + i, r, t->overlay == v && (int)k == v->selected);
-		else
-			tui_fill(r.y + 1 + i, r.x, r.w, TUI_C_NORMAL);
-	}
+	tui_view_draw_rows(t, v, (struct tui_rect){r.y + 1, r.x, r.h - 1, r.w}, t->overlay == v);
 }
 
-static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
+static long nrows(struct tui *t, struct tui_view *v)
 {
 	(void)t;
 	struct history *h = v->data;
-	long n = h ? (long)h->n : 0;
-	v->selected = tui_move_target(v->selected, delta, n - 1);
-	return TUI_REDRAW_BODY | TUI_HANDLED;
+	return h ? (long)h->n : 0;
 }
 
 static unsigned enter(struct tui *t, struct tui_view *v)
@@ -136,7 +124,8 @@ const struct tui_view_ops tui_history_ops = {
 	.name = "history",
 	.hints = hints,
 	.draw = draw,
-	.move_by = move_by,
+	.nrows = nrows,
+	.draw_row = draw_row,
 	.enter = enter,
 	.close = close_history,
 };

@@ -252,16 +252,21 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 	sbuf_free(&clean);
 }
 
-static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
+static long nrows(struct tui *t, struct tui_view *v)
 {
 	(void)t;
 	struct log_state *ls = v->data;
-	long lines = ls ? line_count(ls) : 0;
-	long max_top = lines > v->height ? lines - v->height : 0;
-	v->top = tui_move_target(v->top, delta, max_top);
+	return ls ? line_count(ls) : 0;
+}
+
+/* At the bottom the log follows its growth again; anywhere else it stays. */
+static unsigned moved(struct tui *t, struct tui_view *v)
+{
+	struct log_state *ls = v->data;
+	long lines = nrows(t, v);
 	if (ls)
-		ls->follow = v->top == max_top;
-	return TUI_REDRAW_BODY | TUI_HANDLED;
+		ls->follow = v->top == (lines > v->height ? lines - v->height : 0);
+	return 0;
 }
 
 static void close_log(struct tui *t, struct tui_view *v)
@@ -496,6 +501,8 @@ const struct tui_view_ops tui_log_ops = {
 	.name = "log",
 	.hints = hints,
 	.draw = draw,
-	.move_by = move_by,
+	.nrows = nrows,
+	.moved = moved,
+	.scroll_only = true,
 	.close = close_log,
 };

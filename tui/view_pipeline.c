@@ -35,8 +35,10 @@ static void draw_header(struct tui *t, const struct sw_run_record *rec, struct t
 	tui_put(t, r.y + 2, r.x + 3, r.w - 4, TUI_C_DIM, rec->subject ? rec->subject : "");
 }
 
-static void draw_stage(struct tui *t, const struct sw_stage_record *s, int y, struct tui_rect r, bool sel)
+static void draw_stage(struct tui *t, struct tui_view *v, long row, int y, struct tui_rect r, bool sel)
 {
+	(void)v;
+	const struct sw_stage_record *s = &t->run.rec.stages[row];
 	enum tui_color base = sel ? TUI_C_SELECTED : TUI_C_NORMAL;
 	tui_fill(y, r.x, r.w, base);
 	if (sel)
@@ -92,27 +94,17 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 	}
 	const struct sw_run_record *rec = &t->run.rec;
 	draw_header(t, rec, r);
-	int rows = r.h - 1 - HEADER_ROWS - 1;
-	v->height = rows;
-	if (v->selected >= (int)rec->nstages)
-		v->selected = rec->nstages ? (int)rec->nstages - 1 : 0;
-	if (v->selected < v->top)
-		v->top = v->selected;
-	if (v->selected >= v->top + rows)
-		v->top = v->selected - rows + 1;
-	for (int i = 0; i < rows && (size_t)(v->top + i) < rec->nstages; i++)
-		draw_stage(t, &rec->stages[v->top + i], r.y + 1 + HEADER_ROWS + i, r,
-			   focus && v->top + i == v->selected);
+	struct tui_rect rows = {r.y + 1 + HEADER_ROWS, r.x, r.h - 1 - HEADER_ROWS - 1, r.w};
+	tui_view_draw_rows(t, v, rows, focus);
 	char m[200];
 	metrics_line(rec, m, sizeof m);
 	tui_put(t, r.y + r.h - 1, r.x + 1, r.w - 2, TUI_C_NORMAL, m);
 }
 
-static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
+static long nrows(struct tui *t, struct tui_view *v)
 {
-	long n = t->run.loaded ? (long)t->run.rec.nstages : 0;
-	v->selected = tui_move_target(v->selected, delta, n - 1);
-	return TUI_REDRAW_BODY | TUI_HANDLED;
+	(void)v;
+	return t->run.loaded ? (long)t->run.rec.nstages : 0;
 }
 
 static unsigned enter(struct tui *t, struct tui_view *v)
@@ -131,6 +123,7 @@ const struct tui_view_ops tui_pipeline_ops = {
 	.name = "pipeline",
 	.hints = hints,
 	.draw = draw,
-	.move_by = move_by,
+	.nrows = nrows,
+	.draw_row = draw_stage,
 	.enter = enter,
 };

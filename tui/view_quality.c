@@ -209,24 +209,22 @@ static void build(struct tui *t, struct quality *q)
 
 static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 {
-	struct quality *q = v->data;
 	tui_box_title(t, r, t->overlay == v ? "Quality · Esc returns" : "Quality", t->overlay == v);
-	v->height = r.h - 1;
-	for (int i = 0; i < v->height; i++) {
-		size_t k = (size_t)(v->top + i);
-		tui_fill(r.y + 1 + i, r.x, r.w, TUI_C_NORMAL);
-		if (q && k < q->n)
-			tui_put(t, r.y + 1 + i, r.x + 1, r.w - 2, q->lines[k].color, q->lines[k].text);
-	}
+	tui_view_draw_rows(t, v, (struct tui_rect){r.y + 1, r.x, r.h - 1, r.w}, t->overlay == v);
 }
 
-static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
+static void draw_row(struct tui *t, struct tui_view *v, long k, int y, struct tui_rect r, bool sel)
+{
+	(void)sel;
+	const struct qline *l = &((struct quality *)v->data)->lines[k];
+	tui_put(t, y, r.x + 1, r.w - 2, l->color, l->text);
+}
+
+static long nrows(struct tui *t, struct tui_view *v)
 {
 	(void)t;
 	struct quality *q = v->data;
-	long max = q && (long)q->n > v->height ? (long)q->n - v->height : 0;
-	v->top = tui_move_target(v->top, delta, max);
-	return TUI_REDRAW_BODY | TUI_HANDLED;
+	return q ? (long)q->n : 0;
 }
 
 static void close_quality(struct tui *t, struct tui_view *v)
@@ -274,6 +272,8 @@ const struct tui_view_ops tui_quality_ops = {
 	.name = "quality",
 	.hints = hints,
 	.draw = draw,
-	.move_by = move_by,
+	.nrows = nrows,
+	.draw_row = draw_row,
+	.scroll_only = true,
 	.close = close_quality,
 };

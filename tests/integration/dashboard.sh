@@ -100,6 +100,23 @@ pipeline_follows_what_is_shown() {
 	grep -q 'showing run 2' history
 }
 
+# One layer selects, scrolls and pages every view: a page is the rows
+# shown less one, in a list and in a text alike, and never past the end.
+paging_is_the_same_in_every_view() {
+	project
+	local i
+	for i in $(seq 10 39); do git branch -q b$i; done
+	dash '<PgDn>' ':dump list' '<PgDn> <PgDn> <PgDn> <PgDn> <PgDn>' ':dump end' '<PgUp>' ':dump up' '?' '<PgDn>'
+	grep -q '^▌  b16 ' list
+	grep -q '^─ Pipeline · b16 ─' list
+	grep -q '^▌  feature/broken ' end
+	grep -q '^▌  b32 ' up
+	grep -q '^─ Pipeline · b32 ─' up
+	# 28 actions in 22 rows: a page down stops where the last one is at the bottom
+	sed -n 2p screen | grep -q ' page-down '
+	sed -n 23p screen | grep -q ' copy '
+}
+
 help_comes_from_the_action_table() {
 	project
 	dash '?' ':dump top' 'G'
@@ -496,6 +513,7 @@ mouse_at() {
 tmux_mouse_clicks_and_scrolls() {
 	project
 	echo 'set mouse on' >../config
+	$SLIPWAY run development --follow >/dev/null
 	tmx new-session -d -x 80 -y 24 -s dash "SLIPWAY_CONFIG=$PWD/../config $SLIPWAY"
 	wait_for 20 screen_has 'Branches 3'
 	wait_for 20 screen_has 'Pipeline · main'
@@ -507,6 +525,12 @@ tmux_mouse_clicks_and_scrolls() {
 	wait_for 20 screen_has 'Pipeline · main'
 	mouse_at 65 6 $((row - 1))	# wheel down
 	wait_for 20 screen_has 'Pipeline · feature/broken'
+	# a click on a stage selects it: the rows start below the run's header
+	tmx send-keys -t dash k
+	wait_for 20 screen_has 'Pipeline · development'
+	row=$(tmx capture-pane -p -t dash | grep -n ' build  ' | head -1 | cut -d: -f1)
+	mouse_at 0 6 $((row - 1))
+	wait_for 20 screen_has '^▌✓ build '
 	tmx send-keys -t dash q
 }
 
@@ -577,6 +601,7 @@ t_run opens_on_branches
 t_run runs_a_branch_and_shows_its_stages
 t_run failing_stage_shows_reason_and_log
 t_run pipeline_follows_what_is_shown
+t_run paging_is_the_same_in_every_view
 t_run help_comes_from_the_action_table
 t_run filter_branches
 t_run esc_clears_the_filter
