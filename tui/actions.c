@@ -111,7 +111,7 @@ static unsigned back(struct tui *t)
 static unsigned back_or_unfilter(struct tui *t)
 {
 	unsigned r = back(t);
-	if (!r && t->filter) {
+	if (!r && tui_branches(t)->filter) {
 		tui_set_filter(t, NULL);
 		r = TUI_REDRAW_ALL;
 	}
@@ -161,15 +161,6 @@ static unsigned reload_all(struct tui *t)
 	return TUI_REDRAW_ALL;
 }
 
-static unsigned start_prompt(struct tui *t, const char *initial)
-{
-	t->prompt_active = true;
-	snprintf(t->prompt, sizeof t->prompt, "%s", initial);
-	t->prompt_len = strlen(t->prompt);
-	t->history_pos = t->nhistory;
-	return TUI_REDRAW_STATUS;
-}
-
 static unsigned ask_cancel(struct tui *t)
 {
 	if (!t->run.loaded || sw_run_status_final(t->run.rec.status)) {
@@ -180,20 +171,10 @@ static unsigned ask_cancel(struct tui *t)
 		tui_set_status(t, true, "read-only: cancel is refused");
 		return TUI_REDRAW_STATUS;
 	}
-	t->confirm_run = t->run.id;
 	const char *branch = t->run.rec.branch ? t->run.rec.branch : "?";
-	if (t->settings.confirm_typed && tui_settings_protected(&t->settings, branch)) {
-		/* Protected targets: Enter alone is too easy to press by habit. */
-		t->confirm = TUI_CONFIRM_TYPED;
-		snprintf(t->confirm_word, sizeof t->confirm_word, "%s", branch);
-		free(t->status);
-		t->status = NULL;
-		return start_prompt(t, "!");
-	}
-	t->confirm = TUI_CONFIRM_CANCEL;
-	tui_set_status(t, false, "Cancel run %ld on %s? Its running stage is stopped. [y/N]",
-		       t->run.id, branch);
-	return TUI_REDRAW_STATUS;
+	/* Protected targets: Enter alone is too easy to press by habit. */
+	bool typed = t->settings.confirm_typed && tui_settings_protected(&t->settings, branch);
+	return tui_confirm_cancel(t, t->run.id, branch, typed);
 }
 
 static unsigned open_log(struct tui *t)
@@ -238,8 +219,8 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 	case TUI_ACT_RUN: return run_selected(t);
 	case TUI_ACT_CANCEL: return ask_cancel(t);
 	case TUI_ACT_REFRESH: return reload_all(t);
-	case TUI_ACT_FILTER: return start_prompt(t, "/");
-	case TUI_ACT_PROMPT: return start_prompt(t, ":");
+	case TUI_ACT_FILTER: return tui_prompt_start(t, TUI_PROMPT_FILTER);
+	case TUI_ACT_PROMPT: return tui_prompt_start(t, TUI_PROMPT_COMMAND);
 	case TUI_ACT_HELP: t->overlay = &t->views[TUI_V_HELP]; t->views[TUI_V_HELP].top = 0; return TUI_REDRAW_ALL;
 	case TUI_ACT_QUALITY: tui_quality_open(t); return TUI_REDRAW_ALL;
 	case TUI_ACT_HISTORY: tui_history_open(t, false); return TUI_REDRAW_ALL;
@@ -402,11 +383,10 @@ static size_t common_prefix(const struct strlist *c)
 
 void tui_complete(struct tui *t)
 {
-	if (t->prompt[0] != ':')
-		return;
-	char *word = strrchr(t->prompt, ' ');
+	struct tui_prompt *p = &t->prompt;
+	char *word = strrchr(p->text, ' ');
 	bool first = word == NULL;
-	word = word ? word + 1 : t->prompt + 1;
+	word = word ? word + 1 : p->text;
 	struct strlist c = {0};
 	if (first) {
 		static const char *const extra[] = {"run", "cancel", "log", "show"};
@@ -415,14 +395,15 @@ void tui_complete(struct tui *t)
 		for (int a = 0; a < TUI_ACT_COUNT; a++)
 			add_candidate(&c, tui_actions[a].name, word);
 	} else {
-		for (size_t i = 0; i < t->nbranches; i++)
-			add_candidate(&c, t->branches[i].b.name, word);
+		const struct tui_branches *l = tui_branches(t);
+		for (size_t i = 0; i < l->n; i++)
+			add_candidate(&c, l->rows[i].b.name, word);
 	}
 	if (c.len) {
 		size_t keep = c.len == 1 ? strlen(c.items[0]) : common_prefix(&c);
-		size_t at = (size_t)(word - t->prompt);
-		snprintf(word, sizeof t->prompt - at, "%.*s%s", (int)keep, c.items[0], c.len == 1 ? " " : "");
-		t->prompt_len = strlen(t->prompt);
+		size_t at = (size_t)(word - p->text);
+		snprintf(word, sizeof p->text - at, "%.*s%s", (int)keep, c.items[0], c.len == 1 ? " " : "");
+		p->len = strlen(p->text);
 	}
 	strlist_free(&c);
 }

@@ -12,8 +12,15 @@
 #include "slipway/follow.h"
 #include "slipway/repo.h"
 #include "slipway/store.h"
+#include "branches.h"
+#include "prompt.h"
 #include "settings.h"
+#include "status.h"
 #include "view.h"
+#include "view_pipeline.h"
+
+/* The timer's period while something runs (spinner, durations). */
+#define TUI_TICK_MS 100
 
 /* What a handler dirtied; the loop repaints only that. */
 enum {
@@ -30,25 +37,12 @@ enum tui_panel {
 	TUI_V_COUNT
 };
 
-struct tui_branch_row {
-	struct sw_branch b;
-	long run_id;
-	enum sw_run_status run_status;
-	bool has_run;
-};
-
 /* The run shown in the pipeline panel and its log. */
 struct tui_run {
 	bool loaded;
 	struct sw_run_record rec;
 	struct sw_follow *follow;
 	long id;
-};
-
-enum tui_confirm {
-	TUI_CONFIRM_NONE,
-	TUI_CONFIRM_CANCEL,	/* y/N */
-	TUI_CONFIRM_TYPED,	/* the target's name, typed in the prompt */
 };
 
 struct tui {
@@ -59,12 +53,6 @@ struct tui {
 	char *cfg_error;
 	char *main_branch, *integration;
 
-	struct tui_branch_row *branches;
-	size_t nbranches;
-	size_t counted;			/* branches whose ahead/behind are known, in order */
-	char main_sha[41];		/* "" when main does not resolve */
-	char *filter;
-
 	struct tui_run run;
 	long pinned_run;		/* shown instead of the selected branch's; 0 when none */
 
@@ -74,15 +62,7 @@ struct tui {
 
 	char *status;			/* the last message, shown until the next */
 	bool status_error;
-	enum tui_confirm confirm;
-	long confirm_run;
-	char confirm_word[256];
-
-	bool prompt_active;
-	char prompt[512];
-	size_t prompt_len;
-	char *history[64];
-	int nhistory, history_pos;
+	struct tui_prompt prompt;
 
 	bool quit;
 	struct tui_settings settings;
@@ -121,25 +101,6 @@ unsigned tui_do_action(struct tui *t, enum tui_action a);
 unsigned tui_cancel_run(struct tui *t, long id);
 /* Runs a ':' command line; messages go to the status line. */
 unsigned tui_command(struct tui *t, const char *line);
-
-/* State (app.c). */
-void tui_set_status(struct tui *t, bool error, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void tui_reload_branches(struct tui *t);
-/* Shows in the Pipeline the run it should show now (tui_pipeline_sync);
- * pins run id there until the branch selection moves (0: unpins). */
-void tui_pipeline_sync(struct tui *t);
-void tui_pipeline_pin(struct tui *t, long id);
-/* Selects visible branch row k; the Pipeline follows it. */
-void tui_select_branch(struct tui *t, int k);
-/* Selects the visible row of that branch, if there is one. */
-void tui_select_branch_named(struct tui *t, const char *name);
-void tui_set_filter(struct tui *t, const char *filter);
-/* Counts ahead/behind of a few more branches; false when all are done. */
-bool tui_count_some(struct tui *t, int64_t budget_ms);
-/* The branch row under the cursor, or NULL. */
-struct tui_branch_row *tui_selected_branch(struct tui *t);
-void tui_visible_branches(struct tui *t, size_t **idx, size_t *n);
 
 /* Drawing (draw.c). */
 enum tui_color {
@@ -207,6 +168,7 @@ unsigned tui_log_scroll(struct tui *t, int dir);
 unsigned tui_log_copy(struct tui *t);
 
 /* The loop's pieces, shared with the scripted mode (script.c). */
+void tui_draw(struct tui *t, unsigned what);
 unsigned tui_handle_key(struct tui *t, int key);
 /* Waits for input (keys: the terminal's too) or an event, at most
  * max_wait_ms when that is >= 0, and handles what came. */

@@ -7,12 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The rows shown: indexes into the branch list, the filter applied. */
-struct shown {
-	size_t *idx;
-	size_t n;
-};
-
 /* "+2 -0" against main, then "↑1↓3" against the upstream when they differ. */
 static void format_counts(struct tui *t, const struct sw_branch *b, char *out, size_t n)
 {
@@ -31,8 +25,8 @@ static void format_counts(struct tui *t, const struct sw_branch *b, char *out, s
 
 static void draw_row(struct tui *t, struct tui_view *v, long k, int y, struct tui_rect r, bool sel)
 {
-	struct shown *sh = v->data;
-	const struct tui_branch_row *row = &t->branches[sh->idx[k]];
+	(void)v;
+	const struct tui_branch_row *row = tui_shown_branch(t, (size_t)k);
 	const struct sw_branch *b = &row->b;
 	enum tui_color base = sel ? TUI_C_SELECTED : TUI_C_NORMAL;
 	tui_fill(y, r.x, r.w, base);
@@ -60,32 +54,22 @@ static void draw_row(struct tui *t, struct tui_view *v, long k, int y, struct tu
 
 static void close_branches(struct tui *t, struct tui_view *v)
 {
-	(void)t;
-	struct shown *sh = v->data;
-	if (sh)
-		free(sh->idx);
-	free(sh);
-	v->data = NULL;
+	(void)v;
+	tui_branches_close(t);
 }
 
 static long nrows(struct tui *t, struct tui_view *v)
 {
 	(void)v;
-	size_t *idx, n;
-	tui_visible_branches(t, &idx, &n);
-	free(idx);
-	return (long)n;
+	return (long)tui_branches(t)->nshown;
 }
 
 static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 {
-	close_branches(t, v);
-	struct shown *sh = xcalloc(1, sizeof *sh);
-	tui_visible_branches(t, &sh->idx, &sh->n);
-	v->data = sh;
+	const struct tui_branches *l = tui_branches(t);
 	char title[160];
-	snprintf(title, sizeof title, "Branches %zu%s%s%s", sh->n, t->filter ? " · filter: " : "",
-		 t->filter ? t->filter : "", t->have_cfg ? "" : " · no slipway.json: run `slipway init`");
+	snprintf(title, sizeof title, "Branches %zu%s%s%s", l->nshown, l->filter ? " · filter: " : "",
+		 l->filter ? l->filter : "", t->have_cfg ? "" : " · no slipway.json: run `slipway init`");
 	tui_box_title(t, r, title, t->focus == v);
 	tui_view_draw_rows(t, v, (struct tui_rect){r.y + 1, r.x, r.h - 1, r.w}, t->focus == v);
 }

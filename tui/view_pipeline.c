@@ -1,5 +1,7 @@
 /* The Pipeline panel: the stages of the shown run with state, duration and
  * reason, the run's commit and trigger, and what it measured. */
+#include "view_pipeline.h"
+
 #include "tui.h"
 
 #include <curses.h>
@@ -9,6 +11,87 @@
 #include <time.h>
 
 #define HEADER_ROWS 2
+
+static void unload_run(struct tui *t)
+{
+	if (t->run.loaded)
+		sw_run_record_free(&t->run.rec);
+	sw_follow_close(t->run.follow);
+	t->run.follow = NULL;
+	t->run.loaded = false;
+}
+
+/* A newly shown run opens on the stage the core picks for every face. */
+static void select_interesting_stage(struct tui *t)
+{
+	size_t i = sw_run_default_stage(&t->run.rec);
+	t->views[TUI_V_PIPELINE].selected = i < t->run.rec.nstages ? (int)i : 0;
+}
+
+void tui_pipeline_reload(struct tui *t)
+{
+	if (!t->run.id)
+		return;
+	struct sw_run_record rec;
+	char *err = NULL;
+	if (sw_store_load(t->store, t->run.id, &rec, &err)) {
+		free(err);
+		return;
+	}
+	bool was_active = t->run.loaded && !sw_run_status_final(t->run.rec.status);
+	if (t->run.loaded)
+		sw_run_record_free(&t->run.rec);
+	t->run.rec = rec;
+	t->run.loaded = true;
+	t->generation++;
+	/* Until the user takes the panel, its selection follows the run. */
+	if (t->focus != &t->views[TUI_V_PIPELINE])
+		select_interesting_stage(t);
+	if (was_active && sw_run_status_final(rec.status) && t->bell_run != rec.id) {
+		t->bell_run = rec.id;
+		tui_set_status(t, rec.status != SW_RUN_PASSED, "run %ld %s", rec.id,
+			       sw_run_status_name(rec.status));
+		if (t->settings.bell)
+			beep();
+	}
+}
+
+static void show_run(struct tui *t, long id)
+{
+	bool fresh = id != t->run.id || !t->run.loaded;
+	if (id != t->run.id || !id)
+		unload_run(t);
+	t->run.id = id;
+	if (!id)
+		return;
+	if (!t->run.follow) {
+		char *dir = sw_store_run_dir(t->store, id);
+		t->run.follow = sw_follow_open(dir);
+		free(dir);
+	}
+	tui_pipeline_reload(t);
+	if (fresh && t->run.loaded)
+		select_interesting_stage(t);
+}
+
+/* The one place that decides which run the Pipeline shows: the run pinned
+ * by :run, :show, :log or History, else the selected branch's last run.
+ * Its title names the shown run's branch, so the two cannot disagree. */
+void tui_pipeline_sync(struct tui *t)
+{
+	long id = t->pinned_run;
+	if (!id) {
+		struct tui_branch_row *b = tui_selected_branch(t);
+		id = b && b->has_run ? b->run_id : 0;
+	}
+	show_run(t, id);
+}
+
+void tui_pipeline_pin(struct tui *t, long id)
+{
+	t->pinned_run = id;
+	tui_pipeline_sync(t);
+}
 
 static void draw_header(struct tui *t, const struct sw_run_record *rec, struct tui_rect r)
 {
@@ -113,6 +196,12 @@ static unsigned enter(struct tui *t, struct tui_view *v)
 	return tui_do_action(t, TUI_ACT_LOG);
 }
 
+static void close_pipeline(struct tui *t, struct tui_view *v)
+{
+	(void)v;
+	unload_run(t);
+}
+
 static const struct tui_hint hints[] = {
 	{TUI_ACT_LOG, "log", false}, {TUI_ACT_RUN, "run", false}, {TUI_ACT_CANCEL, "cancel", false},
 	{TUI_ACT_QUALITY, "quality", false}, {TUI_ACT_COPY, "copy", false}, {TUI_ACT_HELP, "help", false},
@@ -126,4 +215,5 @@ const struct tui_view_ops tui_pipeline_ops = {
 	.nrows = nrows,
 	.draw_row = draw_stage,
 	.enter = enter,
+	.close = close_pipeline,
 };
