@@ -9,6 +9,10 @@
 #include <string.h>
 
 #include "slipway/run.h"
+#include "view_history.h"
+#include "view_log.h"
+#include "view_pipeline.h"
+#include "view_quality.h"
 
 extern char **environ;
 
@@ -199,7 +203,6 @@ static unsigned next_panel(struct tui *t, int dir)
 	return TUI_REDRAW_ALL;
 }
 
-
 unsigned tui_do_action(struct tui *t, enum tui_action a)
 {
 	switch (a) {
@@ -286,7 +289,6 @@ static long parse_id(struct tui *t, const char *s)
 	}
 	return id;
 }
-
 
 unsigned tui_cancel_run(struct tui *t, long id)
 {

@@ -20,6 +20,10 @@
 
 #include "slipway/run.h"
 #include "script.h"
+#include "view_history.h"
+#include "view_log.h"
+#include "view_pipeline.h"
+#include "view_quality.h"
 
 #define MIN_COLS 80
 #define MIN_LINES 24

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tui.h"
+#include "view_pipeline.h"
 
 static void load_last_run(struct tui *t, struct tui_branch_row *row)
 {

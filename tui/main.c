@@ -16,11 +16,16 @@
 #include "slipway/run.h"
 #include "prompt.h"
 #include "script.h"
+#include "view_branches.h"
+#include "view_help.h"
+#include "view_history.h"
+#include "view_log.h"
+#include "view_pipeline.h"
+#include "view_quality.h"
 
 #define FRAME_MS 33
 
 static volatile sig_atomic_t stop_signal;
-
 
 /* Repaints are coalesced to at most one a frame: a log growing by
  * thousands of lines a second is drawn ~30 times, not thousands. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tui.h"
+#include "view_log.h"
 
 unsigned tui_prompt_start(struct tui *t, enum tui_prompt_mode mode)
 {

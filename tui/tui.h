@@ -17,7 +17,6 @@
 #include "settings.h"
 #include "status.h"
 #include "view.h"
-#include "view_pipeline.h"
 
 /* The timer's period while something runs (spinner, durations). */
 #define TUI_TICK_MS 100
@@ -146,26 +145,6 @@ void tui_copy(struct tui *t, const char *what, const char *text);
 /* Draws text already neutralised; *used gets the bytes drawn. */
 int tui_put_clean(struct tui *t, int y, int x, int w, enum tui_color c, const char *s, size_t len,
 		  size_t *used);
-
-/* Panels. */
-extern const struct tui_view_ops tui_branches_ops, tui_pipeline_ops, tui_log_ops, tui_help_ops,
-	tui_history_ops, tui_quality_ops;
-void tui_history_open(struct tui *t, bool all);
-void tui_quality_open(struct tui *t);
-/* (Re)builds their contents if runs changed since (tiled layout). */
-void tui_history_fresh(struct tui *t);
-void tui_quality_fresh(struct tui *t);
-
-void tui_log_open(struct tui *t, long run, const char *stage);
-/* Keeps following the log's growth (called on log events). */
-void tui_log_update(struct tui *t);
-/* The log view's search (pattern from the '/' prompt), n/N, wrap, copy. */
-unsigned tui_log_search(struct tui *t, const char *pattern);
-unsigned tui_log_search_step(struct tui *t, int dir);
-unsigned tui_log_toggle_wrap(struct tui *t);
-/* Sideways by half a screen (dir -1: left, 1: right) while lines are cut. */
-unsigned tui_log_scroll(struct tui *t, int dir);
-unsigned tui_log_copy(struct tui *t);
 
 /* The loop's pieces, shared with the scripted mode (script.c). */
 void tui_draw(struct tui *t, unsigned what);

@@ -1,11 +1,13 @@
 /* The Branches panel: local and remote-tracking branches with ahead/behind,
  * last commit and the status of the last run on that exact head. */
-#include "tui.h"
+#include "view_branches.h"
 
 #include <curses.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tui.h"
 
 /* "+2 -0" against main, then "↑1↓3" against the upstream when they differ. */
 static void format_counts(struct tui *t, const struct sw_branch *b, char *out, size_t n)

@@ -1,10 +1,12 @@
 /* The help screen, generated from the action table: it cannot disagree
  * with the keys. */
-#include "tui.h"
+#include "view_help.h"
 
 #include <curses.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "tui.h"
 
 static void draw_row(struct tui *t, struct tui_view *v, long a, int y, struct tui_rect r, bool sel)
 {

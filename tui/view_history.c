@@ -1,11 +1,14 @@
 /* The History view: past runs, newest first; Enter shows one in the
  * Pipeline panel (and from there its log and quality). */
-#include "tui.h"
+#include "view_history.h"
 
 #include <curses.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tui.h"
+#include "view_pipeline.h"
 
 struct history {
 	struct sw_run_record *runs;

@@ -1,7 +1,7 @@
 /* The Log view: a stage's output, following while it grows.  A sparse index
  * (the offset of every 256th line) lets a huge log open at once and scroll
  * anywhere without being read into memory. */
-#include "tui.h"
+#include "view_log.h"
 
 #include <curses.h>
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include <wchar.h>
 
 #include "slipway/regex.h"
+#include "tui.h"
 
 #define MARK_EVERY 256
 #define INDEX_BUDGET (64L << 20)	/* bytes indexed per step: the loop comes back for more */

@@ -2,13 +2,13 @@
  * reason, the run's commit and trigger, and what it measured. */
 #include "view_pipeline.h"
 
-#include "tui.h"
-
 #include <curses.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "tui.h"
 
 #define HEADER_ROWS 2
 

@@ -4,7 +4,11 @@
 #ifndef SLIPWAY_TUI_VIEW_PIPELINE_H
 #define SLIPWAY_TUI_VIEW_PIPELINE_H
 
+#include "view.h"
+
 struct tui;
+
+extern const struct tui_view_ops tui_pipeline_ops;
 
 /* Shows the run the Pipeline should show now. */
 void tui_pipeline_sync(struct tui *t);

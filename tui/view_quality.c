@@ -2,12 +2,14 @@
  * names, lint by code and file, coverage and its lowest files, gates), a
  * trend over the branch's past runs and the delta against main's last
  * green run. */
-#include "tui.h"
+#include "view_quality.h"
 
 #include <curses.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tui.h"
 
 #define TREND_RUNS 24
 
