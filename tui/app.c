@@ -1,21 +1,12 @@
-/* The dashboard's state and event loop: one poll() over the terminal, the
+/* The dashboard's drawing and event loop: one poll() over the terminal, the
  * run store's inotify watches and a timer that only ticks while something
  * runs.  Handlers say what they dirtied; the loop repaints only that. */
 #include "tui.h"
 
 #include <curses.h>
 #include <errno.h>
-#include <limits.h>
-#include <fcntl.h>
-#include <langinfo.h>
-#include <locale.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/inotify.h>
 #include <unistd.h>
 
 #include "slipway/run.h"

@@ -1,7 +1,6 @@
 /* The branch list behind the Branches panel, its filter and selection. */
 #include "branches.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -4,8 +4,6 @@
 
 #include <curses.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "tui.h"
 
