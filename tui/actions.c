@@ -143,11 +143,12 @@ static unsigned run_selected(struct tui *t)
 /* What "the thing at hand" is depends on where the user is. */
 static unsigned copy(struct tui *t)
 {
+	const struct tui_run *shown = tui_shown_run(t);
 	char id[32];
 	if (t->overlay == &t->views[TUI_V_LOG])
 		return tui_log_copy(t);
-	if (t->focus == &t->views[TUI_V_PIPELINE] && t->run.loaded && !t->overlay) {
-		snprintf(id, sizeof id, "%ld", t->run.id);
+	if (t->focus == &t->views[TUI_V_PIPELINE] && shown->loaded && !t->overlay) {
+		snprintf(id, sizeof id, "%ld", shown->id);
 		tui_copy(t, "run id", id);
 		return TUI_REDRAW_STATUS;
 	}
@@ -167,7 +168,8 @@ static unsigned reload_all(struct tui *t)
 
 static unsigned ask_cancel(struct tui *t)
 {
-	if (!t->run.loaded || sw_run_status_final(t->run.rec.status)) {
+	const struct tui_run *shown = tui_shown_run(t);
+	if (!shown->loaded || sw_run_status_final(shown->rec.status)) {
 		tui_set_status(t, true, "no run in progress to cancel");
 		return TUI_REDRAW_STATUS;
 	}
@@ -175,22 +177,23 @@ static unsigned ask_cancel(struct tui *t)
 		tui_set_status(t, true, "read-only: cancel is refused");
 		return TUI_REDRAW_STATUS;
 	}
-	const char *branch = t->run.rec.branch ? t->run.rec.branch : "?";
+	const char *branch = shown->rec.branch ? shown->rec.branch : "?";
 	/* Protected targets: Enter alone is too easy to press by habit. */
 	bool typed = t->settings.confirm_typed && tui_settings_protected(&t->settings, branch);
-	return tui_confirm_cancel(t, t->run.id, branch, typed);
+	return tui_confirm_cancel(t, shown->id, branch, typed);
 }
 
 static unsigned open_log(struct tui *t)
 {
-	if (!t->run.loaded) {
+	const struct tui_run *shown = tui_shown_run(t);
+	if (!shown->loaded) {
 		tui_set_status(t, true, "this branch's head has no run yet: r runs it");
 		return TUI_REDRAW_STATUS;
 	}
 	int sel = t->views[TUI_V_PIPELINE].selected;
-	if (sel < 0 || (size_t)sel >= t->run.rec.nstages)
+	if (sel < 0 || (size_t)sel >= shown->rec.nstages)
 		sel = 0;
-	tui_log_open(t, t->run.id, t->run.rec.stages[sel].name);
+	tui_log_open(t, shown->id, shown->rec.stages[sel].name);
 	return TUI_REDRAW_ALL;
 }
 
@@ -245,6 +248,7 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 
 static unsigned cmd_run(struct tui *t, int argc, char **argv)
 {
+	const struct tui_run *shown = tui_shown_run(t);
 	struct sw_run_options o = {.env = environ, .trigger = "dashboard"};
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--again"))
@@ -274,8 +278,8 @@ static unsigned cmd_run(struct tui *t, int argc, char **argv)
 					  : "started run %ld", id);
 	tui_reload_branches(t);
 	tui_pipeline_pin(t, id);
-	if (t->run.loaded)
-		tui_select_branch_named(t, t->run.rec.branch);
+	if (shown->loaded)
+		tui_select_branch_named(t, shown->rec.branch);
 	return TUI_REDRAW_ALL;
 }
 
@@ -310,20 +314,21 @@ unsigned tui_cancel_run(struct tui *t, long id)
 
 static unsigned cmd_log(struct tui *t, int argc, char **argv)
 {
-	long id = argc > 1 ? parse_id(t, argv[1]) : t->run.id;
+	const struct tui_run *shown = tui_shown_run(t);
+	long id = argc > 1 ? parse_id(t, argv[1]) : shown->id;
 	if (id <= 0)
 		return TUI_REDRAW_STATUS;
 	tui_pipeline_pin(t, id);
-	if (!t->run.loaded)
+	if (!shown->loaded)
 		return TUI_REDRAW_ALL;
 	const char *stage = argc > 2 ? argv[2] : NULL;
-	if (stage && !sw_run_find_stage(&t->run.rec, stage)) {
+	if (stage && !sw_run_find_stage(&shown->rec, stage)) {
 		tui_set_status(t, true, "run %ld has no stage \"%s\"", id, stage);
 		return TUI_REDRAW_STATUS;
 	}
-	size_t dflt = sw_run_default_stage(&t->run.rec);
-	if (!stage && dflt < t->run.rec.nstages)
-		stage = t->run.rec.stages[dflt].name;
+	size_t dflt = sw_run_default_stage(&shown->rec);
+	if (!stage && dflt < shown->rec.nstages)
+		stage = shown->rec.stages[dflt].name;
 	if (stage)
 		tui_log_open(t, id, stage);
 	return TUI_REDRAW_ALL;

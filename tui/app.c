@@ -21,7 +21,8 @@
 
 static bool anything_running(struct tui *t)
 {
-	return (t->run.loaded && !sw_run_status_final(t->run.rec.status)) || tui_branches_running(t);
+	const struct tui_run *shown = tui_shown_run(t);
+	return (shown->loaded && !sw_run_status_final(shown->rec.status)) || tui_branches_running(t);
 }
 
 /* ---- drawing ---- */
@@ -150,7 +151,7 @@ static unsigned on_store_events(struct tui *t, int fd)
 
 static unsigned on_run_events(struct tui *t)
 {
-	unsigned bits = sw_follow_read(t->run.follow);
+	unsigned bits = sw_follow_read(tui_shown_run(t)->follow);
 	if (bits & (SW_FOLLOW_RECORD | SW_FOLLOW_EXIT)) {
 		tui_pipeline_reload(t);
 		tui_branches_refresh_running(t);
@@ -182,10 +183,11 @@ static int poll_timeout(struct tui *t)
 /* One round of the loop: waits for input or an event, handles it. */
 unsigned tui_wait_events(struct tui *t, bool keys, int max_wait_ms)
 {
+	const struct tui_run *shown = tui_shown_run(t);
 	struct pollfd pfd[3] = {
 		{.fd = keys ? STDIN_FILENO : -1, .events = POLLIN},
 		{.fd = t->runs_watch, .events = POLLIN},
-		{.fd = t->run.follow ? sw_follow_fd(t->run.follow) : -1, .events = POLLIN},
+		{.fd = shown->follow ? sw_follow_fd(shown->follow) : -1, .events = POLLIN},
 	};
 	int timeout = poll_timeout(t);
 	if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms))

@@ -206,8 +206,7 @@ void tui_branches_refresh_running(struct tui *t)
 void tui_select_branch(struct tui *t, int k)
 {
 	t->views[TUI_V_BRANCHES].selected = k;
-	t->pinned_run = 0;
-	tui_pipeline_sync(t);
+	tui_pipeline_pin(t, 0);
 }
 
 void tui_select_branch_named(struct tui *t, const char *name)

@@ -115,6 +115,7 @@ static void init_views(struct tui *t)
 		t->views[i].ops = panel_ops[i];
 	t->focus = &t->views[TUI_V_BRANCHES];
 	tui_branches_open(t);
+	tui_pipeline_open(t);
 	tui_reload_branches(t);
 	/* The dashboard opens where the user is: on the checked-out branch. */
 	tui_select_checked_out(t);

@@ -36,14 +36,6 @@ enum tui_panel {
 	TUI_V_COUNT
 };
 
-/* The run shown in the pipeline panel and its log. */
-struct tui_run {
-	bool loaded;
-	struct sw_run_record rec;
-	struct sw_follow *follow;
-	long id;
-};
-
 struct tui {
 	struct sw_repo *repo;
 	struct sw_store *store;
@@ -52,8 +44,6 @@ struct tui {
 	char *cfg_error;
 	char *main_branch, *integration;
 
-	struct tui_run run;
-	long pinned_run;		/* shown instead of the selected branch's; 0 when none */
 
 	struct tui_view views[TUI_V_COUNT];
 	struct tui_view *focus;		/* branches or pipeline */

@@ -11,37 +11,55 @@
 
 #define HEADER_ROWS 2
 
+static struct tui_run *run(struct tui *t)
+{
+	return t->views[TUI_V_PIPELINE].data;
+}
+
+const struct tui_run *tui_shown_run(struct tui *t)
+{
+	return run(t);
+}
+
+void tui_pipeline_open(struct tui *t)
+{
+	t->views[TUI_V_PIPELINE].data = xcalloc(1, sizeof(struct tui_run));
+}
+
 static void unload_run(struct tui *t)
 {
-	if (t->run.loaded)
-		sw_run_record_free(&t->run.rec);
-	sw_follow_close(t->run.follow);
-	t->run.follow = NULL;
-	t->run.loaded = false;
+	struct tui_run *shown = run(t);
+	if (shown->loaded)
+		sw_run_record_free(&shown->rec);
+	sw_follow_close(shown->follow);
+	shown->follow = NULL;
+	shown->loaded = false;
 }
 
 /* A newly shown run opens on the stage the core picks for every face. */
 static void select_interesting_stage(struct tui *t)
 {
-	size_t i = sw_run_default_stage(&t->run.rec);
-	t->views[TUI_V_PIPELINE].selected = i < t->run.rec.nstages ? (int)i : 0;
+	struct tui_run *shown = run(t);
+	size_t i = sw_run_default_stage(&shown->rec);
+	t->views[TUI_V_PIPELINE].selected = i < shown->rec.nstages ? (int)i : 0;
 }
 
 void tui_pipeline_reload(struct tui *t)
 {
-	if (!t->run.id)
+	struct tui_run *shown = run(t);
+	if (!shown->id)
 		return;
 	struct sw_run_record rec;
 	char *err = NULL;
-	if (sw_store_load(t->store, t->run.id, &rec, &err)) {
+	if (sw_store_load(t->store, shown->id, &rec, &err)) {
 		free(err);
 		return;
 	}
-	bool was_active = t->run.loaded && !sw_run_status_final(t->run.rec.status);
-	if (t->run.loaded)
-		sw_run_record_free(&t->run.rec);
-	t->run.rec = rec;
-	t->run.loaded = true;
+	bool was_active = shown->loaded && !sw_run_status_final(shown->rec.status);
+	if (shown->loaded)
+		sw_run_record_free(&shown->rec);
+	shown->rec = rec;
+	shown->loaded = true;
 	t->generation++;
 	/* Until the user takes the panel, its selection follows the run. */
 	if (t->focus != &t->views[TUI_V_PIPELINE])
@@ -57,19 +75,20 @@ void tui_pipeline_reload(struct tui *t)
 
 static void show_run(struct tui *t, long id)
 {
-	bool fresh = id != t->run.id || !t->run.loaded;
-	if (id != t->run.id || !id)
+	struct tui_run *shown = run(t);
+	bool fresh = id != shown->id || !shown->loaded;
+	if (id != shown->id || !id)
 		unload_run(t);
-	t->run.id = id;
+	shown->id = id;
 	if (!id)
 		return;
-	if (!t->run.follow) {
+	if (!shown->follow) {
 		char *dir = sw_store_run_dir(t->store, id);
-		t->run.follow = sw_follow_open(dir);
+		shown->follow = sw_follow_open(dir);
 		free(dir);
 	}
 	tui_pipeline_reload(t);
-	if (fresh && t->run.loaded)
+	if (fresh && shown->loaded)
 		select_interesting_stage(t);
 }
 
@@ -78,7 +97,7 @@ static void show_run(struct tui *t, long id)
  * Its title names the shown run's branch, so the two cannot disagree. */
 void tui_pipeline_sync(struct tui *t)
 {
-	long id = t->pinned_run;
+	long id = run(t)->pinned;
 	if (!id) {
 		struct tui_branch_row *b = tui_selected_branch(t);
 		id = b && b->has_run ? b->run_id : 0;
@@ -88,7 +107,7 @@ void tui_pipeline_sync(struct tui *t)
 
 void tui_pipeline_pin(struct tui *t, long id)
 {
-	t->pinned_run = id;
+	run(t)->pinned = id;
 	tui_pipeline_sync(t);
 }
 
@@ -120,7 +139,7 @@ static void draw_header(struct tui *t, const struct sw_run_record *rec, struct t
 static void draw_stage(struct tui *t, struct tui_view *v, long row, int y, struct tui_rect r, bool sel)
 {
 	(void)v;
-	const struct sw_stage_record *s = &t->run.rec.stages[row];
+	const struct sw_stage_record *s = &run(t)->rec.stages[row];
 	enum tui_color base = sel ? TUI_C_SELECTED : TUI_C_NORMAL;
 	tui_fill(y, r.x, r.w, base);
 	if (sel)
@@ -161,20 +180,21 @@ static void metrics_line(const struct sw_run_record *rec, char *out, size_t n)
 
 static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 {
+	struct tui_run *shown = run(t);
 	bool focus = t->focus == v && !t->overlay;
 	struct tui_branch_row *b = tui_selected_branch(t);
-	const char *branch = t->run.loaded ? t->run.rec.branch : b ? b->b.name : NULL;
+	const char *branch = shown->loaded ? shown->rec.branch : b ? b->b.name : NULL;
 	char title[160];
 	snprintf(title, sizeof title, "Pipeline%s%s", branch ? " · " : "", branch ? branch : "");
 	tui_box_title(t, r, title, focus);
 	for (int i = 1; i < r.h; i++)
 		tui_fill(r.y + i, r.x, r.w, TUI_C_NORMAL);
-	if (!t->run.loaded) {
+	if (!shown->loaded) {
 		tui_put(t, r.y + 2, r.x + 2, r.w - 3, TUI_C_DIM,
 			b ? "No run on this head yet: r runs the pipeline." : "No branch selected.");
 		return;
 	}
-	const struct sw_run_record *rec = &t->run.rec;
+	const struct sw_run_record *rec = &shown->rec;
 	draw_header(t, rec, r);
 	struct tui_rect rows = {r.y + 1 + HEADER_ROWS, r.x, r.h - 1 - HEADER_ROWS - 1, r.w};
 	tui_view_draw_rows(t, v, rows, focus);
@@ -185,8 +205,9 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 
 static long nrows(struct tui *t, struct tui_view *v)
 {
+	struct tui_run *shown = run(t);
 	(void)v;
-	return t->run.loaded ? (long)t->run.rec.nstages : 0;
+	return shown->loaded ? (long)shown->rec.nstages : 0;
 }
 
 static unsigned enter(struct tui *t, struct tui_view *v)
@@ -197,8 +218,11 @@ static unsigned enter(struct tui *t, struct tui_view *v)
 
 static void close_pipeline(struct tui *t, struct tui_view *v)
 {
-	(void)v;
+	if (!v->data)
+		return;
 	unload_run(t);
+	free(v->data);
+	v->data = NULL;
 }
 
 static const struct tui_hint hints[] = {

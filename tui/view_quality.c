@@ -2,6 +2,7 @@
  * names, lint by code and file, coverage and its lowest files, gates), a
  * trend over the branch's past runs and the delta against main's last
  * green run. */
+#include "view_pipeline.h"
 #include "view_quality.h"
 
 #include <curses.h>
@@ -184,11 +185,12 @@ static void trend_section(struct tui *t, struct quality *q, const struct sw_run_
 
 static void build(struct tui *t, struct quality *q)
 {
-	if (!t->run.loaded) {
+	const struct tui_run *shown = tui_shown_run(t);
+	if (!shown->loaded) {
 		add(q, TUI_C_DIM, "No run shown: select a branch whose head has run, or r to run it.");
 		return;
 	}
-	const struct sw_run_record *rec = &t->run.rec;
+	const struct sw_run_record *rec = &shown->rec;
 	const char *branch = rec->branch ? rec->branch : "";
 	/* Only the runs shown: a store keeps up to retention.runs of them. */
 	struct sw_run_record *runs, main_run;
