@@ -44,7 +44,6 @@ struct tui {
 	char *cfg_error;
 	char *main_branch, *integration;
 
-
 	struct tui_view views[TUI_V_COUNT];
 	struct tui_view *focus;		/* branches or pipeline */
 	struct tui_view *overlay;	/* log, quality, history or help over them, or NULL */

@@ -56,6 +56,8 @@ unsigned tui_view_move(struct tui *t, struct tui_view *v, int delta)
 	long last = v->ops->scroll_only ? (n > v->height ? n - v->height : 0) : n - 1;
 	int to = tui_move_target(*at, delta, last);
 	unsigned r = TUI_REDRAW_BODY | TUI_HANDLED;
+	/* "To the last" is news even where the view is already: a log at its
+	 * bottom follows its growth again. */
 	if (to == *at && delta != INT_MAX)
 		return r;
 	*at = to;
