@@ -3,13 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "slipway/cmdline.h"
 #include "slipway/follow.h"
 #include "slipway/run.h"
 #include "slipway/suggest.h"
@@ -247,31 +247,23 @@ static void print_start_warnings(struct cli_ctx *ctx, long id)
 	sw_run_record_free(&rec);
 }
 
+/* A command line the shared parser refused: what is wrong, then the usage. */
+static int bad_args(const char *name, char *err)
+{
+	cli_error(2, "%s", err);
+	free(err);
+	return cli_usage(name, false);
+}
+
 int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"follow", no_argument, NULL, 'f'}, {"stage", required_argument, NULL, 's'},
-		{"again", no_argument, NULL, 'a'}, {"trigger", required_argument, NULL, 't'},
-		{NULL, 0, NULL, 0}};
-	struct sw_run_options ro = {.env = environ};
-	bool follow = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "fs:a", opts, NULL)) != -1) {
-		if (c == 'f')
-			follow = true;
-		else if (c == 's')
-			ro.stage = optarg;
-		else if (c == 'a')
-			ro.again = true;
-		else if (c == 't')
-			ro.trigger = optarg;
-		else
-			return cli_usage("run", false);
-	}
-	if (argc - optind > 1)
-		return cli_usage("run", false);
-	ro.branch = optind < argc ? argv[optind] : NULL;
+	struct sw_run_args a;
+	char *perr = NULL;
+	if (sw_run_args_parse(argc, argv, &a, &perr))
+		return bad_args("run", perr);
+	struct sw_run_options ro = a.ro;
+	ro.env = environ;
+	bool follow = a.follow;
 	struct cli_ctx ctx;
 	if (cli_open(&ctx))
 		return 2;
@@ -377,30 +369,17 @@ static void print_stage_names(const struct sw_run_record *rec)
 
 int cmd_log(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"follow", no_argument, NULL, 'f'}, {"raw", no_argument, NULL, 'r'},
-		{"stages", no_argument, NULL, 's'}, {NULL, 0, NULL, 0}};
-	bool follow = false, raw = false, stages = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "frs", opts, NULL)) != -1) {
-		if (c == 'f')
-			follow = true;
-		else if (c == 'r')
-			raw = true;
-		else if (c == 's')
-			stages = true;
-		else
-			return cli_usage("log", false);
-	}
-	if (argc - optind > 2 || (stages && argc - optind > 1))
-		return cli_usage("log", false);
+	struct sw_log_args a;
+	char *perr = NULL;
+	if (sw_log_args_parse(argc, argv, &a, &perr))
+		return bad_args("log", perr);
+	bool follow = a.follow, raw = a.raw, stages = a.stages;
 	struct cli_ctx ctx;
 	if (cli_open(&ctx))
 		return 2;
 	struct sw_run_record rec;
 	char *err = NULL;
-	long id = log_run_id(&ctx, optind < argc ? argv[optind] : NULL);
+	long id = log_run_id(&ctx, a.run);
 	if (!id || sw_store_load(ctx.store, id, &rec, &err)) {
 		if (id)
 			cli_error(2, "%s", err);
@@ -408,8 +387,7 @@ int cmd_log(int argc, char **argv)
 		cli_close(&ctx);
 		return 2;
 	}
-	const char *stage = argc - optind == 2 ? argv[optind + 1] : NULL;
-	const struct sw_stage_record *s = stages ? NULL : log_stage(&rec, stage);
+	const struct sw_stage_record *s = stages ? NULL : log_stage(&rec, a.stage);
 	int r = 0;
 	if (stages)
 		print_stage_names(&rec);

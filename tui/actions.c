@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slipway/cmdline.h"
 #include "slipway/run.h"
+#include "slipway/suggest.h"
 #include "view_history.h"
 #include "view_log.h"
 #include "view_pipeline.h"
@@ -249,19 +251,18 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 static unsigned cmd_run(struct tui *t, int argc, char **argv)
 {
 	const struct tui_run *shown = tui_shown_run(t);
-	struct sw_run_options o = {.env = environ, .trigger = "dashboard"};
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--again"))
-			o.again = true;
-		else if (!strcmp(argv[i], "--stage") && i + 1 < argc)
-			o.stage = argv[++i];
-		else if (argv[i][0] != '-' && !o.branch)
-			o.branch = argv[i];
-		else {
-			tui_set_status(t, true, "run: unknown option %s", argv[i]);
-			return TUI_REDRAW_STATUS;
-		}
+	struct sw_run_args a;
+	char *perr = NULL;
+	if (sw_run_args_parse(argc, argv, &a, &perr)) {
+		tui_set_status(t, true, "%s", perr);
+		free(perr);
+		return TUI_REDRAW_STATUS;
 	}
+	/* The Pipeline follows the run it shows: --follow is what it does anyway. */
+	struct sw_run_options o = a.ro;
+	o.env = environ;
+	if (!o.trigger)
+		o.trigger = "dashboard";
 	if (t->settings.read_only) {
 		tui_set_status(t, true, "read-only: run is refused");
 		return TUI_REDRAW_STATUS;
@@ -316,13 +317,20 @@ unsigned tui_cancel_run(struct tui *t, long id)
 static unsigned cmd_log(struct tui *t, int argc, char **argv)
 {
 	const struct tui_run *shown = tui_shown_run(t);
-	long id = argc > 1 ? parse_id(t, argv[1]) : shown->id;
+	struct sw_log_args a;
+	char *perr = NULL;
+	if (sw_log_args_parse(argc, argv, &a, &perr)) {
+		tui_set_status(t, true, "%s", perr);
+		free(perr);
+		return TUI_REDRAW_STATUS;
+	}
+	long id = a.run ? parse_id(t, a.run) : shown->id;
 	if (id <= 0)
 		return TUI_REDRAW_STATUS;
 	tui_pipeline_pin(t, id);
 	if (!shown->loaded)
 		return TUI_REDRAW_ALL;
-	const char *stage = argc > 2 ? argv[2] : NULL;
+	const char *stage = a.stage;
 	if (stage && !sw_run_find_stage(&shown->rec, stage)) {
 		tui_set_status(t, true, "run %ld has no stage \"%s\"", id, stage);
 		return TUI_REDRAW_STATUS;
@@ -335,12 +343,24 @@ static unsigned cmd_log(struct tui *t, int argc, char **argv)
 	return TUI_REDRAW_ALL;
 }
 
+/* The prompt's own commands; every action's name is one too. */
+static const char *const prompt_commands[] = {"run", "cancel", "log", "show", NULL};
+
 static unsigned run_action_by_name(struct tui *t, const char *name)
 {
 	for (int a = 0; a < TUI_ACT_COUNT; a++)
 		if (!strcmp(tui_actions[a].name, name))
 			return tui_do_action(t, (enum tui_action)a) | TUI_HANDLED;
-	tui_set_status(t, true, "unknown command \"%s\" (? lists them)", name);
+	struct strlist names = {0};
+	strlist_add_all(&names, prompt_commands);
+	for (int a = 0; a < TUI_ACT_COUNT; a++)
+		strlist_add(&names, tui_actions[a].name);
+	const char *near = sw_suggest(name, (const char *const *)names.items, names.len);
+	if (near)
+		tui_set_status(t, true, "unknown command \"%s\"; did you mean \"%s\"? (? lists them)", name, near);
+	else
+		tui_set_status(t, true, "unknown command \"%s\" (? lists them)", name);
+	strlist_free(&names);
 	return TUI_REDRAW_STATUS;
 }
 
@@ -397,9 +417,8 @@ void tui_complete(struct tui *t)
 	word = word ? word + 1 : p->text;
 	struct strlist c = {0};
 	if (first) {
-		static const char *const extra[] = {"run", "cancel", "log", "show"};
-		for (size_t i = 0; i < sizeof extra / sizeof *extra; i++)
-			add_candidate(&c, extra[i], word);
+		for (const char *const *pc = prompt_commands; *pc; pc++)
+			add_candidate(&c, *pc, word);
 		for (int a = 0; a < TUI_ACT_COUNT; a++)
 			add_candidate(&c, tui_actions[a].name, word);
 	} else {

@@ -71,6 +71,14 @@ failing_stage_shows_reason_and_log() {
 
 # One owner decides what the Pipeline shows: its title and its run agree
 # after :run, :show, a filter and a selection change, with no R needed.
+# on_screen FILE PATTERN: the dumped screen FILE has a line matching
+# PATTERN; if not, the screen is shown, so that a failure says what it saw.
+on_screen() {
+	grep -q "$2" "$1" && return 0
+	sed 's/^/    | /' "$1" >&2
+	fail "no line matching '$2' in $1"
+}
+
 pipeline_follows_what_is_shown() {
 	project
 	$SLIPWAY run main --follow >/dev/null
@@ -78,26 +86,26 @@ pipeline_follows_what_is_shown() {
 	dash ':dump opened' ':run feature/broken' ':wait-run latest' ':dump ran' ':show 2' ':dump shown' \
 		'/ m a i' ':dump typing' '<Enter>' ':dump filtered' '/ <Enter>' 'j' ':dump moved' \
 		':show 1' 'R' ':dump reloaded' 'H j <Enter>' ':dump history'
-	grep -q '^─ Pipeline · main ─' opened
-	grep -q '#1 passed 2/2 .* · main$' opened
-	grep -q '^─ Pipeline · feature/broken ─' ran
-	grep -q '#3 failed 2/2 .* · feature/broken$' ran
-	grep -q '^▌✗ feature/broken' ran
-	grep -q '^─ Pipeline · development ─' shown
-	grep -q '#2 passed 2/2 .* · development$' shown
+	on_screen opened '^─ Pipeline · main ─'
+	on_screen opened '#1 passed 2/2 .* · main$'
+	on_screen ran '^─ Pipeline · feature/broken ─'
+	on_screen ran '#3 failed 2/2 .* · feature/broken$'
+	on_screen ran '^▌✗ feature/broken'
+	on_screen shown '^─ Pipeline · development ─'
+	on_screen shown '#2 passed 2/2 .* · development$'
 	# the filter hides feature/broken: the selection, and the Pipeline, move to main
-	grep -q '^─ Branches 1 · filter: mai ─' typing
-	grep -q '^─ Pipeline · main ─' typing
-	grep -q '#1 passed 2/2 .* · main$' typing
-	grep -q '^─ Pipeline · main ─' filtered
-	grep -q '^─ Pipeline · development ─' moved
-	grep -q '#2 passed 2/2 .* · development$' moved
+	on_screen typing '^─ Branches 1 · filter: mai ─'
+	on_screen typing '^─ Pipeline · main ─'
+	on_screen typing '#1 passed 2/2 .* · main$'
+	on_screen filtered '^─ Pipeline · main ─'
+	on_screen moved '^─ Pipeline · development ─'
+	on_screen moved '#2 passed 2/2 .* · development$'
 	# R drops what :show pinned: back to the selected branch's run
-	grep -q '^─ Pipeline · development ─' reloaded
-	grep -q '#2 passed' reloaded
+	on_screen reloaded '^─ Pipeline · development ─'
+	on_screen reloaded '#2 passed'
 	# History's Enter shows the run it names, and the title says whose it is
-	grep -q '^─ Pipeline · development ─' history
-	grep -q 'showing run 2' history
+	on_screen history '^─ Pipeline · development ─'
+	on_screen history 'showing run 2'
 }
 
 # One layer selects, scrolls and pages every view: a page is the rows
@@ -177,6 +185,16 @@ prompt_runs_cli_command_lines() {
 	grep -q 'unknown command "frobnicate"' screen
 	dash '<Colon> r u <Tab> f e a <Tab> <Enter>' ':wait-run latest'
 	expect_eq "$(json "$(run_json 2)" 'j["branch"]')" feature/broken
+	# The CLI's own parser: short options, options after the branch.
+	dash ':run development -s build --again' ':wait-run latest'
+	expect_eq "$(json "$(run_json 3)" '(j["branch"], j["partial"], j["only_stage"])')" \
+		"('development', True, 'build')"
+	dash ':run --frob'
+	grep -q 'run: --frob is not an option' screen
+	dash ':log 1 test extra'
+	grep -q 'log: a run and a stage at most' screen
+	dash ':rnu'
+	grep -q 'unknown command "rnu"; did you mean "run"?' screen
 }
 
 cancel_asks_first() {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "slipway/cmdline.h"
 #include "slipway/secrets.h"
 #include "slipway/suggest.h"
 #include "slipway/util.h"
@@ -72,6 +73,41 @@ static void glob_and_distance(void)
 	CHECK(!sw_glob_match("main", "mainline"));
 	CHECK_INT(sw_edit_distance("brnaches", "branches"), 2);
 	CHECK_INT(sw_edit_distance("", "abc"), 3);
+}
+
+static void command_lines_parse_alike(void)
+{
+	struct sw_run_args r;
+	char *err = NULL;
+	char *run[] = {xstrdup("run"), xstrdup("development"), xstrdup("-s"), xstrdup("lint"),
+		       xstrdup("--again"), xstrdup("--follow"), NULL};
+	CHECK_INT(sw_run_args_parse(6, run, &r, &err), 0);
+	CHECK_STR(r.ro.branch, "development");
+	CHECK_STR(r.ro.stage, "lint");
+	CHECK(r.ro.again && r.follow && !r.ro.trigger);
+	/* A second parse starts afresh: the prompt parses many lines. */
+	char *bad[] = {xstrdup("run"), xstrdup("--stage"), NULL};
+	CHECK_INT(sw_run_args_parse(2, bad, &r, &err), -1);
+	CHECK_STR(err, "run: --stage needs a value");
+	free(err);
+	char *two[] = {xstrdup("run"), xstrdup("a"), xstrdup("b"), NULL};
+	CHECK_INT(sw_run_args_parse(3, two, &r, &err), -1);
+	CHECK_STR(err, "run: one branch at most, got \"a\" and \"b\"");
+	free(err);
+	struct sw_log_args l;
+	char *log[] = {xstrdup("log"), xstrdup("--raw"), xstrdup("latest"), xstrdup("test"), NULL};
+	CHECK_INT(sw_log_args_parse(4, log, &l, &err), 0);
+	CHECK(l.raw && !l.follow && !l.stages);
+	CHECK_STR(l.run, "latest");
+	CHECK_STR(l.stage, "test");
+	char *unk[] = {xstrdup("log"), xstrdup("-x"), NULL};
+	CHECK_INT(sw_log_args_parse(2, unk, &l, &err), -1);
+	CHECK_STR(err, "log: -x is not an option");
+	free(err);
+	char **all[] = {run, bad, two, log, unk};
+	for (size_t i = 0; i < 5; i++)
+		for (char **a = all[i]; *a; a++)
+			free(*a);
 }
 
 static void did_you_mean(void)
@@ -167,6 +203,7 @@ int main(void)
 	RUN_TEST(atomic_write_replaces);
 	RUN_TEST(glob_and_distance);
 	RUN_TEST(did_you_mean);
+	RUN_TEST(command_lines_parse_alike);
 	RUN_TEST(secrets_are_masked);
 	RUN_TEST(secrets_file_must_be_private);
 	UNIT_EXIT();
