@@ -72,18 +72,13 @@ int tui_dump(const char *path)
 	return fclose(f);
 }
 
-static long latest_run(struct tui *t)
-{
-	size_t n;
-	long *ids = sw_store_list(t->store, &n);
-	long id = n ? ids[n - 1] : 0;
-	free(ids);
-	return id;
-}
-
 static unsigned start_wait(struct tui *t, struct tui_script *s, const char *arg)
 {
-	s->waiting = !strcmp(arg, "latest") ? latest_run(t) : strtol(arg, NULL, 10);
+	char *err = NULL;
+	/* No such run yet waits for nothing: the script goes on. */
+	if (sw_store_parse_id(t->store, arg, &s->waiting, &err))
+		s->waiting = 0;
+	free(err);
 	const char *limit = getenv("SLIPWAY_SCRIPT_TIMEOUT");
 	s->deadline = sw_mono_ms() + (limit ? atol(limit) : 600) * 1000;
 	if (s->waiting <= 0)
