@@ -15,6 +15,7 @@ struct history {
 	size_t n;
 	unsigned generation;
 	char *branch;		/* NULL: every branch */
+	int status_w;		/* the status column: a partial run's "passed (lint only)" widens it */
 };
 
 static void draw_row(struct tui *t, struct tui_view *v, long row, int y, struct tui_rect r, bool sel)
@@ -28,10 +29,11 @@ static void draw_row(struct tui *t, struct tui_view *v, long row, int y, struct 
 	int x = r.x + 1;
 	tui_put(t, y, x, 1, sel ? base : tui_run_color(rec->status), tui_run_glyph(t, rec->status));
 	x += 2;
-	snprintf(buf, sizeof buf, "#%-5ld %-11.48s", rec->id, sw_run_status_text(rec).text);
-	x += tui_put(t, y, x, 19, base, buf) + 1;
+	int sw = ((struct history *)v->data)->status_w;
+	snprintf(buf, sizeof buf, "#%-5ld %-*.48s", rec->id, sw, sw_run_status_text(rec).text);
+	x += tui_put(t, y, x, 8 + sw, base, buf) + 1;
 	x += tui_put(t, y, x, 22, base, rec->branch ? rec->branch : "?");
-	x = r.x + 44;
+	x = r.x + 33 + sw;
 	if (rec->created_ms)
 		sw_format_age((time_t)(rec->created_ms / 1000), age, sizeof age);
 	if (rec->started_ms && rec->finished_ms)
@@ -48,6 +50,11 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 	snprintf(title, sizeof title, "History%s%s · %zu runs%s", h && h->branch ? " of " : " of all branches",
 		 h && h->branch ? h->branch : "", h ? h->n : 0, t->overlay == v ? " · Enter shows one" : "");
 	tui_box_title(t, r, title, t->overlay == v);
+	for (size_t i = 0; h && i < h->n; i++) {
+		int len = (int)strlen(sw_run_status_text(&h->runs[i]).text);
+		if (i == 0 || len > h->status_w)
+			h->status_w = len < 11 ? 11 : len > 28 ? 28 : len;
+	}
 	tui_view_draw_rows(t, v, (struct tui_rect){r.y + 1, r.x, r.h - 1, r.w}, t->overlay == v);
 }
 

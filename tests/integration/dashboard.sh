@@ -189,6 +189,8 @@ prompt_runs_cli_command_lines() {
 	dash ':run development -s build --again' ':wait-run latest'
 	expect_eq "$(json "$(run_json 3)" '(j["branch"], j["partial"], j["only_stage"])')" \
 		"('development', True, 'build')"
+	dash 'H'
+	grep -q '#3     passed (build only) *development ' screen
 	dash ':run --frob'
 	grep -q 'run: --frob is not an option' screen
 	dash ':log 1 test extra'
