@@ -55,10 +55,23 @@ static int fail(char **err, const char *source, int line, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = xvasprintf(fmt, ap);
+	char *raw = xvasprintf(fmt, ap);
 	va_end(ap);
-	*err = line > 0 ? xasprintf("%s:%d: %s", source, line, msg) : xasprintf("%s: %s", source, msg);
-	free(msg);
+	/* Names in it come from the workflow and may hold line breaks (a flow
+	 * sequence's scalar folds them in): the error stays one line. */
+	struct sbuf msg;
+	sbuf_init(&msg);
+	for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
+		if (*p == '\n')
+			sbuf_adds(&msg, "\\n");
+		else if (*p < 0x20 || *p == 0x7f)
+			sbuf_addf(&msg, "\\x%02x", *p);
+		else
+			sbuf_addc(&msg, (char)*p);
+	}
+	free(raw);
+	*err = line > 0 ? xasprintf("%s:%d: %s", source, line, msg.buf) : xasprintf("%s: %s", source, msg.buf);
+	sbuf_free(&msg);
 	return -1;
 }
 

@@ -542,6 +542,10 @@ static void workflow_errors(void)
 	check_str_error("", "ci.yml: empty: no workflow in it");
 	check_str_error("- a\n- b\n", "ci.yml:1: expected a workflow (a mapping with jobs:)");
 	check_str_error("on: push\n", "ci.yml:1: no jobs: in the workflow");
+	/* A flow sequence's scalar folds its line breaks in: still one line. */
+	check_str_error("on: push\njobs:\n  a:\n    steps: [{run: x}]\n  b:\n    needs: [a, \"t\\n\\tx\"]\n"
+			"    steps: [{run: y}]\n",
+			"ci.yml:6: job b needs \"t\\n\\x09x\": no such job");
 	check_str_error("on: push\njobs:\n  a:\n    steps:\n      - uses: actions/checkout@v4\n",
 			"ci.yml: nothing to run: no step became a stage (the notes say why)");
 	check_str_error("on: push\njobs:\n  a:\n    needs: a\n    steps:\n      - run: x\n",
