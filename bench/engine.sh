@@ -2,7 +2,8 @@
 # Engine benchmarks: slipway against plain shell doing the same work.
 #
 #   1. overhead: 200 stages of `true` under `slipway run --follow` against
-#      `sh -c true` run 200 times in sequence (median of REPS each);
+#      `sh -c true` run 200 times in sequence, the two alternating (PAIRS
+#      pairs, the median of the pairwise ratios), back to back and settled;
 #   2. output:   one stage writing 1 GiB (10.6 million 101-byte lines): the
 #      executor's peak RSS (VmHWM) and the stage's throughput against the
 #      same command redirected to a file.
@@ -12,14 +13,15 @@
 # under /tmp (TMPDIR), removed at the end.
 #
 #   bench/engine.sh                      # build/slipway next to this script
-#   SLIPWAY=/path/to/slipway REPS=7 bench/engine.sh
+#   SLIPWAY=/path/to/slipway PAIRS=20 bench/engine.sh
 #   STAGES=200 SCALE="20 50" BIG_BYTES=1073741824 bench/engine.sh
 #   BIG_BYTES=0 bench/engine.sh          # the overhead part only
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 SLIPWAY=${SLIPWAY:-$here/../build/slipway}
-REPS=${REPS:-5}
+PAIRS=${PAIRS:-10}
+VERBOSE=${VERBOSE:-}	# also every pair's times
 BIG_REPS=${BIG_REPS:-3}
 STAGES=${STAGES:-200}
 SCALE=${SCALE:-20}	# other stage counts, one summary line each ("" for none)
@@ -91,10 +93,103 @@ echo
 
 # ---------------------------------------------------------------- 1. overhead
 
-# overhead N: runs the comparison for N stages in a fresh repository; sets
-# sw_med nf_med sh_med (ns), span_med dur_med (ms) and the *_times lists
+# stamp VAR: the time in ns, without a fork (bash 5's EPOCHREALTIME, in us)
+stamp() {
+	if [ -n "${EPOCHREALTIME:-}" ]; then
+		printf -v "$1" '%s000' "${EPOCHREALTIME/[.,]/}"
+	else
+		printf -v "$1" '%s' "$(date +%s%N)"
+	fi
+}
+
+# settle RUN_DIR: until the run's executor, its guardian and whatever else
+# was in the run's session are gone (never timed)
+settle() {
+	local sid i
+	wait_executor "$1/run.json"
+	sid=$(sed -n 's/.*"session":[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$1/run.json" 2>/dev/null | head -1)
+	[ -n "$sid" ] || return 0
+	for ((i = 0; i < 1000; i++)); do
+		pgrep -s "$sid" >/dev/null 2>&1 || return 0
+		sleep 0.005
+	done
+}
+
+# run_a MODE: one timed slipway run, in a_ns.  follow: `run --again --follow
+# >/dev/null` until it returns; nofollow: `run --again` until the executor
+# exits (it holds the run's lock for its whole life).
+run_a() {
+	local t0 t1 id
+	stamp t0
+	if [ "$1" = follow ]; then
+		"$SLIPWAY" run --again --follow >/dev/null 2>&1
+	else
+		id=$("$SLIPWAY" run --again 2>/dev/null)
+		case $id in "" | *[!0-9]*) id=$(latest_run) ;; esac
+		wait_executor ".git/slipway/runs/$id/run.json"
+	fi
+	stamp t1
+	a_ns=$((t1 - t0))
+}
+
+# series MODE HOW N: PAIRS pairs of a slipway run (run_a MODE) and the shell
+# loop, alternating.  HOW back: each command starts the moment the one
+# before returned, as a user's next command would, so what a run leaves to
+# do after that lands on the shell loop or the next run; settled: the shell
+# loop waits until the run has settled (executor and guardian gone).
+# Nothing else runs between them.  Sets ratios[] a_list[] b_list[] dur_med.
+series() {
+	local mode=$1 how=$2 n=$3 p t0 t1 first last
+	ratios=() a_list=() b_list=()
+	first=$(($(latest_run) + 1))
+	for ((p = 0; p < PAIRS; p++)); do
+		run_a "$mode"
+		[ "$how" = settled ] && settle ".git/slipway/runs/$(latest_run)"
+		stamp t0
+		bash "$ROOT/shell-$n.sh"
+		stamp t1
+		a_list+=("$a_ns")
+		b_list+=($((t1 - t0)))
+	done
+	last=$(latest_run)
+	settle ".git/slipway/runs/$last"
+	for ((p = 0; p < PAIRS; p++)); do
+		ratios+=("$(ratio4 "${a_list[p]}" "${b_list[p]}")")
+	done
+	check_runs "$first" "$last" "$n"
+}
+ratio4() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.4f", a/b}'; }
+
+# check_runs FIRST LAST N: warns of a run in FIRST..LAST that did not pass
+# its N stages; dur_med: the median sum of the stages' duration_ms
+check_runs() {
+	dur_med=$("$PY" -c '
+import json, sys
+first, last, n = map(int, sys.argv[1:])
+durs = []
+for i in range(first, last + 1):
+    try:
+        r = json.load(open(".git/slipway/runs/%d/run.json" % i))
+    except Exception as e:
+        print("warning: run %d: %s" % (i, e), file=sys.stderr)
+        continue
+    st = r["stages"]
+    ok = sum(1 for s in st if s["status"] == "passed")
+    if r["status"] != "passed" or ok != n:
+        print("warning: run %d: %s, %d/%d stages passed" % (i, r["status"], ok, n), file=sys.stderr)
+    durs.append(sum(s["duration_ms"] for s in st))
+durs.sort()
+print(durs[len(durs) // 2] if durs else 0)' "$1" "$2" "$3")
+}
+
+# stats: "median min max" of the numbers on stdin
+stats() { sort -g | awk '{a[NR]=$1} END {m = NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.2f %.2f %.2f\n", m, a[1], a[NR]}'; }
+ms_list() { local t; for t in "$@"; do printf '%s ' "$(ms "$t")"; done; }
+
+# overhead N: a new repository with N stages of `true`, one warm-up of each
+# command, then the four series, a line each
 overhead() {
-	local n=$1 json r rc t0 t1 rj status ok dur span id
+	local n=$1 json mode how label med min max
 	json=$("$PY" -c '
 import json, sys
 n = int(sys.argv[1])
@@ -102,63 +197,36 @@ print(json.dumps({"version": 1, "main": "main", "integration": "development",
                   "stages": [{"name": "s%d" % i, "run": "true"} for i in range(n)]}))' "$n")
 	new_repo "$ROOT/overhead-$n" "$json"
 	printf 'i=0\nwhile [ $i -lt %d ]; do sh -c true; i=$((i + 1)); done\n' "$n" >"$ROOT/shell-$n.sh"
-	sw_times=() nf_times=() sh_times=() spans=() durs=()
-	# one warm-up of each (page cache, run store creation)
 	"$SLIPWAY" run --follow >/dev/null 2>&1 || die "the warm-up run failed: $("$SLIPWAY" log "$(latest_run)" 2>&1 | tail -3)"
-	wait_executor ".git/slipway/runs/$(latest_run)/run.json"
+	settle ".git/slipway/runs/$(latest_run)"
 	bash "$ROOT/shell-$n.sh"
-	for ((r = 0; r < REPS; r++)); do
-		t0=$(now_ns)
-		"$SLIPWAY" run --again --follow >/dev/null 2>&1
-		rc=$?
-		t1=$(now_ns)
-		rj=".git/slipway/runs/$(latest_run)/run.json"
-		wait_executor "$rj"
-		read -r status ok dur span _ < <(run_summary "$rj")
-		[ "$rc" = 0 ] && [ "$ok" = "$n" ] || echo "warning: run $(latest_run): exit $rc, status $status, $ok/$n stages passed" >&2
-		sw_times+=($((t1 - t0)))
-		spans+=("$span")
-		durs+=("$dur")
-
-		# the same without a follower: from the start to the executor's exit
-		t0=$(now_ns)
-		id=$("$SLIPWAY" run --again 2>/dev/null)
-		case $id in "" | *[!0-9]*) id=$(latest_run) ;; esac
-		wait_executor ".git/slipway/runs/$id/run.json"
-		t1=$(now_ns)
-		nf_times+=($((t1 - t0)))
-
-		t0=$(now_ns)
-		bash "$ROOT/shell-$n.sh"
-		t1=$(now_ns)
-		sh_times+=($((t1 - t0)))
+	echo "   $n stages:"
+	for mode in follow nofollow; do
+		for how in back settled; do
+			series "$mode" "$how" "$n"
+			read -r med min max < <(printf '%s\n' "${ratios[@]}" | stats)
+			label="run --follow >/dev/null"
+			[ "$mode" = nofollow ] && label="run, until the executor exits"
+			label="$label, $([ "$how" = back ] && echo "back to back" || echo settled)"
+			printf '     %-45s %5s  %5s-%-5s %8s %8s %6s\n' "$label" "$med" "$min" "$max" \
+				"$(ms "$(printf '%s\n' "${a_list[@]}" | median)")" \
+				"$(ms "$(printf '%s\n' "${b_list[@]}" | median)")" "$dur_med"
+			if [ -n "$VERBOSE" ]; then
+				echo "       slipway ms: $(ms_list "${a_list[@]}")"
+				echo "       shell ms:   $(ms_list "${b_list[@]}")"
+				echo "       ratios:     ${ratios[*]}"
+			fi
+		done
 	done
-	sw_med=$(printf '%s\n' "${sw_times[@]}" | median)
-	sh_med=$(printf '%s\n' "${sh_times[@]}" | median)
-	nf_med=$(printf '%s\n' "${nf_times[@]}" | median)
-	span_med=$(printf '%s\n' "${spans[@]}" | median)
-	dur_med=$(printf '%s\n' "${durs[@]}" | median)
 }
-per_stage() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {printf "%.2f", (a-b)/n/1e6}'; }
 
+echo "1. engine overhead: stages of \`true\` against \`sh -c true\` as many times, $PAIRS alternating pairs"
+echo "   (ratio: slipway/shell of each pair, median and min-max; ms: medians; stages: the"
+echo "   median sum of the stages' duration_ms; target <= 1.5 for $STAGES stages, --follow, back to back)"
+printf '     %-45s %5s  %-11s %8s %8s %6s\n' "" "ratio" "min-max" "slipway" "shell" "stages"
 overhead "$STAGES"
-echo "1. engine overhead: $STAGES stages of \`true\`, median of $REPS"
-printf '   %-46s %10s\n' "" "wall ms"
-printf '   %-46s %10s\n' "slipway run --follow >/dev/null" "$(ms "$sw_med")"
-printf '   %-46s %10s\n' "  run: started_at..finished_at (whole seconds)" "$span_med"
-printf '   %-46s %10s\n' "  sum of the stages' duration_ms" "$dur_med"
-printf '   %-46s %10s\n' "slipway run, no follower, until executor exit" "$(ms "$nf_med")"
-printf '   %-46s %10s\n' "shell: sh -c true x $STAGES" "$(ms "$sh_med")"
-echo "   ratio slipway/shell: $(ratio "$sw_med" "$sh_med") with --follow, $(ratio "$nf_med" "$sh_med") without   (target <= 1.5)"
-echo "   overhead per stage: $(per_stage "$sw_med" "$sh_med" "$STAGES") ms with --follow, $(per_stage "$nf_med" "$sh_med" "$STAGES") ms without"
-echo "   runs (ms)  --follow:    $(for t in "${sw_times[@]}"; do printf '%s ' "$(ms "$t")"; done)"
-echo "              no follower: $(for t in "${nf_times[@]}"; do printf '%s ' "$(ms "$t")"; done)"
-echo "              shell:       $(for t in "${sh_times[@]}"; do printf '%s ' "$(ms "$t")"; done)"
 for n in $SCALE; do
-	[ "$n" = "$STAGES" ] && continue
-	overhead "$n"
-	echo "   at $n stages: --follow $(ms "$sw_med") ms, no follower $(ms "$nf_med") ms, shell $(ms "$sh_med") ms;" \
-		"ratio $(ratio "$sw_med" "$sh_med") / $(ratio "$nf_med" "$sh_med"), per stage $(per_stage "$sw_med" "$sh_med" "$n") / $(per_stage "$nf_med" "$sh_med" "$n") ms"
+	[ "$n" = "$STAGES" ] || overhead "$n"
 done
 echo
 
