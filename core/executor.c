@@ -34,7 +34,8 @@ _Static_assert(SW_SECRET_MAX <= MAX_LINE / 2, "a cut line keeps the longest secr
 
 struct stage_io {
 	int fd;				/* the stage's output pipe */
-	int log_fd;
+	char *log_path;
+	int log_fd;			/* -1 until the stage's first output */
 	struct sbuf line;		/* the incomplete last line */
 	struct sbuf out;		/* bytes waiting to be written to the log */
 	struct sw_line_parser **parsers;
@@ -138,11 +139,24 @@ static void free_env(char **envp)
 
 /* ---- output: lines to the log, masked, and to the parsers ---- */
 
+static int open_log(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+}
+
 /* A failed write is kept in write_err for the stage's loop to act on;
- * what follows is still read (and parsed), not written. */
+ * what follows is still read (and parsed), not written.  The log is
+ * created at the stage's first output: a stage that prints nothing makes
+ * no file, and creating one was most of what a stage of `true` cost
+ * (bench/README.md). */
 static void flush_out(struct stage_io *io)
 {
 	size_t off = 0;
+	if (io->out.len && io->log_fd < 0 && !io->write_err) {
+		io->log_fd = open_log(io->log_path);
+		if (io->log_fd < 0)
+			io->write_err = errno;
+	}
 	while (off < io->out.len && !io->write_err && io->log_fd >= 0) {
 		ssize_t w = write(io->log_fd, io->out.buf + off, io->out.len - off);
 		if (w < 0 && errno == EINTR)
@@ -429,18 +443,12 @@ static void pump_output(struct executor *ex, struct stage_io *io, int timeout_s,
 		flush_out(io);
 		if (io->write_err && no_room(io->write_err))
 			out_of_room(ex, "the stage's log", io->write_err);
+		else if (io->write_err && io->log_fd < 0 && kill_at < 0)
+			end_group(io, &kill_at);	/* the log cannot be made */
 	}
 	if (io->line.len)
 		emit_line(ex, io, false);
 	flush_out(io);
-}
-
-static int open_log(struct executor *ex, const char *stage)
-{
-	char *path = sw_store_log_path(ex->plan->store, ex->rec->id, stage);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-	free(path);
-	return fd;
 }
 
 /* Starts the stage's shell in a group of its own; the read end of its
@@ -475,25 +483,22 @@ static char *exit_reason(int code, bool timed_out, int timeout_s, bool cancelled
 static int run_stage_process(struct executor *ex, size_t i, const struct sw_stage_config *sc)
 {
 	struct sw_stage_record *s = &ex->rec->stages[i];
-	struct stage_io io = {.fd = -1};
+	struct stage_io io = {.fd = -1, .log_fd = -1};
 	bool timed_out = false;
-	int64_t kill_at = -1;
 	new_parsers(&io, sc, &ex->rec->warnings);
+	io.log_path = sw_store_log_path(ex->plan->store, ex->rec->id, sc->name);
 	int err = spawn_stage(ex, sc, &io);
-	/* Created while the shell starts: its output waits in the pipe. */
-	io.log_fd = open_log(ex, sc->name);
-	int log_err = io.log_fd < 0 ? errno : 0;
 	if (err) {
 		s->reason = xasprintf("cannot start the stage: %s", strerror(err));
+		io.log_fd = open_log(io.log_path);
 		if (io.log_fd >= 0) {
 			dprintf(io.log_fd, "slipway: cannot start /bin/sh in %s: %s\n", ex->workdir, strerror(err));
 			close(io.log_fd);
 		}
+		free(io.log_path);
 		finish_parsers(ex, &io);
 		return -1;
 	}
-	if (log_err)
-		end_group(&io, &kill_at);
 	ex->current = &io;
 	/* One save per stage: this one also records how the previous stage ended. */
 	save(ex, false);
@@ -502,6 +507,7 @@ static int run_stage_process(struct executor *ex, size_t i, const struct sw_stag
 	close(io.fd);
 	if (io.log_fd >= 0)
 		close(io.log_fd);
+	free(io.log_path);
 	sbuf_free(&io.line);
 	sbuf_free(&io.out);
 	s->log_bytes = io.bytes;
@@ -510,8 +516,7 @@ static int run_stage_process(struct executor *ex, size_t i, const struct sw_stag
 			     "output open; the log stops %d s after the stage's shell exited",
 			     sc->name, ORPHAN_QUIET_MS / 1000);
 	s->exit_code = wait_status_code(io.status);
-	if (!log_err)
-		log_err = io.write_err;
+	int log_err = io.write_err;
 	if (io.out_of_room || (log_err && no_room(log_err)))
 		s->reason = xstrdup(ex->disk_full ? ex->disk_full : "disk full");
 	else if (log_err)
