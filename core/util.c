@@ -337,10 +337,39 @@ static int fsync_dir_of(const char *path)
 	return r;
 }
 
+/* A new file at tmp: one left there (a crash, a failed unlink) may be a
+ * record that a reader still has open, so it is replaced, not truncated. */
+static int create_tmp(const char *tmp)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	return fd;
+}
+
+/* tmp takes path's place in one step.  Renaming over a file makes ext4
+ * allocate the new one's blocks at once (auto_da_alloc), so the file it
+ * replaces always has blocks to free, and with `discard` and no journal
+ * each free waits for the device to discard them: 0.1-3.7 ms a rename on
+ * the benchmark's machine, more than a stage of `true`.  Swapped in with
+ * RENAME_EXCHANGE, a record rewritten at every stage never gets blocks
+ * unless it lives long enough for writeback.  The price: after a crash
+ * (not a kill) a record that was never fsync'ed may be found empty where
+ * a journaling ext4 would have kept it; the durable writes (a run's start
+ * and end) are fsync'ed first and renamed as before. */
+static int replace(const char *tmp, const char *path, bool durable)
+{
+	if (!durable && renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
+		unlink(tmp);
+		return 0;
+	}
+	return rename(tmp, path) ? -errno : 0;
+}
+
 int sw_write_atomic(const char *path, const char *data, size_t len, bool durable)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = create_tmp(tmp);
 	int err = 0;
 	if (fd < 0) {
 		err = -errno;
@@ -359,8 +388,8 @@ int sw_write_atomic(const char *path, const char *data, size_t len, bool durable
 		err = -errno;
 	if (close(fd) && !err)
 		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
+	if (!err)
+		err = replace(tmp, path, durable);
 	if (err)
 		unlink(tmp);
 	else if (durable)
