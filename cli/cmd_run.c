@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -74,6 +76,7 @@ struct follow_state {
 	int64_t *offsets;
 	enum sw_stage_status *shown;
 	bool tty;
+	int executor_pid;	/* from the record, once the executor wrote it */
 };
 
 static void print_stage_end(const struct sw_stage_record *s)
@@ -172,20 +175,41 @@ static bool follow_step(struct cli_ctx *ctx, long id, struct follow_state *fs, c
 		    (st && st->status != SW_STAGE_PENDING && st->status != SW_STAGE_RUNNING);
 	if (done && !only)
 		print_run_end(&rec);
+	fs->executor_pid = rec.executor_pid;
 	*code = run_exit_code(&rec, only);
 	sw_run_record_free(&rec);
 	fflush(stdout);
 	return done;
 }
 
+/* A descriptor that becomes readable when the executor exits, or -1. */
+static int executor_exit_fd(int pid)
+{
+#ifdef SYS_pidfd_open
+	if (pid > 0)
+		return (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
+	return -1;
+}
+
 /* At most ~30 reads of the record a second, however fast a run changes;
- * but the run's end is shown at once, not after the rest of a gap. */
-static void coalesce(struct sw_follow *f, int64_t last_step)
+ * but the run's end is shown at once, not after the rest of a gap.  The
+ * rest of the gap is slept through on the executor's pidfd (its exit ends
+ * it): woken by every change instead, the follower took the CPU from the
+ * executor three times a stage (bench/README.md).  Without one, a change
+ * wakes the wait and only the executor's exit ends it. */
+static void coalesce(struct sw_follow *f, int exit_fd, int64_t last_step)
 {
 	for (;;) {
 		int64_t left = FOLLOW_MIN_GAP_MS - (sw_mono_ms() - last_step);
 		if (left <= 0 || interrupted)
 			break;
+		if (exit_fd >= 0) {
+			struct pollfd p = {.fd = exit_fd, .events = POLLIN};
+			if (poll(&p, 1, (int)left) != 0)
+				break;	/* the executor ended, or a signal came */
+			continue;
+		}
 		if (!f) {
 			struct timespec ts = {0, (long)left * 1000000L};
 			nanosleep(&ts, NULL);
@@ -204,17 +228,21 @@ int cli_follow_run(struct cli_ctx *ctx, long id, const char *only_stage, bool ra
 	struct sw_follow *f = sw_follow_open(dir);
 	free(dir);
 	struct follow_state fs = {.tty = !raw && isatty(STDOUT_FILENO)};
-	int code = 1;
+	int code = 1, exit_fd = -1;
 	catch_sigint();
 	int64_t last_step = sw_mono_ms();
 	while (!follow_step(ctx, id, &fs, only_stage, &code)) {
 		if (interrupted)
 			break;
+		if (exit_fd < 0 && f)
+			exit_fd = executor_exit_fd(fs.executor_pid);
 		/* The timeout is only a backstop: every change wakes the wait. */
 		sw_follow_wait(f, f ? 5000 : 200);
-		coalesce(f, last_step);
+		coalesce(f, exit_fd, last_step);
 		last_step = sw_mono_ms();
 	}
+	if (exit_fd >= 0)
+		close(exit_fd);
 	sw_follow_close(f);
 	free(fs.offsets);
 	free(fs.shown);
