@@ -691,7 +691,9 @@ static int try_slots(const char *dir, int limit)
 	return -1;
 }
 
-/* Waits as "queued" for one of max_parallel slots; SIGTERM cancels the wait. */
+/* Waits as "queued" for one of max_parallel slots; SIGTERM cancels the
+ * wait.  A run that must wait says so first, with the pid a cancel needs;
+ * one that gets a slot at once is recorded running straight away. */
 static int acquire_slot(struct executor *ex)
 {
 	char *dir = xasprintf("%s/slots", sw_store_root(ex->plan->store));
@@ -699,6 +701,7 @@ static int acquire_slot(struct executor *ex)
 	int limit = ex->plan->cfg->max_parallel > 0 ? ex->plan->cfg->max_parallel : 1;
 	int fd = try_slots(dir, limit);
 	if (fd < 0) {
+		save(ex, false);
 		char *path = xasprintf("%s/%ld.lock", dir, ex->rec->id % limit);
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 		free(path);
@@ -765,12 +768,15 @@ static enum sw_run_status final_status(struct executor *ex)
 	return ex->failed ? SW_RUN_FAILED : SW_RUN_PASSED;
 }
 
+/* Not fsync'ed: the record was, when it was created (the run's start for
+ * the README), and a crash leaves a queued or a running run interrupted
+ * alike; the next stage's save replaces this one anyway. */
 static void run_all(struct executor *ex)
 {
 	ex->rec->status = SW_RUN_RUNNING;
 	ex->rec->started_ms = sw_now_ms();
 	ex->rec->executor_pid = getpid();
-	save(ex, true);
+	save(ex, false);
 	if (!prepare_workdir(ex)) {
 		ex->failed = true;
 		for (size_t i = 0; i < ex->rec->nstages; i++) {
@@ -814,7 +820,6 @@ static _Noreturn void execute(struct sw_exec_plan *plan)
 	ex.secret_hold = longest > 1 ? longest - 1 : 0;
 	ex.rec->executor_pid = getpid();
 	ex.rec->session = getsid(0);
-	save(&ex, false);
 	int slot = acquire_slot(&ex);
 	if (take_signal(&ex))
 		ex.cancelled = true;
