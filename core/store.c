@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -863,6 +864,32 @@ static bool gc_protected(struct sw_store *st, long id, const struct strlist *kee
 	return keep;
 }
 
+/* A tree set aside that changed this recently may be its guardian's work
+ * in progress: the next run's start must not take it over. */
+#define ASIDE_QUIET_S 60
+
+/* Trees an executor set aside ("<id>.gone") are its guardian's to remove
+ * after the run; those a killed guardian left are removed here. */
+static void remove_trees_set_aside(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	time_t now = time(NULL);
+	while (d && (de = readdir(d))) {
+		char *end;
+		long id = strtol(de->d_name, &end, 10);
+		if (id <= 0 || strcmp(end, ".gone"))
+			continue;
+		char *work = xasprintf("%s/%s", dir, de->d_name);
+		struct stat f;
+		if (lstat(work, &f) == 0 && now - f.st_ctime >= ASIDE_QUIET_S && now - f.st_mtime >= ASIDE_QUIET_S)
+			sw_remove_tree(work);
+		free(work);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* Work trees of failed runs are kept for inspection until gc.  Only the
  * trees there are checked: a run's start should not cost a lock per run kept. */
 static void remove_dead_work_trees(struct sw_store *st)
@@ -878,6 +905,7 @@ static void remove_dead_work_trees(struct sw_store *st)
 		free(work);
 	}
 	free(ids);
+	remove_trees_set_aside(dir);
 	free(dir);
 }
 
