@@ -193,23 +193,13 @@ static int executor_exit_fd(int pid)
 }
 
 /* At most ~30 reads of the record a second, however fast a run changes;
- * but the run's end is shown at once, not after the rest of a gap.  The
- * rest of the gap is slept through on the executor's pidfd (its exit ends
- * it): woken by every change instead, the follower took the CPU from the
- * executor three times a stage (bench/README.md).  Without one, a change
- * wakes the wait and only the executor's exit ends it. */
-static void coalesce(struct sw_follow *f, int exit_fd, int64_t last_step)
+ * but the run's end is shown at once, not after the rest of a gap. */
+static void coalesce(struct sw_follow *f, int64_t last_step)
 {
 	for (;;) {
 		int64_t left = FOLLOW_MIN_GAP_MS - (sw_mono_ms() - last_step);
 		if (left <= 0 || interrupted)
 			break;
-		if (exit_fd >= 0) {
-			struct pollfd p = {.fd = exit_fd, .events = POLLIN};
-			if (poll(&p, 1, (int)left) != 0)
-				break;	/* the executor ended, or a signal came */
-			continue;
-		}
 		if (!f) {
 			struct timespec ts = {0, (long)left * 1000000L};
 			nanosleep(&ts, NULL);
@@ -222,11 +212,34 @@ static void coalesce(struct sw_follow *f, int exit_fd, int64_t last_step)
 		sw_follow_read(f);
 }
 
+/* The same gap, slept on the executor's pidfd with the run unwatched:
+ * woken by every change, the follower took the CPU from the executor
+ * three times a stage, and closing a watch waits for the kernel (an SRCU
+ * grace period, 12-18 ms here), which costs nothing in a gap but held the
+ * prompt back at the follower's exit (bench/README.md).  True when the
+ * executor ended (or a signal came): the run needs no watch any more. */
+static bool sleep_gap(int exit_fd, int64_t last_step)
+{
+	for (;;) {
+		int64_t left = FOLLOW_MIN_GAP_MS - (sw_mono_ms() - last_step);
+		if (interrupted)
+			return true;
+		if (left <= 0)
+			return false;
+		struct pollfd p = {.fd = exit_fd, .events = POLLIN};
+		int r = poll(&p, 1, (int)left);
+		if (r > 0)
+			return true;
+		if (r < 0 && errno != EINTR)
+			return false;
+	}
+}
+
 int cli_follow_run(struct cli_ctx *ctx, long id, const char *only_stage, bool raw)
 {
 	char *dir = sw_store_run_dir(ctx->store, id);
 	struct sw_follow *f = sw_follow_open(dir);
-	free(dir);
+	bool watched = f != NULL;	/* else: timed reads, no inotify at all */
 	struct follow_state fs = {.tty = !raw && isatty(STDOUT_FILENO)};
 	int code = 1, exit_fd = -1;
 	catch_sigint();
@@ -234,16 +247,32 @@ int cli_follow_run(struct cli_ctx *ctx, long id, const char *only_stage, bool ra
 	while (!follow_step(ctx, id, &fs, only_stage, &code)) {
 		if (interrupted)
 			break;
+		if (watched && !f) {
+			/* Watched again, then read again: a change in between is seen. */
+			f = sw_follow_open(dir);
+			watched = f != NULL;
+			continue;
+		}
 		if (exit_fd < 0 && f)
 			exit_fd = executor_exit_fd(fs.executor_pid);
 		/* The timeout is only a backstop: every change wakes the wait. */
 		sw_follow_wait(f, f ? 5000 : 200);
-		coalesce(f, exit_fd, last_step);
+		if (exit_fd >= 0) {
+			sw_follow_close(f);
+			f = NULL;
+			if (!sleep_gap(exit_fd, last_step)) {
+				f = sw_follow_open(dir);
+				watched = f != NULL;
+			}
+		} else {
+			coalesce(f, last_step);
+		}
 		last_step = sw_mono_ms();
 	}
 	if (exit_fd >= 0)
 		close(exit_fd);
 	sw_follow_close(f);
+	free(dir);
 	free(fs.offsets);
 	free(fs.shown);
 	if (interrupted) {
