@@ -3,7 +3,7 @@
 #
 #   1. overhead: 200 stages of `true` under `slipway run --follow` against
 #      `sh -c true` run 200 times in sequence, the two alternating (PAIRS
-#      pairs, the median of the pairwise ratios), back to back and settled;
+#      rounds, the median of the pairwise ratios), back to back and settled;
 #   2. output:   one stage writing 1 GiB (10.6 million 101-byte lines): the
 #      executor's peak RSS (VmHWM) and the stage's throughput against the
 #      same command redirected to a file.
@@ -14,6 +14,7 @@
 #
 #   bench/engine.sh                      # build/slipway next to this script
 #   SLIPWAY=/path/to/slipway PAIRS=20 bench/engine.sh
+#   BASELINE=/tmp/slipway-before BIG_BYTES=0 bench/engine.sh   # two builds, interleaved
 #   STAGES=200 SCALE="20 50" BIG_BYTES=1073741824 bench/engine.sh
 #   BIG_BYTES=0 bench/engine.sh          # the overhead part only
 set -u
@@ -22,15 +23,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 SLIPWAY=${SLIPWAY:-$here/../build/slipway}
 PAIRS=${PAIRS:-10}
 VERBOSE=${VERBOSE:-}	# also every pair's times
+BASELINE=${BASELINE:-}	# another slipway, measured in the same rounds
 BIG_REPS=${BIG_REPS:-3}
 STAGES=${STAGES:-200}
-SCALE=${SCALE:-20}	# other stage counts, one summary line each ("" for none)
+SCALE=${SCALE-20}	# other stage counts, one summary line each ("" for none)
 BIG_BYTES=${BIG_BYTES:-1073741824}
 LINE=0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789
 
 die() { echo "bench/engine.sh: $*" >&2; exit 2; }
 [ -x "$SLIPWAY" ] || die "no slipway binary at $SLIPWAY (build it, or set SLIPWAY)"
 SLIPWAY=$(cd "$(dirname "$SLIPWAY")" && pwd)/$(basename "$SLIPWAY")
+if [ -n "$BASELINE" ]; then
+	[ -x "$BASELINE" ] || die "no slipway binary at $BASELINE (BASELINE)"
+	BASELINE=$(cd "$(dirname "$BASELINE")" && pwd)/$(basename "$BASELINE")
+fi
 PY=$(command -v /usr/bin/python3 || command -v python3) || die "python3 is needed to read run.json"
 command -v git >/dev/null || die "git is needed"
 
@@ -115,59 +121,47 @@ settle() {
 	done
 }
 
-# run_a MODE: one timed slipway run, in a_ns.  follow: `run --again --follow
-# >/dev/null` until it returns; nofollow: `run --again` until the executor
-# exits (it holds the run's lock for its whole life).
+# run_a BINARY MODE ID: one timed run (run ID), in a_ns.  follow: `run
+# --again --follow >/dev/null` until it returns; nofollow: `run --again`
+# until the executor exits (it holds the run's lock for its whole life).
 run_a() {
-	local t0 t1 id
+	local t0 t1
 	stamp t0
-	if [ "$1" = follow ]; then
-		"$SLIPWAY" run --again --follow >/dev/null 2>&1
+	if [ "$2" = follow ]; then
+		"$1" run --again --follow >/dev/null 2>&1
 	else
-		id=$("$SLIPWAY" run --again 2>/dev/null)
-		case $id in "" | *[!0-9]*) id=$(latest_run) ;; esac
-		wait_executor ".git/slipway/runs/$id/run.json"
+		"$1" run --again >/dev/null 2>&1
+		wait_executor ".git/slipway/runs/$3/run.json"
 	fi
 	stamp t1
 	a_ns=$((t1 - t0))
 }
 
-# series MODE HOW N: PAIRS pairs of a slipway run (run_a MODE) and the shell
-# loop, alternating.  HOW back: each command starts the moment the one
-# before returned, as a user's next command would, so what a run leaves to
-# do after that lands on the shell loop or the next run; settled: the shell
-# loop waits until the run has settled (executor and guardian gone).
-# Nothing else runs between them.  Sets ratios[] a_list[] b_list[] dur_med.
-series() {
-	local mode=$1 how=$2 n=$3 p t0 t1 first last
-	ratios=() a_list=() b_list=()
-	first=$(($(latest_run) + 1))
-	for ((p = 0; p < PAIRS; p++)); do
-		run_a "$mode"
-		[ "$how" = settled ] && settle ".git/slipway/runs/$(latest_run)"
-		stamp t0
-		bash "$ROOT/shell-$n.sh"
-		stamp t1
-		a_list+=("$a_ns")
-		b_list+=($((t1 - t0)))
-	done
-	last=$(latest_run)
-	settle ".git/slipway/runs/$last"
-	for ((p = 0; p < PAIRS; p++)); do
-		ratios+=("$(ratio4 "${a_list[p]}" "${b_list[p]}")")
-	done
-	check_runs "$first" "$last" "$n"
+# pair BINARY MODE HOW ID: a slipway run, then the shell loop.  HOW back:
+# each command starts the moment the one before returned, as a user's next
+# command would, so what a run leaves to do after that lands on the shell
+# loop (or the next run); settled: the shell loop waits until the run has
+# settled (executor, guardian and session gone).  Nothing else runs
+# between them.  Appends to times[KEY] (slipway ns, shell ns) and ids[KEY].
+pair() {
+	local key="$1 $2 $3" t0 t1
+	run_a "$1" "$2" "$4"
+	[ "$3" = settled ] && settle ".git/slipway/runs/$4"
+	stamp t0
+	bash "$ROOT/shell-$n.sh"
+	stamp t1
+	times[$key]+="$a_ns:$((t1 - t0)) "
+	ids[$key]+="$4 "
 }
-ratio4() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.4f", a/b}'; }
 
-# check_runs FIRST LAST N: warns of a run in FIRST..LAST that did not pass
-# its N stages; dur_med: the median sum of the stages' duration_ms
-check_runs() {
-	dur_med=$("$PY" -c '
+# run_durs IDS...: the median sum of the stages' duration_ms of those runs;
+# warns of one that did not pass its N stages
+run_durs() {
+	"$PY" -c '
 import json, sys
-first, last, n = map(int, sys.argv[1:])
+n, ids = int(sys.argv[1]), [int(i) for i in sys.argv[2:]]
 durs = []
-for i in range(first, last + 1):
+for i in ids:
     try:
         r = json.load(open(".git/slipway/runs/%d/run.json" % i))
     except Exception as e:
@@ -179,50 +173,79 @@ for i in range(first, last + 1):
         print("warning: run %d: %s, %d/%d stages passed" % (i, r["status"], ok, n), file=sys.stderr)
     durs.append(sum(s["duration_ms"] for s in st))
 durs.sort()
-print(durs[len(durs) // 2] if durs else 0)' "$1" "$2" "$3")
+print(durs[len(durs) // 2] if durs else 0)' "$n" "$@"
 }
 
 # stats: "median min max" of the numbers on stdin
 stats() { sort -g | awk '{a[NR]=$1} END {m = NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.2f %.2f %.2f\n", m, a[1], a[NR]}'; }
-ms_list() { local t; for t in "$@"; do printf '%s ' "$(ms "$t")"; done; }
+
+SERIES="follow:back follow:settled nofollow:back nofollow:settled"
+BINARIES=$SLIPWAY
+[ -n "$BASELINE" ] && BINARIES="$SLIPWAY $BASELINE"
+
+# report BINARY: a line per series, from times[] and ids[]
+report() {
+	local b=$1 mh mode how key label med min max pr a s
+	for mh in $SERIES; do
+		mode=${mh%:*} how=${mh#*:} key="$b $mode $how"
+		label="run --follow >/dev/null"
+		[ "$mode" = nofollow ] && label="run, until the executor exits"
+		label="$label, $([ "$how" = back ] && echo "back to back" || echo settled)"
+		read -r med min max < <(for pr in ${times[$key]}; do
+			awk -v a="${pr%:*}" -v b="${pr#*:}" 'BEGIN {printf "%.4f\n", a/b}'; done | stats)
+		a=$(for pr in ${times[$key]}; do echo "${pr%:*}"; done | median)
+		s=$(for pr in ${times[$key]}; do echo "${pr#*:}"; done | median)
+		# shellcheck disable=SC2086
+		printf '     %-45s %5s  %5s-%-5s %8s %8s %6s\n' "$label" "$med" "$min" "$max" \
+			"$(ms "$a")" "$(ms "$s")" "$(run_durs ${ids[$key]})"
+		if [ -n "$VERBOSE" ]; then
+			echo "       slipway/shell ms: $(for pr in ${times[$key]}; do
+				printf '%s/%s ' "$(ms "${pr%:*}")" "$(ms "${pr#*:}")"; done)"
+		fi
+	done
+}
 
 # overhead N: a new repository with N stages of `true`, one warm-up of each
-# command, then the four series, a line each
+# command, then PAIRS rounds; each round makes one pair of every series (of
+# every binary), so that all of them see the same load on a shared machine
 overhead() {
-	local n=$1 json mode how label med min max
+	local n=$1 json r b mh id
 	json=$("$PY" -c '
 import json, sys
 n = int(sys.argv[1])
 print(json.dumps({"version": 1, "main": "main", "integration": "development",
+                  "retention": {"runs": 100000},
                   "stages": [{"name": "s%d" % i, "run": "true"} for i in range(n)]}))' "$n")
 	new_repo "$ROOT/overhead-$n" "$json"
 	printf 'i=0\nwhile [ $i -lt %d ]; do sh -c true; i=$((i + 1)); done\n' "$n" >"$ROOT/shell-$n.sh"
-	"$SLIPWAY" run --follow >/dev/null 2>&1 || die "the warm-up run failed: $("$SLIPWAY" log "$(latest_run)" 2>&1 | tail -3)"
-	settle ".git/slipway/runs/$(latest_run)"
+	for b in $BINARIES; do
+		"$b" run --again --follow >/dev/null 2>&1 ||
+			die "the warm-up run failed: $("$b" log "$(latest_run)" 2>&1 | tail -3)"
+	done
+	id=$(latest_run)
+	settle ".git/slipway/runs/$id"
 	bash "$ROOT/shell-$n.sh"
-	echo "   $n stages:"
-	for mode in follow nofollow; do
-		for how in back settled; do
-			series "$mode" "$how" "$n"
-			read -r med min max < <(printf '%s\n' "${ratios[@]}" | stats)
-			label="run --follow >/dev/null"
-			[ "$mode" = nofollow ] && label="run, until the executor exits"
-			label="$label, $([ "$how" = back ] && echo "back to back" || echo settled)"
-			printf '     %-45s %5s  %5s-%-5s %8s %8s %6s\n' "$label" "$med" "$min" "$max" \
-				"$(ms "$(printf '%s\n' "${a_list[@]}" | median)")" \
-				"$(ms "$(printf '%s\n' "${b_list[@]}" | median)")" "$dur_med"
-			if [ -n "$VERBOSE" ]; then
-				echo "       slipway ms: $(ms_list "${a_list[@]}")"
-				echo "       shell ms:   $(ms_list "${b_list[@]}")"
-				echo "       ratios:     ${ratios[*]}"
-			fi
+	declare -gA times=() ids=()
+	for ((r = 0; r < PAIRS; r++)); do
+		for b in $BINARIES; do
+			for mh in $SERIES; do
+				id=$((id + 1))
+				pair "$b" "${mh%:*}" "${mh#*:}" "$id"
+			done
 		done
+	done
+	settle ".git/slipway/runs/$id"
+	echo "   $n stages:"
+	for b in $BINARIES; do
+		[ -n "$BASELINE" ] && echo "    $b"
+		report "$b"
 	done
 }
 
-echo "1. engine overhead: stages of \`true\` against \`sh -c true\` as many times, $PAIRS alternating pairs"
-echo "   (ratio: slipway/shell of each pair, median and min-max; ms: medians; stages: the"
-echo "   median sum of the stages' duration_ms; target <= 1.5 for $STAGES stages, --follow, back to back)"
+echo "1. engine overhead: stages of \`true\` against \`sh -c true\` as many times, $PAIRS rounds of"
+echo "   alternating pairs (ratio: slipway/shell of each pair, median and min-max; ms: medians;"
+echo "   stages: the median sum of the stages' duration_ms; target <= 1.5 for $STAGES stages, --follow,"
+echo "   back to back)"
 printf '     %-45s %5s  %-11s %8s %8s %6s\n' "" "ratio" "min-max" "slipway" "shell" "stages"
 overhead "$STAGES"
 for n in $SCALE; do
