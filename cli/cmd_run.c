@@ -90,7 +90,7 @@ static void print_stage_end(const struct sw_stage_record *s)
 		printf("%s✓ %s passed%s (%s)\n", green, s->name, off, dur);
 		break;
 	case SW_STAGE_FAILED:
-		printf("%s✗ %s failed%s (%s): ", red, s->name, off, dur);
+		printf("%s✗ %s failed%s%s (%s): ", red, s->name, s->allowed_failure ? " (allowed)" : "", off, dur);
 		cli_put_text(stdout, s->reason ? s->reason : "failed", true);
 		putchar('\n');
 		break;
@@ -330,19 +330,6 @@ int cmd_run(int argc, char **argv)
 	return r;
 }
 
-/* The stage to show by default: the failed one, else the last that ran. */
-static const char *default_stage(const struct sw_run_record *rec)
-{
-	const char *last = NULL;
-	for (size_t i = 0; i < rec->nstages; i++) {
-		if (rec->stages[i].status == SW_STAGE_FAILED)
-			return rec->stages[i].name;
-		if (rec->stages[i].started_ms)
-			last = rec->stages[i].name;
-	}
-	return last ? last : rec->nstages ? rec->stages[0].name : NULL;
-}
-
 static int print_log_once(struct cli_ctx *ctx, long id, const char *stage, bool tty)
 {
 	char *path = sw_store_log_path(ctx->store, id, stage);
@@ -388,7 +375,9 @@ int cmd_log(int argc, char **argv)
 		cli_close(&ctx);
 		return r;
 	}
-	const char *stage = argc - optind == 2 ? argv[optind + 1] : default_stage(&rec);
+	size_t dflt = sw_run_default_stage(&rec);
+	const char *stage = argc - optind == 2 ? argv[optind + 1]
+			    : dflt < rec.nstages ? rec.stages[dflt].name : NULL;
 	if (!stage || !sw_run_find_stage(&rec, stage))
 		r = cli_error(2, "run %ld has no stage \"%s\"", id, stage ? stage : "");
 	else if (follow && !sw_run_status_final(rec.status))

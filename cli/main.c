@@ -33,7 +33,12 @@ static const struct cli_command commands[] = {
 	{"cancel", cmd_cancel, "cancel RUN", "Stop a queued or running run; later stages are cancelled."},
 	{"check-config", cmd_check_config, "check-config [FILE]",
 	 "Validate slipway.json (default: the working tree's)."},
-	{"init", cmd_init, "init [--force]", "Write a starter slipway.json for the project found here."},
+	{"init", cmd_init, "init [--force] [--from-actions [FILE]]",
+	 "Write a starter slipway.json for the project found here.\n"
+	 "  --force              replace an existing slipway.json\n"
+	 "  --from-actions FILE  translate a GitHub Actions workflow instead (default: the\n"
+	 "                       first of .github/workflows/*.yml and *.yaml); what could not\n"
+	 "                       be carried over as it was is printed as notes"},
 	{"gc", cmd_gc, "gc", "Remove old runs beyond retention.runs, and work trees of finished runs."},
 	{"demo", cmd_demo, "demo [DIR] [--no-run]",
 	 "Create (or reuse) the demo repository from the sample project in DIR\n"

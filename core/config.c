@@ -11,17 +11,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <cjson/cJSON.h>
 
+#include "slipway/json_check.h"
+#include "slipway/regex.h"
 #include "slipway/report.h"
 #include "slipway/util.h"
 
 #define QUOTE_MAX 256	/* room for QUOTE_CUT bytes escaped, plus quotes and "..." */
 #define QUOTE_CUT 40
-#define NESTING_MAX 1000	/* cJSON's CJSON_NESTING_LIMIT */
 #define STAGE_NAME_MAX 64
+#define METRIC_NAME_MAX 64
+/* Bounds far above any real pipeline.  A branch's own slipway.json is read
+ * at each of its runs, so whatever it holds must be answered at once: with
+ * these, no check (duplicate names, gates against metrics) takes long. */
+#define STAGES_MAX 1000
+#define ENV_MAX 100		/* per stage */
+#define BRANCHES_MAX 100	/* per stage */
+#define PARSE_MAX 32		/* per stage */
+#define REGEX_MAX 100		/* in the file: each is compiled to be checked */
+#define SECRETS_MAX 100
+#define GATES_MAX 100
+#define PROTECTED_MAX 100
 #define DEFAULT_TIMEOUT 3600
 #define DEFAULT_RETENTION 200
 
@@ -116,328 +128,7 @@ static const char *suggest(const char *word, const char *const *cands, size_t n)
 	return best;
 }
 
-/* ---- syntax diagnosis ---------------------------------------------------- */
-
-/* cJSON says only where it gave up, often past the mistake (a trailing
- * comma shows at the closing brace), so a text it refused is scanned again
- * by this small recogniser, which knows the common mistakes.  It is as
- * lenient as cJSON (whitespace, numbers) so it stops at the same problem. */
-struct scan {
-	const char *s;
-	size_t len;
-	size_t pos;
-	int depth;
-	size_t err_pos;
-	char *err;
-};
-
-static bool scan_error(struct scan *sc, size_t pos, char *msg)
-{
-	if (sc->err) {
-		free(msg);
-		return false;
-	}
-	sc->err = msg;
-	sc->err_pos = pos;
-	return false;
-}
-
-static int peek(const struct scan *sc)
-{
-	return sc->pos < sc->len ? (unsigned char)sc->s[sc->pos] : -1;
-}
-
-static void scan_ws(struct scan *sc)
-{
-	while (sc->pos < sc->len && (unsigned char)sc->s[sc->pos] <= ' ')
-		sc->pos++;
-}
-
-static bool is_word_char(int ch)
-{
-	return ch >= 0 && ch < 0x80 && (isalnum(ch) || ch == '_');
-}
-
-static bool starts_value(int ch)
-{
-	return ch == '"' || ch == '{' || ch == '[' || ch == '-' || is_word_char(ch);
-}
-
-/* What the scanner found at pos, for "unexpected ..." messages. */
-static char *found_at(const struct scan *sc, size_t pos)
-{
-	if (pos >= sc->len)
-		return xstrdup("end of file");
-	const char *p = sc->s + pos;
-	unsigned char c = (unsigned char)*p;
-	size_t n = 1;
-	if (c == '\'')
-		return xstrdup("single quote");
-	if (is_word_char(c)) {
-		while (pos + n < sc->len && n < 20 && is_word_char((unsigned char)p[n]))
-			n++;
-	} else if (c >= 0x80) {
-		n = utf8_char_len(p, sc->len - pos);
-	}
-	if (n == 0 || c < 0x20 || c == 0x7f)
-		return xasprintf("byte 0x%02x", c);
-	return xasprintf("'%.*s'", (int)n, p);
-}
-
-static const char *hint_for(int ch)
-{
-	if (ch == '\'')
-		return " (strings need double quotes)";
-	if (ch == '/' || ch == '#')
-		return " (JSON has no comments)";
-	return "";
-}
-
-static bool scan_unexpected(struct scan *sc, const char *hint)
-{
-	char *what = found_at(sc, sc->pos);
-	scan_error(sc, sc->pos, xasprintf("unexpected %s%s", what, hint));
-	free(what);
-	return false;
-}
-
-static bool scan_expected(struct scan *sc, const char *what)
-{
-	if (sc->pos >= sc->len)
-		return scan_error(sc, sc->pos, xstrdup("unexpected end of file"));
-	char *found = found_at(sc, sc->pos);
-	scan_error(sc, sc->pos,
-		   xasprintf("expected %s, found %s%s", what, found, hint_for(peek(sc))));
-	free(found);
-	return false;
-}
-
-static long hex4(const struct scan *sc, size_t at)
-{
-	long v = 0;
-	for (size_t i = at; i < at + 4; i++) {
-		if (i >= sc->len || !isxdigit((unsigned char)sc->s[i]))
-			return -1;
-		int c = tolower((unsigned char)sc->s[i]);
-		v = v * 16 + (isdigit(c) ? c - '0' : c - 'a' + 10);
-	}
-	return v;
-}
-
-/* \uXXXX, where cJSON refuses unpaired UTF-16 surrogates. */
-static bool scan_unicode(struct scan *sc)
-{
-	size_t at = sc->pos;
-	long cp = hex4(sc, at + 2);
-	if (cp < 0 || (cp >= 0xdc00 && cp <= 0xdfff))
-		return scan_error(sc, at, xstrdup("invalid \\u escape in string"));
-	sc->pos += 6;
-	if (cp < 0xd800 || cp > 0xdbff)
-		return true;
-	const char *p = sc->s + sc->pos;
-	long lo = sc->pos + 1 < sc->len && p[0] == '\\' && p[1] == 'u' ? hex4(sc, sc->pos + 2) : -1;
-	if (lo < 0xdc00 || lo > 0xdfff)
-		return scan_error(sc, at, xstrdup("invalid \\u escape in string (unpaired surrogate)"));
-	sc->pos += 6;
-	return true;
-}
-
-static bool scan_escape(struct scan *sc, size_t start)
-{
-	size_t at = sc->pos;
-	if (at + 1 >= sc->len)
-		return scan_error(sc, start, xstrdup("unterminated string"));
-	char e = sc->s[at + 1];
-	if (e == 'u')
-		return scan_unicode(sc);
-	if (!strchr("\"\\/bfnrt", e)) {
-		if (e > ' ' && e < 0x7f)
-			return scan_error(sc, at, xasprintf("invalid escape '\\%c' in string", e));
-		return scan_error(sc, at, xstrdup("invalid escape in string"));
-	}
-	sc->pos += 2;
-	return true;
-}
-
-/* cJSON lets raw control characters into strings, but a raw newline means
- * the closing quote was forgotten: report that, at the opening quote. */
-static bool scan_string(struct scan *sc)
-{
-	size_t start = sc->pos++;
-	while (sc->pos < sc->len && sc->s[sc->pos] != '\n') {
-		char ch = sc->s[sc->pos];
-		if (ch == '"') {
-			sc->pos++;
-			return true;
-		}
-		if (ch != '\\')
-			sc->pos++;
-		else if (!scan_escape(sc, start))
-			return false;
-	}
-	return scan_error(sc, start, xstrdup("unterminated string"));
-}
-
-static bool scan_digits(struct scan *sc, size_t *p)
-{
-	size_t from = *p;
-	while (*p < sc->len && isdigit((unsigned char)sc->s[*p]))
-		(*p)++;
-	return *p > from;
-}
-
-/* Like cJSON's strtod: a sign, digits, an optional fraction and exponent. */
-static bool scan_number(struct scan *sc)
-{
-	size_t p = sc->pos;
-	if (sc->s[p] == '-')
-		p++;
-	bool digits = scan_digits(sc, &p);
-	if (p < sc->len && sc->s[p] == '.') {
-		p++;
-		digits |= scan_digits(sc, &p);
-	}
-	if (!digits)
-		return scan_error(sc, sc->pos, xstrdup("invalid number"));
-	if (p < sc->len && (sc->s[p] == 'e' || sc->s[p] == 'E')) {
-		size_t q = p + 1;
-		if (q < sc->len && (sc->s[q] == '+' || sc->s[q] == '-'))
-			q++;
-		if (scan_digits(sc, &q))
-			p = q;
-	}
-	sc->pos = p;
-	return true;
-}
-
-static bool scan_literal(struct scan *sc)
-{
-	static const char *const lits[] = {"true", "false", "null"};
-	size_t left = sc->len - sc->pos, n = 0;
-	for (size_t i = 0; i < 3; i++) {
-		size_t l = strlen(lits[i]);
-		if (left >= l && memcmp(sc->s + sc->pos, lits[i], l) == 0) {
-			sc->pos += l;
-			return true;
-		}
-		if (left >= l && strncasecmp(sc->s + sc->pos, lits[i], l) == 0)
-			n = l;
-	}
-	return scan_unexpected(sc, n ? " (true, false and null are lower case)"
-				     : " (strings need double quotes)");
-}
-
-static bool scan_value(struct scan *sc);
-
-static bool scan_member(struct scan *sc)
-{
-	int ch = peek(sc);
-	if (ch == '"') {
-		if (!scan_string(sc))
-			return false;
-		scan_ws(sc);
-		if (peek(sc) != ':')
-			return scan_expected(sc, "':' after the key");
-		sc->pos++;
-		return scan_value(sc);
-	}
-	if (!is_word_char(ch))
-		return scan_expected(sc, "a key in double quotes");
-	char *word = found_at(sc, sc->pos);
-	scan_error(sc, sc->pos, xasprintf("unquoted key %s (keys need double quotes)", word));
-	free(word);
-	return false;
-}
-
-static bool scan_no_comma(struct scan *sc, size_t value_end, char close)
-{
-	if (starts_value(peek(sc)))
-		return scan_error(sc, value_end,
-				  xstrdup(close == '}' ? "missing comma between members"
-						       : "missing comma between elements"));
-	char what[] = "',' or 'x'";
-	what[8] = close;
-	return scan_expected(sc, what);
-}
-
-/* An object (close '}') or array (close ']'). */
-static bool scan_container(struct scan *sc, char close)
-{
-	if (++sc->depth > NESTING_MAX)
-		return scan_error(sc, sc->pos, xstrdup("nesting too deep"));
-	sc->pos++;
-	scan_ws(sc);
-	for (bool first = true;; first = false) {
-		if (first && peek(sc) == close)
-			break;
-		if (!(close == '}' ? scan_member(sc) : scan_value(sc)))
-			return false;
-		size_t value_end = sc->pos;
-		scan_ws(sc);
-		if (peek(sc) == close)
-			break;
-		if (peek(sc) != ',')
-			return scan_no_comma(sc, value_end, close);
-		size_t comma = sc->pos++;
-		scan_ws(sc);
-		if (peek(sc) == close)
-			return scan_error(sc, comma, xasprintf("trailing comma before '%c'", close));
-	}
-	sc->pos++;
-	sc->depth--;
-	return true;
-}
-
-static bool scan_value(struct scan *sc)
-{
-	scan_ws(sc);
-	int ch = peek(sc);
-	if (ch == '{')
-		return scan_container(sc, '}');
-	if (ch == '[')
-		return scan_container(sc, ']');
-	if (ch == '"')
-		return scan_string(sc);
-	if (ch == '-' || (ch >= '0' && ch <= '9'))
-		return scan_number(sc);
-	if (is_word_char(ch))
-		return scan_literal(sc);
-	return scan_unexpected(sc, hint_for(ch));
-}
-
-static bool scan_document(struct scan *sc)
-{
-	if (sc->len >= 3 && memcmp(sc->s, "\xef\xbb\xbf", 3) == 0)
-		sc->pos = 3;
-	scan_ws(sc);
-	if (sc->pos >= sc->len)
-		return scan_error(sc, 0, xstrdup("the file is empty"));
-	if (!scan_value(sc))
-		return false;
-	scan_ws(sc);
-	if (sc->pos < sc->len) {
-		char *what = found_at(sc, sc->pos);
-		scan_error(sc, sc->pos, xasprintf("unexpected %s after the end of the document", what));
-		free(what);
-		return false;
-	}
-	return true;
-}
-
-/* "SOURCE:LINE:COL: syntax error: MSG"; columns count characters. */
-static char *syntax_error(const char *s, size_t pos, const char *source, const char *msg)
-{
-	size_t line = 1, col = 1;
-	for (size_t i = 0; i < pos; i++) {
-		if (s[i] == '\n') {
-			line++;
-			col = 1;
-		} else if (((unsigned char)s[i] & 0xc0) != 0x80) {
-			col++;
-		}
-	}
-	return xasprintf("%s:%zu:%zu: syntax error: %s", source, line, col, msg);
-}
+/* ---- reading the JSON ---------------------------------------------------- */
 
 /* cJSON's parse; NULL with *pos where it gave up. */
 static cJSON *cjson_parse(const char *text, size_t len, size_t *pos)
@@ -451,25 +142,18 @@ static cJSON *cjson_parse(const char *text, size_t len, size_t *pos)
 	return root;
 }
 
-/* Parses text into *root; on failure returns the message. */
+/* Parses text into *root; on failure returns the message.  The strict
+ * check comes first, so cJSON only ever reads proper JSON. */
 static char *json_parse(const char *text, size_t len, const char *source, cJSON **root)
 {
-	struct scan sc = {.s = text, .len = len};
-	size_t pos = len;
-	const char *nul = memchr(text, '\0', len);
-	/* At a NUL cJSON would stop, taking the rest for whitespace. */
-	if (nul)
-		pos = (size_t)(nul - text);
-	else if ((*root = cjson_parse(text, len, &pos)))
+	char *err = sw_json_check(text, len, source);
+	if (err)
+		return err;
+	size_t pos;
+	if ((*root = cjson_parse(text, len, &pos)))
 		return NULL;
-	/* Should the scanner see no mistake, cJSON's position will do. */
-	if (nul || scan_document(&sc) || !sc.err) {
-		sc.pos = pos;
-		scan_unexpected(&sc, "");
-	}
-	char *msg = syntax_error(text, sc.err_pos, source, sc.err);
-	free(sc.err);
-	return msg;
+	/* Out of memory, or a disagreement between the check and cJSON. */
+	return sw_json_error_at(text, pos, source, "cJSON cannot read this");
 }
 
 /* ---- checking the document ---------------------------------------------- */
@@ -478,6 +162,7 @@ struct ctx {
 	const char *source;
 	struct sbuf path;	/* key path of the value being read: "stages[2].timeout" */
 	char *err;
+	size_t nregex;		/* regex parsers read so far */
 };
 
 static int fail(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -536,7 +221,19 @@ static int unknown_key(struct ctx *c, const char *key, const char *const *cands,
 	return fail(c, "unknown key %s", quote(q, key));
 }
 
-/* cJSON keeps both copies of a repeated key; the file means one. */
+/* Refuses an array or object of more than max elements, before any check
+ * that compares them with one another. */
+static int check_count(struct ctx *c, const cJSON *v, size_t max, const char *what)
+{
+	size_t n = (size_t)cJSON_GetArraySize(v);
+	if (n <= max)
+		return 0;
+	return fail(c, "%zu %s; at most %zu", n, what, max);
+}
+
+/* cJSON keeps both copies of a repeated key; the file means one.  Objects
+ * read through a table of keys stop at the first unknown one, and the
+ * others are bounded, so comparing with every earlier key stays cheap. */
 static int check_duplicate(struct ctx *c, const cJSON *obj, const cJSON *kv)
 {
 	char q[QUOTE_MAX];
@@ -644,6 +341,11 @@ static bool valid_env_name(const char *s)
 	return true;
 }
 
+bool sw_config_env_name_ok(const char *name)
+{
+	return valid_env_name(name) && strncmp(name, "SLIPWAY_", 8) != 0;
+}
+
 /* Names the file may set in a process environment (stage env, secrets);
  * SLIPWAY_* belong to slipway, which tells the stage where things are. */
 static int check_env_name(struct ctx *c, const char *name)
@@ -659,7 +361,7 @@ static int check_env_name(struct ctx *c, const char *name)
 
 static bool valid_metric_name(const char *s)
 {
-	return valid_env_name(s);
+	return strlen(s) <= METRIC_NAME_MAX && valid_env_name(s);
 }
 
 static bool builtin_metric(const char *s)
@@ -748,6 +450,8 @@ static int stage_branches(struct ctx *c, const cJSON *v, void *target)
 	/* An empty list would mean "every branch", surely not what was meant. */
 	if (!v->child)
 		return fail(c, "expected at least one branch pattern");
+	if (check_count(c, v, BRANCHES_MAX, "branch patterns"))
+		return -1;
 	return add_each(c, v, add_branch, &st->branches);
 }
 
@@ -782,6 +486,8 @@ static int stage_env(struct ctx *c, const cJSON *v, void *target)
 	struct sw_stage_config *st = target;
 	if (!cJSON_IsObject(v))
 		return expected(c, v, "an object");
+	if (check_count(c, v, ENV_MAX, "variables"))
+		return -1;
 	st->env = xcalloc((size_t)cJSON_GetArraySize(v), sizeof *st->env);
 	for (const cJSON *kv = v->child; kv; kv = kv->next)
 		if (env_var(c, v, kv, &st->env[st->nenv++]))
@@ -794,9 +500,25 @@ static int stage_always(struct ctx *c, const cJSON *v, void *target)
 	return get_bool(c, v, &((struct sw_stage_config *)target)->always);
 }
 
+static int stage_allow_failure(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_bool(c, v, &((struct sw_stage_config *)target)->allow_failure);
+}
+
+/* Compiled now, so that a bad pattern is told by check-config and not by
+ * a failed run; the code is compiled again where it is used. */
 static int regex_pattern(struct ctx *c, const cJSON *v, void *target)
 {
-	return get_string(c, v, &((struct sw_parse_spec *)target)->pattern);
+	struct sw_parse_spec *ps = target;
+	size_t off;
+	if (get_string(c, v, &ps->pattern))
+		return -1;
+	char *why = sw_regex_check(ps->pattern, &off);
+	if (!why)
+		return 0;
+	fail(c, "invalid regex at offset %zu: %s", off, why);
+	free(why);
+	return -1;
 }
 
 static int regex_metric(struct ctx *c, const cJSON *v, void *target)
@@ -806,8 +528,8 @@ static int regex_metric(struct ctx *c, const cJSON *v, void *target)
 	if (get_string(c, v, &ps->metric))
 		return -1;
 	if (!valid_metric_name(ps->metric))
-		return fail(c, "invalid metric name %s (use letters, digits and '_', "
-			       "not starting with a digit)", quote(q, ps->metric));
+		return fail(c, "invalid metric name %s (use up to %d letters, digits and '_', "
+			       "not starting with a digit)", quote(q, ps->metric), METRIC_NAME_MAX);
 	if (builtin_metric(ps->metric))
 		return fail(c, "metric %s is built in; give this one another name",
 			    quote(q, ps->metric));
@@ -844,6 +566,8 @@ static int parse_spec(struct ctx *c, const cJSON *v, struct sw_parse_spec *ps)
 		return parse_named(c, v->valuestring, ps);
 	if (!cJSON_IsObject(v))
 		return expected(c, v, "a parser name or a regex object");
+	if (++c->nregex > REGEX_MAX)
+		return fail(c, "too many regex parsers: at most %d in a file", REGEX_MAX);
 	ps->kind = SW_PARSE_REGEX;
 	return parse_keys(c, v, regex_keys, sizeof regex_keys / sizeof *regex_keys, ps);
 }
@@ -873,6 +597,8 @@ static int stage_parse(struct ctx *c, const cJSON *v, void *target)
 		st->nparse = 1;
 		return parse_spec(c, v, st->parse);
 	}
+	if (check_count(c, v, PARSE_MAX, "parsers"))
+		return -1;
 	st->parse = xcalloc((size_t)cJSON_GetArraySize(v), sizeof *st->parse);
 	for (const cJSON *e = v->child; e; e = e->next) {
 		size_t mark = path_index(c, st->nparse);
@@ -917,6 +643,102 @@ static int stage_reports(struct ctx *c, const cJSON *v, void *target)
 	return parse_keys(c, v, report_keys, sizeof report_keys / sizeof *report_keys, target);
 }
 
+/* A cache path or key file: relative, never climbing out, naming
+ * something below the top ("." alone would be the whole work tree). */
+static bool valid_tree_path(const char *s)
+{
+	bool below = false;
+	if (!*s || *s == '/')
+		return false;
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 0 || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		below |= !(n == 1 && p[0] == '.');
+		p += n;
+		p += *p == '/';
+	}
+	return below;
+}
+
+bool sw_config_cache_path_ok(const char *p)
+{
+	return valid_tree_path(strncmp(p, "~/", 2) == 0 ? p + 2 : p);
+}
+
+bool sw_config_cache_key_ok(const char *file)
+{
+	return valid_tree_path(file);
+}
+
+static int cache_path(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_cache_spec *cs = target;
+	if (!cJSON_IsString(v))
+		return expected(c, v, "a string");
+	if (!sw_config_cache_path_ok(v->valuestring))
+		return expected(c, v, "a path in the work tree (relative, without \"..\") or under \"~/\"");
+	cs->path = xstrdup(v->valuestring);
+	return 0;
+}
+
+static int add_cache_key(struct ctx *c, const cJSON *v, struct strlist *l)
+{
+	if (!cJSON_IsString(v))
+		return expected(c, v, "a string");
+	if (!sw_config_cache_key_ok(v->valuestring))
+		return expected(c, v, "a file in the work tree (relative, without \"..\")");
+	strlist_add(l, v->valuestring);
+	return 0;
+}
+
+static int cache_key(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_cache_spec *cs = target;
+	if (!cJSON_IsArray(v))
+		return expected(c, v, "an array of file names");
+	if (check_count(c, v, SW_CACHE_KEYS_MAX, "key files"))
+		return -1;
+	return add_each(c, v, add_cache_key, &cs->key);
+}
+
+static const struct key_desc cache_keys[] = {
+	{"path", cache_path, true},
+	{"key", cache_key, false},
+};
+
+static int check_cache_repeat(struct ctx *c, const struct sw_stage_config *st)
+{
+	const char *last = st->cache[st->ncache - 1].path;
+	char q[QUOTE_MAX];
+	for (size_t i = 0; i + 1 < st->ncache; i++)
+		if (strcmp(st->cache[i].path, last) == 0)
+			return fail(c, "cache path %s is listed twice", quote(q, last));
+	return 0;
+}
+
+static int stage_cache(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_stage_config *st = target;
+	if (!cJSON_IsArray(v))
+		return expected(c, v, "an array of {\"path\": ..., \"key\": [...]}");
+	if (check_count(c, v, SW_CACHE_MAX, "cache entries"))
+		return -1;
+	st->cache = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof *st->cache);
+	for (const cJSON *e = v->child; e; e = e->next) {
+		size_t mark = path_index(c, st->ncache);
+		st->ncache++;
+		int r = parse_keys(c, e, cache_keys, sizeof cache_keys / sizeof *cache_keys,
+				   &st->cache[st->ncache - 1]);
+		if (!r)
+			r = check_cache_repeat(c, st);
+		path_pop(c, mark);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 static const struct key_desc stage_keys[] = {
 	{"name", stage_name, true},
 	{"run", stage_run, true},
@@ -924,8 +746,10 @@ static const struct key_desc stage_keys[] = {
 	{"timeout", stage_timeout, false},
 	{"env", stage_env, false},
 	{"always", stage_always, false},
+	{"allow_failure", stage_allow_failure, false},
 	{"parse", stage_parse, false},
 	{"reports", stage_reports, false},
+	{"cache", stage_cache, false},
 };
 
 static int check_stage_unique(struct ctx *c, const struct sw_config *cfg, size_t i)
@@ -949,6 +773,8 @@ static int top_stages(struct ctx *c, const cJSON *v, void *target)
 		return expected(c, v, "an array");
 	if (!v->child)
 		return fail(c, "expected at least one stage");
+	if (check_count(c, v, STAGES_MAX, "stages"))
+		return -1;
 	cfg->stages = xcalloc((size_t)cJSON_GetArraySize(v), sizeof *cfg->stages);
 	for (const cJSON *e = v->child; e; e = e->next) {
 		size_t i = cfg->nstages++;
@@ -1007,6 +833,8 @@ static int top_secrets(struct ctx *c, const cJSON *v, void *target)
 	struct sw_config *cfg = target;
 	if (!cJSON_IsArray(v))
 		return expected(c, v, "an array");
+	if (check_count(c, v, SECRETS_MAX, "secrets"))
+		return -1;
 	return add_each(c, v, add_secret, &cfg->secrets);
 }
 
@@ -1054,6 +882,8 @@ static int top_gates(struct ctx *c, const cJSON *v, void *target)
 	struct sw_config *cfg = target;
 	if (!cJSON_IsObject(v))
 		return expected(c, v, "an object");
+	if (check_count(c, v, GATES_MAX, "gates"))
+		return -1;
 	cfg->gates = xcalloc((size_t)cJSON_GetArraySize(v), sizeof *cfg->gates);
 	for (const cJSON *kv = v->child; kv; kv = kv->next)
 		if (parse_gate(c, v, kv, &cfg->gates[cfg->ngates++]))
@@ -1087,6 +917,8 @@ static int ui_protected(struct ctx *c, const cJSON *v, void *target)
 	struct sw_config *cfg = target;
 	if (!cJSON_IsArray(v))
 		return expected(c, v, "an array of branch names");
+	if (check_count(c, v, PROTECTED_MAX, "branches"))
+		return -1;
 	return add_each(c, v, add_branch, &cfg->ui_protected);
 }
 
@@ -1097,7 +929,13 @@ static int ui_read_only(struct ctx *c, const cJSON *v, void *target)
 
 static int ui_theme(struct ctx *c, const cJSON *v, void *target)
 {
-	return get_string(c, v, &((struct sw_config *)target)->ui_theme);
+	struct sw_config *cfg = target;
+	char q[QUOTE_MAX];
+	if (get_string(c, v, &cfg->ui_theme))
+		return -1;
+	if (!sw_theme_name_valid(cfg->ui_theme))
+		return fail(c, "invalid theme name %s (%s)", quote(q, cfg->ui_theme), SW_THEME_NAME_RULE);
+	return 0;
 }
 
 static const struct key_desc ui_keys[] = {
@@ -1237,6 +1075,11 @@ static void stage_free(struct sw_stage_config *st)
 	free(st->parse);
 	free(st->junit);
 	free(st->cobertura);
+	for (size_t i = 0; i < st->ncache; i++) {
+		free(st->cache[i].path);
+		strlist_free(&st->cache[i].key);
+	}
+	free(st->cache);
 }
 
 void sw_config_free(struct sw_config *cfg)
@@ -1255,6 +1098,20 @@ void sw_config_free(struct sw_config *cfg)
 	strlist_free(&cfg->ui_protected);
 	free(cfg->ui_theme);
 	memset(cfg, 0, sizeof *cfg);
+}
+
+/* ASCII by design: the dashboard runs in the user's locale, where
+ * isalnum() may take bytes of a legacy charset for letters. */
+bool sw_theme_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > SW_THEME_NAME_MAX)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && *p != '-' && *p != '_')
+			return false;
+	return true;
 }
 
 bool sw_stage_matches(const struct sw_stage_config *st, const char *branch)

@@ -71,6 +71,17 @@ void sw_metrics_copy(struct sw_metrics *dst, const struct sw_metrics *src)
 		dst->custom[i] = (struct sw_custom_metric){xstrdup_null(src->custom[i].name), src->custom[i].value};
 }
 
+/* a + b held to the range of long: counts read back from run.json may be
+ * anything, and a key may come twice. */
+static long clamped_sum(long a, long b)
+{
+	if (b > 0 && a > LONG_MAX - b)
+		return LONG_MAX;
+	if (b < 0 && a < LONG_MIN - b)
+		return LONG_MIN;
+	return a + b;
+}
+
 void sw_count_add(struct sw_count **arr, size_t *len, const char *key, long n)
 {
 	size_t lo = 0, hi = *len;
@@ -78,7 +89,7 @@ void sw_count_add(struct sw_count **arr, size_t *len, const char *key, long n)
 		size_t mid = lo + (hi - lo) / 2;
 		int c = strcmp((*arr)[mid].key, key);
 		if (c == 0) {
-			(*arr)[mid].n += n;
+			(*arr)[mid].n = clamped_sum((*arr)[mid].n, n);
 			return;
 		}
 		if (c < 0)
@@ -162,7 +173,7 @@ void sw_metrics_rewrite_strings(struct sw_metrics *m, sw_text_rewrite fn, void *
 static bool get_tests(const struct sw_tests *t, const char *name, double *value)
 {
 	if (strcmp(name, "tests_failed") == 0)
-		*value = (double)(t->failed + t->errors);
+		*value = (double)t->failed + (double)t->errors;	/* either may be at LONG_MAX */
 	else if (strcmp(name, "tests_passed") == 0)
 		*value = (double)t->passed;
 	else if (strcmp(name, "tests_skipped") == 0)

@@ -22,16 +22,31 @@ static bool has_upper(const char *s)
 	return false;
 }
 
-struct sw_regex *sw_regex_new(const char *pattern, bool smart_case, char **err)
+/* pcre2's code for pattern, or NULL with pcre2's message and the offset
+ * where it stopped; the one place that says how patterns are compiled. */
+static pcre2_code *compile(const char *pattern, bool smart_case, char **msg, size_t *offset)
 {
 	int code;
 	PCRE2_SIZE off;
 	uint32_t opts = PCRE2_UTF | (smart_case && !has_upper(pattern) ? PCRE2_CASELESS : 0);
 	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opts, &code, &off, NULL);
 	if (!re) {
-		PCRE2_UCHAR msg[256];
-		pcre2_get_error_message(code, msg, sizeof msg);
-		*err = xasprintf("bad pattern \"%s\": %s at offset %zu", pattern, (char *)msg, (size_t)off);
+		PCRE2_UCHAR buf[256];
+		pcre2_get_error_message(code, buf, sizeof buf);
+		*msg = xstrdup((char *)buf);
+		*offset = (size_t)off;
+	}
+	return re;
+}
+
+struct sw_regex *sw_regex_new(const char *pattern, bool smart_case, char **err)
+{
+	char *msg;
+	size_t off;
+	pcre2_code *re = compile(pattern, smart_case, &msg, &off);
+	if (!re) {
+		*err = xasprintf("bad pattern \"%s\": %s at offset %zu", pattern, msg, off);
+		free(msg);
 		return NULL;
 	}
 	/* Fails harmlessly where JIT is not built in; pcre2_match then interprets. */
@@ -70,6 +85,13 @@ size_t sw_regex_next(const char *s, size_t len, size_t start, size_t end)
 	while (end < len && ((unsigned char)s[end] & 0xc0) == 0x80)
 		end++;
 	return end;
+}
+
+char *sw_regex_check(const char *pattern, size_t *offset)
+{
+	char *msg = NULL;
+	pcre2_code_free(compile(pattern, false, &msg, offset));
+	return msg;
 }
 
 void sw_regex_free(struct sw_regex *re)

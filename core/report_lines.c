@@ -2,6 +2,7 @@
  * regex), fed one line at a time while a stage runs. */
 #include "slipway/report.h"
 
+#include <limits.h>
 #include <locale.h>
 #include <math.h>
 #include <stdbool.h>
@@ -209,6 +210,23 @@ static bool tok_is(const char *tok, size_t len, const char *word)
 	return strlen(word) == len && memcmp(tok, word, len) == 0;
 }
 
+/* a + b for counts (b >= 0), stopping at LONG_MAX: a forged summary line
+ * must not overflow them. */
+static long count_sum(long a, long b)
+{
+	return a > LONG_MAX - b ? LONG_MAX : a + b;
+}
+
+/* The counts of from added to to. */
+static void add_counts(struct sw_tests *to, const struct sw_tests *from)
+{
+	to->passed = count_sum(to->passed, from->passed);
+	to->failed = count_sum(to->failed, from->failed);
+	to->skipped = count_sum(to->skipped, from->skipped);
+	to->errors = count_sum(to->errors, from->errors);
+	to->xfail = count_sum(to->xfail, from->xfail);
+}
+
 /* Where an outcome word counts; NULL for warnings, deselected, rerun and
  * plugins' words, which are not test results.  An xpass did pass. */
 static long *outcome_field(struct sw_tests *t, const char *w, size_t len)
@@ -240,7 +258,7 @@ static bool summary_item(struct sw_tests *t, const char *s, const char *end)
 			return false;
 	long *field = outcome_field(t, p + 1, (size_t)(end - p - 1));
 	if (field)
-		*field += strtol(s, NULL, 10);
+		*field = count_sum(*field, strtol(s, NULL, 10));
 	return true;
 }
 
@@ -330,12 +348,7 @@ static void feed_pytest(struct sw_line_parser *p, const char *s)
 	if (!parse_summary(s, &got))
 		return;
 	/* Several pytest runs in one stage add up. */
-	struct sw_tests *t = &p->acc.tests;
-	t->passed += got.passed;
-	t->failed += got.failed;
-	t->skipped += got.skipped;
-	t->errors += got.errors;
-	t->xfail += got.xfail;
+	add_counts(&p->acc.tests, &got);
 	p->summary_seen = true;
 }
 
@@ -479,6 +492,16 @@ static bool compile_regex(struct sw_line_parser *p, const char *pattern, char **
 	return p->re != NULL;
 }
 
+/* At most max bytes of the valid UTF-8 s[0..len), never half a character. */
+static size_t utf8_prefix(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}
+
 static void regex_value(struct sw_line_parser *p, const char *s, size_t len)
 {
 	double v;
@@ -494,7 +517,7 @@ static void regex_value(struct sw_line_parser *p, const char *s, size_t len)
 		p->value = v;
 		p->value_seen = true;
 	} else if (!p->bad_text) {
-		p->bad_text = sw_capped_text(s, len < 80 ? len : 80);
+		p->bad_text = sw_capped_text(s, utf8_prefix(s, len, 80));
 	}
 }
 
@@ -588,11 +611,7 @@ static void finish_tests(struct sw_line_parser *p, struct sw_metrics *m,
 		return;
 	}
 	to->known = true;
-	to->passed += from->passed;
-	to->failed += from->failed;
-	to->skipped += from->skipped;
-	to->errors += from->errors;
-	to->xfail += from->xfail;
+	add_counts(to, from);
 	for (size_t i = 0; i < from->nfailures && to->nfailures < MAX_FAILURES; i++) {
 		to->failures = xrealloc(to->failures, (to->nfailures + 1) * sizeof *to->failures);
 		to->failures[to->nfailures++] = from->failures[i];

@@ -1,5 +1,6 @@
 /* JUnit and Cobertura XML reports, streamed through expat in 64 KiB chunks
- * so a huge report is never held whole; metrics change only on success. */
+ * so a huge report is never held whole (or parsed from text in memory);
+ * metrics change only on success. */
 #include "slipway/report.h"
 
 #include <errno.h>
@@ -71,13 +72,33 @@ static void XMLCALL on_entity_decl(void *data, const XML_Char *name, int is_para
 	stop(c, xstrdup("entity declarations are not allowed"));
 }
 
-/* Feeds the file to expat; 0, or -1 with a warning added. */
 struct xml_handlers {
 	XML_StartElementHandler start;
 	XML_EndElementHandler end;
 	XML_CharacterDataHandler text;	/* may be NULL */
 };
 
+/* Where a report is read from: a file, streamed, or text in memory. */
+struct xml_source {
+	const char *name;	/* the path, or what warnings call the text */
+	FILE *f;		/* NULL: text and len */
+	const char *text;
+	size_t len;
+};
+
+/* 0, or -1 with a warning saying where expat stopped and why. */
+static int parse_result(struct xml_common *c, enum XML_Status st, const char *what,
+			const char *name, struct strlist *warnings)
+{
+	if (st == XML_STATUS_OK)
+		return 0;
+	strlist_addf(warnings, "%s report %s: line %lu: %s", what, name,
+		     (unsigned long)XML_GetCurrentLineNumber(c->xp),
+		     c->fail ? c->fail : XML_ErrorString(XML_GetErrorCode(c->xp)));
+	return -1;
+}
+
+/* Feeds the file to expat; 0, or -1 with a warning added. */
 static int parse_stream(struct xml_common *c, FILE *f, const char *what, const char *path,
 			struct strlist *warnings)
 {
@@ -94,17 +115,53 @@ static int parse_stream(struct xml_common *c, FILE *f, const char *what, const c
 		final = n < CHUNK;
 		st = XML_ParseBuffer(c->xp, (int)n, final);
 	}
-	if (st == XML_STATUS_OK)
-		return 0;
-	strlist_addf(warnings, "%s report %s: line %lu: %s", what, path,
-		     (unsigned long)XML_GetCurrentLineNumber(c->xp),
-		     c->fail ? c->fail : XML_ErrorString(XML_GetErrorCode(c->xp)));
-	return -1;
+	return parse_result(c, st, what, path, warnings);
 }
 
-/* Streams the file through a parser made for it; c must begin the data. */
-static int parse_file(struct xml_common *c, const struct xml_handlers *h, const char *what,
-		      const char *path, struct strlist *warnings)
+/* Text goes in chunks too: expat counts lengths in an int. */
+static int parse_text(struct xml_common *c, const char *text, size_t len, const char *what,
+		      const char *name, struct strlist *warnings)
+{
+	for (;;) {
+		size_t n = len < CHUNK ? len : CHUNK;
+		bool final = n == len;
+		enum XML_Status st = XML_Parse(c->xp, text, (int)n, final);
+		if (st != XML_STATUS_OK || final)
+			return parse_result(c, st, what, name, warnings);
+		text += n;
+		len -= n;
+	}
+}
+
+/* Runs a parser made for the report over src; c must begin the data. */
+static int parse_source(struct xml_common *c, const struct xml_handlers *h, const char *what,
+			const struct xml_source *src, struct strlist *warnings)
+{
+	c->xp = XML_ParserCreate(NULL);
+	int r = -1;
+	if (!c->xp) {
+		strlist_addf(warnings, "%s report %s: out of memory", what, src->name);
+	} else {
+		XML_SetUserData(c->xp, c);
+		XML_SetElementHandler(c->xp, h->start, h->end);
+		if (h->text)
+			XML_SetCharacterDataHandler(c->xp, h->text);
+		XML_SetEntityDeclHandler(c->xp, on_entity_decl);
+		r = src->f ? parse_stream(c, src->f, what, src->name, warnings)
+			   : parse_text(c, src->text, src->len, what, src->name, warnings);
+		XML_ParserFree(c->xp);
+	}
+	free(c->fail);
+	c->fail = NULL;
+	return r;
+}
+
+/* A report's parse from either source: JUnit's or Cobertura's. */
+typedef int (*report_fn)(const struct xml_source *src, struct sw_metrics *m,
+			 struct strlist *warnings);
+
+static int report_file(report_fn parse, const char *what, const char *path,
+		       struct sw_metrics *m, struct strlist *warnings)
 {
 	/* "e": close-on-exec, as stages are forked while reports are read. */
 	FILE *f = fopen(path, "rbe");
@@ -115,22 +172,9 @@ static int parse_file(struct xml_common *c, const struct xml_handlers *h, const 
 			strlist_addf(warnings, "%s report %s: %s", what, path, strerror(errno));
 		return -1;
 	}
-	c->xp = XML_ParserCreate(NULL);
-	int r = -1;
-	if (!c->xp) {
-		strlist_addf(warnings, "%s report %s: out of memory", what, path);
-	} else {
-		XML_SetUserData(c->xp, c);
-		XML_SetElementHandler(c->xp, h->start, h->end);
-		if (h->text)
-			XML_SetCharacterDataHandler(c->xp, h->text);
-		XML_SetEntityDeclHandler(c->xp, on_entity_decl);
-		r = parse_stream(c, f, what, path, warnings);
-		XML_ParserFree(c->xp);
-	}
+	struct xml_source src = {.name = path, .f = f};
+	int r = parse(&src, m, warnings);
 	fclose(f);
-	free(c->fail);
-	c->fail = NULL;
 	return r;
 }
 
@@ -275,12 +319,12 @@ static void XMLCALL junit_end(void *data, const XML_Char *el)
 	j->c.depth--;
 }
 
-int sw_report_junit(const char *path, struct sw_metrics *m, struct strlist *warnings)
+static int junit_parse(const struct xml_source *src, struct sw_metrics *m, struct strlist *warnings)
 {
 	struct junit j = {0};
 	sbuf_init(&j.text);
 	static const struct xml_handlers h = {junit_start, junit_end, junit_text};
-	int r = parse_file(&j.c, &h, "junit", path, warnings);
+	int r = parse_source(&j.c, &h, "junit", src, warnings);
 	if (r == 0) {
 		free_failures(m->tests.failures, m->tests.nfailures);
 		m->tests = j.tests;
@@ -292,6 +336,18 @@ int sw_report_junit(const char *path, struct sw_metrics *m, struct strlist *warn
 	free(j.message);
 	sbuf_free(&j.text);
 	return r;
+}
+
+int sw_report_junit(const char *path, struct sw_metrics *m, struct strlist *warnings)
+{
+	return report_file(junit_parse, "junit", path, m, warnings);
+}
+
+int sw_report_junit_text(const char *text, size_t len, const char *name, struct sw_metrics *m,
+			 struct strlist *warnings)
+{
+	struct xml_source src = {.name = name, .text = text, .len = len};
+	return junit_parse(&src, m, warnings);
 }
 
 /* ---- Cobertura ---- */
@@ -413,15 +469,28 @@ static void commit_coverage(struct cobertura *cb, struct sw_metrics *m)
 	build_files(cb, &m->coverage);
 }
 
-int sw_report_cobertura(const char *path, struct sw_metrics *m, struct strlist *warnings)
+static int cobertura_parse(const struct xml_source *src, struct sw_metrics *m,
+			   struct strlist *warnings)
 {
 	struct cobertura cb = {0};
 	static const struct xml_handlers h = {cobertura_start, cobertura_end, NULL};
-	int r = parse_file(&cb.c, &h, "cobertura", path, warnings);
+	int r = parse_source(&cb.c, &h, "cobertura", src, warnings);
 	if (r == 0)
 		commit_coverage(&cb, m);
 	for (size_t i = 0; i < cb.nclasses; i++)
 		free(cb.classes[i].path);
 	free(cb.classes);
 	return r;
+}
+
+int sw_report_cobertura(const char *path, struct sw_metrics *m, struct strlist *warnings)
+{
+	return report_file(cobertura_parse, "cobertura", path, m, warnings);
+}
+
+int sw_report_cobertura_text(const char *text, size_t len, const char *name,
+			     struct sw_metrics *m, struct strlist *warnings)
+{
+	struct xml_source src = {.name = name, .text = text, .len = len};
+	return cobertura_parse(&src, m, warnings);
 }

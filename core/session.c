@@ -33,22 +33,28 @@ struct proc_stat {
 	int64_t started_ms;	/* wall clock */
 };
 
+char *sw_proc_stat(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd < 0 ? -1 : read(fd, buf, size - 1);
+	if (fd >= 0)
+		close(fd);
+	if (len <= 0)
+		return NULL;
+	buf[len] = '\0';
+	/* "pid (comm) state ...": comm may hold anything, even ')'. */
+	char *p = strrchr(buf, ')');
+	return p ? p + 1 : NULL;
+}
+
 static int read_stat(long pid, struct proc_stat *ps)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-	if (fd >= 0)
-		close(fd);
-	if (len <= 0)
-		return -1;
-	buf[len] = '\0';
-	/* "pid (comm) state ppid pgrp session ... starttime (22nd)": comm may
-	 * hold anything, so fields count from its last ')'. */
-	char *p = strrchr(buf, ')');
+	/* state ppid pgrp session ... starttime (field 22) */
+	char *p = sw_proc_stat(path, buf, sizeof buf);
 	unsigned long long ticks;
-	if (!p || sscanf(p + 1, " %c %*d %*d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+	if (!p || sscanf(p, " %c %*d %*d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
 			 &ps->state, &ps->session, &ticks) != 3)
 		return -1;
 	ps->started_ms = boot_ms() + (int64_t)(ticks * 1000 / (unsigned long long)sysconf(_SC_CLK_TCK));

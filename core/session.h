@@ -3,9 +3,13 @@
 #ifndef SLIPWAY_CORE_SESSION_H
 #define SLIPWAY_CORE_SESSION_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+/* The fields of a /proc/PID/stat file (path) after the command's name,
+ * that is from field 3 (state) on, in buf; NULL when unreadable. */
+char *sw_proc_stat(const char *path, char *buf, size_t size);
 /* Sends sig (0: none) to every live process of session sid that started
  * at or after not_before_ms (wall clock; 0: any), the caller excepted;
  * returns how many there were. */

@@ -184,6 +184,8 @@ static cJSON *stage_to_json(const struct sw_stage_record *s)
 	add_clean_string(o, "reason", s->reason);
 	cJSON_AddNumberToObject(o, "duration_ms", (double)s->duration_ms);
 	cJSON_AddNumberToObject(o, "log_bytes", (double)s->log_bytes);
+	if (s->allowed_failure)
+		cJSON_AddBoolToObject(o, "allowed_failure", true);
 	return o;
 }
 
@@ -223,7 +225,8 @@ static bool same_stage(const struct sw_stage_record *a, const struct sw_stage_re
 	return a->status == b->status && a->started_ms == b->started_ms &&
 	       a->finished_ms == b->finished_ms && a->exit_code == b->exit_code &&
 	       a->duration_ms == b->duration_ms && a->log_bytes == b->log_bytes &&
-	       same_text(a->name, b->name) && same_text(a->reason, b->reason);
+	       a->allowed_failure == b->allowed_failure && same_text(a->name, b->name) &&
+	       same_text(a->reason, b->reason);
 }
 
 /* Stage i of rec as JSON, printed again only when it changed since st last
@@ -331,6 +334,7 @@ static void stage_from_json(struct sw_stage_record *s, const cJSON *o)
 	s->reason = json_str(o, "reason");
 	s->duration_ms = json_int(o, "duration_ms", 0, 0, INT64_C(1) << 52);
 	s->log_bytes = json_int(o, "log_bytes", 0, 0, INT64_C(1) << 52);
+	s->allowed_failure = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "allowed_failure"));
 }
 
 static void gate_from_json(struct sw_gate_result *g, const cJSON *o)
@@ -340,7 +344,7 @@ static void gate_from_json(struct sw_gate_result *g, const cJSON *o)
 		g->name = xstrdup("?");
 	g->limit = json_num(o, "limit", 0);
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "actual");
-	g->measured = cJSON_IsNumber(a);
+	g->measured = cJSON_IsNumber(a) && isfinite(a->valuedouble);
 	g->actual = g->measured ? a->valuedouble : 0;
 	g->passed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "passed"));
 }
@@ -420,6 +424,23 @@ struct sw_stage_record *sw_run_find_stage(const struct sw_run_record *rec, const
 		if (strcmp(rec->stages[i].name, name) == 0)
 			return &rec->stages[i];
 	return NULL;
+}
+
+size_t sw_run_default_stage(const struct sw_run_record *rec)
+{
+	size_t last = 0, allowed = rec->nstages;
+	for (size_t i = 0; i < rec->nstages; i++) {
+		const struct sw_stage_record *s = &rec->stages[i];
+		if (s->status == SW_STAGE_FAILED && !s->allowed_failure)
+			return i;
+		if (s->status == SW_STAGE_FAILED && allowed == rec->nstages)
+			allowed = i;
+		if (s->started_ms)
+			last = i;
+	}
+	if (allowed < rec->nstages)
+		return allowed;
+	return last < rec->nstages ? last : rec->nstages;
 }
 
 /* ---- files ---- */
@@ -681,6 +702,15 @@ static void cache_keep(struct sw_store *st, const long *ids, size_t n)
 	}
 }
 
+int sw_run_record_parse(const char *text, size_t len, struct sw_run_record *rec)
+{
+	memset(rec, 0, sizeof *rec);
+	cJSON *o = cJSON_ParseWithLength(text, len);
+	int r = o ? record_from_json(rec, o) : -1;
+	cJSON_Delete(o);
+	return r;
+}
+
 int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char **err)
 {
 	char *path = xasprintf("%s/%ld/run.json", st->runs, id);
@@ -703,10 +733,8 @@ int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char 
 		free(path);
 		return -1;
 	}
-	cJSON *o = cJSON_ParseWithLength(text, len);
+	int r = sw_run_record_parse(text, len, rec);
 	free(text);
-	int r = o ? record_from_json(rec, o) : -1;
-	cJSON_Delete(o);
 	if (r) {
 		*err = xasprintf("%s: not a valid run record", path);
 		free(path);

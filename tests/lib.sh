@@ -79,6 +79,15 @@ run_status() {
 	json "$(run_json "$1")" 'j["status"]'
 }
 
+# run_executor ID / guardian_of PID: a run's executor, and its parent.
+run_executor() {
+	json "$(run_json "$1")" 'j["executor_pid"]'
+}
+
+guardian_of() {
+	ps -o ppid= -p "$1" | tr -d ' '
+}
+
 run_final() {
 	case $(run_status "$1") in queued|running) return 1 ;; *) return 0 ;; esac
 }

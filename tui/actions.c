@@ -327,11 +327,9 @@ static unsigned cmd_log(struct tui *t, int argc, char **argv)
 		tui_set_status(t, true, "run %ld has no stage \"%s\"", id, stage);
 		return TUI_REDRAW_STATUS;
 	}
-	for (size_t i = 0; !stage && i < t->run.rec.nstages; i++)
-		if (t->run.rec.stages[i].status == SW_STAGE_FAILED || t->run.rec.stages[i].status == SW_STAGE_RUNNING)
-			stage = t->run.rec.stages[i].name;
-	if (!stage && t->run.rec.nstages)
-		stage = t->run.rec.stages[0].name;
+	size_t dflt = sw_run_default_stage(&t->run.rec);
+	if (!stage && dflt < t->run.rec.nstages)
+		stage = t->run.rec.stages[dflt].name;
 	if (stage)
 		tui_log_open(t, id, stage);
 	return TUI_REDRAW_ALL;

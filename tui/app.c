@@ -195,17 +195,11 @@ static void unload_run(struct tui *t)
 	t->run.loaded = false;
 }
 
-/* A newly shown run opens on the stage that matters: failed, else running. */
+/* A newly shown run opens on the stage the core picks for every face. */
 static void select_interesting_stage(struct tui *t)
 {
-	t->views[TUI_V_PIPELINE].selected = 0;
-	for (size_t i = 0; i < t->run.rec.nstages; i++) {
-		enum sw_stage_status s = t->run.rec.stages[i].status;
-		if (s == SW_STAGE_FAILED || s == SW_STAGE_RUNNING) {
-			t->views[TUI_V_PIPELINE].selected = (int)i;
-			return;
-		}
-	}
+	size_t i = sw_run_default_stage(&t->run.rec);
+	t->views[TUI_V_PIPELINE].selected = i < t->run.rec.nstages ? (int)i : 0;
 }
 
 /* Reloads the shown run's record; says so when it has just ended. */

@@ -1,6 +1,6 @@
 /* Reading the dashboard's settings: `bind KEY ACTION`, `color ELEMENT FG BG
  * [ATTR...]` and `set OPTION VALUE` lines, one syntax for the built-in
- * defaults, the themes and the user's file. */
+ * defaults, the themes (which hold `color` lines only) and the user's file. */
 #include "settings.h"
 
 #include <errno.h>
@@ -27,8 +27,17 @@ static const char *const option_names[] = {
 #define COUNT(a) (sizeof a / sizeof *a)
 #define MAX_WORDS 12
 
+/* What a text may hold.  A theme may be picked by a repository, so it only
+ * colours; the user's own file says everything. */
+enum scope {
+	SCOPE_ALL,
+	SCOPE_COLORS,
+	SCOPE_THEME,	/* the first pass over the user's file: `set theme` only */
+};
+
 struct line_ctx {
 	struct tui_settings *s;
+	enum scope scope;
 	const char *origin;
 	int lineno;
 	char **err;
@@ -161,7 +170,12 @@ static int set_line(struct line_ctx *c, char **w, int n)
 	int o = find_name(w[1], option_names, COUNT(option_names));
 	struct tui_settings *s = c->s;
 	switch (o) {
-	case 0: free(s->theme); s->theme = xstrdup(w[2]); return 0;
+	case 0:
+		if (!sw_theme_name_valid(w[2]))
+			return fail(c, "invalid theme name \"%s\" (" SW_THEME_NAME_RULE ")", w[2], NULL);
+		free(s->theme);
+		s->theme = xstrdup(w[2]);
+		return 0;
 	case 1: return on_off(c, w[2], &s->bell);
 	case 2: return on_off(c, w[2], &s->mouse);
 	case 3: { bool ro; int r = on_off(c, w[2], &ro); s->read_only |= ro; return r; }
@@ -185,6 +199,10 @@ static int apply_line(struct line_ctx *c, char *line)
 	int n = sw_split_words(line, w, MAX_WORDS);
 	if (n == 0 || w[0][0] == '#')
 		return 0;
+	if (c->scope == SCOPE_THEME && !(n >= 2 && !strcmp(w[0], "set") && !strcmp(w[1], "theme")))
+		return 0;
+	if (c->scope == SCOPE_COLORS && strcmp(w[0], "color"))
+		return fail(c, "%s", "a theme holds only color lines", NULL);
 	if (!strcmp(w[0], "bind"))
 		return bind_line(c, w, n);
 	if (!strcmp(w[0], "color"))
@@ -195,10 +213,12 @@ static int apply_line(struct line_ctx *c, char *line)
 	return fail(c, "unknown command \"%s\" (bind, color or set)", w[0], nearest(w[0], verbs, 3));
 }
 
-int tui_settings_apply(struct tui_settings *s, const char *text, const char *origin, char **err)
+static int apply_text(struct tui_settings *s, const char *text, const char *origin, enum scope scope,
+		      char **err)
 {
 	struct line_ctx *c = xcalloc(1, sizeof *c);
 	c->s = s;
+	c->scope = scope;
 	c->origin = origin;
 	c->err = err;
 	int r = 0;
@@ -213,6 +233,11 @@ int tui_settings_apply(struct tui_settings *s, const char *text, const char *ori
 	}
 	free(c);
 	return r;
+}
+
+int tui_settings_apply(struct tui_settings *s, const char *text, const char *origin, char **err)
+{
+	return apply_text(s, text, origin, SCOPE_ALL, err);
 }
 
 void tui_settings_defaults(struct tui_settings *s)
@@ -257,43 +282,33 @@ static char *user_dir_file(const char *name)
 			   : xasprintf("%s/.config/slipway/%s", home ? home : ".", name);
 }
 
-/* The user's themes add to the built-in ones, and win on a name clash. */
+/* The user's themes add to the built-in ones, and win on a name clash.
+ * The name is checked here too, whoever gave it (--theme, a file). */
 static int load_theme(struct tui_settings *s, const char *name, char **err)
 {
+	if (!sw_theme_name_valid(name)) {
+		*err = xasprintf("invalid theme name \"%s\" (%s)", name, SW_THEME_NAME_RULE);
+		return -1;
+	}
 	char *file = xasprintf("themes/%s.theme", name);
 	char *path = user_dir_file(file);
 	free(file);
 	char *text = sw_read_file(path, NULL);
+	char *shown = shown_path(path);
 	int r = -2;
 	if (text)
-		r = tui_settings_apply(s, text, path, err);
+		r = apply_text(s, text, shown, SCOPE_COLORS, err);
 	for (size_t i = 0; r == -2 && tui_builtin_themes[i].name; i++)
 		if (!strcmp(tui_builtin_themes[i].name, name))
-			r = tui_settings_apply(s, tui_builtin_themes[i].text, name, err);
+			r = apply_text(s, tui_builtin_themes[i].text, name, SCOPE_COLORS, err);
 	if (r == -2) {
-		*err = xasprintf("unknown theme \"%s\" (dark, light, high-contrast, mono, or %s)", name, path);
+		*err = xasprintf("unknown theme \"%s\" (dark, light, high-contrast, mono, or %s)", name, shown);
 		r = -1;
 	}
+	free(shown);
 	free(text);
 	free(path);
 	return r;
-}
-
-/* Only `set theme` is taken in this first pass: the theme's colours come
- * before the user's own `color` lines, whatever their order in the file. */
-static char *theme_in(const char *text)
-{
-	char *theme = NULL;
-	for (const char *p = text; (p = strstr(p, "set")); p += 3) {
-		if (p != text && p[-1] != '\n')
-			continue;
-		char name[64];
-		if (sscanf(p, "set theme %63s", name) == 1) {
-			free(theme);
-			theme = xstrdup(name);
-		}
-	}
-	return theme;
 }
 
 static void add_protected(struct tui_settings *s, const struct strlist *l)
@@ -321,15 +336,18 @@ int tui_settings_load(struct tui_settings *s, const struct sw_config *repo, cons
 	tui_settings_defaults(s);
 	char *path = user_dir_file("config");
 	char *user = sw_read_file(path, NULL);
-	char *user_theme = user ? theme_in(user) : NULL;
-	const char *theme = theme_flag ? theme_flag : user_theme ? user_theme : repo && repo->ui_theme ? repo->ui_theme : "dark";
-	int r = load_theme(s, theme, err);
 	char *shown = shown_path(path);
+	/* A first pass takes only `set theme`: the theme's colours come before
+	 * the user's own `color` lines, whatever their order in the file. */
+	int r = user ? apply_text(s, user, shown, SCOPE_THEME, err) : 0;
+	char *theme = xstrdup(theme_flag ? theme_flag : s->theme ? s->theme : repo && repo->ui_theme ? repo->ui_theme : "dark");
+	if (!r)
+		r = load_theme(s, theme, err);
 	if (!r && user)
-		r = tui_settings_apply(s, user, shown, err);
+		r = apply_text(s, user, shown, SCOPE_ALL, err);
 	free(shown);
 	free(s->theme);
-	s->theme = xstrdup(theme);
+	s->theme = theme;
 	if (repo) {
 		add_protected(s, &repo->ui_protected);
 		s->read_only |= repo->ui_read_only;
@@ -337,7 +355,6 @@ int tui_settings_load(struct tui_settings *s, const struct sw_config *repo, cons
 	s->read_only |= read_only_flag;
 	if (!r)
 		check_unbound(s);
-	free(user_theme);
 	free(user);
 	free(path);
 	return r;

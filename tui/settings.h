@@ -52,7 +52,7 @@ extern const char *const tui_element_names[TUI_ELEMENTS];
  * flags (theme may be NULL).  -1 with *err naming file and line. */
 int tui_settings_load(struct tui_settings *s, const struct sw_config *repo, const char *theme_flag,
 		      bool read_only_flag, char **err);
-/* Applies text in the config syntax (for tests and themes). */
+/* Applies text in the whole config syntax, as the user's file may use it. */
 int tui_settings_apply(struct tui_settings *s, const char *text, const char *origin, char **err);
 void tui_settings_defaults(struct tui_settings *s);
 bool tui_settings_protected(const struct tui_settings *s, const char *branch);

@@ -55,6 +55,8 @@ static void draw_stage(struct tui *t, const struct sw_stage_record *s, int y, st
 	x += 9;
 	tui_put(t, y, x, 9, sel ? base : tui_stage_color(s->status), sw_stage_status_name(s->status));
 	x += 10;
+	if (s->allowed_failure)
+		x += tui_put(t, y, x, r.x + r.w - x, sel ? base : TUI_C_DIM, "(allowed) ");
 	if (s->reason)
 		tui_put(t, y, x, r.x + r.w - x, sel ? base : TUI_C_DIM, s->reason);
 }

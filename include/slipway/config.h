@@ -19,6 +19,14 @@ struct sw_env_var {
 	char *value;
 };
 
+/* A "cache" entry: a path kept between runs, keyed on the content of files. */
+#define SW_CACHE_MAX 8		/* entries in a stage */
+#define SW_CACHE_KEYS_MAX 32	/* key files of a cache entry */
+struct sw_cache_spec {
+	char *path;			/* relative to the work tree, or "~/..." for $HOME */
+	struct strlist key;		/* files relative to the work tree; may be empty */
+};
+
 struct sw_stage_config {
 	char *name;
 	char *run;
@@ -27,10 +35,13 @@ struct sw_stage_config {
 	struct sw_env_var *env;
 	size_t nenv;
 	bool always;
+	bool allow_failure;		/* a failed run of it does not fail the run */
 	struct sw_parse_spec *parse;
 	size_t nparse;
 	char *junit;			/* report file names under $SLIPWAY_REPORTS, or NULL */
 	char *cobertura;
+	struct sw_cache_spec *cache;
+	size_t ncache;
 };
 
 /* A gate: a limit on a metric; "min" gates fail below, "max" gates above. */
@@ -68,6 +79,21 @@ int sw_config_parse(struct sw_config *cfg, const char *text, size_t len, const c
 		    char **err);
 int sw_config_load_file(struct sw_config *cfg, const char *path, char **err);
 void sw_config_free(struct sw_config *cfg);
+
+/* A theme is a name, looked up among the built-in themes and the user's
+ * ~/.config/slipway/themes/NAME.theme, never a path: slipway.json may pick
+ * one, and a path would let a cloned repository load a file of its own. */
+#define SW_THEME_NAME_MAX 64
+#define SW_THEME_NAME_RULE "up to 64 letters, digits, '-' and '_', not a path"
+bool sw_theme_name_valid(const char *name);
+
+/* A name slipway.json may set in a stage's environment: letters, digits
+ * and '_', not a digit first, and not SLIPWAY_*, which slipway sets. */
+bool sw_config_env_name_ok(const char *name);
+/* A cache entry's path (relative, not climbing out, or under "~/") and
+ * one of its key files (relative, not climbing out). */
+bool sw_config_cache_path_ok(const char *path);
+bool sw_config_cache_key_ok(const char *file);
 
 /* The stage applies to this branch (its "branches" patterns). */
 bool sw_stage_matches(const struct sw_stage_config *st, const char *branch);

@@ -11,6 +11,10 @@ struct sw_regex;
 /* With smart_case, a pattern without capitals matches either case.  NULL
  * with *err ("bad pattern \"x(\": missing closing parenthesis at offset 2"). */
 struct sw_regex *sw_regex_new(const char *pattern, bool smart_case, char **err);
+/* NULL when sw_regex_new(pattern, false, ...) would compile pattern, else
+ * pcre2's message ("missing closing parenthesis", to be freed) and in
+ * *offset where pcre2 stopped: for checking a configuration ahead of use. */
+char *sw_regex_check(const char *pattern, size_t *offset);
 /* The first match in s[from..len), s valid UTF-8.  With a capture group,
  * gs and ge give the first group's bounds (the whole match's otherwise). */
 bool sw_regex_find(struct sw_regex *re, const char *s, size_t len, size_t from, size_t *start,

@@ -37,5 +37,11 @@ int sw_parser_kind_from_name(const char *name);
  * it never aborts.  0 on success, -1 on a warning. */
 int sw_report_junit(const char *path, struct sw_metrics *m, struct strlist *warnings);
 int sw_report_cobertura(const char *path, struct sw_metrics *m, struct strlist *warnings);
+/* The same for a report already in memory (len bytes, no NUL needed);
+ * name stands for the path in warnings. */
+int sw_report_junit_text(const char *text, size_t len, const char *name, struct sw_metrics *m,
+			 struct strlist *warnings);
+int sw_report_cobertura_text(const char *text, size_t len, const char *name,
+			     struct sw_metrics *m, struct strlist *warnings);
 
 #endif

@@ -37,6 +37,7 @@ struct sw_stage_record {
 	char *reason;				/* why it failed or was skipped; may be NULL */
 	int64_t duration_ms;
 	int64_t log_bytes;
+	bool allowed_failure;			/* failed, but its "allow_failure" let the run go on */
 };
 
 struct sw_gate_result {
@@ -94,6 +95,9 @@ int sw_store_save(struct sw_store *st, const struct sw_run_record *rec, bool dur
  * holds its lock is rewritten as interrupted before it is returned.
  * -1 with *err when the run does not exist or cannot be read. */
 int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char **err);
+/* A run record from run.json's text (len bytes).  -1 when it is not one;
+ * rec then holds nothing to free. */
+int sw_run_record_parse(const char *text, size_t len, struct sw_run_record *rec);
 /* Run ids, ascending. */
 long *sw_store_list(struct sw_store *st, size_t *n);
 /* Run records, newest first: of one branch (NULL: every one), at most limit
@@ -122,5 +126,10 @@ const char *sw_stage_status_name(enum sw_stage_status s);
 bool sw_run_status_final(enum sw_run_status s);
 /* The stage record named name, or NULL. */
 struct sw_stage_record *sw_run_find_stage(const struct sw_run_record *rec, const char *name);
+/* The stage a run opens on wherever one is shown (`slipway log RUN`, :log,
+ * the dashboard's cursor): the first that failed the run, else the first
+ * allowed to fail that did, else the last started, else the first.  Its
+ * index, or rec->nstages when the run has no stages. */
+size_t sw_run_default_stage(const struct sw_run_record *rec);
 
 #endif

@@ -78,6 +78,10 @@ int sw_write_atomic(const char *path, const char *data, size_t len, bool durable
 /* No file slipway reads whole (configuration, records, secrets) may be
  * larger: /dev/zero or a huge committed file must not exhaust memory. */
 #define SW_READ_MAX (16u << 20)
+
+/* A macro's value as a string literal: SW_STR(SW_CACHE_MAX) is "8". */
+#define SW_STR_(x) #x
+#define SW_STR(x) SW_STR_(x)
 /* Reads a whole file; NULL with errno set on failure (EFBIG past
  * SW_READ_MAX). */
 char *sw_read_file(const char *path, size_t *len);

@@ -101,8 +101,8 @@ EOF2
 	$SLIPWAY run >/dev/null
 	wait_for 20 pgrep -f "sleep 301 # $marker"
 	local executor guardian
-	executor=$(json "$(run_json 1)" 'j["executor_pid"]')
-	guardian=$(ps -o ppid= -p "$executor" | tr -d ' ')
+	executor=$(run_executor 1)
+	guardian=$(guardian_of "$executor")
 	expect_eq "$(ps -o comm= -p "$guardian")" slipway-guard
 	kill -9 "$guardian"
 	kill -9 "$executor"

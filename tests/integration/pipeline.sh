@@ -183,8 +183,8 @@ EOF2
 	$SLIPWAY run >/dev/null
 	wait_for 20 sh -c "grep -q '\"running\"' $(run_json 1)"
 	local executor guardian
-	executor=$(json "$(run_json 1)" 'j["executor_pid"]')
-	guardian=$(ps -o ppid= -p "$executor" | tr -d ' ')
+	executor=$(run_executor 1)
+	guardian=$(guardian_of "$executor")
 	expect_eq "$(ps -o comm= -p "$executor")" slipway-exec
 	expect_eq "$(ps -o comm= -p "$guardian")" slipway-guard
 	kill -9 "$guardian"

@@ -188,8 +188,25 @@ static void test_defaults(void)
 	CHECK_INT(cfg.stages[0].nenv, 0);
 	CHECK_INT(cfg.stages[0].nparse, 0);
 	CHECK(!cfg.stages[0].always);
+	CHECK(!cfg.stages[0].allow_failure);
 	CHECK(cfg.stages[0].junit == NULL);
 	CHECK(sw_stage_matches(&cfg.stages[0], "anything/at-all"));
+	sw_config_free(&cfg);
+	CHECK_INT(parse_q(&cfg, "{'stages': [{'name': 'a', 'run': 'x', 'allow_failure': true}]}"), 0);
+	CHECK(cfg.stages[0].allow_failure);
+	sw_config_free(&cfg);
+	CHECK_INT(parse_q(&cfg, "{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': '.venv', 'key': ['requirements.txt', "
+				"'dev/req.txt']}, {'path': '~/.cache/pip', 'key': []}, {'path': './build/'}]}]}"), 0);
+	CHECK_INT(cfg.stages[0].ncache, 3);
+	if (cfg.stages[0].ncache == 3) {
+		CHECK_STR(cfg.stages[0].cache[0].path, ".venv");
+		CHECK_INT(cfg.stages[0].cache[0].key.len, 2);
+		CHECK_STR(cfg.stages[0].cache[0].key.items[1], "dev/req.txt");
+		CHECK_STR(cfg.stages[0].cache[1].path, "~/.cache/pip");
+		CHECK_INT(cfg.stages[0].cache[1].key.len, 0);
+		CHECK_INT(cfg.stages[0].cache[2].key.len, 0);
+	}
+	CHECK_INT(cfg.stages[0].nenv, 0);
 	sw_config_free(&cfg);
 }
 
@@ -225,6 +242,13 @@ static void test_other_values(void)
 	CHECK(sw_stage_matches(&cfg.stages[0], "main"));
 	CHECK(sw_stage_matches(&cfg.stages[0], "feature-login"));
 	CHECK(!sw_stage_matches(&cfg.stages[0], "development"));
+	sw_config_free(&cfg);
+
+	CHECK_INT(parse_q(&cfg, "{'ui': {'theme': 'High-contrast_2'}, 'stages': [" ST "]}"), 0);
+	CHECK_STR(cfg.ui_theme, "High-contrast_2");
+	sw_config_free(&cfg);
+	CHECK_INT(parse_q(&cfg, "{'ui': {'theme': 'a123456789a123456789a123456789a123456789a123456789a123456789abcd'},"
+				" 'stages': [" ST "]}"), 0);
 	sw_config_free(&cfg);
 
 	/* A byte order mark, and CRLF line ends. */
@@ -266,7 +290,8 @@ static void test_syntax_errors(void)
 		  "slipway.json:1:11: syntax error: invalid escape '\\q' in string");
 	CHECK_ERR("{'main': '\\ud800'}",
 		  "slipway.json:1:11: syntax error: invalid \\u escape in string (unpaired surrogate)");
-	CHECK_ERR("{'retention': {'runs': -}}", "slipway.json:1:24: syntax error: invalid number");
+	CHECK_ERR("{'retention': {'runs': -}}",
+		  "slipway.json:1:24: syntax error: invalid number (a digit must follow '-')");
 	CHECK_ERR_RAW("{'stages': []}",
 		      "slipway.json:1:2: syntax error: expected a key in double quotes, "
 		      "found single quote (strings need double quotes)");
@@ -276,8 +301,69 @@ static void test_syntax_errors(void)
 	CHECK_ERR("", "slipway.json:1:1: syntax error: the file is empty");
 	CHECK_ERR(" \n\t", "slipway.json:1:1: syntax error: the file is empty");
 	char *e = error_of_len("{}\0 ", 4);
-	CHECK_STR(e, "slipway.json:1:3: syntax error: unexpected byte 0x00");
+	CHECK_STR(e, "slipway.json:1:3: syntax error: unexpected byte 0x00 after the end of the document");
 	free(e);
+}
+
+/* A value in a minimal document: {"stages": [{"name": "a", "run": "x", "timeout": V}]},
+ * where V starts at column 50. */
+#define IN_TIMEOUT(v) "{'stages': [{'name': 'a', 'run': 'x', 'timeout': " v "}]}"
+
+/* What RFC 8259 forbids is refused before cJSON, which would take it. */
+static void test_strict_json(void)
+{
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'tr\tue'}]}",
+		  "slipway.json:1:37: syntax error: control character 0x09 in string (write it as \\t)");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'tr\x01ue'}]}",
+		  "slipway.json:1:37: syntax error: control character 0x01 in string (write it as \\u0001)");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'one\ntwo'}]}",
+		  "slipway.json:1:34: syntax error: unterminated string");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'one\r\ntwo'}]}",
+		  "slipway.json:1:34: syntax error: unterminated string");
+	CHECK_ERR(IN_TIMEOUT("0012"), "slipway.json:1:50: syntax error: invalid number (no leading zeros)");
+	CHECK_ERR(IN_TIMEOUT("-01"), "slipway.json:1:50: syntax error: invalid number (no leading zeros)");
+	CHECK_ERR(IN_TIMEOUT("5."), "slipway.json:1:50: syntax error: invalid number (a digit must follow '.')");
+	CHECK_ERR(IN_TIMEOUT("5.e3"), "slipway.json:1:50: syntax error: invalid number (a digit must follow '.')");
+	CHECK_ERR(IN_TIMEOUT("-"), "slipway.json:1:50: syntax error: invalid number (a digit must follow '-')");
+	CHECK_ERR(IN_TIMEOUT("1e"), "slipway.json:1:50: syntax error: invalid number (the exponent needs a digit)");
+	CHECK_ERR(IN_TIMEOUT("1e+"), "slipway.json:1:50: syntax error: invalid number (the exponent needs a digit)");
+	CHECK_ERR(IN_TIMEOUT(".5"), "slipway.json:1:50: syntax error: invalid number (a digit must come before '.')");
+	CHECK_ERR(IN_TIMEOUT("+5"), "slipway.json:1:50: syntax error: invalid number (no '+' sign)");
+	CHECK_ERR(IN_TIMEOUT("0x10"), "slipway.json:1:51: syntax error: unexpected 'x10' in a number");
+	CHECK_ERR(IN_TIMEOUT("1.2.3"), "slipway.json:1:53: syntax error: unexpected '.' in a number");
+	CHECK_ERR(IN_TIMEOUT("truex"),
+		  "slipway.json:1:50: syntax error: unexpected 'truex' (strings need double quotes)");
+	/* \u0000 would silently cut a command or a stage name short. */
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'true\\u0000; rm -rf x'}]}",
+		  "slipway.json:1:39: syntax error: \\u0000 in string (slipway's strings cannot hold NUL)");
+	CHECK_ERR("{'stages': [{'name': 'a\\u0000b', 'run': 'x'}]}",
+		  "slipway.json:1:24: syntax error: \\u0000 in string (slipway's strings cannot hold NUL)");
+	CHECK_ERR("{'main': '\\udc00'}",
+		  "slipway.json:1:11: syntax error: invalid \\u escape in string (unpaired surrogate)");
+	CHECK_ERR("{'main': '\\ud800\\u0041'}",
+		  "slipway.json:1:11: syntax error: invalid \\u escape in string (unpaired surrogate)");
+	CHECK_ERR("{'main': '\\u12'}",
+		  "slipway.json:1:11: syntax error: invalid \\u escape in string (\\u needs four hex digits)");
+	/* Text is UTF-8: no stray bytes, overlong forms or encoded surrogates. */
+	CHECK_ERR("{'main': 'a\xff'}", "slipway.json:1:12: syntax error: invalid UTF-8 in string");
+	CHECK_ERR("{'main': 'a\xc0\xaf'}", "slipway.json:1:12: syntax error: invalid UTF-8 in string");
+	CHECK_ERR("{'main': 'a\xed\xa0\x80'}", "slipway.json:1:12: syntax error: invalid UTF-8 in string");
+	CHECK_ERR("{'main': 'a\xe2\x82'}", "slipway.json:1:12: syntax error: invalid UTF-8 in string");
+	/* Whitespace is space, tab, CR and LF only. */
+	CHECK_ERR("{'stages': [" ST "]}\f", "slipway.json:1:43: syntax error: unexpected byte 0x0c "
+					   "after the end of the document");
+	CHECK_ERR("{\v'stages': [" ST "]}",
+		  "slipway.json:1:2: syntax error: expected a key in double quotes, found byte 0x0b");
+
+	struct sw_config cfg;
+	CHECK_INT(parse_q(&cfg, "{'stages': [{'name': 'a', 'run': '\\'\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00 \xc3\xa9',"
+				" 'timeout': 1E+2}], 'retention': {'runs': 2e0}, 'gates': {'lint_max': -0.5e-3}}"),
+		  0);
+	CHECK_STR(cfg.stages[0].run, "\"\\/\b\f\n\r\t\xc3\xa9\xf0\x9f\x98\x80 \xc3\xa9");
+	CHECK_INT(cfg.stages[0].timeout, 100);
+	CHECK_INT(cfg.retention_runs, 2);
+	CHECK(cfg.gates[0].limit == -0.5e-3);
+	sw_config_free(&cfg);
 }
 
 static void test_deep_nesting(void)
@@ -308,6 +394,33 @@ static void test_type_errors(void)
 	CHECK_ERR("{'stages': ['a']}", "slipway.json: stages[0]: expected an object, got \"a\"");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'always': 'yes'}]}",
 		  "slipway.json: stages[0].always: expected true or false, got \"yes\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': {'path': '.venv'}}]}",
+		  "slipway.json: stages[0].cache: expected an array of {\"path\": ..., \"key\": [...]}, got an object");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'key': []}]}]}",
+		  "slipway.json: stages[0].cache[0]: missing required key \"path\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': '/tmp/x'}]}]}",
+		  "slipway.json: stages[0].cache[0].path: expected a path in the work tree (relative, without \"..\") or under \"~/\", got \"/tmp/x\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': 'a/../../b'}]}]}",
+		  "slipway.json: stages[0].cache[0].path: expected a path in the work tree (relative, without \"..\") or under \"~/\", got \"a/../../b\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': '.'}]}]}",
+		  "slipway.json: stages[0].cache[0].path: expected a path in the work tree (relative, without \"..\") or under \"~/\", got \".\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': '~/'}]}]}",
+		  "slipway.json: stages[0].cache[0].path: expected a path in the work tree (relative, without \"..\") or under \"~/\", got \"~/\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': 'v', 'key': ['../r.txt']}]}]}",
+		  "slipway.json: stages[0].cache[0].key[0]: expected a file in the work tree (relative, without \"..\"), got \"../r.txt\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': 'v', 'key': 'r.txt'}]}]}",
+		  "slipway.json: stages[0].cache[0].key: expected an array of file names, got \"r.txt\"");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': 'v', 'kye': []}]}]}",
+		  "slipway.json: stages[0].cache[0]: unknown key \"kye\" (did you mean \"key\"?)");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': 'v'}, {'path': 'v'}]}]}",
+		  "slipway.json: stages[0].cache[1]: cache path \"v\" is listed twice");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'cache': [{'path': '1'}, {'path': '2'}, {'path': '3'},"
+		  " {'path': '4'}, {'path': '5'}, {'path': '6'}, {'path': '7'}, {'path': '8'}, {'path': '9'}]}]}",
+		  "slipway.json: stages[0].cache: 9 cache entries; at most 8");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'allow_failure': 1}]}",
+		  "slipway.json: stages[0].allow_failure: expected true or false, got 1");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'allow_failures': true}]}",
+		  "slipway.json: stages[0]: unknown key \"allow_failures\" (did you mean \"allow_failure\"?)");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'timeout': 0}]}",
 		  "slipway.json: stages[0].timeout: expected a positive number of seconds, got 0");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'timeout': null}]}",
@@ -325,6 +438,23 @@ static void test_type_errors(void)
 	CHECK_ERR("{'ui': true, 'stages': [" ST "]}", "slipway.json: ui: expected an object, got true");
 	/* A repository cannot rebind keys: only protections and a theme. */
 	CHECK_ERR("{'ui': {'bind': 'j quit'}, 'stages': [" ST "]}", "slipway.json: ui: unknown key \"bind\"");
+	/* Nor load a file of its own as a theme: a theme is a name, never a path. */
+	CHECK_ERR("{'ui': {'theme': '../../../../x/evil'}, 'stages': [" ST "]}",
+		  "slipway.json: ui.theme: invalid theme name \"../../../../x/evil\" "
+		  "(up to 64 letters, digits, '-' and '_', not a path)");
+	CHECK_ERR("{'ui': {'theme': '/etc/slipway/mine'}, 'stages': [" ST "]}",
+		  "slipway.json: ui.theme: invalid theme name \"/etc/slipway/mine\" "
+		  "(up to 64 letters, digits, '-' and '_', not a path)");
+	CHECK_ERR("{'ui': {'theme': 'dark.theme'}, 'stages': [" ST "]}",
+		  "slipway.json: ui.theme: invalid theme name \"dark.theme\" "
+		  "(up to 64 letters, digits, '-' and '_', not a path)");
+	CHECK_ERR("{'ui': {'theme': 'a123456789a123456789a123456789a123456789a123456789a123456789abcde'},"
+		  " 'stages': [" ST "]}",
+		  "slipway.json: ui.theme: invalid theme name "
+		  "\"a123456789a123456789a123456789a123456789\"... "
+		  "(up to 64 letters, digits, '-' and '_', not a path)");
+	CHECK_ERR("{'ui': {'theme': ''}, 'stages': [" ST "]}",
+		  "slipway.json: ui.theme: expected a non-empty string, got \"\"");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'branches': []}]}",
 		  "slipway.json: stages[0].branches: expected at least one branch pattern");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'branches': ['main', 3]}]}",
@@ -354,9 +484,9 @@ static void test_unknown_keys(void)
 		  "slipway.json: stages[0].reports: unknown key \"junti\" (did you mean \"junit\"?)");
 	CHECK_ERR("{'retention': {'run': 5}, 'stages': [" ST "]}",
 		  "slipway.json: retention: unknown key \"run\" (did you mean \"runs\"?)");
-	/* Odd bytes in keys are escaped, proper UTF-8 shown as it is. */
-	CHECK_ERR("{'cl\xc3\xa9\x80\xc2\x85\x1b': 1, 'stages': [" ST "]}",
-		  "slipway.json: unknown key \"cl\xc3\xa9\\x80\\xc2\\x85\\u001b\"");
+	/* Controls in keys are escaped, proper UTF-8 shown as it is. */
+	CHECK_ERR("{'cl\xc3\xa9\xc2\x85\\u001b': 1, 'stages': [" ST "]}",
+		  "slipway.json: unknown key \"cl\xc3\xa9\\xc2\\x85\\u001b\"");
 	CHECK_ERR("{'stages': [" ST "], 'stages': [" ST "]}",
 		  "slipway.json: duplicate key \"stages\"");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'run': 'y'}]}",
@@ -415,9 +545,26 @@ static void test_parse_specs(void)
 		  "give this one another name");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': {'regex': 'x', 'metric': 'a b'}}]}",
 		  "slipway.json: stages[0].parse.metric: invalid metric name \"a b\" "
-		  "(use letters, digits and '_', not starting with a digit)");
+		  "(use up to 64 letters, digits and '_', not starting with a digit)");
+	/* Metric names are short: "did you mean" compares them with one another. */
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': {'regex': 'x', 'metric':"
+		  " 'a123456789a123456789a123456789a123456789a123456789a123456789abcde'}}]}",
+		  "slipway.json: stages[0].parse.metric: invalid metric name "
+		  "\"a123456789a123456789a123456789a123456789\"... "
+		  "(use up to 64 letters, digits and '_', not starting with a digit)");
 	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': ['flake8', 'flake8']}]}",
 		  "slipway.json: stages[0].parse[1]: parser \"flake8\" is listed twice");
+	/* A pattern pcre2 refuses is told by check-config, not at run time. */
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': {'regex': '(', 'metric': 'x'}}]}",
+		  "slipway.json: stages[0].parse.regex: invalid regex at offset 1: "
+		  "missing closing parenthesis");
+	CHECK_ERR("{'stages': [" ST ", {'name': 'b', 'run': 'x', 'parse': ['pytest',"
+		  " {'regex': 'n=(\\\\d+', 'metric': 'n'}]}]}",
+		  "slipway.json: stages[1].parse[1].regex: invalid regex at offset 6: "
+		  "missing closing parenthesis");
+	CHECK_ERR("{'stages': [{'name': 'a', 'run': 'x', 'parse': {'metric': 'x', 'regex': 'a{2,1}'}}]}",
+		  "slipway.json: stages[0].parse.regex: invalid regex at offset 5: "
+		  "numbers out of order in {} quantifier");
 
 	struct sw_config cfg;
 	CHECK_INT(parse_q(&cfg, "{'stages': [{'name': 'a', 'run': 'x', 'parse': ['flake8',"
@@ -551,6 +698,157 @@ static void test_gates(void)
 		  "slipway.json: gates: expected an object, got an array");
 }
 
+/* pre, n items joined by commas (item is a format taking the index), post. */
+static char *repeat(const char *pre, const char *item, size_t n, const char *post)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sbuf_adds(&sb, pre);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sbuf_addc(&sb, ',');
+		sbuf_addf(&sb, item, i);
+	}
+	sbuf_adds(&sb, post);
+	char *text = jq(sb.buf);
+	sbuf_free(&sb);
+	return text;
+}
+
+#define CHECK_MANY(pre, item, n, post, msg)                  \
+	do {                                                 \
+		char *t_ = repeat(pre, item, n, post);       \
+		char *e_ = error_of(t_);                     \
+		CHECK_STR(e_, msg);                          \
+		free(e_);                                    \
+		free(t_);                                    \
+	} while (0)
+
+#define CHECK_MANY_OK(pre, item, n, post)                     \
+	do {                                                  \
+		char *t_ = repeat(pre, item, n, post);        \
+		char *e_ = error_of(t_);                      \
+		if (e_)                                       \
+			printf("  unexpected error: %s\n", e_); \
+		CHECK(e_ == NULL);                            \
+		free(e_);                                     \
+		free(t_);                                     \
+	} while (0)
+
+#define MANY 200000
+
+/* A branch's own slipway.json is read at each of its runs: whatever it
+ * holds is answered at once (no check is quadratic in it), and the counts
+ * have bounds far above any real pipeline. */
+static void test_bounds(void)
+{
+	CHECK_MANY("{'stages': [", "{'name': 's%zu', 'run': 'x'}", MANY, "]}",
+		   "slipway.json: stages: 200000 stages; at most 1000");
+	CHECK_MANY("{'stages': [", "{'name': 's%zu', 'run': 'x'}", 1001, "]}",
+		   "slipway.json: stages: 1001 stages; at most 1000");
+	CHECK_MANY_OK("{'stages': [", "{'name': 's%zu', 'run': 'x'}", 1000, "]}");
+	CHECK_MANY("{'stages': [{'name': 'a', 'run': 'x', 'env': {", "'V%zu': ''", MANY, "}}]}",
+		   "slipway.json: stages[0].env: 200000 variables; at most 100");
+	CHECK_MANY_OK("{'stages': [{'name': 'a', 'run': 'x', 'env': {", "'V%zu': ''", 100, "}}]}");
+	CHECK_MANY("{'stages': [" ST "], 'secrets': [", "'S%zu'", MANY, "]}",
+		   "slipway.json: secrets: 200000 secrets; at most 100");
+	CHECK_MANY_OK("{'stages': [" ST "], 'secrets': [", "'S%zu'", 100, "]}");
+	CHECK_MANY("{'stages': [" ST "], 'gates': {", "'m%zu_max': 1", MANY, "}}",
+		   "slipway.json: gates: 200000 gates; at most 100");
+	/* 100 gates are read through, to the first that nothing measures. */
+	CHECK_MANY("{'stages': [" ST "], 'gates': {", "'m%zu_max': 1", 100, "}}",
+		   "slipway.json: gates.m0_max: no stage measures metric \"m0\"");
+	CHECK_MANY("{'stages': [{'name': 'a', 'run': 'x', 'branches': [", "'b%zu/*'", MANY, "]}]}",
+		   "slipway.json: stages[0].branches: 200000 branch patterns; at most 100");
+	CHECK_MANY_OK("{'stages': [{'name': 'a', 'run': 'x', 'branches': [", "'b%zu/*'", 100, "]}]}");
+	CHECK_MANY("{'stages': [{'name': 'a', 'run': 'x', 'parse': [", "{'regex': 'x', 'metric': 'm%zu'}",
+		   MANY, "]}]}", "slipway.json: stages[0].parse: 200000 parsers; at most 32");
+	CHECK_MANY_OK("{'stages': [{'name': 'a', 'run': 'x', 'parse': [", "{'regex': 'x', 'metric': 'm%zu'}",
+		      32, "]}]}");
+	/* Each pattern is compiled to be checked, which takes its time. */
+	CHECK_MANY("{'stages': [", "{'name': 's%zu', 'run': 'x', 'parse': {'regex': 'x', 'metric': 'm'}}",
+		   101, "]}", "slipway.json: stages[100].parse: too many regex parsers: at most 100 in a file");
+	CHECK_MANY_OK("{'stages': [", "{'name': 's%zu', 'run': 'x', 'parse': {'regex': 'x', 'metric': 'm'}}",
+		      100, "]}");
+	CHECK_MANY("{'stages': [" ST "], 'ui': {'protected': [", "'b%zu'", MANY, "]}}",
+		   "slipway.json: ui.protected: 200000 branches; at most 100");
+	CHECK_MANY_OK("{'stages': [" ST "], 'ui': {'protected': [", "'b%zu'", 100, "]}}");
+}
+
+/* Objects of 200,000 keys wherever one can be: each is refused at its
+ * first unknown or repeated key, not compared key against key. */
+static void test_large_objects(void)
+{
+	CHECK_MANY("{'stages': [" ST "], 'ui': {", "'k%zu': 1", MANY, "}}",
+		   "slipway.json: ui: unknown key \"k0\"");
+	CHECK_MANY("{'stages': [" ST "], 'retention': {", "'runs': 1", MANY, "}}",
+		   "slipway.json: retention: duplicate key \"runs\"");
+	CHECK_MANY("{", "'stages': [{'name': 's%zu', 'run': 'x'}]", MANY, "}",
+		   "slipway.json: duplicate key \"stages\"");
+	CHECK_MANY("{'stages': [{'run': 'x', ", "'name': 's%zu'", MANY, "}]}",
+		   "slipway.json: stages[0]: duplicate key \"name\"");
+	CHECK_MANY("{'stages': [{'name': 'a', 'run': 'x', 'parse': {'metric': 'm', ", "'regex': '%zu'",
+		   MANY, "}}]}", "slipway.json: stages[0].parse: duplicate key \"regex\"");
+	CHECK_MANY("{'stages': [" ST "], 'gates': {", "'lint_max': %zu", MANY, "}}",
+		   "slipway.json: gates: 200000 gates; at most 100");
+	CHECK_MANY("{'stages': [{'name': 'a', 'run': 'x', 'env': {", "'V': '%zu'", MANY, "}}]}",
+		   "slipway.json: stages[0].env: 200000 variables; at most 100");
+	CHECK_MANY("{'stages': [{'name': 'a', 'run': {", "'k%zu': 1", MANY, "}}]}",
+		   "slipway.json: stages[0].run: expected a string, got an object");
+}
+
+/* 1000 stages at their bounds: 100 variables and the three named parsers
+ * each, a regex metric "m<stage>" in the last 100, then the gates given. */
+static char *largest_pipeline(const char *gates)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sbuf_adds(&sb, "{\"stages\": [");
+	for (size_t i = 0; i < 1000; i++) {
+		sbuf_addf(&sb, "%s{\"name\": \"s%zu\", \"run\": \"x\", \"env\": {", i ? "," : "", i);
+		for (size_t j = 0; j < 100; j++)
+			sbuf_addf(&sb, "%s\"V%zu\": \"\"", j ? "," : "", j);
+		sbuf_adds(&sb, "}, \"parse\": [\"flake8\", \"pytest\", \"coverage\"");
+		if (i >= 900)
+			sbuf_addf(&sb, ", {\"regex\": \"x\", \"metric\": \"m%zu\"}", i);
+		sbuf_adds(&sb, "]}");
+	}
+	sbuf_addf(&sb, "], \"gates\": {%s}}", gates);
+	return sbuf_detach(&sb);
+}
+
+/* 100 gates on the metrics of the last stages, the last gate on extra. */
+static char *last_gates(const char *extra)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	for (size_t k = 0; k < 99; k++)
+		sbuf_addf(&sb, "\"m%zu_max\": 1, ", 999 - k);
+	sbuf_addf(&sb, "\"%s_max\": 1", extra);
+	return sbuf_detach(&sb);
+}
+
+/* Within the bounds, what multiplies stays quick too: every stage at its
+ * bounds, gates looked up among all their metrics. */
+static void test_bounds_together(void)
+{
+	char *gates = last_gates("m900");
+	char *text = largest_pipeline(gates);
+	char *e = error_of(text);
+	CHECK(e == NULL);
+	free(e);
+	free(text);
+	free(gates);
+	gates = last_gates("m9999");
+	text = largest_pipeline(gates);
+	e = error_of(text);
+	CHECK_STR(e, "slipway.json: gates.m9999_max: no stage measures metric \"m9999\" "
+		     "(did you mean \"m999\"?)");
+	free(e);
+	free(text);
+	free(gates);
+}
+
 static void test_load_file_errors(void)
 {
 	struct sw_config cfg;
@@ -623,6 +921,7 @@ int main(void)
 	RUN_TEST(test_defaults);
 	RUN_TEST(test_other_values);
 	RUN_TEST(test_syntax_errors);
+	RUN_TEST(test_strict_json);
 	RUN_TEST(test_deep_nesting);
 	RUN_TEST(test_type_errors);
 	RUN_TEST(test_unknown_keys);
@@ -631,6 +930,9 @@ int main(void)
 	RUN_TEST(test_reports);
 	RUN_TEST(test_secrets_and_env);
 	RUN_TEST(test_gates);
+	RUN_TEST(test_bounds);
+	RUN_TEST(test_large_objects);
+	RUN_TEST(test_bounds_together);
 	RUN_TEST(test_load_file_errors);
 	RUN_TEST(test_truncations);
 	RUN_TEST(test_mutations);

@@ -1,5 +1,6 @@
 /* Unit tests for the metrics and report parsers, fed with real flake8,
  * pytest and coverage.py outputs (tests/fixtures/reports) and broken ones. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,31 @@ static void test_count_add_order(void)
 	free(arr);
 }
 
+/* A run.json may repeat a key with any count: the sum stays within a long
+ * (found by fuzz_record). */
+static void test_count_add_extremes(void)
+{
+	struct sw_count *arr = NULL;
+	size_t n = 0;
+	sw_count_add(&arr, &n, "E1", LONG_MAX);
+	sw_count_add(&arr, &n, "E1", 4);
+	sw_count_add(&arr, &n, "E2", LONG_MIN);
+	sw_count_add(&arr, &n, "E2", -4);
+	CHECK(count_of(arr, n, "E1") == LONG_MAX);
+	CHECK(count_of(arr, n, "E2") == LONG_MIN);
+	for (size_t i = 0; i < n; i++)
+		free(arr[i].key);
+	free(arr);
+	struct sw_metrics m;
+	cJSON *json = cJSON_Parse("{\"lint\": {\"by_code\": {\"E1\": 9e18, \"E1\": 9e18}}}");
+	sw_metrics_from_json(&m, json);
+	cJSON_Delete(json);
+	CHECK_INT(m.lint.ncodes, 1);
+	if (m.lint.ncodes == 1)
+		CHECK(m.lint.by_code[0].n == LONG_MAX);
+	sw_metrics_free(&m);
+}
+
 static void test_metrics_get(void)
 {
 	struct sw_metrics m = {0};
@@ -127,6 +153,9 @@ static void test_metrics_get(void)
 	CHECK(sw_metrics_get(&m, "tests_skipped", &v) && v == 3);
 	CHECK(sw_metrics_get(&m, "bundle_kb", &v) && v == 118.5);
 	CHECK(!sw_metrics_get(&m, "bundle", &v));
+	/* Counts at their cap add up without overflowing a long. */
+	m.tests.failed = m.tests.errors = LONG_MAX;
+	CHECK(sw_metrics_get(&m, "tests_failed", &v) && v == 2.0 * (double)LONG_MAX);
 	sw_metrics_free(&m);
 	CHECK(m.custom == NULL && m.ncustom == 0);
 }
@@ -547,6 +576,30 @@ static void test_pytest_summary_forms(void)
 	strlist_free(&w);
 }
 
+/* Counts stop at LONG_MAX: a forged summary never overflows them, in one
+ * line, across lines or across parsers (found by fuzz_lines). */
+static void test_pytest_huge_counts(void)
+{
+	struct sw_metrics m = {0};
+	struct strlist w = {0};
+	struct sw_line_parser *p = new_parser(SW_PARSE_PYTEST);
+	feed_str(p, "== 9223372036854775807 passed, 5 passed, 99999999999999999999 failed in 1s ==");
+	feed_str(p, "== 3 passed, 1 failed in 1s ==");
+	sw_line_parser_finish(p, &m, &w);
+	sw_line_parser_free(p);
+	p = new_parser(SW_PARSE_PYTEST);
+	feed_str(p, "== 9223372036854775807 passed, 1 skipped, 1 error in 1s ==");
+	sw_line_parser_finish(p, &m, &w);
+	sw_line_parser_free(p);
+	CHECK_INT(w.len, 0);
+	CHECK(m.tests.passed == LONG_MAX);
+	CHECK(m.tests.failed == LONG_MAX);
+	CHECK_INT(m.tests.skipped, 1);
+	CHECK_INT(m.tests.errors, 1);
+	sw_metrics_free(&m);
+	strlist_free(&w);
+}
+
 static void test_pytest_failure_caps(void)
 {
 	struct sw_metrics m = {0};
@@ -784,6 +837,30 @@ static void test_regex_warnings(void)
 	strlist_free(&w);
 }
 
+/* The quoted match is cut to 80 bytes on a character boundary: a
+ * warning is valid UTF-8 (found by fuzz_lines). */
+static void test_regex_warning_cut(void)
+{
+	struct sw_metrics m = {0};
+	struct strlist w = {0};
+	char line[128] = "size: ";
+	memset(line + 6, 'a', 79);
+	strcpy(line + 6 + 79, "\xc3\xa9t\xc3\xa9");
+	struct sw_line_parser *p = regex_parser("size: (\\S+)", "size");
+	feed_str(p, line);
+	sw_line_parser_finish(p, &m, &w);
+	sw_line_parser_free(p);
+	char *expect = xasprintf("regex metric size: matched \"%.79s\", which is not a number", line + 6);
+	CHECK_INT(w.len, 1);
+	if (w.len == 1) {
+		CHECK(sw_utf8_valid(w.items[0], strlen(w.items[0])));
+		CHECK_STR(w.items[0], expect);
+	}
+	free(expect);
+	sw_metrics_free(&m);
+	strlist_free(&w);
+}
+
 static void test_regex_empty_and_long(void)
 {
 	struct sw_metrics m = {0};
@@ -959,6 +1036,12 @@ static void test_junit_large(void)
 		CHECK(strlen(m.tests.failures[1].message) <= 4096);
 		CHECK(strncmp(m.tests.failures[1].message, "000", 3) == 0);
 	}
+	/* From memory too, in more than one chunk. */
+	struct sw_metrics mt = {0};
+	CHECK_INT(sw_report_junit_text(sb.buf, sb.len, "big", &mt, &w), 0);
+	CHECK_INT(mt.tests.passed, 4500);
+	CHECK_INT(mt.tests.failed, 500);
+	sw_metrics_free(&mt);
 	unlink(path);
 	free(path);
 	sbuf_free(&sb);
@@ -1023,10 +1106,72 @@ static void test_cobertura_broken(void)
 	check_broken(sw_report_cobertura, "cobertura", "missing/coverage.xml", "not found");
 }
 
+/* ---- reports in memory ---- */
+
+typedef int (*report_path_fn)(const char *, struct sw_metrics *, struct strlist *);
+typedef int (*report_text_fn)(const char *, size_t, const char *, struct sw_metrics *,
+			      struct strlist *);
+
+static char *metrics_text(const struct sw_metrics *m)
+{
+	cJSON *json = sw_metrics_to_json(m);
+	char *text = cJSON_PrintUnformatted(json);
+	cJSON_Delete(json);
+	return text;
+}
+
+/* Text in memory reads as the file holding it does, warnings included. */
+static void check_text_like_file(report_path_fn report, report_text_fn report_text,
+				 const char *name)
+{
+	struct sw_metrics a = {0}, b = {0};
+	struct strlist wa = {0}, wb = {0};
+	char *path = fixture(name);
+	size_t len = 0;
+	char *text = sw_read_file(path, &len);
+	CHECK(text != NULL);
+	CHECK_INT(report_text(text, len, path, &b, &wb), report(path, &a, &wa));
+	char *ja = metrics_text(&a), *jb = metrics_text(&b);
+	CHECK_STR(jb, ja);
+	CHECK_INT(wb.len, wa.len);
+	for (size_t i = 0; i < wa.len && i < wb.len; i++)
+		CHECK_STR(wb.items[i], wa.items[i]);
+	free(ja);
+	free(jb);
+	free(text);
+	free(path);
+	sw_metrics_free(&a);
+	sw_metrics_free(&b);
+	strlist_free(&wa);
+	strlist_free(&wb);
+}
+
+static void test_reports_in_memory(void)
+{
+	static const char *const junit[] = {"junit.xml", "junit_testsuite.xml", "junit_truncated.xml",
+					    "junit_mismatched.xml", "junit_bad_utf8.xml", "coverage.xml"};
+	static const char *const cobertura[] = {"coverage.xml", "cobertura_java.xml",
+						"coverage_truncated.xml", "junit.xml", "flake8.txt"};
+	for (size_t i = 0; i < sizeof junit / sizeof *junit; i++)
+		check_text_like_file(sw_report_junit, sw_report_junit_text, junit[i]);
+	for (size_t i = 0; i < sizeof cobertura / sizeof *cobertura; i++)
+		check_text_like_file(sw_report_cobertura, sw_report_cobertura_text, cobertura[i]);
+	struct sw_metrics m = {0};
+	struct strlist w = {0};
+	CHECK_INT(sw_report_junit_text("", 0, "empty", &m, &w), -1);
+	CHECK_INT(w.len, 1);
+	if (w.len == 1)
+		CHECK_STR(w.items[0], "junit report empty: line 1: no element found");
+	CHECK(!m.tests.known);
+	sw_metrics_free(&m);
+	strlist_free(&w);
+}
+
 int main(void)
 {
 	RUN_TEST(test_kind_names);
 	RUN_TEST(test_count_add_order);
+	RUN_TEST(test_count_add_extremes);
 	RUN_TEST(test_metrics_get);
 	RUN_TEST(test_json_round_trip);
 	RUN_TEST(test_json_sections_absent);
@@ -1045,6 +1190,7 @@ int main(void)
 	RUN_TEST(test_pytest_no_summary);
 	RUN_TEST(test_pytest_nonutf8);
 	RUN_TEST(test_pytest_summary_forms);
+	RUN_TEST(test_pytest_huge_counts);
 	RUN_TEST(test_pytest_failure_caps);
 	RUN_TEST(test_coverage_real);
 	RUN_TEST(test_coverage_branch_columns);
@@ -1055,6 +1201,7 @@ int main(void)
 	RUN_TEST(test_regex_on_pytest_output);
 	RUN_TEST(test_regex_errors);
 	RUN_TEST(test_regex_warnings);
+	RUN_TEST(test_regex_warning_cut);
 	RUN_TEST(test_regex_empty_and_long);
 	RUN_TEST(test_junit_real);
 	RUN_TEST(test_junit_bare_testsuite);
@@ -1064,5 +1211,6 @@ int main(void)
 	RUN_TEST(test_cobertura_real);
 	RUN_TEST(test_cobertura_merge);
 	RUN_TEST(test_cobertura_broken);
+	RUN_TEST(test_reports_in_memory);
 	UNIT_EXIT();
 }

@@ -301,6 +301,28 @@ static void out_of_range_numbers_are_dropped(void)
 	free(dir);
 }
 
+static void default_stage_is_the_one_that_matters(void)
+{
+	struct sw_stage_record st[4] = {
+		{.name = "setup", .status = SW_STAGE_PASSED, .started_ms = 1},
+		{.name = "lint", .status = SW_STAGE_FAILED, .started_ms = 2, .allowed_failure = true},
+		{.name = "test", .status = SW_STAGE_PASSED, .started_ms = 3},
+		{.name = "image", .status = SW_STAGE_PENDING},
+	};
+	struct sw_run_record rec = {.stages = st, .nstages = 4};
+	CHECK_INT(sw_run_default_stage(&rec), 1);
+	st[2].status = SW_STAGE_FAILED;
+	CHECK_INT(sw_run_default_stage(&rec), 2);
+	st[1].status = SW_STAGE_PASSED;
+	st[2].status = SW_STAGE_RUNNING;
+	CHECK_INT(sw_run_default_stage(&rec), 2);
+	st[0].started_ms = st[1].started_ms = st[2].started_ms = 0;
+	st[2].status = SW_STAGE_PENDING;
+	CHECK_INT(sw_run_default_stage(&rec), 0);
+	rec.nstages = 0;
+	CHECK_INT(sw_run_default_stage(&rec), 0);
+}
+
 int main(void)
 {
 	RUN_TEST(create_and_load);
@@ -310,5 +332,6 @@ int main(void)
 	RUN_TEST(last_passed_of_a_branch);
 	RUN_TEST(finished_runs_are_cached_not_stale);
 	RUN_TEST(out_of_range_numbers_are_dropped);
+	RUN_TEST(default_stage_is_the_one_that_matters);
 	UNIT_EXIT();
 }
