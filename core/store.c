@@ -445,6 +445,13 @@ size_t sw_run_default_stage(const struct sw_run_record *rec)
 
 /* ---- files ---- */
 
+/* run.json as last saved durably (a second name of that file while no
+ * other save came since): the record a power loss cannot empty. */
+static char *kept_path(struct sw_store *st, long id)
+{
+	return xasprintf("%s/%ld/run.durable.json", st->runs, id);
+}
+
 int sw_store_save(struct sw_store *st, const struct sw_run_record *rec, bool durable)
 {
 	cJSON *o = record_to_json(st, rec);
@@ -452,10 +459,12 @@ int sw_store_save(struct sw_store *st, const struct sw_run_record *rec, bool dur
 	char *text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	char *path = xasprintf("%s/%ld/run.json", st->runs, rec->id);
+	char *kept = kept_path(st, rec->id);
 	size_t len = strlen(text);
 	text = xrealloc(text, len + 2);
 	text[len++] = '\n';
-	int r = sw_write_atomic(path, text, len, durable);
+	int r = sw_write_kept(path, kept, text, len, durable);
+	free(kept);
 	free(path);
 	free(text);
 	return r;
@@ -711,6 +720,24 @@ int sw_run_record_parse(const char *text, size_t len, struct sw_run_record *rec)
 	return r;
 }
 
+/* For a run.json found empty or cut short: after a power loss, a record
+ * saved without fsync may be (sw_write_kept).  The version saved durably
+ * last is read instead: the run's start, or its end.  A finished run's is
+ * put back in run.json's place (an unfinished one's is, marked
+ * interrupted, once its executor is found gone). */
+static int load_kept(struct sw_store *st, long id, struct sw_run_record *rec)
+{
+	char *path = kept_path(st, id);
+	size_t len = 0;
+	char *text = sw_read_file(path, &len);
+	free(path);
+	int r = text ? sw_run_record_parse(text, len, rec) : -1;
+	free(text);
+	if (r == 0 && sw_run_status_final(rec->status) && !sw_store_run_alive(st, id))
+		sw_store_save(st, rec, true);
+	return r;
+}
+
 int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char **err)
 {
 	char *path = xasprintf("%s/%ld/run.json", st->runs, id);
@@ -735,15 +762,17 @@ int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char 
 	}
 	int r = sw_run_record_parse(text, len, rec);
 	free(text);
-	if (r) {
+	bool kept = r && load_kept(st, id, rec) == 0;
+	if (r && !kept) {
 		*err = xasprintf("%s: not a valid run record", path);
 		free(path);
 		return -1;
 	}
 	free(path);
-	if (sw_run_status_final(rec->status))
+	bool final = sw_run_status_final(rec->status);
+	if (final && !kept)
 		cache_run(st, id, &f, rec);
-	else if (!sw_store_run_alive(st, id))
+	else if (!final && !sw_store_run_alive(st, id))
 		mark_interrupted(st, rec);
 	return 0;
 }

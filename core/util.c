@@ -347,35 +347,18 @@ static int create_tmp(const char *tmp)
 	return fd;
 }
 
-/* tmp takes path's place in one step.  Renaming over a file makes ext4
- * allocate the new one's blocks at once (auto_da_alloc), so the file it
- * replaces always has blocks to free, and with `discard` and no journal
- * each free waits for the device to discard them: 0.1-3.7 ms a rename on
- * the benchmark's machine, more than a stage of `true`.  Swapped in with
- * RENAME_EXCHANGE, a record rewritten at every stage never gets blocks
- * unless it lives long enough for writeback.  The price: after a crash
- * (not a kill) a record that was never fsync'ed may be found empty where
- * a journaling ext4 would have kept it; the durable writes (a run's start
- * and end) are fsync'ed first and renamed as before. */
-static int replace(const char *tmp, const char *path, bool durable)
+static char *tmp_name(const char *path)
 {
-	if (!durable && renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
-		unlink(tmp);
-		return 0;
-	}
-	return rename(tmp, path) ? -errno : 0;
+	return xasprintf("%s.tmp.%ld", path, (long)getpid());
 }
 
-int sw_write_atomic(const char *path, const char *data, size_t len, bool durable)
+/* The whole of data in a new file at tmp, fsync'ed with durable. */
+static int write_tmp(const char *tmp, const char *data, size_t len, bool durable)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	int fd = create_tmp(tmp);
+	if (fd < 0)
+		return -errno;
 	int err = 0;
-	if (fd < 0) {
-		err = -errno;
-		free(tmp);
-		return err;
-	}
 	size_t off = 0;
 	while (off < len && !err) {
 		ssize_t w = write(fd, data + off, len - off);
@@ -388,8 +371,68 @@ int sw_write_atomic(const char *path, const char *data, size_t len, bool durable
 		err = -errno;
 	if (close(fd) && !err)
 		err = -errno;
-	if (!err)
-		err = replace(tmp, path, durable);
+	return err;
+}
+
+int sw_write_atomic(const char *path, const char *data, size_t len, bool durable)
+{
+	char *tmp = tmp_name(path);
+	int err = write_tmp(tmp, data, len, durable);
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	else if (durable)
+		err = fsync_dir_of(path);
+	free(tmp);
+	return err;
+}
+
+/* kept becomes a second name of the fsync'ed file at tmp, in one step (a
+ * name beside it, renamed over it): at every moment kept holds one whole
+ * durable version or the other. */
+static int link_kept(const char *tmp, const char *kept)
+{
+	char *ktmp = tmp_name(kept);
+	int err = link(tmp, ktmp) ? -errno : 0;
+	if (err == -EEXIST && unlink(ktmp) == 0)
+		err = link(tmp, ktmp) ? -errno : 0;
+	if (!err && rename(ktmp, kept))
+		err = -errno;
+	if (err)
+		unlink(ktmp);
+	free(ktmp);
+	return err;
+}
+
+/* Renaming over a file makes ext4 allocate the new one's blocks at once
+ * (auto_da_alloc), so the file it replaces always has blocks to free, and
+ * with `discard` and no journal each free waits for the device: 0.1-3.7 ms
+ * a rename on the benchmark's machine, more than a stage of `true`.
+ * Swapped in with RENAME_EXCHANGE and the old one unlinked, a record
+ * rewritten at every stage gets no blocks unless it lives long enough for
+ * writeback.  What that gives up is auto_da_alloc's promise on a
+ * journaling ext4: after a power loss (not a kill: the kernel's view is
+ * whole at every step) a file swapped in and never fsync'ed can be found
+ * empty.  The version before it would not help (it was not fsync'ed
+ * either), so the last durable one is kept at a second name, which the
+ * swaps leave alone: unlinking the old record then frees nothing either. */
+int sw_write_kept(const char *path, const char *kept, const char *data, size_t len, bool durable)
+{
+	char *tmp = tmp_name(path);
+	int err = write_tmp(tmp, data, len, durable);
+	if (!err && !durable && renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
+		unlink(tmp);
+		free(tmp);
+		return 0;
+	}
+	/* Not durable: no RENAME_EXCHANGE here, or no file at path yet.  A
+	 * file system without hard links keeps no fallback: not worth a
+	 * failed save. */
+	if (!err && durable)
+		link_kept(tmp, kept);
+	if (!err && rename(tmp, path))
+		err = -errno;
 	if (err)
 		unlink(tmp);
 	else if (durable)
