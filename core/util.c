@@ -374,10 +374,10 @@ static int write_tmp(const char *tmp, const char *data, size_t len, bool durable
 	return err;
 }
 
-int sw_write_atomic(const char *path, const char *data, size_t len, bool durable)
+/* Unless writing it failed (err), tmp is renamed over path, and with
+ * durable the directory fsync'ed; else it is removed.  Frees tmp. */
+static int put_in_place(char *tmp, const char *path, int err, bool durable)
 {
-	char *tmp = tmp_name(path);
-	int err = write_tmp(tmp, data, len, durable);
 	if (!err && rename(tmp, path))
 		err = -errno;
 	if (err)
@@ -386,6 +386,12 @@ int sw_write_atomic(const char *path, const char *data, size_t len, bool durable
 		err = fsync_dir_of(path);
 	free(tmp);
 	return err;
+}
+
+int sw_write_atomic(const char *path, const char *data, size_t len, bool durable)
+{
+	char *tmp = tmp_name(path);
+	return put_in_place(tmp, path, write_tmp(tmp, data, len, durable), durable);
 }
 
 /* kept becomes a second name of the fsync'ed file at tmp, in one step (a
@@ -431,14 +437,7 @@ int sw_write_kept(const char *path, const char *kept, const char *data, size_t l
 	 * failed save. */
 	if (!err && durable)
 		link_kept(tmp, kept);
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	else if (durable)
-		err = fsync_dir_of(path);
-	free(tmp);
-	return err;
+	return put_in_place(tmp, path, err, durable);
 }
 
 char *sw_read_fd(int fd, size_t *lenp)

@@ -317,6 +317,23 @@ static void lose_power(struct sw_store *st, long id, size_t len)
 	free(path);
 }
 
+/* The status in run.json itself, or -1 when it is not a record. */
+static int status_on_disk(struct sw_store *st, long id)
+{
+	char *run = sw_store_run_dir(st, id);
+	char *path = xasprintf("%s/run.json", run);
+	size_t len;
+	char *text = sw_read_file(path, &len);
+	struct sw_run_record rec;
+	int status = text && sw_run_record_parse(text, len, &rec) == 0 ? (int)rec.status : -1;
+	if (status >= 0)
+		sw_run_record_free(&rec);
+	free(text);
+	free(path);
+	free(run);
+	return status;
+}
+
 /* Such a record reads as the version saved durably last (the start, then
  * the end), and is put back once the run is over; the saves in between
  * leave nothing else in the run's directory. */
@@ -345,14 +362,7 @@ static void empty_record_reads_as_the_durable_one(void)
 	CHECK_INT(sw_store_load(st, rec.id, &back, &err), 0);
 	CHECK_INT(back.status, SW_RUN_INTERRUPTED);
 	sw_run_record_free(&back);
-	char *run = sw_store_run_dir(st, rec.id);
-	char *path = xasprintf("%s/run.json", run);
-	size_t len;
-	char *text = sw_read_file(path, &len);	/* put back, marked interrupted */
-	CHECK_INT(text && sw_run_record_parse(text, len, &back) == 0, 1);
-	CHECK_INT(back.status, SW_RUN_INTERRUPTED);
-	sw_run_record_free(&back);
-	free(text);
+	CHECK_INT(status_on_disk(st, rec.id), SW_RUN_INTERRUPTED);	/* put back */
 
 	rec.status = SW_RUN_PASSED;	/* a run's end is saved durably */
 	CHECK_INT(sw_store_save(st, &rec, true), 0);
@@ -360,13 +370,9 @@ static void empty_record_reads_as_the_durable_one(void)
 	CHECK_INT(sw_store_load(st, rec.id, &back, &err), 0);
 	CHECK_INT(back.status, SW_RUN_PASSED);
 	sw_run_record_free(&back);
-	text = sw_read_file(path, &len);
-	CHECK_INT(text && sw_run_record_parse(text, len, &back) == 0, 1);
-	CHECK_INT(back.status, SW_RUN_PASSED);
-	sw_run_record_free(&back);
-	free(text);
-	free(path);
+	CHECK_INT(status_on_disk(st, rec.id), SW_RUN_PASSED);
 
+	char *run = sw_store_run_dir(st, rec.id);
 	DIR *d = opendir(run);
 	struct dirent *de;
 	while (d && (de = readdir(d)))
