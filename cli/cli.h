@@ -39,7 +39,8 @@ void cli_put_text(FILE *out, const char *s, bool tty);
 /* Colour escapes, empty when out is not a terminal or NO_COLOR is set. */
 const char *cli_color(FILE *out, const char *code);
 void cli_print_json(struct cJSON *json);
-long cli_parse_run_id(const char *s);
+/* The run text names ("12", "#12", "latest"); 0 after printing why not. */
+long cli_run_id(struct cli_ctx *ctx, const char *text);
 
 /* Follows a run until it ends; returns 0 passed, 1 otherwise, 130 on Ctrl-C. */
 int cli_follow_run(struct cli_ctx *ctx, long id, const char *only_stage, bool raw);
@@ -53,5 +54,8 @@ int cmd_check_config(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+/* slipway history --merges: the merge records instead of the runs. */
+int cmd_history_merges(bool json, const char *branch, long limit);
 
 #endif

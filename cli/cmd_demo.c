@@ -22,11 +22,12 @@ static void note(const char *line, void *arg)
 static int start_demo_run(void)
 {
 	bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-	char *follow[] = {"run", "development", "--follow", NULL};
+	struct strlist args = {0};
+	strlist_add_all(&args, (const char *const[]){"run", "development", tty ? NULL : "--follow", NULL});
+	int r = cmd_run((int)args.len, args.items);
+	strlist_free(&args);
 	if (!tty)
-		return cmd_run(3, follow);
-	char *start[] = {"run", "development", NULL};
-	int r = cmd_run(2, start);
+		return r;
 	return r ? r : tui_main(0, NULL);
 }
 

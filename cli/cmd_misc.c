@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +14,85 @@
 #include "slipway/run.h"
 #include "slipway/scaffold.h"
 
+/* One item of the policy and where it came from (which may name a branch). */
+static void __attribute__((format(printf, 2, 3))) policy_line(const char *from, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("  ", stdout);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputs(" (", stdout);
+	cli_put_text(stdout, from, isatty(STDOUT_FILENO));
+	puts(")");
+}
+
+static bool has_gate(const struct sw_config *cfg, const struct sw_gate *g)
+{
+	for (size_t i = 0; i < cfg->ngates; i++)
+		if (!strcmp(cfg->gates[i].name, g->name) && cfg->gates[i].limit == g->limit)
+			return true;
+	return false;
+}
+
+/* What the file asks for that its runs do not get: a branch that loosens
+ * a gate or adds a secret should hear that it has no effect. */
+static void print_unused(const struct sw_config *own, const struct sw_config *cfg)
+{
+	struct strlist l = {0};
+	for (size_t i = 0; i < own->ngates; i++)
+		if (!has_gate(cfg, &own->gates[i]))
+			strlist_addf(&l, "gate %s: %g", own->gates[i].name, own->gates[i].limit);
+	for (size_t i = 0; i < own->secrets.len; i++)
+		if (!strlist_has(&cfg->secrets, own->secrets.items[i]))
+			strlist_addf(&l, "secret %s", own->secrets.items[i]);
+	if (own->retention_runs != cfg->retention_runs)
+		strlist_addf(&l, "retention: %d runs", own->retention_runs);
+	for (size_t i = 0; i < l.len; i++)
+		printf("%s%s", i ? ", " : "not used from this file: ", l.items[i]);
+	if (l.len) {
+		fputs(" (", stdout);
+		cli_put_text(stdout, cfg->main_branch, isatty(STDOUT_FILENO));
+		puts(cfg->from.from_main ? "'s slipway.json decides)" : " has no slipway.json)");
+	}
+	strlist_free(&l);
+}
+
+/* What runs of the checked-out branch get (main's policy over own, this
+ * file), each item with where it came from. */
+static int print_policy(struct cli_ctx *ctx, const struct sw_config *own)
+{
+	struct sw_config cfg = {0};
+	char *err = NULL;
+	if (sw_project_config(ctx->repo, &cfg, &err)) {
+		cli_error(2, "cannot tell the policy in force: %s", err);
+		free(err);
+		return 2;
+	}
+	char *branch = sw_repo_current_branch(ctx->repo);
+	fputs("in force on ", stdout);
+	cli_put_text(stdout, branch ? branch : "a detached HEAD", isatty(STDOUT_FILENO));
+	fputs(" (main: ", stdout);
+	cli_put_text(stdout, cfg.main_branch, isatty(STDOUT_FILENO));
+	puts(")");
+	const struct sw_policy_origin *from = &cfg.from;
+	for (size_t i = 0; i < cfg.ngates; i++)
+		policy_line(from->gates, "gate %s: %g", cfg.gates[i].name, cfg.gates[i].limit);
+	if (!cfg.ngates)
+		policy_line(from->gates, "gates: none");
+	for (size_t i = 0; i < cfg.secrets.len; i++)
+		policy_line(from->secrets, "secret %s", cfg.secrets.items[i]);
+	if (!cfg.secrets.len)
+		policy_line(from->secrets, "secrets: none");
+	policy_line(from->retention, "retention: %d runs", cfg.retention_runs);
+	print_unused(own, &cfg);
+	free(branch);
+	sw_config_free(&cfg);
+	return 0;
+}
+
+/* slipway check-config [FILE]: FILE alone is only checked; the work
+ * tree's is checked and the policy its runs get printed. */
 int cmd_check_config(int argc, char **argv)
 {
 	if (argc > 2)
@@ -26,7 +106,6 @@ int cmd_check_config(int argc, char **argv)
 			return 2;
 		const char *wd = sw_repo_workdir(ctx.repo);
 		path = xasprintf("%s/slipway.json", wd ? wd : ".");
-		cli_close(&ctx);
 	}
 	struct sw_config cfg = {0};
 	char *err = NULL;
@@ -39,10 +118,14 @@ int cmd_check_config(int argc, char **argv)
 	} else {
 		printf("%s: ok (%zu stages, %zu gates, %zu secrets)\n", path, cfg.nstages, cfg.ngates,
 		       cfg.secrets.len);
+		if (ctx.repo)
+			r = print_policy(&ctx, &cfg);
 	}
 	free(err);
 	free(path);
 	sw_config_free(&cfg);
+	if (ctx.repo)
+		cli_close(&ctx);
 	return r;
 }
 
@@ -153,9 +236,10 @@ static int init_from_actions(const char *wd, const char *path, const char *file)
 	char *source = NULL;
 	char *text = config_from_actions(wd, file, &source);
 	int r = text ? write_config(path, text) : 2;
+	int n = r ? 0 : stage_count(text);
 	if (!r)
-		printf("wrote %s: %d stages from %s; check it with `slipway check-config` and commit it\n", path,
-		       stage_count(text), source);
+		printf("wrote %s: %d stage%s from %s; check it with `slipway check-config` and commit it\n", path,
+		       n, n == 1 ? "" : "s", source);
 	free(source);
 	free(text);
 	return r;
@@ -163,17 +247,20 @@ static int init_from_actions(const char *wd, const char *path, const char *file)
 
 static int init_starter(const char *wd, const char *path)
 {
-	struct strlist what = {0};
-	char *text = sw_init_config(wd, &what);
+	struct strlist what = {0}, chose = {0};
+	char *text = sw_init_config(wd, &what, &chose);
 	int r = write_config(path, text);
 	for (size_t i = 0; !r && i < what.len; i++)
 		printf("found: %s\n", what.items[i]);
+	for (size_t i = 0; !r && i < chose.len; i++)
+		print_outside("gate: ", chose.items[i]);
 	if (!r)
 		printf("wrote %s; check it with `slipway check-config` and commit it\n", path);
 	if (!r)
 		hint_actions(wd);
 	free(text);
 	strlist_free(&what);
+	strlist_free(&chose);
 	return r;
 }
 

@@ -14,6 +14,7 @@
 
 #include "slipway/follow.h"
 #include "slipway/run.h"
+#include "slipway/suggest.h"
 
 extern char **environ;
 
@@ -141,7 +142,9 @@ static int run_exit_code(const struct sw_run_record *rec, const char *only)
 static void print_run_end(const struct sw_run_record *rec)
 {
 	const char *c = cli_color(stdout, rec->status == SW_RUN_PASSED ? "\033[32m" : "\033[31m");
-	printf("%srun %ld %s%s\n", c, rec->id, sw_run_status_name(rec->status), cli_color(stdout, "\033[0m"));
+	printf("%srun %ld ", c, rec->id);
+	cli_put_text(stdout, sw_run_status_text(rec).text, true);
+	printf("%s\n", cli_color(stdout, "\033[0m"));
 	for (size_t i = 0; i < rec->missing_secrets.len; i++)
 		printf("note: secret %s was not set\n", rec->missing_secrets.items[i]);
 	for (size_t i = 0; i < rec->warnings.len; i++) {
@@ -283,6 +286,24 @@ int cli_follow_run(struct cli_ctx *ctx, long id, const char *only_stage, bool ra
 	return code;
 }
 
+/* What the run will not do as the user may think (work tree changes left
+ * out, a variable not set) is said when it starts, not only at its end. */
+static void print_start_warnings(struct cli_ctx *ctx, long id)
+{
+	struct sw_run_record rec;
+	char *err = NULL;
+	if (sw_store_load(ctx->store, id, &rec, &err)) {
+		free(err);
+		return;
+	}
+	for (size_t i = 0; i < rec.warnings.len; i++) {
+		fputs("slipway: warning: ", stderr);
+		cli_put_text(stderr, rec.warnings.items[i], isatty(STDERR_FILENO));
+		fputc('\n', stderr);
+	}
+	sw_run_record_free(&rec);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -322,6 +343,8 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "slipway: run %ld is already in progress on this commit "
 				"(--again starts another)\n", id);
 	}
+	if (!r && !existing)
+		print_start_warnings(&ctx, id);
 	if (!r && !follow)
 		printf("%ld\n", id);
 	if (!r && follow)
@@ -330,60 +353,129 @@ int cmd_run(int argc, char **argv)
 	return r;
 }
 
-static int print_log_once(struct cli_ctx *ctx, long id, const char *stage, bool tty)
+/* Says why nothing was printed: an empty log looks like a broken command. */
+static void say_log_empty(const struct sw_run_record *rec, const struct sw_stage_record *s)
 {
-	char *path = sw_store_log_path(ctx->store, id, stage);
+	if (!s->started_ms)
+		cli_error(0, "stage %s of run %ld did not run (%s%s%s)", s->name, rec->id,
+			  sw_stage_status_name(s->status), s->reason ? ": " : "", s->reason ? s->reason : "");
+	else if (s->status == SW_STAGE_RUNNING)
+		cli_error(0, "stage %s of run %ld has printed nothing yet (--follow waits for it)", s->name,
+			  rec->id);
+	else
+		cli_error(0, "stage %s of run %ld printed nothing", s->name, rec->id);
+}
+
+static void print_log_once(struct cli_ctx *ctx, const struct sw_run_record *rec,
+			   const struct sw_stage_record *s, bool tty)
+{
+	char *path = sw_store_log_path(ctx->store, rec->id, s->name);
 	int64_t off = 0;
-	if (access(path, F_OK)) {
-		free(path);
-		return 0;
-	}
 	print_new_log(path, &off, tty, true);
 	free(path);
-	return 0;
+	if (!off)
+		say_log_empty(rec, s);
+}
+
+/* The run `slipway log` shows: the one named, else the checked-out
+ * branch's newest.  0 after saying why there is none. */
+static long log_run_id(struct cli_ctx *ctx, const char *named)
+{
+	if (named)
+		return cli_run_id(ctx, named);
+	char *branch = sw_repo_current_branch(ctx->repo);
+	long id = branch ? sw_store_latest(ctx->store, branch) : 0;
+	if (!branch)
+		cli_error(2, "HEAD is detached: name a run (slipway log RUN, or latest)");
+	else if (!id)
+		cli_error(2, "branch %s has no run yet (slipway log latest shows the newest of any branch)",
+			  branch);
+	free(branch);
+	return id;
+}
+
+static void no_such_stage(const struct sw_run_record *rec, const char *name)
+{
+	const char **names = xcalloc(rec->nstages + 1, sizeof *names);
+	for (size_t i = 0; i < rec->nstages; i++)
+		names[i] = rec->stages[i].name;
+	const char *near = sw_suggest(name, names, rec->nstages);
+	if (near)
+		cli_error(2, "run %ld has no stage \"%s\" (did you mean \"%s\"?)", rec->id, name, near);
+	else
+		cli_error(2, "run %ld has no stage \"%s\"", rec->id, name);
+	free(names);
+}
+
+/* The stage asked for, else the one a run opens on wherever it is shown
+ * (sw_run_default_stage); NULL after saying there is none. */
+static const struct sw_stage_record *log_stage(const struct sw_run_record *rec, const char *name)
+{
+	if (!name) {
+		size_t i = sw_run_default_stage(rec);
+		if (i < rec->nstages)
+			return &rec->stages[i];
+		cli_error(2, "run %ld has no stages", rec->id);
+		return NULL;
+	}
+	const struct sw_stage_record *s = sw_run_find_stage(rec, name);
+	if (!s)
+		no_such_stage(rec, name);
+	return s;
+}
+
+static void print_stage_names(const struct sw_run_record *rec)
+{
+	for (size_t i = 0; i < rec->nstages; i++) {
+		cli_put_text(stdout, rec->stages[i].name, isatty(STDOUT_FILENO));
+		putchar('\n');
+	}
 }
 
 int cmd_log(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"follow", no_argument, NULL, 'f'}, {"raw", no_argument, NULL, 'r'}, {NULL, 0, NULL, 0}};
-	bool follow = false, raw = false;
+		{"follow", no_argument, NULL, 'f'}, {"raw", no_argument, NULL, 'r'},
+		{"stages", no_argument, NULL, 's'}, {NULL, 0, NULL, 0}};
+	bool follow = false, raw = false, stages = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "fr", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "frs", opts, NULL)) != -1) {
 		if (c == 'f')
 			follow = true;
 		else if (c == 'r')
 			raw = true;
+		else if (c == 's')
+			stages = true;
 		else
 			return cli_usage("log", false);
 	}
-	if (argc - optind < 1 || argc - optind > 2)
+	if (argc - optind > 2 || (stages && argc - optind > 1))
 		return cli_usage("log", false);
-	long id = cli_parse_run_id(argv[optind]);
-	if (id < 0)
-		return cli_error(2, "\"%s\" is not a run id", argv[optind]);
 	struct cli_ctx ctx;
 	if (cli_open(&ctx))
 		return 2;
 	struct sw_run_record rec;
 	char *err = NULL;
-	int r = 0;
-	if (sw_store_load(ctx.store, id, &rec, &err)) {
-		r = cli_error(2, "%s", err);
+	long id = log_run_id(&ctx, optind < argc ? argv[optind] : NULL);
+	if (!id || sw_store_load(ctx.store, id, &rec, &err)) {
+		if (id)
+			cli_error(2, "%s", err);
 		free(err);
 		cli_close(&ctx);
-		return r;
+		return 2;
 	}
-	size_t dflt = sw_run_default_stage(&rec);
-	const char *stage = argc - optind == 2 ? argv[optind + 1]
-			    : dflt < rec.nstages ? rec.stages[dflt].name : NULL;
-	if (!stage || !sw_run_find_stage(&rec, stage))
-		r = cli_error(2, "run %ld has no stage \"%s\"", id, stage ? stage : "");
+	const char *stage = argc - optind == 2 ? argv[optind + 1] : NULL;
+	const struct sw_stage_record *s = stages ? NULL : log_stage(&rec, stage);
+	int r = 0;
+	if (stages)
+		print_stage_names(&rec);
+	else if (!s)
+		r = 2;
 	else if (follow && !sw_run_status_final(rec.status))
-		r = cli_follow_run(&ctx, id, stage, raw);
+		r = cli_follow_run(&ctx, id, s->name, raw);
 	else
-		r = print_log_once(&ctx, id, stage, !raw && isatty(STDOUT_FILENO));
+		print_log_once(&ctx, &rec, s, !raw && isatty(STDOUT_FILENO));
 	sw_run_record_free(&rec);
 	cli_close(&ctx);
 	return r;
@@ -393,18 +485,16 @@ int cmd_cancel(int argc, char **argv)
 {
 	if (argc != 2)
 		return cli_usage("cancel", false);
-	long id = cli_parse_run_id(argv[1]);
-	if (id < 0)
-		return cli_error(2, "\"%s\" is not a run id", argv[1]);
 	struct cli_ctx ctx;
 	if (cli_open(&ctx))
 		return 2;
 	char *err = NULL;
-	int r = sw_run_cancel(ctx.store, id, &err);
-	if (r) {
+	long id = cli_run_id(&ctx, argv[1]);
+	int r = id ? sw_run_cancel(ctx.store, id, &err) : 2;
+	if (r && id) {
 		cli_error(r, "%s", err);
 		free(err);
-	} else {
+	} else if (!r) {
 		printf("run %ld cancelled\n", id);
 	}
 	cli_close(&ctx);

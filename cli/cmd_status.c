@@ -10,10 +10,13 @@
 
 #include "slipway/config.h"
 #include "slipway/run.h"
+#include "slipway/suggest.h"
 
 struct last_run {
 	long id;
 	enum sw_run_status status;
+	bool partial;
+	struct sw_status_text text;
 };
 
 static bool last_run_of(struct cli_ctx *ctx, const char *sha, struct last_run *lr)
@@ -26,6 +29,8 @@ static bool last_run_of(struct cli_ctx *ctx, const char *sha, struct last_run *l
 		return false;
 	}
 	lr->status = rec.status;
+	lr->partial = rec.partial;
+	lr->text = sw_run_status_text(&rec);
 	sw_run_record_free(&rec);
 	return true;
 }
@@ -63,6 +68,7 @@ static cJSON *branch_json(struct cli_ctx *ctx, const struct sw_branch *b)
 		cJSON *r = cJSON_AddObjectToObject(o, "last_run");
 		cJSON_AddNumberToObject(r, "id", (double)lr.id);
 		cJSON_AddStringToObject(r, "status", sw_run_status_name(lr.status));
+		cJSON_AddBoolToObject(r, "partial", lr.partial);
 	} else {
 		cJSON_AddNullToObject(o, "last_run");
 	}
@@ -71,19 +77,22 @@ static cJSON *branch_json(struct cli_ctx *ctx, const struct sw_branch *b)
 
 static void print_branch_row(struct cli_ctx *ctx, const struct sw_branch *b, const char *current)
 {
-	char age[32], ab[24] = "", run[32] = "-";
+	char age[32], ab[24] = "", run[128] = "-";
 	sw_format_age(b->time, age, sizeof age);
 	if (b->ahead >= 0)
 		snprintf(ab, sizeof ab, "+%d -%d", b->ahead, b->behind);
 	struct last_run lr;
 	if (last_run_of(ctx, b->head, &lr))
-		snprintf(run, sizeof run, "#%ld %s", lr.id, sw_run_status_name(lr.status));
+		snprintf(run, sizeof run, "#%ld %s", lr.id, lr.text.text);
 	bool cur = !b->remote && current && !strcmp(current, b->name);
 	printf("%c ", cur ? '*' : ' ');
 	struct sbuf sb;
 	sbuf_init(&sb);
 	sw_term_clean(&sb, b->name, strlen(b->name));
-	printf("%-28s %-10s %-18s %5s  %.7s  ", sb.buf, ab, run, age, b->head);
+	printf("%-28s %-10s ", sb.buf, ab);
+	sbuf_reset(&sb);
+	sw_term_clean(&sb, run, strlen(run));
+	printf("%-18s %5s  %.7s  ", sb.buf, age, b->head);
 	sbuf_free(&sb);
 	cli_put_text(stdout, b->author, true);
 	fputs("  ", stdout);
@@ -143,9 +152,12 @@ static void print_history_row(const struct sw_run_record *rec)
 		sw_format_age((time_t)(rec->created_ms / 1000), age, sizeof age);
 	if (rec->finished_ms && rec->started_ms)
 		sw_format_duration(rec->finished_ms - rec->started_ms, dur, sizeof dur);
-	printf("#%-5ld %-11s ", rec->id, sw_run_status_name(rec->status));
 	struct sbuf sb;
 	sbuf_init(&sb);
+	struct sw_status_text status = sw_run_status_text(rec);
+	sw_term_clean(&sb, status.text, strlen(status.text));
+	printf("#%-5ld %-11s ", rec->id, sb.buf);
+	sbuf_reset(&sb);
 	sw_term_clean(&sb, rec->branch ? rec->branch : "?", strlen(rec->branch ? rec->branch : "?"));
 	printf("%-24s %.7s %5s %8s  %-7s ", sb.buf, rec->commit, age, dur, rec->trigger ? rec->trigger : "");
 	sbuf_free(&sb);
@@ -153,12 +165,34 @@ static void print_history_row(const struct sw_run_record *rec)
 	putchar('\n');
 }
 
+/* A branch history knows nothing of, neither in the repository nor in
+ * the runs, is a typo far more often than a branch without runs. */
+static int no_such_branch(struct cli_ctx *ctx, const char *name)
+{
+	struct sw_branch *bs = NULL;
+	size_t n = 0;
+	char *err = NULL;
+	if (sw_repo_branches(ctx->repo, "main", NULL, false, &bs, &n, &err))
+		free(err);
+	const char **names = xcalloc(n + 1, sizeof *names);
+	for (size_t i = 0; i < n; i++)
+		names[i] = bs[i].name;
+	const char *near = sw_suggest(name, names, n);
+	if (near)
+		cli_error(2, "no branch \"%s\" (did you mean \"%s\"?)", name, near);
+	else
+		cli_error(2, "no branch \"%s\", and no run of one by that name", name);
+	free(names);
+	sw_branches_free(bs, n);
+	return 2;
+}
+
 int cmd_history(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'}, {"branch", required_argument, NULL, 'b'},
-		{"limit", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
-	bool json = false;
+		{"limit", required_argument, NULL, 'n'}, {"merges", no_argument, NULL, 'm'}, {NULL, 0, NULL, 0}};
+	bool json = false, merges = false;
 	const char *branch = NULL;
 	long limit = -1;
 	int c;
@@ -167,6 +201,8 @@ int cmd_history(int argc, char **argv)
 		char *end;
 		if (c == 'j')
 			json = true;
+		else if (c == 'm')
+			merges = true;
 		else if (c == 'b')
 			branch = optarg;
 		else if (c == 'n' && (limit = strtol(optarg, &end, 10)) >= 0 && !*end)
@@ -177,12 +213,21 @@ int cmd_history(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage("history", false);
+	if (merges)
+		return cmd_history_merges(json, branch, limit);
 	struct cli_ctx ctx;
 	if (cli_open(&ctx))
 		return 2;
 	struct sw_run_record *runs;
 	struct strlist warnings = {0};
 	size_t n = sw_store_history(ctx.store, branch, limit, &runs, &warnings);
+	if (!n && branch && !sw_repo_branch_exists(ctx.repo, branch)) {
+		sw_run_records_free(runs, n);
+		strlist_free(&warnings);
+		int r = no_such_branch(&ctx, branch);
+		cli_close(&ctx);
+		return r;
+	}
 	for (size_t i = 0; i < warnings.len; i++)
 		cli_error(0, "%s", warnings.items[i]);
 	cJSON *arr = json ? cJSON_CreateArray() : NULL;

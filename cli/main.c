@@ -2,7 +2,6 @@
  * a core entry point. */
 #include "cli.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,9 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "slipway/config.h"
 #include "slipway/run.h"
+#include "slipway/suggest.h"
 #include "slipway/util.h"
 #include "../tui/tui.h"
 
@@ -24,13 +25,23 @@ static const struct cli_command commands[] = {
 	 "  --again      start a new run even if this commit has one in progress"},
 	{"status", cmd_status, "status [--json]",
 	 "Branches with ahead/behind main and upstream, last commit, last run on each head."},
-	{"history", cmd_history, "history [--json] [--branch B] [--limit N]",
-	 "Past runs, newest first."},
-	{"log", cmd_log, "log RUN [STAGE] [--follow] [--raw]",
-	 "A stage's output (default: the failed stage, else the last one that ran).\n"
+	{"history", cmd_history, "history [--json] [--merges] [--branch B] [--limit N]",
+	 "Past runs, newest first.\n"
+	 "  --merges     the merges into main instead: who, when, from -> to, the run that proved it"},
+	{"log", cmd_log, "log [RUN [STAGE]] [--follow] [--raw] [--stages]",
+	 "A stage's output (default: the failed stage, else the last one that ran) of RUN\n"
+	 "(a number, #N, or latest: the newest run; default: the checked-out branch's newest).\n"
 	 "  --follow     keep printing while the stage runs\n"
-	 "  --raw        no neutralising of control sequences, even on a terminal"},
-	{"cancel", cmd_cancel, "cancel RUN", "Stop a queued or running run; later stages are cancelled."},
+	 "  --raw        no neutralising of control sequences, even on a terminal\n"
+	 "  --stages     the run's stage names instead, one a line"},
+	{"merge", cmd_merge, "merge [BRANCH] [--force] [--no-push] [--json]",
+	 "Fast-forward main to BRANCH (default: the integration branch) when a passed run tested\n"
+	 "its exact head, and push main to the remote (\"remote\" in slipway.json, default origin).\n"
+	 "  --force      merge without such a run; the merge is recorded as forced\n"
+	 "  --no-push    move local main only\n"
+	 "  --json       print the merge record"},
+	{"cancel", cmd_cancel, "cancel RUN",
+	 "Stop a queued or running run (a number, #N or latest); later stages are cancelled."},
 	{"check-config", cmd_check_config, "check-config [FILE]",
 	 "Validate slipway.json (default: the working tree's)."},
 	{"init", cmd_init, "init [--force] [--from-actions [FILE]]",
@@ -52,8 +63,10 @@ static void print_help(void)
 	       PACKAGE_VERSION);
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
 		printf("  slipway %s\n", commands[i].usage);
-	printf("\n  slipway [--read-only] [--script FILE [--dump FILE] [--size COLSxLINES]]\n"
-	       "                       the dashboard (no command)\n");
+	printf("\n  slipway [--read-only] [--theme NAME] [--script FILE [--dump FILE] [--size COLSxLINES]]\n"
+	       "                       the dashboard (no command)\n"
+	       "  slipway --check-keys  check the dashboard's settings: every warning (a key bound\n"
+	       "                       twice, an action left without a key), not just the first\n");
 	printf("\nslipway COMMAND --help tells more.  Exit codes: 0 success, 1 the run or action\n"
 	       "failed, 2 bad usage or configuration, 130 interrupted while following.\n");
 }
@@ -64,6 +77,17 @@ static const struct cli_command *find_command(const char *name)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+	const char *names[sizeof commands / sizeof *commands];
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		names[i] = commands[i].name;
+	const char *near = sw_suggest(name, names, sizeof names / sizeof *names);
+	if (near)
+		return cli_error(2, "unknown command \"%s\"; did you mean \"%s\"?", name, near);
+	return cli_error(2, "unknown command \"%s\"; see slipway --help", name);
 }
 
 int cli_usage(const char *name, bool asked)
@@ -154,16 +178,53 @@ void cli_print_json(struct cJSON *json)
 	free(text);
 }
 
-long cli_parse_run_id(const char *s)
+long cli_run_id(struct cli_ctx *ctx, const char *text)
 {
-	char *end;
-	errno = 0;
-	long id = strtol(s[0] == '#' ? s + 1 : s, &end, 10);
-	return errno || *end || id <= 0 ? -1 : id;
+	long id = 0;
+	char *err = NULL;
+	if (sw_store_parse_id(ctx->store, text, &id, &err)) {
+		cli_error(2, "%s", err);
+		free(err);
+		return 0;
+	}
+	return id;
+}
+
+/* The dashboard's settings as it would read them here, each warning on
+ * a line: 0 none, 1 some, 2 a line or theme that stops the dashboard. */
+static int check_keys(void)
+{
+	struct cli_ctx ctx;
+	if (cli_open(&ctx))
+		return 2;
+	struct sw_config cfg = {0};
+	char *err = NULL;
+	bool have_cfg = sw_project_config(ctx.repo, &cfg, &err) == SW_OK;
+	free(err);
+	err = NULL;
+	struct tui_settings s;
+	int r = tui_settings_load(&s, have_cfg ? &cfg : NULL, NULL, false, &err) ? 2 : 0;
+	if (r)
+		cli_error(2, "%s", err);
+	for (size_t i = 0; !r && i < s.warnings.len; i++) {
+		cli_put_text(stdout, s.warnings.items[i], true);
+		putchar('\n');
+	}
+	if (!r && s.warnings.len)
+		r = 1;
+	else if (!r)
+		puts("keys: no warnings");
+	free(err);
+	tui_settings_free(&s);
+	sw_config_free(&cfg);
+	cli_close(&ctx);
+	return r;
 }
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "--check-keys"))
+		return check_keys();
 	/* No command, or only dashboard options: the dashboard. */
 	if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "--help") && strcmp(argv[1], "-h") &&
 			 strcmp(argv[1], "--version")))
@@ -177,10 +238,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	const struct cli_command *c = find_command(argv[1]);
-	if (!c) {
-		cli_error(2, "unknown command \"%s\"; see slipway --help", argv[1]);
-		return 2;
-	}
+	if (!c)
+		return unknown_command(argv[1]);
 	for (int i = 2; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return cli_usage(c->name, true);

@@ -12,7 +12,9 @@
 
 #include "actions_internal.h"
 #include "slipway/json_print.h"
+#include "slipway/suggest.h"
 
+__attribute__((format(printf, 3, 0)))
 static char *note_text(const struct tr *tr, int line, const char *fmt, va_list ap)
 {
 	char *msg = xvasprintf(fmt, ap);
@@ -95,7 +97,8 @@ static void add_trigger(struct triggers *t, const char *name, const struct sw_yn
 
 static void read_triggers(const struct sw_ynode *on, struct triggers *t)
 {
-	static const struct sw_ynode empty = {.kind = SW_YAML_SCALAR, .text = ""};
+	static char nothing[] = "";
+	static const struct sw_ynode empty = {.kind = SW_YAML_SCALAR, .text = nothing};
 	if (on->kind == SW_YAML_SCALAR)
 		add_trigger(t, on->text, &empty);
 	for (size_t i = 0; on->kind == SW_YAML_SEQUENCE && i < on->n; i++)
@@ -221,15 +224,11 @@ static long find_job(const struct jobref *jobs, size_t n, const char *id)
 static int unknown_need(struct tr *tr, const struct jobref *jobs, size_t n, size_t i,
 			const struct sw_ynode *item, char **err)
 {
-	const char *best = NULL;
-	size_t best_d = 3;
-	for (size_t k = 0; k < n; k++) {
-		size_t d = sw_edit_distance(jobs[k].id, item->text);
-		if (d < best_d) {
-			best = jobs[k].id;
-			best_d = d;
-		}
-	}
+	const char **ids = xcalloc(n + 1, sizeof *ids);
+	for (size_t k = 0; k < n; k++)
+		ids[k] = jobs[k].id;
+	const char *best = sw_suggest(item->text, ids, n);
+	free(ids);
 	if (best)
 		return fail(err, tr->source, item->line, "job %s needs \"%s\": no such job (did you mean \"%s\"?)",
 			    jobs[i].id, item->text, best);

@@ -55,11 +55,14 @@ static bool copy_tree(const char *src, const char *dst)
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	char *argv[] = {"cp", "-a", "--", (char *)src, (char *)dst, NULL};
-	char *envp[] = {"PATH=/usr/bin:/bin", "LC_ALL=C", NULL};
+	struct strlist argv = {0}, envp = {0};
+	strlist_add_all(&argv, (const char *const[]){"cp", "-a", "--", src, dst, NULL});
+	strlist_add_all(&envp, (const char *const[]){"PATH=/usr/bin:/bin", "LC_ALL=C", NULL});
 	pid_t pid;
-	int err = posix_spawn(&pid, "/bin/cp", &fa, NULL, argv, envp);
+	int err = posix_spawn(&pid, "/bin/cp", &fa, NULL, argv.items, envp.items);
 	posix_spawn_file_actions_destroy(&fa);
+	strlist_free(&argv);
+	strlist_free(&envp);
 	if (err)
 		return false;
 	int status;

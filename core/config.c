@@ -17,6 +17,7 @@
 #include "slipway/json_check.h"
 #include "slipway/regex.h"
 #include "slipway/report.h"
+#include "slipway/suggest.h"
 #include "slipway/util.h"
 
 #define QUOTE_MAX 256	/* room for QUOTE_CUT bytes escaped, plus quotes and "..." */
@@ -32,6 +33,7 @@
 #define PARSE_MAX 32		/* per stage */
 #define REGEX_MAX 100		/* in the file: each is compiled to be checked */
 #define SECRETS_MAX 100
+#define PASS_ENV_MAX 100
 #define GATES_MAX 100
 #define PROTECTED_MAX 100
 #define DEFAULT_TIMEOUT 3600
@@ -99,35 +101,6 @@ static const char *describe(char buf[QUOTE_MAX], const cJSON *v)
 	return cJSON_IsArray(v) ? "an array" : "an object";
 }
 
-static char *vformat(const char *fmt, va_list ap)
-{
-	va_list ap2;
-	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap2);
-	va_end(ap2);
-	char *s = xmalloc(n > 0 ? (size_t)n + 1 : 1);
-	vsnprintf(s, n > 0 ? (size_t)n + 1 : 1, fmt, ap);
-	return s;
-}
-
-/* The closest candidate worth suggesting, or NULL.  Short words are
- * spared far-fetched guesses: "x" is not a typo of "ui". */
-static const char *suggest(const char *word, const char *const *cands, size_t n)
-{
-	const char *best = NULL;
-	size_t best_d = SIZE_MAX, wl = strlen(word);
-	for (size_t i = 0; i < n; i++) {
-		size_t cl = strlen(cands[i]), d = sw_edit_distance(word, cands[i]);
-		size_t shorter = wl < cl ? wl : cl;
-		bool prefix = shorter >= 3 && strncmp(word, cands[i], shorter) == 0;
-		if ((prefix || (d <= 2 && d < wl)) && d < best_d) {
-			best = cands[i];
-			best_d = d;
-		}
-	}
-	return best;
-}
-
 /* ---- reading the JSON ---------------------------------------------------- */
 
 /* cJSON's parse; NULL with *pos where it gave up. */
@@ -173,7 +146,7 @@ static int fail(struct ctx *c, const char *fmt, ...)
 		return -1;
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = vformat(fmt, ap);
+	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (c->path.len)
 		c->err = xasprintf("%s: %s: %s", c->source, c->path.buf, msg);
@@ -215,7 +188,7 @@ static void path_pop(struct ctx *c, size_t mark)
 static int unknown_key(struct ctx *c, const char *key, const char *const *cands, size_t n)
 {
 	char q[QUOTE_MAX];
-	const char *s = suggest(key, cands, n);
+	const char *s = sw_suggest(key, cands, n);
 	if (s)
 		return fail(c, "unknown key %s (did you mean \"%s\"?)", quote(q, key), s);
 	return fail(c, "unknown key %s", quote(q, key));
@@ -325,7 +298,7 @@ static int get_posint(struct ctx *c, const cJSON *v, int *out)
 	if (!cJSON_IsNumber(v))
 		return expected(c, v, "a number");
 	double d = v->valuedouble;
-	if (!(d >= 1 && d <= INT_MAX) || (double)(int)d != d)
+	if (!(d >= 1 && d <= INT_MAX) || islessgreater((double)(int)d, d))
 		return expected(c, v, "a positive integer");
 	*out = (int)d;
 	return 0;
@@ -553,7 +526,7 @@ static int parse_named(struct ctx *c, const char *name, struct sw_parse_spec *ps
 	}
 	if (strcmp(name, "regex") == 0)
 		return fail(c, "a regex parser is an object: {\"regex\": \"...\", \"metric\": \"...\"}");
-	const char *s = suggest(name, parser_names, 3);
+	const char *s = sw_suggest(name, parser_names, 3);
 	if (s)
 		return fail(c, "unknown parser %s (did you mean \"%s\"?)", quote(q, name), s);
 	return fail(c, "unknown parser %s (known: flake8, pytest, coverage, or a regex object)",
@@ -798,7 +771,7 @@ static int top_version(struct ctx *c, const cJSON *v, void *target)
 	char d[QUOTE_MAX];
 	if (!cJSON_IsNumber(v))
 		return expected(c, v, "a number");
-	if (v->valuedouble != 1)
+	if (islessgreater(v->valuedouble, 1))
 		return fail(c, "unsupported version %s (this slipway reads version 1)",
 			    describe(d, v));
 	((struct sw_config *)target)->version = 1;
@@ -813,6 +786,11 @@ static int top_main(struct ctx *c, const cJSON *v, void *target)
 static int top_integration(struct ctx *c, const cJSON *v, void *target)
 {
 	return get_string(c, v, &((struct sw_config *)target)->integration_branch);
+}
+
+static int top_remote(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_string(c, v, &((struct sw_config *)target)->remote);
 }
 
 static int add_secret(struct ctx *c, const cJSON *v, struct strlist *l)
@@ -836,6 +814,58 @@ static int top_secrets(struct ctx *c, const cJSON *v, void *target)
 	if (check_count(c, v, SECRETS_MAX, "secrets"))
 		return -1;
 	return add_each(c, v, add_secret, &cfg->secrets);
+}
+
+/* Every stage gets these from slipway: passing the caller's would only
+ * hide which one a stage sees. */
+static bool stage_base_name(const char *name)
+{
+	static const char *const base[] = {"PATH", "HOME", "USER", "LANG", "TZ", "TERM"};
+	for (size_t i = 0; i < sizeof base / sizeof *base; i++)
+		if (!strcmp(name, base[i]))
+			return true;
+	return false;
+}
+
+static int add_pass_env(struct ctx *c, const cJSON *v, struct strlist *l)
+{
+	char q[QUOTE_MAX];
+	if (!cJSON_IsString(v))
+		return expected(c, v, "a string");
+	if (check_env_name(c, v->valuestring))
+		return -1;
+	if (stage_base_name(v->valuestring))
+		return fail(c, "%s: every stage gets it from slipway already", quote(q, v->valuestring));
+	if (strlist_has(l, v->valuestring))
+		return fail(c, "duplicate variable %s", quote(q, v->valuestring));
+	strlist_add(l, v->valuestring);
+	return 0;
+}
+
+/* "pass_env": variables handed from the caller's environment as they
+ * are, unlike secrets: for addresses and settings that logs may show. */
+static int top_pass_env(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_config *cfg = target;
+	if (!cJSON_IsArray(v))
+		return expected(c, v, "an array");
+	if (check_count(c, v, PASS_ENV_MAX, "pass_env variables"))
+		return -1;
+	return add_each(c, v, add_pass_env, &cfg->pass_env);
+}
+
+/* A variable is a secret (masked) or not: never both. */
+static int check_pass_env(struct ctx *c, const struct sw_config *cfg)
+{
+	char q[QUOTE_MAX];
+	for (size_t i = 0; i < cfg->pass_env.len; i++)
+		if (strlist_has(&cfg->secrets, cfg->pass_env.items[i])) {
+			path_key(c, "pass_env");
+			path_index(c, i);
+			return fail(c, "%s is also in \"secrets\": a variable is masked or not, name it once",
+				    quote(q, cfg->pass_env.items[i]));
+		}
+	return 0;
 }
 
 /* The gate names worth suggesting, the usual ones first. */
@@ -953,7 +983,9 @@ static const struct key_desc top_keys[] = {
 	{"version", top_version, false},
 	{"main", top_main, false},
 	{"integration", top_integration, false},
+	{"remote", top_remote, false},
 	{"secrets", top_secrets, false},
+	{"pass_env", top_pass_env, false},
 	{"stages", top_stages, true},
 	{"gates", top_gates, false},
 	{"retention", top_retention, false},
@@ -983,7 +1015,7 @@ static int unmeasured(struct ctx *c, const struct sw_config *cfg, const char *me
 		for (size_t j = 0; j < cfg->stages[i].nparse; j++)
 			if (cfg->stages[i].parse[j].kind == SW_PARSE_REGEX)
 				strlist_add(&known, cfg->stages[i].parse[j].metric);
-	const char *s = suggest(metric, (const char *const *)known.items, known.len);
+	const char *s = sw_suggest(metric, (const char *const *)known.items, known.len);
 	if (s)
 		fail(c, "no stage measures metric %s (did you mean \"%s\"?)", quote(q, metric), s);
 	else
@@ -1011,6 +1043,7 @@ static void config_defaults(struct sw_config *cfg)
 	cfg->version = 1;
 	cfg->main_branch = xstrdup("main");
 	cfg->integration_branch = xstrdup("development");
+	cfg->remote = xstrdup("origin");
 	cfg->retention_runs = DEFAULT_RETENTION;
 	cfg->max_parallel = 1;
 }
@@ -1032,6 +1065,8 @@ int sw_config_parse(struct sw_config *cfg, const char *text, size_t len, const c
 	int r = parse_keys(&c, root, top_keys, sizeof top_keys / sizeof *top_keys, &tmp);
 	if (!r)
 		r = check_gates(&c, &tmp);
+	if (!r)
+		r = check_pass_env(&c, &tmp);
 	cJSON_Delete(root);
 	sbuf_free(&c.path);
 	if (r) {
@@ -1086,7 +1121,9 @@ void sw_config_free(struct sw_config *cfg)
 {
 	free(cfg->main_branch);
 	free(cfg->integration_branch);
+	free(cfg->remote);
 	strlist_free(&cfg->secrets);
+	strlist_free(&cfg->pass_env);
 	for (size_t i = 0; i < cfg->nstages; i++)
 		stage_free(&cfg->stages[i]);
 	free(cfg->stages);
@@ -1097,6 +1134,9 @@ void sw_config_free(struct sw_config *cfg)
 	free(cfg->gates);
 	strlist_free(&cfg->ui_protected);
 	free(cfg->ui_theme);
+	free(cfg->from.gates);
+	free(cfg->from.secrets);
+	free(cfg->from.retention);
 	memset(cfg, 0, sizeof *cfg);
 }
 

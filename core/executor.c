@@ -88,16 +88,13 @@ static int spawn_stage_shell(const char *cmd, const char *dir, int out_fd, char 
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &dflt);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, out_fd, STDERR_FILENO);
 	/* Only the output: the run's lock and slot must die with the executor. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	posix_spawn_file_actions_addchdir_np(&fa, dir);
-	char *argv[] = {"sh", "-c", (char *)cmd, NULL};
-	int err = posix_spawn(child, "/bin/sh", &fa, &attr, argv, envp);
+	sw_spawn_output_to(&fa, out_fd, dir);
+	struct strlist argv = {0};
+	strlist_add_all(&argv, (const char *const[]){"sh", "-c", cmd, NULL});
+	int err = posix_spawn(child, "/bin/sh", &fa, &attr, argv.items, envp);
 	posix_spawn_file_actions_destroy(&fa);
+	strlist_free(&argv);
 	posix_spawnattr_destroy(&attr);
 	return err;
 }
@@ -110,6 +107,14 @@ static int wait_status_code(int status)
 }
 
 /* ---- the stage environment ---- */
+
+static bool stage_sets(const struct sw_stage_config *sc, const char *name)
+{
+	for (size_t i = 0; i < sc->nenv; i++)
+		if (!strcmp(sc->env[i].name, name))
+			return true;
+	return false;
+}
 
 static char **stage_env(struct executor *ex, const struct sw_stage_config *sc)
 {
@@ -127,6 +132,13 @@ static char **stage_env(struct executor *ex, const struct sw_stage_config *sc)
 	strlist_addf(&l, "SLIPWAY_RUN=%ld", ex->rec->id);
 	strlist_addf(&l, "SLIPWAY_REPORTS=%s", ex->reports);
 	strlist_addf(&l, "SLIPWAY_STAGE=%s", sc->name);
+	/* A stage's own env is the more particular: it wins over pass_env. */
+	for (size_t i = 0; i < ex->plan->cfg->pass_env.len; i++) {
+		const char *name = ex->plan->cfg->pass_env.items[i];
+		const char *v = sw_env_lookup(env, name);
+		if (v && !stage_sets(sc, name))
+			strlist_addf(&l, "%s=%s", name, v);
+	}
 	for (size_t i = 0; i < sc->nenv; i++)
 		strlist_addf(&l, "%s=%s", sc->env[i].name, sc->env[i].value);
 	for (size_t i = 0; i < ex->plan->secrets->n; i++)
@@ -588,6 +600,8 @@ static void check_gate(struct executor *ex, size_t g, struct sbuf *why)
 		sbuf_addf(why, "gate %s: no %s measured", gate->name, metric_label(gate->metric));
 	else
 		sbuf_addf(why, "gate %s: %g %s %g", gate->name, r->actual, gate->is_min ? "<" : ">", gate->limit);
+	if (ex->plan->cfg->from.gates)
+		sbuf_addf(why, " (limit %s)", ex->plan->cfg->from.gates);
 }
 
 /* Checks the gates this stage measures (or, with all, every one left). */
@@ -972,6 +986,13 @@ static bool env_block(char **start, char **end)
 	return true;
 }
 
+static void keep_var(struct strlist *env, char *const *from, const char *name)
+{
+	const char *v = sw_env_lookup(from, name);
+	if (v)
+		strlist_addf(env, "%s=%s", name, v);
+}
+
 /* The run keeps of its caller's environment what its stages are given
  * and what libgit2 reads; the rest may hold tokens that no policy gave
  * this run, and a stage can read /proc/PID/environ of its executor and
@@ -980,11 +1001,11 @@ static void keep_needed_env(struct sw_exec_plan *plan)
 {
 	static const char *const kept[] = {"PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "XDG_CONFIG_HOME"};
 	struct strlist env = {0};
-	for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) {
-		const char *v = sw_env_lookup(plan->env, kept[i]);
-		if (v)
-			strlist_addf(&env, "%s=%s", kept[i], v);
-	}
+	for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
+		keep_var(&env, plan->env, kept[i]);
+	/* Main's pass_env names what the stages are given as it is. */
+	for (size_t i = 0; i < plan->cfg->pass_env.len; i++)
+		keep_var(&env, plan->env, plan->cfg->pass_env.items[i]);
 	strlist_add(&env, "");
 	free(env.items[env.len - 1]);
 	env.items[env.len - 1] = NULL;

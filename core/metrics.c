@@ -456,7 +456,7 @@ char *sw_capped_text(const char *s, size_t len)
 static int cmp_file_coverage(const void *a, const void *b)
 {
 	const struct sw_file_coverage *x = a, *y = b;
-	if (x->percent != y->percent)
+	if (x->percent < y->percent || x->percent > y->percent)
 		return x->percent < y->percent ? -1 : 1;
 	return strcmp(x->path, y->path);
 }

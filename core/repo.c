@@ -197,6 +197,28 @@ bool sw_repo_head_unborn(struct sw_repo *repo)
 	return git_repository_head_unborn(repo->git) == 1;
 }
 
+int sw_repo_uncommitted(struct sw_repo *repo, struct strlist *paths, size_t max)
+{
+	if (!repo->workdir)
+		return 0;
+	git_status_options opts;
+	git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
+	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+	git_status_list *list = NULL;
+	if (git_status_list_new(&list, repo->git, &opts))
+		return 0;
+	size_t n = git_status_list_entrycount(list);
+	for (size_t i = 0; i < n && paths->len < max; i++) {
+		const git_status_entry *e = git_status_byindex(list, i);
+		const git_diff_delta *d = e->index_to_workdir ? e->index_to_workdir : e->head_to_index;
+		if (d && d->new_file.path)
+			strlist_add(paths, d->new_file.path);
+	}
+	git_status_list_free(list);
+	return (int)n;
+}
+
 /* The size from the object's header, before any of it is read: a commit
  * may hold a huge file where slipway.json should be. */
 static bool blob_too_big(struct sw_repo *repo, const git_oid *id)

@@ -11,6 +11,7 @@
 
 #include "slipway/follow.h"
 #include "slipway/secrets.h"
+#include "slipway/suggest.h"
 #include "executor.h"
 
 #define CONFIG_FILE "slipway.json"
@@ -83,12 +84,18 @@ static int load_policy(struct sw_repo *repo, char **main_out, struct sw_config *
 
 /* What decides what reaches production moves from main's configuration
  * into cfg: secrets, gates, retention, parallelism, the branch names.
- * Every section that decides a merge or a deploy belongs here too. */
+ * Every section that decides a merge or a deploy belongs here too: the
+ * remote a merge pushes to is one. */
 static void take_policy(struct sw_config *cfg, struct sw_config *policy)
 {
 	strlist_free(&cfg->secrets);
 	cfg->secrets = policy->secrets;
 	memset(&policy->secrets, 0, sizeof policy->secrets);
+	/* What leaves the caller's environment is policy too: the executor
+	 * wipes the rest so that a branch cannot reach for a token. */
+	strlist_free(&cfg->pass_env);
+	cfg->pass_env = policy->pass_env;
+	memset(&policy->pass_env, 0, sizeof policy->pass_env);
 	for (size_t i = 0; i < cfg->ngates; i++) {
 		free(cfg->gates[i].name);
 		free(cfg->gates[i].metric);
@@ -103,19 +110,47 @@ static void take_policy(struct sw_config *cfg, struct sw_config *policy)
 	free(cfg->integration_branch);
 	cfg->integration_branch = policy->integration_branch;
 	policy->integration_branch = NULL;
+	free(cfg->remote);
+	cfg->remote = policy->remote;
+	policy->remote = NULL;
 }
 
 /* Without a slipway.json on main there is no policy to take: no secrets,
- * default retention and parallelism; the commit's gates only add checks. */
+ * default retention, parallelism and remote (a branch must not choose
+ * where main is pushed); the commit's gates only add checks. */
 static void default_policy(struct sw_config *cfg)
 {
 	strlist_free(&cfg->secrets);
+	strlist_free(&cfg->pass_env);
+	free(cfg->remote);
+	cfg->remote = xstrdup("origin");
 	cfg->retention_runs = 200;
 	cfg->max_parallel = 1;
 }
 
-/* cfg, read from a commit or the work tree, gets main's policy. */
-static int apply_policy(struct sw_repo *repo, struct sw_config *cfg, struct strlist *warnings, char **err)
+/* Said once here, so that a gate's failure and check-config name the same
+ * source.  own: the file cfg was read from, in words. */
+static void set_origin(struct sw_config *cfg, const char *main, bool found, const char *own)
+{
+	struct sw_policy_origin *o = &cfg->from;
+	free(o->gates);
+	free(o->secrets);
+	free(o->retention);
+	o->from_main = found;
+	if (found) {
+		o->gates = xasprintf("from %s's slipway.json", main);
+		o->secrets = xstrdup(o->gates);
+		o->retention = xstrdup(o->gates);
+	} else {
+		o->gates = xasprintf("from %s", own);
+		o->secrets = xasprintf("%s has no slipway.json", main);
+		o->retention = xasprintf("default: %s has no slipway.json", main);
+	}
+}
+
+/* cfg, read from own (a commit or the work tree), gets main's policy. */
+static int apply_policy(struct sw_repo *repo, struct sw_config *cfg, const char *own, struct strlist *warnings,
+			char **err)
 {
 	struct sw_config policy = {0};
 	char *main = NULL;
@@ -125,8 +160,10 @@ static int apply_policy(struct sw_repo *repo, struct sw_config *cfg, struct strl
 	if (warnings && strcmp(cfg->main_branch, main))
 		strlist_addf(warnings, "this commit's slipway.json names \"%s\" as main; the policy (secrets, gates, "
 			     "retention) comes from %s's", cfg->main_branch, main);
-	if (warnings && !found && cfg->secrets.len)
-		strlist_addf(warnings, "%s has no slipway.json: no secrets are given until one is committed there", main);
+	if (warnings && !found && (cfg->secrets.len || cfg->pass_env.len))
+		strlist_addf(warnings, "%s has no slipway.json: no secrets or pass_env variables are given until one "
+			     "is committed there", main);
+	set_origin(cfg, main, found, own);
 	free(cfg->main_branch);
 	cfg->main_branch = main;
 	if (found)
@@ -141,9 +178,11 @@ int sw_project_config(struct sw_repo *repo, struct sw_config *cfg, char **err)
 {
 	const char *wd = sw_repo_workdir(repo);
 	char *path = wd ? xasprintf("%s/%s", wd, CONFIG_FILE) : NULL;
+	const char *own = "HEAD's slipway.json";
 	int r;
 	if (path && access(path, F_OK) == 0) {
 		r = sw_config_load_file(cfg, path, err);
+		own = "the work tree's slipway.json";
 	} else {
 		bool found;
 		r = config_at(repo, "HEAD", "HEAD", cfg, &found, err);
@@ -153,11 +192,20 @@ int sw_project_config(struct sw_repo *repo, struct sw_config *cfg, char **err)
 		}
 	}
 	free(path);
-	if (r == 0 && apply_policy(repo, cfg, NULL, err)) {
+	if (r == 0 && apply_policy(repo, cfg, own, NULL, err)) {
 		sw_config_free(cfg);
 		r = -1;
 	}
 	return r ? SW_ERR_USAGE : SW_OK;
+}
+
+static bool worktree_has_config(struct sw_repo *repo)
+{
+	const char *wd = sw_repo_workdir(repo);
+	char *path = wd ? xasprintf("%s/%s", wd, CONFIG_FILE) : NULL;
+	bool r = path && access(path, F_OK) == 0;
+	free(path);
+	return r;
 }
 
 int sw_run_config(struct sw_repo *repo, const char *sha, struct sw_config *cfg, struct strlist *warnings,
@@ -169,10 +217,13 @@ int sw_run_config(struct sw_repo *repo, const char *sha, struct sw_config *cfg, 
 	if (config_at(repo, sha, short_sha, cfg, &found, err))
 		return SW_ERR_USAGE;
 	if (!found) {
-		*err = xasprintf("commit %s has no slipway.json; run `slipway init` to write one", short_sha);
+		*err = worktree_has_config(repo)
+			       ? xstrdup("slipway.json is not committed: runs test commits, not the working tree — "
+					 "commit it first (git add slipway.json && git commit)")
+			       : xasprintf("commit %s has no slipway.json; run `slipway init` to write one", short_sha);
 		return SW_ERR_USAGE;
 	}
-	if (apply_policy(repo, cfg, warnings, err)) {
+	if (apply_policy(repo, cfg, "this commit's slipway.json", warnings, err)) {
 		sw_config_free(cfg);
 		return SW_ERR_USAGE;
 	}
@@ -180,12 +231,16 @@ int sw_run_config(struct sw_repo *repo, const char *sha, struct sw_config *cfg, 
 }
 
 static void init_record(struct sw_run_record *rec, const struct sw_config *cfg, const char *branch,
-			const char *sha, const char *trigger)
+			const char *sha, const struct sw_run_options *opt)
 {
 	memset(rec, 0, sizeof *rec);
 	rec->branch = xstrdup(branch);
 	memcpy(rec->commit, sha, 41);
-	rec->trigger = xstrdup(trigger ? trigger : "manual");
+	rec->trigger = xstrdup(opt->trigger ? opt->trigger : "manual");
+	/* Later stages and the gates they measure are not run: what it passed
+	 * is no green run, which only the whole pipeline makes. */
+	rec->partial = opt->stage != NULL;
+	rec->only_stage = xstrdup_null(opt->stage);
 	rec->status = SW_RUN_QUEUED;
 	rec->created_ms = sw_now_ms();
 	rec->nstages = cfg->nstages;
@@ -242,19 +297,18 @@ static int spawn_executor(struct sw_exec_plan *plan, char **err)
 
 static bool stage_known(const struct sw_config *cfg, const char *name, char **err)
 {
-	const char *best = NULL;
-	size_t best_d = 3;
+	const char **names = xcalloc(cfg->nstages + 1, sizeof *names);
 	for (size_t i = 0; i < cfg->nstages; i++) {
-		if (!strcmp(cfg->stages[i].name, name))
+		if (!strcmp(cfg->stages[i].name, name)) {
+			free(names);
 			return true;
-		size_t d = sw_edit_distance(cfg->stages[i].name, name);
-		if (d < best_d) {
-			best_d = d;
-			best = cfg->stages[i].name;
 		}
+		names[i] = cfg->stages[i].name;
 	}
+	const char *best = sw_suggest(name, names, cfg->nstages);
 	*err = best ? xasprintf("no stage named \"%s\" (did you mean \"%s\"?)", name, best)
 		    : xasprintf("no stage named \"%s\"", name);
+	free(names);
 	return false;
 }
 
@@ -290,6 +344,28 @@ static int resolve_branch(struct sw_repo *repo, const char *name, char **branch,
 	return 0;
 }
 
+/* A run of the checked-out branch tests its last commit: what the work
+ * tree holds beyond it is left out, and the user should know. */
+static void note_uncommitted(struct sw_repo *repo, const char *branch, const char *sha, struct strlist *warnings)
+{
+	char *current = sw_repo_current_branch(repo);
+	bool here = current && !strcmp(current, branch);
+	free(current);
+	struct strlist paths = {0};
+	int n = here ? sw_repo_uncommitted(repo, &paths, 3) : 0;
+	if (n > 0) {
+		struct sbuf list;
+		sbuf_init(&list);
+		for (size_t i = 0; i < paths.len; i++)
+			sbuf_addf(&list, "%s%s", i ? ", " : "", paths.items[i]);
+		strlist_addf(warnings, "the work tree has %d uncommitted change%s (%s%s): this run tests commit %.7s "
+			     "without %s", n, n == 1 ? "" : "s", list.buf, (size_t)n > paths.len ? ", ..." : "", sha,
+			     n == 1 ? "it" : "them");
+		sbuf_free(&list);
+	}
+	strlist_free(&paths);
+}
+
 static int start_new(struct sw_repo *repo, struct sw_store *st, const struct sw_run_options *opt,
 		     struct sw_config *cfg, struct sw_run_record *rec, long *busy, char **err)
 {
@@ -323,12 +399,17 @@ int sw_run_start(struct sw_repo *repo, struct sw_store *st, const struct sw_run_
 		strlist_free(&warnings);
 		return SW_ERR_USAGE;
 	}
+	note_uncommitted(repo, branch, sha, &warnings);
+	for (size_t i = 0; i < cfg.pass_env.len; i++)
+		if (!sw_env_lookup(opt->env, cfg.pass_env.items[i]))
+			strlist_addf(&warnings, "pass_env %s is not set in the environment of slipway run: the stages "
+				     "run without it", cfg.pass_env.items[i]);
 	struct strlist heads = {0};
 	sw_repo_heads(repo, &heads);
 	sw_store_gc(st, cfg.retention_runs, &heads);
 	strlist_free(&heads);
 	struct sw_run_record rec;
-	init_record(&rec, &cfg, branch, sha, opt->trigger);
+	init_record(&rec, &cfg, branch, sha, opt);
 	rec.warnings = warnings;
 	rec.subject = sw_repo_subject(repo, sha);
 	long busy = 0;
@@ -374,7 +455,7 @@ int sw_run_cancel(struct sw_store *st, long id, char **err)
 		return SW_ERR_USAGE;
 	int r = SW_OK;
 	if (sw_run_status_final(rec.status)) {
-		*err = xasprintf("run %ld has already ended (%s)", id, sw_run_status_name(rec.status));
+		*err = xasprintf("run %ld has already ended (%s)", id, sw_run_status_text(&rec).text);
 		r = SW_ERR_FAILED;
 	} else if (rec.executor_pid <= 0 || kill(rec.executor_pid, SIGTERM)) {
 		*err = xasprintf("run %ld: cannot signal its executor: %s", id,

@@ -12,12 +12,19 @@
 
 #include <git2.h>
 
+#include "slipway/pyproject.h"
+
 #ifndef SW_DATADIR
 #define SW_DATADIR "/usr/local/share/slipway"
 #endif
 #ifndef SW_SRCDIR
 #define SW_SRCDIR ""
 #endif
+
+/* The interpreter the setup stage makes the venv from: init's own flake8
+ * run uses it too, so that it finds what the lint stage will. */
+#define STAGE_PYTHON "/usr/bin/python3"
+#define FLAKE8_TIMEOUT_MS 120000
 
 static bool exists_in(const char *dir, const char *name)
 {
@@ -43,57 +50,114 @@ static void add_stage(struct sbuf *sb, int *count, const char *name, const char 
 		  run, extra ? ", " : "", extra ? extra : "");
 }
 
-char *sw_init_config(const char *dir, struct strlist *what)
+/* What the project has, as the starter pipeline goes by it. */
+struct probe {
+	bool django, reqs, flake8, pytest, docker, python;
+};
+
+static void probe_project(const char *dir, struct probe *p)
 {
-	bool django = exists_in(dir, "manage.py");
-	bool reqs = exists_in(dir, "requirements.txt");
-	bool flake8 = exists_in(dir, ".flake8") || file_mentions(dir, "setup.cfg", "[flake8]") ||
-		      file_mentions(dir, "tox.ini", "[flake8]");
-	bool pytest = exists_in(dir, "pytest.ini") || exists_in(dir, "conftest.py") ||
-		      exists_in(dir, "tests") || file_mentions(dir, "setup.cfg", "[tool:pytest]") ||
-		      file_mentions(dir, "pyproject.toml", "[tool.pytest");
-	bool docker = exists_in(dir, "Dockerfile");
-	bool python = django || reqs || flake8 || pytest;
+	p->django = exists_in(dir, "manage.py");
+	p->reqs = exists_in(dir, "requirements.txt");
+	p->flake8 = exists_in(dir, ".flake8") || file_mentions(dir, "setup.cfg", "[flake8]") ||
+		    file_mentions(dir, "tox.ini", "[flake8]");
+	p->pytest = exists_in(dir, "pytest.ini") || exists_in(dir, "conftest.py") || exists_in(dir, "tests") ||
+		    file_mentions(dir, "setup.cfg", "[tool:pytest]") || file_mentions(dir, "pyproject.toml", "[tool.pytest") ||
+		    p->django;
+	p->docker = exists_in(dir, "Dockerfile");
+	p->python = p->django || p->reqs || p->flake8 || p->pytest;
+}
+
+/* The venv is made inside the checkout (a fresh one per run, removed
+ * with it), so every tool is told to keep out of it: a project's own
+ * flake8 "exclude" replaces flake8's defaults, and may name venv but not
+ * .venv.  coverage.py leaves what is installed in a venv out by itself. */
+static void add_python_stages(struct sbuf *sb, int *n, const struct probe *p, struct strlist *found)
+{
+	strlist_add(found, p->reqs ? "Python project with requirements.txt" : "Python project");
+	add_stage(sb, n, "setup", p->reqs ? STAGE_PYTHON " -m venv --system-site-packages .venv && "
+					    ".venv/bin/pip install --no-index -r requirements.txt"
+					  : STAGE_PYTHON " -m venv --system-site-packages .venv", NULL);
+	strlist_add(found, p->flake8 ? "flake8 configuration" : "no flake8 configuration (lint stage added anyway)");
+	add_stage(sb, n, "lint", ".venv/bin/python -m flake8 --extend-exclude .venv", "\"parse\": \"flake8\"");
+	if (!p->pytest)
+		return;
+	strlist_add(found, p->django ? "Django project (manage.py)" : "pytest tests");
+	add_stage(sb, n, "test", ".venv/bin/python -m pytest --ignore=.venv --junitxml=$SLIPWAY_REPORTS/junit.xml "
+				 "--cov=. --cov-report=term --cov-report=xml:$SLIPWAY_REPORTS/coverage.xml",
+		  "\"parse\": \"pytest\", \"reports\": {\"junit\": \"junit.xml\", \"cobertura\": \"coverage.xml\"}, "
+		  "\"timeout\": 600");
+}
+
+static void add_gate(struct sbuf *sb, const char *text)
+{
+	sbuf_addf(sb, "%s%s", sb->buf[sb->len - 1] == '{' ? "" : ", ", text);
+}
+
+/* A coverage gate only at the floor the project sets itself: a number
+ * made up here would fail a project that never aimed at it. */
+static void coverage_gate(struct sbuf *sb, const char *dir, struct strlist *chose)
+{
+	double floor;
+	char *where = NULL;
+	if (!sw_py_coverage_floor(dir, &floor, &where)) {
+		strlist_add(chose, "no coverage gate: the project sets no floor (fail_under or --cov-fail-under); "
+				   "add \"coverage_min\": N to \"gates\" to have one");
+		return;
+	}
+	char *gate = xasprintf("\"coverage_min\": %g", floor);
+	add_gate(sb, gate);
+	strlist_addf(chose, "coverage_min %g, the project's own floor (%s)", floor, where);
+	free(gate);
+	free(where);
+}
+
+/* A lint gate only when flake8 passes today: one that fails the first run
+ * says nothing the count does not. */
+static void lint_gate(struct sbuf *sb, const char *dir, struct strlist *chose)
+{
+	char *why = NULL;
+	int n = sw_py_flake8_findings(dir, STAGE_PYTHON, FLAKE8_TIMEOUT_MS, &why);
+	if (n == 0) {
+		add_gate(sb, "\"lint_max\": 0");
+		strlist_add(chose, "lint_max 0: flake8 passes today");
+	} else if (n > 0) {
+		strlist_addf(chose, "no lint gate: flake8 finds %d problem%s today; once it passes, add \"lint_max\": 0 "
+			     "to \"gates\"", n, n == 1 ? "" : "s");
+	} else {
+		strlist_addf(chose, "no lint gate: flake8 could not run here (%s); once it passes, add \"lint_max\": 0 "
+			     "to \"gates\"", why);
+	}
+	free(why);
+}
+
+char *sw_init_config(const char *dir, struct strlist *found, struct strlist *chose)
+{
+	struct probe p;
+	probe_project(dir, &p);
 	struct sbuf sb;
 	int nstages = 0;
 	sbuf_init(&sb);
 	sbuf_adds(&sb, "{\n  \"version\": 1,\n  \"main\": \"main\",\n  \"integration\": \"development\",\n"
 		       "  \"secrets\": [],\n  \"stages\": [\n");
-	const char *py = python ? ".venv/bin/python" : "python3";
-	if (python) {
-		strlist_add(what, reqs ? "Python project with requirements.txt" : "Python project");
-		add_stage(&sb, &nstages, "setup", reqs ? "/usr/bin/python3 -m venv --system-site-packages .venv && "
-					       ".venv/bin/pip install --no-index -r requirements.txt"
-					     : "/usr/bin/python3 -m venv --system-site-packages .venv", NULL);
-	}
-	if (flake8 || python) {
-		strlist_add(what, flake8 ? "flake8 configuration" : "no flake8 configuration (lint stage added anyway)");
-		char *run = xasprintf("%s -m flake8", py);
-		add_stage(&sb, &nstages, "lint", run, "\"parse\": \"flake8\"");
-		free(run);
-	}
-	if (pytest || django) {
-		strlist_add(what, django ? "Django project (manage.py)" : "pytest tests");
-		char *run = xasprintf("%s -m pytest --junitxml=$SLIPWAY_REPORTS/junit.xml --cov=. "
-				      "--cov-report=term --cov-report=xml:$SLIPWAY_REPORTS/coverage.xml", py);
-		add_stage(&sb, &nstages, "test", run, "\"parse\": \"pytest\", \"reports\": {\"junit\": \"junit.xml\", "
-					    "\"cobertura\": \"coverage.xml\"}, \"timeout\": 600");
-		free(run);
-	}
-	if (docker) {
-		strlist_add(what, "Dockerfile");
+	if (p.python)
+		add_python_stages(&sb, &nstages, &p, found);
+	if (p.docker) {
+		strlist_add(found, "Dockerfile");
 		add_stage(&sb, &nstages, "image", "DOCKER_BUILDKIT=0 docker build -t $IMAGE:$SLIPWAY_COMMIT .",
 			  "\"branches\": [\"development\"], \"env\": {\"IMAGE\": \"app\"}");
 	}
-	if (!python && !docker) {
-		strlist_add(what, "nothing recognised: a placeholder stage");
+	if (!p.python && !p.docker) {
+		strlist_add(found, "nothing recognised: a placeholder stage");
 		add_stage(&sb, &nstages, "build", "make", NULL);
 	}
 	sbuf_adds(&sb, "\n  ],\n  \"gates\": {");
-	if (pytest || django)
-		sbuf_adds(&sb, "\"tests_failed_max\": 0");
-	if (flake8 || python)
-		sbuf_adds(&sb, pytest || django ? ", \"lint_max\": 0" : "\"lint_max\": 0");
+	if (p.pytest) {
+		add_gate(&sb, "\"tests_failed_max\": 0");
+		coverage_gate(&sb, dir, chose);
+	}
+	if (p.python)
+		lint_gate(&sb, dir, chose);
 	sbuf_adds(&sb, "},\n  \"retention\": {\"runs\": 200}\n}\n");
 	return sbuf_detach(&sb);
 }

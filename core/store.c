@@ -62,6 +62,22 @@ const char *sw_run_status_name(enum sw_run_status s)
 	return run_status_names[s];
 }
 
+struct sw_status_text sw_run_status_text(const struct sw_run_record *rec)
+{
+	struct sw_status_text t;
+	const char *name = sw_run_status_name(rec->status);
+	if (rec->partial && rec->only_stage)
+		snprintf(t.text, sizeof t.text, "%s (%.64s only)", name, rec->only_stage);
+	else
+		snprintf(t.text, sizeof t.text, rec->partial ? "%s (partial)" : "%s", name);
+	return t;
+}
+
+bool sw_run_green(const struct sw_run_record *rec)
+{
+	return rec->status == SW_RUN_PASSED && !rec->partial;
+}
+
 const char *sw_stage_status_name(enum sw_stage_status s)
 {
 	return stage_status_names[s];
@@ -267,6 +283,9 @@ static cJSON *record_to_json(struct sw_store *st, const struct sw_run_record *re
 	add_clean_string(o, "subject", rec->subject);
 	cJSON_AddStringToObject(o, "trigger", rec->trigger ? rec->trigger : "manual");
 	cJSON_AddStringToObject(o, "status", sw_run_status_name(rec->status));
+	cJSON_AddBoolToObject(o, "partial", rec->partial);
+	if (rec->partial)
+		add_clean_string(o, "only_stage", rec->only_stage);
 	add_time(o, "created_at", rec->created_ms);
 	add_time(o, "started_at", rec->started_ms);
 	add_time(o, "finished_at", rec->finished_ms);
@@ -375,6 +394,8 @@ static int record_from_json(struct sw_run_record *rec, const cJSON *o)
 	rec->branch = json_str(o, "branch");
 	rec->subject = json_str(o, "subject");
 	rec->trigger = json_str(o, "trigger");
+	rec->partial = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "partial"));
+	rec->only_stage = rec->partial ? json_str(o, "only_stage") : NULL;
 	rec->created_ms = json_time_ms(o, "created_at");
 	rec->started_ms = json_time_ms(o, "started_at");
 	rec->finished_ms = json_time_ms(o, "finished_at");
@@ -415,6 +436,7 @@ void sw_run_record_free(struct sw_run_record *rec)
 	free(rec->branch);
 	free(rec->trigger);
 	free(rec->subject);
+	free(rec->only_stage);
 	memset(rec, 0, sizeof *rec);
 }
 
@@ -652,6 +674,7 @@ void sw_run_record_copy(struct sw_run_record *dst, const struct sw_run_record *s
 	dst->branch = xstrdup_null(src->branch);
 	dst->trigger = xstrdup_null(src->trigger);
 	dst->subject = xstrdup_null(src->subject);
+	dst->only_stage = xstrdup_null(src->only_stage);
 	dst->stages = xcalloc(src->nstages + 1, sizeof *dst->stages);
 	for (size_t i = 0; i < src->nstages; i++) {
 		dst->stages[i] = src->stages[i];
@@ -816,16 +839,37 @@ long *sw_store_list(struct sw_store *st, size_t *n)
 	return ids;
 }
 
+int sw_store_parse_id(struct sw_store *st, const char *text, long *id, char **err)
+{
+	if (!strcmp(text, "latest")) {
+		*id = sw_store_latest(st, NULL);
+		if (!*id)
+			*err = xstrdup("no run yet, so no latest one");
+		return *id ? 0 : -1;
+	}
+	const char *num = text + (text[0] == '#');
+	char *end;
+	errno = 0;
+	long n = strtol(num, &end, 10);
+	/* strtol also takes blanks and signs: " 3" and "+3" are not ids. */
+	if (*num < '0' || *num > '9' || errno || *end || n <= 0) {
+		*err = xasprintf("\"%s\" is not a run id (a number, #N or latest)", text);
+		return -1;
+	}
+	*id = n;
+	return 0;
+}
+
 struct run_filter {
 	const char *branch;	/* NULL: every branch */
-	bool passed_only;
+	bool green_only;
 	long except;		/* a run id left out, 0: none */
 };
 
 static bool run_matches(const struct sw_run_record *r, const struct run_filter *f)
 {
 	return (!f->branch || (r->branch && !strcmp(r->branch, f->branch))) &&
-	       (!f->passed_only || r->status == SW_RUN_PASSED) && r->id != f->except;
+	       (!f->green_only || sw_run_green(r)) && r->id != f->except;
 }
 
 /* Reads records from the newest back, keeping those f matches, and stops
@@ -864,13 +908,30 @@ size_t sw_store_history(struct sw_store *st, const char *branch, long limit, str
 
 bool sw_store_last_passed(struct sw_store *st, const char *branch, long except, struct sw_run_record *rec)
 {
-	struct run_filter f = {.branch = branch, .passed_only = true, .except = except};
+	struct run_filter f = {.branch = branch, .green_only = true, .except = except};
 	struct sw_run_record *runs;
 	size_t n = walk_runs(st, &f, 1, &runs, NULL);
 	if (n)
 		*rec = runs[0];
 	free(runs);
 	return n > 0;
+}
+
+long sw_store_latest(struct sw_store *st, const char *branch)
+{
+	struct run_filter f = {.branch = branch};
+	size_t n;
+	if (!branch) {
+		long *ids = sw_store_list(st, &n);
+		long id = n ? ids[n - 1] : 0;
+		free(ids);
+		return id;
+	}
+	struct sw_run_record *runs;
+	n = walk_runs(st, &f, 1, &runs, NULL);
+	long id = n ? runs[0].id : 0;
+	sw_run_records_free(runs, n);
+	return id;
 }
 
 void sw_run_records_free(struct sw_run_record *runs, size_t n)

@@ -163,11 +163,18 @@ char *sbuf_detach(struct sbuf *sb)
 
 void strlist_add(struct strlist *l, const char *s)
 {
-	if (l->len == l->cap) {
+	if (l->len + 1 >= l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 8;
 		l->items = xrealloc(l->items, l->cap * sizeof *l->items);
 	}
 	l->items[l->len++] = xstrdup(s);
+	l->items[l->len] = NULL;
+}
+
+void strlist_add_all(struct strlist *l, const char *const *v)
+{
+	for (; *v; v++)
+		strlist_add(l, *v);
 }
 
 void strlist_addf(struct strlist *l, const char *fmt, ...)
@@ -576,6 +583,16 @@ bool sw_parse_number(const char *s, size_t len, double *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+void sw_spawn_output_to(posix_spawn_file_actions_t *fa, int out_fd, const char *dir)
+{
+	posix_spawn_file_actions_init(fa);
+	posix_spawn_file_actions_addopen(fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(fa, out_fd, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(fa, out_fd, STDERR_FILENO);
+	posix_spawn_file_actions_addclosefrom_np(fa, 3);
+	posix_spawn_file_actions_addchdir_np(fa, dir);
 }
 
 const char *sw_env_lookup(char *const *env, const char *name)

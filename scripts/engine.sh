@@ -9,7 +9,9 @@
 #   scripts/engine.sh env                   export lines, for: eval "$(... env)"
 #   scripts/engine.sh podman ARGS...        podman on the private storage
 #
-# SW_ENGINE_DIR      state directory (default ~/.local/share/slipway/engine)
+# SW_ENGINE_DIR      state directory (default ~/.local/share/slipway/engine,
+#                    where the sample's docker stages look for engine.sock
+#                    when DOCKER_HOST is not set: examples/sample/ci/docker-env.sh)
 # SW_REGISTRY_PORT   registry port on 127.0.0.1 (default 5000)
 # SW_ENGINE_TIMEOUT  seconds to wait for each component (default 30)
 #
@@ -295,7 +297,7 @@ cmd_env() {
 }
 
 usage() {
-	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
 	exit "${1:-2}"
 }
 

@@ -286,10 +286,11 @@ static unsigned cmd_run(struct tui *t, int argc, char **argv)
 
 static long parse_id(struct tui *t, const char *s)
 {
-	char *end;
-	long id = strtol(s[0] == '#' ? s + 1 : s, &end, 10);
-	if (*end || id <= 0) {
-		tui_set_status(t, true, "\"%s\" is not a run id", s);
+	long id = 0;
+	char *err = NULL;
+	if (sw_store_parse_id(t->store, s, &id, &err)) {
+		tui_set_status(t, true, "%s", err);
+		free(err);
 		return -1;
 	}
 	return id;

@@ -225,7 +225,7 @@ static void reload_run(struct tui *t)
 	if (was_active && sw_run_status_final(rec.status) && t->bell_run != rec.id) {
 		t->bell_run = rec.id;
 		tui_set_status(t, rec.status != SW_RUN_PASSED, "run %ld %s", rec.id,
-			       sw_run_status_name(rec.status));
+			       sw_run_status_text(&rec).text);
 		if (t->settings.bell)
 			beep();
 	}

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "slipway/suggest.h"
 #include "tui.h"
 
 const char *const tui_element_names[TUI_ELEMENTS] = {
@@ -41,6 +42,7 @@ struct line_ctx {
 	const char *origin;
 	int lineno;
 	char **err;
+	char *theme_at;			/* "FILE:LINE" of the last `set theme` */
 	int bound_at[TUI_KEY_SPACE];	/* line that bound a key in this text, 0 if none */
 };
 
@@ -51,21 +53,6 @@ static int fail(struct line_ctx *c, const char *fmt, const char *word, const cha
 		       : xasprintf("%s:%d: %s", c->origin, c->lineno, msg);
 	free(msg);
 	return -1;
-}
-
-/* The nearest of names to word, when it is near enough to be a typo. */
-static const char *nearest(const char *word, const char *const *names, size_t n)
-{
-	const char *best = NULL;
-	size_t best_d = 3;
-	for (size_t i = 0; i < n; i++) {
-		size_t d = sw_edit_distance(word, names[i]);
-		if (d < best_d) {
-			best_d = d;
-			best = names[i];
-		}
-	}
-	return best;
 }
 
 static int find_name(const char *word, const char *const *names, size_t n)
@@ -94,7 +81,7 @@ static int bind_line(struct line_ctx *c, char **w, int n)
 		return fail(c, "unknown key \"%s\" (a character, <Enter>, <C-x>, <F5>...)", w[1], NULL);
 	int a = strcmp(w[2], "none") ? find_action(w[2]) : -1;
 	if (a < 0 && strcmp(w[2], "none"))
-		return fail(c, "unknown action \"%s\"", w[2], nearest(w[2], action_names, TUI_ACT_COUNT));
+		return fail(c, "unknown action \"%s\"", w[2], sw_suggest(w[2], action_names, TUI_ACT_COUNT));
 	if (c->bound_at[key])
 		strlist_addf(&c->s->warnings, "%s:%d: %s was bound already at line %d", c->origin,
 			     c->lineno, w[1], c->bound_at[key]);
@@ -118,7 +105,7 @@ static int parse_color(struct line_ctx *c, const char *word, short *out)
 		*out = (short)i;
 	} else {
 		return fail(c, "unknown colour \"%s\" (default, red, brightred, color0..color255...)", word,
-			    nearest(word, color_names, COUNT(color_names)));
+			    sw_suggest(word, color_names, COUNT(color_names)));
 	}
 	return 0;
 }
@@ -130,7 +117,7 @@ static int parse_attrs(struct line_ctx *c, char **w, int n, unsigned *attrs)
 	for (int i = 0; i < n; i++) {
 		int k = find_name(w[i], names, COUNT(names));
 		if (k < 0)
-			return fail(c, "unknown attribute \"%s\"", w[i], nearest(w[i], names, COUNT(names)));
+			return fail(c, "unknown attribute \"%s\"", w[i], sw_suggest(w[i], names, COUNT(names)));
 		if (k < 4)
 			*attrs |= 1u << k;
 	}
@@ -143,7 +130,7 @@ static int color_line(struct line_ctx *c, char **w, int n)
 		return fail(c, "%s", "expected: color ELEMENT FOREGROUND BACKGROUND [ATTRIBUTES]", NULL);
 	int e = find_name(w[1], tui_element_names, TUI_ELEMENTS);
 	if (e < 0)
-		return fail(c, "unknown element \"%s\"", w[1], nearest(w[1], tui_element_names, TUI_ELEMENTS));
+		return fail(c, "unknown element \"%s\"", w[1], sw_suggest(w[1], tui_element_names, TUI_ELEMENTS));
 	struct tui_color_spec spec;
 	if (parse_color(c, w[2], &spec.fg) || parse_color(c, w[3], &spec.bg) ||
 	    parse_attrs(c, w + 4, n - 4, &spec.attrs))
@@ -175,6 +162,8 @@ static int set_line(struct line_ctx *c, char **w, int n)
 			return fail(c, "invalid theme name \"%s\" (" SW_THEME_NAME_RULE ")", w[2], NULL);
 		free(s->theme);
 		s->theme = xstrdup(w[2]);
+		free(c->theme_at);
+		c->theme_at = xasprintf("%s:%d", c->origin, c->lineno);
 		return 0;
 	case 1: return on_off(c, w[2], &s->bell);
 	case 2: return on_off(c, w[2], &s->mouse);
@@ -190,7 +179,7 @@ static int set_line(struct line_ctx *c, char **w, int n)
 				strlist_add(&s->protected, w[i]);
 		return 0;
 	}
-	return fail(c, "unknown option \"%s\"", w[1], nearest(w[1], option_names, COUNT(option_names)));
+	return fail(c, "unknown option \"%s\"", w[1], sw_suggest(w[1], option_names, COUNT(option_names)));
 }
 
 static int apply_line(struct line_ctx *c, char *line)
@@ -210,11 +199,12 @@ static int apply_line(struct line_ctx *c, char *line)
 	if (!strcmp(w[0], "set"))
 		return set_line(c, w, n);
 	static const char *const verbs[] = {"bind", "color", "set"};
-	return fail(c, "unknown command \"%s\" (bind, color or set)", w[0], nearest(w[0], verbs, 3));
+	return fail(c, "unknown command \"%s\" (bind, color or set)", w[0], sw_suggest(w[0], verbs, 3));
 }
 
+/* theme_at (may be NULL) gets where the text set the theme, if it did. */
 static int apply_text(struct tui_settings *s, const char *text, const char *origin, enum scope scope,
-		      char **err)
+		      char **theme_at, char **err)
 {
 	struct line_ctx *c = xcalloc(1, sizeof *c);
 	c->s = s;
@@ -231,13 +221,19 @@ static int apply_text(struct tui_settings *s, const char *text, const char *orig
 		free(line);
 		p += len + (nl ? 1 : 0);
 	}
+	if (theme_at && c->theme_at) {
+		free(*theme_at);
+		*theme_at = c->theme_at;
+	} else {
+		free(c->theme_at);
+	}
 	free(c);
 	return r;
 }
 
 int tui_settings_apply(struct tui_settings *s, const char *text, const char *origin, char **err)
 {
-	return apply_text(s, text, origin, SCOPE_ALL, err);
+	return apply_text(s, text, origin, SCOPE_ALL, NULL, err);
 }
 
 void tui_settings_defaults(struct tui_settings *s)
@@ -283,11 +279,12 @@ static char *user_dir_file(const char *name)
 }
 
 /* The user's themes add to the built-in ones, and win on a name clash.
- * The name is checked here too, whoever gave it (--theme, a file). */
-static int load_theme(struct tui_settings *s, const char *name, char **err)
+ * The name is checked here too, whoever gave it; where says who did
+ * ("FILE:LINE", "--theme", "slipway.json: ui.theme"). */
+static int load_theme(struct tui_settings *s, const char *name, const char *where, char **err)
 {
 	if (!sw_theme_name_valid(name)) {
-		*err = xasprintf("invalid theme name \"%s\" (%s)", name, SW_THEME_NAME_RULE);
+		*err = xasprintf("%s: invalid theme name \"%s\" (%s)", where, name, SW_THEME_NAME_RULE);
 		return -1;
 	}
 	char *file = xasprintf("themes/%s.theme", name);
@@ -297,12 +294,13 @@ static int load_theme(struct tui_settings *s, const char *name, char **err)
 	char *shown = shown_path(path);
 	int r = -2;
 	if (text)
-		r = apply_text(s, text, shown, SCOPE_COLORS, err);
+		r = apply_text(s, text, shown, SCOPE_COLORS, NULL, err);
 	for (size_t i = 0; r == -2 && tui_builtin_themes[i].name; i++)
 		if (!strcmp(tui_builtin_themes[i].name, name))
-			r = apply_text(s, tui_builtin_themes[i].text, name, SCOPE_COLORS, err);
+			r = apply_text(s, tui_builtin_themes[i].text, name, SCOPE_COLORS, NULL, err);
 	if (r == -2) {
-		*err = xasprintf("unknown theme \"%s\" (dark, light, high-contrast, mono, or %s)", name, shown);
+		*err = xasprintf("%s: unknown theme \"%s\" (dark, light, high-contrast, mono, or %s)", where,
+				 name, shown);
 		r = -1;
 	}
 	free(shown);
@@ -330,6 +328,21 @@ static void check_unbound(struct tui_settings *s)
 				     tui_actions[a].name, tui_actions[a].name);
 }
 
+/* The flag wins over the user's file, which wins over the repository.
+ * *where is the user's "FILE:LINE" on the way in, who picked it on return. */
+static const char *pick_theme(const struct tui_settings *s, const struct sw_config *repo, const char *flag,
+			      const char **where)
+{
+	if (flag) {
+		*where = "--theme";
+		return flag;
+	}
+	if (s->theme)
+		return s->theme;
+	*where = repo && repo->ui_theme ? "slipway.json: ui.theme" : "the default theme";
+	return repo && repo->ui_theme ? repo->ui_theme : "dark";
+}
+
 int tui_settings_load(struct tui_settings *s, const struct sw_config *repo, const char *theme_flag,
 		      bool read_only_flag, char **err)
 {
@@ -339,12 +352,15 @@ int tui_settings_load(struct tui_settings *s, const struct sw_config *repo, cons
 	char *shown = shown_path(path);
 	/* A first pass takes only `set theme`: the theme's colours come before
 	 * the user's own `color` lines, whatever their order in the file. */
-	int r = user ? apply_text(s, user, shown, SCOPE_THEME, err) : 0;
-	char *theme = xstrdup(theme_flag ? theme_flag : s->theme ? s->theme : repo && repo->ui_theme ? repo->ui_theme : "dark");
+	char *theme_at = NULL;
+	int r = user ? apply_text(s, user, shown, SCOPE_THEME, &theme_at, err) : 0;
+	const char *where = theme_at;
+	char *theme = xstrdup(pick_theme(s, repo, theme_flag, &where));
 	if (!r)
-		r = load_theme(s, theme, err);
+		r = load_theme(s, theme, where, err);
 	if (!r && user)
-		r = apply_text(s, user, shown, SCOPE_ALL, err);
+		r = apply_text(s, user, shown, SCOPE_ALL, NULL, err);
+	free(theme_at);
 	free(shown);
 	free(s->theme);
 	s->theme = theme;

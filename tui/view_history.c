@@ -24,7 +24,7 @@ static void draw_row(struct tui *t, const struct sw_run_record *rec, int y, stru
 	int x = r.x + 1;
 	tui_put(t, y, x, 1, sel ? base : tui_run_color(rec->status), tui_run_glyph(t, rec->status));
 	x += 2;
-	snprintf(buf, sizeof buf, "#%-5ld %-11s", rec->id, sw_run_status_name(rec->status));
+	snprintf(buf, sizeof buf, "#%-5ld %-11.48s", rec->id, sw_run_status_text(rec).text);
 	x += tui_put(t, y, x, 19, base, buf) + 1;
 	x += tui_put(t, y, x, 22, base, rec->branch ? rec->branch : "?");
 	x = r.x + 44;

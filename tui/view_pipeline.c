@@ -21,7 +21,7 @@ static void draw_header(struct tui *t, const struct sw_run_record *rec, struct t
 	size_t done = 0;
 	for (size_t i = 0; i < rec->nstages; i++)
 		done += rec->stages[i].status != SW_STAGE_PENDING && rec->stages[i].status != SW_STAGE_RUNNING;
-	snprintf(line, sizeof line, "#%ld %s %zu/%zu %s", rec->id, sw_run_status_name(rec->status), done,
+	snprintf(line, sizeof line, "#%ld %s %zu/%zu %s", rec->id, sw_run_status_text(rec).text, done,
 		 rec->nstages, dur);
 	x += tui_put(t, r.y + 1, x, r.w - 2, tui_run_color(rec->status), line) + 2;
 	char started[16] = "";

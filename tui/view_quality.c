@@ -149,7 +149,7 @@ static void sparkline(struct tui *t, struct sbuf *sb, const double *v, size_t n)
 }
 
 static void trend_row(struct tui *t, struct quality *q, const char *label, const double *v, size_t n,
-		      const char *fmt)
+		      int decimals, const char *unit)
 {
 	if (n < 2)
 		return;
@@ -157,7 +157,7 @@ static void trend_row(struct tui *t, struct quality *q, const char *label, const
 	sbuf_init(&sb);
 	sparkline(t, &sb, v, n);
 	char last[32];
-	snprintf(last, sizeof last, fmt, v[n - 1]);
+	snprintf(last, sizeof last, "%.*f%s", decimals, v[n - 1], unit);
 	add(q, TUI_C_NORMAL, "  %-9s %s  %s", label, sb.buf, last);
 	sbuf_free(&sb);
 }
@@ -180,9 +180,9 @@ static void trend_section(struct tui *t, struct quality *q, const struct sw_run_
 	if (nc < 2 && nt < 2 && nl < 2)
 		return;
 	add(q, TUI_C_TITLE, "Trend of %s, oldest to newest", branch);
-	trend_row(t, q, "coverage", cov, nc, "%.1f%%");
-	trend_row(t, q, "passed", tests, nt, "%.0f");
-	trend_row(t, q, "lint", lint, nl, "%.0f");
+	trend_row(t, q, "coverage", cov, nc, 1, "%");
+	trend_row(t, q, "passed", tests, nt, 0, "");
+	trend_row(t, q, "lint", lint, nl, 0, "");
 }
 
 static void build(struct tui *t, struct quality *q)
@@ -199,7 +199,7 @@ static void build(struct tui *t, struct quality *q)
 	bool have_base = sw_store_last_passed(t->store, t->main_branch, rec->id, &main_run);
 	const struct sw_metrics *base = have_base ? &main_run.metrics : NULL;
 	add(q, TUI_C_TITLE, "Run #%ld · %s · %.7s · %s%s", rec->id, rec->branch ? rec->branch : "?", rec->commit,
-	    sw_run_status_name(rec->status), base ? "" : " · no green run of main to compare with");
+	    sw_run_status_text(rec).text, base ? "" : " · no green run of main to compare with");
 	tests_section(q, &rec->metrics, base);
 	lint_section(q, &rec->metrics, base);
 	coverage_section(q, &rec->metrics, base);

@@ -56,13 +56,23 @@ struct sw_config {
 	int version;
 	char *main_branch;		/* default "main" */
 	char *integration_branch;	/* default "development" */
+	char *remote;			/* where a merge pushes main; default "origin" */
 	struct strlist secrets;
+	struct strlist pass_env;	/* from the caller's environment, not masked */
 	struct sw_stage_config *stages;
 	size_t nstages;
 	struct sw_gate *gates;
 	size_t ngates;
 	int retention_runs;		/* default 200 */
 	int max_parallel;		/* "max_parallel_runs", default 1 */
+	/* Where the policy in force came from, in words for messages ("from
+	 * main's slipway.json", "default: main has no slipway.json"): set with
+	 * it by sw_run_config and sw_project_config, NULL before.  from_main:
+	 * main's slipway.json decided all three. */
+	struct sw_policy_origin {
+		char *gates, *secrets, *retention;
+		bool from_main;
+	} from;
 	/* "ui": what a repository may ask of the dashboard. */
 	struct strlist ui_protected;	/* branches whose actions need their name typed */
 	bool ui_read_only;

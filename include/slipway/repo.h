@@ -46,6 +46,9 @@ char *sw_repo_remote_head(struct sw_repo *repo, const char *remote);
 char *sw_repo_branch_at(struct sw_repo *repo, const char *sha);
 /* HEAD names a branch with no commit yet (a new repository). */
 bool sw_repo_head_unborn(struct sw_repo *repo);
+/* How many paths of the work tree differ from HEAD (staged, changed or
+ * untracked and not ignored); the first max of them are added to paths. */
+int sw_repo_uncommitted(struct sw_repo *repo, struct strlist *paths, size_t max);
 /* A file's content at a commit (40 hex or a branch); NULL when absent, or
  * with errno EFBIG when larger than SW_READ_MAX. */
 char *sw_repo_read_file(struct sw_repo *repo, const char *rev, const char *path, size_t *len);

@@ -8,8 +8,10 @@
 #include "slipway/util.h"
 
 /* A starter configuration for the project in dir (flake8, pytest, Django,
- * Dockerfile detected); allocated JSON text.  what lists what was found. */
-char *sw_init_config(const char *dir, struct strlist *what);
+ * Dockerfile detected); allocated JSON text.  found lists what was found,
+ * chose each gate written or left out, and why.  Runs flake8 on dir when
+ * the project is Python: a lint gate only when it passes today. */
+char *sw_init_config(const char *dir, struct strlist *found, struct strlist *chose);
 
 /* The sample project's directory: $SLIPWAY_SAMPLE, the source tree's
  * examples/sample, or the installed copy.  NULL when none exists. */

@@ -65,6 +65,8 @@ struct sw_run_record {
 	int executor_pid;
 	int session;				/* the run's session id: every process it started */
 	char *subject;				/* the commit's subject, for lists */
+	bool partial;				/* a --stage run: the stages up to only_stage */
+	char *only_stage;			/* NULL unless partial */
 };
 
 struct sw_store;
@@ -104,12 +106,18 @@ int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char 
 int sw_run_record_parse(const char *text, size_t len, struct sw_run_record *rec);
 /* Run ids, ascending. */
 long *sw_store_list(struct sw_store *st, size_t *n);
+/* A run as people name it, wherever they do (the commands, the dashboard's
+ * `:` prompt): "12", "#12", or "latest", the newest run of any branch.
+ * 0 with *id; -1 with *err when text is none of these or there is no run. */
+int sw_store_parse_id(struct sw_store *st, const char *text, long *id, char **err);
+/* The newest run of branch (NULL: of any branch); 0 when there is none. */
+long sw_store_latest(struct sw_store *st, const char *branch);
 /* Run records, newest first: of one branch (NULL: every one), at most limit
  * (< 0: all).  Records that cannot be read are named in warnings. */
 size_t sw_store_history(struct sw_store *st, const char *branch, long limit, struct sw_run_record **runs,
 			struct strlist *warnings);
-/* The newest passed run of branch other than run except (0: none), read
- * from the newest back; false when there is none. */
+/* The newest green run (sw_run_green) of branch other than run except
+ * (0: none), read from the newest back; false when there is none. */
 bool sw_store_last_passed(struct sw_store *st, const char *branch, long except, struct sw_run_record *rec);
 void sw_run_records_free(struct sw_run_record *runs, size_t n);
 /* dst becomes a deep copy of src. */
@@ -126,6 +134,16 @@ bool sw_store_run_alive(struct sw_store *st, long id);
 void sw_run_record_free(struct sw_run_record *rec);
 struct cJSON *sw_run_record_to_json(const struct sw_run_record *rec);
 const char *sw_run_status_name(enum sw_run_status s);
+/* A run's status as people read it wherever it is shown: "passed", or for
+ * a partial run "passed (lint only)".  A value, so that one call fits in
+ * an argument list: sw_run_status_text(rec).text. */
+struct sw_status_text {
+	char text[96];
+};
+struct sw_status_text sw_run_status_text(const struct sw_run_record *rec);
+/* The run passed whole: the green run that merge and deploy need and
+ * that main's metrics are compared with.  A partial run never is. */
+bool sw_run_green(const struct sw_run_record *rec);
 const char *sw_stage_status_name(enum sw_stage_status s);
 bool sw_run_status_final(enum sw_run_status s);
 /* The stage record named name, or NULL. */

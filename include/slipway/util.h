@@ -3,6 +3,7 @@
 #ifndef SLIPWAY_UTIL_H
 #define SLIPWAY_UTIL_H
 
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,7 +41,8 @@ char *sbuf_detach(struct sbuf *sb);
  * Returns how many. */
 int sw_split_words(char *line, char **w, int max);
 
-/* A list of owned strings. */
+/* A list of owned strings.  items ends with a NULL once anything was
+ * added, so that a strlist is an argv for posix_spawn and exec. */
 struct strlist {
 	char **items;
 	size_t len;
@@ -48,6 +50,8 @@ struct strlist {
 };
 
 void strlist_add(struct strlist *l, const char *s);
+/* Adds each string of the NULL-terminated v. */
+void strlist_add_all(struct strlist *l, const char *const *v);
 void strlist_addf(struct strlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool strlist_has(const struct strlist *l, const char *s);
 void strlist_free(struct strlist *l);
@@ -103,6 +107,10 @@ bool sw_glob_match(const char *pattern, const char *name);
 
 /* Parses a number the tools print with '.', whatever LC_NUMERIC says. */
 bool sw_parse_number(const char *s, size_t len, double *out);
+
+/* A child's descriptors, for posix_spawn: stdin from /dev/null, stdout
+ * and stderr into out_fd, nothing else open; it starts in dir. */
+void sw_spawn_output_to(posix_spawn_file_actions_t *fa, int out_fd, const char *dir);
 
 /* NAME's value in a NULL-terminated environ-style array, or NULL. */
 const char *sw_env_lookup(char *const *env, const char *name);

@@ -123,6 +123,15 @@ several_workflows_say_which() {
 	expect_eq "$(json slipway.json 'j["stages"][0]["name"]')" release-greet
 }
 
+one_stage_is_singular() {
+	git init -q -b main r
+	cd r
+	mkdir -p .github/workflows
+	printf 'on: push\njobs:\n  a:\n    steps:\n      - run: echo one\n' >.github/workflows/ci.yml
+	$SLIPWAY init --from-actions >out
+	grep -q '^wrote .*slipway.json: 1 stage from .github/workflows/ci.yml;' out
+}
+
 errors_write_nothing() {
 	git init -q -b main r
 	cd r
@@ -145,5 +154,6 @@ t_run failing_step_fails_the_stage
 t_run force_replaces_refusal_keeps
 t_run plain_init_points_to_actions
 t_run several_workflows_say_which
+t_run one_stage_is_singular
 t_run errors_write_nothing
 t_done

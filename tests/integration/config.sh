@@ -85,7 +85,7 @@ themes_are_names_everywhere() {
 	printf 'set theme my_theme-2\n' >"$HOME/.config/slipway/config"
 	dash ''
 	grep -q 'Branches 1' screen
-	says "slipway: invalid theme name \"../themes/mine\" (up to 64 letters, digits, '-' and '_', not a path)" \
+	says "slipway: --theme: invalid theme name \"../themes/mine\" (up to 64 letters, digits, '-' and '_', not a path)" \
 		$SLIPWAY --theme ../themes/mine --script script
 	printf '# mine\nset theme /tmp/mine\n' >"$HOME/.config/slipway/config"
 	says "slipway: ~/.config/slipway/config:2: invalid theme name \"/tmp/mine\" (up to 64 letters, digits, '-' and '_', not a path)" \

@@ -80,6 +80,10 @@ prompt_runs_cli_command_lines() {
 	dash ':run feature/broken' ':wait-run latest' ':log 1 test'
 	grep -q '^─ Log · run 1 · test' screen
 	grep -q '^boom$' screen
+	dash ':log latest test'
+	grep -q '^─ Log · run 1 · test' screen
+	dash ':show +1'
+	grep -q '"+1" is not a run id (a number, #N or latest)' screen
 	dash ':frobnicate'
 	grep -q 'unknown command "frobnicate"' screen
 	dash '<Colon> r u <Tab> f e a <Tab> <Enter>' ':wait-run latest'

@@ -26,7 +26,7 @@ expect_main_policy() {
 	DEPLOY_KEY=deploy-key-value-9 TOKEN=token-value-8 exits 1 $SLIPWAY run evil --follow >out
 	local f
 	f=$(run_json 1)
-	expect_eq "$(json "$f" 'j["stages"][0]["reason"]')" "gate lint_max: 1 > 0"
+	expect_eq "$(json "$f" 'j["stages"][0]["reason"]')" "gate lint_max: 1 > 0 (limit from main's slipway.json)"
 	expect_contains "$($SLIPWAY log 1)" "key=none"
 	! grep -rq deploy-key-value-9 .git/slipway/runs/1
 	expect_contains "$(json "$f" '" ".join(j["warnings"])')" "names \"$1\" as main; the policy (secrets, gates, retention) comes from main's"
@@ -58,11 +58,53 @@ EOF2
 	printf '{"version": 1, "stages": [{"name": "a", "run": "true"}]}\n' >slipway.json
 	git commit -q -am "feature"
 	exits 1 $SLIPWAY run --follow >/dev/null
-	expect_eq "$(json "$(run_json 1)" 'j["stages"][0]["reason"]')" "gate lint_max: no lint measured"
+	expect_eq "$(json "$(run_json 1)" 'j["stages"][0]["reason"]')" "gate lint_max: no lint measured (limit from trunk's slipway.json)"
 	git config slipway.main main
 	$SLIPWAY run --again --follow >/dev/null
 	expect_eq "$(run_status 2)" passed
 	expect_eq "$($SLIPWAY status --json | json /dev/stdin 'j["main"]')" main
+}
+
+# A gate's failure says whose limit it broke: main's slipway.json, or,
+# while main has none, the tested commit's own.
+gate_failure_names_where_its_limit_comes_from() {
+	git init -q -b main r
+	cd r
+	git commit -q --allow-empty -m "Start"
+	git checkout -q -b feature
+	cat >slipway.json <<'EOF2'
+{"version": 1, "stages": [{"name": "lint", "run": "printf 'a.py:1:1: E101 x\\n'", "parse": "flake8"}],
+ "gates": {"lint_max": 0}}
+EOF2
+	git add slipway.json
+	git commit -q -m "Lint strictly"
+	exits 1 $SLIPWAY run --follow >/dev/null
+	expect_eq "$(json "$(run_json 1)" 'j["stages"][0]["reason"]')" \
+		"gate lint_max: 1 > 0 (limit from this commit's slipway.json)"
+}
+
+# check-config shows what runs of the checked-out branch get, from where,
+# and what the branch's own file asks for in vain.
+check_config_prints_the_policy_in_force() {
+	policy_repo evil
+	$SLIPWAY check-config >out
+	expect_eq "$(sed 1d out)" "in force on evil (main: main)
+  gate lint_max: 0 (from main's slipway.json)
+  secret TOKEN (from main's slipway.json)
+  retention: 200 runs (from main's slipway.json)
+not used from this file: secret DEPLOY_KEY (main's slipway.json decides)"
+	$SLIPWAY check-config slipway.json >out
+	expect_eq "$(wc -l <out)" 1
+	git checkout -q --orphan bare-main
+	git rm -q --cached slipway.json
+	git commit -q --allow-empty -m "No pipeline"
+	git config slipway.main bare-main
+	$SLIPWAY check-config >out
+	expect_eq "$(sed 1d out)" "in force on bare-main (main: bare-main)
+  gates: none (from the work tree's slipway.json)
+  secrets: none (bare-main has no slipway.json)
+  retention: 200 runs (default: bare-main has no slipway.json)
+not used from this file: secret TOKEN, secret DEPLOY_KEY (bare-main has no slipway.json)"
 }
 
 # Two starts released at the same instant by a FIFO (opening it for
@@ -271,6 +313,8 @@ huge_configuration_files_are_refused() {
 t_run branch_naming_a_missing_main_gets_mains_policy
 t_run branch_naming_itself_main_gets_mains_policy
 t_run main_comes_from_the_repository
+t_run gate_failure_names_where_its_limit_comes_from
+t_run check_config_prints_the_policy_in_force
 t_run simultaneous_starts_make_one_run
 t_run killing_guardian_and_executor_leaves_nothing
 t_run reader_spares_a_reused_session

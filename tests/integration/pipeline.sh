@@ -61,7 +61,7 @@ EOF2
 	exits 1 $SLIPWAY run --follow >out
 	local f
 	f=$(run_json 1)
-	expect_eq "$(json "$f" 'j["stages"][0]["reason"]')" "gate coverage_min: 74.2 < 80"
+	expect_eq "$(json "$f" 'j["stages"][0]["reason"]')" "gate coverage_min: 74.2 < 80 (limit from main's slipway.json)"
 	expect_eq "$(json "$f" '[s["status"] for s in j["stages"]]')" "['failed', 'skipped', 'passed']"
 	expect_eq "$(json "$f" 'j["metrics"]["coverage"]["percent"]')" 74.2
 	expect_eq "$(json "$f" '(j["gates"][0]["name"], j["gates"][0]["passed"])')" "('coverage_min', False)"
@@ -74,7 +74,7 @@ gate_without_measure_fails() {
 EOF2
 	cd r
 	exits 1 $SLIPWAY run --follow >out
-	expect_eq "$(json "$(run_json 1)" 'j["stages"][0]["reason"]')" "gate coverage_min: no coverage measured"
+	expect_eq "$(json "$(run_json 1)" 'j["stages"][0]["reason"]')" "gate coverage_min: no coverage measured (limit from main's slipway.json)"
 }
 
 lint_findings_are_counted() {
@@ -86,7 +86,7 @@ EOF2
 	exits 1 $SLIPWAY run --follow >out
 	local f
 	f=$(run_json 1)
-	expect_eq "$(json "$f" 'j["stages"][0]["reason"]')" "gate lint_max: 3 > 0"
+	expect_eq "$(json "$f" 'j["stages"][0]["reason"]')" "gate lint_max: 3 > 0 (limit from main's slipway.json)"
 	expect_eq "$(json "$f" 'j["metrics"]["lint"]["by_code"]')" "{'E501': 1, 'F401': 2}"
 	expect_eq "$(json "$f" 'j["metrics"]["lint"]["by_file"]["app/a.py"]')" 2
 }
@@ -422,8 +422,20 @@ stage_selection() {
 {"version": 1, "stages": [{"name": "setup", "run": "true"}, {"name": "lint", "run": "true"}, {"name": "test", "run": "true"}]}
 EOF2
 	cd r
-	$SLIPWAY run --stage lint --follow >/dev/null
+	$SLIPWAY run --stage lint --follow >../out
 	expect_eq "$(json "$(run_json 1)" '[s["status"] for s in j["stages"]]')" "['passed', 'passed', 'skipped']"
+	# What it passed is not the pipeline: every place a run's status is
+	# shown says so, and it is no green run of main.
+	expect_eq "$(json "$(run_json 1)" '(j["status"], j["partial"], j["only_stage"])')" "('passed', True, 'lint')"
+	expect_eq "$(tail -1 ../out)" "run 1 passed (lint only)"
+	expect_contains "$($SLIPWAY status)" "#1 passed (lint only)"
+	expect_eq "$($SLIPWAY status --json | json /dev/stdin 'j["branches"][0]["last_run"]')" \
+		"{'id': 1, 'status': 'passed', 'partial': True}"
+	expect_contains "$($SLIPWAY history)" "#1     passed (lint only)"
+	expect_eq "$($SLIPWAY history --json | json /dev/stdin '(j[0]["partial"], j[0]["only_stage"])')" "(True, 'lint')"
+	$SLIPWAY run --again --follow >/dev/null
+	expect_eq "$($SLIPWAY history --json | json /dev/stdin '[(r["id"], r["partial"]) for r in j]')" "[(2, False), (1, True)]"
+	expect_contains "$($SLIPWAY history)" "#2     passed "
 	exits 2 $SLIPWAY run --stage lnit 2>err
 	grep -q 'did you mean "lint"' err
 }
@@ -444,7 +456,7 @@ EOF2
 	expect_eq "$(json s '(j["main"], j["integration"])')" "('main', 'development')"
 	expect_eq "$(json s '[b["name"] for b in j["branches"]]')" "['main', 'feature', 'origin/main']"
 	expect_eq "$(json s '[(b["ahead"], b["behind"]) for b in j["branches"]]')" "[(0, 0), (1, 0), (0, 0)]"
-	expect_eq "$(json s 'j["branches"][1]["last_run"]')" "{'id': 1, 'status': 'passed'}"
+	expect_eq "$(json s 'j["branches"][1]["last_run"]')" "{'id': 1, 'status': 'passed', 'partial': False}"
 	expect_eq "$(json s 'j["branches"][0]["last_run"]')" None
 	expect_eq "$(json s 'j["branches"][0]["upstream"]')" origin/main
 	expect_eq "$(json s 'j["branches"][2]["remote"]')" True

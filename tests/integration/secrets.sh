@@ -148,7 +148,35 @@ EOF2
 	expect_eq "$(run_status 1)" passed
 }
 
+# pass_env hands main's named variables over as they are: an address is
+# shown in the log, a secret beside it is still masked, a variable nobody
+# named stays out, and one not set is a warning of a run that goes on.
+pass_env_is_not_masked() {
+	make_repo r <<'EOF2'
+{"version": 1, "secrets": ["TOKEN_P"], "pass_env": ["REG_ADDR", "NOT_SET_HERE"],
+ "stages": [{"name": "show", "run": "echo \"reg=$REG_ADDR token=$TOKEN_P other=${OTHER_VAR-unset} nsh=${NOT_SET_HERE-unset}\""}]}
+EOF2
+	cd r
+	local token
+	token=$(random_word t)
+	unset NOT_SET_HERE
+	REG_ADDR=127.0.0.1:5000 TOKEN_P=$token OTHER_VAR=x $SLIPWAY run --follow >../out 2>../err
+	expect_eq "$($SLIPWAY log 1 show)" "reg=127.0.0.1:5000 token=*** other=unset nsh=unset"
+	expect_eq "$(cat ../err)" "slipway: warning: pass_env NOT_SET_HERE is not set in the environment of slipway run: the stages run without it"
+	grep -q '^warning: pass_env NOT_SET_HERE is not set' ../out
+	expect_eq "$(run_status 1)" passed
+	no_secret_in_runs "$token"
+	# A branch cannot name more: pass_env is main's, as secrets are.
+	git checkout -q -b feature
+	sed -i 's/"NOT_SET_HERE"/"OTHER_VAR"/' slipway.json
+	sed -i 's/nsh=/ov=$OTHER_VAR nsh=/' slipway.json
+	git commit -q -am "Ask for OTHER_VAR"
+	NOT_SET_HERE=y REG_ADDR=a OTHER_VAR=x $SLIPWAY run --follow >/dev/null 2>&1
+	expect_eq "$($SLIPWAY log 2 show)" "reg=a token= other=unset ov= nsh=y"
+}
+
 t_run reports_are_masked
+t_run pass_env_is_not_masked
 t_run overlapping_secrets_are_masked_whole
 t_run long_secret_across_a_cut_is_masked
 t_run multi_line_secret_is_masked_line_by_line

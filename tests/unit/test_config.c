@@ -652,6 +652,33 @@ static void test_secrets_and_env(void)
 	sw_config_free(&cfg);
 }
 
+static void test_pass_env(void)
+{
+	CHECK_ERR("{'pass_env': ['DOCKER-HOST'], 'stages': [" ST "]}",
+		  "slipway.json: pass_env[0]: invalid variable name \"DOCKER-HOST\" "
+		  "(use letters, digits and '_', not starting with a digit)");
+	CHECK_ERR("{'pass_env': ['SLIPWAY_RUN'], 'stages': [" ST "]}",
+		  "slipway.json: pass_env[0]: \"SLIPWAY_RUN\": SLIPWAY_* variables are set by slipway");
+	CHECK_ERR("{'pass_env': ['A', 'PATH'], 'stages': [" ST "]}",
+		  "slipway.json: pass_env[1]: \"PATH\": every stage gets it from slipway already");
+	CHECK_ERR("{'pass_env': ['A', 'A'], 'stages': [" ST "]}",
+		  "slipway.json: pass_env[1]: duplicate variable \"A\"");
+	CHECK_ERR("{'pass_env': 'A', 'stages': [" ST "]}",
+		  "slipway.json: pass_env: expected an array, got \"A\"");
+	CHECK_ERR("{'pass_env': ['A', 'REGISTRY'], 'secrets': ['REGISTRY'], 'stages': [" ST "]}",
+		  "slipway.json: pass_env[1]: \"REGISTRY\" is also in \"secrets\": a variable is masked or not, "
+		  "name it once");
+	CHECK_ERR("{'pas_env': ['A'], 'stages': [" ST "]}",
+		  "slipway.json: unknown key \"pas_env\" (did you mean \"pass_env\"?)");
+
+	struct sw_config cfg;
+	CHECK_INT(parse_q(&cfg, "{'pass_env': ['DOCKER_HOST', 'REGISTRY'], 'stages': [" ST "]}"), 0);
+	CHECK_INT(cfg.pass_env.len, 2);
+	CHECK_STR(cfg.pass_env.items[1], "REGISTRY");
+	CHECK_INT(cfg.secrets.len, 0);
+	sw_config_free(&cfg);
+}
+
 /* A stage measuring a custom metric "warnings", for the gate tests. */
 #define WARN_ST "{'name': 'w', 'run': 'x', 'parse': {'regex': 'w=(\\\\d+)', 'metric': 'warnings'}}"
 
@@ -929,6 +956,7 @@ int main(void)
 	RUN_TEST(test_parse_specs);
 	RUN_TEST(test_reports);
 	RUN_TEST(test_secrets_and_env);
+	RUN_TEST(test_pass_env);
 	RUN_TEST(test_gates);
 	RUN_TEST(test_bounds);
 	RUN_TEST(test_large_objects);

@@ -227,6 +227,56 @@ static void last_passed_of_a_branch(void)
 	free(dir);
 }
 
+static void expect_id(struct sw_store *st, const char *text, long want)
+{
+	long id = 0;
+	char *err = NULL;
+	CHECK_INT(sw_store_parse_id(st, text, &id, &err), 0);
+	CHECK_INT(id, want);
+	free(err);
+}
+
+static void expect_bad_id(struct sw_store *st, const char *text, const char *why)
+{
+	long id = 0;
+	char *err = NULL;
+	CHECK_INT(sw_store_parse_id(st, text, &id, &err), -1);
+	CHECK_STR(err, why);
+	free(err);
+}
+
+/* One reading of a run id for the commands and the dashboard's prompt. */
+static void run_ids_as_people_write_them(void)
+{
+	char *dir = temp_dir();
+	struct sw_store *st;
+	char *err = NULL;
+	CHECK_INT(sw_store_open(&st, dir, &err), 0);
+	expect_bad_id(st, "latest", "no run yet, so no latest one");
+	CHECK_INT(sw_store_latest(st, "main"), 0);
+	add_run(st, sha_a, "main", SW_RUN_PASSED);
+	add_run(st, sha_b, "feature", SW_RUN_FAILED);
+	expect_id(st, "latest", 2);
+	expect_id(st, "1", 1);
+	expect_id(st, "#12", 12);
+	CHECK_INT(sw_store_latest(st, "main"), 1);
+	CHECK_INT(sw_store_latest(st, "feature"), 2);
+	CHECK_INT(sw_store_latest(st, NULL), 2);
+	CHECK_INT(sw_store_latest(st, "release"), 0);
+	expect_bad_id(st, "abc", "\"abc\" is not a run id (a number, #N or latest)");
+	static const char *const bad[] = {"", "#", "0", "-1", "+1", " 1", "1x", "#latest", "Latest",
+					  "99999999999999999999"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		long id = 0;
+		CHECK_INT(sw_store_parse_id(st, bad[i], &id, &err), -1);
+		free(err);
+		err = NULL;
+	}
+	sw_store_close(st);
+	sw_remove_tree(dir);
+	free(dir);
+}
+
 /* Finished records are read once and then copied, but never stale: a file
  * replaced under the same id is read again, a removed run is gone. */
 static void finished_runs_are_cached_not_stale(void)
@@ -408,6 +458,43 @@ static void default_stage_is_the_one_that_matters(void)
 	CHECK_INT(sw_run_default_stage(&rec), 0);
 }
 
+/* A --stage run passed only the stages it ran: its record says so, it
+ * reads "passed (lint only)", and it is never the branch's green run. */
+static void partial_run_is_never_green(void)
+{
+	char *dir = temp_dir();
+	struct sw_store *st;
+	char *err = NULL;
+	CHECK_INT(sw_store_open(&st, dir, &err), 0);
+	add_run(st, sha_a, "main", SW_RUN_PASSED);
+	struct sw_run_record rec, got;
+	int lock;
+	make_record(&rec, sha_b, "main");
+	rec.partial = true;
+	rec.only_stage = xstrdup("lint");
+	CHECK_INT(sw_store_create(st, &rec, &lock, NULL, &err), 0);
+	rec.status = SW_RUN_PASSED;
+	sw_store_save(st, &rec, false);
+	close(lock);
+	CHECK_STR(sw_run_status_text(&rec).text, "passed (lint only)");
+	CHECK(!sw_run_green(&rec));
+	CHECK_INT(sw_store_load(st, rec.id, &got, &err), 0);
+	CHECK(got.partial);
+	CHECK_STR(got.only_stage, "lint");
+	CHECK_STR(sw_run_status_text(&got).text, "passed (lint only)");
+	sw_run_record_free(&got);
+	CHECK(sw_store_last_passed(st, "main", 0, &got));
+	CHECK_INT(got.id, 1);
+	CHECK(sw_run_green(&got));
+	CHECK_STR(sw_run_status_text(&got).text, "passed");
+	sw_run_record_free(&got);
+	CHECK(!sw_store_last_passed(st, "main", 1, &got));
+	sw_run_record_free(&rec);
+	sw_store_close(st);
+	sw_remove_tree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	RUN_TEST(create_and_load);
@@ -415,6 +502,8 @@ int main(void)
 	RUN_TEST(saves_reuse_no_stale_stage);
 	RUN_TEST(index_and_gc);
 	RUN_TEST(last_passed_of_a_branch);
+	RUN_TEST(partial_run_is_never_green);
+	RUN_TEST(run_ids_as_people_write_them);
 	RUN_TEST(finished_runs_are_cached_not_stale);
 	RUN_TEST(out_of_range_numbers_are_dropped);
 	RUN_TEST(empty_record_reads_as_the_durable_one);

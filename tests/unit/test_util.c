@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "slipway/secrets.h"
+#include "slipway/suggest.h"
 #include "slipway/util.h"
 #include "unit.h"
 
@@ -73,6 +74,21 @@ static void glob_and_distance(void)
 	CHECK_INT(sw_edit_distance("", "abc"), 3);
 }
 
+static void did_you_mean(void)
+{
+	static const char *const cmds[] = {"run", "status", "history", "log", "cancel"};
+	CHECK_STR(sw_suggest("stauts", cmds, 5), "status");
+	CHECK_STR(sw_suggest("rnu", cmds, 5), "run");
+	CHECK_STR(sw_suggest("hist", cmds, 5), "history");	/* a prefix */
+	CHECK(sw_suggest("x", cmds, 5) == NULL);		/* too short to guess at */
+	CHECK(sw_suggest("frobnicate", cmds, 5) == NULL);
+	static const char *const gates[] = {"coverage_min", "lint_max"};
+	CHECK_STR(sw_suggest("lint_maximum", gates, 2), "lint_max");
+	static const char *const tie[] = {"lint", "line"};
+	CHECK_STR(sw_suggest("lin", tie, 2), "lint");		/* the earlier of equals */
+	CHECK(sw_suggest("abc", cmds, 0) == NULL);
+}
+
 static void secrets_are_masked(void)
 {
 	struct strlist names = {0}, missing = {0};
@@ -136,6 +152,7 @@ int main(void)
 	RUN_TEST(iso_time_round_trip);
 	RUN_TEST(atomic_write_replaces);
 	RUN_TEST(glob_and_distance);
+	RUN_TEST(did_you_mean);
 	RUN_TEST(secrets_are_masked);
 	RUN_TEST(secrets_file_must_be_private);
 	UNIT_EXIT();

@@ -4,6 +4,7 @@
 # The container is named after the run so the cleanup stage can remove it.
 set -eu
 : "${IMAGE:?}" "${SLIPWAY_COMMIT:?}" "${SLIPWAY_RUN:?}"
+. "$(dirname "$0")/docker-env.sh"
 name="slipway-smoke-$SLIPWAY_RUN"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 docker rm -f "$name" >/dev/null 2>&1 || true

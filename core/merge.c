@@ -1,0 +1,695 @@
+/* Merging only what was tested: the proof, the lock, the fast-forward,
+ * the push, the user's checkout of main, and the record of each merge. */
+#include "slipway/merge.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <git2.h>
+
+#include "slipway/config.h"
+#include "slipway/run.h"
+
+#define MERGES_DIR "merges"
+#define LOCK_FILE "merge.lock"
+/* What a push sends: libgit2 pushes references, not bare commit ids, and
+ * local main must not move before the remote has taken the commit. */
+#define PUSH_REF "refs/slipway/merging"
+
+/* ---- the proof ---- */
+
+bool sw_merge_run_proves(const struct sw_run_record *run, const char *branch, const char *sha)
+{
+	return run->status == SW_RUN_PASSED && !strcmp(run->commit, sha) && run->branch &&
+	       !strcmp(run->branch, branch) && sw_run_green(run);
+}
+
+/* Why run, a run of the head, proves nothing. */
+static char *run_verdict(const struct sw_run_record *run)
+{
+	size_t i = sw_run_default_stage(run);
+	const struct sw_stage_record *s = i < run->nstages ? &run->stages[i] : NULL;
+	if (run->status == SW_RUN_PASSED)
+		return xasprintf("last run #%ld ran only some stages (--stage)", run->id);
+	if (!sw_run_status_final(run->status))
+		return xasprintf("run #%ld is still %s: merge once it has passed", run->id,
+				 sw_run_status_name(run->status));
+	if (run->status == SW_RUN_FAILED && s && s->status == SW_STAGE_FAILED)
+		return s->reason ? xasprintf("last run #%ld failed at stage %s (%s)", run->id, s->name, s->reason)
+				 : xasprintf("last run #%ld failed at stage %s", run->id, s->name);
+	return xasprintf("last run #%ld %s", run->id,
+			 run->status == SW_RUN_FAILED ? "failed" : run->status == SW_RUN_CANCELLED ? "was cancelled"
+											     : "was interrupted");
+}
+
+/* The newest run of branch that proves sha, or 0 with *why saying what
+ * the branch's runs show instead. */
+static long find_proof(struct sw_store *st, const char *branch, const char *sha, char **why)
+{
+	struct sw_run_record *runs;
+	size_t n = sw_store_history(st, branch, -1, &runs, NULL);
+	const struct sw_run_record *of_head = NULL;
+	long proof = 0;
+	for (size_t i = 0; i < n && !proof; i++) {
+		if (sw_merge_run_proves(&runs[i], branch, sha))
+			proof = runs[i].id;
+		else if (!of_head && !strcmp(runs[i].commit, sha))
+			of_head = &runs[i];
+	}
+	if (!proof && of_head)
+		*why = run_verdict(of_head);
+	else if (!proof && n)
+		*why = xasprintf("last run #%ld tested %.7s, an older commit: `slipway run %s` tests this one",
+				 runs[0].id, runs[0].commit, branch);
+	else if (!proof)
+		*why = xasprintf("it has never been run: `slipway run %s` tests it", branch);
+	sw_run_records_free(runs, n);
+	return proof;
+}
+
+/* ---- the lock ---- */
+
+/* One merge at a time per repository.  A flock ends with its process, so
+ * a merge that crashed or was killed never leaves the lock stuck. */
+static int take_lock(struct sw_store *st, int *fd_out, char **err)
+{
+	char *path = xasprintf("%s/%s", sw_store_root(st), LOCK_FILE);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int r = SW_OK;
+	if (fd < 0) {
+		*err = xasprintf("%s: %s", path, strerror(errno));
+		r = SW_ERR_USAGE;
+	} else if (flock(fd, LOCK_EX | LOCK_NB)) {
+		char buf[24] = "";
+		int e = errno;
+		long pid = pread(fd, buf, sizeof buf - 1, 0) > 0 ? strtol(buf, NULL, 10) : 0;
+		*err = e != EWOULDBLOCK ? xasprintf("%s: cannot lock: %s", path, strerror(e))
+		       : pid > 0 ? xasprintf("another merge is in progress (pid %ld): try again when it has ended", pid)
+				 : xstrdup("another merge is in progress: try again when it has ended");
+		close(fd);
+		r = SW_ERR_FAILED;
+	} else {
+		/* Only for the message above, which without it names no pid: the
+		 * lock itself is the flock. */
+		char pid[24];
+		int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+		bool noted = ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)len, 0) == len;
+		(void)noted;
+		*fd_out = fd;
+	}
+	free(path);
+	return r;
+}
+
+/* ---- the merge in progress ---- */
+
+struct merge {
+	git_repository *git;	/* the user's work tree, where HEAD may be main */
+	struct sw_store *st;
+	const struct sw_merge_options *opt;
+	struct sw_config cfg;
+	const char *branch;
+	git_oid head, main;	/* the branch's head; main before */
+	char head_sha[41], main_sha[41];
+	long run;
+	struct sw_merge_result *res;
+};
+
+static char *git_msg(const char *what)
+{
+	const git_error *e = git_error_last();
+	return xasprintf("%s: %s", what, e && e->message ? e->message : "unknown git error");
+}
+
+static int branch_commit(git_repository *git, const char *name, git_oid *oid, char **err)
+{
+	git_reference *ref;
+	git_object *obj = NULL;
+	if (git_branch_lookup(&ref, git, name, GIT_BRANCH_LOCAL)) {
+		*err = xasprintf("no local branch named \"%s\"", name);
+		return SW_ERR_USAGE;
+	}
+	int r = git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT);
+	git_reference_free(ref);
+	if (r) {
+		*err = xasprintf("branch \"%s\" does not point at a commit", name);
+		return SW_ERR_USAGE;
+	}
+	git_oid_cpy(oid, git_object_id(obj));
+	git_object_free(obj);
+	return SW_OK;
+}
+
+static int read_heads(struct merge *m, char **err)
+{
+	int r = branch_commit(m->git, m->branch, &m->head, err);
+	if (r == SW_OK)
+		r = branch_commit(m->git, m->cfg.main_branch, &m->main, err);
+	git_oid_tostr(m->head_sha, sizeof m->head_sha, &m->head);
+	git_oid_tostr(m->main_sha, sizeof m->main_sha, &m->main);
+	return r;
+}
+
+/* Main already has the head: the same commit, or one it descends from. */
+static bool up_to_date(struct merge *m)
+{
+	return git_oid_equal(&m->head, &m->main) || git_graph_descendant_of(m->git, &m->main, &m->head) == 1;
+}
+
+static int check_proof(struct merge *m, char **err)
+{
+	char *why = NULL;
+	m->run = find_proof(m->st, m->branch, m->head_sha, &why);
+	if (m->run)
+		return SW_OK;
+	char *reason = xasprintf("%s@%.7s has no passed run; %s", m->branch, m->head_sha, why);
+	free(why);
+	if (!m->opt->force) {
+		*err = reason;
+		return SW_ERR_FAILED;
+	}
+	strlist_addf(&m->res->notes, "forced: %s", reason);
+	free(reason);
+	return SW_OK;
+}
+
+static int check_fast_forward(struct merge *m, char **err)
+{
+	if (git_graph_descendant_of(m->git, &m->head, &m->main) == 1)
+		return SW_OK;
+	*err = xasprintf("%s has commits %s does not have: merge %s into %s and test it first "
+			 "(merge commits tested by slipway come later)",
+			 m->cfg.main_branch, m->branch, m->cfg.main_branch, m->branch);
+	return SW_ERR_FAILED;
+}
+
+/* ---- pushing ---- */
+
+struct push_state {
+	bool auth_failed;
+	char *rejected;		/* the remote's reason for refusing main */
+};
+
+/* No credentials are sent yet (ssh is refused before connecting, HTTP
+ * tokens come later): a remote that asks for them fails authentication. */
+static int push_credentials(git_credential **out, const char *url, const char *url_user, unsigned int allowed,
+			    void *payload)
+{
+	struct push_state *ps = payload;
+	(void)out;
+	(void)url;
+	(void)url_user;
+	(void)allowed;
+	ps->auth_failed = true;
+	git_error_set_str(GIT_ERROR_NET, "the remote asks for credentials, and slipway sends none yet "
+					 "(HTTP tokens come later)");
+	return GIT_EAUTH;
+}
+
+static int push_ref_status(const char *refname, const char *status, void *payload)
+{
+	struct push_state *ps = payload;
+	(void)refname;
+	if (status && !ps->rejected)
+		ps->rejected = xstrdup(status);
+	return 0;
+}
+
+/* The remote's URL without a password or token in it. */
+static char *url_for_humans(const char *url)
+{
+	const char *scheme = strstr(url, "://");
+	const char *host = scheme ? scheme + 3 : url;
+	const char *at = strchr(host, '@'), *slash = strchr(host, '/');
+	const char *colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
+	if (!scheme || !at || (slash && slash < at) || !colon)
+		return xstrdup(url);
+	return xasprintf("%.*s:***%s", (int)(colon - url), url, at);
+}
+
+/* Where a push goes: remote.NAME.pushurl when set, as git does. */
+static const char *push_url(const git_remote *remote)
+{
+	const char *url = git_remote_pushurl(remote);
+	return url ? url : git_remote_url(remote);
+}
+
+static char *push_error(struct merge *m, git_remote *remote, int code, const struct push_state *ps)
+{
+	const git_error *e = git_error_last();
+	const char *why = e && e->message ? e->message : "unknown error";
+	const char *name = m->cfg.remote, *main = m->cfg.main_branch, *raw = push_url(remote);
+	char *url = url_for_humans(raw), *msg;
+	/* libgit2 calls a local path that does not exist an unsupported protocol. */
+	if (!strchr(raw, ':') && access(raw, F_OK))
+		why = "no repository there";
+	if (ps->rejected)
+		msg = xasprintf("%s (%s) refused the push to %s: %s", name, url, main, ps->rejected);
+	else if (code == GIT_ENONFASTFORWARD)
+		msg = xasprintf("push rejected: %s's %s has commits %s does not have (someone pushed to it "
+				"meanwhile): fetch, merge %s/%s into %s and test it", name, main, m->branch, name, main,
+				m->branch);
+	else if (code == GIT_EAUTH || ps->auth_failed)
+		msg = xasprintf("authentication to %s (%s) failed: %s", name, url, why);
+	else
+		msg = xasprintf("cannot reach %s (%s): %s", name, url, why);
+	char *all = xasprintf("%s; local %s stays at %.7s, nothing was merged", msg, main, m->main_sha);
+	free(msg);
+	free(url);
+	return all;
+}
+
+/* ssh:// and scp-like host:path.  libgit2 1.5 checks no host key unless
+ * told how, and a push to a host nobody verified would hand it the code. */
+static bool ssh_url(const char *url)
+{
+	const char *scheme = strstr(url, "://"), *colon = strchr(url, ':'), *slash = strchr(url, '/');
+	if (scheme)
+		return strstr(url, "ssh") && strstr(url, "ssh") < scheme;
+	return colon && colon != url && (!slash || colon < slash);
+}
+
+static int find_remote(struct merge *m, git_remote **remote, char **err)
+{
+	const char *name = m->cfg.remote, *main = m->cfg.main_branch;
+	if (git_remote_lookup(remote, m->git, name)) {
+		*remote = NULL;
+		*err = xasprintf("no remote named \"%s\" to push %s to: add it (git remote add %s URL), name another "
+				 "in slipway.json (\"remote\"), or merge with --no-push", name, main, name);
+		return SW_ERR_USAGE;
+	}
+	if (!ssh_url(push_url(*remote)))
+		return SW_OK;
+	char *url = url_for_humans(push_url(*remote));
+	*err = xasprintf("%s is an ssh remote (%s), and slipway does not push over ssh yet (it would not check the "
+			 "host key): merge with --no-push and push %s yourself, or use a local or file:// remote",
+			 name, url, main);
+	free(url);
+	git_remote_free(*remote);
+	*remote = NULL;
+	return SW_ERR_USAGE;
+}
+
+/* Sends the head to the remote's main, which it takes only as a
+ * fast-forward: local main moves after the remote has it, so a refused
+ * push leaves everything as it was. */
+static int push_head(struct merge *m, git_remote *remote, char **err)
+{
+	git_reference *tmp;
+	if (git_reference_create(&tmp, m->git, PUSH_REF, &m->head, 1, "slipway merge: the commit to push")) {
+		*err = git_msg("cannot prepare the push");
+		return SW_ERR_FAILED;
+	}
+	char *spec = xasprintf("%s:refs/heads/%s", PUSH_REF, m->cfg.main_branch);
+	git_strarray specs = {&spec, 1};
+	struct push_state ps = {0};
+	git_push_options po;
+	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+	po.callbacks.credentials = push_credentials;
+	po.callbacks.push_update_reference = push_ref_status;
+	po.callbacks.payload = &ps;
+	int code = git_remote_push(remote, &specs, &po);
+	int r = SW_OK;
+	if (code || ps.rejected) {
+		*err = push_error(m, remote, code, &ps);
+		r = SW_ERR_FAILED;
+	}
+	git_reference_delete(tmp);
+	git_reference_free(tmp);
+	free(ps.rejected);
+	free(spec);
+	return r;
+}
+
+/* ---- local main and its checkout ---- */
+
+static int move_main(struct merge *m, char **err)
+{
+	char *name = xasprintf("refs/heads/%s", m->cfg.main_branch);
+	char *log = m->run ? xasprintf("slipway merge: fast-forward to %s@%.7s, run #%ld", m->branch, m->head_sha, m->run)
+			   : xasprintf("slipway merge: fast-forward to %s@%.7s, forced", m->branch, m->head_sha);
+	git_reference *ref = NULL;
+	int r = git_reference_create_matching(&ref, m->git, name, &m->head, 1, &m->main, log);
+	git_reference_free(ref);
+	free(log);
+	free(name);
+	if (r == 0)
+		return SW_OK;
+	*err = git_msg(m->opt->no_push ? "cannot move main" : "pushed, but local main could not follow");
+	return SW_ERR_FAILED;
+}
+
+/* Main is this work tree's checked-out branch. */
+static bool main_checked_out(struct merge *m)
+{
+	git_reference *head;
+	if (git_repository_is_bare(m->git) || git_repository_head(&head, m->git))
+		return false;
+	bool yes = git_reference_is_branch(head) && !strcmp(git_reference_shorthand(head), m->cfg.main_branch);
+	git_reference_free(head);
+	return yes;
+}
+
+/* Changes to tracked files, staged or not; untracked files do not count,
+ * and a checkout stops rather than overwrite one. */
+static bool checkout_dirty(struct merge *m)
+{
+	git_status_options so;
+	git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
+	so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	so.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+	git_status_list *list;
+	if (git_status_list_new(&list, m->git, &so))
+		return true;
+	bool dirty = git_status_list_entrycount(list) > 0;
+	git_status_list_free(list);
+	return dirty;
+}
+
+/* The files of the old main become the new main's: only the files the
+ * merge changed are written, and libgit2 stops before writing any if one
+ * is in the way. */
+static int checkout_new_main(struct merge *m)
+{
+	git_commit *old = NULL, *new = NULL;
+	git_tree *baseline = NULL;
+	int r = git_commit_lookup(&old, m->git, &m->main) || git_commit_lookup(&new, m->git, &m->head) ||
+		git_commit_tree(&baseline, old);
+	if (r == 0) {
+		git_checkout_options co;
+		git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+		co.checkout_strategy = GIT_CHECKOUT_SAFE;
+		co.baseline = baseline;
+		r = git_checkout_tree(m->git, (git_object *)new, &co);
+	}
+	git_tree_free(baseline);
+	git_commit_free(new);
+	git_commit_free(old);
+	return r;
+}
+
+static void update_checkout(struct merge *m, bool dirty)
+{
+	const char *wd = git_repository_workdir(m->git), *main = m->cfg.main_branch;
+	int wd_len = (int)strlen(wd) - (wd[0] && wd[strlen(wd) - 1] == '/');
+	m->res->checkout = SW_CHECKOUT_UPDATED;
+	if (!dirty && checkout_new_main(m) == 0)
+		return;
+	m->res->checkout = SW_CHECKOUT_LEFT;
+	char *why = dirty ? xstrdup("has uncommitted changes") : git_msg("could not be updated");
+	strlist_addf(&m->res->notes,
+		     "%s is checked out in %.*s, which %s: its files were left as they were (the old %s, %.7s), so "
+		     "`git status` shows the merge undone there; `git read-tree -m -u %.7s %s` brings them to the new "
+		     "%s and keeps your changes", main, wd_len, wd, why, main, m->main_sha, m->main_sha, main, main);
+	free(why);
+}
+
+/* ---- the record ---- */
+
+/* As git names a committer: its environment first, then user.name and
+ * user.email, and the login name when neither says. */
+static char *who_merges(git_repository *git)
+{
+	const char *name = getenv("GIT_COMMITTER_NAME"), *email = getenv("GIT_COMMITTER_EMAIL");
+	if (!name || !*name) {
+		name = getenv("GIT_AUTHOR_NAME");
+		email = getenv("GIT_AUTHOR_EMAIL");
+	}
+	if (name && *name)
+		return email && *email ? xasprintf("%s <%s>", name, email) : xstrdup(name);
+	git_signature *sig;
+	if (git_signature_default(&sig, git) == 0) {
+		char *s = xasprintf("%s <%s>", sig->name, sig->email);
+		git_signature_free(sig);
+		return s;
+	}
+	struct passwd *pw = getpwuid(getuid());
+	return xstrdup(pw ? pw->pw_name : "unknown");
+}
+
+static void add_clean(cJSON *o, const char *key, const char *s)
+{
+	if (!s) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sw_utf8_clean(&sb, s, strlen(s));
+	cJSON_AddStringToObject(o, key, sb.buf);
+	sbuf_free(&sb);
+}
+
+cJSON *sw_merge_record_to_json(const struct sw_merge_record *rec)
+{
+	cJSON *o = cJSON_CreateObject();
+	char iso[32];
+	sw_iso_time((time_t)(rec->at_ms / 1000), iso);
+	cJSON_AddNumberToObject(o, "schema", 1);
+	cJSON_AddNumberToObject(o, "id", (double)rec->id);
+	add_clean(o, "who", rec->who);
+	cJSON_AddStringToObject(o, "at", iso);
+	add_clean(o, "branch", rec->branch);
+	add_clean(o, "main", rec->main);
+	cJSON_AddStringToObject(o, "from", rec->from);
+	cJSON_AddStringToObject(o, "to", rec->to);
+	if (rec->run)
+		cJSON_AddNumberToObject(o, "run", (double)rec->run);
+	else
+		cJSON_AddNullToObject(o, "run");
+	cJSON_AddBoolToObject(o, "forced", rec->forced);
+	cJSON_AddBoolToObject(o, "pushed", rec->pushed);
+	add_clean(o, "remote", rec->remote);
+	return o;
+}
+
+static const char *json_string(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool is_sha(const char *s)
+{
+	return s && strlen(s) == 40 && strspn(s, "0123456789abcdef") == 40;
+}
+
+static int record_from_json(struct sw_merge_record *rec, const cJSON *o)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id"), *run = cJSON_GetObjectItemCaseSensitive(o, "run");
+	const char *branch = json_string(o, "branch"), *main = json_string(o, "main");
+	const char *from = json_string(o, "from"), *to = json_string(o, "to"), *at = json_string(o, "at");
+	memset(rec, 0, sizeof *rec);
+	if (!cJSON_IsNumber(id) || id->valuedouble < 1 || !branch || !main || !is_sha(from) || !is_sha(to))
+		return -1;
+	rec->id = (long)id->valuedouble;
+	rec->who = xstrdup_null(json_string(o, "who"));
+	rec->at_ms = at ? (int64_t)sw_parse_iso_time(at) * 1000 : 0;
+	rec->branch = xstrdup(branch);
+	rec->main = xstrdup(main);
+	memcpy(rec->from, from, 41);
+	memcpy(rec->to, to, 41);
+	rec->run = cJSON_IsNumber(run) && run->valuedouble >= 1 ? (long)run->valuedouble : 0;
+	rec->forced = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "forced"));
+	rec->pushed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "pushed"));
+	rec->remote = xstrdup_null(json_string(o, "remote"));
+	return 0;
+}
+
+void sw_merge_record_free(struct sw_merge_record *rec)
+{
+	free(rec->who);
+	free(rec->branch);
+	free(rec->main);
+	free(rec->remote);
+	memset(rec, 0, sizeof *rec);
+}
+
+void sw_merge_records_free(struct sw_merge_record *recs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sw_merge_record_free(&recs[i]);
+	free(recs);
+}
+
+static int cmp_id_desc(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+	return (x < y) - (x > y);
+}
+
+/* The ids of the records in dir ("<id>.json"), newest first. */
+static long *list_merges(const char *dir, size_t *n)
+{
+	long *ids = NULL;
+	size_t cap = 0;
+	*n = 0;
+	DIR *d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		char *end;
+		long id = strtol(e->d_name, &end, 10);
+		if (id < 1 || e->d_name[0] < '1' || e->d_name[0] > '9' || strcmp(end, ".json"))
+			continue;
+		if (*n == cap)
+			ids = xrealloc(ids, (cap = cap ? 2 * cap : 16) * sizeof *ids);
+		ids[(*n)++] = id;
+	}
+	if (d)
+		closedir(d);
+	if (*n)
+		qsort(ids, *n, sizeof *ids, cmp_id_desc);
+	return ids;
+}
+
+/* Under the merge lock: ids are never taken twice.  Written whole, durably,
+ * or not at all. */
+static void write_record(struct merge *m, struct sw_merge_record *rec)
+{
+	char *dir = xasprintf("%s/%s", sw_store_root(m->st), MERGES_DIR);
+	size_t n;
+	sw_mkdirs(dir, 0755);
+	long *ids = list_merges(dir, &n);
+	rec->id = n ? ids[0] + 1 : 1;
+	free(ids);
+	cJSON *o = sw_merge_record_to_json(rec);
+	char *text = cJSON_Print(o), *path = xasprintf("%s/%ld.json", dir, rec->id);
+	int r = sw_write_atomic(path, text, strlen(text), true);
+	if (r)
+		strlist_addf(&m->res->notes, "the merge could not be recorded in %s: %s", path, strerror(-r));
+	free(path);
+	free(text);
+	cJSON_Delete(o);
+	free(dir);
+}
+
+static void record_merge(struct merge *m, bool pushed)
+{
+	struct sw_merge_record *rec = &m->res->rec;
+	rec->who = who_merges(m->git);
+	rec->at_ms = sw_now_ms();
+	rec->branch = xstrdup(m->branch);
+	rec->main = xstrdup(m->cfg.main_branch);
+	memcpy(rec->from, m->main_sha, 41);
+	memcpy(rec->to, m->head_sha, 41);
+	rec->run = m->run;
+	rec->forced = m->run == 0;	/* only --force gets this far without a proof */
+	rec->pushed = pushed;
+	rec->remote = pushed ? xstrdup(m->cfg.remote) : NULL;
+	m->res->merged = true;
+	write_record(m, rec);
+}
+
+size_t sw_merge_history(struct sw_store *st, const char *branch, long limit, struct sw_merge_record **out,
+			struct strlist *warnings)
+{
+	char *dir = xasprintf("%s/%s", sw_store_root(st), MERGES_DIR);
+	size_t n, kept = 0;
+	long *ids = list_merges(dir, &n);
+	*out = xcalloc(n + 1, sizeof **out);
+	for (size_t i = 0; i < n && (limit < 0 || (long)kept < limit); i++) {
+		char *path = xasprintf("%s/%ld.json", dir, ids[i]);
+		size_t len;
+		char *text = sw_read_file(path, &len);
+		cJSON *o = text ? cJSON_ParseWithLength(text, len) : NULL;
+		struct sw_merge_record *rec = &(*out)[kept];
+		if (!o || record_from_json(rec, o))
+			strlist_addf(warnings, "%s: not a valid merge record", path);
+		else if (branch && strcmp(rec->branch, branch))
+			sw_merge_record_free(rec);
+		else
+			kept++;
+		cJSON_Delete(o);
+		free(text);
+		free(path);
+	}
+	free(ids);
+	free(dir);
+	return kept;
+}
+
+/* ---- the merge ---- */
+
+/* Everything that can refuse is asked before anything moves; the push
+ * goes first, so that what fails after it is only local and says so. */
+static int carry_out(struct merge *m, char **err)
+{
+	git_remote *remote = NULL;
+	bool checked_out = main_checked_out(m);
+	bool dirty = checked_out && checkout_dirty(m);
+	int r = m->opt->no_push ? SW_OK : find_remote(m, &remote, err);
+	if (r == SW_OK && remote)
+		r = push_head(m, remote, err);
+	if (r == SW_OK)
+		r = move_main(m, err);
+	if (r == SW_OK && checked_out)
+		update_checkout(m, dirty);
+	if (r == SW_OK)
+		record_merge(m, remote != NULL);
+	git_remote_free(remote);
+	return r;
+}
+
+/* The branch's name, main's and the remote come from the policy, never
+ * from the commit being merged. */
+static int prepare(struct sw_repo *repo, struct merge *m, char **err)
+{
+	const char *wd = sw_repo_workdir(repo);
+	if (git_repository_open(&m->git, wd ? wd : sw_repo_gitdir(repo))) {
+		*err = git_msg("cannot open the repository");
+		return SW_ERR_USAGE;
+	}
+	if (sw_project_config(repo, &m->cfg, err))
+		return SW_ERR_USAGE;
+	m->branch = m->opt->branch ? m->opt->branch : m->cfg.integration_branch;
+	if (!strcmp(m->branch, m->cfg.main_branch)) {
+		*err = xasprintf("%s is main: name the branch to merge into it (slipway merge BRANCH)", m->branch);
+		return SW_ERR_USAGE;
+	}
+	return SW_OK;
+}
+
+int sw_merge(struct sw_repo *repo, struct sw_store *st, const struct sw_merge_options *opt,
+	     struct sw_merge_result *res, char **err)
+{
+	memset(res, 0, sizeof *res);
+	git_libgit2_init();
+	struct merge m = {.st = st, .opt = opt, .res = res};
+	int lock = -1;
+	int r = prepare(repo, &m, err);
+	if (r == SW_OK)
+		r = take_lock(st, &lock, err);
+	/* Read under the lock: a merge that just ended has moved main. */
+	if (r == SW_OK)
+		r = read_heads(&m, err);
+	if (r == SW_OK && up_to_date(&m)) {
+		strlist_addf(&res->notes, "%s already has %s@%.7s: nothing to merge", m.cfg.main_branch, m.branch,
+			     m.head_sha);
+	} else if (r == SW_OK) {
+		r = check_proof(&m, err);
+		if (r == SW_OK)
+			r = check_fast_forward(&m, err);
+		if (r == SW_OK)
+			r = carry_out(&m, err);
+	}
+	if (lock >= 0)
+		close(lock);
+	sw_config_free(&m.cfg);
+	git_repository_free(m.git);
+	git_libgit2_shutdown();
+	return r;
+}
+
+void sw_merge_result_free(struct sw_merge_result *res)
+{
+	sw_merge_record_free(&res->rec);
+	strlist_free(&res->notes);
+	memset(res, 0, sizeof *res);
+}

@@ -1,0 +1,70 @@
+/* Merging a branch into main: only the exact commit a passed run of that
+ * branch tested, fast-forward, pushed to the policy's remote, one merge at
+ * a time, each one recorded in the store (.git/slipway/merges/). */
+#ifndef SLIPWAY_MERGE_H
+#define SLIPWAY_MERGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slipway/repo.h"
+#include "slipway/store.h"
+#include "slipway/util.h"
+
+struct sw_merge_options {
+	const char *branch;	/* NULL: the integration branch */
+	bool force;		/* merge without a run that proves the head; recorded */
+	bool no_push;		/* move local main only */
+};
+
+struct sw_merge_record {
+	long id;
+	char *who;		/* "Name <email>" from git, else the login name */
+	int64_t at_ms;
+	char *branch;
+	char *main;
+	char from[41], to[41];	/* main before and after */
+	long run;		/* the run that proved `to`; 0 when forced without one */
+	bool forced;
+	bool pushed;
+	char *remote;		/* the remote pushed to; NULL when not pushed */
+};
+
+enum sw_merge_checkout {
+	SW_CHECKOUT_ELSEWHERE,	/* main is not checked out in this work tree */
+	SW_CHECKOUT_UPDATED,	/* it was, clean, and now has the new main */
+	SW_CHECKOUT_LEFT,	/* it was, with changes (or in the way): files left as they were */
+};
+
+struct sw_merge_result {
+	bool merged;		/* false: main already had the branch's head */
+	struct sw_merge_record rec;	/* filled when merged */
+	enum sw_merge_checkout checkout;
+	struct strlist notes;	/* what the user should know besides (forced, checkout left) */
+};
+
+/* Whether run proves that branch's head sha may become main: a passed run
+ * of that branch (stages are chosen per branch), on that exact commit, of
+ * every stage (not a --stage run).  The one place this is decided. */
+bool sw_merge_run_proves(const struct sw_run_record *run, const char *branch, const char *sha);
+
+/* Merges opt->branch into main as the repository's policy names them
+ * (see sw_run_config).  SW_OK when merged or when main already has the
+ * head (res->merged false); SW_ERR_FAILED with *err when refused (no proof,
+ * main diverged, another merge running) or when the push failed, with
+ * every ref as it was; SW_ERR_USAGE with *err for a bad branch or
+ * configuration.  res is filled in either case; free it. */
+int sw_merge(struct sw_repo *repo, struct sw_store *st, const struct sw_merge_options *opt,
+	     struct sw_merge_result *res, char **err);
+void sw_merge_result_free(struct sw_merge_result *res);
+
+/* Recorded merges, newest first: of one branch (NULL: all), at most limit
+ * (< 0: all).  Records that cannot be read are named in warnings. */
+size_t sw_merge_history(struct sw_store *st, const char *branch, long limit, struct sw_merge_record **out,
+			struct strlist *warnings);
+void sw_merge_record_free(struct sw_merge_record *rec);
+void sw_merge_records_free(struct sw_merge_record *recs, size_t n);
+struct cJSON *sw_merge_record_to_json(const struct sw_merge_record *rec);
+
+#endif

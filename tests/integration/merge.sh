@@ -1,0 +1,384 @@
+# slipway merge on real repositories with bare remotes: only a head that a
+# passed run tested reaches main, fast-forward, pushed, one merge at a
+# time, every merge recorded; history --merges shows them.
+# timeout: 600
+. "$SW_SRCDIR/tests/lib.sh"
+
+# project [REMOTE-URL]: a bare origin.git and a repository r on main (a
+# pipeline whose test stage fails when the commit has a file "broken")
+# pushed there, development one commit ahead, checked out; ends inside r.
+project() {
+	local url=${1:-file://$PWD/origin.git}
+	git init -q --bare origin.git
+	make_repo r <<'EOF2'
+{"version": 1, "stages": [
+  {"name": "build", "run": "echo building"},
+  {"name": "test", "run": "test ! -e broken"}]}
+EOF2
+	cd r
+	commit_file README.md "the project"
+	git remote add origin "$url"
+	git push -q origin main 2>/dev/null || true
+	git checkout -q -b development
+	commit_file feature.txt "new feature"
+}
+
+sha() { git rev-parse "$1"; }
+remote_main() { git -C ../origin.git rev-parse main; }
+merges() { ls .git/slipway/merges 2>/dev/null | wc -l; }
+merge_json() { json ".git/slipway/merges/$1.json" "$2"; }
+green() { $SLIPWAY run "${1:-development}" --follow >/dev/null; }
+absent() { if grep -q -- "$1" "$2"; then fail "'$1' found in $2: $(cat "$2")"; fi; }
+
+# Nothing moved: main, development and the remote's main are as given,
+# no merge was recorded and the push left no reference behind.
+unchanged() {
+	expect_eq "$(sha main)" "$1" "(main)"
+	expect_eq "$(sha development)" "$2" "(development)"
+	expect_eq "$(remote_main)" "$3" "(origin's main)"
+	expect_eq "$(merges)" 0 "(merge records)"
+	expect_eq "$(git for-each-ref refs/slipway)" ""
+}
+
+fast_forward_and_push_over_file_url() {
+	project
+	green
+	local head old
+	head=$(sha development) old=$(sha main)
+	$SLIPWAY merge >out 2>err
+	expect_eq "$(cat out)" "$(printf 'merged development@%.7s into main: fast-forward from %.7s, proved by run #1\npushed main to origin' "$head" "$old")"
+	expect_eq "$(cat err)" ""
+	expect_eq "$(sha main)" "$head"
+	expect_eq "$(remote_main)" "$head"
+	expect_eq "$(sha origin/main)" "$head" "(the remote-tracking branch follows)"
+	expect_eq "$(merge_json 1 '(j["branch"], j["main"], j["from"], j["to"], j["run"], j["forced"], j["pushed"], j["remote"])')" \
+		"('development', 'main', '$old', '$head', 1, False, True, 'origin')"
+	expect_eq "$(merge_json 1 'j["who"]')" "Test Author <author@example.invalid>"
+	expect_eq "$(git for-each-ref refs/slipway)" ""
+	git reflog -1 main | grep -q "slipway merge: fast-forward to development@${head:0:7}, run #1"
+	# Again: main has it, nothing to do and nothing recorded.
+	$SLIPWAY merge >out 2>err
+	expect_eq "$(cat err)" "slipway: main already has development@${head:0:7}: nothing to merge"
+	expect_eq "$(merges)" 1
+}
+
+refused_without_a_green_run() {
+	project
+	local head old remote
+	head=$(sha development) old=$(sha main) remote=$(remote_main)
+	exits 1 $SLIPWAY merge 2>err
+	expect_eq "$(cat err)" "slipway: development@${head:0:7} has no passed run; it has never been run: \`slipway run development\` tests it"
+	commit_file broken "yes" "Break the tests"
+	head=$(sha development)
+	exits 1 $SLIPWAY run development --follow >/dev/null
+	exits 1 $SLIPWAY merge 2>err
+	expect_eq "$(cat err)" "slipway: development@${head:0:7} has no passed run; last run #1 failed at stage test (exit code 1)"
+	unchanged "$old" "$head" "$remote"
+}
+
+refused_when_the_passed_run_tested_an_older_head() {
+	project
+	green
+	local tested head old remote
+	tested=$(sha development)
+	commit_file more.txt "untested" "Add an untested change"
+	head=$(sha development) old=$(sha main) remote=$(remote_main)
+	exits 1 $SLIPWAY merge 2>err
+	expect_eq "$(cat err)" "slipway: development@${head:0:7} has no passed run; last run #1 tested ${tested:0:7}, an older commit: \`slipway run development\` tests this one"
+	unchanged "$old" "$head" "$remote"
+}
+
+# A run of some stages only (--stage) is green but proves nothing.
+partial_run_proves_nothing() {
+	project
+	$SLIPWAY run development --stage build --follow >/dev/null
+	expect_eq "$(run_status 1)" passed
+	local head old remote
+	head=$(sha development) old=$(sha main) remote=$(remote_main)
+	exits 1 $SLIPWAY merge 2>err
+	expect_eq "$(cat err)" "slipway: development@${head:0:7} has no passed run; last run #1 ran only some stages (--stage)"
+	unchanged "$old" "$head" "$remote"
+}
+
+force_is_recorded_as_forced() {
+	project
+	commit_file broken "yes" "Break the tests"
+	exits 1 $SLIPWAY run development --follow >/dev/null
+	local head
+	head=$(sha development)
+	$SLIPWAY merge --force >out 2>err
+	expect_contains "$(cat out)" "merged development@${head:0:7} into main"
+	expect_contains "$(cat out)" "forced (no run proves it)"
+	expect_eq "$(cat err)" "slipway: forced: development@${head:0:7} has no passed run; last run #1 failed at stage test (exit code 1)"
+	expect_eq "$(sha main)" "$head"
+	expect_eq "$(remote_main)" "$head"
+	expect_eq "$(merge_json 1 '(j["forced"], j["run"], j["pushed"])')" "(True, None, True)"
+	$SLIPWAY history --merges | grep -q "^#1 .* forced "
+	git reflog -1 main | grep -q "forced"
+}
+
+diverged_main_is_refused() {
+	project
+	green
+	git checkout -q main
+	commit_file hotfix.txt "fix" "Hotfix on main"
+	git checkout -q development
+	local head old remote
+	head=$(sha development) old=$(sha main) remote=$(remote_main)
+	exits 1 $SLIPWAY merge 2>err
+	expect_eq "$(cat err)" "slipway: main has commits development does not have: merge main into development and test it first (merge commits tested by slipway come later)"
+	unchanged "$old" "$head" "$remote"
+	[ ! -e hotfix.txt ]
+}
+
+# Someone pushed to the remote's main after we last looked: the push is
+# refused and local main stays where it was.  A plain path as the URL.
+push_rejected_keeps_local_main() {
+	project "$PWD/origin.git"
+	green
+	git clone -q -b main ../origin.git ../other
+	(cd ../other && commit_file theirs.txt "theirs" "Someone else's change" && git push -q origin main)
+	local head old theirs
+	head=$(sha development) old=$(sha main) theirs=$(remote_main)
+	exits 1 $SLIPWAY merge 2>err
+	expect_eq "$(cat err)" "slipway: push rejected: origin's main has commits development does not have (someone pushed to it meanwhile): fetch, merge origin/main into development and test it; local main stays at ${old:0:7}, nothing was merged"
+	unchanged "$old" "$head" "$theirs"
+	expect_eq "$(sha origin/main)" "$old" "(the remote-tracking branch did not move)"
+}
+
+unreachable_or_missing_remote() {
+	project "$PWD/nowhere.git"
+	green
+	local head old
+	head=$(sha development) old=$(sha main)
+	exits 1 $SLIPWAY merge 2>err
+	expect_contains "$(cat err)" "slipway: cannot reach origin ($(cd .. && pwd)/nowhere.git): no repository there"
+	expect_contains "$(cat err)" "; local main stays at ${old:0:7}, nothing was merged"
+	# No push over ssh until host keys are checked: refused before connecting.
+	local url
+	for url in ssh://git@127.0.0.1:1/x.git git@127.0.0.1:x.git; do
+		git remote set-url origin "$url"
+		exits 2 $SLIPWAY merge 2>err
+		expect_eq "$(cat err)" "slipway: origin is an ssh remote ($url), and slipway does not push over ssh yet (it would not check the host key): merge with --no-push and push main yourself, or use a local or file:// remote"
+	done
+	# The push URL is the one that counts.
+	git remote set-url origin "$(cd .. && pwd)/nowhere.git"
+	git config remote.origin.pushurl git@127.0.0.1:x.git
+	exits 2 $SLIPWAY merge 2>err
+	expect_contains "$(cat err)" "slipway: origin is an ssh remote (git@127.0.0.1:x.git)"
+	git config --unset remote.origin.pushurl
+	# A remote asking for credentials: none are sent yet.
+	python3 - >../port <<'EOF2' &
+import http.server, socketserver, sys
+class Deny(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="git"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    do_POST = do_GET
+    def log_message(self, *a): pass
+s = socketserver.TCPServer(("127.0.0.1", 0), Deny)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+EOF2
+	local server=$!
+	wait_for 10 test -s ../port
+	git remote set-url origin "http://127.0.0.1:$(cat ../port)/x.git"
+	exits 1 $SLIPWAY merge 2>err || { kill $server; return 1; }
+	kill $server
+	expect_contains "$(cat err)" "slipway: authentication to origin (http://127.0.0.1:$(cat ../port)/x.git) failed: the remote asks for credentials, and slipway sends none yet (HTTP tokens come later); local main stays at ${old:0:7}"
+	# A token in the URL never reaches the screen.
+	git remote set-url origin https://someone:s3cr3t-token@127.0.0.1:1/x.git
+	exits 1 $SLIPWAY merge 2>err
+	expect_contains "$(cat err)" "(https://someone:***@127.0.0.1:1/x.git)"
+	absent s3cr3t err
+	expect_eq "$(sha main)" "$old"
+	expect_eq "$(merges)" 0
+	git remote remove origin
+	exits 2 $SLIPWAY merge 2>err
+	expect_contains "$(cat err)" "slipway: no remote named \"origin\" to push main to"
+	$SLIPWAY merge --no-push >/dev/null
+	expect_eq "$(sha main)" "$head"
+}
+
+no_push_moves_local_main_only() {
+	project
+	green
+	local head remote
+	head=$(sha development) remote=$(remote_main)
+	$SLIPWAY merge --no-push >out
+	expect_contains "$(cat out)" "not pushed (--no-push)"
+	expect_eq "$(sha main)" "$head"
+	expect_eq "$(remote_main)" "$remote"
+	expect_eq "$(merge_json 1 '(j["pushed"], j["remote"], j["run"])')" "(False, None, 1)"
+	$SLIPWAY history --merges | grep -q "^#1 .* not pushed "
+}
+
+# main, its integration branch and the remote are the repository's choice:
+# the branch's own slipway.json naming others changes nothing.
+policy_names_main_and_remote() {
+	git init -q --bare up.git
+	git init -q --bare decoy.git
+	make_repo r <<'EOF2'
+{"version": 1, "integration": "dev", "remote": "upstream", "stages": [{"name": "a", "run": "true"}]}
+EOF2
+	cd r
+	git remote add upstream ../up.git
+	git remote add origin ../decoy.git
+	git push -q upstream main
+	git checkout -q -b dev
+	cat >slipway.json <<'EOF2'
+{"version": 1, "main": "dev", "integration": "other", "remote": "origin", "stages": [{"name": "a", "run": "true"}]}
+EOF2
+	git commit -q -am "Name another main and remote"
+	green dev
+	$SLIPWAY merge --json >out
+	expect_eq "$(json out '(j["merged"], j["branch"], j["main"], j["remote"])')" "(True, 'dev', 'main', 'upstream')"
+	expect_eq "$(git -C ../up.git rev-parse main)" "$(sha dev)"
+	expect_eq "$(git -C ../decoy.git for-each-ref)" ""
+}
+
+# A merge holding the lock keeps another out; two started at once never
+# both merge.  The lock is held by flock(1) on the same file, released
+# through a FIFO: no sleeps.
+two_merges_never_interleave() {
+	project
+	green
+	local head old remote
+	head=$(sha development) old=$(sha main) remote=$(remote_main)
+	mkfifo locked release
+	flock .git/slipway/merge.lock sh -c 'echo >locked; read x <release' &
+	local holder=$!
+	read -r _ <locked
+	exits 1 $SLIPWAY merge 2>err
+	expect_contains "$(cat err)" "slipway: another merge is in progress"
+	unchanged "$old" "$head" "$remote"
+	echo >release
+	wait $holder
+	local rc1=0 rc2=0 p1 p2
+	$SLIPWAY merge >o1 2>e1 &
+	p1=$!
+	$SLIPWAY merge >o2 2>e2 &
+	p2=$!
+	wait $p1 || rc1=$?
+	wait $p2 || rc2=$?
+	expect_eq "$(cat o1 o2 | grep -c '^merged ')" 1
+	expect_eq "$(merges)" 1
+	expect_eq "$(sha main)" "$head"
+	expect_eq "$(remote_main)" "$head"
+	# The other one found the lock taken, or main already merged.
+	local e
+	for e in "$rc1:e1" "$rc2:e2"; do
+		case ${e%%:*} in
+		0) ;;
+		1) grep -q "another merge is in progress" "${e#*:}" ;;
+		*) fail "exit ${e%%:*}: $(cat "${e#*:}")" ;;
+		esac
+	done
+}
+
+history_lists_merges() {
+	project
+	green
+	$SLIPWAY merge >/dev/null
+	local first
+	first=$(sha development)
+	commit_file second.txt "two"
+	green
+	$SLIPWAY merge >/dev/null
+	$SLIPWAY history --merges >out
+	expect_eq "$(wc -l <out)" 2
+	head -1 out | grep -Eq "^#2 +[0-9]+s  development +${first:0:7} → $(sha main | cut -c1-7)  run #2 +origin +Test Author <author@example.invalid>$"
+	sed -n 2p out | grep -q "^#1 "
+	$SLIPWAY history --merges --json >j
+	expect_eq "$(json j '[(m["id"], m["run"], m["pushed"]) for m in j]')" "[(2, 2, True), (1, 1, True)]"
+	expect_eq "$(json j 'j[0]["from"] == j[1]["to"]')" True
+	json j 'j[0]["at"]' | grep -Eq '^20[0-9-]{8}T[0-9:]{8}Z$'
+	expect_eq "$($SLIPWAY history --merges --limit 1 --json | json /dev/stdin 'len(j)')" 1
+	expect_eq "$($SLIPWAY history --merges --branch other --json | json /dev/stdin 'len(j)')" 0
+	# plain history still lists the runs
+	expect_eq "$($SLIPWAY history | grep -c '^#')" 2
+}
+
+clean_checked_out_main_is_updated() {
+	project
+	git checkout -q main
+	green
+	local head
+	head=$(sha development)
+	$SLIPWAY merge --json >../out 2>../err
+	expect_eq "$(json ../out 'j["checkout"]')" updated
+	expect_eq "$(cat ../err)" ""
+	expect_eq "$(sha HEAD)" "$head"
+	[ -f feature.txt ]
+	expect_eq "$(git status --porcelain)" ""
+}
+
+# An untracked file where the merge brings one: kept, and the user told.
+untracked_file_in_the_way_is_kept() {
+	project
+	git checkout -q main
+	green
+	echo "mine" >feature.txt
+	$SLIPWAY merge --json >../out 2>../err
+	expect_eq "$(json ../out '(j["merged"], j["checkout"])')" "(True, 'left')"
+	expect_contains "$(cat ../err)" "slipway: main is checked out in $PWD, which could not be updated: "
+	expect_eq "$(cat feature.txt)" mine
+	expect_eq "$(sha main)" "$(sha development)"
+}
+
+dirty_checked_out_main_is_left() {
+	project
+	git checkout -q main
+	green
+	echo "my local change" >>README.md
+	local head old
+	head=$(sha development) old=$(sha main)
+	$SLIPWAY merge >../out 2>../err
+	expect_eq "$(cat ../err)" "slipway: main is checked out in $PWD, which has uncommitted changes: its files were left as they were (the old main, ${old:0:7}), so \`git status\` shows the merge undone there; \`git read-tree -m -u ${old:0:7} main\` brings them to the new main and keeps your changes"
+	expect_eq "$(sha main)" "$head"
+	expect_eq "$(remote_main)" "$head"
+	[ ! -e feature.txt ]
+	grep -q "my local change" README.md
+	# The advice works.
+	git read-tree -m -u "${old:0:7}" main
+	[ -f feature.txt ]
+	expect_eq "$(git status --porcelain)" " M README.md"
+}
+
+usage_and_untrusted_names() {
+	project
+	exits 2 $SLIPWAY merge main 2>err
+	expect_eq "$(cat err)" "slipway: main is main: name the branch to merge into it (slipway merge BRANCH)"
+	exits 2 $SLIPWAY merge nosuch 2>err
+	expect_eq "$(cat err)" 'slipway: no local branch named "nosuch"'
+	exits 2 $SLIPWAY merge a b 2>/dev/null
+	exits 2 $SLIPWAY merge --frobnicate 2>/dev/null
+	$SLIPWAY merge --help | grep -q -- '--no-push'
+	# A branch name with a C1 control (CSI) reaches the terminal neutralised.
+	local evil
+	evil=$(printf 'dev\302\2332J')
+	git branch "$evil"
+	exits 1 $SLIPWAY merge "$evil" 2>err
+	expect_contains "$(cat err)" "has no passed run"
+	absent "$(printf '\302\233')" err
+}
+
+t_run fast_forward_and_push_over_file_url
+t_run refused_without_a_green_run
+t_run refused_when_the_passed_run_tested_an_older_head
+t_run partial_run_proves_nothing
+t_run force_is_recorded_as_forced
+t_run diverged_main_is_refused
+t_run push_rejected_keeps_local_main
+t_run unreachable_or_missing_remote
+t_run no_push_moves_local_main_only
+t_run policy_names_main_and_remote
+t_run two_merges_never_interleave
+t_run history_lists_merges
+t_run clean_checked_out_main_is_updated
+t_run dirty_checked_out_main_is_left
+t_run untracked_file_in_the_way_is_kept
+t_run usage_and_untrusted_names
+t_done
