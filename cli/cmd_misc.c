@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,7 @@ static void __attribute__((format(printf, 2, 3))) policy_line(const char *from, 
 static bool has_gate(const struct sw_config *cfg, const struct sw_gate *g)
 {
 	for (size_t i = 0; i < cfg->ngates; i++)
-		if (!strcmp(cfg->gates[i].name, g->name) && cfg->gates[i].limit == g->limit)
+		if (!strcmp(cfg->gates[i].name, g->name) && !islessgreater(cfg->gates[i].limit, g->limit))
 			return true;
 	return false;
 }

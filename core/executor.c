@@ -999,7 +999,8 @@ static void keep_var(struct strlist *env, char *const *from, const char *name)
  * guardian, so the block itself is wiped, not only environ. */
 static void keep_needed_env(struct sw_exec_plan *plan)
 {
-	static const char *const kept[] = {"PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "XDG_CONFIG_HOME"};
+	static const char *const kept[] = {"PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "XDG_CONFIG_HOME",
+					   "SLIPWAY_NOW"};
 	struct strlist env = {0};
 	for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
 		keep_var(&env, plan->env, kept[i]);

@@ -207,11 +207,13 @@ static void tally_bytes(struct tally *t, const char *buf, size_t n)
 
 static int spawn_flake8(const char *dir, const char *python, int out_fd, pid_t *pid)
 {
-	char *argv[] = {(char *)python, "-m", "flake8", "--extend-exclude", ".venv", NULL};
+	struct strlist argv = {0};
+	strlist_add_all(&argv, (const char *const[]){python, "-m", "flake8", "--extend-exclude", ".venv", NULL});
 	posix_spawn_file_actions_t fa;
 	sw_spawn_output_to(&fa, out_fd, dir);
-	int err = posix_spawn(pid, python, &fa, NULL, argv, environ);
+	int err = posix_spawn(pid, python, &fa, NULL, argv.items, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	strlist_free(&argv);
 	return err;
 }
 

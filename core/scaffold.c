@@ -17,9 +17,6 @@
 #ifndef SW_DATADIR
 #define SW_DATADIR "/usr/local/share/slipway"
 #endif
-#ifndef SW_SRCDIR
-#define SW_SRCDIR ""
-#endif
 
 /* The interpreter the setup stage makes the venv from: init's own flake8
  * run uses it too, so that it finds what the lint stage will. */
@@ -162,16 +159,25 @@ char *sw_init_config(const char *dir, struct strlist *found, struct strlist *cho
 	return sbuf_detach(&sb);
 }
 
+/* The sample beside the running binary (the build's slipway-sample
+ * link), else the installed copy. */
 char *sw_sample_dir(void)
 {
 	const char *env = getenv("SLIPWAY_SAMPLE");
 	if (env && *env)
 		return access(env, F_OK) == 0 ? xstrdup(env) : NULL;
-	const char *candidates[] = {SW_SRCDIR "/examples/sample", SW_DATADIR "/examples/sample"};
-	for (size_t i = 0; i < 2; i++)
-		if (candidates[i][0] == '/' && access(candidates[i], F_OK) == 0)
-			return xstrdup(candidates[i]);
-	return NULL;
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		char *beside = xasprintf("%.*s/slipway-sample", slash ? (int)(slash - exe) : 0, exe);
+		if (access(beside, F_OK) == 0)
+			return beside;
+		free(beside);
+	}
+	const char *installed = SW_DATADIR "/examples/sample";
+	return access(installed, F_OK) == 0 ? xstrdup(installed) : NULL;
 }
 
 /* ---- the demo repository ---- */

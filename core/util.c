@@ -204,8 +204,14 @@ void strlist_free(struct strlist *l)
 	l->len = l->cap = 0;
 }
 
+/* SLIPWAY_NOW (seconds since the epoch) pins the wall clock: every time a
+ * run records, and every age and duration shown, come out the same on
+ * each machine, so tests can compare whole screens. */
 int64_t sw_now_ms(void)
 {
+	const char *pinned = getenv("SLIPWAY_NOW");
+	if (pinned && *pinned)
+		return (int64_t)strtoll(pinned, NULL, 10) * 1000;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -606,7 +612,7 @@ const char *sw_env_lookup(char *const *env, const char *name)
 
 void sw_format_age(time_t t, char *out, size_t n)
 {
-	long d = (long)(time(NULL) - t);
+	long d = (long)(sw_now_ms() / 1000 - t);
 	if (d < 0)
 		d = 0;
 	if (d < 60)

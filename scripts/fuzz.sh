@@ -42,7 +42,7 @@ runs=${FUZZ_RUNS:-}
 seconds=${FUZZ_SECONDS:-$([ -n "$runs" ] || echo 30)}
 
 # The parsers of untrusted input and what they need; nothing else of the core.
-core=(util regex metrics report_lines report_xml json_check config session store secrets
+core=(util suggest regex metrics report_lines report_xml json_check config session store secrets
 	yamltree json_print actions actions_cond actions_expr actions_job actions_matrix actions_uses)
 declare -A dict=([config]=json [record]=json [junit]=xml [cobertura]=xml [lines]=lines)
 
@@ -55,7 +55,7 @@ harness_limits=
 CC=${FUZZ_CC:-clang}
 san="-fsanitize=address,undefined,float-cast-overflow,integer-divide-by-zero -fno-sanitize-recover=all"
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -I$src/include -I$src/tests/fuzz
-	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 	$(pkg-config --cflags libcjson libpcre2-8 expat yaml-0.1)"
 libs=$(pkg-config --libs libcjson libpcre2-8 expat yaml-0.1)
 if [ $strict -eq 1 ]; then

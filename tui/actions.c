@@ -9,6 +9,10 @@
 #include <string.h>
 
 #include "slipway/run.h"
+#include "view_history.h"
+#include "view_log.h"
+#include "view_pipeline.h"
+#include "view_quality.h"
 
 extern char **environ;
 
@@ -84,15 +88,12 @@ static struct tui_view *current(struct tui *t)
 
 static unsigned move_sel(struct tui *t, int delta)
 {
-	struct tui_view *v = current(t);
-	return v->ops->move_by ? v->ops->move_by(t, v, delta) : 0;
+	return tui_view_move(t, current(t), delta);
 }
 
 static unsigned page(struct tui *t, int dir)
 {
-	struct tui_view *v = current(t);
-	int h = v->height > 1 ? v->height - 1 : 1;
-	return move_sel(t, dir * h);
+	return tui_view_page(t, current(t), dir);
 }
 
 static unsigned back(struct tui *t)
@@ -108,6 +109,17 @@ static unsigned back(struct tui *t)
 		return TUI_REDRAW_ALL;
 	}
 	return 0;
+}
+
+/* On the main screen Esc also drops the branch filter; q does not, it quits. */
+static unsigned back_or_unfilter(struct tui *t)
+{
+	unsigned r = back(t);
+	if (!r && tui_branches(t)->filter) {
+		tui_set_filter(t, NULL);
+		r = TUI_REDRAW_ALL;
+	}
+	return r | TUI_HANDLED;
 }
 
 static unsigned quit(struct tui *t)
@@ -131,11 +143,12 @@ static unsigned run_selected(struct tui *t)
 /* What "the thing at hand" is depends on where the user is. */
 static unsigned copy(struct tui *t)
 {
+	const struct tui_run *shown = tui_shown_run(t);
 	char id[32];
 	if (t->overlay == &t->views[TUI_V_LOG])
 		return tui_log_copy(t);
-	if (t->focus == &t->views[TUI_V_PIPELINE] && t->run.loaded && !t->overlay) {
-		snprintf(id, sizeof id, "%ld", t->run.id);
+	if (t->focus == &t->views[TUI_V_PIPELINE] && shown->loaded && !t->overlay) {
+		snprintf(id, sizeof id, "%ld", shown->id);
 		tui_copy(t, "run id", id);
 		return TUI_REDRAW_STATUS;
 	}
@@ -149,23 +162,14 @@ static unsigned copy(struct tui *t)
 static unsigned reload_all(struct tui *t)
 {
 	tui_reload_branches(t);
-	struct tui_branch_row *b = tui_selected_branch(t);
-	tui_show_run(t, b && b->has_run ? b->run_id : 0);
+	tui_pipeline_pin(t, 0);
 	return TUI_REDRAW_ALL;
-}
-
-static unsigned start_prompt(struct tui *t, const char *initial)
-{
-	t->prompt_active = true;
-	snprintf(t->prompt, sizeof t->prompt, "%s", initial);
-	t->prompt_len = strlen(t->prompt);
-	t->history_pos = t->nhistory;
-	return TUI_REDRAW_STATUS;
 }
 
 static unsigned ask_cancel(struct tui *t)
 {
-	if (!t->run.loaded || sw_run_status_final(t->run.rec.status)) {
+	const struct tui_run *shown = tui_shown_run(t);
+	if (!shown->loaded || sw_run_status_final(shown->rec.status)) {
 		tui_set_status(t, true, "no run in progress to cancel");
 		return TUI_REDRAW_STATUS;
 	}
@@ -173,32 +177,23 @@ static unsigned ask_cancel(struct tui *t)
 		tui_set_status(t, true, "read-only: cancel is refused");
 		return TUI_REDRAW_STATUS;
 	}
-	t->confirm_run = t->run.id;
-	const char *branch = t->run.rec.branch ? t->run.rec.branch : "?";
-	if (t->settings.confirm_typed && tui_settings_protected(&t->settings, branch)) {
-		/* Protected targets: Enter alone is too easy to press by habit. */
-		t->confirm = TUI_CONFIRM_TYPED;
-		snprintf(t->confirm_word, sizeof t->confirm_word, "%s", branch);
-		free(t->status);
-		t->status = NULL;
-		return start_prompt(t, "!");
-	}
-	t->confirm = TUI_CONFIRM_CANCEL;
-	tui_set_status(t, false, "Cancel run %ld on %s? Its running stage is stopped. [y/N]",
-		       t->run.id, branch);
-	return TUI_REDRAW_STATUS;
+	const char *branch = shown->rec.branch ? shown->rec.branch : "?";
+	/* Protected targets: Enter alone is too easy to press by habit. */
+	bool typed = t->settings.confirm_typed && tui_settings_protected(&t->settings, branch);
+	return tui_confirm_cancel(t, shown->id, branch, typed);
 }
 
 static unsigned open_log(struct tui *t)
 {
-	if (!t->run.loaded) {
+	const struct tui_run *shown = tui_shown_run(t);
+	if (!shown->loaded) {
 		tui_set_status(t, true, "this branch's head has no run yet: r runs it");
 		return TUI_REDRAW_STATUS;
 	}
 	int sel = t->views[TUI_V_PIPELINE].selected;
-	if (sel < 0 || (size_t)sel >= t->run.rec.nstages)
+	if (sel < 0 || (size_t)sel >= shown->rec.nstages)
 		sel = 0;
-	tui_log_open(t, t->run.id, t->run.rec.stages[sel].name);
+	tui_log_open(t, shown->id, shown->rec.stages[sel].name);
 	return TUI_REDRAW_ALL;
 }
 
@@ -210,7 +205,6 @@ static unsigned next_panel(struct tui *t, int dir)
 	t->focus = t->focus == &t->views[TUI_V_BRANCHES] ? &t->views[TUI_V_PIPELINE] : &t->views[TUI_V_BRANCHES];
 	return TUI_REDRAW_ALL;
 }
-
 
 unsigned tui_do_action(struct tui *t, enum tui_action a)
 {
@@ -226,13 +220,13 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 	case TUI_ACT_NEXT_PANEL: return next_panel(t, 1);
 	case TUI_ACT_PREV_PANEL: return next_panel(t, -1);
 	case TUI_ACT_ENTER: return current(t)->ops->enter ? current(t)->ops->enter(t, current(t)) : 0;
-	case TUI_ACT_BACK: return back(t) | TUI_HANDLED;
+	case TUI_ACT_BACK: return back_or_unfilter(t);
 	case TUI_ACT_LOG: return open_log(t);
 	case TUI_ACT_RUN: return run_selected(t);
 	case TUI_ACT_CANCEL: return ask_cancel(t);
 	case TUI_ACT_REFRESH: return reload_all(t);
-	case TUI_ACT_FILTER: return start_prompt(t, "/");
-	case TUI_ACT_PROMPT: return start_prompt(t, ":");
+	case TUI_ACT_FILTER: return tui_prompt_start(t, TUI_PROMPT_FILTER);
+	case TUI_ACT_PROMPT: return tui_prompt_start(t, TUI_PROMPT_COMMAND);
 	case TUI_ACT_HELP: t->overlay = &t->views[TUI_V_HELP]; t->views[TUI_V_HELP].top = 0; return TUI_REDRAW_ALL;
 	case TUI_ACT_QUALITY: tui_quality_open(t); return TUI_REDRAW_ALL;
 	case TUI_ACT_HISTORY: tui_history_open(t, false); return TUI_REDRAW_ALL;
@@ -240,6 +234,8 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 	case TUI_ACT_SEARCH_NEXT: return tui_log_search_step(t, 1);
 	case TUI_ACT_SEARCH_PREV: return tui_log_search_step(t, -1);
 	case TUI_ACT_WRAP: return tui_log_toggle_wrap(t);
+	case TUI_ACT_SCROLL_LEFT: return tui_log_scroll(t, -1);
+	case TUI_ACT_SCROLL_RIGHT: return tui_log_scroll(t, 1);
 	case TUI_ACT_COPY: return copy(t);
 	case TUI_ACT_COUNT: break;
 	}
@@ -252,6 +248,7 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 
 static unsigned cmd_run(struct tui *t, int argc, char **argv)
 {
+	const struct tui_run *shown = tui_shown_run(t);
 	struct sw_run_options o = {.env = environ, .trigger = "dashboard"};
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--again"))
@@ -280,7 +277,9 @@ static unsigned cmd_run(struct tui *t, int argc, char **argv)
 	tui_set_status(t, false, existing ? "run %ld is already in progress on this commit"
 					  : "started run %ld", id);
 	tui_reload_branches(t);
-	tui_show_run(t, id);
+	tui_pipeline_pin(t, id);
+	if (shown->loaded)
+		tui_select_branch_named(t, shown->rec.branch);
 	return TUI_REDRAW_ALL;
 }
 
@@ -296,7 +295,6 @@ static long parse_id(struct tui *t, const char *s)
 	return id;
 }
 
-
 unsigned tui_cancel_run(struct tui *t, long id)
 {
 	char *err = NULL;
@@ -311,26 +309,27 @@ unsigned tui_cancel_run(struct tui *t, long id)
 		tui_set_status(t, false, "run %ld cancelled", id);
 	}
 	tui_reload_branches(t);
-	tui_show_run(t, t->run.id);
+	tui_pipeline_sync(t);
 	return TUI_REDRAW_ALL;
 }
 
 static unsigned cmd_log(struct tui *t, int argc, char **argv)
 {
-	long id = argc > 1 ? parse_id(t, argv[1]) : t->run.id;
+	const struct tui_run *shown = tui_shown_run(t);
+	long id = argc > 1 ? parse_id(t, argv[1]) : shown->id;
 	if (id <= 0)
 		return TUI_REDRAW_STATUS;
-	tui_show_run(t, id);
-	if (!t->run.loaded)
+	tui_pipeline_pin(t, id);
+	if (!shown->loaded)
 		return TUI_REDRAW_ALL;
 	const char *stage = argc > 2 ? argv[2] : NULL;
-	if (stage && !sw_run_find_stage(&t->run.rec, stage)) {
+	if (stage && !sw_run_find_stage(&shown->rec, stage)) {
 		tui_set_status(t, true, "run %ld has no stage \"%s\"", id, stage);
 		return TUI_REDRAW_STATUS;
 	}
-	size_t dflt = sw_run_default_stage(&t->run.rec);
-	if (!stage && dflt < t->run.rec.nstages)
-		stage = t->run.rec.stages[dflt].name;
+	size_t dflt = sw_run_default_stage(&shown->rec);
+	if (!stage && dflt < shown->rec.nstages)
+		stage = shown->rec.stages[dflt].name;
 	if (stage)
 		tui_log_open(t, id, stage);
 	return TUI_REDRAW_ALL;
@@ -364,7 +363,7 @@ unsigned tui_command(struct tui *t, const char *line)
 	if (!strcmp(argv[0], "show") && argc == 2) {
 		long id = parse_id(t, argv[1]);
 		if (id > 0)
-			tui_show_run(t, id);
+			tui_pipeline_pin(t, id);
 		return TUI_REDRAW_ALL;
 	}
 	return run_action_by_name(t, argv[0]);
@@ -392,11 +391,10 @@ static size_t common_prefix(const struct strlist *c)
 
 void tui_complete(struct tui *t)
 {
-	if (t->prompt[0] != ':')
-		return;
-	char *word = strrchr(t->prompt, ' ');
+	struct tui_prompt *p = &t->prompt;
+	char *word = strrchr(p->text, ' ');
 	bool first = word == NULL;
-	word = word ? word + 1 : t->prompt + 1;
+	word = word ? word + 1 : p->text;
 	struct strlist c = {0};
 	if (first) {
 		static const char *const extra[] = {"run", "cancel", "log", "show"};
@@ -405,14 +403,15 @@ void tui_complete(struct tui *t)
 		for (int a = 0; a < TUI_ACT_COUNT; a++)
 			add_candidate(&c, tui_actions[a].name, word);
 	} else {
-		for (size_t i = 0; i < t->nbranches; i++)
-			add_candidate(&c, t->branches[i].b.name, word);
+		const struct tui_branches *l = tui_branches(t);
+		for (size_t i = 0; i < l->n; i++)
+			add_candidate(&c, l->rows[i].b.name, word);
 	}
 	if (c.len) {
 		size_t keep = c.len == 1 ? strlen(c.items[0]) : common_prefix(&c);
-		size_t at = (size_t)(word - t->prompt);
-		snprintf(word, sizeof t->prompt - at, "%.*s%s", (int)keep, c.items[0], c.len == 1 ? " " : "");
-		t->prompt_len = strlen(t->prompt);
+		size_t at = (size_t)(word - p->text);
+		snprintf(word, sizeof p->text - at, "%.*s%s", (int)keep, c.items[0], c.len == 1 ? " " : "");
+		p->len = strlen(p->text);
 	}
 	strlist_free(&c);
 }

@@ -1,5 +1,6 @@
-/* Drawing helpers: colours (NO_COLOR, 16/256/none), glyphs with an ASCII
- * fallback, and text from outside drawn neutralised and measured in columns. */
+/* Drawing helpers: colours (NO_COLOR, 16/256/none), the glyph table with
+ * its ASCII forms, and text from outside drawn neutralised and measured in
+ * columns. */
 #include "tui.h"
 
 #include <curses.h>
@@ -90,16 +91,93 @@ int tui_put_clean(struct tui *t, int y, int x, int w, enum tui_color c, const ch
 	return used;
 }
 
+static const struct {
+	const char *utf8, *ascii;
+} glyphs[TUI_G_COUNT] = {
+#define TUI_GLYPH(id, utf8, ascii) [TUI_G_##id] = {utf8, ascii},
+#include "glyphs.def"
+#undef TUI_GLYPH
+};
+
+const char *tui_glyph(const struct tui *t, enum tui_glyph g)
+{
+	return t->utf8 ? glyphs[g].utf8 : glyphs[g].ascii;
+}
+
+/* Without UTF-8 every glyph of the table found in s takes its ASCII form;
+ * other non-ASCII text is left to be drawn as '?'. */
+static void to_ascii(struct sbuf *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		size_t g = TUI_G_COUNT;
+		for (size_t k = 0; (unsigned char)s[i] >= 0x80 && k < TUI_G_COUNT && g == TUI_G_COUNT; k++)
+			if (!strncmp(s + i, glyphs[k].utf8, strlen(glyphs[k].utf8)))
+				g = k;
+		if (g == TUI_G_COUNT) {
+			sbuf_addc(out, s[i++]);
+			continue;
+		}
+		sbuf_adds(out, glyphs[g].ascii);
+		i += strlen(glyphs[g].utf8);
+	}
+}
+
+/* s as it is drawn: neutralised, in the locale's glyphs. */
+static void shown_text(const struct tui *t, struct sbuf *out, const char *s)
+{
+	struct sbuf clean;
+	sbuf_init(&clean);
+	sw_term_clean(&clean, s, strlen(s));
+	if (t->utf8)
+		sbuf_add(out, clean.buf ? clean.buf : "", clean.len);
+	else
+		to_ascii(out, clean.buf ? clean.buf : "", clean.len);
+	sbuf_free(&clean);
+}
+
+int tui_text_width(const struct tui *t, const char *s)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	shown_text(t, &sb, s);
+	mbstate_t st;
+	memset(&st, 0, sizeof st);
+	int cols = 0;
+	for (const char *p = sb.buf, *end = sb.buf + sb.len; p < end;) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, p, (size_t)(end - p), &st);
+		if (n == 0 || n > (size_t)(end - p)) {
+			n = 1;
+			wc = L'?';
+			memset(&st, 0, sizeof st);
+		}
+		cols += char_width(wc);
+		p += n;
+	}
+	sbuf_free(&sb);
+	return cols;
+}
+
 int tui_put(struct tui *t, int y, int x, int w, enum tui_color c, const char *s)
 {
 	if (w <= 0 || !s)
 		return 0;
 	struct sbuf sb;
 	sbuf_init(&sb);
-	sw_term_clean(&sb, s, strlen(s));
+	shown_text(t, &sb, s);
 	int used = tui_put_clean(t, y, x, w, c, sb.buf ? sb.buf : "", sb.len, NULL);
 	sbuf_free(&sb);
 	return used;
+}
+
+int tui_put_cut(struct tui *t, int y, int x, int w, enum tui_color c, const char *s)
+{
+	if (w <= 0 || !s)
+		return 0;
+	if (tui_text_width(t, s) <= w)
+		return tui_put(t, y, x, w, c, s);
+	int used = tui_put(t, y, x, w - 1, c, s);
+	return used + tui_put(t, y, x + used, 1, c, tui_glyph(t, TUI_G_ELLIPSIS));
 }
 
 void tui_fill(int y, int x, int w, enum tui_color c)
@@ -112,7 +190,7 @@ void tui_fill(int y, int x, int w, enum tui_color c)
 void tui_box_title(struct tui *t, struct tui_rect r, const char *title, bool focus)
 {
 	enum tui_color c = focus ? TUI_C_TITLE_FOCUS : TUI_C_TITLE;
-	const char *dash = t->utf8 ? "─" : "-";
+	const char *dash = tui_glyph(t, TUI_G_RULE);
 	struct sbuf line;
 	sbuf_init(&line);
 	for (int i = 0; i < r.w; i++)
@@ -128,19 +206,17 @@ void tui_box_title(struct tui *t, struct tui_rect r, const char *title, bool foc
  * and in text dumps. */
 void tui_mark_selected(struct tui *t, int y, int x, bool focus)
 {
-	tui_put(t, y, x, 1, TUI_C_SELECTED, focus ? (t->utf8 ? "▌" : ">") : " ");
+	tui_put(t, y, x, 1, TUI_C_SELECTED, focus ? tui_glyph(t, TUI_G_MARK) : " ");
 }
 
 const char *tui_run_glyph(struct tui *t, enum sw_run_status s)
 {
-	static const char *const spin_utf8[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
-	static const char *const spin_ascii[] = {"|", "/", "-", "\\"};
 	switch (s) {
-	case SW_RUN_PASSED: return t->utf8 ? "✓" : "+";
-	case SW_RUN_FAILED: return t->utf8 ? "✗" : "x";
-	case SW_RUN_RUNNING: return t->utf8 ? spin_utf8[t->spinner % 10] : spin_ascii[t->spinner % 4];
-	case SW_RUN_QUEUED: return t->utf8 ? "…" : ".";
-	case SW_RUN_CANCELLED: return t->utf8 ? "⊘" : "/";
+	case SW_RUN_PASSED: return tui_glyph(t, TUI_G_PASSED);
+	case SW_RUN_FAILED: return tui_glyph(t, TUI_G_FAILED);
+	case SW_RUN_RUNNING: return tui_glyph(t, TUI_G_SPIN_0 + t->spinner % 10);
+	case SW_RUN_QUEUED: return tui_glyph(t, TUI_G_QUEUED);
+	case SW_RUN_CANCELLED: return tui_glyph(t, TUI_G_CANCELLED);
 	case SW_RUN_INTERRUPTED: return "!";
 	}
 	return "?";
@@ -154,7 +230,7 @@ const char *tui_stage_glyph(struct tui *t, enum sw_stage_status s)
 	case SW_STAGE_RUNNING: return tui_run_glyph(t, SW_RUN_RUNNING);
 	case SW_STAGE_CANCELLED: return tui_run_glyph(t, SW_RUN_CANCELLED);
 	case SW_STAGE_SKIPPED: return "-";
-	case SW_STAGE_PENDING: return t->utf8 ? "·" : ".";
+	case SW_STAGE_PENDING: return tui_glyph(t, TUI_G_PENDING);
 	}
 	return "?";
 }

@@ -4,6 +4,7 @@
 #include "settings.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,9 +47,14 @@ struct line_ctx {
 	int bound_at[TUI_KEY_SPACE];	/* line that bound a key in this text, 0 if none */
 };
 
-static int fail(struct line_ctx *c, const char *fmt, const char *word, const char *hint)
+/* The message, at the line being read, with hint as the did-you-mean. */
+__attribute__((format(printf, 3, 4)))
+static int fail(struct line_ctx *c, const char *hint, const char *fmt, ...)
 {
-	char *msg = xasprintf(fmt, word);
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
 	*c->err = hint ? xasprintf("%s:%d: %s (did you mean \"%s\"?)", c->origin, c->lineno, msg, hint)
 		       : xasprintf("%s:%d: %s", c->origin, c->lineno, msg);
 	free(msg);
@@ -75,13 +81,13 @@ static int find_action(const char *word)
 static int bind_line(struct line_ctx *c, char **w, int n)
 {
 	if (n != 3)
-		return fail(c, "%s", "expected: bind KEY ACTION", NULL);
+		return fail(c, NULL, "expected: bind KEY ACTION");
 	int key = tui_key_parse(w[1]);
 	if (key < 0 || key >= TUI_KEY_SPACE)
-		return fail(c, "unknown key \"%s\" (a character, <Enter>, <C-x>, <F5>...)", w[1], NULL);
+		return fail(c, NULL, "unknown key \"%s\" (a character, <Enter>, <C-x>, <F5>...)", w[1]);
 	int a = strcmp(w[2], "none") ? find_action(w[2]) : -1;
 	if (a < 0 && strcmp(w[2], "none"))
-		return fail(c, "unknown action \"%s\"", w[2], sw_suggest(w[2], action_names, TUI_ACT_COUNT));
+		return fail(c, sw_suggest(w[2], action_names, TUI_ACT_COUNT), "unknown action \"%s\"", w[2]);
 	if (c->bound_at[key])
 		strlist_addf(&c->s->warnings, "%s:%d: %s was bound already at line %d", c->origin,
 			     c->lineno, w[1], c->bound_at[key]);
@@ -104,8 +110,8 @@ static int parse_color(struct line_ctx *c, const char *word, short *out)
 		   !*end && word[5]) {
 		*out = (short)i;
 	} else {
-		return fail(c, "unknown colour \"%s\" (default, red, brightred, color0..color255...)", word,
-			    sw_suggest(word, color_names, COUNT(color_names)));
+		return fail(c, sw_suggest(word, color_names, COUNT(color_names)),
+			    "unknown colour \"%s\" (default, red, brightred, color0..color255...)", word);
 	}
 	return 0;
 }
@@ -117,7 +123,7 @@ static int parse_attrs(struct line_ctx *c, char **w, int n, unsigned *attrs)
 	for (int i = 0; i < n; i++) {
 		int k = find_name(w[i], names, COUNT(names));
 		if (k < 0)
-			return fail(c, "unknown attribute \"%s\"", w[i], sw_suggest(w[i], names, COUNT(names)));
+			return fail(c, sw_suggest(w[i], names, COUNT(names)), "unknown attribute \"%s\"", w[i]);
 		if (k < 4)
 			*attrs |= 1u << k;
 	}
@@ -127,10 +133,10 @@ static int parse_attrs(struct line_ctx *c, char **w, int n, unsigned *attrs)
 static int color_line(struct line_ctx *c, char **w, int n)
 {
 	if (n < 4)
-		return fail(c, "%s", "expected: color ELEMENT FOREGROUND BACKGROUND [ATTRIBUTES]", NULL);
+		return fail(c, NULL, "expected: color ELEMENT FOREGROUND BACKGROUND [ATTRIBUTES]");
 	int e = find_name(w[1], tui_element_names, TUI_ELEMENTS);
 	if (e < 0)
-		return fail(c, "unknown element \"%s\"", w[1], sw_suggest(w[1], tui_element_names, TUI_ELEMENTS));
+		return fail(c, sw_suggest(w[1], tui_element_names, TUI_ELEMENTS), "unknown element \"%s\"", w[1]);
 	struct tui_color_spec spec;
 	if (parse_color(c, w[2], &spec.fg) || parse_color(c, w[3], &spec.bg) ||
 	    parse_attrs(c, w + 4, n - 4, &spec.attrs))
@@ -146,20 +152,20 @@ static int on_off(struct line_ctx *c, const char *word, bool *out)
 	else if (!strcmp(word, "off") || !strcmp(word, "no") || !strcmp(word, "false"))
 		*out = false;
 	else
-		return fail(c, "expected on or off, got \"%s\"", word, NULL);
+		return fail(c, NULL, "expected on or off, got \"%s\"", word);
 	return 0;
 }
 
 static int set_line(struct line_ctx *c, char **w, int n)
 {
 	if (n < 3)
-		return fail(c, "%s", "expected: set OPTION VALUE", NULL);
+		return fail(c, NULL, "expected: set OPTION VALUE");
 	int o = find_name(w[1], option_names, COUNT(option_names));
 	struct tui_settings *s = c->s;
 	switch (o) {
 	case 0:
 		if (!sw_theme_name_valid(w[2]))
-			return fail(c, "invalid theme name \"%s\" (" SW_THEME_NAME_RULE ")", w[2], NULL);
+			return fail(c, NULL, "invalid theme name \"%s\" (" SW_THEME_NAME_RULE ")", w[2]);
 		free(s->theme);
 		s->theme = xstrdup(w[2]);
 		free(c->theme_at);
@@ -170,7 +176,7 @@ static int set_line(struct line_ctx *c, char **w, int n)
 	case 3: { bool ro; int r = on_off(c, w[2], &ro); s->read_only |= ro; return r; }
 	case 4:
 		if (strcmp(w[2], "typed") && strcmp(w[2], "enter"))
-			return fail(c, "expected typed or enter, got \"%s\"", w[2], NULL);
+			return fail(c, NULL, "expected typed or enter, got \"%s\"", w[2]);
 		s->confirm_typed = !strcmp(w[2], "typed");
 		return 0;
 	case 5:
@@ -179,7 +185,7 @@ static int set_line(struct line_ctx *c, char **w, int n)
 				strlist_add(&s->protected, w[i]);
 		return 0;
 	}
-	return fail(c, "unknown option \"%s\"", w[1], sw_suggest(w[1], option_names, COUNT(option_names)));
+	return fail(c, sw_suggest(w[1], option_names, COUNT(option_names)), "unknown option \"%s\"", w[1]);
 }
 
 static int apply_line(struct line_ctx *c, char *line)
@@ -191,7 +197,7 @@ static int apply_line(struct line_ctx *c, char *line)
 	if (c->scope == SCOPE_THEME && !(n >= 2 && !strcmp(w[0], "set") && !strcmp(w[1], "theme")))
 		return 0;
 	if (c->scope == SCOPE_COLORS && strcmp(w[0], "color"))
-		return fail(c, "%s", "a theme holds only color lines", NULL);
+		return fail(c, NULL, "a theme holds only color lines");
 	if (!strcmp(w[0], "bind"))
 		return bind_line(c, w, n);
 	if (!strcmp(w[0], "color"))
@@ -199,7 +205,7 @@ static int apply_line(struct line_ctx *c, char *line)
 	if (!strcmp(w[0], "set"))
 		return set_line(c, w, n);
 	static const char *const verbs[] = {"bind", "color", "set"};
-	return fail(c, "unknown command \"%s\" (bind, color or set)", w[0], sw_suggest(w[0], verbs, 3));
+	return fail(c, sw_suggest(w[0], verbs, 3), "unknown command \"%s\" (bind, color or set)", w[0]);
 }
 
 /* theme_at (may be NULL) gets where the text set the theme, if it did. */

@@ -12,7 +12,14 @@
 #include "slipway/follow.h"
 #include "slipway/repo.h"
 #include "slipway/store.h"
+#include "branches.h"
+#include "prompt.h"
 #include "settings.h"
+#include "status.h"
+#include "view.h"
+
+/* The timer's period while something runs (spinner, durations). */
+#define TUI_TICK_MS 100
 
 /* What a handler dirtied; the loop repaints only that. */
 enum {
@@ -22,58 +29,11 @@ enum {
 	TUI_HANDLED = 4,	/* a key was taken even if nothing changed */
 };
 
-struct tui;
-struct tui_view;
-
-struct tui_rect {
-	int y, x, h, w;
-};
-
-/* A panel is this table and one line in tui_panels (view.c). */
-struct tui_view_ops {
-	const char *name;
-	void (*draw)(struct tui *t, struct tui_view *v, struct tui_rect r);
-	/* Moves the selection by delta rows (INT_MIN/INT_MAX: first/last). */
-	unsigned (*move_by)(struct tui *t, struct tui_view *v, int delta);
-	unsigned (*enter)(struct tui *t, struct tui_view *v);
-	void (*close)(struct tui *t, struct tui_view *v);
-};
-
-struct tui_view {
-	const struct tui_view_ops *ops;
-	int selected;
-	int top;
-	int height;		/* rows shown last time, for paging */
-	struct tui_rect rect;	/* where it was drawn last, for the mouse */
-	void *data;		/* the panel's own state */
-};
-
 enum tui_panel {
 #define TUI_PANEL(id, ops) TUI_V_##id,
 #include "panels.def"
 #undef TUI_PANEL
 	TUI_V_COUNT
-};
-
-struct tui_branch_row {
-	struct sw_branch b;
-	long run_id;
-	enum sw_run_status run_status;
-	bool has_run;
-};
-
-/* The run shown in the pipeline panel and its log. */
-struct tui_run {
-	bool loaded;
-	struct sw_run_record rec;
-	struct sw_follow *follow;
-	long id;
-};
-
-enum tui_confirm {
-	TUI_CONFIRM_NONE,
-	TUI_CONFIRM_CANCEL,	/* y/N */
-	TUI_CONFIRM_TYPED,	/* the target's name, typed in the prompt */
 };
 
 struct tui {
@@ -84,29 +44,13 @@ struct tui {
 	char *cfg_error;
 	char *main_branch, *integration;
 
-	struct tui_branch_row *branches;
-	size_t nbranches;
-	size_t counted;			/* branches whose ahead/behind are known, in order */
-	char main_sha[41];		/* "" when main does not resolve */
-	char *filter;
-
-	struct tui_run run;
-
 	struct tui_view views[TUI_V_COUNT];
 	struct tui_view *focus;		/* branches or pipeline */
 	struct tui_view *overlay;	/* log, quality, history or help over them, or NULL */
 
 	char *status;			/* the last message, shown until the next */
 	bool status_error;
-	enum tui_confirm confirm;
-	long confirm_run;
-	char confirm_word[256];
-
-	bool prompt_active;
-	char prompt[512];
-	size_t prompt_len;
-	char *history[64];
-	int nhistory, history_pos;
+	struct tui_prompt prompt;
 
 	bool quit;
 	struct tui_settings settings;
@@ -146,20 +90,6 @@ unsigned tui_cancel_run(struct tui *t, long id);
 /* Runs a ':' command line; messages go to the status line. */
 unsigned tui_command(struct tui *t, const char *line);
 
-/* State (app.c). */
-void tui_set_status(struct tui *t, bool error, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void tui_reload_branches(struct tui *t);
-void tui_show_run(struct tui *t, long id);
-/* Counts ahead/behind of a few more branches; false when all are done. */
-bool tui_count_some(struct tui *t, int64_t budget_ms);
-/* The branch row under the cursor, or NULL. */
-struct tui_branch_row *tui_selected_branch(struct tui *t);
-/* Where a move by delta (INT_MIN: to the first, INT_MAX: to the last) from
- * cur lands, kept within [0, last]. */
-int tui_move_target(long cur, int delta, long last);
-void tui_visible_branches(struct tui *t, size_t **idx, size_t *n);
-
 /* Drawing (draw.c). */
 enum tui_color {
 	TUI_C_NORMAL = 0,
@@ -175,9 +105,22 @@ enum tui_color {
 	TUI_C_COUNT
 };
 void tui_colors_init(struct tui *t);
+
+enum tui_glyph {
+#define TUI_GLYPH(id, utf8, ascii) TUI_G_##id,
+#include "glyphs.def"
+#undef TUI_GLYPH
+	TUI_G_COUNT
+};
+/* The glyph in the locale's form: UTF-8, or ASCII without it. */
+const char *tui_glyph(const struct tui *t, enum tui_glyph g);
+/* Columns s takes when drawn. */
+int tui_text_width(const struct tui *t, const char *s);
 /* Draws untrusted text neutralised, measured in columns, cut to w columns;
  * returns the columns used. */
 int tui_put(struct tui *t, int y, int x, int w, enum tui_color c, const char *s);
+/* As tui_put, but text longer than w ends in an ellipsis. */
+int tui_put_cut(struct tui *t, int y, int x, int w, enum tui_color c, const char *s);
 void tui_fill(int y, int x, int w, enum tui_color c);
 void tui_box_title(struct tui *t, struct tui_rect r, const char *title, bool focus);
 void tui_mark_selected(struct tui *t, int y, int x, bool focus);
@@ -192,25 +135,8 @@ void tui_copy(struct tui *t, const char *what, const char *text);
 int tui_put_clean(struct tui *t, int y, int x, int w, enum tui_color c, const char *s, size_t len,
 		  size_t *used);
 
-/* Panels. */
-extern const struct tui_view_ops tui_branches_ops, tui_pipeline_ops, tui_log_ops, tui_help_ops,
-	tui_history_ops, tui_quality_ops;
-void tui_history_open(struct tui *t, bool all);
-void tui_quality_open(struct tui *t);
-/* (Re)builds their contents if runs changed since (tiled layout). */
-void tui_history_fresh(struct tui *t);
-void tui_quality_fresh(struct tui *t);
-
-void tui_log_open(struct tui *t, long run, const char *stage);
-/* Keeps following the log's growth (called on log events). */
-void tui_log_update(struct tui *t);
-/* The log view's search (pattern from the '/' prompt), n/N, wrap, copy. */
-unsigned tui_log_search(struct tui *t, const char *pattern);
-unsigned tui_log_search_step(struct tui *t, int dir);
-unsigned tui_log_toggle_wrap(struct tui *t);
-unsigned tui_log_copy(struct tui *t);
-
 /* The loop's pieces, shared with the scripted mode (script.c). */
+void tui_draw(struct tui *t, unsigned what);
 unsigned tui_handle_key(struct tui *t, int key);
 /* Waits for input (keys: the terminal's too) or an event, at most
  * max_wait_ms when that is >= 0, and handles what came. */

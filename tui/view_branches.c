@@ -1,16 +1,11 @@
 /* The Branches panel: local and remote-tracking branches with ahead/behind,
  * last commit and the status of the last run on that exact head. */
-#include "tui.h"
+#include "view_branches.h"
 
 #include <curses.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-static int clamp(int v, int lo, int hi)
-{
-	return v < lo ? lo : v > hi ? hi : v;
-}
+#include "tui.h"
 
 /* "+2 -0" against main, then "↑1↓3" against the upstream when they differ. */
 static void format_counts(struct tui *t, const struct sw_branch *b, char *out, size_t n)
@@ -18,26 +13,28 @@ static void format_counts(struct tui *t, const struct sw_branch *b, char *out, s
 	size_t len = 0;
 	out[0] = '\0';
 	if (!b->counted) {
-		snprintf(out, n, "%s", t->utf8 ? "…" : "...");
+		snprintf(out, n, "%s", tui_glyph(t, TUI_G_ELLIPSIS));
 		return;
 	}
 	if (b->ahead >= 0)
 		len = (size_t)snprintf(out, n, "+%d -%d", b->ahead, b->behind);
 	if (b->upstream && (b->upstream_ahead > 0 || b->upstream_behind > 0) && len < n)
-		snprintf(out + len, n - len, t->utf8 ? " ↑%d↓%d" : " ^%dv%d", b->upstream_ahead, b->upstream_behind);
+		snprintf(out + len, n - len, " %s%d%s%d", tui_glyph(t, TUI_G_UP), b->upstream_ahead,
+			 tui_glyph(t, TUI_G_DOWN), b->upstream_behind);
 }
 
-static void draw_row(struct tui *t, const struct tui_branch_row *row, int y, struct tui_rect r, bool sel,
-		     bool focus)
+static void draw_row(struct tui *t, struct tui_view *v, long k, int y, struct tui_rect r, bool sel)
 {
+	(void)v;
+	const struct tui_branch_row *row = tui_shown_branch(t, (size_t)k);
 	const struct sw_branch *b = &row->b;
-	enum tui_color base = sel && focus ? TUI_C_SELECTED : TUI_C_NORMAL;
+	enum tui_color base = sel ? TUI_C_SELECTED : TUI_C_NORMAL;
 	tui_fill(y, r.x, r.w, base);
-	if (sel && focus)
+	if (sel)
 		tui_mark_selected(t, y, r.x, true);
 	int x = r.x + 1;
 	const char *glyph = row->has_run ? tui_run_glyph(t, row->run_status) : " ";
-	tui_put(t, y, x, 1, row->has_run && !(sel && focus) ? tui_run_color(row->run_status) : base, glyph);
+	tui_put(t, y, x, 1, row->has_run && !sel ? tui_run_color(row->run_status) : base, glyph);
 	x += 2;
 	int name_w = r.w >= 100 ? 30 : 22;
 	tui_put(t, y, x, name_w, base, b->name);
@@ -55,43 +52,33 @@ static void draw_row(struct tui *t, const struct tui_branch_row *row, int y, str
 	tui_put(t, y, x, r.x + r.w - x, base, b->subject);
 }
 
-static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
+static void close_branches(struct tui *t, struct tui_view *v)
 {
-	size_t *idx, n;
-	tui_visible_branches(t, &idx, &n);
-	char title[160];
-	snprintf(title, sizeof title, "Branches %zu%s%s%s", n, t->filter ? " · filter: " : "",
-		 t->filter ? t->filter : "", t->have_cfg ? "" : " · no slipway.json: run `slipway init`");
-	tui_box_title(t, r, title, t->focus == v);
-	v->height = r.h - 1;
-	v->selected = clamp(v->selected, 0, n ? (int)n - 1 : 0);
-	if (v->selected < v->top)
-		v->top = v->selected;
-	if (v->selected >= v->top + v->height)
-		v->top = v->selected - v->height + 1;
-	for (int i = 0; i < v->height; i++) {
-		int y = r.y + 1 + i;
-		size_t k = (size_t)(v->top + i);
-		if (k < n)
-			draw_row(t, &t->branches[idx[k]], y, r, (int)k == v->selected, t->focus == v);
-		else
-			tui_fill(y, r.x, r.w, TUI_C_NORMAL);
-	}
-	free(idx);
+	(void)v;
+	tui_branches_close(t);
 }
 
-static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
+static long nrows(struct tui *t, struct tui_view *v)
 {
-	size_t *idx, n;
-	tui_visible_branches(t, &idx, &n);
-	free(idx);
-	int old = v->selected;
-	v->selected = tui_move_target(v->selected, delta, (long)n - 1);
-	if (v->selected != old) {
-		struct tui_branch_row *b = tui_selected_branch(t);
-		tui_show_run(t, b && b->has_run ? b->run_id : 0);
-	}
-	return TUI_REDRAW_BODY | TUI_HANDLED;
+	(void)v;
+	return (long)tui_branches(t)->nshown;
+}
+
+static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
+{
+	const struct tui_branches *l = tui_branches(t);
+	char title[160];
+	snprintf(title, sizeof title, "Branches %zu%s%s%s", l->nshown, l->filter ? " · filter: " : "",
+		 l->filter ? l->filter : "", t->have_cfg ? "" : " · no slipway.json: run `slipway init`");
+	tui_box_title(t, r, title, t->focus == v);
+	tui_view_draw_rows(t, v, (struct tui_rect){r.y + 1, r.x, r.h - 1, r.w}, t->focus == v);
+}
+
+/* The Pipeline follows the selection. */
+static unsigned moved(struct tui *t, struct tui_view *v)
+{
+	tui_select_branch(t, v->selected);
+	return TUI_REDRAW_BODY;
 }
 
 static unsigned enter(struct tui *t, struct tui_view *v)
@@ -101,9 +88,19 @@ static unsigned enter(struct tui *t, struct tui_view *v)
 	return TUI_REDRAW_ALL;
 }
 
+static const struct tui_hint hints[] = {
+	{TUI_ACT_RUN, "run", false}, {TUI_ACT_ENTER, "open", false}, {TUI_ACT_FILTER, "filter", false},
+	{TUI_ACT_HISTORY, "history", false}, {TUI_ACT_PROMPT, "command", false}, {TUI_ACT_HELP, "help", false},
+	{TUI_ACT_QUIT, "quit", false}, {0, NULL, false},
+};
+
 const struct tui_view_ops tui_branches_ops = {
 	.name = "branches",
+	.hints = hints,
 	.draw = draw,
-	.move_by = move_by,
+	.nrows = nrows,
+	.draw_row = draw_row,
+	.moved = moved,
 	.enter = enter,
+	.close = close_branches,
 };

@@ -1,11 +1,14 @@
 /* The History view: past runs, newest first; Enter shows one in the
  * Pipeline panel (and from there its log and quality). */
-#include "tui.h"
+#include "view_history.h"
 
 #include <curses.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tui.h"
+#include "view_pipeline.h"
 
 struct history {
 	struct sw_run_record *runs;
@@ -14,8 +17,9 @@ struct history {
 	char *branch;		/* NULL: every branch */
 };
 
-static void draw_row(struct tui *t, const struct sw_run_record *rec, int y, struct tui_rect r, bool sel)
+static void draw_row(struct tui *t, struct tui_view *v, long row, int y, struct tui_rect r, bool sel)
 {
+	const struct sw_run_record *rec = &((struct history *)v->data)->runs[row];
 	enum tui_color base = sel ? TUI_C_SELECTED : TUI_C_NORMAL;
 	tui_fill(y, r.x, r.w, base);
 	if (sel)
@@ -44,27 +48,14 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 	snprintf(title, sizeof title, "History%s%s · %zu runs%s", h && h->branch ? " of " : " of all branches",
 		 h && h->branch ? h->branch : "", h ? h->n : 0, t->overlay == v ? " · Enter shows one" : "");
 	tui_box_title(t, r, title, t->overlay == v);
-	v->height = r.h - 1;
-	if (v->selected < v->top)
-		v->top = v->selected;
-	if (v->selected >= v->top + v->height)
-		v->top = v->selected - v->height + 1;
-	for (int i = 0; i < v->height; i++) {
-		size_t k = (size_t)(v->top + i);
-		if (h && k < h->n)
-			draw_row(t, &h->runs[k], r.y + 1 + i, r, t->overlay == v && (int)k == v->selected);
-		else
-			tui_fill(r.y + 1 + i, r.x, r.w, TUI_C_NORMAL);
-	}
+	tui_view_draw_rows(t, v, (struct tui_rect){r.y + 1, r.x, r.h - 1, r.w}, t->overlay == v);
 }
 
-static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
+static long nrows(struct tui *t, struct tui_view *v)
 {
 	(void)t;
 	struct history *h = v->data;
-	long n = h ? (long)h->n : 0;
-	v->selected = tui_move_target(v->selected, delta, n - 1);
-	return TUI_REDRAW_BODY | TUI_HANDLED;
+	return h ? (long)h->n : 0;
 }
 
 static unsigned enter(struct tui *t, struct tui_view *v)
@@ -75,7 +66,7 @@ static unsigned enter(struct tui *t, struct tui_view *v)
 	long id = h->runs[v->selected].id;
 	t->overlay = NULL;
 	t->focus = &t->views[TUI_V_PIPELINE];
-	tui_show_run(t, id);
+	tui_pipeline_pin(t, id);
 	tui_set_status(t, false, "showing run %ld (R returns to the selected branch's)", id);
 	v->ops->close(t, v);
 	return TUI_REDRAW_ALL;
@@ -127,10 +118,17 @@ void tui_history_open(struct tui *t, bool all)
 	t->overlay = &t->views[TUI_V_HISTORY];
 }
 
+static const struct tui_hint hints[] = {
+	{TUI_ACT_DOWN, "move", true}, {TUI_ACT_ENTER, "show", false}, {TUI_ACT_QUIT, "back", false},
+	{0, NULL, false},
+};
+
 const struct tui_view_ops tui_history_ops = {
 	.name = "history",
+	.hints = hints,
 	.draw = draw,
-	.move_by = move_by,
+	.nrows = nrows,
+	.draw_row = draw_row,
 	.enter = enter,
 	.close = close_history,
 };

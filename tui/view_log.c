@@ -1,7 +1,7 @@
 /* The Log view: a stage's output, following while it grows.  A sparse index
  * (the offset of every 256th line) lets a huge log open at once and scroll
  * anywhere without being read into memory. */
-#include "tui.h"
+#include "view_log.h"
 
 #include <curses.h>
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include <wchar.h>
 
 #include "slipway/regex.h"
+#include "tui.h"
 
 #define MARK_EVERY 256
 #define INDEX_BUDGET (64L << 20)	/* bytes indexed per step: the loop comes back for more */
@@ -31,6 +32,8 @@ struct log_state {
 	size_t nmarks, cap;
 	bool follow;
 	bool wrap;
+	int hscroll;		/* columns cut on the left, when not wrapping */
+	bool cut;		/* a line on screen went on past the right edge */
 	struct sw_regex *re;
 	char *pattern;
 	long match;		/* line of the current match, -1 when none */
@@ -149,6 +152,24 @@ static size_t draw_row(struct tui *t, struct log_state *ls, int y, struct tui_re
 	return pos;
 }
 
+/* The byte of clean where column col starts (its end when shorter). */
+static size_t column_offset(const struct sbuf *clean, int col)
+{
+	mbstate_t st;
+	memset(&st, 0, sizeof st);
+	size_t off = 0;
+	for (int cols = 0; off < clean->len && cols < col;) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, clean->buf + off, clean->len - off, &st);
+		if (n == 0 || n > clean->len - off)
+			n = 1;
+		int w = wcwidth(wc);
+		cols += w < 0 ? 1 : w;
+		off += n;
+	}
+	return off;
+}
+
 /* Rows a line takes when wrapped. */
 static int line_rows(struct log_state *ls, long k, int width)
 {
@@ -194,9 +215,12 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 	struct log_state *ls = v->data;
 	char title[300];
 	long lines = ls ? line_count(ls) : 0;
-	snprintf(title, sizeof title, "Log · run %ld · %s · %ld lines%s%s%s%s", ls ? ls->run : 0L,
+	char from[32] = "";
+	if (ls && ls->hscroll && !ls->wrap)
+		snprintf(from, sizeof from, " · from column %d", ls->hscroll + 1);
+	snprintf(title, sizeof title, "Log · run %ld · %s · %ld lines%s%s%s%s%s", ls ? ls->run : 0L,
 		 ls ? ls->stage : "", lines, ls && ls->follow ? " · following" : "", ls && ls->wrap ? " · wrap" : "",
-		 ls && ls->pattern ? " · /" : "", ls && ls->pattern ? ls->pattern : "");
+		 from, ls && ls->pattern ? " · /" : "", ls && ls->pattern ? ls->pattern : "");
 	tui_box_title(t, r, title, true);
 	v->height = r.h - 1;
 	if (ls && ls->follow)
@@ -205,33 +229,45 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 	sbuf_init(&raw);
 	sbuf_init(&clean);
 	long k = v->top;
+	if (ls)
+		ls->cut = false;
 	for (int row = 0; row < v->height; k++) {
 		if (!ls || k >= lines) {
 			tui_fill(r.y + 1 + row++, r.x, r.w, TUI_C_NORMAL);
 			continue;
 		}
 		shown_line(ls, k, &raw, &clean);
-		size_t off = 0;
+		size_t off = ls->wrap ? 0 : column_offset(&clean, ls->hscroll);
+		if (!ls->wrap) {
+			tui_fill(r.y + 1 + row, r.x, r.w, TUI_C_NORMAL);
+			ls->cut |= draw_row(t, ls, r.y + 1 + row++, r, &clean, off, k == ls->match) < clean.len;
+			continue;
+		}
 		do {
 			tui_fill(r.y + 1 + row, r.x, r.w, TUI_C_NORMAL);
 			off = draw_row(t, ls, r.y + 1 + row, r, &clean, off, k == ls->match);
 			row++;
-		} while (ls->wrap && off < clean.len && row < v->height);
+		} while (off < clean.len && row < v->height);
 	}
 	sbuf_free(&raw);
 	sbuf_free(&clean);
 }
 
-static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
+static long nrows(struct tui *t, struct tui_view *v)
 {
 	(void)t;
 	struct log_state *ls = v->data;
-	long lines = ls ? line_count(ls) : 0;
-	long max_top = lines > v->height ? lines - v->height : 0;
-	v->top = tui_move_target(v->top, delta, max_top);
+	return ls ? line_count(ls) : 0;
+}
+
+/* At the bottom the log follows its growth again; anywhere else it stays. */
+static unsigned moved(struct tui *t, struct tui_view *v)
+{
+	struct log_state *ls = v->data;
+	long lines = nrows(t, v);
 	if (ls)
-		ls->follow = v->top == max_top;
-	return TUI_REDRAW_BODY | TUI_HANDLED;
+		ls->follow = v->top == (lines > v->height ? lines - v->height : 0);
+	return 0;
 }
 
 static void close_log(struct tui *t, struct tui_view *v)
@@ -419,6 +455,24 @@ unsigned tui_log_toggle_wrap(struct tui *t)
 	return TUI_REDRAW_ALL;
 }
 
+unsigned tui_log_scroll(struct tui *t, int dir)
+{
+	struct tui_view *v = &t->views[TUI_V_LOG];
+	struct log_state *ls = t->overlay == v ? v->data : NULL;
+	if (!ls)
+		return TUI_HANDLED;
+	if (ls->wrap) {
+		tui_set_status(t, false, "lines are wrapped: nothing is cut (w cuts them)");
+		return TUI_REDRAW_STATUS;
+	}
+	int step = v->rect.w / 2 > 0 ? v->rect.w / 2 : 1;
+	if (dir > 0 && ls->cut)
+		ls->hscroll += step;
+	else if (dir < 0)
+		ls->hscroll = ls->hscroll > step ? ls->hscroll - step : 0;
+	return TUI_REDRAW_BODY | TUI_HANDLED;
+}
+
 /* The current match's line, else the first line on screen. */
 unsigned tui_log_copy(struct tui *t)
 {
@@ -438,9 +492,18 @@ unsigned tui_log_copy(struct tui *t)
 	return TUI_REDRAW_STATUS;
 }
 
+static const struct tui_hint hints[] = {
+	{TUI_ACT_FILTER, "search", false}, {TUI_ACT_SEARCH_NEXT, "next", true}, {TUI_ACT_WRAP, "wrap", false},
+	{TUI_ACT_SCROLL_LEFT, "scroll", true}, {TUI_ACT_LAST, "follow", false}, {TUI_ACT_COPY, "copy", false},
+	{TUI_ACT_QUIT, "back", false}, {0, NULL, false},
+};
+
 const struct tui_view_ops tui_log_ops = {
 	.name = "log",
+	.hints = hints,
 	.draw = draw,
-	.move_by = move_by,
+	.nrows = nrows,
+	.moved = moved,
+	.scroll_only = true,
 	.close = close_log,
 };

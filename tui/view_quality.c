@@ -2,12 +2,15 @@
  * names, lint by code and file, coverage and its lowest files, gates), a
  * trend over the branch's past runs and the delta against main's last
  * green run. */
-#include "tui.h"
+#include "view_pipeline.h"
+#include "view_quality.h"
 
 #include <curses.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tui.h"
 
 #define TREND_RUNS 24
 
@@ -129,11 +132,9 @@ static void gates_section(struct quality *q, const struct sw_run_record *rec)
 	}
 }
 
-/* Eight levels, lowest to highest; ASCII where the locale has no blocks. */
+/* Eight levels, lowest to highest. */
 static void sparkline(struct tui *t, struct sbuf *sb, const double *v, size_t n)
 {
-	static const char *const blocks[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
-	static const char ascii[] = "_.-~=+*#";
 	double lo = v[0], hi = v[0];
 	for (size_t i = 1; i < n; i++) {
 		lo = v[i] < lo ? v[i] : lo;
@@ -141,10 +142,7 @@ static void sparkline(struct tui *t, struct sbuf *sb, const double *v, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		int level = hi > lo ? (int)((v[i] - lo) / (hi - lo) * 7 + 0.5) : 3;
-		if (t->utf8)
-			sbuf_adds(sb, blocks[level]);
-		else
-			sbuf_addc(sb, ascii[level]);
+		sbuf_adds(sb, tui_glyph(t, TUI_G_BLOCK_1 + level));
 	}
 }
 
@@ -187,11 +185,12 @@ static void trend_section(struct tui *t, struct quality *q, const struct sw_run_
 
 static void build(struct tui *t, struct quality *q)
 {
-	if (!t->run.loaded) {
+	const struct tui_run *shown = tui_shown_run(t);
+	if (!shown->loaded) {
 		add(q, TUI_C_DIM, "No run shown: select a branch whose head has run, or r to run it.");
 		return;
 	}
-	const struct sw_run_record *rec = &t->run.rec;
+	const struct sw_run_record *rec = &shown->rec;
 	const char *branch = rec->branch ? rec->branch : "";
 	/* Only the runs shown: a store keeps up to retention.runs of them. */
 	struct sw_run_record *runs, main_run;
@@ -214,24 +213,22 @@ static void build(struct tui *t, struct quality *q)
 
 static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 {
-	struct quality *q = v->data;
 	tui_box_title(t, r, t->overlay == v ? "Quality · Esc returns" : "Quality", t->overlay == v);
-	v->height = r.h - 1;
-	for (int i = 0; i < v->height; i++) {
-		size_t k = (size_t)(v->top + i);
-		tui_fill(r.y + 1 + i, r.x, r.w, TUI_C_NORMAL);
-		if (q && k < q->n)
-			tui_put(t, r.y + 1 + i, r.x + 1, r.w - 2, q->lines[k].color, q->lines[k].text);
-	}
+	tui_view_draw_rows(t, v, (struct tui_rect){r.y + 1, r.x, r.h - 1, r.w}, t->overlay == v);
 }
 
-static unsigned move_by(struct tui *t, struct tui_view *v, int delta)
+static void draw_row(struct tui *t, struct tui_view *v, long k, int y, struct tui_rect r, bool sel)
+{
+	(void)sel;
+	const struct qline *l = &((struct quality *)v->data)->lines[k];
+	tui_put(t, y, r.x + 1, r.w - 2, l->color, l->text);
+}
+
+static long nrows(struct tui *t, struct tui_view *v)
 {
 	(void)t;
 	struct quality *q = v->data;
-	long max = q && (long)q->n > v->height ? (long)q->n - v->height : 0;
-	v->top = tui_move_target(v->top, delta, max);
-	return TUI_REDRAW_BODY | TUI_HANDLED;
+	return q ? (long)q->n : 0;
 }
 
 static void close_quality(struct tui *t, struct tui_view *v)
@@ -270,9 +267,17 @@ void tui_quality_open(struct tui *t)
 	t->overlay = &t->views[TUI_V_QUALITY];
 }
 
+static const struct tui_hint hints[] = {
+	{TUI_ACT_DOWN, "scroll", true}, {TUI_ACT_PAGE_DOWN, "page", true}, {TUI_ACT_QUIT, "back", false},
+	{0, NULL, false},
+};
+
 const struct tui_view_ops tui_quality_ops = {
 	.name = "quality",
+	.hints = hints,
 	.draw = draw,
-	.move_by = move_by,
+	.nrows = nrows,
+	.draw_row = draw_row,
+	.scroll_only = true,
 	.close = close_quality,
 };

@@ -12,5 +12,22 @@ configure_says_nothing_on_stderr() {
 	! ls -d conftest* confdefs* 2>/dev/null || fail "configure left its temporary files"
 }
 
+# An installed slipway must not look in the tree it was built from: the
+# build finds the sample through the link beside the binary instead.
+no_source_path_in_the_binary() {
+	! grep -qaF "$SW_SRCDIR" "$SLIPWAY" || fail "$SLIPWAY holds the source path $SW_SRCDIR"
+	[ "$(readlink "$(dirname "$SLIPWAY")/slipway-sample")" = "$SW_SRCDIR/examples/sample" ] ||
+		fail "no slipway-sample link beside $SLIPWAY"
+	env -u SLIPWAY_SAMPLE "$SLIPWAY" demo --no-run "$PWD/d" >out
+	[ -f d/sample/manage.py ] || fail "the demo did not start from the sample: $(cat out)"
+	# A binary with no link beside it and nothing installed says so.
+	cp "$SLIPWAY" ./lone
+	rc=0
+	env -u SLIPWAY_SAMPLE ./lone demo --no-run "$PWD/e" 2>err || rc=$?
+	expect_eq "$rc" 2
+	expect_contains "$(cat err)" "the sample project was not found"
+}
+
 t_run configure_says_nothing_on_stderr
+t_run no_source_path_in_the_binary
 t_done

@@ -13,6 +13,24 @@ dash() {
 	$SLIPWAY --script script --size 80x24 --dump screen
 }
 
+# Screens compared whole need the clock and the commits' dates pinned
+# (with TZ, LANG and the size, which tests/run and dash pin already).
+pin_clock() {
+	export SLIPWAY_NOW=1767225690
+	export GIT_AUTHOR_DATE=2026-01-01T00:00:00Z GIT_COMMITTER_DATE=2026-01-01T00:00:00Z
+}
+
+# golden NAME [FILE]: FILE (default: screen) is tests/dashboard/NAME.screen,
+# line for line; with SW_UPDATE_SCREENS=1 it becomes that file.
+golden() {
+	local want=$SW_SRCDIR/tests/dashboard/$1.screen got=${2:-screen}
+	if [ -n "${SW_UPDATE_SCREENS:-}" ]; then
+		cp "$got" "$want"
+		return 0
+	fi
+	diff -u "$want" "$got" >&2 || fail "the screen differs from tests/dashboard/$1.screen"
+}
+
 project() {
 	make_repo r <<EOF2
 {"version": 1, "stages": [
@@ -28,51 +46,122 @@ EOF2
 }
 
 opens_on_branches() {
+	pin_clock
 	project
 	dash ''
-	grep -q '^─ Branches 3 ─' screen
-	grep -q 'main  .*Add the pipeline' screen
-	grep -q 'development .*Start development' screen
-	grep -q 'feature/broken .*Break the tests' screen
-	grep -q 'No run on this head yet: r runs the pipeline.' screen
-	grep -q 'r run · c cancel · <Enter> open · l log' screen
+	golden branches
 }
 
 runs_a_branch_and_shows_its_stages() {
+	pin_clock
 	project
 	dash 'j' 'r' ':wait-run latest'
-	grep -q '^▌✓ development' screen
-	grep -q '✓ #1 passed 2/2' screen
-	grep -Eq '✓ build +[0-9.]+s +passed' screen
-	grep -Eq '✓ test +[0-9.]+s +passed' screen
+	golden pipeline-passed
 	expect_eq "$(run_status 1)" passed
 	expect_eq "$(json "$(run_json 1)" 'j["trigger"]')" dashboard
 }
 
 failing_stage_shows_reason_and_log() {
+	pin_clock
 	project
 	dash 'j j' 'r' ':wait-run latest' '<Enter>' ':dump pipeline' '<Enter>'
-	grep -Eq '▌✗ test +[0-9.]+s +failed +exit code 4' pipeline
-	grep -q '^─ Log · run 1 · test · 2 lines' screen
-	grep -q '^testing$' screen
-	grep -q '^boom$' screen
+	golden pipeline-failed pipeline
+	golden log
+}
+
+# One owner decides what the Pipeline shows: its title and its run agree
+# after :run, :show, a filter and a selection change, with no R needed.
+pipeline_follows_what_is_shown() {
+	project
+	$SLIPWAY run main --follow >/dev/null
+	$SLIPWAY run development --follow >/dev/null
+	dash ':dump opened' ':run feature/broken' ':wait-run latest' ':dump ran' ':show 2' ':dump shown' \
+		'/ m a i' ':dump typing' '<Enter>' ':dump filtered' '/ <Enter>' 'j' ':dump moved' \
+		':show 1' 'R' ':dump reloaded' 'H j <Enter>' ':dump history'
+	grep -q '^─ Pipeline · main ─' opened
+	grep -q '#1 passed 2/2 .* · main$' opened
+	grep -q '^─ Pipeline · feature/broken ─' ran
+	grep -q '#3 failed 2/2 .* · feature/broken$' ran
+	grep -q '^▌✗ feature/broken' ran
+	grep -q '^─ Pipeline · development ─' shown
+	grep -q '#2 passed 2/2 .* · development$' shown
+	# the filter hides feature/broken: the selection, and the Pipeline, move to main
+	grep -q '^─ Branches 1 · filter: mai ─' typing
+	grep -q '^─ Pipeline · main ─' typing
+	grep -q '#1 passed 2/2 .* · main$' typing
+	grep -q '^─ Pipeline · main ─' filtered
+	grep -q '^─ Pipeline · development ─' moved
+	grep -q '#2 passed 2/2 .* · development$' moved
+	# R drops what :show pinned: back to the selected branch's run
+	grep -q '^─ Pipeline · development ─' reloaded
+	grep -q '#2 passed' reloaded
+	# History's Enter shows the run it names, and the title says whose it is
+	grep -q '^─ Pipeline · development ─' history
+	grep -q 'showing run 2' history
+}
+
+# One layer selects, scrolls and pages every view: a page is the rows
+# shown less one, in a list and in a text alike, and never past the end.
+paging_is_the_same_in_every_view() {
+	# one commit time for all: the rows are in name order after main's two
+	pin_clock
+	project
+	local i
+	for i in $(seq 10 39); do git branch -q b$i; done
+	dash '<PgDn>' ':dump list' '<PgDn> <PgDn> <PgDn> <PgDn> <PgDn>' ':dump end' '<PgUp>' ':dump up' '?' '<PgDn>'
+	grep -q '^▌  b16 ' list
+	grep -q '^─ Pipeline · b16 ─' list
+	grep -q '^▌  feature/broken ' end
+	grep -q '^▌  b32 ' up
+	grep -q '^─ Pipeline · b32 ─' up
+	# 28 actions in 22 rows: a page down stops where the last one is at the bottom
+	sed -n 2p screen | grep -q ' page-down '
+	sed -n 23p screen | grep -q ' copy '
 }
 
 help_comes_from_the_action_table() {
 	project
-	dash '?'
-	for action in quit move-down move-up run cancel refresh filter prompt help log quality history history-all; do
-		grep -q " $action " screen || fail "help lacks $action"
-	done
-	grep -q 'Run the pipeline on the selected branch' screen
+	dash '?' ':dump top' 'G'
+	golden help top
+	golden help-end
 }
 
 filter_branches() {
+	pin_clock
 	project
 	dash '/ f e a t <Enter>'
-	grep -q '^─ Branches 1 · filter: feat ─' screen
-	grep -q 'feature/broken' screen
-	! grep -q ' development ' screen
+	golden branches-filtered
+}
+
+# Esc on the main screen drops the filter; the selection stays where it was.
+esc_clears_the_filter() {
+	project
+	dash '/ f e a t <Enter>' '<Tab> <Esc>' ':dump focused' '<Esc>'
+	grep -q '^─ Branches 1 · filter: feat ─' focused
+	grep -q '^─ Branches 3 ─' screen
+	grep -q '^▌  feature/broken' screen
+	grep -q '^─ Pipeline · feature/broken ─' screen
+}
+
+# Cut log lines scroll sideways, half a screen a key, and no further than
+# the longest line on screen.
+log_scrolls_sideways() {
+	make_repo r <<'EOF2'
+{"version": 1, "stages": [{"name": "a", "run": "echo short; printf 'head%0200dtail\\n' 0; echo end"}]}
+EOF2
+	cd r
+	$SLIPWAY run --follow >/dev/null
+	dash 'l' ':dump cut' '<Right>' ':dump one' '<Right> <Right> <Right>' ':dump far' '<Right>' ':dump still' \
+		'<Left>' ':dump back' 'w <Right>' ':dump wrapped'
+	grep -q '^head0000' cut
+	! grep -q 'tail' cut
+	grep -q '^─ Log · run 1 · a · 3 lines · following · from column 41 ─' one
+	grep -q '^0000' one
+	grep -q '^─ Log · run 1 · a · 3 lines · following · from column 161 ─' far
+	grep -q '^0\{44\}tail$' far
+	grep -q ' from column 161 ─' still
+	grep -q ' from column 121 ─' back
+	grep -q 'lines are wrapped: nothing is cut' wrapped
 }
 
 prompt_runs_cli_command_lines() {
@@ -133,7 +222,7 @@ user_config_binds_keys_and_reports_errors() {
 	printf '# my keys\nbind x run\nbind r none\nset bell off\n' >../config
 	export SLIPWAY_CONFIG=$PWD/../config
 	dash 'r' ':dump nothing' 'j x' ':wait-run latest'
-	grep -q 'x run · c cancel · <Enter> open · l log · / filter · : command' nothing
+	grep -q '^ x run · Enter open · / filter · h history' nothing
 	expect_eq "$(json "$(run_json 1)" 'j["branch"]')" development
 	[ ! -d .git/slipway/runs/2 ]
 	printf 'bind x rnu\n' >../config
@@ -180,12 +269,85 @@ hostile_text_is_neutralised() {
 }
 
 ascii_without_utf8_locale() {
+	pin_clock
 	project
 	$SLIPWAY run development --follow >/dev/null
 	printf 'j\n' >script
 	LANG=C LC_ALL=C $SLIPWAY --script script --size 80x24 --dump screen
-	grep -q '^- Branches 3 --' screen
-	grep -q '^>+ development' screen
+	golden ascii
+}
+
+# no_stray_question_marks FILE: a '?' in FILE is a glyph without an ASCII
+# form; the help key and its row are the only '?' the dashboard draws.
+no_stray_question_marks() {
+	local left
+	left=$(sed -e 's/ ? help / /' -e 's/^  ? .*Show the keys$//' "$1" | grep -n '?') || true
+	[ -z "$left" ] || fail "$1 has a glyph shown as '?': $left"
+}
+
+# Every view in LANG=C: each glyph of the table in its ASCII form.
+ascii_glyphs_in_every_view() {
+	make_repo r <<'EOF2'
+{"version": 1, "stages": [
+  {"name": "lint", "run": "cat lint.txt 2>/dev/null; true", "parse": "flake8"},
+  {"name": "test", "run": "echo '=== 5 passed, 1 skipped in 0.1s ==='; echo \"TOTAL   100   10   $(cat cov.txt)%\"", "parse": ["pytest", "coverage"]},
+  {"name": "fails", "run": "test ! -f fail-here"},
+  {"name": "after", "run": "true"}]}
+EOF2
+	cd r
+	commit_file cov.txt 90 "Coverage 90"
+	$SLIPWAY run --follow >/dev/null || true
+	git checkout -q -b feature
+	git clone -q --bare . ../origin.git
+	git remote add origin ../origin.git
+	git fetch -q origin
+	git branch -q -u origin/feature
+	commit_file cov.txt 70 "Coverage 70"
+	commit_file fail-here x "Break it"
+	$SLIPWAY run --follow >/dev/null || true
+	local view
+	for view in '' '<Tab>' '<Tab> j j' 'l' 't' 'h' 'H' '?' '/ f e a <Enter>' '/ f e a' ':show 99'; do
+		printf '%s\n' "$view" >script
+		LANG=C LC_ALL=C $SLIPWAY --script script --size 80x24 --dump screen
+		no_stray_question_marks screen || fail "after keys '$view'"
+		LANG=C LC_ALL=C $SLIPWAY --script script --size 160x45 --dump screen
+		no_stray_question_marks screen || fail "after keys '$view', 160x45"
+	done
+	printf '<Tab>\n' >script
+	LANG=C LC_ALL=C $SLIPWAY --script script --size 80x24 --dump screen
+	grep -q '^- Pipeline | feature -' screen
+	grep -Eq '^>x fails +[0-9.]+s +failed +exit code 1' screen
+	grep -Eq '^ \. after +pending|^ - after +skipped' screen
+	grep -q '^ l log | r run | c cancel | ' screen
+	grep -Eq '^ x feature +\+2 -0 \^2v0 ' screen
+	printf 't\n' >script
+	LANG=C LC_ALL=C $SLIPWAY --script script --size 80x24 --dump screen
+	grep -q 'Coverage  70.0%   delta main -20 points' screen
+}
+
+# The hint line names the focused view's keys, as bound, whole words only.
+hint_line_is_the_focused_views() {
+	project
+	$SLIPWAY run main --follow >/dev/null
+	dash '' ':dump branches' '<Tab>' ':dump pipeline' 'l' ':dump log' '<Esc> t' ':dump quality' \
+		'<Esc> h' ':dump history' '<Esc> ?'
+	expect_eq "$(tail -1 branches)" ' r run · Enter open · / filter · h history · : command · ? help · q quit'
+	expect_eq "$(tail -1 pipeline)" ' l log · r run · c cancel · t quality · y copy · ? help · q back'
+	expect_eq "$(tail -1 log)" ' / search · n/N next · w wrap · ←/→ scroll · G follow · y copy · q back'
+	expect_eq "$(tail -1 quality)" ' j/k scroll · C-f/C-b page · q back'
+	expect_eq "$(tail -1 history)" ' j/k move · Enter show · q back'
+	expect_eq "$(tail -1 screen)" ' j/k scroll · C-f/C-b page · q close'
+	# keys with long names: what does not fit is an ellipsis, not half a word
+	printf 'bind r none\nbind <F11> run\nbind h none\nbind <Backspace> history\nbind / none\nbind <F12> filter\n' >../config
+	SLIPWAY_CONFIG=$PWD/../config dash ''
+	expect_eq "$(tail -1 screen)" ' F11 run · Enter open · F12 filter · Backspace history · : command · ? help …'
+	[ "$(tail -1 screen | wc -L)" -le 79 ] || fail "the hint line is wider than 80 columns"
+	SLIPWAY_CONFIG=$PWD/../config $SLIPWAY --read-only --script script --size 80x24 --dump screen
+	expect_eq "$(tail -1 screen)" ' read-only · Enter open · F12 filter · Backspace history · : command · ? help …'
+	# a long message is cut with an ellipsis too
+	dash ':frobnicate-this-command-with-a-name-much-longer-than-the-whole-width-of-an-eighty-column-terminal'
+	grep -q 'unknown command "frobnicate-this.*…$' screen
+	[ "$(tail -1 screen | wc -L)" -le 79 ] || fail "the message is wider than 80 columns"
 }
 
 too_small_says_so() {
@@ -196,6 +358,7 @@ too_small_says_so() {
 }
 
 quality_shows_measures_trend_and_delta() {
+	pin_clock
 	make_repo r <<'EOF2'
 {"version": 1, "stages": [
   {"name": "lint", "run": "cat lint.txt 2>/dev/null; true", "parse": "flake8"},
@@ -214,15 +377,7 @@ EOF2
 	commit_file cov.txt 85 "Some lint"
 	$SLIPWAY run --follow >/dev/null || true
 	dash 'j' 't'
-	grep -q 'Run #5 · feature' screen
-	grep -q 'Tests     5 passed · 0 failed · 1 skipped · 0 errors   Δ main +0 passed' screen
-	grep -q 'Lint      3 findings   Δ main +3' screen
-	grep -q 'by code  F401 2 · E501 1' screen
-	grep -q 'by file  app/x.py 2 · app/y.py 1' screen
-	grep -q 'Coverage  85.0%   Δ main -5 points' screen
-	grep -q 'Gate      coverage_min 50: 85 ok' screen
-	grep -q 'Trend of feature, oldest to newest' screen
-	grep -q 'coverage  ▁▃▆█  85.0%' screen
+	golden quality
 }
 
 # The trend is of the branch's newest runs, however many older ones there are.
@@ -243,16 +398,14 @@ EOF2
 }
 
 history_opens_past_runs() {
+	pin_clock
 	project
 	$SLIPWAY run main --follow >/dev/null
 	$SLIPWAY run development --follow >/dev/null
 	dash 'j' 'h' ':dump mine' '<Esc> H' ':dump hist' 'j <Enter>'
 	grep -q '^─ History of development · 1 runs' mine
-	grep -q '^─ History of all branches · 2 runs' hist
-	grep -Eq '^▌✓ #2 +passed +development' hist
-	grep -Eq '^ ✓ #1 +passed +main' hist
-	grep -q '✓ #1 passed' screen
-	grep -q 'showing run 1' screen
+	golden history-all hist
+	golden history-shown
 }
 
 log_search_wrap_and_copy() {
@@ -276,13 +429,12 @@ EOF2
 }
 
 large_terminal_tiles_four_panels() {
+	pin_clock
 	project
 	$SLIPWAY run development --follow >/dev/null
 	printf 'j\n' >script
 	$SLIPWAY --script script --size 160x45 --dump screen
-	grep -q '^─ Branches 3 ─.*─ Pipeline · development ─' screen
-	grep -q '^─ History of development · 1 runs ─.*─ Quality ─' screen
-	grep -q 'Run #1 · development' screen
+	golden tiled-160x45
 	printf '\n' >script
 	$SLIPWAY --script script --size 150x30 --dump screen
 	grep -q '^─ Branches 3 ─.*─ Pipeline · main ─' screen
@@ -367,6 +519,7 @@ mouse_at() {
 tmux_mouse_clicks_and_scrolls() {
 	project
 	echo 'set mouse on' >../config
+	$SLIPWAY run development --follow >/dev/null
 	tmx new-session -d -x 80 -y 24 -s dash "SLIPWAY_CONFIG=$PWD/../config $SLIPWAY"
 	wait_for 20 screen_has 'Branches 3'
 	wait_for 20 screen_has 'Pipeline · main'
@@ -378,6 +531,12 @@ tmux_mouse_clicks_and_scrolls() {
 	wait_for 20 screen_has 'Pipeline · main'
 	mouse_at 65 6 $((row - 1))	# wheel down
 	wait_for 20 screen_has 'Pipeline · feature/broken'
+	# a click on a stage selects it: the rows start below the run's header
+	tmx send-keys -t dash k
+	wait_for 20 screen_has 'Pipeline · development'
+	row=$(tmx capture-pane -p -t dash | grep -n ' build  ' | head -1 | cut -d: -f1)
+	mouse_at 0 6 $((row - 1))
+	wait_for 20 screen_has '^▌✓ build '
 	tmx send-keys -t dash q
 }
 
@@ -447,8 +606,12 @@ EOF2
 t_run opens_on_branches
 t_run runs_a_branch_and_shows_its_stages
 t_run failing_stage_shows_reason_and_log
+t_run pipeline_follows_what_is_shown
+t_run paging_is_the_same_in_every_view
 t_run help_comes_from_the_action_table
 t_run filter_branches
+t_run esc_clears_the_filter
+t_run log_scrolls_sideways
 t_run prompt_runs_cli_command_lines
 t_run cancel_asks_first
 t_run protected_branch_needs_its_name_typed
@@ -457,6 +620,8 @@ t_run themes_and_no_color
 t_run read_only_refuses_changes
 t_run hostile_text_is_neutralised
 t_run ascii_without_utf8_locale
+t_run ascii_glyphs_in_every_view
+t_run hint_line_is_the_focused_views
 t_run too_small_says_so
 t_run quality_shows_measures_trend_and_delta
 t_run quality_trend_is_of_the_newest_runs

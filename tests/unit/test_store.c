@@ -438,11 +438,12 @@ static void empty_record_reads_as_the_durable_one(void)
 
 static void default_stage_is_the_one_that_matters(void)
 {
+	char setup[] = "setup", lint[] = "lint", test[] = "test", image[] = "image";
 	struct sw_stage_record st[4] = {
-		{.name = "setup", .status = SW_STAGE_PASSED, .started_ms = 1},
-		{.name = "lint", .status = SW_STAGE_FAILED, .started_ms = 2, .allowed_failure = true},
-		{.name = "test", .status = SW_STAGE_PASSED, .started_ms = 3},
-		{.name = "image", .status = SW_STAGE_PENDING},
+		{.name = setup, .status = SW_STAGE_PASSED, .started_ms = 1},
+		{.name = lint, .status = SW_STAGE_FAILED, .started_ms = 2, .allowed_failure = true},
+		{.name = test, .status = SW_STAGE_PASSED, .started_ms = 3},
+		{.name = image, .status = SW_STAGE_PENDING},
 	};
 	struct sw_run_record rec = {.stages = st, .nstages = 4};
 	CHECK_INT(sw_run_default_stage(&rec), 1);

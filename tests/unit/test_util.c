@@ -94,10 +94,11 @@ static void secrets_are_masked(void)
 	struct strlist names = {0}, missing = {0};
 	strlist_add(&names, "TOKEN");
 	strlist_add(&names, "ABSENT");
-	char *env[] = {"TOKEN=s3cr3t", "OTHER=x", NULL};
+	struct strlist env = {0};
+	strlist_add_all(&env, (const char *const[]){"TOKEN=s3cr3t", "OTHER=x", NULL});
 	struct sw_secrets s;
 	char *err = NULL;
-	CHECK_INT(sw_secrets_collect(&names, env, "/nonexistent/secrets", &s, &missing, &err), 0);
+	CHECK_INT(sw_secrets_collect(&names, env.items, "/nonexistent/secrets", &s, &missing, &err), 0);
 	CHECK_INT(s.n, 1);
 	CHECK_INT(missing.len, 1);
 	CHECK_STR(missing.items[0], "ABSENT");
@@ -110,6 +111,7 @@ static void secrets_are_masked(void)
 	sw_secrets_free(&s);
 	strlist_free(&names);
 	strlist_free(&missing);
+	strlist_free(&env);
 }
 
 static void secrets_file_must_be_private(void)
@@ -145,11 +147,23 @@ static void secrets_file_must_be_private(void)
 	sw_remove_tree(dir);
 }
 
+static void now_can_be_pinned(void)
+{
+	char age[16];
+	setenv("SLIPWAY_NOW", "1767225690", 1);
+	CHECK_INT(sw_now_ms(), 1767225690000LL);
+	sw_format_age(1767225600, age, sizeof age);
+	CHECK_STR(age, "1m");
+	unsetenv("SLIPWAY_NOW");
+	CHECK(sw_now_ms() != 1767225690000LL);
+}
+
 int main(void)
 {
 	RUN_TEST(term_clean_neutralises_escapes);
 	RUN_TEST(utf8_clean_replaces_invalid);
 	RUN_TEST(iso_time_round_trip);
+	RUN_TEST(now_can_be_pinned);
 	RUN_TEST(atomic_write_replaces);
 	RUN_TEST(glob_and_distance);
 	RUN_TEST(did_you_mean);

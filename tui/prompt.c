@@ -1,0 +1,159 @@
+/* The bottom line's prompt and confirmations.  The mode is a field, not a
+ * character in front of the text: what was typed is only what was typed. */
+#include "prompt.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui.h"
+#include "view_log.h"
+
+unsigned tui_prompt_start(struct tui *t, enum tui_prompt_mode mode)
+{
+	struct tui_prompt *p = &t->prompt;
+	p->mode = mode;
+	p->text[0] = '\0';
+	p->len = 0;
+	p->history_pos = p->nhistory;
+	return TUI_REDRAW_STATUS;
+}
+
+static void history_add(struct tui_prompt *p, const char *line)
+{
+	if (p->nhistory == (int)(sizeof p->history / sizeof *p->history)) {
+		free(p->history[0]);
+		memmove(p->history, p->history + 1, sizeof p->history - sizeof *p->history);
+		p->nhistory--;
+	}
+	p->history[p->nhistory++] = xstrdup(line);
+}
+
+static void history_step(struct tui_prompt *p, int dir)
+{
+	int pos = p->history_pos + dir;
+	if (p->mode != TUI_PROMPT_COMMAND || pos < 0 || pos > p->nhistory)
+		return;
+	p->history_pos = pos;
+	snprintf(p->text, sizeof p->text, "%s", pos < p->nhistory ? p->history[pos] : "");
+	p->len = strlen(p->text);
+}
+
+static bool in_log(struct tui *t)
+{
+	return t->overlay == &t->views[TUI_V_LOG];
+}
+
+static unsigned typed_confirmation(struct tui *t, const char *typed)
+{
+	if (!strcmp(typed, t->prompt.word))
+		return tui_cancel_run(t, t->prompt.run);
+	tui_set_status(t, false, "nothing cancelled: \"%s\" is not \"%s\"", typed, t->prompt.word);
+	return TUI_REDRAW_ALL;
+}
+
+static unsigned done(struct tui *t)
+{
+	struct tui_prompt *p = &t->prompt;
+	enum tui_prompt_mode mode = p->mode;
+	char line[sizeof p->text];
+	snprintf(line, sizeof line, "%s", p->text);
+	p->mode = TUI_PROMPT_NONE;
+	if (mode == TUI_PROMPT_TYPED)
+		return typed_confirmation(t, line);
+	if (mode == TUI_PROMPT_FILTER && in_log(t))
+		return tui_log_search(t, line);
+	if (mode == TUI_PROMPT_FILTER) {
+		tui_set_filter(t, line);
+		return TUI_REDRAW_ALL;
+	}
+	if (line[0])
+		history_add(p, line);
+	free(t->status);
+	t->status = NULL;
+	return tui_command(t, line) | TUI_REDRAW_ALL;
+}
+
+static unsigned dropped(struct tui *t)
+{
+	enum tui_prompt_mode mode = t->prompt.mode;
+	t->prompt.mode = TUI_PROMPT_NONE;
+	if (mode == TUI_PROMPT_TYPED)
+		tui_set_status(t, false, "nothing cancelled");
+	if (mode == TUI_PROMPT_FILTER && !t->overlay)
+		tui_set_filter(t, NULL);
+	return TUI_REDRAW_ALL;
+}
+
+unsigned tui_prompt_key(struct tui *t, int key)
+{
+	struct tui_prompt *p = &t->prompt;
+	if (key == 27)
+		return dropped(t);
+	if (key == '\n' || key == '\r' || key == KEY_ENTER)
+		return done(t);
+	if ((key == KEY_BACKSPACE || key == 127 || key == 8) && p->len > 0)
+		p->text[--p->len] = '\0';
+	else if (key == KEY_UP || key == KEY_DOWN)
+		history_step(p, key == KEY_UP ? -1 : 1);
+	else if (key == '\t' && p->mode == TUI_PROMPT_COMMAND)
+		tui_complete(t);
+	else if (key >= 32 && key < 256 && key != 127 && p->len + 1 < sizeof p->text) {
+		p->text[p->len++] = (char)key;
+		p->text[p->len] = '\0';
+	}
+	/* Branches filter as one types; a log is searched on Enter. */
+	if (p->mode == TUI_PROMPT_FILTER && !t->overlay) {
+		tui_set_filter(t, p->text);
+		return TUI_REDRAW_ALL;
+	}
+	return TUI_REDRAW_STATUS;
+}
+
+unsigned tui_confirm_cancel(struct tui *t, long id, const char *branch, bool typed)
+{
+	struct tui_prompt *p = &t->prompt;
+	p->run = id;
+	if (typed) {
+		snprintf(p->word, sizeof p->word, "%s", branch);
+		free(t->status);
+		t->status = NULL;
+		return tui_prompt_start(t, TUI_PROMPT_TYPED);
+	}
+	p->asking = true;
+	tui_set_status(t, false, "Cancel run %ld on %s? Its running stage is stopped. [y/N]", id, branch);
+	return TUI_REDRAW_STATUS;
+}
+
+unsigned tui_confirm_key(struct tui *t, int key)
+{
+	t->prompt.asking = false;
+	if (key == 'y' || key == 'Y')
+		return tui_cancel_run(t, t->prompt.run);
+	tui_set_status(t, false, "nothing cancelled");
+	return TUI_REDRAW_STATUS;
+}
+
+void tui_prompt_draw(struct tui *t, int y)
+{
+	struct tui_prompt *p = &t->prompt;
+	int x = 0;
+	if (p->mode == TUI_PROMPT_TYPED) {
+		char q[400];
+		snprintf(q, sizeof q, "%s is protected: type its name to cancel run %ld: ", p->word, p->run);
+		x = tui_put(t, y, 0, COLS, TUI_C_ERROR, q);
+	} else {
+		x = tui_put(t, y, 0, COLS, TUI_C_STATUS, p->mode == TUI_PROMPT_COMMAND ? ":" : "/");
+	}
+	int w = tui_put(t, y, x, COLS - x, TUI_C_STATUS, p->text);
+	curs_set(1);
+	move(y, x + w < COLS ? x + w : COLS - 1);
+}
+
+void tui_prompt_free(struct tui_prompt *p)
+{
+	for (int i = 0; i < p->nhistory; i++)
+		free(p->history[i]);
+	p->nhistory = 0;
+}

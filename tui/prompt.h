@@ -1,0 +1,41 @@
+/* The bottom line's prompt (a ':' command, the '/' filter or search) with
+ * its history, and the questions asked before a cancel (y/N, or a
+ * protected branch's name typed). */
+#ifndef SLIPWAY_TUI_PROMPT_H
+#define SLIPWAY_TUI_PROMPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct tui;
+
+enum tui_prompt_mode {
+	TUI_PROMPT_NONE,
+	TUI_PROMPT_COMMAND,	/* ':' a command line */
+	TUI_PROMPT_FILTER,	/* '/' the branch filter, or in a log its search */
+	TUI_PROMPT_TYPED,	/* the protected branch's name, to confirm a cancel */
+};
+
+struct tui_prompt {
+	enum tui_prompt_mode mode;
+	char text[512];		/* what was typed, without the mode's ':' or '/' */
+	size_t len;
+	char *history[64];	/* command lines, oldest first */
+	int nhistory, history_pos;
+	bool asking;		/* a y/N question is on the status line */
+	long run;		/* the run the question is about */
+	char word[256];		/* the name a typed confirmation wants */
+};
+
+unsigned tui_prompt_start(struct tui *t, enum tui_prompt_mode mode);
+/* A key while the prompt is open; Enter acts on the line, Esc drops it. */
+unsigned tui_prompt_key(struct tui *t, int key);
+/* Asks before cancelling run id of branch: y/N, or with typed its name. */
+unsigned tui_confirm_cancel(struct tui *t, long id, const char *branch, bool typed);
+/* The key answering a y/N question. */
+unsigned tui_confirm_key(struct tui *t, int key);
+/* Draws the open prompt on line y and puts the cursor after it. */
+void tui_prompt_draw(struct tui *t, int y);
+void tui_prompt_free(struct tui_prompt *p);
+
+#endif

@@ -1,0 +1,25 @@
+/* The Log view: a stage's output, following while it grows, searched,
+ * wrapped or scrolled sideways. */
+#ifndef SLIPWAY_TUI_VIEW_LOG_H
+#define SLIPWAY_TUI_VIEW_LOG_H
+
+#include "view.h"
+
+#include <stdbool.h>
+
+struct tui;
+
+extern const struct tui_view_ops tui_log_ops;
+
+void tui_log_open(struct tui *t, long run, const char *stage);
+/* Keeps following the log's growth (called on log events). */
+void tui_log_update(struct tui *t);
+/* The log view's search (pattern from the '/' prompt), n/N, wrap, copy. */
+unsigned tui_log_search(struct tui *t, const char *pattern);
+unsigned tui_log_search_step(struct tui *t, int dir);
+unsigned tui_log_toggle_wrap(struct tui *t);
+/* Sideways by half a screen (dir -1: left, 1: right) while lines are cut. */
+unsigned tui_log_scroll(struct tui *t, int dir);
+unsigned tui_log_copy(struct tui *t);
+
+#endif
