@@ -2,7 +2,8 @@
 # Engine benchmarks: slipway against plain shell doing the same work.
 #
 #   1. overhead: 200 stages of `true` under `slipway run --follow` against
-#      `sh -c true` run 200 times in sequence (median of REPS each);
+#      `sh -c true` run 200 times in sequence, the two alternating (PAIRS
+#      rounds, the median of the pairwise ratios), back to back and settled;
 #   2. output:   one stage writing 1 GiB (10.6 million 101-byte lines): the
 #      executor's peak RSS (VmHWM) and the stage's throughput against the
 #      same command redirected to a file.
@@ -12,23 +13,30 @@
 # under /tmp (TMPDIR), removed at the end.
 #
 #   bench/engine.sh                      # build/slipway next to this script
-#   SLIPWAY=/path/to/slipway REPS=7 bench/engine.sh
+#   SLIPWAY=/path/to/slipway PAIRS=20 bench/engine.sh
+#   BASELINE=/tmp/slipway-before BIG_BYTES=0 bench/engine.sh   # two builds, interleaved
 #   STAGES=200 SCALE="20 50" BIG_BYTES=1073741824 bench/engine.sh
 #   BIG_BYTES=0 bench/engine.sh          # the overhead part only
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 SLIPWAY=${SLIPWAY:-$here/../build/slipway}
-REPS=${REPS:-5}
+PAIRS=${PAIRS:-10}
+VERBOSE=${VERBOSE:-}	# also every pair's times
+BASELINE=${BASELINE:-}	# another slipway, measured in the same rounds
 BIG_REPS=${BIG_REPS:-3}
 STAGES=${STAGES:-200}
-SCALE=${SCALE:-20}	# other stage counts, one summary line each ("" for none)
+SCALE=${SCALE-20}	# other stage counts, one summary line each ("" for none)
 BIG_BYTES=${BIG_BYTES:-1073741824}
 LINE=0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789
 
 die() { echo "bench/engine.sh: $*" >&2; exit 2; }
 [ -x "$SLIPWAY" ] || die "no slipway binary at $SLIPWAY (build it, or set SLIPWAY)"
 SLIPWAY=$(cd "$(dirname "$SLIPWAY")" && pwd)/$(basename "$SLIPWAY")
+if [ -n "$BASELINE" ]; then
+	[ -x "$BASELINE" ] || die "no slipway binary at $BASELINE (BASELINE)"
+	BASELINE=$(cd "$(dirname "$BASELINE")" && pwd)/$(basename "$BASELINE")
+fi
 PY=$(command -v /usr/bin/python3 || command -v python3) || die "python3 is needed to read run.json"
 command -v git >/dev/null || die "git is needed"
 
@@ -91,74 +99,157 @@ echo
 
 # ---------------------------------------------------------------- 1. overhead
 
-# overhead N: runs the comparison for N stages in a fresh repository; sets
-# sw_med nf_med sh_med (ns), span_med dur_med (ms) and the *_times lists
+# stamp VAR: the time in ns, without a fork (bash 5's EPOCHREALTIME, in us)
+stamp() {
+	if [ -n "${EPOCHREALTIME:-}" ]; then
+		printf -v "$1" '%s000' "${EPOCHREALTIME/[.,]/}"
+	else
+		printf -v "$1" '%s' "$(date +%s%N)"
+	fi
+}
+
+# settle RUN_DIR: until the run's executor, its guardian and whatever else
+# was in the run's session are gone (never timed)
+settle() {
+	local sid i
+	wait_executor "$1/run.json"
+	sid=$(sed -n 's/.*"session":[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$1/run.json" 2>/dev/null | head -1)
+	[ -n "$sid" ] || return 0
+	for ((i = 0; i < 1000; i++)); do
+		pgrep -s "$sid" >/dev/null 2>&1 || return 0
+		sleep 0.005
+	done
+}
+
+# run_a BINARY MODE ID: one timed run (run ID), in a_ns.  follow: `run
+# --again --follow >/dev/null` until it returns; nofollow: `run --again`
+# until the executor exits (it holds the run's lock for its whole life).
+run_a() {
+	local t0 t1
+	stamp t0
+	if [ "$2" = follow ]; then
+		"$1" run --again --follow >/dev/null 2>&1
+	else
+		"$1" run --again >/dev/null 2>&1
+		wait_executor ".git/slipway/runs/$3/run.json"
+	fi
+	stamp t1
+	a_ns=$((t1 - t0))
+}
+
+# pair BINARY MODE HOW ID: a slipway run, then the shell loop.  HOW back:
+# each command starts the moment the one before returned, as a user's next
+# command would, so what a run leaves to do after that lands on the shell
+# loop (or the next run); settled: the shell loop waits until the run has
+# settled (executor, guardian and session gone).  Nothing else runs
+# between them.  Appends to times[KEY] (slipway ns, shell ns) and ids[KEY].
+pair() {
+	local key="$1 $2 $3" t0 t1
+	run_a "$1" "$2" "$4"
+	[ "$3" = settled ] && settle ".git/slipway/runs/$4"
+	stamp t0
+	bash "$ROOT/shell-$n.sh"
+	stamp t1
+	times[$key]+="$a_ns:$((t1 - t0)) "
+	ids[$key]+="$4 "
+}
+
+# run_durs IDS...: the median sum of the stages' duration_ms of those runs;
+# warns of one that did not pass its N stages
+run_durs() {
+	"$PY" -c '
+import json, sys
+n, ids = int(sys.argv[1]), [int(i) for i in sys.argv[2:]]
+durs = []
+for i in ids:
+    try:
+        r = json.load(open(".git/slipway/runs/%d/run.json" % i))
+    except Exception as e:
+        print("warning: run %d: %s" % (i, e), file=sys.stderr)
+        continue
+    st = r["stages"]
+    ok = sum(1 for s in st if s["status"] == "passed")
+    if r["status"] != "passed" or ok != n:
+        print("warning: run %d: %s, %d/%d stages passed" % (i, r["status"], ok, n), file=sys.stderr)
+    durs.append(sum(s["duration_ms"] for s in st))
+durs.sort()
+print(durs[len(durs) // 2] if durs else 0)' "$n" "$@"
+}
+
+# stats: "median min max" of the numbers on stdin
+stats() { sort -g | awk '{a[NR]=$1} END {m = NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.2f %.2f %.2f\n", m, a[1], a[NR]}'; }
+
+SERIES="follow:back follow:settled nofollow:back nofollow:settled"
+BINARIES=$SLIPWAY
+[ -n "$BASELINE" ] && BINARIES="$SLIPWAY $BASELINE"
+
+# report BINARY: a line per series, from times[] and ids[]
+report() {
+	local b=$1 mh mode how key label med min max pr a s
+	for mh in $SERIES; do
+		mode=${mh%:*} how=${mh#*:} key="$b $mode $how"
+		label="run --follow >/dev/null"
+		[ "$mode" = nofollow ] && label="run, until the executor exits"
+		label="$label, $([ "$how" = back ] && echo "back to back" || echo settled)"
+		read -r med min max < <(for pr in ${times[$key]}; do
+			awk -v a="${pr%:*}" -v b="${pr#*:}" 'BEGIN {printf "%.4f\n", a/b}'; done | stats)
+		a=$(for pr in ${times[$key]}; do echo "${pr%:*}"; done | median)
+		s=$(for pr in ${times[$key]}; do echo "${pr#*:}"; done | median)
+		# shellcheck disable=SC2086
+		printf '     %-45s %5s  %5s-%-5s %8s %8s %6s\n' "$label" "$med" "$min" "$max" \
+			"$(ms "$a")" "$(ms "$s")" "$(run_durs ${ids[$key]})"
+		if [ -n "$VERBOSE" ]; then
+			echo "       slipway/shell ms: $(for pr in ${times[$key]}; do
+				printf '%s/%s ' "$(ms "${pr%:*}")" "$(ms "${pr#*:}")"; done)"
+		fi
+	done
+}
+
+# overhead N: a new repository with N stages of `true`, one warm-up of each
+# command, then PAIRS rounds; each round makes one pair of every series (of
+# every binary), so that all of them see the same load on a shared machine
 overhead() {
-	local n=$1 json r rc t0 t1 rj status ok dur span id
+	local n=$1 json r b mh id
 	json=$("$PY" -c '
 import json, sys
 n = int(sys.argv[1])
 print(json.dumps({"version": 1, "main": "main", "integration": "development",
+                  "retention": {"runs": 100000},
                   "stages": [{"name": "s%d" % i, "run": "true"} for i in range(n)]}))' "$n")
 	new_repo "$ROOT/overhead-$n" "$json"
 	printf 'i=0\nwhile [ $i -lt %d ]; do sh -c true; i=$((i + 1)); done\n' "$n" >"$ROOT/shell-$n.sh"
-	sw_times=() nf_times=() sh_times=() spans=() durs=()
-	# one warm-up of each (page cache, run store creation)
-	"$SLIPWAY" run --follow >/dev/null 2>&1 || die "the warm-up run failed: $("$SLIPWAY" log "$(latest_run)" 2>&1 | tail -3)"
-	wait_executor ".git/slipway/runs/$(latest_run)/run.json"
-	bash "$ROOT/shell-$n.sh"
-	for ((r = 0; r < REPS; r++)); do
-		t0=$(now_ns)
-		"$SLIPWAY" run --again --follow >/dev/null 2>&1
-		rc=$?
-		t1=$(now_ns)
-		rj=".git/slipway/runs/$(latest_run)/run.json"
-		wait_executor "$rj"
-		read -r status ok dur span _ < <(run_summary "$rj")
-		[ "$rc" = 0 ] && [ "$ok" = "$n" ] || echo "warning: run $(latest_run): exit $rc, status $status, $ok/$n stages passed" >&2
-		sw_times+=($((t1 - t0)))
-		spans+=("$span")
-		durs+=("$dur")
-
-		# the same without a follower: from the start to the executor's exit
-		t0=$(now_ns)
-		id=$("$SLIPWAY" run --again 2>/dev/null)
-		case $id in "" | *[!0-9]*) id=$(latest_run) ;; esac
-		wait_executor ".git/slipway/runs/$id/run.json"
-		t1=$(now_ns)
-		nf_times+=($((t1 - t0)))
-
-		t0=$(now_ns)
-		bash "$ROOT/shell-$n.sh"
-		t1=$(now_ns)
-		sh_times+=($((t1 - t0)))
+	for b in $BINARIES; do
+		"$b" run --again --follow >/dev/null 2>&1 ||
+			die "the warm-up run failed: $("$b" log "$(latest_run)" 2>&1 | tail -3)"
 	done
-	sw_med=$(printf '%s\n' "${sw_times[@]}" | median)
-	sh_med=$(printf '%s\n' "${sh_times[@]}" | median)
-	nf_med=$(printf '%s\n' "${nf_times[@]}" | median)
-	span_med=$(printf '%s\n' "${spans[@]}" | median)
-	dur_med=$(printf '%s\n' "${durs[@]}" | median)
+	id=$(latest_run)
+	settle ".git/slipway/runs/$id"
+	bash "$ROOT/shell-$n.sh"
+	declare -gA times=() ids=()
+	for ((r = 0; r < PAIRS; r++)); do
+		for b in $BINARIES; do
+			for mh in $SERIES; do
+				id=$((id + 1))
+				pair "$b" "${mh%:*}" "${mh#*:}" "$id"
+			done
+		done
+	done
+	settle ".git/slipway/runs/$id"
+	echo "   $n stages:"
+	for b in $BINARIES; do
+		[ -n "$BASELINE" ] && echo "    $b"
+		report "$b"
+	done
 }
-per_stage() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {printf "%.2f", (a-b)/n/1e6}'; }
 
+echo "1. engine overhead: stages of \`true\` against \`sh -c true\` as many times, $PAIRS rounds of"
+echo "   alternating pairs (ratio: slipway/shell of each pair, median and min-max; ms: medians;"
+echo "   stages: the median sum of the stages' duration_ms; target <= 1.5 for $STAGES stages, --follow,"
+echo "   back to back)"
+printf '     %-45s %5s  %-11s %8s %8s %6s\n' "" "ratio" "min-max" "slipway" "shell" "stages"
 overhead "$STAGES"
-echo "1. engine overhead: $STAGES stages of \`true\`, median of $REPS"
-printf '   %-46s %10s\n' "" "wall ms"
-printf '   %-46s %10s\n' "slipway run --follow >/dev/null" "$(ms "$sw_med")"
-printf '   %-46s %10s\n' "  run: started_at..finished_at (whole seconds)" "$span_med"
-printf '   %-46s %10s\n' "  sum of the stages' duration_ms" "$dur_med"
-printf '   %-46s %10s\n' "slipway run, no follower, until executor exit" "$(ms "$nf_med")"
-printf '   %-46s %10s\n' "shell: sh -c true x $STAGES" "$(ms "$sh_med")"
-echo "   ratio slipway/shell: $(ratio "$sw_med" "$sh_med") with --follow, $(ratio "$nf_med" "$sh_med") without   (target <= 1.5)"
-echo "   overhead per stage: $(per_stage "$sw_med" "$sh_med" "$STAGES") ms with --follow, $(per_stage "$nf_med" "$sh_med" "$STAGES") ms without"
-echo "   runs (ms)  --follow:    $(for t in "${sw_times[@]}"; do printf '%s ' "$(ms "$t")"; done)"
-echo "              no follower: $(for t in "${nf_times[@]}"; do printf '%s ' "$(ms "$t")"; done)"
-echo "              shell:       $(for t in "${sh_times[@]}"; do printf '%s ' "$(ms "$t")"; done)"
 for n in $SCALE; do
-	[ "$n" = "$STAGES" ] && continue
-	overhead "$n"
-	echo "   at $n stages: --follow $(ms "$sw_med") ms, no follower $(ms "$nf_med") ms, shell $(ms "$sh_med") ms;" \
-		"ratio $(ratio "$sw_med" "$sh_med") / $(ratio "$nf_med" "$sh_med"), per stage $(per_stage "$sw_med" "$sh_med" "$n") / $(per_stage "$nf_med" "$sh_med" "$n") ms"
+	[ "$n" = "$STAGES" ] || overhead "$n"
 done
 echo
 

@@ -16,11 +16,15 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/ioprio.h>
 
 #include "slipway/cache.h"
 #include "slipway/report.h"
@@ -35,7 +39,8 @@ _Static_assert(SW_SECRET_MAX <= MAX_LINE / 2, "a cut line keeps the longest secr
 
 struct stage_io {
 	int fd;				/* the stage's output pipe */
-	int log_fd;
+	char *log_path;
+	int log_fd;			/* -1 until the stage's first output */
 	struct sbuf line;		/* the incomplete last line */
 	struct sbuf out;		/* bytes waiting to be written to the log */
 	struct sw_line_parser **parsers;
@@ -153,11 +158,24 @@ static void free_env(char **envp)
 
 /* ---- output: lines to the log, masked, and to the parsers ---- */
 
+static int open_log(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+}
+
 /* A failed write is kept in write_err for the stage's loop to act on;
- * what follows is still read (and parsed), not written. */
+ * what follows is still read (and parsed), not written.  The log is
+ * created at the stage's first output: a stage that prints nothing makes
+ * no file, and creating one was most of what a stage of `true` cost
+ * (bench/README.md). */
 static void flush_out(struct stage_io *io)
 {
 	size_t off = 0;
+	if (io->out.len && io->log_fd < 0 && !io->write_err) {
+		io->log_fd = open_log(io->log_path);
+		if (io->log_fd < 0)
+			io->write_err = errno;
+	}
 	while (off < io->out.len && !io->write_err && io->log_fd >= 0) {
 		ssize_t w = write(io->log_fd, io->out.buf + off, io->out.len - off);
 		if (w < 0 && errno == EINTR)
@@ -444,21 +462,16 @@ static void pump_output(struct executor *ex, struct stage_io *io, int timeout_s,
 		flush_out(io);
 		if (io->write_err && no_room(io->write_err))
 			out_of_room(ex, "the stage's log", io->write_err);
+		else if (io->write_err && io->log_fd < 0 && kill_at < 0)
+			end_group(io, &kill_at);	/* the log cannot be made */
 	}
 	if (io->line.len)
 		emit_line(ex, io, false);
 	flush_out(io);
 }
 
-static int open_log(struct executor *ex, const char *stage)
-{
-	char *path = sw_store_log_path(ex->plan->store, ex->rec->id, stage);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-	free(path);
-	return fd;
-}
-
-/* Lines of slipway's own in the stage's log (the cache's). */
+/* Lines of slipway's own in the stage's log (the cache's); like a
+ * stage's first output, they create the log if it is not there yet. */
 static void log_write(struct executor *ex, struct stage_io *io, struct sbuf *lines)
 {
 	sbuf_add(&io->out, lines->buf, lines->len);
@@ -499,26 +512,23 @@ static char *exit_reason(int code, bool timed_out, int timeout_s, bool cancelled
 static int run_stage_process(struct executor *ex, size_t i, const struct sw_stage_config *sc)
 {
 	struct sw_stage_record *s = &ex->rec->stages[i];
-	struct stage_io io = {.fd = -1};
+	struct stage_io io = {.fd = -1, .log_fd = -1};
 	bool timed_out = false;
-	int64_t kill_at = -1;
 	new_parsers(&io, sc, &ex->rec->warnings);
+	io.log_path = sw_store_log_path(ex->plan->store, ex->rec->id, sc->name);
 	int err = spawn_stage(ex, sc, &io);
-	/* Created while the shell starts: its output waits in the pipe. */
-	io.log_fd = open_log(ex, sc->name);
-	int log_err = io.log_fd < 0 ? errno : 0;
 	if (err) {
 		s->reason = xasprintf("cannot start the stage: %s", strerror(err));
+		io.log_fd = open_log(io.log_path);
 		if (io.log_fd >= 0) {
 			dprintf(io.log_fd, "slipway: cannot start /bin/sh in %s: %s\n", ex->workdir, strerror(err));
 			close(io.log_fd);
 		}
+		free(io.log_path);
 		finish_parsers(ex, &io);
 		return -1;
 	}
-	if (log_err)
-		end_group(&io, &kill_at);
-	else if (ex->log_head.len)
+	if (ex->log_head.len)
 		log_write(ex, &io, &ex->log_head);
 	sbuf_reset(&ex->log_head);
 	ex->current = &io;
@@ -529,6 +539,7 @@ static int run_stage_process(struct executor *ex, size_t i, const struct sw_stag
 	close(io.fd);
 	if (io.log_fd >= 0)
 		close(io.log_fd);
+	free(io.log_path);
 	sbuf_free(&io.line);
 	sbuf_free(&io.out);
 	s->log_bytes = io.bytes;
@@ -537,8 +548,7 @@ static int run_stage_process(struct executor *ex, size_t i, const struct sw_stag
 			     "output open; the log stops %d s after the stage's shell exited",
 			     sc->name, ORPHAN_QUIET_MS / 1000);
 	s->exit_code = wait_status_code(io.status);
-	if (!log_err)
-		log_err = io.write_err;
+	int log_err = io.write_err;
 	if (io.out_of_room || (log_err && no_room(log_err)))
 		s->reason = xstrdup(ex->disk_full ? ex->disk_full : "disk full");
 	else if (log_err)
@@ -656,6 +666,8 @@ static void save_cache(struct executor *ex, struct sw_stage_record *s, struct sw
 	sw_cache_save(&ex->cache, uses, n, &lines);
 	struct stage_io io = {.log_fd = -1};
 	char *path = sw_store_log_path(ex->plan->store, ex->rec->id, s->name);
+	/* No O_CREAT: the restore's "cache hit/miss" line made the log (a
+	 * log is made at its first output), and a stage passes only if it could. */
 	io.log_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	free(path);
 	if (io.log_fd >= 0 && lines.len) {
@@ -749,7 +761,9 @@ static int try_slots(const char *dir, int limit)
 	return -1;
 }
 
-/* Waits as "queued" for one of max_parallel slots; SIGTERM cancels the wait. */
+/* Waits as "queued" for one of max_parallel slots; SIGTERM cancels the
+ * wait.  A run that must wait says so first, with the pid a cancel needs;
+ * one that gets a slot at once is recorded running straight away. */
 static int acquire_slot(struct executor *ex)
 {
 	char *dir = xasprintf("%s/slots", sw_store_root(ex->plan->store));
@@ -757,6 +771,7 @@ static int acquire_slot(struct executor *ex)
 	int limit = ex->plan->cfg->max_parallel > 0 ? ex->plan->cfg->max_parallel : 1;
 	int fd = try_slots(dir, limit);
 	if (fd < 0) {
+		save(ex, false);
 		char *path = xasprintf("%s/%ld.lock", dir, ex->rec->id % limit);
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 		free(path);
@@ -824,12 +839,15 @@ static enum sw_run_status final_status(struct executor *ex)
 	return ex->failed ? SW_RUN_FAILED : SW_RUN_PASSED;
 }
 
+/* Not fsync'ed: the record was, when it was created (the run's start for
+ * the README), and a crash leaves a queued or a running run interrupted
+ * alike; the next stage's save replaces this one anyway. */
 static void run_all(struct executor *ex)
 {
 	ex->rec->status = SW_RUN_RUNNING;
 	ex->rec->started_ms = sw_now_ms();
 	ex->rec->executor_pid = getpid();
-	save(ex, true);
+	save(ex, false);
 	if (!prepare_workdir(ex)) {
 		ex->failed = true;
 		for (size_t i = 0; i < ex->rec->nstages; i++) {
@@ -860,6 +878,26 @@ static void close_inherited(struct sw_exec_plan *plan)
 	free(gitdir);
 }
 
+/* Where a run's work tree waits to be removed (gc knows the name too). */
+static char *work_aside(const struct sw_exec_plan *plan)
+{
+	return xasprintf("%s/work/%ld.gone", sw_store_root(plan->store), plan->rec->id);
+}
+
+/* A failed run's work tree stays for inspection until gc; any other goes
+ * before the record says the run ended, but only by name: removing it
+ * (each directory freed costs a discard on some disks, 3.6 ms here) is
+ * left to the guardian, after the run, or to gc if the guardian is killed. */
+static void set_work_tree_aside(struct executor *ex)
+{
+	if (!ex->workdir || ex->rec->status == SW_RUN_FAILED)
+		return;
+	char *aside = work_aside(ex->plan);
+	if (rename(ex->workdir, aside))
+		sw_remove_tree(ex->workdir);
+	free(aside);
+}
+
 static _Noreturn void execute(struct sw_exec_plan *plan)
 {
 	struct executor ex = {.plan = plan, .rec = plan->rec};
@@ -877,7 +915,6 @@ static _Noreturn void execute(struct sw_exec_plan *plan)
 	ex.secret_hold = longest > 1 ? longest - 1 : 0;
 	ex.rec->executor_pid = getpid();
 	ex.rec->session = getsid(0);
-	save(&ex, false);
 	int slot = acquire_slot(&ex);
 	if (take_signal(&ex))
 		ex.cancelled = true;
@@ -890,13 +927,14 @@ static _Noreturn void execute(struct sw_exec_plan *plan)
 		}
 	ex.rec->status = final_status(&ex);
 	ex.rec->finished_ms = sw_now_ms();
-	sw_store_index_commit(plan->store, ex.rec->commit, ex.rec->id);
+	set_work_tree_aside(&ex);
+	/* The run's creation indexed it; another run on this commit may have since. */
+	if (sw_store_last_for_commit(plan->store, ex.rec->commit) != ex.rec->id)
+		sw_store_index_commit(plan->store, ex.rec->commit, ex.rec->id);
 	/* Gate reasons and a failed checkout's words came after the last report. */
 	mask_record(&ex);
 	save(&ex, true);
 	sw_store_release_reserve(plan->store, ex.rec->id);
-	if (ex.rec->status != SW_RUN_FAILED && ex.workdir)
-		sw_remove_tree(ex.workdir);
 	if (slot >= 0)
 		close(slot);
 	_exit(0);
@@ -979,6 +1017,21 @@ static void keep_needed_env(struct sw_exec_plan *plan)
 	plan->env = env.items;
 }
 
+/* The tree the executor set aside, once nothing of the run is left
+ * running, at the lowest CPU and I/O priority: whatever the user does next
+ * should not wait for it. */
+static void remove_work_tree(struct sw_exec_plan *plan)
+{
+	char *aside = work_aside(plan);
+	struct stat st;
+	if (lstat(aside, &st) == 0) {
+		setpriority(PRIO_PROCESS, 0, 19);
+		syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0));
+		sw_remove_tree(aside);
+	}
+	free(aside);
+}
+
 void sw_executor_main(struct sw_exec_plan *plan)
 {
 	keep_needed_env(plan);
@@ -999,5 +1052,6 @@ void sw_executor_main(struct sw_exec_plan *plan)
 	while (executor > 0 && waitpid(executor, &status, 0) < 0 && errno == EINTR)
 		;
 	sw_session_end(getsid(0), 0, KILL_GRACE_MS);
+	remove_work_tree(plan);
 	_exit(0);
 }

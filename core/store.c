@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -466,6 +467,13 @@ size_t sw_run_default_stage(const struct sw_run_record *rec)
 
 /* ---- files ---- */
 
+/* run.json as last saved durably (a second name of that file while no
+ * other save came since): the record a power loss cannot empty. */
+static char *kept_path(struct sw_store *st, long id)
+{
+	return xasprintf("%s/%ld/run.durable.json", st->runs, id);
+}
+
 int sw_store_save(struct sw_store *st, const struct sw_run_record *rec, bool durable)
 {
 	cJSON *o = record_to_json(st, rec);
@@ -473,10 +481,12 @@ int sw_store_save(struct sw_store *st, const struct sw_run_record *rec, bool dur
 	char *text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	char *path = xasprintf("%s/%ld/run.json", st->runs, rec->id);
+	char *kept = kept_path(st, rec->id);
 	size_t len = strlen(text);
 	text = xrealloc(text, len + 2);
 	text[len++] = '\n';
-	int r = sw_write_atomic(path, text, len, durable);
+	int r = sw_write_kept(path, kept, text, len, durable);
+	free(kept);
 	free(path);
 	free(text);
 	return r;
@@ -733,6 +743,24 @@ int sw_run_record_parse(const char *text, size_t len, struct sw_run_record *rec)
 	return r;
 }
 
+/* For a run.json found empty or cut short: after a power loss, a record
+ * saved without fsync may be (sw_write_kept).  The version saved durably
+ * last is read instead: the run's start, or its end.  A finished run's is
+ * put back in run.json's place (an unfinished one's is, marked
+ * interrupted, once its executor is found gone). */
+static int load_kept(struct sw_store *st, long id, struct sw_run_record *rec)
+{
+	char *path = kept_path(st, id);
+	size_t len = 0;
+	char *text = sw_read_file(path, &len);
+	free(path);
+	int r = text ? sw_run_record_parse(text, len, rec) : -1;
+	free(text);
+	if (r == 0 && sw_run_status_final(rec->status) && !sw_store_run_alive(st, id))
+		sw_store_save(st, rec, true);
+	return r;
+}
+
 int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char **err)
 {
 	char *path = xasprintf("%s/%ld/run.json", st->runs, id);
@@ -757,15 +785,17 @@ int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char 
 	}
 	int r = sw_run_record_parse(text, len, rec);
 	free(text);
-	if (r) {
+	bool kept = r && load_kept(st, id, rec) == 0;
+	if (r && !kept) {
 		*err = xasprintf("%s: not a valid run record", path);
 		free(path);
 		return -1;
 	}
 	free(path);
-	if (sw_run_status_final(rec->status))
+	bool final = sw_run_status_final(rec->status);
+	if (final && !kept)
 		cache_run(st, id, &f, rec);
-	else if (!sw_store_run_alive(st, id))
+	else if (!final && !sw_store_run_alive(st, id))
 		mark_interrupted(st, rec);
 	return 0;
 }
@@ -952,6 +982,32 @@ static bool gc_protected(struct sw_store *st, long id, const struct strlist *kee
 	return keep;
 }
 
+/* A tree set aside that changed this recently may be its guardian's work
+ * in progress: the next run's start must not take it over. */
+#define ASIDE_QUIET_S 60
+
+/* Trees an executor set aside ("<id>.gone") are its guardian's to remove
+ * after the run; those a killed guardian left are removed here. */
+static void remove_trees_set_aside(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	time_t now = time(NULL);
+	while (d && (de = readdir(d))) {
+		char *end;
+		long id = strtol(de->d_name, &end, 10);
+		if (id <= 0 || strcmp(end, ".gone"))
+			continue;
+		char *work = xasprintf("%s/%s", dir, de->d_name);
+		struct stat f;
+		if (lstat(work, &f) == 0 && now - f.st_ctime >= ASIDE_QUIET_S && now - f.st_mtime >= ASIDE_QUIET_S)
+			sw_remove_tree(work);
+		free(work);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* Work trees of failed runs are kept for inspection until gc.  Only the
  * trees there are checked: a run's start should not cost a lock per run kept. */
 static void remove_dead_work_trees(struct sw_store *st)
@@ -967,6 +1023,7 @@ static void remove_dead_work_trees(struct sw_store *st)
 		free(work);
 	}
 	free(ids);
+	remove_trees_set_aside(dir);
 	free(dir);
 }
 

@@ -91,10 +91,14 @@ int sw_store_create(struct sw_store *st, struct sw_run_record *rec, int *lock_fd
 /* Gives back the room reserved beside a run's record: the disk is full
  * and its last saves need it, or the run has ended. */
 void sw_store_release_reserve(struct sw_store *st, long id);
-/* Replaces run.json atomically; durable adds fsync of file and directory. */
+/* Replaces run.json atomically; durable adds fsync of file and directory,
+ * and keeps that version as run.durable.json for sw_store_load to fall
+ * back on (sw_write_kept). */
 int sw_store_save(struct sw_store *st, const struct sw_run_record *rec, bool durable);
 /* Reads a run.  A run recorded queued/running whose executor no longer
- * holds its lock is rewritten as interrupted before it is returned.
+ * holds its lock is rewritten as interrupted before it is returned.  A
+ * run.json found empty or cut short (a power loss) reads as the version
+ * saved durably last.
  * -1 with *err when the run does not exist or cannot be read. */
 int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char **err);
 /* A run record from run.json's text (len bytes).  -1 when it is not one;

@@ -79,6 +79,12 @@ void sw_term_clean(struct sbuf *sb, const char *s, size_t len);
 /* Writes data to path atomically: a temporary file beside it, then rename.
  * With durable, file and directory are fsync'ed.  0 or -errno. */
 int sw_write_atomic(const char *path, const char *data, size_t len, bool durable);
+/* The same for a file rewritten often (a run's record): a write that is not
+ * durable swaps the new file in without the cost of a rename over the old
+ * one on ext4, but after a power loss it may be found empty; a durable one
+ * also makes the new file the one at kept, which the others leave alone,
+ * for readers to fall back on.  0 or -errno. */
+int sw_write_kept(const char *path, const char *kept, const char *data, size_t len, bool durable);
 /* No file slipway reads whole (configuration, records, secrets) may be
  * larger: /dev/zero or a huge committed file must not exhaust memory. */
 #define SW_READ_MAX (16u << 20)
