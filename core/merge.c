@@ -435,19 +435,6 @@ static char *who_merges(git_repository *git)
 	return xstrdup(pw ? pw->pw_name : "unknown");
 }
 
-static void add_clean(cJSON *o, const char *key, const char *s)
-{
-	if (!s) {
-		cJSON_AddNullToObject(o, key);
-		return;
-	}
-	struct sbuf sb;
-	sbuf_init(&sb);
-	sw_utf8_clean(&sb, s, strlen(s));
-	cJSON_AddStringToObject(o, key, sb.buf);
-	sbuf_free(&sb);
-}
-
 cJSON *sw_merge_record_to_json(const struct sw_merge_record *rec)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -455,10 +442,10 @@ cJSON *sw_merge_record_to_json(const struct sw_merge_record *rec)
 	sw_iso_time((time_t)(rec->at_ms / 1000), iso);
 	cJSON_AddNumberToObject(o, "schema", 1);
 	cJSON_AddNumberToObject(o, "id", (double)rec->id);
-	add_clean(o, "who", rec->who);
+	sw_json_add_clean_string(o, "who", rec->who);
 	cJSON_AddStringToObject(o, "at", iso);
-	add_clean(o, "branch", rec->branch);
-	add_clean(o, "main", rec->main);
+	sw_json_add_clean_string(o, "branch", rec->branch);
+	sw_json_add_clean_string(o, "main", rec->main);
 	cJSON_AddStringToObject(o, "from", rec->from);
 	cJSON_AddStringToObject(o, "to", rec->to);
 	if (rec->run)
@@ -467,7 +454,7 @@ cJSON *sw_merge_record_to_json(const struct sw_merge_record *rec)
 		cJSON_AddNullToObject(o, "run");
 	cJSON_AddBoolToObject(o, "forced", rec->forced);
 	cJSON_AddBoolToObject(o, "pushed", rec->pushed);
-	add_clean(o, "remote", rec->remote);
+	sw_json_add_clean_string(o, "remote", rec->remote);
 	return o;
 }
 

@@ -173,7 +173,7 @@ static void add_time(cJSON *o, const char *key, int64_t ms)
 	cJSON_AddStringToObject(o, key, buf);
 }
 
-static void add_clean_string(cJSON *o, const char *key, const char *s)
+void sw_json_add_clean_string(struct cJSON *o, const char *key, const char *s)
 {
 	if (!s) {
 		cJSON_AddNullToObject(o, key);
@@ -189,7 +189,7 @@ static void add_clean_string(cJSON *o, const char *key, const char *s)
 static cJSON *stage_to_json(const struct sw_stage_record *s)
 {
 	cJSON *o = cJSON_CreateObject();
-	add_clean_string(o, "name", s->name);
+	sw_json_add_clean_string(o, "name", s->name);
 	cJSON_AddStringToObject(o, "status", sw_stage_status_name(s->status));
 	add_time(o, "started_at", s->started_ms);
 	add_time(o, "finished_at", s->finished_ms);
@@ -197,7 +197,7 @@ static cJSON *stage_to_json(const struct sw_stage_record *s)
 		cJSON_AddNumberToObject(o, "exit_code", s->exit_code);
 	else
 		cJSON_AddNullToObject(o, "exit_code");
-	add_clean_string(o, "reason", s->reason);
+	sw_json_add_clean_string(o, "reason", s->reason);
 	cJSON_AddNumberToObject(o, "duration_ms", (double)s->duration_ms);
 	cJSON_AddNumberToObject(o, "log_bytes", (double)s->log_bytes);
 	if (s->allowed_failure)
@@ -278,14 +278,14 @@ static cJSON *record_to_json(struct sw_store *st, const struct sw_run_record *re
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "schema", 1);
 	cJSON_AddNumberToObject(o, "id", (double)rec->id);
-	add_clean_string(o, "branch", rec->branch);
+	sw_json_add_clean_string(o, "branch", rec->branch);
 	cJSON_AddStringToObject(o, "commit", rec->commit);
-	add_clean_string(o, "subject", rec->subject);
+	sw_json_add_clean_string(o, "subject", rec->subject);
 	cJSON_AddStringToObject(o, "trigger", rec->trigger ? rec->trigger : "manual");
 	cJSON_AddStringToObject(o, "status", sw_run_status_name(rec->status));
 	cJSON_AddBoolToObject(o, "partial", rec->partial);
 	if (rec->partial)
-		add_clean_string(o, "only_stage", rec->only_stage);
+		sw_json_add_clean_string(o, "only_stage", rec->only_stage);
 	add_time(o, "created_at", rec->created_ms);
 	add_time(o, "started_at", rec->started_ms);
 	add_time(o, "finished_at", rec->finished_ms);

@@ -132,6 +132,9 @@ int sw_store_gc(struct sw_store *st, int keep, const struct strlist *keep_heads)
 bool sw_store_run_alive(struct sw_store *st, long id);
 
 void sw_run_record_free(struct sw_run_record *rec);
+/* Adds s to o as the records keep strings: invalid UTF-8 replaced, NULL
+ * as null (run.json and the merge records alike). */
+void sw_json_add_clean_string(struct cJSON *o, const char *key, const char *s);
 struct cJSON *sw_run_record_to_json(const struct sw_run_record *rec);
 const char *sw_run_status_name(enum sw_run_status s);
 /* A run's status as people read it wherever it is shown: "passed", or for
