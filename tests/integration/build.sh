@@ -28,6 +28,22 @@ no_source_path_in_the_binary() {
 	expect_contains "$(cat err)" "the sample project was not found"
 }
 
+# What ./demo installs and the README names: the binary, both man pages,
+# the completion and the sample; and the installed binary, with no link
+# beside it, finds no source tree.
+install_puts_everything_in_place() {
+	make -s -C "$SW_BUILDDIR" install DESTDIR="$PWD/root" >out 2>&1 || { cat out >&2; fail "make install failed"; }
+	local p=$PWD/root/usr/local
+	for f in bin/slipway share/man/man1/slipway.1 share/man/man5/slipway.json.5 \
+		share/bash-completion/completions/slipway share/slipway/examples/sample/manage.py; do
+		[ -e "$p/$f" ] || fail "make install left out $f"
+	done
+	[ ! -e "$p/bin/slipway-sample" ] || fail "the sample link was installed"
+	"$p/bin/slipway" --version >/dev/null
+	grep -q '^\.TH' "$p/share/man/man5/slipway.json.5" || fail "slipway.json(5) is no man page"
+}
+
 t_run configure_says_nothing_on_stderr
+t_run install_puts_everything_in_place
 t_run no_source_path_in_the_binary
 t_done
