@@ -42,7 +42,7 @@ runs=${FUZZ_RUNS:-}
 seconds=${FUZZ_SECONDS:-$([ -n "$runs" ] || echo 30)}
 
 # The parsers of untrusted input and what they need; nothing else of the core.
-core=(util suggest regex metrics report_lines report_xml json_check config session store secrets
+core=(util suggest regex metrics report_lines report_xml json_check config session record store secrets
 	yamltree json_print actions actions_cond actions_expr actions_job actions_matrix actions_uses)
 declare -A dict=([config]=json [record]=json [junit]=xml [cobertura]=xml [lines]=lines)
 
