@@ -28,12 +28,11 @@
 
 #include "slipway/cache.h"
 #include "slipway/report.h"
+#include "lines.h"
 #include "session.h"
 
 extern char **environ;
 
-#define MAX_LINE (64 * 1024)
-_Static_assert(SW_SECRET_MAX <= MAX_LINE / 2, "a cut line keeps the longest secret back");
 #define KILL_GRACE_MS 10000
 #define ORPHAN_QUIET_MS 1000
 
@@ -41,7 +40,7 @@ struct stage_io {
 	int fd;				/* the stage's output pipe */
 	char *log_path;
 	int log_fd;			/* -1 until the stage's first output */
-	struct sbuf line;		/* the incomplete last line */
+	struct sw_lines lines;		/* the output cut into masked lines */
 	struct sbuf out;		/* bytes waiting to be written to the log */
 	struct sw_line_parser **parsers;
 	size_t nparsers;
@@ -61,7 +60,6 @@ struct executor {
 	char *workdir;
 	char *reports;
 	int sigfd;			/* SIGTERM, SIGINT (cancel) and SIGCHLD */
-	size_t secret_hold;		/* bytes a cut line keeps back (emit_part) */
 	bool cancelled;
 	bool failed;
 	bool *gate_checked;
@@ -202,48 +200,10 @@ static void pass_line(struct stage_io *io, const char *line, size_t len, bool ne
 		flush_out(io);
 }
 
-static void emit_line(struct executor *ex, struct stage_io *io, bool newline)
+/* sw_lines' callback: a masked line, to the parsers and the log. */
+static void take_line(void *ctx, const char *line, size_t len, bool newline)
 {
-	sw_secrets_mask(ex->plan->secrets, &io->line);
-	pass_line(io, io->line.buf ? io->line.buf : "", io->line.len, newline);
-	sbuf_reset(&io->line);
-}
-
-/* A line longer than MAX_LINE is cut, but never through a secret: its last
- * bytes, which could begin one, start the next part raw, and the cut moves
- * off any masked range (sw_secrets_cut). */
-static void emit_part(struct executor *ex, struct stage_io *io)
-{
-	struct sbuf masked;
-	sbuf_init(&masked);
-	size_t cut = sw_secrets_cut(ex->plan->secrets, io->line.buf, io->line.len, ex->secret_hold, &masked);
-	pass_line(io, masked.buf ? masked.buf : "", masked.len, true);
-	sbuf_free(&masked);
-	memmove(io->line.buf, io->line.buf + cut, io->line.len - cut);
-	io->line.len -= cut;
-	io->line.buf[io->line.len] = '\0';
-}
-
-static void take_output(struct executor *ex, struct stage_io *io, const char *buf, size_t n)
-{
-	while (n > 0) {
-		const char *nl = memchr(buf, '\n', n);
-		size_t take = nl ? (size_t)(nl - buf) : n;
-		size_t room = MAX_LINE - io->line.len;
-		if (take > room) {
-			sbuf_add(&io->line, buf, room);
-			emit_part(ex, io);
-			buf += room;
-			n -= room;
-			continue;
-		}
-		sbuf_add(&io->line, buf, take);
-		if (!nl)
-			return;
-		emit_line(ex, io, true);
-		buf += take + 1;
-		n -= take + 1;
-	}
+	pass_line(ctx, line, len, newline);
 }
 
 /* ---- one stage ---- */
@@ -457,7 +417,7 @@ static void pump_output(struct executor *ex, struct stage_io *io, int timeout_s,
 		}
 		if (io->exited)
 			quiet_since = now;
-		take_output(ex, io, buf, (size_t)n);
+		sw_lines_feed(&io->lines, buf, (size_t)n);
 		/* Written at once: followers see a slow stage's lines as they come. */
 		flush_out(io);
 		if (io->write_err && no_room(io->write_err))
@@ -465,8 +425,7 @@ static void pump_output(struct executor *ex, struct stage_io *io, int timeout_s,
 		else if (io->write_err && io->log_fd < 0 && kill_at < 0)
 			end_group(io, &kill_at);	/* the log cannot be made */
 	}
-	if (io->line.len)
-		emit_line(ex, io, false);
+	sw_lines_finish(&io->lines);
 	flush_out(io);
 }
 
@@ -513,6 +472,7 @@ static int run_stage_process(struct executor *ex, size_t i, const struct sw_stag
 {
 	struct sw_stage_record *s = &ex->rec->stages[i];
 	struct stage_io io = {.fd = -1, .log_fd = -1};
+	sw_lines_init(&io.lines, ex->plan->secrets, take_line, &io);
 	bool timed_out = false;
 	new_parsers(&io, sc, &ex->rec->warnings);
 	io.log_path = sw_store_log_path(ex->plan->store, ex->rec->id, sc->name);
@@ -540,7 +500,7 @@ static int run_stage_process(struct executor *ex, size_t i, const struct sw_stag
 	if (io.log_fd >= 0)
 		close(io.log_fd);
 	free(io.log_path);
-	sbuf_free(&io.line);
+	sw_lines_free(&io.lines);
 	sbuf_free(&io.out);
 	s->log_bytes = io.bytes;
 	if (io.abandoned)
@@ -910,9 +870,6 @@ static _Noreturn void execute(struct sw_exec_plan *plan)
 	ex.cache.home = xstrdup(home && home[0] == '/' ? home : "/");
 	sbuf_init(&ex.log_head);
 	ex.gate_checked = xcalloc(plan->cfg->ngates + 1, sizeof *ex.gate_checked);
-	/* sw_secrets_collect refused longer secrets: none can be cut through. */
-	size_t longest = sw_secrets_longest(plan->secrets);
-	ex.secret_hold = longest > 1 ? longest - 1 : 0;
 	ex.rec->executor_pid = getpid();
 	ex.rec->session = getsid(0);
 	int slot = acquire_slot(&ex);
