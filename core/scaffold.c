@@ -72,9 +72,12 @@ static void probe_project(const char *dir, struct probe *p)
 static void add_python_stages(struct sbuf *sb, int *n, const struct probe *p, struct strlist *found)
 {
 	strlist_add(found, p->reqs ? "Python project with requirements.txt" : "Python project");
+	/* The venv is kept between runs while requirements.txt stays the same:
+	 * making it is most of a short pipeline's time. */
 	add_stage(sb, n, "setup", p->reqs ? STAGE_PYTHON " -m venv --system-site-packages .venv && "
 					    ".venv/bin/pip install --no-index -r requirements.txt"
-					  : STAGE_PYTHON " -m venv --system-site-packages .venv", NULL);
+					  : STAGE_PYTHON " -m venv --system-site-packages .venv",
+		  p->reqs ? "\"cache\": [{\"path\": \".venv\", \"key\": [\"requirements.txt\"]}]" : NULL);
 	strlist_add(found, p->flake8 ? "flake8 configuration" : "no flake8 configuration (lint stage added anyway)");
 	add_stage(sb, n, "lint", ".venv/bin/python -m flake8 --extend-exclude .venv", "\"parse\": \"flake8\"");
 	if (!p->pytest)

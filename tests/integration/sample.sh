@@ -124,6 +124,10 @@ init_pipeline_keeps_out_of_the_venv() {
 	expect_eq "$(json "$f" '[x["path"] for x in j["metrics"]["coverage"]["files"] if "venv" in x["path"]]')" "[]"
 	! grep -q 'planted' .git/slipway/runs/1/reports/coverage.xml
 	expect_eq "$(json "$f" '[g["name"] for g in j["gates"] if g["passed"]]')" "['tests_failed_max', 'coverage_min', 'lint_max']"
+	# init keeps the venv between runs while requirements.txt stays the same
+	$SLIPWAY log 1 setup | grep -q '^cache saved \.venv'
+	$SLIPWAY run --again --follow >../out 2>&1 || { tail -30 ../out; fail "the second run failed"; }
+	$SLIPWAY log 2 setup | grep -q '^cache hit \.venv'
 }
 
 t_run demo_makes_the_branches
