@@ -73,8 +73,10 @@ static void add_python_stages(struct sbuf *sb, int *n, const struct probe *p, st
 {
 	strlist_add(found, p->reqs ? "Python project with requirements.txt" : "Python project");
 	/* The venv is kept between runs while requirements.txt stays the same:
-	 * making it is most of a short pipeline's time. */
-	add_stage(sb, n, "setup", p->reqs ? STAGE_PYTHON " -m venv --system-site-packages .venv && "
+	 * making it (ensurepip, mostly) is most of a short pipeline's time, so
+	 * a restored one is not made again. */
+	add_stage(sb, n, "setup", p->reqs ? "test -x .venv/bin/python || " STAGE_PYTHON " -m venv "
+					    "--system-site-packages .venv && "
 					    ".venv/bin/pip install --no-index -r requirements.txt"
 					  : STAGE_PYTHON " -m venv --system-site-packages .venv",
 		  p->reqs ? "\"cache\": [{\"path\": \".venv\", \"key\": [\"requirements.txt\"]}]" : NULL);
