@@ -116,8 +116,13 @@ struct lexer {
 	size_t start, end;	/* the current token */
 	char *text;		/* its text (a string's value, unquoted) */
 	bool error;
+	int depth;		/* of parse_unary, which every nesting goes through */
 	const struct sw_expr_ctx *ctx;
 };
+
+/* Deeper than any condition a person writes; a fuzzer's 2 000 brackets
+ * overflowed the stack of this recursive reader. */
+#define COND_DEPTH_MAX 64
 
 enum vkind { V_BOOL, V_STR, V_REF, V_REFNAME, V_OTHER };
 enum status { ST_NONE, ST_SUCCESS, ST_ALWAYS, ST_FAILURE, ST_CANCELLED };
@@ -505,11 +510,21 @@ static struct val negate(const struct lexer *lx, struct val v, size_t start)
 
 static struct val parse_unary(struct lexer *lx)
 {
-	if (!is_op(lx, "!"))
-		return parse_primary(lx);
-	size_t start = lx->start;
-	next(lx);
-	return negate(lx, as_bool(lx, parse_unary(lx)), start);
+	if (lx->depth >= COND_DEPTH_MAX) {
+		lx->error = true;
+		return unknown(lx, lx->start, lx->end);
+	}
+	lx->depth++;
+	struct val v;
+	if (!is_op(lx, "!")) {
+		v = parse_primary(lx);
+	} else {
+		size_t start = lx->start;
+		next(lx);
+		v = negate(lx, as_bool(lx, parse_unary(lx)), start);
+	}
+	lx->depth--;
+	return v;
 }
 
 static struct val parse_compare(struct lexer *lx)

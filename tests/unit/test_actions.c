@@ -829,6 +829,27 @@ static void conditions_to_branches(void)
 	CHECK_COND("${{ github.ref }} == 'x'", "every branch", "${{ github.ref }} == 'x'");
 }
 
+/* A fuzzer's 2 000 brackets overflowed the recursive reader's stack:
+ * deep nesting is a condition not followed, like any other. */
+static void deep_conditions_are_not_followed(void)
+{
+	struct sbuf e;
+	sbuf_init(&e);
+	for (int i = 0; i < 200000; i++)	/* past any stack, without the limit */
+		sbuf_adds(&e, i % 2 ? "(" : "!");
+	sbuf_adds(&e, "true");
+	struct sw_cond c;
+	struct sw_expr_ctx ctx = {0};
+	sw_cond_parse(e.buf, &ctx, &c);
+	CHECK_INT(c.unchecked.len, 1);
+	CHECK(c.unchecked.len && strlen(c.unchecked.items[0]) == e.len);
+	sw_cond_free(&c);
+	sbuf_free(&e);
+	/* 30 levels, as deep as anyone writes, are read. */
+	CHECK_COND("((((((((((((((((((((((((((((((github.ref == 'refs/heads/main'))))))))))))))))))))))))))))))",
+		   "main", "");
+}
+
 static void conditions_on_status(void)
 {
 	bool always, after;
@@ -960,6 +981,7 @@ int main(void)
 	RUN_TEST(expressions_as_words);
 	RUN_TEST(conditions_to_branches);
 	RUN_TEST(conditions_on_status);
+	RUN_TEST(deep_conditions_are_not_followed);
 	RUN_TEST(branch_sets);
 	RUN_TEST(yaml_tree);
 	RUN_TEST(json_layout);
