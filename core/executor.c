@@ -141,10 +141,7 @@ static char **stage_env(struct executor *ex, const struct sw_stage_config *sc)
 		strlist_addf(&l, "%s=%s", sc->env[i].name, sc->env[i].value);
 	for (size_t i = 0; i < ex->plan->secrets->n; i++)
 		strlist_addf(&l, "%s=%s", ex->plan->secrets->items[i].name, ex->plan->secrets->items[i].value);
-	strlist_add(&l, "");
-	free(l.items[l.len - 1]);
-	l.items[l.len - 1] = NULL;
-	return l.items;
+	return l.items;	/* NULL-terminated, as every strlist */
 }
 
 static void free_env(char **envp)
@@ -188,9 +185,11 @@ static void flush_out(struct stage_io *io)
 	sbuf_reset(&io->out);
 }
 
-/* A line that masking already went through, to the parsers and the log. */
-static void pass_line(struct stage_io *io, const char *line, size_t len, bool newline)
+/* sw_lines' callback: a line that masking already went through, to the
+ * parsers and the log. */
+static void pass_line(void *ctx, const char *line, size_t len, bool newline)
 {
+	struct stage_io *io = ctx;
 	for (size_t i = 0; i < io->nparsers; i++)
 		sw_line_parser_feed(io->parsers[i], line, len);
 	sbuf_add(&io->out, line, len);
@@ -198,12 +197,6 @@ static void pass_line(struct stage_io *io, const char *line, size_t len, bool ne
 		sbuf_addc(&io->out, '\n');
 	if (io->out.len >= 256 * 1024)
 		flush_out(io);
-}
-
-/* sw_lines' callback: a masked line, to the parsers and the log. */
-static void take_line(void *ctx, const char *line, size_t len, bool newline)
-{
-	pass_line(ctx, line, len, newline);
 }
 
 /* ---- one stage ---- */
@@ -472,7 +465,7 @@ static int run_stage_process(struct executor *ex, size_t i, const struct sw_stag
 {
 	struct sw_stage_record *s = &ex->rec->stages[i];
 	struct stage_io io = {.fd = -1, .log_fd = -1};
-	sw_lines_init(&io.lines, ex->plan->secrets, take_line, &io);
+	sw_lines_init(&io.lines, ex->plan->secrets, pass_line, &io);
 	bool timed_out = false;
 	new_parsers(&io, sc, &ex->rec->warnings);
 	io.log_path = sw_store_log_path(ex->plan->store, ex->rec->id, sc->name);

@@ -50,11 +50,6 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 	snprintf(title, sizeof title, "History%s%s · %zu runs%s", h && h->branch ? " of " : " of all branches",
 		 h && h->branch ? h->branch : "", h ? h->n : 0, t->overlay == v ? " · Enter shows one" : "");
 	tui_box_title(t, r, title, t->overlay == v);
-	for (size_t i = 0; h && i < h->n; i++) {
-		int len = (int)strlen(sw_run_status_text(&h->runs[i]).text);
-		if (i == 0 || len > h->status_w)
-			h->status_w = len < 11 ? 11 : len > 28 ? 28 : len;
-	}
 	tui_view_draw_rows(t, v, (struct tui_rect){r.y + 1, r.x, r.h - 1, r.w}, t->overlay == v);
 }
 
@@ -97,6 +92,12 @@ static void reload(struct tui *t, const char *branch)
 	struct history *h = xcalloc(1, sizeof *h);
 	h->branch = xstrdup_null(branch);
 	h->n = sw_store_history(t->store, branch, -1, &h->runs, NULL);
+	h->status_w = 11;
+	for (size_t i = 0; i < h->n; i++) {
+		int len = (int)strlen(sw_run_status_text(&h->runs[i]).text);
+		if (len > h->status_w)
+			h->status_w = len > 28 ? 28 : len;
+	}
 	h->generation = t->generation;
 	t->views[TUI_V_HISTORY].data = h;
 }

@@ -38,42 +38,52 @@ static void secrets_of(struct sw_secrets *sec, const char *value)
 	strlist_free(&env);
 }
 
+/* A splitter whose secret is secret, and what it handed on. */
+struct fixture {
+	struct sw_secrets sec;
+	struct seen s;
+	struct sw_lines l;
+};
+
+static void fixture_open(struct fixture *f, const char *secret)
+{
+	memset(f, 0, sizeof *f);
+	secrets_of(&f->sec, secret);
+	sbuf_init(&f->s.text);
+	sw_lines_init(&f->l, &f->sec, record, &f->s);
+}
+
+static void fixture_close(struct fixture *f)
+{
+	sw_lines_free(&f->l);
+	sbuf_free(&f->s.text);
+	sw_secrets_free(&f->sec);
+}
+
 static void pieces_of_any_size_become_lines(void)
 {
-	struct sw_secrets sec;
-	secrets_of(&sec, "s3cr3t");
-	struct seen s = {0};
-	sbuf_init(&s.text);
-	struct sw_lines l;
-	sw_lines_init(&l, &sec, record, &s);
+	struct fixture f;
+	fixture_open(&f, "s3cr3t");
 	static const char *const pieces[] = {"ab", "c\nde", "f\n", "\n", "g"};
 	for (size_t i = 0; i < 5; i++)
-		sw_lines_feed(&l, pieces[i], strlen(pieces[i]));
-	CHECK_STR(s.text.buf, "abc\ndef\n\n");
-	sw_lines_finish(&l);
-	CHECK_STR(s.text.buf, "abc\ndef\n\ng|");	/* the last line, without its newline */
-	sw_lines_finish(&l);
-	CHECK_INT(s.parts, 4);				/* nothing left to finish twice */
-	sw_lines_free(&l);
-	sbuf_free(&s.text);
-	sw_secrets_free(&sec);
+		sw_lines_feed(&f.l, pieces[i], strlen(pieces[i]));
+	CHECK_STR(f.s.text.buf, "abc\ndef\n\n");
+	sw_lines_finish(&f.l);
+	CHECK_STR(f.s.text.buf, "abc\ndef\n\ng|");	/* the last line, without its newline */
+	sw_lines_finish(&f.l);
+	CHECK_INT(f.s.parts, 4);				/* nothing left to finish twice */
+	fixture_close(&f);
 }
 
 static void a_secret_split_across_reads_is_masked(void)
 {
-	struct sw_secrets sec;
-	secrets_of(&sec, "s3cr3t");
-	struct seen s = {0};
-	sbuf_init(&s.text);
-	struct sw_lines l;
-	sw_lines_init(&l, &sec, record, &s);
+	struct fixture f;
+	fixture_open(&f, "s3cr3t");
 	const char *out = "login s3cr3t, again s3cr3t\n";
 	for (size_t i = 0; out[i]; i++)		/* one byte a read */
-		sw_lines_feed(&l, out + i, 1);
-	CHECK_STR(s.text.buf, "login ***, again ***\n");
-	sw_lines_free(&l);
-	sbuf_free(&s.text);
-	sw_secrets_free(&sec);
+		sw_lines_feed(&f.l, out + i, 1);
+	CHECK_STR(f.s.text.buf, "login ***, again ***\n");
+	fixture_close(&f);
 }
 
 static void a_long_line_is_cut_but_not_through_a_secret(void)
@@ -82,12 +92,8 @@ static void a_long_line_is_cut_but_not_through_a_secret(void)
 	char secret[65];
 	memset(secret, 'k', 64);
 	secret[64] = '\0';
-	struct sw_secrets sec;
-	secrets_of(&sec, secret);
-	struct seen s = {0};
-	sbuf_init(&s.text);
-	struct sw_lines l;
-	sw_lines_init(&l, &sec, record, &s);
+	struct fixture f;
+	fixture_open(&f, secret);
 	struct sbuf in;
 	sbuf_init(&in);
 	for (size_t i = 0; i < SW_LINE_MAX - 10; i++)
@@ -97,18 +103,16 @@ static void a_long_line_is_cut_but_not_through_a_secret(void)
 		sbuf_addc(&in, 'b');
 	sbuf_addc(&in, '\n');
 	for (size_t at = 0; at < in.len; at += 4096)
-		sw_lines_feed(&l, in.buf + at, in.len - at < 4096 ? in.len - at : 4096);
-	CHECK(s.parts >= 3);
-	CHECK(s.longest <= SW_LINE_MAX);
-	CHECK(strstr(s.text.buf, "k") == NULL);		/* not one byte of it got out */
+		sw_lines_feed(&f.l, in.buf + at, in.len - at < 4096 ? in.len - at : 4096);
+	CHECK(f.s.parts >= 3);
+	CHECK(f.s.longest <= SW_LINE_MAX);
+	CHECK(strstr(f.s.text.buf, "k") == NULL);		/* not one byte of it got out */
 	size_t masks = 0;
-	for (const char *p = s.text.buf; (p = strstr(p, "***")); p += 3)
+	for (const char *p = f.s.text.buf; (p = strstr(p, "***")); p += 3)
 		masks++;
 	CHECK_INT(masks, 1);
 	sbuf_free(&in);
-	sw_lines_free(&l);
-	sbuf_free(&s.text);
-	sw_secrets_free(&sec);
+	fixture_close(&f);
 }
 
 int main(void)
