@@ -1,0 +1,139 @@
+/* The container engine client: the Docker Engine API over a unix socket or
+ * TCP, one code path for the Docker Engine and podman's compatible service
+ * (facts in docs/containers.md).  libcurl and cJSON; no terminal here.
+ *
+ * Every call that fails returns non-zero and sets *err to one line that
+ * says what failed and where (the engine's address, the container, the
+ * engine's own message).  Text from the engine (names, images, log lines)
+ * is kept as it came: the faces neutralise it. */
+#ifndef SLIPWAY_DOCKER_H
+#define SLIPWAY_DOCKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slipway/util.h"
+
+struct sw_docker;
+
+/* Where the engine is, in docker's order: DOCKER_HOST, else the config's
+ * docker.host (config_host, may be NULL), else unix:///var/run/docker.sock.
+ * The returned string is one of those three; do not free. */
+const char *sw_docker_host_pick(const char *config_host);
+
+/* Connects to host ("unix:///PATH", "tcp://HOST:PORT") and negotiates the
+ * API version from /version: the engine's own, capped at the newest this
+ * client speaks, never below the engine's minimum.  Errors name the host:
+ * "cannot reach the container engine at unix:///run/docker.sock: No such
+ * file or directory", permission denied with the docker-group hint, a
+ * host that is not an engine. */
+int sw_docker_open(const char *host, struct sw_docker **out, char **err);
+void sw_docker_close(struct sw_docker *d);
+const char *sw_docker_host(const struct sw_docker *d);
+/* "Docker Engine 20.10.24" or "Podman Engine 4.3.1" */
+const char *sw_docker_engine(const struct sw_docker *d);
+/* The version the requests use, "1.41". */
+const char *sw_docker_api(const struct sw_docker *d);
+bool sw_docker_is_podman(const struct sw_docker *d);
+
+enum sw_health {
+	SW_HEALTH_NONE,		/* no health check */
+	SW_HEALTH_STARTING,
+	SW_HEALTH_HEALTHY,
+	SW_HEALTH_UNHEALTHY,
+};
+const char *sw_health_name(enum sw_health h);	/* "", "starting", "healthy", "unhealthy" */
+
+struct sw_container {
+	char id[65];
+	char *name;		/* without docker's leading "/" */
+	char *image;
+	char *project;		/* com.docker.compose.project; NULL outside compose */
+	char *service;		/* com.docker.compose.service */
+	char *state;		/* created, running, paused, restarting, removing, exited, dead */
+	enum sw_health health;
+	int exit_code;		/* of an exited container */
+	int restarts;		/* RestartCount */
+	int64_t created;	/* unix seconds */
+	int64_t started;	/* unix seconds of the last start; 0 unknown */
+	int64_t finished;	/* unix seconds of the last stop; 0 unknown */
+	char *ports;		/* "127.0.0.1:8080->80/tcp, 443/tcp"; "" none */
+	bool host_network;	/* NetworkMode host: its ports are the host's */
+	/* Filled by sw_docker_stats, as the docker CLI computes them. */
+	bool has_stats;
+	double cpu_pct;
+	uint64_t mem_used, mem_limit;
+	double mem_pct;
+};
+
+struct sw_container_list {
+	struct sw_container *items;
+	size_t n;
+};
+
+/* The containers (only running ones unless all; of one compose project
+ * when project is not NULL), inspected for health, restarts and start
+ * time, sorted by project (those outside compose last) then name. */
+int sw_docker_list(struct sw_docker *d, const char *project, bool all, struct sw_container_list *out,
+		   char **err);
+void sw_container_list_free(struct sw_container_list *l);
+/* The index of the container named name (or whose id starts with it, at
+ * least 4 hex digits); -1 when none. */
+long sw_container_find(const struct sw_container_list *l, const char *name);
+
+/* CPU % and memory of every running container of l, read in parallel: two
+ * samples of each one's stats stream (podman's one-shot stats have no
+ * previous sample), then the stream is closed.  A container that went away
+ * meanwhile keeps has_stats false. */
+int sw_docker_stats(struct sw_docker *d, struct sw_container_list *l, char **err);
+
+/* The CPU % and memory from one stats object, as docker's CLI computes
+ * them (stats_helpers.go); pre is the earlier sample's cpu_stats, or NULL
+ * for the one inside cur (precpu_stats).  Exposed for the unit tests. */
+struct cJSON;
+void sw_docker_stats_compute(const struct cJSON *cur, const struct cJSON *pre_cpu, struct sw_container *c);
+
+enum sw_docker_action {
+	SW_DOCKER_START,
+	SW_DOCKER_STOP,
+	SW_DOCKER_RESTART,
+};
+const char *sw_docker_action_name(enum sw_docker_action a);	/* "start", ... */
+/* Starts, stops or restarts one container by name or id.  *already is set
+ * when the engine answered 304 (already started or stopped): not an error. */
+int sw_docker_act(struct sw_docker *d, const char *name, enum sw_docker_action a, bool *already, char **err);
+
+/* One line of a container's log, without its newline; stream 1 stdout,
+ * 2 stderr.  Return non-zero to stop reading. */
+typedef int (*sw_docker_line_fn)(void *ud, int stream, const char *line, size_t len);
+/* The log of one container (the last tail lines, all when tail < 0), the
+ * multiplexed stream decoded (or the raw one of a TTY container), handed
+ * out a line at a time; with follow, until the container stops, the
+ * callback says stop, or *stop becomes true (checked a few times a
+ * second; may be NULL).  An engine that goes away mid-stream is an error. */
+int sw_docker_logs(struct sw_docker *d, const char *name, long tail, bool follow, sw_docker_line_fn fn, void *ud,
+		   volatile int *stop, char **err);
+
+/* A container event: the action ("start", "die", "health_status: healthy",
+ * ...), the container's id and name, and its compose project if any. */
+struct sw_docker_event {
+	const char *action;
+	const char *id;
+	const char *name;
+	const char *project;
+	int64_t time;
+};
+typedef int (*sw_docker_event_fn)(void *ud, const struct sw_docker_event *ev);
+/* Follows /events for containers (of one project when not NULL) until fn
+ * returns non-zero or *stop becomes true; an engine that stops is an
+ * error.  Blocks: the dashboard runs it on a thread of its own. */
+int sw_docker_events(struct sw_docker *d, const char *project, sw_docker_event_fn fn, void *ud,
+		     volatile int *stop, char **err);
+
+/* Per compose project (containers outside compose under ""), running and
+ * total counts and the names of the unhealthy ones, for status --json. */
+struct cJSON *sw_container_summary_json(const struct sw_container_list *l);
+struct cJSON *sw_container_to_json(const struct sw_container *c);
+
+#endif
