@@ -55,6 +55,8 @@ int cmd_init(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_containers(int argc, char **argv);
+int cmd_container(int argc, char **argv);
 /* slipway history --merges: the merge records instead of the runs. */
 int cmd_history_merges(bool json, const char *branch, long limit);
 

@@ -40,6 +40,21 @@ static const struct cli_command commands[] = {
 	 "  --force      merge without such a run; the merge is recorded as forced\n"
 	 "  --no-push    move local main only\n"
 	 "  --json       print the merge record"},
+	{"containers", cmd_containers, "containers [--json] [--project P] [--all] [--no-stats]",
+	 "The container engine's containers (DOCKER_HOST, else \"docker\": {\"host\"} in slipway.json,\n"
+	 "else unix:///var/run/docker.sock), grouped by compose project: state, health, CPU %,\n"
+	 "memory (as docker stats computes them), uptime, restarts, image and ports.\n"
+	 "  --project P  only the containers of compose project P\n"
+	 "  --all        stopped ones too\n"
+	 "  --no-stats   leave out CPU and memory (they take a second to sample)\n"
+	 "  --json       an object: engine, host, api, containers, projects (running/total/unhealthy)"},
+	{"container", cmd_container, "container start|stop|restart NAME | logs NAME [--follow] [--tail N] | events [--project P]",
+	 "Start, stop or restart one container, print its log (stdout and stderr as the\n"
+	 "container wrote them), or follow the engine's container events (what the dashboard\n"
+	 "follows: start, die, health_status: healthy, ...), one line each, until Ctrl-C.\n"
+	 "  --follow     keep printing the log until the container stops or Ctrl-C\n"
+	 "  --tail N     only the last N lines of the log\n"
+	 "  --project P  only the events of compose project P"},
 	{"cancel", cmd_cancel, "cancel RUN",
 	 "Stop a queued or running run (a number, #N or latest); later stages are cancelled."},
 	{"check-config", cmd_check_config, "check-config [FILE]",

@@ -979,6 +979,26 @@ static int top_ui(struct ctx *c, const cJSON *v, void *target)
 	return parse_keys(c, v, ui_keys, sizeof ui_keys / sizeof *ui_keys, target);
 }
 
+static int docker_host(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_config *cfg = target;
+	char q[QUOTE_MAX];
+	if (get_string(c, v, &cfg->docker_host))
+		return -1;
+	if (strncmp(cfg->docker_host, "unix:///", 8) && strncmp(cfg->docker_host, "tcp://", 6))
+		return fail(c, "invalid engine address %s (unix:///PATH or tcp://HOST:PORT)", quote(q, cfg->docker_host));
+	return 0;
+}
+
+static const struct key_desc docker_keys[] = {
+	{"host", docker_host, false},
+};
+
+static int top_docker(struct ctx *c, const cJSON *v, void *target)
+{
+	return parse_keys(c, v, docker_keys, sizeof docker_keys / sizeof *docker_keys, target);
+}
+
 static const struct key_desc top_keys[] = {
 	{"version", top_version, false},
 	{"main", top_main, false},
@@ -991,6 +1011,7 @@ static const struct key_desc top_keys[] = {
 	{"retention", top_retention, false},
 	{"max_parallel_runs", top_max_parallel, false},
 	{"ui", top_ui, false},
+	{"docker", top_docker, false},
 };
 
 static bool stage_measures(const struct sw_config *cfg, const char *metric)
@@ -1122,6 +1143,7 @@ void sw_config_free(struct sw_config *cfg)
 	free(cfg->main_branch);
 	free(cfg->integration_branch);
 	free(cfg->remote);
+	free(cfg->docker_host);
 	strlist_free(&cfg->secrets);
 	strlist_free(&cfg->pass_env);
 	for (size_t i = 0; i < cfg->nstages; i++)

@@ -113,6 +113,10 @@ static void take_policy(struct sw_config *cfg, struct sw_config *policy)
 	free(cfg->remote);
 	cfg->remote = policy->remote;
 	policy->remote = NULL;
+	/* Which engine's containers are production's is main's to say. */
+	free(cfg->docker_host);
+	cfg->docker_host = policy->docker_host;
+	policy->docker_host = NULL;
 }
 
 /* Without a slipway.json on main there is no policy to take: no secrets,
@@ -124,6 +128,8 @@ static void default_policy(struct sw_config *cfg)
 	strlist_free(&cfg->pass_env);
 	free(cfg->remote);
 	cfg->remote = xstrdup("origin");
+	free(cfg->docker_host);
+	cfg->docker_host = NULL;
 	cfg->retention_runs = 200;
 	cfg->max_parallel = 1;
 }

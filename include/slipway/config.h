@@ -77,6 +77,9 @@ struct sw_config {
 	struct strlist ui_protected;	/* branches whose actions need their name typed */
 	bool ui_read_only;
 	char *ui_theme;
+	/* "docker": where the container engine is when DOCKER_HOST is not
+	 * set (unix:///PATH, tcp://HOST:PORT); NULL: docker's default. */
+	char *docker_host;
 };
 
 /* Parses text read from source (a file name or "branch:slipway.json", used

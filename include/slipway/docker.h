@@ -29,6 +29,12 @@ const char *sw_docker_host_pick(const char *config_host);
  * file or directory", permission denied with the docker-group hint, a
  * host that is not an engine. */
 int sw_docker_open(const char *host, struct sw_docker **out, char **err);
+/* The engine of this repository's containers: DOCKER_HOST, else docker.host
+ * of the configuration with main's policy (see sw_project_config), else
+ * docker's default; repo NULL outside a repository.  A slipway.json that
+ * cannot be read is an error (its message), an absent one is not. */
+struct sw_repo;
+int sw_docker_open_repo(struct sw_repo *repo, struct sw_docker **out, char **err);
 void sw_docker_close(struct sw_docker *d);
 const char *sw_docker_host(const struct sw_docker *d);
 /* "Docker Engine 20.10.24" or "Podman Engine 4.3.1" */

@@ -254,6 +254,7 @@ config_page_documents_every_key() {
 		cache_keys) prefix='stages[].cache[].' ;;
 		retention_keys) prefix='retention.' ;;
 		ui_keys) prefix='ui.' ;;
+		docker_keys) prefix='docker.' ;;
 		*) fail "core/config.c has a key table $table this test does not place: add it here"; return 1 ;;
 		esac
 		grep -qxF ".B $prefix$key" "$page" || { echo "  slipway.json.5 lacks $prefix$key" >&2; missing=1; }

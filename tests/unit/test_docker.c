@@ -1,0 +1,143 @@
+/* The container client's arithmetic (core/docker.c): CPU % and memory as
+ * the docker CLI computes them from a stats object (stats_helpers.go),
+ * for the Docker Engine on cgroup v1 and v2 and for podman, whose stats
+ * lack what the CLI subtracts. */
+#include "unit.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+
+#include "slipway/docker.h"
+
+static struct sw_container compute(const char *cur, const char *pre)
+{
+	struct sw_container c = {0};
+	cJSON *j = cJSON_Parse(cur), *p = pre ? cJSON_Parse(pre) : NULL;
+	CHECK(j != NULL);
+	sw_docker_stats_compute(j, p, &c);
+	cJSON_Delete(j);
+	cJSON_Delete(p);
+	return c;
+}
+
+static bool near(double a, double b) { return fabs(a - b) < 1e-9; }
+
+/* cpuDelta / systemDelta * onlineCPUs * 100, the earlier sample being the
+ * object's own precpu_stats. */
+static void cpu_from_precpu_as_docker_cli(void)
+{
+	struct sw_container c = compute(
+		"{\"cpu_stats\": {\"cpu_usage\": {\"total_usage\": 300}, \"system_cpu_usage\": 2000, \"online_cpus\": 2},"
+		" \"precpu_stats\": {\"cpu_usage\": {\"total_usage\": 100}, \"system_cpu_usage\": 1000},"
+		" \"memory_stats\": {\"usage\": 1000, \"limit\": 4000, \"stats\": {\"total_inactive_file\": 200}}}",
+		NULL);
+	CHECK(c.has_stats);
+	CHECK(near(c.cpu_pct, 40.0));	/* 200/1000 * 2 * 100 */
+	CHECK_INT(c.mem_used, 800);	/* cgroup v1: usage - total_inactive_file */
+	CHECK_INT(c.mem_limit, 4000);
+	CHECK(near(c.mem_pct, 20.0));
+}
+
+/* Podman's precpu_stats are zero and its online_cpus may be too: the
+ * earlier sample is the stream's first object, the CPUs the per-CPU list. */
+static void cpu_from_an_earlier_sample_and_percpu(void)
+{
+	struct sw_container c = compute(
+		"{\"cpu_stats\": {\"cpu_usage\": {\"total_usage\": 1500, \"percpu_usage\": [1, 2, 3, 4]},"
+		" \"system_cpu_usage\": 20000, \"online_cpus\": 0},"
+		" \"precpu_stats\": {\"cpu_usage\": {\"total_usage\": 0}, \"system_cpu_usage\": 0},"
+		" \"memory_stats\": {\"usage\": 5000, \"limit\": 10000}}",
+		"{\"cpu_usage\": {\"total_usage\": 1000}, \"system_cpu_usage\": 10000}");
+	CHECK(near(c.cpu_pct, 20.0));	/* 500/10000 * 4 * 100 */
+	CHECK_INT(c.mem_used, 5000);	/* no stats to subtract: usage as it is */
+	CHECK(near(c.mem_pct, 50.0));
+}
+
+static void cgroup_v2_subtracts_inactive_file(void)
+{
+	struct sw_container c = compute("{\"cpu_stats\": {}, \"memory_stats\": {\"usage\": 1000, \"limit\": 0,"
+					" \"stats\": {\"inactive_file\": 300}}}",
+					NULL);
+	CHECK_INT(c.mem_used, 700);
+	CHECK(near(c.mem_pct, 0));	/* no limit: no percentage, no division by zero */
+	/* What would go below zero is not subtracted, as the CLI does. */
+	c = compute("{\"memory_stats\": {\"usage\": 100, \"stats\": {\"inactive_file\": 300}}}", NULL);
+	CHECK_INT(c.mem_used, 100);
+}
+
+/* No progress on either counter (a first sample, an idle container, a
+ * counter that went back after a restart) is 0 %, never a negative or a
+ * division by zero. */
+static void no_delta_is_zero_percent(void)
+{
+	struct sw_container c = compute("{\"cpu_stats\": {\"cpu_usage\": {\"total_usage\": 100}, \"system_cpu_usage\": 1000,"
+					" \"online_cpus\": 1}, \"precpu_stats\": {\"cpu_usage\": {\"total_usage\": 100},"
+					" \"system_cpu_usage\": 1000}}",
+					NULL);
+	CHECK(near(c.cpu_pct, 0));
+	c = compute("{\"cpu_stats\": {\"cpu_usage\": {\"total_usage\": 50}, \"system_cpu_usage\": 2000, \"online_cpus\": 1},"
+		    " \"precpu_stats\": {\"cpu_usage\": {\"total_usage\": 100}, \"system_cpu_usage\": 1000}}",
+		    NULL);
+	CHECK(near(c.cpu_pct, 0));
+	c = compute("{}", NULL);
+	CHECK(near(c.cpu_pct, 0));
+	CHECK_INT(c.mem_used, 0);
+}
+
+static void host_order_is_dockers(void)
+{
+	setenv("DOCKER_HOST", "tcp://127.0.0.1:2375", 1);
+	CHECK_STR(sw_docker_host_pick("unix:///srv/docker.sock"), "tcp://127.0.0.1:2375");
+	unsetenv("DOCKER_HOST");
+	CHECK_STR(sw_docker_host_pick("unix:///srv/docker.sock"), "unix:///srv/docker.sock");
+	CHECK_STR(sw_docker_host_pick(NULL), "unix:///var/run/docker.sock");
+	setenv("DOCKER_HOST", "", 1);
+	CHECK_STR(sw_docker_host_pick(NULL), "unix:///var/run/docker.sock");
+	unsetenv("DOCKER_HOST");
+}
+
+static void bad_addresses_say_what_is_expected(void)
+{
+	struct sw_docker *d = NULL;
+	char *err = NULL;
+	CHECK_INT(sw_docker_open("unix://docker.sock", &d, &err), -1);
+	CHECK(err && strstr(err, "absolute path"));
+	free(err);
+	err = NULL;
+	CHECK_INT(sw_docker_open("npipe:////./pipe/docker_engine", &d, &err), -1);
+	CHECK(err && strstr(err, "expected unix:///PATH or tcp://HOST:PORT"));
+	free(err);
+	err = NULL;
+	CHECK_INT(sw_docker_open("unix:///nonexistent/docker.sock", &d, &err), -1);
+	CHECK_STR(err, "cannot reach the container engine at unix:///nonexistent/docker.sock: No such file or directory");
+	free(err);
+	CHECK(d == NULL);
+}
+
+static void containers_are_found_by_name_or_id_prefix(void)
+{
+	char web[] = "web", proxy[] = "proxy";
+	struct sw_container items[2] = {
+		{.id = "3f2a1c9e00000000", .name = web},
+		{.id = "3f2b000000000000", .name = proxy},
+	};
+	struct sw_container_list l = {items, 2};
+	CHECK_INT(sw_container_find(&l, "proxy"), 1);
+	CHECK_INT(sw_container_find(&l, "3f2a"), 0);
+	CHECK_INT(sw_container_find(&l, "3f2"), -1);	/* too short to be an id */
+	CHECK_INT(sw_container_find(&l, "3f2a1c9e"), 0);
+	CHECK_INT(sw_container_find(&l, "3f20"), -1);
+	CHECK_INT(sw_container_find(&l, "db"), -1);
+}
+
+int main(void)
+{
+	RUN_TEST(cpu_from_precpu_as_docker_cli);
+	RUN_TEST(cpu_from_an_earlier_sample_and_percpu);
+	RUN_TEST(cgroup_v2_subtracts_inactive_file);
+	RUN_TEST(no_delta_is_zero_percent);
+	RUN_TEST(host_order_is_dockers);
+	RUN_TEST(bad_addresses_say_what_is_expected);
+	RUN_TEST(containers_are_found_by_name_or_id_prefix);
+	UNIT_EXIT();
+}
