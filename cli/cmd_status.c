@@ -8,6 +8,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "slipway/docker.h"
+
 #include "slipway/config.h"
 #include "slipway/run.h"
 #include "slipway/suggest.h"
@@ -100,6 +102,30 @@ static void print_branch_row(struct cli_ctx *ctx, const struct sw_branch *b, con
 	putchar('\n');
 }
 
+/* Per compose project, running/total and the unhealthy, when an engine
+ * answers; null when none does (status works without one). */
+static cJSON *containers_json(struct sw_repo *repo)
+{
+	struct sw_docker *d;
+	struct sw_container_list l;
+	char *err = NULL;
+	if (sw_docker_open_repo(repo, &d, &err)) {
+		free(err);
+		return cJSON_CreateNull();
+	}
+	cJSON *o = NULL;
+	if (sw_docker_list(d, NULL, true, &l, &err) == 0) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "engine", sw_docker_engine(d));
+		cJSON_AddStringToObject(o, "host", sw_docker_host(d));
+		cJSON_AddItemToObject(o, "projects", sw_container_summary_json(&l));
+		sw_container_list_free(&l);
+	}
+	free(err);
+	sw_docker_close(d);
+	return o ? o : cJSON_CreateNull();
+}
+
 int cmd_status(int argc, char **argv)
 {
 	bool json = argc == 2 && !strcmp(argv[1], "--json");
@@ -127,6 +153,7 @@ int cmd_status(int argc, char **argv)
 		cJSON *arr = cJSON_AddArrayToObject(o, "branches");
 		for (size_t i = 0; i < n; i++)
 			cJSON_AddItemToArray(arr, branch_json(&ctx, &bs[i]));
+		cJSON_AddItemToObject(o, "containers", containers_json(ctx.repo));
 		cli_print_json(o);
 		cJSON_Delete(o);
 	} else {
