@@ -893,7 +893,7 @@ static int run_stream(struct sw_docker *d, CURL *c, struct stream *s, const char
  * one JSON object, not frames.  Which one it is shows in the status, known
  * only once the headers are in. */
 struct split {
-	struct stream *s;
+	void *ud;
 	CURL *c;
 	curl_write_callback fn;
 	struct sbuf errbody;
@@ -908,7 +908,7 @@ static size_t split_write(char *data, size_t size, size_t n, void *ud)
 		sbuf_add(&sp->errbody, data, size * n);
 		return size * n;
 	}
-	return sp->fn(data, size, n, sp->s);
+	return sp->fn(data, size, n, sp->ud);
 }
 
 static bool container_tty(struct sw_docker *d, const char *name, char **err)
@@ -948,7 +948,7 @@ int sw_docker_logs(struct sw_docker *d, const char *name, long tail, bool follow
 	for (int k = 0; k < 3; k++)
 		sbuf_init(&s.line[k]);
 	CURL *c = easy(d, "GET", path);
-	struct split sp = {.s = &s, .c = c, .fn = logs_write};
+	struct split sp = {.ud = &s, .c = c, .fn = logs_write};
 	sbuf_init(&sp.errbody);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, split_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sp);
@@ -1018,7 +1018,7 @@ int sw_docker_events(struct sw_docker *d, const char *project, sw_docker_event_f
 	struct stream s = {.stop = stop, .ev_fn = fn, .ud = ud, .project = project};
 	sbuf_init(&s.ev);
 	CURL *c = easy(d, "GET", path);
-	struct split sp = {.s = &s, .c = c, .fn = events_write};
+	struct split sp = {.ud = &s, .c = c, .fn = events_write};
 	sbuf_init(&sp.errbody);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, split_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sp);
@@ -1097,4 +1097,194 @@ cJSON *sw_container_summary_json(const struct sw_container_list *l)
 					     cJSON_CreateString(c->name));
 	}
 	return o;
+}
+
+/* ---- images ---- */
+
+static char *base64url(const unsigned char *in, size_t n)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	char *out = xmalloc(4 * ((n + 2) / 3) + 1), *o = out;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
+			     (i + 2 < n ? in[i + 2] : 0);
+		*o++ = abc[v >> 18 & 63];
+		*o++ = abc[v >> 12 & 63];
+		*o++ = i + 1 < n ? abc[v >> 6 & 63] : '=';
+		*o++ = i + 2 < n ? abc[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+char *sw_registry_auth_header(const struct sw_registry_auth *auth)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (auth && auth->username) {
+		cJSON_AddStringToObject(o, "username", auth->username);
+		cJSON_AddStringToObject(o, "password", auth->password ? auth->password : "");
+		if (auth->server)
+			cJSON_AddStringToObject(o, "serveraddress", auth->server);
+	}
+	char *json = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	char *h = base64url((const unsigned char *)json, strlen(json));
+	/* The JSON held the password: not left in freed memory either. */
+	memset(json, 0, strlen(json));
+	free(json);
+	return h;
+}
+
+int sw_docker_tag(struct sw_docker *d, const char *image, const char *repo, const char *tag, char **err)
+{
+	char *ei = url_escape(image), *er = url_escape(repo), *et = url_escape(tag);
+	char *path = xasprintf("/images/%s/tag?repo=%s&tag=%s", ei, er, et);
+	free(ei);
+	free(er);
+	free(et);
+	struct sbuf body;
+	sbuf_init(&body);
+	long status = 0;
+	int rc = request(d, "POST", path, &body, &status, err);
+	free(path);
+	if (rc == 0 && status != 201 && status != 200) {
+		char *m = engine_message(&body, status);
+		rc = fail(err, "cannot tag image %s as %s:%s: %s", image, repo, tag, m);
+		free(m);
+	}
+	sbuf_free(&body);
+	return rc;
+}
+
+struct push {
+	struct sbuf line;
+	sw_docker_progress_fn fn;
+	void *ud;
+	char *error;
+	char *digest;
+};
+
+static void push_message(struct push *p, const char *text, size_t len)
+{
+	cJSON *j = cJSON_ParseWithLength(text, len);
+	if (!j)
+		return;
+	const cJSON *ed = cJSON_GetObjectItemCaseSensitive(j, "errorDetail");
+	const char *msg = jstr(ed, "message") ? jstr(ed, "message") : jstr(j, "error");
+	if (msg && !p->error)
+		p->error = xstrdup(msg);
+	const char *digest = jstr(cJSON_GetObjectItemCaseSensitive(j, "aux"), "Digest");
+	if (digest) {
+		free(p->digest);
+		p->digest = xstrdup(digest);
+	}
+	const char *status = jstr(j, "status");
+	/* Byte counts of a layer change many times a second: the log gets a
+	 * layer's steps ("Pushing" once), not every count. */
+	const char *id = jstr(j, "id");
+	if (status && p->fn && !cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "progressDetail"),
+								   "current")) {
+		char *line = id ? xasprintf("%s: %s", id, status) : xstrdup(status);
+		p->fn(p->ud, line);
+		free(line);
+	}
+	/* Podman tells the digest only in a status line. */
+	const char *at = status ? strstr(status, "digest: sha256:") : NULL;
+	if (at && !p->digest)
+		p->digest = xstrndup(at + 8, strcspn(at + 8, " "));
+	cJSON_Delete(j);
+}
+
+static size_t push_write(char *data, size_t size, size_t n, void *ud)
+{
+	struct push *p = ud;
+	size_t len = size * n;
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] != '\n' && data[i] != '\r') {
+			sbuf_addc(&p->line, data[i]);
+			continue;
+		}
+		if (p->line.len)
+			push_message(p, p->line.buf, p->line.len);
+		sbuf_reset(&p->line);
+	}
+	return p->line.len > FRAME_MAX ? 0 : len;
+}
+
+/* What the engine said about a failed push, with what to do about it. */
+static int push_error(const char *name, const struct sw_registry_auth *auth, const char *msg, char **err)
+{
+	const char *reg = auth && auth->server ? auth->server : "the registry";
+	if (strstr(msg, "unauthorized") || strstr(msg, "authentication required") || strstr(msg, "denied"))
+		return fail(err, "cannot push %s: %s refused the credentials%s (%s)", name, reg,
+			    auth && auth->username ? " (DOCKER_USERNAME and DOCKER_TOKEN from the secrets)"
+						   : "; it needs DOCKER_USERNAME and DOCKER_TOKEN in the secrets",
+			    msg);
+	if (strstr(msg, "connection refused") || strstr(msg, "no such host") || strstr(msg, "i/o timeout") ||
+	    strstr(msg, "dial tcp"))
+		return fail(err, "cannot push %s: %s does not answer (%s)", name, reg, msg);
+	if (strstr(msg, "No such image") || strstr(msg, "does not exist") || strstr(msg, "image not known"))
+		return fail(err, "cannot push %s: the engine has no such image; build it first (%s)", name, msg);
+	return fail(err, "cannot push %s: %s", name, msg);
+}
+
+int sw_docker_push(struct sw_docker *d, const char *name, const struct sw_registry_auth *auth,
+		   sw_docker_progress_fn fn, void *ud, char **digest, char **err)
+{
+	*digest = NULL;
+	/* name:tag, where the tag follows the last ':' after the last '/'. */
+	const char *slash = strrchr(name, '/');
+	const char *colon = strrchr(slash ? slash : name, ':');
+	char *repo = colon ? xstrndup(name, (size_t)(colon - name)) : xstrdup(name);
+	char *er = url_escape(repo);
+	char *et = url_escape(colon ? colon + 1 : "latest");
+	char *path = xasprintf("/images/%s/push?tag=%s", er, et);
+	free(er);
+	free(et);
+	free(repo);
+
+	struct push p = {.fn = fn, .ud = ud};
+	sbuf_init(&p.line);
+	CURL *c = easy(d, "POST", path);
+	char *auth_value = sw_registry_auth_header(auth);
+	char *h = xasprintf("X-Registry-Auth: %s", auth_value);
+	struct curl_slist *headers = curl_slist_append(NULL, h);
+	memset(h, 0, strlen(h));
+	memset(auth_value, 0, strlen(auth_value));
+	free(h);
+	free(auth_value);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	struct stream s = {0};
+	struct split sp = {.ud = &p, .c = c, .fn = push_write};
+	sbuf_init(&sp.errbody);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, split_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sp);
+	/* A push of a big image takes its time; a stalled one must not hang. */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
+	char *what = xasprintf("the push of %s", name);
+	int rc = run_stream(d, c, &s, what, &sp.errbody, err);
+	free(what);
+	if (rc == 0 && p.line.len)
+		push_message(&p, p.line.buf, p.line.len);
+	if (rc && err && *err && strstr(*err, "answered")) {
+		/* A 404 or 500 before the stream: the engine's message is in it. */
+		char *m = *err;
+		*err = NULL;
+		rc = push_error(name, auth, m, err);
+		free(m);
+	} else if (rc == 0 && p.error) {
+		rc = push_error(name, auth, p.error, err);
+	}
+	if (rc == 0)
+		*digest = p.digest;
+	else
+		free(p.digest);
+	free(p.error);
+	sbuf_free(&p.line);
+	sbuf_free(&sp.errbody);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(c);
+	free(path);
+	return rc;
 }

@@ -137,6 +137,28 @@ typedef int (*sw_docker_event_fn)(void *ud, const struct sw_docker_event *ev);
 int sw_docker_events(struct sw_docker *d, const char *project, sw_docker_event_fn fn, void *ud,
 		     volatile int *stop, char **err);
 
+/* Images. */
+
+/* Gives image (a name, name:tag or id) the name repo:tag as well, as docker
+ * tag does. */
+int sw_docker_tag(struct sw_docker *d, const char *image, const char *repo, const char *tag, char **err);
+
+struct sw_registry_auth {
+	const char *username, *password;	/* NULL: push without credentials */
+	const char *server;			/* "127.0.0.1:5000", no scheme */
+};
+/* One line of a push's progress, as a log shows it ("3f2a1c9e: Pushed"). */
+typedef void (*sw_docker_progress_fn)(void *ud, const char *line);
+/* Pushes name ("REGISTRY/repo:tag") through the engine.  Failures the
+ * engine reports inside its 200 stream are errors too, made readable:
+ * credentials refused, registry down, unknown image.  *digest gets the
+ * pushed manifest's digest ("sha256:..."), when the engine told it. */
+int sw_docker_push(struct sw_docker *d, const char *name, const struct sw_registry_auth *auth,
+		   sw_docker_progress_fn fn, void *ud, char **digest, char **err);
+/* The X-Registry-Auth value for auth: base64url of its JSON (exposed for
+ * the unit tests).  Never logged. */
+char *sw_registry_auth_header(const struct sw_registry_auth *auth);
+
 /* Per compose project (containers outside compose under ""), running and
  * total counts and the names of the unhealthy ones, for status --json. */
 struct cJSON *sw_container_summary_json(const struct sw_container_list *l);
