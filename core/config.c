@@ -712,9 +712,74 @@ static int stage_cache(struct ctx *c, const cJSON *v, void *target)
 	return 0;
 }
 
+/* Letters, digits, '-' and '.' in each label of a host name or address. */
+static bool valid_host(const char *s, size_t n)
+{
+	if (n == 0 || n > 253 || s[0] == '-' || s[0] == '.' || s[n - 1] == '-' || s[n - 1] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && (s[i] != '.' || s[i + 1] == '.'))
+			return false;
+	return true;
+}
+
+bool sw_config_registry_ok(const char *registry)
+{
+	const char *colon = strchr(registry, ':');
+	size_t n = colon ? (size_t)(colon - registry) : strlen(registry);
+	if (!valid_host(registry, n))
+		return false;
+	if (!colon)
+		return true;
+	char *end;
+	errno = 0;
+	long port = strtol(colon + 1, &end, 10);
+	return isdigit((unsigned char)colon[1]) && !*end && !errno && port >= 1 && port <= 65535;
+}
+
+static int push_image(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_string(c, v, &((struct sw_push_spec *)target)->image);
+}
+
+static int push_registry(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_push_spec *ps = target;
+	char q[QUOTE_MAX];
+	if (get_string(c, v, &ps->registry))
+		return -1;
+	if (!sw_config_registry_ok(ps->registry))
+		return fail(c, "invalid registry %s (host:port, without a scheme or a path, e.g. \"127.0.0.1:5000\")",
+			    quote(q, ps->registry));
+	return 0;
+}
+
+static const struct key_desc push_keys[] = {
+	{"image", push_image, true},
+	{"registry", push_registry, false},
+};
+
+static int stage_push(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_stage_config *st = target;
+	st->push = xcalloc(1, sizeof *st->push);
+	return parse_keys(c, v, push_keys, sizeof push_keys / sizeof *push_keys, st->push);
+}
+
+/* "run" or "push": what the stage does is one or the other. */
+static int check_stage_kind(struct ctx *c, const struct sw_stage_config *st)
+{
+	if (st->run && st->push)
+		return fail(c, "\"push\" and \"run\" both given; a stage has one");
+	if (!st->run && !st->push)
+		return fail(c, "missing required key \"run\" (or \"push\", for a built-in push)");
+	return 0;
+}
+
 static const struct key_desc stage_keys[] = {
 	{"name", stage_name, true},
-	{"run", stage_run, true},
+	{"run", stage_run, false},
+	{"push", stage_push, false},
 	{"branches", stage_branches, false},
 	{"timeout", stage_timeout, false},
 	{"env", stage_env, false},
@@ -755,6 +820,8 @@ static int top_stages(struct ctx *c, const cJSON *v, void *target)
 		size_t mark = path_index(c, i);
 		int r = parse_keys(c, e, stage_keys, sizeof stage_keys / sizeof *stage_keys,
 				   &cfg->stages[i]);
+		if (!r)
+			r = check_stage_kind(c, &cfg->stages[i]);
 		if (!r)
 			r = check_stage_unique(c, cfg, i);
 		path_pop(c, mark);
@@ -1118,6 +1185,11 @@ static void stage_free(struct sw_stage_config *st)
 {
 	free(st->name);
 	free(st->run);
+	if (st->push) {
+		free(st->push->image);
+		free(st->push->registry);
+		free(st->push);
+	}
 	strlist_free(&st->branches);
 	for (size_t i = 0; i < st->nenv; i++) {
 		free(st->env[i].name);

@@ -27,9 +27,16 @@ struct sw_cache_spec {
 	struct strlist key;		/* files relative to the work tree; may be empty */
 };
 
+/* A built-in push: the image the run built, pushed through the engine. */
+struct sw_push_spec {
+	char *image;		/* "$IMAGE:$SLIPWAY_COMMIT": $NAME and ${NAME} of the stage's env */
+	char *registry;		/* "host:port" it is tagged into first, or NULL */
+};
+
 struct sw_stage_config {
 	char *name;
-	char *run;
+	char *run;			/* the shell command; NULL for a push stage */
+	struct sw_push_spec *push;	/* NULL for a shell stage */
 	struct strlist branches;	/* glob patterns; empty: every branch */
 	int timeout;			/* seconds, default 3600 */
 	struct sw_env_var *env;
@@ -107,6 +114,9 @@ bool sw_config_env_name_ok(const char *name);
  * one of its key files (relative, not climbing out). */
 bool sw_config_cache_path_ok(const char *path);
 bool sw_config_cache_key_ok(const char *file);
+/* A push stage's "registry": "host" or "host:port" (a name or an IPv4
+ * address, port 1-65535), no scheme and no path. */
+bool sw_config_registry_ok(const char *registry);
 
 /* The stage applies to this branch (its "branches" patterns). */
 bool sw_stage_matches(const struct sw_stage_config *st, const char *branch);

@@ -252,6 +252,7 @@ config_page_documents_every_key() {
 		regex_keys) prefix='stages[].parse.' ;;
 		report_keys) prefix='stages[].reports.' ;;
 		cache_keys) prefix='stages[].cache[].' ;;
+		push_keys) prefix='stages[].push.' ;;
 		retention_keys) prefix='retention.' ;;
 		ui_keys) prefix='ui.' ;;
 		docker_keys) prefix='docker.' ;;

@@ -499,7 +499,7 @@ static void test_unknown_keys(void)
 static void test_missing_and_stage_names(void)
 {
 	CHECK_ERR("{'stages': [{'name': 'a'}]}",
-		  "slipway.json: stages[0]: missing required key \"run\"");
+		  "slipway.json: stages[0]: missing required key \"run\" (or \"push\", for a built-in push)");
 	CHECK_ERR("{'stages': [{'run': 'x'}]}",
 		  "slipway.json: stages[0]: missing required key \"name\"");
 	CHECK_ERR("{}", "slipway.json: missing required key \"stages\"");
@@ -515,6 +515,46 @@ static void test_missing_and_stage_names(void)
 	CHECK_ERR("{'stages': [{'name': 'a/b', 'run': 'x'}]}",
 		  "slipway.json: stages[0].name: invalid stage name \"a/b\" "
 		  "(use up to 64 letters, digits, '_', '.' and '-')");
+}
+
+static void test_push_stages(void)
+{
+	struct sw_config cfg;
+	char *err = NULL;
+	char *t = jq("{'stages': [{'name': 'p', 'push': {'image': '$IMAGE:${SLIPWAY_COMMIT}', "
+		     "'registry': '127.0.0.1:5000'}, 'env': {'IMAGE': 'sample'}}, "
+		     "{'name': 'q', 'push': {'image': 'registry.example.com/x/y:1'}}]}");
+	CHECK_INT(sw_config_parse(&cfg, t, strlen(t), NULL, &err), 0);
+	if (!err) {
+		CHECK(cfg.stages[0].run == NULL);
+		CHECK_STR(cfg.stages[0].push->image, "$IMAGE:${SLIPWAY_COMMIT}");
+		CHECK_STR(cfg.stages[0].push->registry, "127.0.0.1:5000");
+		CHECK(cfg.stages[1].push->registry == NULL);
+		sw_config_free(&cfg);
+	}
+	free(t);
+	free(err);
+	CHECK_ERR("{'stages': [" ST ", {'name': 'b', 'run': 'x'}, {'name': 'c', 'run': 'x'}, "
+		  "{'name': 'p', 'run': 'x', 'push': {'image': 'i'}}]}",
+		  "slipway.json: stages[3]: \"push\" and \"run\" both given; a stage has one");
+	CHECK_ERR("{'stages': [{'name': 'p', 'push': {'registry': 'r:1'}}]}",
+		  "slipway.json: stages[0].push: missing required key \"image\"");
+	CHECK_ERR("{'stages': [{'name': 'p', 'push': {'image': ''}}]}",
+		  "slipway.json: stages[0].push.image: expected a non-empty string, got \"\"");
+	CHECK_ERR("{'stages': [{'name': 'p', 'push': 'img'}]}",
+		  "slipway.json: stages[0].push: expected an object, got \"img\"");
+	CHECK_ERR("{'stages': [{'name': 'p', 'push': {'image': 'i', 'registy': 'r'}}]}",
+		  "slipway.json: stages[0].push: unknown key \"registy\" (did you mean \"registry\"?)");
+	static const char *const bad[] = {"http://127.0.0.1:5000", "127.0.0.1:5000/path", "host:", "host:0",
+					  "host:65536", "host:5x", "-host", "a..b", "", "host:+5"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		CHECK(!sw_config_registry_ok(bad[i]));
+	static const char *const good[] = {"127.0.0.1:5000", "localhost", "registry.example.com:443", "r-1.x"};
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+		CHECK(sw_config_registry_ok(good[i]));
+	CHECK_ERR("{'stages': [{'name': 'p', 'push': {'image': 'i', 'registry': 'https://r:5000'}}]}",
+		  "slipway.json: stages[0].push.registry: invalid registry \"https://r:5000\" "
+		  "(host:port, without a scheme or a path, e.g. \"127.0.0.1:5000\")");
 }
 
 static void test_parse_specs(void)
@@ -953,6 +993,7 @@ int main(void)
 	RUN_TEST(test_type_errors);
 	RUN_TEST(test_unknown_keys);
 	RUN_TEST(test_missing_and_stage_names);
+	RUN_TEST(test_push_stages);
 	RUN_TEST(test_parse_specs);
 	RUN_TEST(test_reports);
 	RUN_TEST(test_secrets_and_env);
