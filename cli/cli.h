@@ -57,6 +57,8 @@ int cmd_demo(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_containers(int argc, char **argv);
 int cmd_container(int argc, char **argv);
+/* slipway __push -- IMAGE [REGISTRY]: a push stage's process (hidden). */
+int cmd_push_stage(int argc, char **argv);
 /* slipway history --merges: the merge records instead of the runs. */
 int cmd_history_merges(bool json, const char *branch, long limit);
 

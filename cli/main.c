@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "slipway/config.h"
+#include "slipway/push.h"
 #include "slipway/run.h"
 #include "slipway/suggest.h"
 #include "slipway/util.h"
@@ -252,6 +253,9 @@ int main(int argc, char **argv)
 		printf("slipway %s\n", PACKAGE_VERSION);
 		return 0;
 	}
+	/* The executor's, not a user's: not in the table, nor in --help. */
+	if (!strcmp(argv[1], SW_PUSH_COMMAND))
+		return cmd_push_stage(argc - 1, argv + 1);
 	const struct cli_command *c = find_command(argv[1]);
 	if (!c)
 		return unknown_command(argv[1]);

@@ -1135,6 +1135,11 @@ char *sw_registry_auth_header(const struct sw_registry_auth *auth)
 	return h;
 }
 
+static bool no_such_image(const char *msg)
+{
+	return strstr(msg, "No such image") || strstr(msg, "does not exist") || strstr(msg, "image not known");
+}
+
 int sw_docker_tag(struct sw_docker *d, const char *image, const char *repo, const char *tag, char **err)
 {
 	char *ei = url_escape(image), *er = url_escape(repo), *et = url_escape(tag);
@@ -1149,7 +1154,10 @@ int sw_docker_tag(struct sw_docker *d, const char *image, const char *repo, cons
 	free(path);
 	if (rc == 0 && status != 201 && status != 200) {
 		char *m = engine_message(&body, status);
-		rc = fail(err, "cannot tag image %s as %s:%s: %s", image, repo, tag, m);
+		if (status == 404 || no_such_image(m))
+			rc = fail(err, "cannot tag image %s: the engine has no such image; build it first (%s)", image, m);
+		else
+			rc = fail(err, "cannot tag image %s as %s:%s: %s", image, repo, tag, m);
 		free(m);
 	}
 	sbuf_free(&body);
@@ -1211,19 +1219,30 @@ static size_t push_write(char *data, size_t size, size_t n, void *ud)
 	return p->line.len > FRAME_MAX ? 0 : len;
 }
 
+/* The engines' words for a registry that wants credentials it was not
+ * given or refused those it was: dockerd says "no basic auth credentials"
+ * when none were sent, both say "unauthorized: authentication required"
+ * for wrong ones; a registry may say "denied". */
+static bool credentials_refused(const char *msg)
+{
+	return strstr(msg, "unauthorized") || strstr(msg, "authentication required") || strstr(msg, "denied") ||
+	       strstr(msg, "no basic auth credentials");
+}
+
 /* What the engine said about a failed push, with what to do about it. */
 static int push_error(const char *name, const struct sw_registry_auth *auth, const char *msg, char **err)
 {
 	const char *reg = auth && auth->server ? auth->server : "the registry";
-	if (strstr(msg, "unauthorized") || strstr(msg, "authentication required") || strstr(msg, "denied"))
-		return fail(err, "cannot push %s: %s refused the credentials%s (%s)", name, reg,
-			    auth && auth->username ? " (DOCKER_USERNAME and DOCKER_TOKEN from the secrets)"
-						   : "; it needs DOCKER_USERNAME and DOCKER_TOKEN in the secrets",
-			    msg);
+	if (credentials_refused(msg) && auth && auth->username)
+		return fail(err, "cannot push %s: %s refused the credentials DOCKER_USERNAME and DOCKER_TOKEN "
+			    "(from the secrets): %s", name, reg, msg);
+	if (credentials_refused(msg))
+		return fail(err, "cannot push %s: %s wants credentials: name DOCKER_USERNAME and DOCKER_TOKEN "
+			    "in the secrets of main's slipway.json (%s)", name, reg, msg);
 	if (strstr(msg, "connection refused") || strstr(msg, "no such host") || strstr(msg, "i/o timeout") ||
 	    strstr(msg, "dial tcp"))
 		return fail(err, "cannot push %s: %s does not answer (%s)", name, reg, msg);
-	if (strstr(msg, "No such image") || strstr(msg, "does not exist") || strstr(msg, "image not known"))
+	if (no_such_image(msg))
 		return fail(err, "cannot push %s: the engine has no such image; build it first (%s)", name, msg);
 	return fail(err, "cannot push %s: %s", name, msg);
 }

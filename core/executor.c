@@ -27,6 +27,7 @@
 #include <linux/ioprio.h>
 
 #include "slipway/cache.h"
+#include "slipway/push.h"
 #include "slipway/report.h"
 #include "lines.h"
 #include "session.h"
@@ -71,7 +72,8 @@ struct executor {
 
 /* posix_spawn (vfork-like) keeps the per-stage cost near a shell's own.
  * Returns 0 or an errno value. */
-static int spawn_stage_shell(const char *cmd, const char *dir, int out_fd, char **envp, pid_t *child)
+static int spawn_stage_argv(const char *path, char *const *argv, const char *dir, int out_fd, char **envp,
+			    pid_t *child)
 {
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_t fa;
@@ -88,13 +90,31 @@ static int spawn_stage_shell(const char *cmd, const char *dir, int out_fd, char 
 	posix_spawnattr_setsigdefault(&attr, &dflt);
 	/* Only the output: the run's lock and slot must die with the executor. */
 	sw_spawn_output_to(&fa, out_fd, dir);
-	struct strlist argv = {0};
-	strlist_add_all(&argv, (const char *const[]){"sh", "-c", cmd, NULL});
-	int err = posix_spawn(child, "/bin/sh", &fa, &attr, argv.items, envp);
+	int err = posix_spawn(child, path, &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
-	strlist_free(&argv);
 	posix_spawnattr_destroy(&attr);
 	return err;
+}
+
+/* A push stage's process is slipway itself (cli's `__push`): the executor
+ * is a fork of it, so the kernel's link to its own binary names it, even
+ * when an install replaced the file meanwhile. */
+#define SELF_EXE "/proc/self/exe"
+
+static const char *stage_program(const struct sw_stage_config *sc)
+{
+	return sc->push ? SELF_EXE : "/bin/sh";
+}
+
+static void stage_argv(const struct sw_stage_config *sc, struct strlist *argv)
+{
+	if (!sc->push) {
+		strlist_add_all(argv, (const char *const[]){"sh", "-c", sc->run, NULL});
+		return;
+	}
+	strlist_add_all(argv, (const char *const[]){"slipway", SW_PUSH_COMMAND, "--", sc->push->image, NULL});
+	if (sc->push->registry)
+		strlist_add(argv, sc->push->registry);
 }
 
 static int wait_status_code(int status)
@@ -112,6 +132,29 @@ static bool stage_sets(const struct sw_stage_config *sc, const char *name)
 		if (!strcmp(sc->env[i].name, name))
 			return true;
 	return false;
+}
+
+static char *push_result_path(struct executor *ex, const struct sw_stage_config *sc)
+{
+	char *dir = sw_store_run_dir(ex->plan->store, ex->rec->id);
+	char *path = xasprintf("%s/push-%s.json", dir, sc->name);
+	free(dir);
+	return path;
+}
+
+/* Where the push writes what it pushed, and the engine main's docker.host
+ * names when neither the caller (pass_env) nor the stage said another:
+ * the push opens the engine as every face of slipway does. */
+static void push_env(struct executor *ex, const struct sw_stage_config *sc, struct strlist *l)
+{
+	char *path = push_result_path(ex, sc);
+	strlist_addf(l, "%s=%s", SW_PUSH_RESULT_ENV, path);
+	free(path);
+	const char *host = ex->plan->cfg->docker_host;
+	bool given = stage_sets(sc, "DOCKER_HOST") ||
+		     (strlist_has(&ex->plan->cfg->pass_env, "DOCKER_HOST") && sw_env_lookup(ex->plan->env, "DOCKER_HOST"));
+	if (host && !given)
+		strlist_addf(l, "DOCKER_HOST=%s", host);
 }
 
 static char **stage_env(struct executor *ex, const struct sw_stage_config *sc)
@@ -139,6 +182,8 @@ static char **stage_env(struct executor *ex, const struct sw_stage_config *sc)
 	}
 	for (size_t i = 0; i < sc->nenv; i++)
 		strlist_addf(&l, "%s=%s", sc->env[i].name, sc->env[i].value);
+	if (sc->push)
+		push_env(ex, sc, &l);
 	for (size_t i = 0; i < ex->plan->secrets->n; i++)
 		strlist_addf(&l, "%s=%s", ex->plan->secrets->items[i].name, ex->plan->secrets->items[i].value);
 	return l.items;	/* NULL-terminated, as every strlist */
@@ -241,8 +286,11 @@ static void mask_record(struct executor *ex)
 	sw_metrics_rewrite_strings(&rec->metrics, mask_text, s);
 	for (size_t i = 0; i < rec->warnings.len; i++)
 		sw_secrets_mask_text(s, &rec->warnings.items[i]);
-	for (size_t i = 0; i < rec->nstages; i++)
+	for (size_t i = 0; i < rec->nstages; i++) {
 		sw_secrets_mask_text(s, &rec->stages[i].reason);
+		sw_secrets_mask_text(s, &rec->stages[i].image);
+		sw_secrets_mask_text(s, &rec->stages[i].digest);
+	}
 }
 
 /* The stage wrote its reports itself: they are masked where they are
@@ -440,7 +488,10 @@ static int spawn_stage(struct executor *ex, const struct sw_stage_config *sc, st
 	if (pipe2(p, O_CLOEXEC))
 		return errno;
 	char **envp = stage_env(ex, sc);
-	int err = spawn_stage_shell(sc->run, ex->workdir, p[1], envp, &io->pgid);
+	struct strlist argv = {0};
+	stage_argv(sc, &argv);
+	int err = spawn_stage_argv(stage_program(sc), argv.items, ex->workdir, p[1], envp, &io->pgid);
+	strlist_free(&argv);
 	free_env(envp);
 	close(p[1]);
 	if (err)
@@ -461,6 +512,19 @@ static char *exit_reason(int code, bool timed_out, int timeout_s, bool cancelled
 	return code ? xasprintf("exit code %d", code) : NULL;
 }
 
+/* What the push stage wrote it pushed; read_reports masks it with the rest. */
+static void read_push_result(struct executor *ex, const struct sw_stage_config *sc, struct sw_stage_record *s)
+{
+	struct sw_push_result res;
+	char *path = push_result_path(ex, sc);
+	if (sw_push_result_read(path, &res) == 0) {
+		s->image = res.image;
+		s->digest = res.digest;
+	}
+	unlink(path);
+	free(path);
+}
+
 static int run_stage_process(struct executor *ex, size_t i, const struct sw_stage_config *sc)
 {
 	struct sw_stage_record *s = &ex->rec->stages[i];
@@ -474,7 +538,8 @@ static int run_stage_process(struct executor *ex, size_t i, const struct sw_stag
 		s->reason = xasprintf("cannot start the stage: %s", strerror(err));
 		io.log_fd = open_log(io.log_path);
 		if (io.log_fd >= 0) {
-			dprintf(io.log_fd, "slipway: cannot start /bin/sh in %s: %s\n", ex->workdir, strerror(err));
+			dprintf(io.log_fd, "slipway: cannot start %s in %s: %s\n", stage_program(sc), ex->workdir,
+				strerror(err));
 			close(io.log_fd);
 		}
 		free(io.log_path);
@@ -509,6 +574,8 @@ static int run_stage_process(struct executor *ex, size_t i, const struct sw_stag
 	else
 		s->reason = exit_reason(s->exit_code, timed_out, sc->timeout, io.cancelled);
 	finish_parsers(ex, &io);
+	if (sc->push)
+		read_push_result(ex, sc, s);
 	read_reports(ex, sc);
 	if (io.cancelled && !io.out_of_room)
 		return 1;

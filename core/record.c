@@ -99,6 +99,10 @@ cJSON *sw_stage_record_json(const struct sw_stage_record *s)
 	cJSON_AddNumberToObject(o, "log_bytes", (double)s->log_bytes);
 	if (s->allowed_failure)
 		cJSON_AddBoolToObject(o, "allowed_failure", true);
+	if (s->image) {
+		sw_json_add_clean_string(o, "image", s->image);
+		sw_json_add_clean_string(o, "digest", s->digest);
+	}
 	return o;
 }
 
@@ -139,7 +143,7 @@ bool sw_stage_record_same(const struct sw_stage_record *a, const struct sw_stage
 	       a->finished_ms == b->finished_ms && a->exit_code == b->exit_code &&
 	       a->duration_ms == b->duration_ms && a->log_bytes == b->log_bytes &&
 	       a->allowed_failure == b->allowed_failure && same_text(a->name, b->name) &&
-	       same_text(a->reason, b->reason);
+	       same_text(a->reason, b->reason) && same_text(a->image, b->image) && same_text(a->digest, b->digest);
 }
 
 cJSON *sw_record_json(const struct sw_run_record *rec, sw_stage_json_fn *stage_json, void *ctx)
@@ -223,6 +227,8 @@ static void stage_from_json(struct sw_stage_record *s, const cJSON *o)
 	s->duration_ms = json_int(o, "duration_ms", 0, 0, INT64_C(1) << 52);
 	s->log_bytes = json_int(o, "log_bytes", 0, 0, INT64_C(1) << 52);
 	s->allowed_failure = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "allowed_failure"));
+	s->image = json_str(o, "image");
+	s->digest = s->image ? json_str(o, "digest") : NULL;
 }
 
 static void gate_from_json(struct sw_gate_result *g, const cJSON *o)
@@ -294,6 +300,8 @@ void sw_run_record_free(struct sw_run_record *rec)
 	for (size_t i = 0; i < rec->nstages; i++) {
 		free(rec->stages[i].name);
 		free(rec->stages[i].reason);
+		free(rec->stages[i].image);
+		free(rec->stages[i].digest);
 	}
 	free(rec->stages);
 	for (size_t i = 0; i < rec->ngates; i++)
@@ -353,6 +361,8 @@ void sw_run_record_copy(struct sw_run_record *dst, const struct sw_run_record *s
 		dst->stages[i] = src->stages[i];
 		dst->stages[i].name = xstrdup_null(src->stages[i].name);
 		dst->stages[i].reason = xstrdup_null(src->stages[i].reason);
+		dst->stages[i].image = xstrdup_null(src->stages[i].image);
+		dst->stages[i].digest = xstrdup_null(src->stages[i].digest);
 	}
 	sw_metrics_copy(&dst->metrics, &src->metrics);
 	dst->gates = xcalloc(src->ngates + 1, sizeof *dst->gates);

@@ -74,6 +74,8 @@ static void forget_stage_texts(struct sw_store *st)
 	for (size_t i = 0; i < st->ntexts; i++) {
 		free(st->texts[i].was.name);
 		free(st->texts[i].was.reason);
+		free(st->texts[i].was.image);
+		free(st->texts[i].was.digest);
 		free(st->texts[i].json);
 	}
 	free(st->texts);
@@ -137,9 +139,13 @@ static cJSON *stage_item(void *ctx, const struct sw_run_record *rec, size_t i)
 		cJSON_Delete(o);
 		free(t->was.name);
 		free(t->was.reason);
+		free(t->was.image);
+		free(t->was.digest);
 		t->was = *s;
 		t->was.name = xstrdup_null(s->name);
 		t->was.reason = xstrdup_null(s->reason);
+		t->was.image = xstrdup_null(s->image);
+		t->was.digest = xstrdup_null(s->digest);
 	}
 	return cJSON_CreateRaw(t->json);
 }

@@ -38,6 +38,8 @@ struct sw_stage_record {
 	int64_t duration_ms;
 	int64_t log_bytes;
 	bool allowed_failure;			/* failed, but its "allow_failure" let the run go on */
+	char *image;				/* a push stage's pushed name, or NULL */
+	char *digest;				/* and its manifest's digest, "sha256:...", or NULL */
 };
 
 struct sw_gate_result {
