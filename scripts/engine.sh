@@ -162,13 +162,11 @@ auth:
 EOF
 	# Its own file, so /etc/docker/daemon.json is never read. 127.0.0.0/8 is
 	# insecure by default anyway; saying so keeps that from being a surprise.
-	# The shutdown timeout bounds stop: containers get 5 s, not 15. dockerd
-	# 20.10 writes its identity key to /etc/docker/key.json unless told
+	# dockerd 20.10 writes its identity key to /etc/docker/key.json unless told
 	# otherwise, and only daemon.json can (its --deprecated-key-path is gone).
 	cat >"$DOCKERD_DIR/daemon.json" <<EOF
 {
   "insecure-registries": ["127.0.0.1:$REG_PORT", "127.0.0.1:$AUTH_PORT"],
-  "shutdown-timeout": 5,
   "deprecated-key-path": "$DOCKERD_DIR/key.json"
 }
 EOF
@@ -418,15 +416,16 @@ check_clients() {
 		|| die "docker CLI cannot talk to the docker engine: $out"
 }
 
+# stop_pidfile FILE COMMAND NAME [SECONDS]: TERM, then KILL after SECONDS (10).
 stop_pidfile() {
-	local file=$1 command=$2 name=$3 pid
+	local file=$1 command=$2 name=$3 wait=${4:-10} pid
 	if ! pid=$(alive_pid "$file" "$command"); then
 		rm -f "$file"
 		say "$name not running"
 		return 0
 	fi
 	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 50); do
+	for _ in $(seq $((wait * 5))); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.2
 	done
@@ -452,15 +451,17 @@ cmd_start() {
 	cmd_busybox
 }
 
-# The four stop side by side: dockerd takes ~3 s, each registry ~2 s.
+# The four stop side by side: dockerd takes ~1 s (plus up to 10 s for each
+# running container: their stop timeout), each registry ~2 s.
 cmd_stop() {
 	local pids=() pid rc=0
 	{ stop_pidfile "$PODMAN_PID" "system service" "engine"; rm -f "$SOCK"; } &
 	pids+=($!)
-	# dockerd stops its containers (shutdown-timeout 5 s) and its containerd;
-	# whatever of containerd is left after a KILL is ended here.
+	# dockerd stops its containers (in parallel, each given its stop timeout,
+	# 10 s by default) and its containerd; whatever of containerd is left
+	# after a KILL is ended here.
 	{
-		stop_pidfile "$DOCKERD_PID" dockerd "docker engine"
+		stop_pidfile "$DOCKERD_PID" dockerd "docker engine" 30
 		reap_dockerd_children
 		rm -f "$DOCKERD_SOCK"
 	} &
