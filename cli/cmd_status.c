@@ -172,6 +172,20 @@ int cmd_status(int argc, char **argv)
 	return r;
 }
 
+/* A line under the run's for each image it pushed. */
+static void print_pushed(const struct sw_run_record *rec)
+{
+	for (size_t i = 0; i < rec->nstages; i++) {
+		char *pushed = sw_stage_pushed_text(&rec->stages[i]);
+		if (!pushed)
+			continue;
+		fputs("       ", stdout);
+		cli_put_text(stdout, pushed, true);
+		putchar('\n');
+		free(pushed);
+	}
+}
+
 static void print_history_row(const struct sw_run_record *rec)
 {
 	char age[32] = "-", dur[32] = "-";
@@ -190,6 +204,7 @@ static void print_history_row(const struct sw_run_record *rec)
 	sbuf_free(&sb);
 	cli_put_text(stdout, rec->subject ? rec->subject : "", true);
 	putchar('\n');
+	print_pushed(rec);
 }
 
 /* A branch history knows nothing of, neither in the repository nor in

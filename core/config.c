@@ -748,7 +748,8 @@ static int push_registry(struct ctx *c, const cJSON *v, void *target)
 	char q[QUOTE_MAX];
 	if (get_string(c, v, &ps->registry))
 		return -1;
-	if (!sw_config_registry_ok(ps->registry))
+	/* With variables it is checked when the push knows them. */
+	if (!strchr(ps->registry, '$') && !sw_config_registry_ok(ps->registry))
 		return fail(c, "invalid registry %s (host:port, without a scheme or a path, e.g. \"127.0.0.1:5000\")",
 			    quote(q, ps->registry));
 	return 0;
@@ -1052,8 +1053,10 @@ static int docker_host(struct ctx *c, const cJSON *v, void *target)
 	char q[QUOTE_MAX];
 	if (get_string(c, v, &cfg->docker_host))
 		return -1;
-	if (strncmp(cfg->docker_host, "unix:///", 8) && strncmp(cfg->docker_host, "tcp://", 6))
-		return fail(c, "invalid engine address %s (unix:///PATH or tcp://HOST:PORT)", quote(q, cfg->docker_host));
+	if (strncmp(cfg->docker_host, "unix:///", 8) && strncmp(cfg->docker_host, "unix://~/", 9) &&
+	    strncmp(cfg->docker_host, "tcp://", 6))
+		return fail(c, "invalid engine address %s (unix:///PATH, unix://~/PATH or tcp://HOST:PORT)",
+			    quote(q, cfg->docker_host));
 	return 0;
 }
 

@@ -308,6 +308,16 @@ static int negotiate(struct sw_docker *d, char **err)
 	return 0;
 }
 
+/* "unix://~/PATH" is a socket under $HOME: a per-user engine (the demo's)
+ * that one slipway.json can name for every user. */
+static char *home_host(const char *host)
+{
+	const char *home = getenv("HOME");
+	if (strncmp(host, "unix://~/", 9) || !home || home[0] != '/')
+		return xstrdup(host);
+	return xasprintf("unix://%s%s%s", home, home[strlen(home) - 1] == '/' ? "" : "/", host + 9);
+}
+
 int sw_docker_open(const char *host, struct sw_docker **out, char **err)
 {
 	static bool global;
@@ -319,7 +329,8 @@ int sw_docker_open(const char *host, struct sw_docker **out, char **err)
 	}
 	*out = NULL;
 	struct sw_docker *d = xcalloc(1, sizeof *d);
-	d->host = xstrdup(host);
+	d->host = home_host(host);
+	host = d->host;
 	if (parse_host(d, host, err) || (d->socket && probe_socket(host, d->socket, err)) || negotiate(d, err)) {
 		sw_docker_close(d);
 		return -1;

@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "slipway/config.h"
 #include "slipway/util.h"
 
 #define TAG_MAX 128
@@ -34,16 +35,33 @@ static size_t name_len(const char *p)
 	return n;
 }
 
-/* Reads the variable at p (just past the '$') into *name; the bytes it
- * took, or 0 when there is none. */
-static size_t var_at(const char *p, char **name)
+struct var {
+	char *name;
+	char *dflt;	/* WORD of ${NAME:-WORD}, taken as it is; NULL without */
+};
+
+/* Reads the variable at p (just past the '$'); the bytes it took, or 0
+ * when there is none. */
+static size_t var_at(const char *p, struct var *v)
 {
 	bool braced = *p == '{';
-	size_t n = name_len(p + braced);
-	if (n == 0 || (braced && p[1 + n] != '}'))
+	size_t n = name_len(p + braced), w = 0;
+	if (n == 0)
 		return 0;
-	*name = xstrndup(p + braced, n);
-	return n + 2 * braced;
+	if (braced && !strncmp(p + 1 + n, ":-", 2)) {
+		w = strcspn(p + 3 + n, "}");
+		if (!p[3 + n + w])
+			return 0;
+		v->dflt = xstrndup(p + 3 + n, w);
+		w += 2;
+	}
+	if (braced && p[1 + n + w] != '}') {
+		free(v->dflt);
+		v->dflt = NULL;
+		return 0;
+	}
+	v->name = xstrndup(p + braced, n);
+	return n + w + 2 * braced;
 }
 
 int sw_expand_vars(const char *s, char *const *env, char **out, char **err)
@@ -55,19 +73,23 @@ int sw_expand_vars(const char *s, char *const *env, char **out, char **err)
 			sbuf_addc(&sb, *p++);
 			continue;
 		}
-		char *name = NULL;
-		size_t took = var_at(p + 1, &name);
-		const char *v = took ? sw_env_lookup(env, name) : NULL;
+		struct var var = {0};
+		size_t took = var_at(p + 1, &var);
+		const char *v = took ? sw_env_lookup(env, var.name) : NULL;
+		if (var.dflt && (!v || !*v))
+			v = var.dflt;
 		if (!v) {
-			*err = took ? xasprintf("%s: $%s is not set in the stage's environment", s, name)
-				    : xasprintf("%s: a '$' at offset %zu starts no variable ($NAME or ${NAME})", s,
-						(size_t)(p - s));
-			free(name);
+			*err = took ? xasprintf("%s: $%s is not set in the stage's environment", s, var.name)
+				    : xasprintf("%s: a '$' at offset %zu starts no variable ($NAME, ${NAME} or "
+						"${NAME:-DEFAULT})", s, (size_t)(p - s));
+			free(var.name);
+			free(var.dflt);
 			sbuf_free(&sb);
 			return -1;
 		}
 		sbuf_adds(&sb, v);
-		free(name);
+		free(var.name);
+		free(var.dflt);
 		p += 1 + took;
 	}
 	*out = sbuf_detach(&sb);
@@ -184,15 +206,31 @@ static int push_name(struct sw_docker *d, const char *repo, const char *tag, cha
 	return rc;
 }
 
+/* A registry with variables could only be checked once they are known. */
+static int expand_registry(const char *s, char *const *env, char **out, char **err)
+{
+	if (sw_expand_vars(s, env, out, err))
+		return -1;
+	if (sw_config_registry_ok(*out))
+		return 0;
+	*err = xasprintf("registry %s (from %s): not host:port (without a scheme or a path, e.g. 127.0.0.1:5000)",
+			 *out, s);
+	free(*out);
+	*out = NULL;
+	return -1;
+}
+
 int sw_push_run(const struct sw_push_request *req, char *const *env, sw_docker_progress_fn fn, void *ud,
 		struct sw_push_result *res, char **err)
 {
-	char *image = NULL, *repo = NULL, *tag = NULL;
+	char *image = NULL, *registry = NULL, *repo = NULL, *tag = NULL;
 	struct sw_docker *d = NULL;
 	memset(res, 0, sizeof *res);
 	int rc = sw_expand_vars(req->image, env, &image, err);
+	if (rc == 0 && req->registry)
+		rc = expand_registry(req->registry, env, &registry, err);
 	if (rc == 0)
-		rc = sw_push_target(image, req->registry, &repo, &tag, err);
+		rc = sw_push_target(image, registry, &repo, &tag, err);
 	if (rc == 0)
 		rc = sw_docker_open_repo(NULL, &d, err);
 	if (rc == 0) {
@@ -205,6 +243,7 @@ int sw_push_run(const struct sw_push_request *req, char *const *env, sw_docker_p
 		sw_push_result_free(res);
 	sw_docker_close(d);
 	free(image);
+	free(registry);
 	free(repo);
 	free(tag);
 	return rc;

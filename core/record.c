@@ -83,6 +83,16 @@ void sw_json_add_clean_string(struct cJSON *o, const char *key, const char *s)
 	sbuf_free(&sb);
 }
 
+char *sw_stage_pushed_text(const struct sw_stage_record *s)
+{
+	if (!s->image)
+		return NULL;
+	const char *hex = s->digest && !strncmp(s->digest, "sha256:", 7) ? s->digest + 7 : NULL;
+	if (hex)
+		return xasprintf("pushed %s sha256:%.12s", s->image, hex);
+	return s->digest ? xasprintf("pushed %s %s", s->image, s->digest) : xasprintf("pushed %s", s->image);
+}
+
 cJSON *sw_stage_record_json(const struct sw_stage_record *s)
 {
 	cJSON *o = cJSON_CreateObject();

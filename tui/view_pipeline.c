@@ -160,8 +160,12 @@ static void draw_stage(struct tui *t, struct tui_view *v, long row, int y, struc
 	x += 10;
 	if (s->allowed_failure)
 		x += tui_put(t, y, x, r.x + r.w - x, sel ? base : TUI_C_DIM, "(allowed) ");
+	char *pushed = sw_stage_pushed_text(s);
 	if (s->reason)
 		tui_put(t, y, x, r.x + r.w - x, sel ? base : TUI_C_DIM, s->reason);
+	else if (pushed)
+		tui_put(t, y, x, r.x + r.w - x, sel ? base : TUI_C_DIM, pushed);
+	free(pushed);
 }
 
 static void metrics_line(const struct sw_run_record *rec, char *out, size_t n)

@@ -14,7 +14,8 @@
 
 #define SW_PUSH_RESULT_ENV "SLIPWAY_PUSH_RESULT"
 
-/* Expands $NAME and ${NAME} in s from env (NULL-terminated "NAME=value"),
+/* Expands $NAME, ${NAME} and ${NAME:-DEFAULT} (DEFAULT when NAME is unset
+ * or empty, taken as it is) in s from env (NULL-terminated "NAME=value"),
  * without a shell: nothing else is special.  An unset variable, "${" left
  * open, or a '$' that starts no name is an error naming it.  0 with *out,
  * -1 with *err. */
@@ -22,7 +23,7 @@ int sw_expand_vars(const char *s, char *const *env, char **out, char **err);
 
 /* What a push stage was asked: the image reference as written in
  * slipway.json, and the registry it is tagged into first (NULL: the image
- * is pushed under its own name). */
+ * is pushed under its own name); both may hold variables. */
 struct sw_push_request {
 	const char *image;
 	const char *registry;

@@ -134,6 +134,10 @@ int sw_store_gc(struct sw_store *st, int keep, const struct strlist *keep_heads)
 bool sw_store_run_alive(struct sw_store *st, long id);
 
 void sw_run_record_free(struct sw_run_record *rec);
+/* What a push stage pushed, as the faces show it: "pushed NAME sha256:" and
+ * the digest's first 12 hex digits, as docker shortens ids ("pushed NAME"
+ * without a digest); NULL for a stage that pushed nothing.  Allocated. */
+char *sw_stage_pushed_text(const struct sw_stage_record *s);
 /* Adds s to o as the records keep strings: invalid UTF-8 replaced, NULL
  * as null (run.json and the merge records alike). */
 void sw_json_add_clean_string(struct cJSON *o, const char *key, const char *s);

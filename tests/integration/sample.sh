@@ -68,7 +68,11 @@ docker_stages_find_the_demo_engine() {
 	expect_eq "$(json slipway.json 'j.get("secrets", [])')" "[]"
 	expect_eq "$(json slipway.json 'j["pass_env"]')" "['DOCKER_HOST', 'REGISTRY']"
 	expect_eq "$(json slipway.json '[s["name"] for s in j["stages"]
-		if "docker " in s["run"] and not s["run"].startswith(". ci/docker-env.sh")]')" "[]"
+		if "docker " in s.get("run", "") and not s["run"].startswith(". ci/docker-env.sh")]')" "[]"
+	# The push is built in: it finds the engine through docker.host, "~/" being the caller's home.
+	expect_eq "$(json slipway.json '[s["push"] for s in j["stages"] if "push" in s]')" \
+		"[{'image': '\$IMAGE:\$SLIPWAY_COMMIT', 'registry': '\${REGISTRY:-127.0.0.1:5000}'}]"
+	expect_eq "$(json slipway.json 'j["docker"]["host"]')" "unix://~/.local/share/slipway/engine/engine.sock"
 	grep -q '^\. "$(dirname "$0")/docker-env.sh"$' ci/smoke.sh
 	local home sock
 	home=$(mktemp -d /tmp/sw-home.XXXXXX)

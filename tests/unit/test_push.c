@@ -58,18 +58,25 @@ static void test_expand(void)
 	/* A value is not expanded again, nor split: no shell here. */
 	CHECK_EXPANDS("$A_1", "x$y");
 	CHECK_EXPANDS("$IMAGE-$IMAGE", "sample-sample");
+	CHECK_EXPANDS("${NOPE:-127.0.0.1:5000}/x", "127.0.0.1:5000/x");
+	CHECK_EXPANDS("${EMPTY:-d}", "d");
+	CHECK_EXPANDS("${IMAGE:-d}", "sample");
+	CHECK_EXPANDS("${NOPE:-}x", "x");
+	/* The default is not expanded again either. */
+	CHECK_EXPANDS("${NOPE:-$IMAGE}", "$IMAGE");
 }
 
 static void test_expand_errors(void)
 {
 	CHECK_EXPAND_ERR("$NOPE:1", "$NOPE:1: $NOPE is not set in the stage's environment");
 	CHECK_EXPAND_ERR("${NOPE}", "${NOPE}: $NOPE is not set in the stage's environment");
-	CHECK_EXPAND_ERR("a:$", "a:$: a '$' at offset 2 starts no variable ($NAME or ${NAME})");
-	CHECK_EXPAND_ERR("${IMAGE", "${IMAGE: a '$' at offset 0 starts no variable ($NAME or ${NAME})");
-	CHECK_EXPAND_ERR("${}", "${}: a '$' at offset 0 starts no variable ($NAME or ${NAME})");
-	CHECK_EXPAND_ERR("$1", "$1: a '$' at offset 0 starts no variable ($NAME or ${NAME})");
-	CHECK_EXPAND_ERR("$(id)", "$(id): a '$' at offset 0 starts no variable ($NAME or ${NAME})");
-	CHECK_EXPAND_ERR("${IMAGE:-x}", "${IMAGE:-x}: a '$' at offset 0 starts no variable ($NAME or ${NAME})");
+	CHECK_EXPAND_ERR("a:$", "a:$: a '$' at offset 2 starts no variable ($NAME, ${NAME} or ${NAME:-DEFAULT})");
+	CHECK_EXPAND_ERR("${IMAGE", "${IMAGE: a '$' at offset 0 starts no variable ($NAME, ${NAME} or ${NAME:-DEFAULT})");
+	CHECK_EXPAND_ERR("${}", "${}: a '$' at offset 0 starts no variable ($NAME, ${NAME} or ${NAME:-DEFAULT})");
+	CHECK_EXPAND_ERR("$1", "$1: a '$' at offset 0 starts no variable ($NAME, ${NAME} or ${NAME:-DEFAULT})");
+	CHECK_EXPAND_ERR("$(id)", "$(id): a '$' at offset 0 starts no variable ($NAME, ${NAME} or ${NAME:-DEFAULT})");
+	CHECK_EXPAND_ERR("${NOPE:-x", "${NOPE:-x: a '$' at offset 0 starts no variable ($NAME, ${NAME} or ${NAME:-DEFAULT})");
+	CHECK_EXPAND_ERR("${IMAGE-x}", "${IMAGE-x}: a '$' at offset 0 starts no variable ($NAME, ${NAME} or ${NAME:-DEFAULT})");
 }
 
 static void check_target(const char *image, const char *registry, const char *repo, const char *tag)
