@@ -1233,23 +1233,31 @@ static size_t push_write(char *data, size_t size, size_t n, void *ud)
 /* The engines' words for a registry that wants credentials it was not
  * given or refused those it was: dockerd says "no basic auth credentials"
  * when none were sent, both say "unauthorized: authentication required"
- * for wrong ones; a registry may say "denied". */
-static bool credentials_refused(const char *msg)
+ * for wrong ones (podman after a sentence on the blob it was checking); a
+ * registry may say "denied".  Returns where the words start, or NULL. */
+static const char *credentials_refused(const char *msg)
 {
-	return strstr(msg, "unauthorized") || strstr(msg, "authentication required") || strstr(msg, "denied") ||
-	       strstr(msg, "no basic auth credentials");
+	static const char *const words[] = {"unauthorized", "authentication required", "denied",
+					    "no basic auth credentials"};
+	for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+		const char *at = strstr(msg, words[i]);
+		if (at)
+			return at;
+	}
+	return NULL;
 }
 
 /* What the engine said about a failed push, with what to do about it. */
 static int push_error(const char *name, const struct sw_registry_auth *auth, const char *msg, char **err)
 {
 	const char *reg = auth && auth->server ? auth->server : "the registry";
-	if (credentials_refused(msg) && auth && auth->username)
+	const char *refused = credentials_refused(msg);
+	if (refused && auth && auth->username)
 		return fail(err, "cannot push %s: %s refused the credentials DOCKER_USERNAME and DOCKER_TOKEN "
-			    "(from the secrets): %s", name, reg, msg);
-	if (credentials_refused(msg))
+			    "(from the secrets): %s", name, reg, refused);
+	if (refused)
 		return fail(err, "cannot push %s: %s wants credentials: name DOCKER_USERNAME and DOCKER_TOKEN "
-			    "in the secrets of main's slipway.json (%s)", name, reg, msg);
+			    "in the secrets of main's slipway.json (%s)", name, reg, refused);
 	if (strstr(msg, "connection refused") || strstr(msg, "no such host") || strstr(msg, "i/o timeout") ||
 	    strstr(msg, "dial tcp"))
 		return fail(err, "cannot push %s: %s does not answer (%s)", name, reg, msg);
