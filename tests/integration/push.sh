@@ -167,6 +167,15 @@ unset_variable_is_named() {
 	expect_eq "$($SLIPWAY log 1 push)" 'slipway: $NOPE:1: $NOPE is not set in the stage'"'"'s environment'
 }
 
+# The executor's command, not a user's: not in --help, nor suggested.
+push_command_is_hidden() {
+	! $SLIPWAY --help | grep -q __push
+	exits 2 $SLIPWAY __push 2>err
+	grep -q '^usage: slipway __push -- IMAGE \[REGISTRY\] (a push stage.s process)$' err
+	exits 2 $SLIPWAY __pus 2>err
+	! grep -q __push err
+}
+
 # A push stage's engine is DOCKER_HOST, else main's docker.host: "~/" the
 # caller's home, as the sample names the demo's engine.
 docker_host_of_main_is_used() {
@@ -199,5 +208,6 @@ done
 KIND=podman
 export DOCKER_HOST=${HOSTS[podman]}
 t_run unset_variable_is_named
+t_run push_command_is_hidden
 t_run docker_host_of_main_is_used
 t_done
