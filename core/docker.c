@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -30,6 +31,8 @@
 #define REQUEST_TIMEOUT_MS 30000L
 #define PARALLEL_MAX 16
 #define FRAME_MAX (16u << 20)
+/* Between the two samples CPU % is computed from. */
+#define STATS_GAP_MS 500
 
 struct sw_docker {
 	char *host;		/* as given: unix:///path or tcp://host:port */
@@ -257,7 +260,40 @@ static bool parse_api(const char *s, int *major, int *minor)
 	return s && sscanf(s, "%d.%d", major, minor) == 2;
 }
 
-static int negotiate(struct sw_docker *d, char **err)
+/* Settles the API version: the engine's own (at most API_MAX), refused
+ * when older than API_MIN or when the engine wants newer than API_MAX. */
+static int settle_api(struct sw_docker *d, const char *api, const char *min)
+{
+	int major, minor, min_major = 1, min_minor = API_MIN_MINOR;
+	if (!parse_api(api, &major, &minor))
+		return -1;
+	if (parse_api(min, &min_major, &min_minor) &&
+	    (min_major > API_MAX_MAJOR || (min_major == API_MAX_MAJOR && min_minor > API_MAX_MINOR)))
+		return -2;
+	if (major < 1 || (major == 1 && minor < API_MIN_MINOR))
+		return -3;
+	if (major > API_MAX_MAJOR || (major == API_MAX_MAJOR && minor > API_MAX_MINOR)) {
+		major = API_MAX_MAJOR;
+		minor = API_MAX_MINOR;
+	}
+	snprintf(d->api, sizeof d->api, "%d.%d", major, minor);
+	return 0;
+}
+
+static int api_error(struct sw_docker *d, int why, const char *api, const char *min, char **err)
+{
+	if (why == -2)
+		return fail(err, "the container engine at %s needs API %s or newer; slipway speaks up to %d.%d", d->host,
+			    min, API_MAX_MAJOR, API_MAX_MINOR);
+	if (why == -3)
+		return fail(err, "the container engine at %s speaks API %s; slipway needs 1.%d or newer", d->host, api,
+			    API_MIN_MINOR);
+	return fail(err, "%s does not look like a container engine: it tells no API version", d->host);
+}
+
+/* The slow way, for an engine whose /_ping tells no version: /version
+ * (podman takes half a second to answer it). */
+static int negotiate_version(struct sw_docker *d, char **err)
 {
 	long status = 0;
 	cJSON *v = get_json(d, "/version", &status, err);
@@ -267,28 +303,12 @@ static int negotiate(struct sw_docker *d, char **err)
 		return -1;
 	const char *api = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "ApiVersion"));
 	const char *min = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "MinAPIVersion"));
-	int major, minor, min_major = 1, min_minor = API_MIN_MINOR;
-	if (!parse_api(api, &major, &minor)) {
+	int why = settle_api(d, api, min);
+	if (why) {
+		api_error(d, why, api, min, err);
 		cJSON_Delete(v);
-		return fail(err, "%s does not look like a container engine: its /version has no ApiVersion", d->host);
+		return -1;
 	}
-	if (parse_api(min, &min_major, &min_minor) &&
-	    (min_major > API_MAX_MAJOR || (min_major == API_MAX_MAJOR && min_minor > API_MAX_MINOR))) {
-		cJSON_Delete(v);
-		return fail(err, "the container engine at %s needs API %s or newer; slipway speaks up to %d.%d", d->host,
-			    min, API_MAX_MAJOR, API_MAX_MINOR);
-	}
-	if (major < 1 || (major == 1 && minor < API_MIN_MINOR)) {
-		cJSON_Delete(v);
-		return fail(err, "the container engine at %s speaks API %s; slipway needs 1.%d or newer", d->host, api,
-			    API_MIN_MINOR);
-	}
-	if (major > API_MAX_MAJOR || (major == API_MAX_MAJOR && minor > API_MAX_MINOR)) {
-		major = API_MAX_MAJOR;
-		minor = API_MAX_MINOR;
-	}
-	snprintf(d->api, sizeof d->api, "%d.%d", major, minor);
-
 	const char *name = "Docker Engine";
 	const char *version = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "Version"));
 	const cJSON *comp;
@@ -303,8 +323,78 @@ static int negotiate(struct sw_docker *d, char **err)
 				version = pv;
 		}
 	}
+	free(d->engine);
 	d->engine = xasprintf("%s %s", name, version ? version : "");
 	cJSON_Delete(v);
+	return 0;
+}
+
+struct ping {
+	char api[16];
+	char server[128];
+};
+
+static size_t ping_header(char *data, size_t size, size_t n, void *ud)
+{
+	struct ping *p = ud;
+	size_t len = size * n;
+	const char *const keys[] = {"api-version:", "server:"};
+	char *const dst[] = {p->api, p->server};
+	size_t cap[] = {sizeof p->api, sizeof p->server};
+	for (int k = 0; k < 2; k++) {
+		size_t kl = strlen(keys[k]);
+		if (len <= kl || strncasecmp(data, keys[k], kl))
+			continue;
+		const char *v = data + kl, *end = data + len;
+		while (v < end && *v == ' ')
+			v++;
+		while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+			end--;
+		snprintf(dst[k], cap[k], "%.*s", (int)(end - v), v);
+	}
+	return len;
+}
+
+/* As the docker CLI does: the engine's API version from /_ping's headers,
+ * its name and version from the Server header ("Docker/20.10.24 (linux)",
+ * "Libpod/4.3.1 (linux)"). */
+static int negotiate(struct sw_docker *d, char **err)
+{
+	struct ping p = {{0}, {0}};
+	struct sbuf body;
+	sbuf_init(&body);
+	/* Before the version is settled, easy() asks the unversioned path. */
+	CURL *c = easy(d, "GET", "/_ping");
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, ping_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &p);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
+	CURLcode rc = curl_easy_perform(c);
+	long status = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	bool ok = body.len >= 2 && !strncmp(body.buf, "OK", 2);
+	sbuf_free(&body);
+	if (rc != CURLE_OK)
+		return transport_error(d, rc, "GET /_ping", err);
+	if (status != 200 || !ok)
+		return fail(err, "%s does not look like a container engine: GET /_ping answered %ld", d->host, status);
+	if (!p.api[0])
+		return negotiate_version(d, err);
+	int why = settle_api(d, p.api, NULL);
+	if (why)
+		return api_error(d, why, p.api, NULL, err);
+	const char *slash = strchr(p.server, '/');
+	size_t vl = slash ? strcspn(slash + 1, " ") : 0;
+	if (!strncmp(p.server, "Libpod/", 7)) {
+		d->podman = true;
+		d->engine = xasprintf("Podman Engine %.*s", (int)vl, slash + 1);
+	} else if (slash) {
+		d->engine = xasprintf("Docker Engine %.*s", (int)vl, slash + 1);
+	} else {
+		d->engine = xstrdup("Docker Engine");
+	}
 	return 0;
 }
 
@@ -671,82 +761,65 @@ void sw_docker_stats_compute(const cJSON *cur, const cJSON *pre_cpu, struct sw_c
 	c->has_stats = true;
 }
 
-struct stats_xfer {
-	struct xfer x;
-	struct sw_container *c;
-	struct sbuf line;
-	cJSON *first;
-	int samples;
-};
-
-/* Called with the stream's bytes: a JSON object a line; after the second
- * the transfer is ended (by returning less than was given). */
-static size_t stats_write(char *data, size_t size, size_t n, void *ud)
+/* One stats object of each running container of l, fetched in parallel,
+ * into out[i] (NULL when the container went away).  One-shot: the engine
+ * answers at once instead of waiting for a second sample of its own. */
+static int stats_round(struct sw_docker *d, struct sw_container_list *l, cJSON **out, char **err)
 {
-	struct stats_xfer *s = ud;
-	size_t len = size * n;
-	for (size_t i = 0; i < len; i++) {
-		if (data[i] != '\n') {
-			sbuf_addc(&s->line, data[i]);
+	struct xfer *x = xcalloc(l->n ? l->n : 1, sizeof *x);
+	size_t *which = xcalloc(l->n ? l->n : 1, sizeof *which);
+	size_t n = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		out[i] = NULL;
+		if (strcmp(l->items[i].state, "running"))
 			continue;
-		}
-		cJSON *j = s->line.len ? cJSON_ParseWithLength(s->line.buf, s->line.len) : NULL;
-		sbuf_reset(&s->line);
-		if (!j)
-			continue;
-		if (!s->first) {
-			s->first = j;
-			s->samples = 1;
-			continue;
-		}
-		sw_docker_stats_compute(j, cJSON_GetObjectItemCaseSensitive(s->first, "cpu_stats"), s->c);
-		cJSON_Delete(j);
-		s->samples = 2;
-		return 0;
+		char *p = xasprintf("/containers/%s/stats?stream=false&one-shot=true", l->items[i].id);
+		x[n].c = easy(d, "GET", p);
+		free(p);
+		sbuf_init(&x[n].body);
+		curl_easy_setopt(x[n].c, CURLOPT_WRITEFUNCTION, collect);
+		curl_easy_setopt(x[n].c, CURLOPT_WRITEDATA, &x[n].body);
+		curl_easy_setopt(x[n].c, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
+		which[n++] = i;
 	}
-	if (s->line.len > FRAME_MAX)
-		return 0;
-	return len;
+	run_parallel(x, n, NULL);
+	int rc = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (x[k].rc != CURLE_OK && rc == 0)
+			rc = transport_error(d, x[k].rc, "GET /containers/ID/stats", err);
+		else if (x[k].status == 200)
+			out[which[k]] = cJSON_ParseWithLength(x[k].body.buf ? x[k].body.buf : "", x[k].body.len);
+		curl_easy_cleanup(x[k].c);
+		sbuf_free(&x[k].body);
+	}
+	free(x);
+	free(which);
+	return rc;
 }
 
 int sw_docker_stats(struct sw_docker *d, struct sw_container_list *l, char **err)
 {
-	size_t n = 0;
-	struct stats_xfer *s = xcalloc(l->n ? l->n : 1, sizeof *s);
+	cJSON **first = xcalloc(l->n ? l->n : 1, sizeof *first);
+	cJSON **second = xcalloc(l->n ? l->n : 1, sizeof *second);
+	for (size_t i = 0; i < l->n; i++)
+		l->items[i].has_stats = false;
+	int rc = stats_round(d, l, first, err);
+	if (rc == 0) {
+		/* CPU % is a rate: two samples, apart by about what docker
+		 * stats waits, each container's from its own two. */
+		struct timespec gap = {0, STATS_GAP_MS * 1000000L};
+		nanosleep(&gap, NULL);
+		rc = stats_round(d, l, second, err);
+	}
 	for (size_t i = 0; i < l->n; i++) {
-		struct sw_container *c = &l->items[i];
-		c->has_stats = false;
-		if (strcmp(c->state, "running"))
-			continue;
-		struct stats_xfer *t = &s[n++];
-		t->c = c;
-		sbuf_init(&t->line);
-		char *p = xasprintf("/containers/%s/stats?stream=1", c->id);
-		t->x.c = easy(d, "GET", p);
-		free(p);
-		curl_easy_setopt(t->x.c, CURLOPT_WRITEFUNCTION, stats_write);
-		curl_easy_setopt(t->x.c, CURLOPT_WRITEDATA, t);
-		/* Two samples come a second or two apart. */
-		curl_easy_setopt(t->x.c, CURLOPT_TIMEOUT_MS, 10000L);
+		if (rc == 0 && first[i] && second[i])
+			sw_docker_stats_compute(second[i], cJSON_GetObjectItemCaseSensitive(first[i], "cpu_stats"),
+						&l->items[i]);
+		cJSON_Delete(first[i]);
+		cJSON_Delete(second[i]);
 	}
-	struct xfer *xs = xcalloc(n ? n : 1, sizeof *xs);
-	for (size_t i = 0; i < n; i++)
-		xs[i] = s[i].x;
-	run_parallel(xs, n, NULL);
-	int rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		/* Ended by us after two samples is CURLE_WRITE_ERROR: fine. */
-		if (s[i].samples < 2 && xs[i].rc != CURLE_OK && xs[i].rc != CURLE_WRITE_ERROR && xs[i].status != 404 &&
-		    rc == 0)
-			rc = transport_error(d, xs[i].rc, "GET /containers/ID/stats", err);
-		if (s[i].samples == 1 && !s[i].c->has_stats)
-			sw_docker_stats_compute(s[i].first, NULL, s[i].c);
-		cJSON_Delete(s[i].first);
-		sbuf_free(&s[i].line);
-		curl_easy_cleanup(xs[i].c);
-	}
-	free(xs);
-	free(s);
+	free(first);
+	free(second);
 	return rc;
 }
 

@@ -88,10 +88,10 @@ void sw_container_list_free(struct sw_container_list *l);
  * least 4 hex digits); -1 when none. */
 long sw_container_find(const struct sw_container_list *l, const char *name);
 
-/* CPU % and memory of every running container of l, read in parallel: two
- * samples of each one's stats stream (podman's one-shot stats have no
- * previous sample), then the stream is closed.  A container that went away
- * meanwhile keeps has_stats false. */
+/* CPU % and memory of every running container of l: two one-shot samples
+ * of each, half a second apart, read in parallel; CPU % from the two
+ * (podman's one-shot stats have no earlier sample of their own).  A
+ * container that went away meanwhile keeps has_stats false. */
 int sw_docker_stats(struct sw_docker *d, struct sw_container_list *l, char **err);
 
 /* The CPU % and memory from one stats object, as docker's CLI computes
