@@ -199,9 +199,7 @@ int cmd_containers(int argc, char **argv)
 		return 2;
 	struct sw_container_list l;
 	char *err = NULL;
-	int rc = sw_docker_list(d, project, all, &l, &err);
-	if (rc == 0 && stats)
-		rc = sw_docker_stats(d, &l, &err);
+	int rc = stats ? sw_docker_list_stats(d, project, all, &l, &err) : sw_docker_list(d, project, all, &l, &err);
 	if (rc) {
 		cli_error(2, "%s", err);
 		free(err);

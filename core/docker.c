@@ -29,10 +29,13 @@
 #define CONNECT_TIMEOUT_MS 3000L
 /* A request that is not a stream; a hung engine must not hang the caller. */
 #define REQUEST_TIMEOUT_MS 30000L
-#define PARALLEL_MAX 16
+/* dockerd answers a stats request at its next collection tick (once a
+ * second): the requests of one round go out together, or each batch would
+ * cost a second. */
+#define PARALLEL_MAX 128
 #define FRAME_MAX (16u << 20)
 /* Between the two samples CPU % is computed from. */
-#define STATS_GAP_MS 500
+#define STATS_GAP_MS 300
 
 struct sw_docker {
 	char *host;		/* as given: unix:///path or tcp://host:port */
@@ -466,12 +469,12 @@ struct xfer {
 
 /* Runs n transfers (each set up by the caller, write callback included)
  * at most PARALLEL_MAX at once, until all are done or *stop. */
-static void run_parallel(struct xfer *x, size_t n, volatile int *stop)
+static void run_parallel(struct xfer *x, size_t n, size_t max, volatile int *stop)
 {
 	CURLM *m = curl_multi_init();
 	size_t next = 0, active = 0;
 	while (next < n || active) {
-		while (next < n && active < PARALLEL_MAX) {
+		while (next < n && active < max) {
 			curl_easy_setopt(x[next].c, CURLOPT_PRIVATE, &x[next]);
 			curl_multi_add_handle(m, x[next].c);
 			next++;
@@ -618,9 +621,37 @@ static char *url_escape(const char *s)
 	return out;
 }
 
-int sw_docker_list(struct sw_docker *d, const char *project, bool all, struct sw_container_list *out, char **err)
+/* GETs paths[0..n) in parallel, at most PARALLEL_MAX at once; out[i] is
+ * the parsed body of a 200, NULL otherwise (a 404: the container went
+ * away since it was listed).  The first transport failure is the error. */
+static int get_json_all(struct sw_docker *d, char **paths, size_t n, cJSON **out, char **err)
 {
-	*out = (struct sw_container_list){0};
+	struct xfer *x = xcalloc(n ? n : 1, sizeof *x);
+	for (size_t i = 0; i < n; i++) {
+		out[i] = NULL;
+		x[i].c = easy(d, "GET", paths[i]);
+		sbuf_init(&x[i].body);
+		curl_easy_setopt(x[i].c, CURLOPT_WRITEFUNCTION, collect);
+		curl_easy_setopt(x[i].c, CURLOPT_WRITEDATA, &x[i].body);
+		curl_easy_setopt(x[i].c, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
+	}
+	run_parallel(x, n, PARALLEL_MAX, NULL);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (x[i].rc != CURLE_OK && rc == 0)
+			rc = transport_error(d, x[i].rc, "GET /containers/ID/...", err);
+		else if (x[i].status == 200)
+			out[i] = cJSON_ParseWithLength(x[i].body.buf ? x[i].body.buf : "", x[i].body.len);
+		curl_easy_cleanup(x[i].c);
+		sbuf_free(&x[i].body);
+	}
+	free(x);
+	return rc;
+}
+
+static int list_summaries(struct sw_docker *d, const char *project, bool all, struct sw_container_list *out,
+			  char **err)
+{
 	struct sbuf path;
 	sbuf_init(&path);
 	sbuf_addf(&path, "/containers/json?all=%d", all ? 1 : 0);
@@ -652,41 +683,98 @@ int sw_docker_list(struct sw_docker *d, const char *project, bool all, struct sw
 	cJSON_ArrayForEach(s, arr)
 		from_summary(&out->items[out->n++], s);
 	cJSON_Delete(arr);
+	return 0;
+}
 
-	/* Health, restarts and the start time are only in the inspection:
-	 * one request per container, in parallel. */
-	struct xfer *x = xcalloc(n ? n : 1, sizeof *x);
-	for (size_t i = 0; i < n; i++) {
-		char *p = xasprintf("/containers/%s/json", out->items[i].id);
-		x[i].c = easy(d, "GET", p);
-		free(p);
-		sbuf_init(&x[i].body);
-		curl_easy_setopt(x[i].c, CURLOPT_WRITEFUNCTION, collect);
-		curl_easy_setopt(x[i].c, CURLOPT_WRITEDATA, &x[i].body);
-		curl_easy_setopt(x[i].c, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
-	}
-	run_parallel(x, n, NULL);
-	int rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (x[i].rc != CURLE_OK && rc == 0) {
-			rc = transport_error(d, x[i].rc, "GET /containers/ID/json", err);
-		} else if (x[i].status == 200) {
-			cJSON *j = cJSON_ParseWithLength(x[i].body.buf ? x[i].body.buf : "", x[i].body.len);
-			if (j)
-				from_inspect(&out->items[i], j);
-			cJSON_Delete(j);
+/* Which containers of l have stats (the running ones), as paths of a
+ * one-shot sample: the engine answers at once rather than waiting for a
+ * second sample of its own. */
+static size_t stats_paths(const struct sw_container_list *l, char **paths, size_t *which)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->items[i].state, "running")) {
+			paths[n] = xasprintf("/containers/%s/stats?stream=false&one-shot=true", l->items[i].id);
+			which[n++] = i;
 		}
-		/* A 404 here: removed since the list; the summary stands. */
-		curl_easy_cleanup(x[i].c);
-		sbuf_free(&x[i].body);
+	return n;
+}
+
+static void free_all(char **paths, cJSON **json, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(paths[i]);
+		cJSON_Delete(json[i]);
 	}
-	free(x);
+}
+
+static void gap(void)
+{
+	struct timespec t = {0, STATS_GAP_MS * 1000000L};
+	nanosleep(&t, NULL);
+}
+
+/* The second samples, and CPU % and memory from the two (first[k] is
+ * the sample of container which[k]). */
+static int second_samples(struct sw_docker *d, struct sw_container_list *l, char **paths, cJSON **first,
+			  const size_t *which, size_t n, char **err)
+{
+	cJSON **second = xcalloc(n ? n : 1, sizeof *second);
+	gap();
+	int rc = get_json_all(d, paths, n, second, err);
+	for (size_t k = 0; k < n; k++) {
+		if (rc == 0 && first[k] && second[k])
+			sw_docker_stats_compute(second[k], cJSON_GetObjectItemCaseSensitive(first[k], "cpu_stats"),
+						&l->items[which[k]]);
+		cJSON_Delete(second[k]);
+	}
+	free(second);
+	return rc;
+}
+
+/* The list, each container inspected (health, restarts and the start time
+ * are only there), and with stats the first samples fetched in the same
+ * parallel round as the inspections. */
+static int list(struct sw_docker *d, const char *project, bool all, bool stats, struct sw_container_list *out,
+		char **err)
+{
+	*out = (struct sw_container_list){0};
+	if (list_summaries(d, project, all, out, err))
+		return -1;
+	size_t n = out->n;
+	char **paths = xcalloc(2 * n + 1, sizeof *paths);
+	cJSON **json = xcalloc(2 * n + 1, sizeof *json);
+	size_t *which = xcalloc(n + 1, sizeof *which);
+	for (size_t i = 0; i < n; i++)
+		paths[i] = xasprintf("/containers/%s/json", out->items[i].id);
+	size_t m = stats ? stats_paths(out, paths + n, which) : 0;
+	int rc = get_json_all(d, paths, n + m, json, err);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (json[i])
+			from_inspect(&out->items[i], json[i]);
+	if (rc == 0 && m)
+		rc = second_samples(d, out, paths + n, json + n, which, m, err);
+	free_all(paths, json, n + m);
+	free(paths);
+	free(json);
+	free(which);
 	if (rc) {
 		sw_container_list_free(out);
 		return rc;
 	}
 	qsort(out->items, out->n, sizeof *out->items, cmp_container);
 	return 0;
+}
+
+int sw_docker_list(struct sw_docker *d, const char *project, bool all, struct sw_container_list *out, char **err)
+{
+	return list(d, project, all, false, out, err);
+}
+
+int sw_docker_list_stats(struct sw_docker *d, const char *project, bool all, struct sw_container_list *out,
+			 char **err)
+{
+	return list(d, project, all, true, out, err);
 }
 
 static void container_free(struct sw_container *c)
@@ -761,65 +849,21 @@ void sw_docker_stats_compute(const cJSON *cur, const cJSON *pre_cpu, struct sw_c
 	c->has_stats = true;
 }
 
-/* One stats object of each running container of l, fetched in parallel,
- * into out[i] (NULL when the container went away).  One-shot: the engine
- * answers at once instead of waiting for a second sample of its own. */
-static int stats_round(struct sw_docker *d, struct sw_container_list *l, cJSON **out, char **err)
-{
-	struct xfer *x = xcalloc(l->n ? l->n : 1, sizeof *x);
-	size_t *which = xcalloc(l->n ? l->n : 1, sizeof *which);
-	size_t n = 0;
-	for (size_t i = 0; i < l->n; i++) {
-		out[i] = NULL;
-		if (strcmp(l->items[i].state, "running"))
-			continue;
-		char *p = xasprintf("/containers/%s/stats?stream=false&one-shot=true", l->items[i].id);
-		x[n].c = easy(d, "GET", p);
-		free(p);
-		sbuf_init(&x[n].body);
-		curl_easy_setopt(x[n].c, CURLOPT_WRITEFUNCTION, collect);
-		curl_easy_setopt(x[n].c, CURLOPT_WRITEDATA, &x[n].body);
-		curl_easy_setopt(x[n].c, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
-		which[n++] = i;
-	}
-	run_parallel(x, n, NULL);
-	int rc = 0;
-	for (size_t k = 0; k < n; k++) {
-		if (x[k].rc != CURLE_OK && rc == 0)
-			rc = transport_error(d, x[k].rc, "GET /containers/ID/stats", err);
-		else if (x[k].status == 200)
-			out[which[k]] = cJSON_ParseWithLength(x[k].body.buf ? x[k].body.buf : "", x[k].body.len);
-		curl_easy_cleanup(x[k].c);
-		sbuf_free(&x[k].body);
-	}
-	free(x);
-	free(which);
-	return rc;
-}
-
 int sw_docker_stats(struct sw_docker *d, struct sw_container_list *l, char **err)
 {
-	cJSON **first = xcalloc(l->n ? l->n : 1, sizeof *first);
-	cJSON **second = xcalloc(l->n ? l->n : 1, sizeof *second);
+	char **paths = xcalloc(l->n + 1, sizeof *paths);
+	cJSON **first = xcalloc(l->n + 1, sizeof *first);
+	size_t *which = xcalloc(l->n + 1, sizeof *which);
 	for (size_t i = 0; i < l->n; i++)
 		l->items[i].has_stats = false;
-	int rc = stats_round(d, l, first, err);
-	if (rc == 0) {
-		/* CPU % is a rate: two samples, apart by about what docker
-		 * stats waits, each container's from its own two. */
-		struct timespec gap = {0, STATS_GAP_MS * 1000000L};
-		nanosleep(&gap, NULL);
-		rc = stats_round(d, l, second, err);
-	}
-	for (size_t i = 0; i < l->n; i++) {
-		if (rc == 0 && first[i] && second[i])
-			sw_docker_stats_compute(second[i], cJSON_GetObjectItemCaseSensitive(first[i], "cpu_stats"),
-						&l->items[i]);
-		cJSON_Delete(first[i]);
-		cJSON_Delete(second[i]);
-	}
+	size_t n = stats_paths(l, paths, which);
+	int rc = get_json_all(d, paths, n, first, err);
+	if (rc == 0)
+		rc = second_samples(d, l, paths, first, which, n, err);
+	free_all(paths, first, n);
+	free(paths);
 	free(first);
-	free(second);
+	free(which);
 	return rc;
 }
 

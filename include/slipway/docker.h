@@ -84,12 +84,16 @@ struct sw_container_list {
 int sw_docker_list(struct sw_docker *d, const char *project, bool all, struct sw_container_list *out,
 		   char **err);
 void sw_container_list_free(struct sw_container_list *l);
+/* The same with CPU % and memory (see sw_docker_stats), the first samples
+ * taken beside the inspections: what slipway containers shows. */
+int sw_docker_list_stats(struct sw_docker *d, const char *project, bool all, struct sw_container_list *out,
+			 char **err);
 /* The index of the container named name (or whose id starts with it, at
  * least 4 hex digits); -1 when none. */
 long sw_container_find(const struct sw_container_list *l, const char *name);
 
 /* CPU % and memory of every running container of l: two one-shot samples
- * of each, half a second apart, read in parallel; CPU % from the two
+ * of each, 300 ms apart (dockerd: a collection tick apart), read in parallel; CPU % from the two
  * (podman's one-shot stats have no earlier sample of their own).  A
  * container that went away meanwhile keeps has_stats false. */
 int sw_docker_stats(struct sw_docker *d, struct sw_container_list *l, char **err);
