@@ -108,8 +108,8 @@ stats_are_the_docker_clis() {
 	local cpu mem
 	cpu=$(json c.json "[c['cpu_pct'] for c in j['containers'] if c['name'] == '$ID-busy'][0]")
 	mem=$(json c.json "[c['mem_bytes'] for c in j['containers'] if c['name'] == '$ID-idle'][0]")
-	# A shell spinning takes most of a CPU.
-	awk -v c="$cpu" 'BEGIN { exit !(c > 20) }' || fail "busy container at $cpu % CPU"
+	# A shell spinning takes a good part of a CPU, even on a loaded machine.
+	awk -v c="$cpu" 'BEGIN { exit !(c > 10) }' || fail "busy container at $cpu % CPU"
 	awk -v m="$mem" 'BEGIN { exit !(m > 0) }' || fail "idle container uses $mem bytes"
 	local theirs
 	theirs=$(docker stats --no-stream --format '{{.MemUsage}}' "$ID-idle" | sed 's| /.*||')
@@ -121,6 +121,7 @@ theirs = float(num) * {'B': 1, 'KiB': 1024, 'kB': 1000, 'MiB': 1 << 20, 'MB': 1e
 if abs(mine - theirs) > max(0.25 * theirs, 256 * 1024):
     sys.exit(f"  slipway says {mine:.0f} bytes, docker stats {sys.argv[2]}")
 EOF
+	docker rm -f "$ID-busy" >/dev/null
 }
 
 health_goes_starting_healthy_unhealthy() {
