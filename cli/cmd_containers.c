@@ -411,13 +411,9 @@ int cmd_container(int argc, char **argv)
 				       : cli_error(1, "%s", err);
 			free(err);
 		} else {
-			static const char *const done[] = {"started", "stopped", "restarted"};
-			static const char *const was[] = {"was already running", "was already stopped", ""};
-			fputs(already ? "" : done[a], stdout);
-			fputs(already ? "" : " ", stdout);
-			cli_put_text(stdout, name, tty);
-			if (already)
-				printf(" %s", was[a]);
+			char *msg = sw_docker_act_outcome(name, a, already);
+			cli_put_text(stdout, msg, tty);
+			free(msg);
 			putchar('\n');
 		}
 	}

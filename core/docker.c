@@ -90,6 +90,12 @@ const char *sw_docker_action_name(enum sw_docker_action a)
 	return names[a];
 }
 
+/* The stop flags are set by another thread or a signal handler. */
+static bool asked_to_stop(volatile int *stop)
+{
+	return stop && __atomic_load_n(stop, __ATOMIC_SEQ_CST) != 0;
+}
+
 /* ---- transport ---- */
 
 /* curl's own text for a failed connect says "localhost port 80", which is
@@ -495,7 +501,7 @@ static void run_parallel(struct xfer *x, size_t n, size_t max, volatile int *sto
 			curl_multi_remove_handle(m, t->c);
 			active--;
 		}
-		if (stop && *stop)
+		if (asked_to_stop(stop))
 			break;
 		if (active)
 			curl_multi_poll(m, NULL, 0, 200, NULL);
@@ -890,6 +896,14 @@ int sw_docker_act(struct sw_docker *d, const char *name, enum sw_docker_action a
 	return rc;
 }
 
+char *sw_docker_act_outcome(const char *name, enum sw_docker_action a, bool already)
+{
+	static const char *const done[] = {"started", "stopped", "restarted"};
+	if (already)
+		return xasprintf("%s was already %s", name, a == SW_DOCKER_START ? "running" : "stopped");
+	return xasprintf("%s %s", done[a], name);
+}
+
 /* ---- streams: logs and events ---- */
 
 struct stream {
@@ -914,7 +928,7 @@ static int progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_
 {
 	(void)dt, (void)dn, (void)ut, (void)un;
 	struct stream *s = ud;
-	if (s->stop && *s->stop) {
+	if (asked_to_stop(s->stop)) {
 		s->stopped = true;
 		return 1;
 	}

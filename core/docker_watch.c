@@ -448,14 +448,6 @@ void sw_docker_watch_refresh(struct sw_docker_watch *w)
 
 /* ---- an action ---- */
 
-static char *act_outcome(const char *name, enum sw_docker_action a, bool already)
-{
-	static const char *const done[] = {"started", "stopped", "restarted"};
-	if (already)
-		return xasprintf("%s was already %s", name, a == SW_DOCKER_START ? "running" : "stopped");
-	return xasprintf("%s %s", done[a], name);
-}
-
 static void *act_main(void *ud)
 {
 	struct sw_docker_watch *w = ud;
@@ -469,7 +461,7 @@ static void *act_main(void *ud)
 	if (sw_docker_open(w->host, &d, &err) || sw_docker_act(d, name, a, &already, &err))
 		publish_note(w, true, err ? err : xasprintf("%s %s failed", sw_docker_action_name(a), name));
 	else
-		publish_note(w, false, act_outcome(name, a, already));
+		publish_note(w, false, sw_docker_act_outcome(name, a, already));
 	sw_docker_close(d);
 	free(name);
 	pthread_mutex_lock(&w->mu);

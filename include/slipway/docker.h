@@ -114,6 +114,10 @@ const char *sw_docker_action_name(enum sw_docker_action a);	/* "start", ... */
  * when the engine answered 304 (already started or stopped): not an error. */
 int sw_docker_act(struct sw_docker *d, const char *name, enum sw_docker_action a, bool *already, char **err);
 
+/* What an action did, in words for a status line: "stopped web", "web was
+ * already stopped" (name as given: the faces neutralise it). */
+char *sw_docker_act_outcome(const char *name, enum sw_docker_action a, bool already);
+
 /* One line of a container's log, without its newline; stream 1 stdout,
  * 2 stderr.  Return non-zero to stop reading. */
 typedef int (*sw_docker_line_fn)(void *ud, int stream, const char *line, size_t len);
