@@ -199,9 +199,7 @@ int cmd_containers(int argc, char **argv)
 		return 2;
 	struct sw_container_list l;
 	char *err = NULL;
-	int rc = sw_docker_list(d, project, all, &l, &err);
-	if (rc == 0 && stats)
-		rc = sw_docker_stats(d, &l, &err);
+	int rc = stats ? sw_docker_list_stats(d, project, all, &l, &err) : sw_docker_list(d, project, all, &l, &err);
 	if (rc) {
 		cli_error(2, "%s", err);
 		free(err);
@@ -413,13 +411,9 @@ int cmd_container(int argc, char **argv)
 				       : cli_error(1, "%s", err);
 			free(err);
 		} else {
-			static const char *const done[] = {"started", "stopped", "restarted"};
-			static const char *const was[] = {"was already running", "was already stopped", ""};
-			fputs(already ? "" : done[a], stdout);
-			fputs(already ? "" : " ", stdout);
-			cli_put_text(stdout, name, tty);
-			if (already)
-				printf(" %s", was[a]);
+			char *msg = sw_docker_act_outcome(name, a, already);
+			cli_put_text(stdout, msg, tty);
+			free(msg);
 			putchar('\n');
 		}
 	}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -28,8 +29,13 @@
 #define CONNECT_TIMEOUT_MS 3000L
 /* A request that is not a stream; a hung engine must not hang the caller. */
 #define REQUEST_TIMEOUT_MS 30000L
-#define PARALLEL_MAX 16
+/* dockerd answers a stats request at its next collection tick (once a
+ * second): the requests of one round go out together, or each batch would
+ * cost a second. */
+#define PARALLEL_MAX 128
 #define FRAME_MAX (16u << 20)
+/* Between the two samples CPU % is computed from. */
+#define STATS_GAP_MS 300
 
 struct sw_docker {
 	char *host;		/* as given: unix:///path or tcp://host:port */
@@ -82,6 +88,12 @@ const char *sw_docker_action_name(enum sw_docker_action a)
 {
 	static const char *const names[] = {"start", "stop", "restart"};
 	return names[a];
+}
+
+/* The stop flags are set by another thread or a signal handler. */
+static bool asked_to_stop(volatile int *stop)
+{
+	return stop && __atomic_load_n(stop, __ATOMIC_SEQ_CST) != 0;
 }
 
 /* ---- transport ---- */
@@ -257,7 +269,40 @@ static bool parse_api(const char *s, int *major, int *minor)
 	return s && sscanf(s, "%d.%d", major, minor) == 2;
 }
 
-static int negotiate(struct sw_docker *d, char **err)
+/* Settles the API version: the engine's own (at most API_MAX), refused
+ * when older than API_MIN or when the engine wants newer than API_MAX. */
+static int settle_api(struct sw_docker *d, const char *api, const char *min)
+{
+	int major, minor, min_major = 1, min_minor = API_MIN_MINOR;
+	if (!parse_api(api, &major, &minor))
+		return -1;
+	if (parse_api(min, &min_major, &min_minor) &&
+	    (min_major > API_MAX_MAJOR || (min_major == API_MAX_MAJOR && min_minor > API_MAX_MINOR)))
+		return -2;
+	if (major < 1 || (major == 1 && minor < API_MIN_MINOR))
+		return -3;
+	if (major > API_MAX_MAJOR || (major == API_MAX_MAJOR && minor > API_MAX_MINOR)) {
+		major = API_MAX_MAJOR;
+		minor = API_MAX_MINOR;
+	}
+	snprintf(d->api, sizeof d->api, "%d.%d", major, minor);
+	return 0;
+}
+
+static int api_error(struct sw_docker *d, int why, const char *api, const char *min, char **err)
+{
+	if (why == -2)
+		return fail(err, "the container engine at %s needs API %s or newer; slipway speaks up to %d.%d", d->host,
+			    min, API_MAX_MAJOR, API_MAX_MINOR);
+	if (why == -3)
+		return fail(err, "the container engine at %s speaks API %s; slipway needs 1.%d or newer", d->host, api,
+			    API_MIN_MINOR);
+	return fail(err, "%s does not look like a container engine: it tells no API version", d->host);
+}
+
+/* The slow way, for an engine whose /_ping tells no version: /version
+ * (podman takes half a second to answer it). */
+static int negotiate_version(struct sw_docker *d, char **err)
 {
 	long status = 0;
 	cJSON *v = get_json(d, "/version", &status, err);
@@ -267,28 +312,12 @@ static int negotiate(struct sw_docker *d, char **err)
 		return -1;
 	const char *api = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "ApiVersion"));
 	const char *min = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "MinAPIVersion"));
-	int major, minor, min_major = 1, min_minor = API_MIN_MINOR;
-	if (!parse_api(api, &major, &minor)) {
+	int why = settle_api(d, api, min);
+	if (why) {
+		api_error(d, why, api, min, err);
 		cJSON_Delete(v);
-		return fail(err, "%s does not look like a container engine: its /version has no ApiVersion", d->host);
+		return -1;
 	}
-	if (parse_api(min, &min_major, &min_minor) &&
-	    (min_major > API_MAX_MAJOR || (min_major == API_MAX_MAJOR && min_minor > API_MAX_MINOR))) {
-		cJSON_Delete(v);
-		return fail(err, "the container engine at %s needs API %s or newer; slipway speaks up to %d.%d", d->host,
-			    min, API_MAX_MAJOR, API_MAX_MINOR);
-	}
-	if (major < 1 || (major == 1 && minor < API_MIN_MINOR)) {
-		cJSON_Delete(v);
-		return fail(err, "the container engine at %s speaks API %s; slipway needs 1.%d or newer", d->host, api,
-			    API_MIN_MINOR);
-	}
-	if (major > API_MAX_MAJOR || (major == API_MAX_MAJOR && minor > API_MAX_MINOR)) {
-		major = API_MAX_MAJOR;
-		minor = API_MAX_MINOR;
-	}
-	snprintf(d->api, sizeof d->api, "%d.%d", major, minor);
-
 	const char *name = "Docker Engine";
 	const char *version = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "Version"));
 	const cJSON *comp;
@@ -303,8 +332,78 @@ static int negotiate(struct sw_docker *d, char **err)
 				version = pv;
 		}
 	}
+	free(d->engine);
 	d->engine = xasprintf("%s %s", name, version ? version : "");
 	cJSON_Delete(v);
+	return 0;
+}
+
+struct ping {
+	char api[16];
+	char server[128];
+};
+
+static size_t ping_header(char *data, size_t size, size_t n, void *ud)
+{
+	struct ping *p = ud;
+	size_t len = size * n;
+	const char *const keys[] = {"api-version:", "server:"};
+	char *const dst[] = {p->api, p->server};
+	size_t cap[] = {sizeof p->api, sizeof p->server};
+	for (int k = 0; k < 2; k++) {
+		size_t kl = strlen(keys[k]);
+		if (len <= kl || strncasecmp(data, keys[k], kl))
+			continue;
+		const char *v = data + kl, *end = data + len;
+		while (v < end && *v == ' ')
+			v++;
+		while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+			end--;
+		snprintf(dst[k], cap[k], "%.*s", (int)(end - v), v);
+	}
+	return len;
+}
+
+/* As the docker CLI does: the engine's API version from /_ping's headers,
+ * its name and version from the Server header ("Docker/20.10.24 (linux)",
+ * "Libpod/4.3.1 (linux)"). */
+static int negotiate(struct sw_docker *d, char **err)
+{
+	struct ping p = {{0}, {0}};
+	struct sbuf body;
+	sbuf_init(&body);
+	/* Before the version is settled, easy() asks the unversioned path. */
+	CURL *c = easy(d, "GET", "/_ping");
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, ping_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &p);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
+	CURLcode rc = curl_easy_perform(c);
+	long status = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	bool ok = body.len >= 2 && !strncmp(body.buf, "OK", 2);
+	sbuf_free(&body);
+	if (rc != CURLE_OK)
+		return transport_error(d, rc, "GET /_ping", err);
+	if (status != 200 || !ok)
+		return fail(err, "%s does not look like a container engine: GET /_ping answered %ld", d->host, status);
+	if (!p.api[0])
+		return negotiate_version(d, err);
+	int why = settle_api(d, p.api, NULL);
+	if (why)
+		return api_error(d, why, p.api, NULL, err);
+	const char *slash = strchr(p.server, '/');
+	size_t vl = slash ? strcspn(slash + 1, " ") : 0;
+	if (!strncmp(p.server, "Libpod/", 7)) {
+		d->podman = true;
+		d->engine = xasprintf("Podman Engine %.*s", (int)vl, slash + 1);
+	} else if (slash) {
+		d->engine = xasprintf("Docker Engine %.*s", (int)vl, slash + 1);
+	} else {
+		d->engine = xstrdup("Docker Engine");
+	}
 	return 0;
 }
 
@@ -387,12 +486,12 @@ struct xfer {
 
 /* Runs n transfers (each set up by the caller, write callback included)
  * at most PARALLEL_MAX at once, until all are done or *stop. */
-static void run_parallel(struct xfer *x, size_t n, volatile int *stop)
+static void run_parallel(struct xfer *x, size_t n, size_t max, volatile int *stop)
 {
 	CURLM *m = curl_multi_init();
 	size_t next = 0, active = 0;
 	while (next < n || active) {
-		while (next < n && active < PARALLEL_MAX) {
+		while (next < n && active < max) {
 			curl_easy_setopt(x[next].c, CURLOPT_PRIVATE, &x[next]);
 			curl_multi_add_handle(m, x[next].c);
 			next++;
@@ -413,7 +512,7 @@ static void run_parallel(struct xfer *x, size_t n, volatile int *stop)
 			curl_multi_remove_handle(m, t->c);
 			active--;
 		}
-		if (stop && *stop)
+		if (asked_to_stop(stop))
 			break;
 		if (active)
 			curl_multi_poll(m, NULL, 0, 200, NULL);
@@ -539,9 +638,37 @@ static char *url_escape(const char *s)
 	return out;
 }
 
-int sw_docker_list(struct sw_docker *d, const char *project, bool all, struct sw_container_list *out, char **err)
+/* GETs paths[0..n) in parallel, at most PARALLEL_MAX at once; out[i] is
+ * the parsed body of a 200, NULL otherwise (a 404: the container went
+ * away since it was listed).  The first transport failure is the error. */
+static int get_json_all(struct sw_docker *d, char **paths, size_t n, cJSON **out, char **err)
 {
-	*out = (struct sw_container_list){0};
+	struct xfer *x = xcalloc(n ? n : 1, sizeof *x);
+	for (size_t i = 0; i < n; i++) {
+		out[i] = NULL;
+		x[i].c = easy(d, "GET", paths[i]);
+		sbuf_init(&x[i].body);
+		curl_easy_setopt(x[i].c, CURLOPT_WRITEFUNCTION, collect);
+		curl_easy_setopt(x[i].c, CURLOPT_WRITEDATA, &x[i].body);
+		curl_easy_setopt(x[i].c, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
+	}
+	run_parallel(x, n, PARALLEL_MAX, NULL);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (x[i].rc != CURLE_OK && rc == 0)
+			rc = transport_error(d, x[i].rc, "GET /containers/ID/...", err);
+		else if (x[i].status == 200)
+			out[i] = cJSON_ParseWithLength(x[i].body.buf ? x[i].body.buf : "", x[i].body.len);
+		curl_easy_cleanup(x[i].c);
+		sbuf_free(&x[i].body);
+	}
+	free(x);
+	return rc;
+}
+
+static int list_summaries(struct sw_docker *d, const char *project, bool all, struct sw_container_list *out,
+			  char **err)
+{
 	struct sbuf path;
 	sbuf_init(&path);
 	sbuf_addf(&path, "/containers/json?all=%d", all ? 1 : 0);
@@ -573,41 +700,98 @@ int sw_docker_list(struct sw_docker *d, const char *project, bool all, struct sw
 	cJSON_ArrayForEach(s, arr)
 		from_summary(&out->items[out->n++], s);
 	cJSON_Delete(arr);
+	return 0;
+}
 
-	/* Health, restarts and the start time are only in the inspection:
-	 * one request per container, in parallel. */
-	struct xfer *x = xcalloc(n ? n : 1, sizeof *x);
-	for (size_t i = 0; i < n; i++) {
-		char *p = xasprintf("/containers/%s/json", out->items[i].id);
-		x[i].c = easy(d, "GET", p);
-		free(p);
-		sbuf_init(&x[i].body);
-		curl_easy_setopt(x[i].c, CURLOPT_WRITEFUNCTION, collect);
-		curl_easy_setopt(x[i].c, CURLOPT_WRITEDATA, &x[i].body);
-		curl_easy_setopt(x[i].c, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
-	}
-	run_parallel(x, n, NULL);
-	int rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (x[i].rc != CURLE_OK && rc == 0) {
-			rc = transport_error(d, x[i].rc, "GET /containers/ID/json", err);
-		} else if (x[i].status == 200) {
-			cJSON *j = cJSON_ParseWithLength(x[i].body.buf ? x[i].body.buf : "", x[i].body.len);
-			if (j)
-				from_inspect(&out->items[i], j);
-			cJSON_Delete(j);
+/* Which containers of l have stats (the running ones), as paths of a
+ * one-shot sample: the engine answers at once rather than waiting for a
+ * second sample of its own. */
+static size_t stats_paths(const struct sw_container_list *l, char **paths, size_t *which)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->items[i].state, "running")) {
+			paths[n] = xasprintf("/containers/%s/stats?stream=false&one-shot=true", l->items[i].id);
+			which[n++] = i;
 		}
-		/* A 404 here: removed since the list; the summary stands. */
-		curl_easy_cleanup(x[i].c);
-		sbuf_free(&x[i].body);
+	return n;
+}
+
+static void free_all(char **paths, cJSON **json, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(paths[i]);
+		cJSON_Delete(json[i]);
 	}
-	free(x);
+}
+
+static void gap(void)
+{
+	struct timespec t = {0, STATS_GAP_MS * 1000000L};
+	nanosleep(&t, NULL);
+}
+
+/* The second samples, and CPU % and memory from the two (first[k] is
+ * the sample of container which[k]). */
+static int second_samples(struct sw_docker *d, struct sw_container_list *l, char **paths, cJSON **first,
+			  const size_t *which, size_t n, char **err)
+{
+	cJSON **second = xcalloc(n ? n : 1, sizeof *second);
+	gap();
+	int rc = get_json_all(d, paths, n, second, err);
+	for (size_t k = 0; k < n; k++) {
+		if (rc == 0 && first[k] && second[k])
+			sw_docker_stats_compute(second[k], cJSON_GetObjectItemCaseSensitive(first[k], "cpu_stats"),
+						&l->items[which[k]]);
+		cJSON_Delete(second[k]);
+	}
+	free(second);
+	return rc;
+}
+
+/* The list, each container inspected (health, restarts and the start time
+ * are only there), and with stats the first samples fetched in the same
+ * parallel round as the inspections. */
+static int list(struct sw_docker *d, const char *project, bool all, bool stats, struct sw_container_list *out,
+		char **err)
+{
+	*out = (struct sw_container_list){0};
+	if (list_summaries(d, project, all, out, err))
+		return -1;
+	size_t n = out->n;
+	char **paths = xcalloc(2 * n + 1, sizeof *paths);
+	cJSON **json = xcalloc(2 * n + 1, sizeof *json);
+	size_t *which = xcalloc(n + 1, sizeof *which);
+	for (size_t i = 0; i < n; i++)
+		paths[i] = xasprintf("/containers/%s/json", out->items[i].id);
+	size_t m = stats ? stats_paths(out, paths + n, which) : 0;
+	int rc = get_json_all(d, paths, n + m, json, err);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (json[i])
+			from_inspect(&out->items[i], json[i]);
+	if (rc == 0 && m)
+		rc = second_samples(d, out, paths + n, json + n, which, m, err);
+	free_all(paths, json, n + m);
+	free(paths);
+	free(json);
+	free(which);
 	if (rc) {
 		sw_container_list_free(out);
 		return rc;
 	}
 	qsort(out->items, out->n, sizeof *out->items, cmp_container);
 	return 0;
+}
+
+int sw_docker_list(struct sw_docker *d, const char *project, bool all, struct sw_container_list *out, char **err)
+{
+	return list(d, project, all, false, out, err);
+}
+
+int sw_docker_list_stats(struct sw_docker *d, const char *project, bool all, struct sw_container_list *out,
+			 char **err)
+{
+	return list(d, project, all, true, out, err);
 }
 
 static void container_free(struct sw_container *c)
@@ -682,82 +866,21 @@ void sw_docker_stats_compute(const cJSON *cur, const cJSON *pre_cpu, struct sw_c
 	c->has_stats = true;
 }
 
-struct stats_xfer {
-	struct xfer x;
-	struct sw_container *c;
-	struct sbuf line;
-	cJSON *first;
-	int samples;
-};
-
-/* Called with the stream's bytes: a JSON object a line; after the second
- * the transfer is ended (by returning less than was given). */
-static size_t stats_write(char *data, size_t size, size_t n, void *ud)
-{
-	struct stats_xfer *s = ud;
-	size_t len = size * n;
-	for (size_t i = 0; i < len; i++) {
-		if (data[i] != '\n') {
-			sbuf_addc(&s->line, data[i]);
-			continue;
-		}
-		cJSON *j = s->line.len ? cJSON_ParseWithLength(s->line.buf, s->line.len) : NULL;
-		sbuf_reset(&s->line);
-		if (!j)
-			continue;
-		if (!s->first) {
-			s->first = j;
-			s->samples = 1;
-			continue;
-		}
-		sw_docker_stats_compute(j, cJSON_GetObjectItemCaseSensitive(s->first, "cpu_stats"), s->c);
-		cJSON_Delete(j);
-		s->samples = 2;
-		return 0;
-	}
-	if (s->line.len > FRAME_MAX)
-		return 0;
-	return len;
-}
-
 int sw_docker_stats(struct sw_docker *d, struct sw_container_list *l, char **err)
 {
-	size_t n = 0;
-	struct stats_xfer *s = xcalloc(l->n ? l->n : 1, sizeof *s);
-	for (size_t i = 0; i < l->n; i++) {
-		struct sw_container *c = &l->items[i];
-		c->has_stats = false;
-		if (strcmp(c->state, "running"))
-			continue;
-		struct stats_xfer *t = &s[n++];
-		t->c = c;
-		sbuf_init(&t->line);
-		char *p = xasprintf("/containers/%s/stats?stream=1", c->id);
-		t->x.c = easy(d, "GET", p);
-		free(p);
-		curl_easy_setopt(t->x.c, CURLOPT_WRITEFUNCTION, stats_write);
-		curl_easy_setopt(t->x.c, CURLOPT_WRITEDATA, t);
-		/* Two samples come a second or two apart. */
-		curl_easy_setopt(t->x.c, CURLOPT_TIMEOUT_MS, 10000L);
-	}
-	struct xfer *xs = xcalloc(n ? n : 1, sizeof *xs);
-	for (size_t i = 0; i < n; i++)
-		xs[i] = s[i].x;
-	run_parallel(xs, n, NULL);
-	int rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		/* Ended by us after two samples is CURLE_WRITE_ERROR: fine. */
-		if (s[i].samples < 2 && xs[i].rc != CURLE_OK && xs[i].rc != CURLE_WRITE_ERROR && xs[i].status != 404 &&
-		    rc == 0)
-			rc = transport_error(d, xs[i].rc, "GET /containers/ID/stats", err);
-		if (s[i].samples == 1 && !s[i].c->has_stats)
-			sw_docker_stats_compute(s[i].first, NULL, s[i].c);
-		cJSON_Delete(s[i].first);
-		sbuf_free(&s[i].line);
-		curl_easy_cleanup(xs[i].c);
-	}
-	free(xs);
-	free(s);
+	char **paths = xcalloc(l->n + 1, sizeof *paths);
+	cJSON **first = xcalloc(l->n + 1, sizeof *first);
+	size_t *which = xcalloc(l->n + 1, sizeof *which);
+	for (size_t i = 0; i < l->n; i++)
+		l->items[i].has_stats = false;
+	size_t n = stats_paths(l, paths, which);
+	int rc = get_json_all(d, paths, n, first, err);
+	if (rc == 0)
+		rc = second_samples(d, l, paths, first, which, n, err);
+	free_all(paths, first, n);
+	free(paths);
+	free(first);
+	free(which);
 	return rc;
 }
 
@@ -784,6 +907,14 @@ int sw_docker_act(struct sw_docker *d, const char *name, enum sw_docker_action a
 	return rc;
 }
 
+char *sw_docker_act_outcome(const char *name, enum sw_docker_action a, bool already)
+{
+	static const char *const done[] = {"started", "stopped", "restarted"};
+	if (already)
+		return xasprintf("%s was already %s", name, a == SW_DOCKER_START ? "running" : "stopped");
+	return xasprintf("%s %s", done[a], name);
+}
+
 /* ---- streams: logs and events ---- */
 
 struct stream {
@@ -808,7 +939,7 @@ static int progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_
 {
 	(void)dt, (void)dn, (void)ut, (void)un;
 	struct stream *s = ud;
-	if (s->stop && *s->stop) {
+	if (asked_to_stop(s->stop)) {
 		s->stopped = true;
 		return 1;
 	}

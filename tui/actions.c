@@ -11,6 +11,7 @@
 #include "slipway/cmdline.h"
 #include "slipway/run.h"
 #include "slipway/suggest.h"
+#include "view_containers.h"
 #include "view_history.h"
 #include "view_log.h"
 #include "view_pipeline.h"
@@ -101,9 +102,11 @@ static unsigned page(struct tui *t, int dir)
 static unsigned back(struct tui *t)
 {
 	if (t->overlay) {
+		/* A container's log returns to the panel it was opened from. */
+		struct tui_view *to = t->overlay == &t->views[TUI_V_LOG] ? tui_log_back_to(t) : NULL;
 		if (t->overlay->ops->close)
 			t->overlay->ops->close(t, t->overlay);
-		t->overlay = NULL;
+		t->overlay = to;
 		return TUI_REDRAW_ALL;
 	}
 	if (t->focus != &t->views[TUI_V_BRANCHES]) {
@@ -154,6 +157,8 @@ static unsigned copy(struct tui *t)
 		tui_copy(t, "run id", id);
 		return TUI_REDRAW_STATUS;
 	}
+	if (tui_containers_current(t))
+		return tui_containers_copy(t);
 	struct tui_branch_row *b = tui_selected_branch(t);
 	if (b && !t->overlay)
 		tui_copy(t, "commit", b->b.head);
@@ -165,6 +170,7 @@ static unsigned reload_all(struct tui *t)
 {
 	tui_reload_branches(t);
 	tui_pipeline_pin(t, 0);
+	tui_containers_refresh(t);
 	return TUI_REDRAW_ALL;
 }
 
@@ -199,12 +205,17 @@ static unsigned open_log(struct tui *t)
 	return TUI_REDRAW_ALL;
 }
 
+/* Branches, Pipeline, and Containers when it is tiled. */
 static unsigned next_panel(struct tui *t, int dir)
 {
-	(void)dir;
 	if (t->overlay)
 		return TUI_HANDLED;
-	t->focus = t->focus == &t->views[TUI_V_BRANCHES] ? &t->views[TUI_V_PIPELINE] : &t->views[TUI_V_BRANCHES];
+	struct tui_view *ring[] = {&t->views[TUI_V_BRANCHES], &t->views[TUI_V_PIPELINE],
+				   &t->views[TUI_V_CONTAINERS]};
+	int n = tui_containers_tiled(t) && tui_layout_four() ? 3 : 2, at = 0;
+	while (at < n && ring[at] != t->focus)
+		at++;
+	t->focus = ring[((at < n ? at : 0) + dir + n) % n];
 	return TUI_REDRAW_ALL;
 }
 
@@ -233,6 +244,10 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 	case TUI_ACT_QUALITY: tui_quality_open(t); return TUI_REDRAW_ALL;
 	case TUI_ACT_HISTORY: tui_history_open(t, false); return TUI_REDRAW_ALL;
 	case TUI_ACT_HISTORY_ALL: tui_history_open(t, true); return TUI_REDRAW_ALL;
+	case TUI_ACT_CONTAINERS: return tui_containers_toggle(t);
+	case TUI_ACT_CONTAINER_START: return tui_containers_ask(t, SW_DOCKER_START);
+	case TUI_ACT_CONTAINER_STOP: return tui_containers_ask(t, SW_DOCKER_STOP);
+	case TUI_ACT_CONTAINER_RESTART: return tui_containers_ask(t, SW_DOCKER_RESTART);
 	case TUI_ACT_SEARCH_NEXT: return tui_log_search_step(t, 1);
 	case TUI_ACT_SEARCH_PREV: return tui_log_search_step(t, -1);
 	case TUI_ACT_WRAP: return tui_log_toggle_wrap(t);

@@ -1,6 +1,6 @@
 /* The dashboard's drawing and event loop: one poll() over the terminal, the
- * run store's inotify watches and a timer that only ticks while something
- * runs.  Handlers say what they dirtied; the loop repaints only that. */
+ * run store's inotify watches, the container model's fd and a timer that
+ * only ticks while something runs.  Handlers say what they dirtied; the loop repaints only that. */
 #include "tui.h"
 
 #include <curses.h>
@@ -11,6 +11,7 @@
 
 #include "slipway/run.h"
 #include "script.h"
+#include "view_containers.h"
 #include "view_history.h"
 #include "view_log.h"
 #include "view_pipeline.h"
@@ -39,43 +40,56 @@ static void draw_view(struct tui *t, struct tui_view *v, struct tui_rect r)
 	v->ops->draw(t, v, r);
 }
 
-static void draw_body(struct tui *t)
+bool tui_layout_four(void)
+{
+	return COLS >= 140 && LINES >= 40;
+}
+
+/* Returns whether the Containers panel was drawn. */
+static bool draw_body(struct tui *t)
 {
 	int h = LINES - 1;
 	struct tui_rect all = {0, 0, h, COLS};
-	if (t->overlay) {
-		draw_view(t, t->overlay, all);
-		return;
+	struct tui_view *containers = &t->views[TUI_V_CONTAINERS];
+	/* Focused in its tile when the terminal shrank: it takes the screen. */
+	struct tui_view *over = t->overlay ? t->overlay : t->focus == containers && !tui_layout_four() ? containers : NULL;
+	if (over) {
+		draw_view(t, over, all);
+		return over == containers;
 	}
-	if (COLS >= 140 && LINES >= 40) {
-		/* Room for four: runs and quality stay in view beside the lists. */
+	if (tui_layout_four()) {
+		/* Room for four: runs (or containers) and quality stay in view beside the lists. */
 		int left = COLS * 11 / 20, top = h * 3 / 5;
-		tui_history_fresh(t);
+		bool tiled = tui_containers_tiled(t);
+		if (!tiled)
+			tui_history_fresh(t);
 		tui_quality_fresh(t);
 		draw_view(t, &t->views[TUI_V_BRANCHES], (struct tui_rect){0, 0, top, left});
-		draw_view(t, &t->views[TUI_V_HISTORY], (struct tui_rect){top, 0, h - top, left});
+		draw_view(t, tiled ? containers : &t->views[TUI_V_HISTORY], (struct tui_rect){top, 0, h - top, left});
 		draw_view(t, &t->views[TUI_V_PIPELINE], (struct tui_rect){0, left, top, COLS - left});
 		draw_view(t, &t->views[TUI_V_QUALITY], (struct tui_rect){top, left, h - top, COLS - left});
-		return;
+		return tiled;
 	}
 	if (COLS >= 140) {
 		int left = COLS * 11 / 20;
 		draw_view(t, &t->views[TUI_V_BRANCHES], (struct tui_rect){0, 0, h, left});
 		draw_view(t, &t->views[TUI_V_PIPELINE], (struct tui_rect){0, left, h, COLS - left});
-		return;
+		return false;
 	}
 	int top = h * 9 / 20;
 	draw_view(t, &t->views[TUI_V_BRANCHES], (struct tui_rect){0, 0, top, COLS});
 	draw_view(t, &t->views[TUI_V_PIPELINE], (struct tui_rect){top, 0, h - top, COLS});
+	return false;
 }
 
 void tui_draw(struct tui *t, unsigned what)
 {
 	if (COLS < MIN_COLS || LINES < MIN_LINES) {
 		draw_too_small();
+		tui_containers_shown(t, false);
 	} else {
 		if (what & TUI_REDRAW_BODY)
-			draw_body(t);
+			tui_containers_shown(t, draw_body(t));
 		tui_status_draw(t);
 	}
 	refresh();
@@ -184,15 +198,16 @@ static int poll_timeout(struct tui *t)
 unsigned tui_wait_events(struct tui *t, bool keys, int max_wait_ms)
 {
 	const struct tui_run *shown = tui_shown_run(t);
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[4] = {
 		{.fd = keys ? STDIN_FILENO : -1, .events = POLLIN},
 		{.fd = t->runs_watch, .events = POLLIN},
 		{.fd = shown->follow ? sw_follow_fd(shown->follow) : -1, .events = POLLIN},
+		{.fd = tui_containers_fd(t), .events = POLLIN},
 	};
 	int timeout = poll_timeout(t);
 	if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms))
 		timeout = max_wait_ms;
-	int r = poll(pfd, 3, timeout);
+	int r = poll(pfd, 4, timeout);
 	unsigned dirty = 0;
 	/* SIGWINCH interrupts the wait: ncurses then has KEY_RESIZE to give. */
 	if (r < 0 && errno == EINTR && keys)
@@ -212,6 +227,8 @@ unsigned tui_wait_events(struct tui *t, bool keys, int max_wait_ms)
 		dirty |= on_store_events(t, t->runs_watch);
 	if (pfd[2].revents & POLLIN)
 		dirty |= on_run_events(t);
+	if (pfd[3].revents & POLLIN)
+		dirty |= tui_containers_event(t);
 	if (pfd[0].revents & POLLIN) {
 		int key;
 		while ((key = getch()) != ERR)

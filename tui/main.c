@@ -17,6 +17,7 @@
 #include "prompt.h"
 #include "script.h"
 #include "view_branches.h"
+#include "view_containers.h"
 #include "view_help.h"
 #include "view_history.h"
 #include "view_log.h"
@@ -133,6 +134,8 @@ static void close_state(struct tui *t)
 	for (int i = 0; i < TUI_V_COUNT; i++)
 		if (t->views[i].ops && t->views[i].ops->close)
 			t->views[i].ops->close(t, &t->views[i]);
+	/* After the Log view's close: a container's log is fed by the model. */
+	tui_containers_free(t);
 	tui_prompt_free(&t->prompt);
 	if (t->runs_watch >= 0)
 		close(t->runs_watch);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tui.h"
+#include "view_containers.h"
 #include "view_log.h"
 
 unsigned tui_prompt_start(struct tui *t, enum tui_prompt_mode mode)
@@ -64,6 +65,10 @@ static unsigned done(struct tui *t)
 		return typed_confirmation(t, line);
 	if (mode == TUI_PROMPT_FILTER && in_log(t))
 		return tui_log_search(t, line);
+	if (mode == TUI_PROMPT_FILTER && tui_containers_current(t)) {
+		tui_containers_filter(t, line);
+		return TUI_REDRAW_ALL;
+	}
 	if (mode == TUI_PROMPT_FILTER) {
 		tui_set_filter(t, line);
 		return TUI_REDRAW_ALL;
@@ -81,7 +86,9 @@ static unsigned dropped(struct tui *t)
 	t->prompt.mode = TUI_PROMPT_NONE;
 	if (mode == TUI_PROMPT_TYPED)
 		tui_set_status(t, false, "nothing cancelled");
-	if (mode == TUI_PROMPT_FILTER && !t->overlay)
+	if (mode == TUI_PROMPT_FILTER && tui_containers_current(t))
+		tui_containers_filter(t, NULL);
+	else if (mode == TUI_PROMPT_FILTER && !t->overlay)
 		tui_set_filter(t, NULL);
 	return TUI_REDRAW_ALL;
 }
@@ -103,7 +110,11 @@ unsigned tui_prompt_key(struct tui *t, int key)
 		p->text[p->len++] = (char)key;
 		p->text[p->len] = '\0';
 	}
-	/* Branches filter as one types; a log is searched on Enter. */
+	/* Branches and containers filter as one types; a log is searched on Enter. */
+	if (p->mode == TUI_PROMPT_FILTER && tui_containers_current(t)) {
+		tui_containers_filter(t, p->text);
+		return TUI_REDRAW_ALL;
+	}
 	if (p->mode == TUI_PROMPT_FILTER && !t->overlay) {
 		tui_set_filter(t, p->text);
 		return TUI_REDRAW_ALL;
@@ -122,15 +133,37 @@ unsigned tui_confirm_cancel(struct tui *t, long id, const char *branch, bool typ
 		return tui_prompt_start(t, TUI_PROMPT_TYPED);
 	}
 	p->asking = true;
+	p->container_act = 0;
 	tui_set_status(t, false, "Cancel run %ld on %s? Its running stage is stopped. [y/N]", id, branch);
+	return TUI_REDRAW_STATUS;
+}
+
+unsigned tui_confirm_container(struct tui *t, const char *name, int action)
+{
+	static const char *const verbs[] = {"Start", "Stop", "Restart"};
+	struct tui_prompt *p = &t->prompt;
+	snprintf(p->word, sizeof p->word, "%s", name);
+	p->container_act = action + 1;
+	p->asking = true;
+	tui_set_status(t, false, "%s container %s? [y/N]", verbs[action], name);
 	return TUI_REDRAW_STATUS;
 }
 
 unsigned tui_confirm_key(struct tui *t, int key)
 {
-	t->prompt.asking = false;
-	if (key == 'y' || key == 'Y')
-		return tui_cancel_run(t, t->prompt.run);
+	struct tui_prompt *p = &t->prompt;
+	p->asking = false;
+	bool yes = key == 'y' || key == 'Y';
+	if (p->container_act) {
+		enum sw_docker_action a = (enum sw_docker_action)(p->container_act - 1);
+		p->container_act = 0;
+		if (yes)
+			return tui_containers_act(t, p->word, a);
+		tui_set_status(t, false, "nothing done: %s left as it is", p->word);
+		return TUI_REDRAW_STATUS;
+	}
+	if (yes)
+		return tui_cancel_run(t, p->run);
 	tui_set_status(t, false, "nothing cancelled");
 	return TUI_REDRAW_STATUS;
 }

@@ -24,7 +24,8 @@ struct tui_prompt {
 	int nhistory, history_pos;
 	bool asking;		/* a y/N question is on the status line */
 	long run;		/* the run the question is about */
-	char word[256];		/* the name a typed confirmation wants */
+	char word[256];		/* the name a typed confirmation wants, or the container's */
+	int container_act;	/* 1 + the container action asked about; 0: a cancel */
 };
 
 unsigned tui_prompt_start(struct tui *t, enum tui_prompt_mode mode);
@@ -32,6 +33,8 @@ unsigned tui_prompt_start(struct tui *t, enum tui_prompt_mode mode);
 unsigned tui_prompt_key(struct tui *t, int key);
 /* Asks before cancelling run id of branch: y/N, or with typed its name. */
 unsigned tui_confirm_cancel(struct tui *t, long id, const char *branch, bool typed);
+/* Asks before starting, stopping or restarting container name: y/N. */
+unsigned tui_confirm_container(struct tui *t, const char *name, int action);
 /* The key answering a y/N question. */
 unsigned tui_confirm_key(struct tui *t, int key);
 /* Draws the open prompt on line y and puts the cursor after it. */

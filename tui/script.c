@@ -3,6 +3,8 @@
  * or one of the script's own commands:
  *   :wait-run ID|latest   wait (watchdog: SLIPWAY_SCRIPT_TIMEOUT s) until the run ends
  *   :dump FILE            write the screen as text
+ *   :wait-containers      wait (same watchdog) until the Containers panel's
+ *                         model has answered: a list, or why there is none
  * Blank lines and lines starting with '#' are skipped. */
 #include "script.h"
 
@@ -13,11 +15,13 @@
 #include <wchar.h>
 
 #include "tui.h"
+#include "view_containers.h"
 
 struct tui_script {
 	struct strlist lines;
 	size_t next;
 	long waiting;		/* run id a :wait-run waits for; 0 when none */
+	bool waiting_containers;
 	int64_t deadline;
 };
 
@@ -46,7 +50,7 @@ void tui_script_free(struct tui_script *s)
 
 bool tui_script_done(const struct tui_script *s)
 {
-	return s->next >= s->lines.len && !s->waiting;
+	return s->next >= s->lines.len && !s->waiting && !s->waiting_containers;
 }
 
 int tui_dump(const char *path)
@@ -72,6 +76,28 @@ int tui_dump(const char *path)
 	return fclose(f);
 }
 
+static int64_t script_deadline(void)
+{
+	const char *limit = getenv("SLIPWAY_SCRIPT_TIMEOUT");
+	return sw_mono_ms() + (limit ? atol(limit) : 600) * 1000;
+}
+
+static unsigned keep_waiting_containers(struct tui *t, struct tui_script *s, int *exit_code)
+{
+	if (tui_containers_settled(t)) {
+		s->waiting_containers = false;
+		return tui_wait_events(t, false, 0) | TUI_REDRAW_ALL;
+	}
+	if (sw_mono_ms() > s->deadline) {
+		fprintf(stderr, "slipway: --script: the container engine gave no answer in time\n");
+		*exit_code = 1;
+		s->waiting_containers = false;
+		s->next = s->lines.len;
+		return 0;
+	}
+	return tui_wait_events(t, false, 200);
+}
+
 static unsigned start_wait(struct tui *t, struct tui_script *s, const char *arg)
 {
 	char *err = NULL;
@@ -79,8 +105,7 @@ static unsigned start_wait(struct tui *t, struct tui_script *s, const char *arg)
 	if (sw_store_parse_id(t->store, arg, &s->waiting, &err))
 		s->waiting = 0;
 	free(err);
-	const char *limit = getenv("SLIPWAY_SCRIPT_TIMEOUT");
-	s->deadline = sw_mono_ms() + (limit ? atol(limit) : 600) * 1000;
+	s->deadline = script_deadline();
 	if (s->waiting <= 0)
 		s->waiting = 0;
 	return 0;
@@ -136,6 +161,8 @@ unsigned tui_script_step(struct tui *t, struct tui_script *s, int *exit_code)
 {
 	if (s->waiting)
 		return keep_waiting(t, s, exit_code);
+	if (s->waiting_containers)
+		return keep_waiting_containers(t, s, exit_code);
 	unsigned dirty = tui_wait_events(t, false, 0);
 	if (s->next >= s->lines.len)
 		return dirty;
@@ -144,6 +171,10 @@ unsigned tui_script_step(struct tui *t, struct tui_script *s, int *exit_code)
 		;
 	else if (!strncmp(line, ":wait-run ", 10))
 		dirty |= start_wait(t, s, line + 10);
+	else if (!strcmp(line, ":wait-containers")) {
+		s->waiting_containers = true;
+		s->deadline = script_deadline();
+	}
 	else if (!strncmp(line, ":dump ", 6)) {
 		tui_dump(line + 6);
 	} else if (line[0] == ':')

@@ -47,7 +47,9 @@ static bool hint_key(struct tui *t, enum tui_action a, char *out, size_t n)
 static bool hint_item(struct tui *t, const struct tui_hint *h, char *out, size_t n)
 {
 	char a[24], b[24];
-	if ((h->a == TUI_ACT_RUN || h->a == TUI_ACT_CANCEL) && t->settings.read_only)
+	bool changes = h->a == TUI_ACT_RUN || h->a == TUI_ACT_CANCEL || h->a == TUI_ACT_CONTAINER_START ||
+		       h->a == TUI_ACT_CONTAINER_STOP || h->a == TUI_ACT_CONTAINER_RESTART;
+	if (changes && t->settings.read_only)
 		return false;
 	if (!hint_key(t, h->a, a, sizeof a))
 		return false;

@@ -45,8 +45,8 @@ struct tui {
 	char *main_branch, *integration;
 
 	struct tui_view views[TUI_V_COUNT];
-	struct tui_view *focus;		/* branches or pipeline */
-	struct tui_view *overlay;	/* log, quality, history or help over them, or NULL */
+	struct tui_view *focus;		/* branches, pipeline or (tiled) containers */
+	struct tui_view *overlay;	/* log, quality, history, help or containers over them, or NULL */
 
 	char *status;			/* the last message, shown until the next */
 	bool status_error;
@@ -141,6 +141,9 @@ unsigned tui_handle_key(struct tui *t, int key);
 /* Waits for input (keys: the terminal's too) or an event, at most
  * max_wait_ms when that is >= 0, and handles what came. */
 unsigned tui_wait_events(struct tui *t, bool keys, int max_wait_ms);
+/* The terminal has room for four tiles (Quality and History, or
+ * Containers, beside the lists). */
+bool tui_layout_four(void);
 /* Tab in the ':' prompt: completes a command or a branch name. */
 void tui_complete(struct tui *t);
 

@@ -37,6 +37,11 @@ struct log_state {
 	struct sw_regex *re;
 	char *pattern;
 	long match;		/* line of the current match, -1 when none */
+	/* A log fed by someone else (a container's): its title, the call that
+	 * stops the feeding before fd closes, the view Esc returns to. */
+	char *title;
+	tui_log_release_fn release;
+	struct tui_view *back_to;
 };
 
 static long line_count(const struct log_state *ls)
@@ -218,8 +223,12 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 	char from[32] = "";
 	if (ls && ls->hscroll && !ls->wrap)
 		snprintf(from, sizeof from, " · from column %d", ls->hscroll + 1);
-	snprintf(title, sizeof title, "Log · run %ld · %s · %ld lines%s%s%s%s%s", ls ? ls->run : 0L,
-		 ls ? ls->stage : "", lines, ls && ls->follow ? " · following" : "", ls && ls->wrap ? " · wrap" : "",
+	char source[200] = "";
+	if (ls && ls->title)
+		snprintf(source, sizeof source, "%s", ls->title);
+	else
+		snprintf(source, sizeof source, "run %ld · %s", ls ? ls->run : 0L, ls ? ls->stage : "");
+	snprintf(title, sizeof title, "Log · %s · %ld lines%s%s%s%s%s", source, lines, ls && ls->follow ? " · following" : "", ls && ls->wrap ? " · wrap" : "",
 		 from, ls && ls->pattern ? " · /" : "", ls && ls->pattern ? ls->pattern : "");
 	tui_box_title(t, r, title, true);
 	v->height = r.h - 1;
@@ -272,12 +281,14 @@ static unsigned moved(struct tui *t, struct tui_view *v)
 
 static void close_log(struct tui *t, struct tui_view *v)
 {
-	(void)t;
 	struct log_state *ls = v->data;
 	if (!ls)
 		return;
+	if (ls->release)
+		ls->release(t);
 	if (ls->fd >= 0)
 		close(ls->fd);
+	free(ls->title);
 	sw_regex_free(ls->re);
 	free(ls->pattern);
 	free(ls->marks);
@@ -303,12 +314,42 @@ void tui_log_open(struct tui *t, long run, const char *stage)
 	tui_log_update(t);
 }
 
+void tui_log_open_fd(struct tui *t, int fd, const char *title, tui_log_release_fn release,
+		     struct tui_view *back_to)
+{
+	close_log(t, &t->views[TUI_V_LOG]);
+	struct log_state *ls = xcalloc(1, sizeof *ls);
+	ls->fd = fd;
+	ls->stage = xstrdup("");
+	ls->title = xstrdup(title);
+	ls->release = release;
+	ls->back_to = back_to;
+	ls->follow = true;
+	ls->match = -1;
+	t->views[TUI_V_LOG].data = ls;
+	t->views[TUI_V_LOG].top = 0;
+	t->overlay = &t->views[TUI_V_LOG];
+	tui_log_update(t);
+}
+
+tui_log_release_fn tui_log_source(struct tui *t)
+{
+	struct log_state *ls = t->views[TUI_V_LOG].data;
+	return ls ? ls->release : NULL;
+}
+
+struct tui_view *tui_log_back_to(struct tui *t)
+{
+	struct log_state *ls = t->views[TUI_V_LOG].data;
+	return ls ? ls->back_to : NULL;
+}
+
 void tui_log_update(struct tui *t)
 {
 	struct log_state *ls = t->views[TUI_V_LOG].data;
 	if (!ls)
 		return;
-	if (ls->fd < 0) {
+	if (ls->fd < 0 && !ls->title) {
 		char *path = sw_store_log_path(t->store, ls->run, ls->stage);
 		ls->fd = open(path, O_RDONLY | O_CLOEXEC);
 		free(path);

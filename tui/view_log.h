@@ -12,6 +12,15 @@ struct tui;
 extern const struct tui_view_ops tui_log_ops;
 
 void tui_log_open(struct tui *t, long run, const char *stage);
+/* A log someone else appends to fd (which the view then owns): release is
+ * called before fd closes, to stop the feeding; Esc returns to back_to
+ * when it is not NULL.  title names the source ("container web-1"). */
+typedef void (*tui_log_release_fn)(struct tui *t);
+void tui_log_open_fd(struct tui *t, int fd, const char *title, tui_log_release_fn release,
+		     struct tui_view *back_to);
+/* The release of the log shown (NULL for a stage's): whose log it is. */
+tui_log_release_fn tui_log_source(struct tui *t);
+struct tui_view *tui_log_back_to(struct tui *t);
 /* Keeps following the log's growth (called on log events). */
 void tui_log_update(struct tui *t);
 /* The log view's search (pattern from the '/' prompt), n/N, wrap, copy. */

@@ -84,14 +84,18 @@ struct sw_container_list {
 int sw_docker_list(struct sw_docker *d, const char *project, bool all, struct sw_container_list *out,
 		   char **err);
 void sw_container_list_free(struct sw_container_list *l);
+/* The same with CPU % and memory (see sw_docker_stats), the first samples
+ * taken beside the inspections: what slipway containers shows. */
+int sw_docker_list_stats(struct sw_docker *d, const char *project, bool all, struct sw_container_list *out,
+			 char **err);
 /* The index of the container named name (or whose id starts with it, at
  * least 4 hex digits); -1 when none. */
 long sw_container_find(const struct sw_container_list *l, const char *name);
 
-/* CPU % and memory of every running container of l, read in parallel: two
- * samples of each one's stats stream (podman's one-shot stats have no
- * previous sample), then the stream is closed.  A container that went away
- * meanwhile keeps has_stats false. */
+/* CPU % and memory of every running container of l: two one-shot samples
+ * of each, 300 ms apart (dockerd: a collection tick apart), read in parallel; CPU % from the two
+ * (podman's one-shot stats have no earlier sample of their own).  A
+ * container that went away meanwhile keeps has_stats false. */
 int sw_docker_stats(struct sw_docker *d, struct sw_container_list *l, char **err);
 
 /* The CPU % and memory from one stats object, as docker's CLI computes
@@ -109,6 +113,10 @@ const char *sw_docker_action_name(enum sw_docker_action a);	/* "start", ... */
 /* Starts, stops or restarts one container by name or id.  *already is set
  * when the engine answered 304 (already started or stopped): not an error. */
 int sw_docker_act(struct sw_docker *d, const char *name, enum sw_docker_action a, bool *already, char **err);
+
+/* What an action did, in words for a status line: "stopped web", "web was
+ * already stopped" (name as given: the faces neutralise it). */
+char *sw_docker_act_outcome(const char *name, enum sw_docker_action a, bool already);
 
 /* One line of a container's log, without its newline; stream 1 stdout,
  * 2 stderr.  Return non-zero to stop reading. */

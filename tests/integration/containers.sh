@@ -22,7 +22,6 @@ TAG=it$$
 APP_IMAGE=slipway-sample-it
 PROJECT=swit$$
 WORK=
-STARTED_ENGINE=0
 CHECKS=0
 
 fail() { printf 'FAIL: containers: %s\n' "$*" >&2; exit 1; }
@@ -70,13 +69,13 @@ cleanup() {
 	fi
 	docker rmi -f "$APP_IMAGE:$TAG" "${REGISTRY:-127.0.0.1:5000}/$APP_IMAGE:$TAG" \
 		"slipway-sample-app:$TAG" "slipway-sample-proxy:$TAG" >/dev/null 2>&1
-	[ "$STARTED_ENGINE" = 1 ] && "$ENGINE" stop >/dev/null 2>&1
 	[ -n "$LOCK" ] && rm -rf "$LOCK"
 	exit $rc
 }
 
-# One run at a time per engine: a run that started the engine stops it at the
-# end, which must not pull it from under another run. The lock is a directory
+# One run at a time per engine: two runs would reap each other's containers
+# (reap_stale) and share the compose ports. The engine is left running for
+# the other tests (tests/run: .ci/run stops it at the end). The lock is a directory
 # holding the owner's pid (not flock: daemons would inherit the descriptor),
 # taken over when that pid is gone.
 LOCK=
@@ -114,7 +113,6 @@ reap_stale() {
 start_engine() {
 	local install=()
 	[ "$(id -u)" -eq 0 ] && install=(--install)
-	"$ENGINE" status >/dev/null 2>&1 || STARTED_ENGINE=1
 	timeout 600 "$ENGINE" "${install[@]}" start || fail "the container engine did not start"
 	eval "$("$ENGINE" env)"
 	reap_stale

@@ -122,8 +122,8 @@ paging_is_the_same_in_every_view() {
 	grep -q '^▌  feature/broken ' end
 	grep -q '^▌  b32 ' up
 	grep -q '^─ Pipeline · b32 ─' up
-	# 28 actions in 22 rows: a page down stops where the last one is at the bottom
-	sed -n 2p screen | grep -q ' page-down '
+	# 32 actions in 22 rows: a page down stops where the last one is at the bottom
+	sed -n 2p screen | grep -q ' enter '
 	sed -n 23p screen | grep -q ' copy '
 }
 
@@ -461,6 +461,23 @@ large_terminal_tiles_four_panels() {
 	! grep -q 'History' screen
 }
 
+# No engine at DOCKER_HOST: the panel says why and what to do, and the
+# rest of the dashboard works (over the screen at 80x24, tiled at 160x45).
+containers_without_an_engine() {
+	pin_clock
+	project
+	export DOCKER_HOST=unix:///nonexistent/docker.sock
+	dash 'C' ':wait-containers'
+	golden containers-no-engine
+	printf '%s\n' 'C' ':wait-containers' '<Tab> j' >script
+	$SLIPWAY --script script --size 160x45 --dump screen
+	golden containers-no-engine-160x45
+	# Esc gives the screen back; keys go on working
+	dash 'C' ':wait-containers' '<Esc> j'
+	grep -q '^▌  development ' screen
+	! grep -q 'Containers' screen
+}
+
 no_configuration_still_shows_branches() {
 	git init -q -b main r && cd r
 	commit_file README "hello" "First"
@@ -648,6 +665,7 @@ t_run quality_trend_is_of_the_newest_runs
 t_run history_opens_past_runs
 t_run log_search_wrap_and_copy
 t_run large_terminal_tiles_four_panels
+t_run containers_without_an_engine
 t_run no_configuration_still_shows_branches
 t_run terminals_and_wide_text
 t_run upstream_counts_shown
