@@ -39,7 +39,10 @@ PODMAN_PID=$DIR/podman.pid
 REGISTRY_PID=$DIR/registry.pid
 AUTH_PORT=${SW_REGISTRY_AUTH_PORT:-$((REG_PORT + 1))}
 AUTH_PID=$DIR/registry-auth.pid
-AUTH_USER=slipway
+# Not a word that appears in logs: the tests name it a secret, and every
+# secret's value is masked wherever it appears ("slipway-busybox" would
+# become "***-busybox").
+AUTH_USER=sw-pusher
 AUTH_PASSWORD=$DIR/registry-auth.password
 AUTH_HTPASSWD=$DIR/registry-auth.htpasswd
 DOCKERD_DIR=$DIR/docker
@@ -182,7 +185,8 @@ write_password() {
 		mv "$AUTH_PASSWORD.new" "$AUTH_PASSWORD"
 	fi
 	chmod 600 "$AUTH_PASSWORD"
-	[ -s "$AUTH_HTPASSWD" ] && [ "$AUTH_HTPASSWD" -nt "$AUTH_PASSWORD" ] && return 0
+	[ -s "$AUTH_HTPASSWD" ] && [ "$AUTH_HTPASSWD" -nt "$AUTH_PASSWORD" ] &&
+		grep -q "^$AUTH_USER:" "$AUTH_HTPASSWD" && return 0
 	local line
 	line=$(bcrypt_line <"$AUTH_PASSWORD") || die "cannot make a bcrypt hash: scripts/engine.sh --install start"
 	case $line in "$AUTH_USER:\$2"[aby]"\$"*) ;; *) die "the bcrypt hash looks wrong" ;; esac
