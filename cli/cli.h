@@ -57,6 +57,11 @@ int cmd_demo(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_containers(int argc, char **argv);
 int cmd_container(int argc, char **argv);
+int cmd_issues(int argc, char **argv);
+int cmd_sentry(int argc, char **argv);
+/* status --json's "sentry": {"unresolved": N, "more": B} from one page,
+ * when Sentry is configured and answers; null otherwise. */
+struct cJSON *cli_sentry_status_json(struct sw_repo *repo);
 /* slipway __push -- IMAGE [REGISTRY]: a push stage's process (hidden). */
 int cmd_push_stage(int argc, char **argv);
 /* slipway history --merges: the merge records instead of the runs. */

@@ -154,6 +154,7 @@ int cmd_status(int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			cJSON_AddItemToArray(arr, branch_json(&ctx, &bs[i]));
 		cJSON_AddItemToObject(o, "containers", containers_json(ctx.repo));
+		cJSON_AddItemToObject(o, "sentry", cli_sentry_status_json(ctx.repo));
 		cli_print_json(o);
 		cJSON_Delete(o);
 	} else {

@@ -1069,6 +1069,47 @@ static int top_docker(struct ctx *c, const cJSON *v, void *target)
 	return parse_keys(c, v, docker_keys, sizeof docker_keys / sizeof *docker_keys, target);
 }
 
+static int sentry_url(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_config *cfg = target;
+	char q[QUOTE_MAX];
+	if (get_string(c, v, &cfg->sentry_url))
+		return -1;
+	if (strncmp(cfg->sentry_url, "https://", 8) && strncmp(cfg->sentry_url, "http://", 7))
+		return fail(c, "invalid Sentry address %s (https://HOST/ or http://HOST:PORT/)", quote(q, cfg->sentry_url));
+	return 0;
+}
+
+static int sentry_org(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_string(c, v, &((struct sw_config *)target)->sentry_org);
+}
+
+static int sentry_project(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_string(c, v, &((struct sw_config *)target)->sentry_project);
+}
+
+static const struct key_desc sentry_keys[] = {
+	{"url", sentry_url, false},
+	{"org", sentry_org, false},
+	{"project", sentry_project, false},
+};
+
+/* A token here would be committed for every clone to read: said before
+ * the generic unknown-key message, with where tokens go instead. */
+static int top_sentry(struct ctx *c, const cJSON *v, void *target)
+{
+	if (cJSON_IsObject(v) && cJSON_GetObjectItemCaseSensitive(v, "token")) {
+		size_t mark = path_key(c, "token");
+		int r = fail(c, "a token does not belong in slipway.json: set SENTRY_AUTH_TOKEN in the environment "
+			     "or in the secrets file (~/.config/slipway/secrets, mode 600)");
+		path_pop(c, mark);
+		return r;
+	}
+	return parse_keys(c, v, sentry_keys, sizeof sentry_keys / sizeof *sentry_keys, target);
+}
+
 static const struct key_desc top_keys[] = {
 	{"version", top_version, false},
 	{"main", top_main, false},
@@ -1082,6 +1123,7 @@ static const struct key_desc top_keys[] = {
 	{"max_parallel_runs", top_max_parallel, false},
 	{"ui", top_ui, false},
 	{"docker", top_docker, false},
+	{"sentry", top_sentry, false},
 };
 
 static bool stage_measures(const struct sw_config *cfg, const char *metric)
@@ -1219,6 +1261,9 @@ void sw_config_free(struct sw_config *cfg)
 	free(cfg->integration_branch);
 	free(cfg->remote);
 	free(cfg->docker_host);
+	free(cfg->sentry_url);
+	free(cfg->sentry_org);
+	free(cfg->sentry_project);
 	strlist_free(&cfg->secrets);
 	strlist_free(&cfg->pass_env);
 	for (size_t i = 0; i < cfg->nstages; i++)

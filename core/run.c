@@ -117,6 +117,14 @@ static void take_policy(struct sw_config *cfg, struct sw_config *policy)
 	free(cfg->docker_host);
 	cfg->docker_host = policy->docker_host;
 	policy->docker_host = NULL;
+	/* Which Sentry project a release is reported to is production's too. */
+	char **mine[] = {&cfg->sentry_url, &cfg->sentry_org, &cfg->sentry_project};
+	char **theirs[] = {&policy->sentry_url, &policy->sentry_org, &policy->sentry_project};
+	for (size_t i = 0; i < 3; i++) {
+		free(*mine[i]);
+		*mine[i] = *theirs[i];
+		*theirs[i] = NULL;
+	}
 }
 
 /* Without a slipway.json on main there is no policy to take: no secrets,
@@ -130,6 +138,10 @@ static void default_policy(struct sw_config *cfg)
 	cfg->remote = xstrdup("origin");
 	free(cfg->docker_host);
 	cfg->docker_host = NULL;
+	free(cfg->sentry_url);
+	free(cfg->sentry_org);
+	free(cfg->sentry_project);
+	cfg->sentry_url = cfg->sentry_org = cfg->sentry_project = NULL;
 	cfg->retention_runs = 200;
 	cfg->max_parallel = 1;
 }

@@ -87,6 +87,9 @@ struct sw_config {
 	/* "docker": where the container engine is when DOCKER_HOST is not
 	 * set (unix:///PATH, tcp://HOST:PORT); NULL: docker's default. */
 	char *docker_host;
+	/* "sentry": which Sentry project holds this one's errors (url, org,
+	 * project); NULL each when not set.  Tokens never live here. */
+	char *sentry_url, *sentry_org, *sentry_project;
 };
 
 /* Parses text read from source (a file name or "branch:slipway.json", used
