@@ -145,7 +145,7 @@ static int list_issues(const struct sw_sentry_query *q, bool json)
 	else if (!l.n)
 		puts("no unresolved issues");
 	else if (l.more)
-		fprintf(stderr, "slipway: %zu issues shown; Sentry has more (--limit N)\n", l.n);
+		fprintf(stderr, "slipway: the first %zu issues; Sentry has more (--limit N)\n", l.n);
 	sw_sentry_issue_list_free(&l);
 	return 0;
 }

@@ -256,6 +256,7 @@ config_page_documents_every_key() {
 		retention_keys) prefix='retention.' ;;
 		ui_keys) prefix='ui.' ;;
 		docker_keys) prefix='docker.' ;;
+		sentry_keys) prefix='sentry.' ;;
 		*) fail "core/config.c has a key table $table this test does not place: add it here"; return 1 ;;
 		esac
 		grep -qxF ".B $prefix$key" "$page" || { echo "  slipway.json.5 lacks $prefix$key" >&2; missing=1; }

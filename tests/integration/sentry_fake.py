@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""A fake of the part of Sentry's Web API that slipway speaks, for
+tests/integration/sentry.sh: python3 sentry_fake.py TOKEN LOGFILE.
+
+Listens on 127.0.0.1 (port 0) and prints its port.  One organization,
+"acme"; the project's name picks its behaviour (the part before the
+first '-', so that each test has counters of its own):
+  web        250 issues, three pages; count as a string; one title with
+             escape sequences, one 10 KB long; one issue without culprit
+  big        10,000 issues
+  rl         429 with X-Sentry-Rate-Limit-Reset once, then web's answer
+  ra         429 with Retry-After once, then web's
+  rlforever  429 with a reset two minutes away, always
+  flaky      500 once, then web's;  down  500 always
+  slow       answers after 3 s
+  badjson    a body that is not JSON;  nofield  an issue without "title"
+  forbidden  403
+Any other project, or organization, is 404.  A token other than TOKEN is
+401.  The log has one line a request (method, path, whether the token was
+good), never a header's value."""
+import json
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+TOKEN, LOG = sys.argv[1], sys.argv[2]
+ORG = "acme"
+MODES = {"web", "big", "rl", "ra", "rlforever", "flaky", "down", "slow", "badjson", "nofield", "forbidden"}
+lock = threading.Lock()
+hits = {}          # project -> requests seen
+status = {}        # issue id -> status set by PUT
+releases = set()
+
+
+def issue(n, project):
+    title = "ZeroDivisionError: division by zero in view %d" % n
+    if n == 2:
+        title = "Bad \x1b[31mred\x1b[0m title \x1b]0;pwned\x07 end"
+    if n == 3:
+        title = "Long " + "x" * 10240
+    i = {
+        "id": str(1000 + n), "shortId": "%s-%d" % (project.upper(), n), "title": title,
+        "culprit": "app.views in index", "level": "error" if n % 3 else "warning",
+        "status": status.get(str(1000 + n), "unresolved"),
+        "count": str(10 * n + 1) if n % 2 else 10 * n + 1, "userCount": n % 7,
+        "firstSeen": "2026-11-20T10:00:00Z", "lastSeen": "2026-11-30T12:00:00.123456Z",
+        "permalink": "http://127.0.0.1/organizations/acme/issues/%d/" % (1000 + n),
+        "metadata": {"title": title}, "project": {"id": "1", "slug": project},
+    }
+    if n == 4:
+        i["culprit"] = None
+    return i
+
+
+big = {}
+
+
+def all_issues(project, mode):
+    """10,000 issues are made once: a page must not cost the whole list."""
+    if mode != "big":
+        return [issue(k, project) for k in range(1, 251)]
+    with lock:
+        if project not in big:
+            big[project] = [issue(k, project) for k in range(1, 10001)]
+        return big[project]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def log(self, good):
+        with open(LOG, "a") as f:
+            f.write("%s %s token=%s\n" % (self.command, self.path, "good" if good else "bad"))
+
+    def send(self, code, body, headers=None):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def authorized(self):
+        good = self.headers.get("Authorization", "") == "Bearer " + TOKEN
+        self.log(good)
+        if not good:
+            self.send(401, {"detail": "Invalid token"})
+        return good
+
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return json.loads(self.rfile.read(n) or b"{}")
+
+    def do_GET(self):
+        if not self.authorized():
+            return
+        url = urllib.parse.urlsplit(self.path)
+        parts = url.path.strip("/").split("/")
+        if len(parts) != 6 or parts[:3] != ["api", "0", "projects"] or parts[5] != "issues" or parts[3] != ORG:
+            return self.send(404, {"detail": "The requested resource does not exist"})
+        project = parts[4]
+        mode = project.split("-")[0]
+        if mode not in MODES:
+            return self.send(404, {"detail": "The requested resource does not exist"})
+        with lock:
+            hits[project] = hits.get(project, 0) + 1
+            first = hits[project] == 1
+        if mode == "forbidden":
+            return self.send(403, {"detail": "You do not have permission to perform this action."})
+        if mode == "rl" and first:
+            return self.send(429, {"detail": "You are attempting to use this endpoint too frequently. Limit is "
+                                             "40 requests in 1 seconds"},
+                             {"X-Sentry-Rate-Limit-Reset": str(int(time.time()) + 1),
+                              "X-Sentry-Rate-Limit-Remaining": "0", "X-Sentry-Rate-Limit-Limit": "40"})
+        if mode == "ra" and first:
+            return self.send(429, {"detail": "slow down"}, {"Retry-After": "1"})
+        if mode == "rlforever":
+            return self.send(429, {"detail": "slow down"}, {"X-Sentry-Rate-Limit-Reset": str(int(time.time()) + 120)})
+        if (mode == "flaky" and first) or mode == "down":
+            return self.send(500, b"<html>Internal Server Error</html>")
+        if mode == "slow":
+            time.sleep(3)
+        if mode == "badjson":
+            return self.send(200, b"[{\"id\": \"1\", oops")
+        self.issues(project, mode, urllib.parse.parse_qs(url.query, keep_blank_values=True))
+
+    def issues(self, project, mode, q):
+        if "statsPeriod" not in q:
+            return self.send(400, {"detail": "test fake: statsPeriod expected"})
+        query = q.get("query", ["is:unresolved"])[0]
+        items = all_issues(project, mode)
+        if q.get("shortIdLookup") == ["1"]:
+            items = [i for i in items if i["shortId"] == query.upper()]
+        else:
+            for term in query.split():
+                if term.startswith("level:"):
+                    items = [i for i in items if i["level"] == term[6:]]
+            if "is:unresolved" in query.split():
+                items = [i for i in items if i["status"] == "unresolved"]
+        if mode == "nofield":
+            del items[1]["title"]
+        limit = min(int(q.get("limit", ["100"])[0]), 100)
+        start = int(q.get("cursor", ["0:0:0"])[0].split(":")[1])
+        page = items[start:start + limit]
+        base = "http://127.0.0.1:%d%s" % (self.server.server_port, urllib.parse.urlsplit(self.path).path)
+        more = start + limit < len(items)
+        nxt = "0:%d:0" % (start + limit)
+        prev = "0:%d:1" % max(start - limit, 0)
+        link = ('<%s?cursor=%s>; rel="previous"; results="%s"; cursor="%s", '
+                '<%s?cursor=%s>; rel="next"; results="%s"; cursor="%s"'
+                % (base, prev, "true" if start else "false", prev, base, nxt, "true" if more else "false", nxt))
+        self.send(200, page, {"Link": link})
+
+    def do_PUT(self):
+        if not self.authorized():
+            return
+        parts = urllib.parse.urlsplit(self.path).path.strip("/").split("/")
+        if len(parts) != 6 or parts[:3] != ["api", "0", "organizations"] or parts[3] != ORG or parts[4] != "issues":
+            return self.send(404, {"detail": "The requested resource does not exist"})
+        iid = parts[5]
+        if not iid.isdigit() or not 1001 <= int(iid) <= 1250:
+            return self.send(404, {"detail": "The requested resource does not exist"})
+        st = self.body().get("status")
+        if st not in ("resolved", "unresolved", "ignored"):
+            return self.send(400, {"detail": "bad status"})
+        with lock:
+            status[iid] = st
+        self.send(200, {"id": iid, "status": st})
+
+    def do_POST(self):
+        if not self.authorized():
+            return
+        parts = urllib.parse.urlsplit(self.path).path.strip("/").split("/")
+        if parts[:4] != ["api", "0", "organizations", ORG] or len(parts) < 5 or parts[4] != "releases":
+            return self.send(404, {"detail": "The requested resource does not exist"})
+        b = self.body()
+        if len(parts) == 5:
+            if not b.get("version") or not b.get("projects"):
+                return self.send(400, {"detail": "version and projects are required"})
+            with lock:
+                existed = b["version"] in releases
+                releases.add(b["version"])
+            with open(LOG, "a") as f:
+                f.write("release %s projects=%s\n" % (b["version"], ",".join(b["projects"])))
+            return self.send(208 if existed else 201, {"version": b["version"], "projects": b["projects"]})
+        version = urllib.parse.unquote(parts[5])
+        if len(parts) != 7 or parts[6] != "deploys" or version not in releases:
+            return self.send(404, {"detail": "The requested resource does not exist"})
+        if not b.get("environment"):
+            return self.send(400, {"detail": "environment is required"})
+        with open(LOG, "a") as f:
+            f.write("deploy %s env=%s started=%s finished=%s\n"
+                    % (version, b["environment"], b.get("dateStarted"), b.get("dateFinished")))
+        self.send(201, {"id": "1", "environment": b["environment"], "dateStarted": b.get("dateStarted"),
+                        "dateFinished": b.get("dateFinished")})
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server.daemon_threads = True
+print(server.server_port, flush=True)
+server.serve_forever()
