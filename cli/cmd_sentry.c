@@ -98,7 +98,7 @@ struct table {
 static int print_page(void *ud, const struct sw_sentry_issue *items, size_t n)
 {
 	struct table *t = ud;
-	if (!t->header_done) {
+	if (n && !t->header_done) {
 		printf("LEVEL      COUNT  USERS  LAST  ISSUE\n");
 		t->header_done = true;
 	}

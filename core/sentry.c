@@ -517,8 +517,9 @@ static int refused(struct sw_sentry *c, const char *method, const char *url, con
 		sentry_fail(c, code, err, "Sentry at %s has no %s (404 on %s %s)", c->s.url, what, method, url);
 	} else if (r->status >= 500) {
 		code = SW_SENTRY_UNUSABLE;
-		sentry_fail(c, code, err, "Sentry answered %s %s with %ld (%s) %d times", method, url, r->status, d,
-			    c->quick ? 1 : TRIES_MAX);
+		int tries = c->quick ? 1 : TRIES_MAX;
+		sentry_fail(c, code, err, "Sentry answered %s %s with %ld (%s) %d time%s", method, url, r->status, d,
+			    tries, tries == 1 ? "" : "s");
 	} else {
 		sentry_fail(c, code, err, "Sentry answered %s %s with %ld: %s", method, url, r->status, d);
 	}
@@ -776,7 +777,7 @@ int sw_sentry_issue_id(struct sw_sentry *c, const char *ref, char **id, char **e
 	return rc;
 }
 
-/* A write: method url with body json; ok1 and ok2 the statuses that are success. */
+/* A write of body to url; any 2xx is success (releases answer 201 or 208). */
 static int sentry_write(struct sw_sentry *c, const char *method, const char *url, cJSON *body, const char *what,
 			long *status, char **err)
 {
