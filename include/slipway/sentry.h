@@ -1,6 +1,6 @@
 /* The Sentry client: a project's unresolved issues, their triage, releases
- * and deploy markers, over Sentry's Web API (facts in
- * /work/shared/notes/apis.md, section A).  libcurl and cJSON; no terminal.
+ * and deploy markers, over Sentry's Web API (/api/0/, a bearer token; the
+ * README's Sentry section).  libcurl and cJSON; no terminal.
  *
  * Every call that fails returns non-zero and sets *err to one line naming
  * what failed and where (the URL, never the token).  Text from Sentry
