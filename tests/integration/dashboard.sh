@@ -280,6 +280,12 @@ wide() {
 	$SLIPWAY --script script --size 200x24 --dump screen
 }
 
+absent_on_screen() {
+	grep -q "$2" "$1" || return 0
+	sed 's/^/    | /' "$1" >&2
+	fail "a line matching '$2' in $1"
+}
+
 merge_key_asks_then_merges() {
 	git init -q --bare origin.git
 	project
@@ -309,6 +315,12 @@ merge_key_asks_then_merges() {
 	expect_eq "$(ls .git/slipway/merges)" 1.json
 	wide 'j' 'm'
 	on_screen screen "main already has development@${head:0:7}: nothing to merge"
+	# a user's binding of the action, and of m to nothing
+	printf 'bind m none\nbind x merge\n' >../config
+	SLIPWAY_CONFIG=$PWD/../config wide 'j' 'm'
+	absent_on_screen screen 'nothing to merge'
+	SLIPWAY_CONFIG=$PWD/../config wide 'j' 'x'
+	on_screen screen "main already has development@${head:0:7}: nothing to merge"
 	# the typed name, right
 	git checkout -q development
 	commit_file more "two" "More development"
@@ -327,6 +339,27 @@ merge_key_asks_then_merges() {
 	$SLIPWAY --read-only --script script --size 200x24 --dump screen
 	on_screen screen 'read-only: merge is refused'
 	expect_eq "$(git -C ../origin.git rev-parse main)" "$head"
+}
+
+# History shows the merges among the runs, newest first; Enter on one
+# shows the run that proved it.
+history_shows_merges() {
+	git init -q --bare origin.git
+	project
+	git remote add origin "file://$(cd .. && pwd)/origin.git"
+	git push -q origin main
+	$SLIPWAY run development --follow >/dev/null
+	$SLIPWAY merge development >/dev/null
+	local head
+	head=$(git rev-parse development)
+	wide 'H' ':dump history' '<Enter>'
+	on_screen history '^─ History of all branches · 1 runs · 1 merge'
+	on_screen history "merge  into main .* development .* ${head:0:7} .* from .*, run #1, pushed to origin Test Author"
+	# the merge is newer than the run it merged: above it
+	expect_eq "$(grep -n -e 'merge  into' -e '#1 ' history | cut -d: -f1 | tr '\n' ' ')" "2 3 "
+	on_screen screen 'showing run 1'
+	wide 'j' 'h' ':dump history'
+	on_screen history '^─ History of development · 1 runs · 1 merge'
 }
 
 read_only_refuses_changes() {
@@ -709,6 +742,7 @@ t_run log_scrolls_sideways
 t_run prompt_runs_cli_command_lines
 t_run cancel_asks_first
 t_run merge_key_asks_then_merges
+t_run history_shows_merges
 t_run protected_branch_needs_its_name_typed
 t_run user_config_binds_keys_and_reports_errors
 t_run themes_and_no_color
