@@ -441,7 +441,7 @@ hint_line_is_the_focused_views() {
 	$SLIPWAY run main --follow >/dev/null
 	dash '' ':dump branches' '<Tab>' ':dump pipeline' 'l' ':dump log' '<Esc> t' ':dump quality' \
 		'<Esc> h' ':dump history' '<Esc> ?'
-	expect_eq "$(tail -1 branches)" ' r run · Enter open · / filter · h history · : command · ? help · q quit'
+	expect_eq "$(tail -1 branches)" ' r run · Enter open · / filter · h history · : command · ? help · q quit …'
 	expect_eq "$(tail -1 pipeline)" ' l log · r run · c cancel · t quality · y copy · ? help · q back'
 	expect_eq "$(tail -1 log)" ' / search · n/N next · w wrap · ←/→ scroll · G follow · y copy · q back'
 	expect_eq "$(tail -1 quality)" ' j/k scroll · C-f/C-b page · q back'
