@@ -26,6 +26,7 @@ struct tui_prompt {
 	long run;		/* the run the question is about */
 	char word[256];		/* the name a typed confirmation wants, or the container's */
 	int container_act;	/* 1 + the container action asked about; 0: a cancel */
+	char issue_status[16];	/* the Sentry status asked about ("resolved"); "": none */
 };
 
 unsigned tui_prompt_start(struct tui *t, enum tui_prompt_mode mode);
@@ -35,6 +36,8 @@ unsigned tui_prompt_key(struct tui *t, int key);
 unsigned tui_confirm_cancel(struct tui *t, long id, const char *branch, bool typed);
 /* Asks before starting, stopping or restarting container name: y/N. */
 unsigned tui_confirm_container(struct tui *t, const char *name, int action);
+/* Asks before marking Sentry issue short_id status ("resolved", "ignored"): y/N. */
+unsigned tui_confirm_issue(struct tui *t, const char *short_id, const char *status);
 /* The key answering a y/N question. */
 unsigned tui_confirm_key(struct tui *t, int key);
 /* Draws the open prompt on line y and puts the cursor after it. */
