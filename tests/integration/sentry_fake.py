@@ -14,7 +14,7 @@ first '-', so that each test has counters of its own):
   flaky      500 once, then web's;  down  500 always
   slow       answers after 3 s
   gated      web's, but pages after the first wait (30 s at most) until the
-             file LOGFILE.gate exists: what shows before the last page
+             file LOGFILE.PROJECT.gate exists: what shows before the last page
   badjson    a body that is not JSON;  nofield  an issue without "title"
   forbidden  403
 Any other project, or organization, is 404.  A token other than TOKEN is
@@ -154,7 +154,7 @@ class Handler(BaseHTTPRequestHandler):
         page = items[start:start + limit]
         if mode == "gated" and start:
             for _ in range(300):
-                if os.path.exists(LOG + ".gate"):
+                if os.path.exists("%s.%s.gate" % (LOG, project)):
                     break
                 time.sleep(0.1)
         base = "http://127.0.0.1:%d%s" % (self.server.server_port, urllib.parse.urlsplit(self.path).path)

@@ -1,9 +1,10 @@
 # The dashboard's Sentry panel in tmux against the fake Sentry
 # (tests/integration/sentry_fake.py): the first page on screen while the
 # fake holds back the rest, the rest arriving by themselves, a title's
-# escape sequences neutralised, the sort toggle, an issue's details,
-# resolve and ignore asked and done, the title filter; a Sentry that is
-# down is said in the panel while the other keys work.
+# escape sequences neutralised, the sort toggle, an issue's details, its
+# permalink copied, resolve and ignore asked and done, the title filter;
+# quitting abandons a held request; a Sentry that is down is said in the
+# panel while the other keys work.
 # timeout: 300
 . "$SW_SRCDIR/tests/lib.sh"
 
@@ -68,8 +69,33 @@ first_page_before_the_rest() {
 	# keys work while the second page is held back
 	tmx send-keys -t dash j
 	wait_screen 5 '^▌ E error .* GATED-FIRST-2 '
-	touch "$FAKE_LOG.gate"
+	touch "$FAKE_LOG.gated-first.gate"
 	wait_screen 20 '^─ Sentry 250 acme/gated-first · by last seen'
+	quit
+}
+
+# Quitting while a page is held back: the request is abandoned at once, not
+# waited out (the fake would hold it 30 s).
+quit_does_not_wait_for_sentry() {
+	dashboard gated-quit
+	tmx send-keys -t dash E
+	wait_screen 20 '^─ Sentry 100… acme/gated-quit'
+	wait_for 10 sh -c "[ \$(grep -c 'GET /api/0/projects/acme/gated-quit/issues/' '$FAKE_LOG') = 2 ]" ||
+		fail "the second page was not asked"
+	tmx send-keys -t dash Q
+	wait_screen 5 DASHBOARD-EXITED
+}
+
+# y: the selected issue's permalink reaches the clipboard (OSC 52).
+copy_gives_the_permalink() {
+	dashboard web-copy
+	tmx set-option -g set-clipboard on
+	tmx send-keys -t dash E
+	wait_screen 20 '^─ Sentry 250 acme/web-copy'
+	tmx send-keys -t dash j y
+	wait_screen 10 'copied permalink'
+	wait_for 10 sh -c "tmux -L $T_TMUX show-buffer 2>/dev/null | grep -q 'organizations/acme/issues/1002/'" ||
+		fail "the permalink is not in the clipboard"
 	quit
 }
 
@@ -168,6 +194,8 @@ EOF2
 
 command -v tmux >/dev/null || { echo "FAIL: tmux is missing"; exit 1; }
 t_run first_page_before_the_rest
+t_run quit_does_not_wait_for_sentry
+t_run copy_gives_the_permalink
 t_run rows_sort_details_and_escapes
 t_run resolve_and_ignore_ask_first
 t_run down_sentry_is_said_and_keys_work
