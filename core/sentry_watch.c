@@ -191,12 +191,13 @@ static void publish_page(struct sw_sentry_watch *w, const struct sw_sentry_issue
 	wake(w);
 }
 
-static void publish_done(struct sw_sentry_watch *w, bool any_page, bool more)
+/* The whole list, replacing what was shown (the same issues after a first listing). */
+static void publish_done(struct sw_sentry_watch *w, const struct sw_sentry_issue_list *all)
 {
 	pthread_mutex_lock(&w->mu);
-	if (!any_page)
-		sw_sentry_issue_list_free(&w->list);
-	w->list.more = more;
+	sw_sentry_issue_list_free(&w->list);
+	sw_sentry_issues_append(&w->list, all->items, all->n);
+	w->list.more = all->more;
 	set_text(&w->error, NULL);
 	w->loaded = w->complete = true;
 	w->generation++;
@@ -208,6 +209,7 @@ static void publish_done(struct sw_sentry_watch *w, bool any_page, bool more)
 
 struct listing {
 	struct sw_sentry_watch *w;
+	bool progressive;	/* each page published as it comes */
 	bool any_page;
 };
 
@@ -216,16 +218,27 @@ static int on_page(void *ud, const struct sw_sentry_issue *items, size_t n)
 	struct listing *l = ud;
 	if (stopped(l->w))
 		return 1;
-	publish_page(l->w, items, n, !l->any_page);
+	if (l->progressive)
+		publish_page(l->w, items, n, !l->any_page);
 	l->any_page = true;
 	return 0;
+}
+
+/* Page by page only while there is no whole list to show: a refresh of a
+ * shown list swaps it at once, rather than shrinking it to one page. */
+static bool wants_pages(struct sw_sentry_watch *w)
+{
+	pthread_mutex_lock(&w->mu);
+	bool whole = w->loaded && w->complete && !w->error;
+	pthread_mutex_unlock(&w->mu);
+	return !whole;
 }
 
 /* Returns whether it worked (for when to list again). */
 static bool list_once(struct sw_sentry_watch *w, struct sw_sentry *c)
 {
 	struct sw_sentry_query q = {.sort = "date"};
-	struct listing l = {w, false};
+	struct listing l = {w, wants_pages(w), false};
 	struct sw_sentry_issue_list all = {0};
 	char *err = NULL;
 	int rc = sw_sentry_issues(c, &q, on_page, &l, &all, &err);
@@ -234,7 +247,7 @@ static bool list_once(struct sw_sentry_watch *w, struct sw_sentry *c)
 	else if (rc)
 		publish_error(w, err);
 	else
-		publish_done(w, l.any_page, all.more);
+		publish_done(w, &all);
 	free(err);
 	sw_sentry_issue_list_free(&all);
 	return rc == 0;
