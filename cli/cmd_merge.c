@@ -37,30 +37,90 @@ static void print_merged(const struct sw_merge_record *rec)
 	}
 }
 
+static void add_notes(cJSON *o, const struct strlist *l)
+{
+	cJSON *notes = cJSON_AddArrayToObject(o, "notes");
+	for (size_t i = 0; i < l->len; i++) {
+		struct sbuf sb;
+		sbuf_init(&sb);
+		sw_utf8_clean(&sb, l->items[i], strlen(l->items[i]));
+		cJSON_AddItemToArray(notes, cJSON_CreateString(sb.buf));
+		sbuf_free(&sb);
+	}
+}
+
 static void print_result_json(const struct sw_merge_result *res)
 {
 	cJSON *o = res->merged ? sw_merge_record_to_json(&res->rec) : cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "merged", res->merged);
 	static const char *const checkout[] = {"elsewhere", "updated", "left"};
 	cJSON_AddStringToObject(o, "checkout", checkout[res->checkout]);
-	cJSON *notes = cJSON_AddArrayToObject(o, "notes");
-	for (size_t i = 0; i < res->notes.len; i++) {
-		struct sbuf sb;
-		sbuf_init(&sb);
-		sw_utf8_clean(&sb, res->notes.items[i], strlen(res->notes.items[i]));
-		cJSON_AddItemToArray(notes, cJSON_CreateString(sb.buf));
-		sbuf_free(&sb);
-	}
+	add_notes(o, &res->notes);
 	cli_print_json(o);
 	cJSON_Delete(o);
+}
+
+static void print_plan(const struct sw_merge_plan *plan)
+{
+	if (plan->action == SW_MERGE_NOTHING)
+		return;	/* the note says so */
+	fputs("would merge ", stdout);
+	put_clean(plan->branch);
+	printf("@%.7s (", plan->head);
+	put_clean(plan->subject);
+	fputs(") into ", stdout);
+	put_clean(plan->main);
+	printf(": fast-forward from %.7s, ", plan->from);
+	if (plan->run)
+		printf("proved by run #%ld\n", plan->run);
+	else
+		puts("forced (no run proves it)");
+	fputs("would push ", stdout);
+	put_clean(plan->main);
+	if (plan->remote) {
+		fputs(" to ", stdout);
+		put_clean(plan->remote);
+		putchar('\n');
+	} else {
+		puts(": no, --no-push");
+	}
+}
+
+static void print_plan_json(const struct sw_merge_plan *plan, const char *refused)
+{
+	cJSON *o = sw_merge_plan_to_json(plan);
+	sw_json_add_clean_string(o, "refused", refused);
+	add_notes(o, &plan->notes);
+	cli_print_json(o);
+	cJSON_Delete(o);
+}
+
+/* --dry-run: what the merge would do, by the same checks, moving nothing. */
+static int dry_run(struct cli_ctx *ctx, const struct sw_merge_options *opt, bool json)
+{
+	struct sw_merge_plan plan;
+	char *err = NULL;
+	int r = sw_merge_plan(ctx->repo, ctx->store, opt, &plan, &err);
+	if (json && r != SW_ERR_USAGE)
+		print_plan_json(&plan, err);
+	else if (r == SW_OK)
+		print_plan(&plan);
+	if (r != SW_OK)
+		cli_error(r, "%s", err);
+	for (size_t i = 0; i < plan.notes.len; i++)
+		cli_error(0, "%s", plan.notes.items[i]);
+	free(err);
+	sw_merge_plan_free(&plan);
+	return r;
 }
 
 int cmd_merge(int argc, char **argv)
 {
 	static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {"no-push", no_argument, NULL, 'n'},
-					     {"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+					     {"json", no_argument, NULL, 'j'},
+					     {"dry-run", no_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
 	struct sw_merge_options opt = {0};
-	bool json = false;
+	bool json = false, dry = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -70,6 +130,8 @@ int cmd_merge(int argc, char **argv)
 			opt.no_push = true;
 		else if (c == 'j')
 			json = true;
+		else if (c == 'd')
+			dry = true;
 		else
 			return cli_usage("merge", false);
 	}
@@ -79,6 +141,11 @@ int cmd_merge(int argc, char **argv)
 	struct cli_ctx ctx;
 	if (cli_open(&ctx))
 		return 2;
+	if (dry) {
+		int dr = dry_run(&ctx, &opt, json);
+		cli_close(&ctx);
+		return dr;
+	}
 	struct sw_merge_result res;
 	char *err = NULL;
 	int r = sw_merge(ctx.repo, ctx.store, &opt, &res, &err);

@@ -35,12 +35,13 @@ static const struct cli_command commands[] = {
 	 "  --follow     keep printing while the stage runs\n"
 	 "  --raw        no neutralising of control sequences, even on a terminal\n"
 	 "  --stages     the run's stage names instead, one a line"},
-	{"merge", cmd_merge, "merge [BRANCH] [--force] [--no-push] [--json]",
+	{"merge", cmd_merge, "merge [BRANCH] [--force] [--no-push] [--dry-run] [--json]",
 	 "Fast-forward main to BRANCH (default: the integration branch) when a passed run tested\n"
 	 "its exact head, and push main to the remote (\"remote\" in slipway.json, default origin).\n"
 	 "  --force      merge without such a run; the merge is recorded as forced\n"
 	 "  --no-push    move local main only\n"
-	 "  --json       print the merge record"},
+	 "  --dry-run    say what the merge would do (or why it is refused), move nothing\n"
+	 "  --json       print the merge record (with --dry-run: the plan)"},
 	{"containers", cmd_containers, "containers [--json] [--project P] [--all] [--no-stats]",
 	 "The container engine's containers (DOCKER_HOST, else \"docker\": {\"host\"} in slipway.json,\n"
 	 "else unix:///var/run/docker.sock), grouped by compose project: state, health, CPU %,\n"

@@ -120,7 +120,9 @@ struct merge {
 	git_oid head, main;	/* the branch's head; main before */
 	char head_sha[41], main_sha[41];
 	long run;
-	struct sw_merge_result *res;
+	bool have_heads;	/* head and main were read */
+	struct sw_merge_result *res;	/* NULL when only planning */
+	struct strlist *notes;
 };
 
 static char *git_msg(const char *what)
@@ -155,6 +157,7 @@ static int read_heads(struct merge *m, char **err)
 		r = branch_commit(m->git, m->cfg.main_branch, &m->main, err);
 	git_oid_tostr(m->head_sha, sizeof m->head_sha, &m->head);
 	git_oid_tostr(m->main_sha, sizeof m->main_sha, &m->main);
+	m->have_heads = r == SW_OK;
 	return r;
 }
 
@@ -176,7 +179,7 @@ static int check_proof(struct merge *m, char **err)
 		*err = reason;
 		return SW_ERR_FAILED;
 	}
-	strlist_addf(&m->res->notes, "forced: %s", reason);
+	strlist_addf(m->notes, "forced: %s", reason);
 	free(reason);
 	return SW_OK;
 }
@@ -296,6 +299,34 @@ static int find_remote(struct merge *m, git_remote **remote, char **err)
 	git_remote_free(*remote);
 	*remote = NULL;
 	return SW_ERR_USAGE;
+}
+
+/* Only whether there is a remote to push to; carry_out looks it up again. */
+static int check_remote(struct merge *m, char **err)
+{
+	git_remote *remote;
+	int r = find_remote(m, &remote, err);
+	git_remote_free(remote);
+	return r;
+}
+
+/* The rule, every refusal in the order sw_merge gives them, for sw_merge
+ * and sw_merge_plan alike; *nothing when main already has the head. */
+static int check_all(struct merge *m, bool *nothing, char **err)
+{
+	int r = read_heads(m, err);
+	*nothing = r == SW_OK && up_to_date(m);
+	if (*nothing)
+		strlist_addf(m->notes, "%s already has %s@%.7s: nothing to merge", m->cfg.main_branch, m->branch,
+			     m->head_sha);
+	if (r != SW_OK || *nothing)
+		return r;
+	r = check_proof(m, err);
+	if (r == SW_OK)
+		r = check_fast_forward(m, err);
+	if (r == SW_OK && !m->opt->no_push)
+		r = check_remote(m, err);
+	return r;
 }
 
 /* Sends the head to the remote's main, which it takes only as a
@@ -643,29 +674,101 @@ static int prepare(struct sw_repo *repo, struct merge *m, char **err)
 	return SW_OK;
 }
 
+static char *head_subject(struct merge *m)
+{
+	git_commit *c;
+	if (!m->have_heads || git_commit_lookup(&c, m->git, &m->head))
+		return NULL;
+	const char *summary = git_commit_summary(c);
+	char *s = xstrdup(summary ? summary : "");
+	git_commit_free(c);
+	return s;
+}
+
+static void fill_plan(struct merge *m, struct sw_merge_plan *out, bool nothing)
+{
+	out->action = nothing ? SW_MERGE_NOTHING : SW_MERGE_FAST_FORWARD;
+	out->branch = xstrdup_null(m->branch);
+	out->main = xstrdup_null(m->cfg.main_branch);
+	if (m->have_heads) {
+		memcpy(out->head, m->head_sha, 41);
+		memcpy(out->from, m->main_sha, 41);
+	}
+	out->subject = head_subject(m);
+	out->run = m->run;
+	out->remote = m->opt->no_push ? NULL : xstrdup_null(m->cfg.remote);
+}
+
+int sw_merge_plan(struct sw_repo *repo, struct sw_store *st, const struct sw_merge_options *opt,
+		  struct sw_merge_plan *out, char **err)
+{
+	memset(out, 0, sizeof *out);
+	git_libgit2_init();
+	struct merge m = {.st = st, .opt = opt, .notes = &out->notes};
+	bool nothing = false;
+	int r = prepare(repo, &m, err);
+	if (r == SW_OK)
+		r = check_all(&m, &nothing, err);
+	fill_plan(&m, out, nothing);
+	sw_config_free(&m.cfg);
+	git_repository_free(m.git);
+	git_libgit2_shutdown();
+	return r;
+}
+
+void sw_merge_plan_free(struct sw_merge_plan *plan)
+{
+	free(plan->branch);
+	free(plan->main);
+	free(plan->subject);
+	free(plan->remote);
+	strlist_free(&plan->notes);
+	memset(plan, 0, sizeof *plan);
+}
+
+static void add_sha_or_null(cJSON *o, const char *key, const char *sha)
+{
+	if (sha[0])
+		cJSON_AddStringToObject(o, key, sha);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+cJSON *sw_merge_plan_to_json(const struct sw_merge_plan *plan)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "schema", 1);
+	cJSON_AddStringToObject(o, "action", plan->action == SW_MERGE_NOTHING ? "nothing" : "fast-forward");
+	sw_json_add_clean_string(o, "branch", plan->branch);
+	sw_json_add_clean_string(o, "main", plan->main);
+	add_sha_or_null(o, "from", plan->from);
+	add_sha_or_null(o, "to", plan->head);
+	sw_json_add_clean_string(o, "subject", plan->subject);
+	if (plan->run)
+		cJSON_AddNumberToObject(o, "run", (double)plan->run);
+	else
+		cJSON_AddNullToObject(o, "run");
+	cJSON_AddBoolToObject(o, "push", plan->remote != NULL);
+	sw_json_add_clean_string(o, "remote", plan->remote);
+	return o;
+}
+
 int sw_merge(struct sw_repo *repo, struct sw_store *st, const struct sw_merge_options *opt,
 	     struct sw_merge_result *res, char **err)
 {
 	memset(res, 0, sizeof *res);
 	git_libgit2_init();
-	struct merge m = {.st = st, .opt = opt, .res = res};
+	struct merge m = {.st = st, .opt = opt, .res = res, .notes = &res->notes};
 	int lock = -1;
+	bool nothing = false;
 	int r = prepare(repo, &m, err);
 	if (r == SW_OK)
 		r = take_lock(st, &lock, err);
-	/* Read under the lock: a merge that just ended has moved main. */
+	/* Checked under the lock: a merge that just ended has moved main. */
 	if (r == SW_OK)
-		r = read_heads(&m, err);
-	if (r == SW_OK && up_to_date(&m)) {
-		strlist_addf(&res->notes, "%s already has %s@%.7s: nothing to merge", m.cfg.main_branch, m.branch,
-			     m.head_sha);
-	} else if (r == SW_OK) {
-		r = check_proof(&m, err);
-		if (r == SW_OK)
-			r = check_fast_forward(&m, err);
-		if (r == SW_OK)
-			r = carry_out(&m, err);
-	}
+		r = check_all(&m, &nothing, err);
+	if (r == SW_OK && !nothing)
+		r = carry_out(&m, err);
 	if (lock >= 0)
 		close(lock);
 	sw_config_free(&m.cfg);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "slipway/cmdline.h"
+#include "slipway/merge.h"
 #include "slipway/run.h"
 #include "slipway/suggest.h"
 #include "view_containers.h"
@@ -195,6 +196,39 @@ static unsigned ask_cancel(struct tui *t)
 	return tui_confirm_cancel(t, shown->id, branch, typed);
 }
 
+/* The core decides whether the merge may go ahead (sw_merge_plan, the
+ * checks sw_merge makes); the dashboard only shows its answer and asks. */
+static unsigned ask_merge(struct tui *t)
+{
+	struct tui_branch_row *b = tui_selected_branch(t);
+	if (!b)
+		return TUI_HANDLED;
+	if (t->settings.read_only) {
+		tui_set_status(t, true, "read-only: merge is refused");
+		return TUI_REDRAW_STATUS;
+	}
+	struct sw_merge_options o = {.branch = b->b.name};
+	struct sw_merge_plan plan;
+	char *err = NULL;
+	unsigned r = TUI_REDRAW_STATUS;
+	if (sw_merge_plan(t->repo, t->store, &o, &plan, &err)) {
+		tui_set_status(t, true, "%s", err);
+	} else if (plan.action == SW_MERGE_NOTHING) {
+		tui_set_status(t, false, "%s", plan.notes.len ? plan.notes.items[0] : "nothing to merge");
+	} else {
+		/* Main is the target: protected, it wants its name typed; a
+		 * protected branch being merged wants its own. */
+		const struct tui_settings *s = &t->settings;
+		const char *word = !s->confirm_typed ? NULL
+				   : tui_settings_protected(s, plan.main) ? plan.main
+				   : tui_settings_protected(s, plan.branch) ? plan.branch : NULL;
+		r = tui_confirm_merge(t, &plan, word);
+	}
+	free(err);
+	sw_merge_plan_free(&plan);
+	return r;
+}
+
 static unsigned open_log(struct tui *t)
 {
 	const struct tui_run *shown = tui_shown_run(t);
@@ -240,6 +274,7 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 	case TUI_ACT_LOG: return open_log(t);
 	case TUI_ACT_RUN: return run_selected(t);
 	case TUI_ACT_CANCEL: return ask_cancel(t);
+	case TUI_ACT_MERGE: return ask_merge(t);
 	case TUI_ACT_REFRESH: return reload_all(t);
 	case TUI_ACT_FILTER: return tui_prompt_start(t, TUI_PROMPT_FILTER);
 	case TUI_ACT_PROMPT: return tui_prompt_start(t, TUI_PROMPT_COMMAND);
@@ -331,6 +366,47 @@ unsigned tui_cancel_run(struct tui *t, long id)
 	} else {
 		tui_set_status(t, false, "run %ld cancelled", id);
 	}
+	tui_reload_branches(t);
+	tui_pipeline_sync(t);
+	return TUI_REDRAW_ALL;
+}
+
+static void merged_status(struct tui *t, const struct sw_merge_result *res)
+{
+	const struct sw_merge_record *rec = &res->rec;
+	char proof[32] = "forced", push[300] = "not pushed";
+	if (rec->run)
+		snprintf(proof, sizeof proof, "proved by run #%ld", rec->run);
+	if (rec->pushed)
+		snprintf(push, sizeof push, "pushed to %s", rec->remote);
+	tui_set_status(t, false, "merged %s@%.7s into %s, %s; %s%s%s", rec->branch, rec->to, rec->main, proof, push,
+		       res->notes.len ? "; " : "", res->notes.len ? res->notes.items[0] : "");
+}
+
+/* Synchronous, as run and cancel are: the checks read local refs and
+ * records, and the push is bounded for the remotes slipway pushes to now
+ * (ssh is refused before connecting, local and file:// ones answer at
+ * once, HTTP ones fail at their first credentials request).  A slow HTTP
+ * remote would hold the screen while it answers: moving this to a thread
+ * with a wake-up pipe (as core/docker_watch.c) is the way when that counts. */
+unsigned tui_merge_branch(struct tui *t, const char *branch)
+{
+	if (t->settings.read_only) {
+		tui_set_status(t, true, "read-only: merge is refused");
+		return TUI_REDRAW_STATUS;
+	}
+	struct sw_merge_options o = {.branch = branch};
+	struct sw_merge_result res;
+	char *err = NULL;
+	if (sw_merge(t->repo, t->store, &o, &res, &err))
+		tui_set_status(t, true, "%s", err);
+	else if (res.merged)
+		merged_status(t, &res);
+	else
+		tui_set_status(t, false, "%s", res.notes.len ? res.notes.items[0] : "nothing to merge");
+	free(err);
+	sw_merge_result_free(&res);
+	t->generation++;
 	tui_reload_branches(t);
 	tui_pipeline_sync(t);
 	return TUI_REDRAW_ALL;

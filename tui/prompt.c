@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slipway/merge.h"
 #include "tui.h"
 #include "view_containers.h"
 #include "view_sentry.h"
@@ -47,12 +48,22 @@ static bool in_log(struct tui *t)
 	return t->overlay == &t->views[TUI_V_LOG];
 }
 
+static const char *nothing_done(const struct tui_prompt *p)
+{
+	return p->merging ? "nothing merged" : "nothing cancelled";
+}
+
 static unsigned typed_confirmation(struct tui *t, const char *typed)
 {
-	if (!strcmp(typed, t->prompt.word))
-		return tui_cancel_run(t, t->prompt.run);
-	tui_set_status(t, false, "nothing cancelled: \"%s\" is not \"%s\"", typed, t->prompt.word);
-	return TUI_REDRAW_ALL;
+	struct tui_prompt *p = &t->prompt;
+	bool merging = p->merging;
+	p->merging = false;
+	if (strcmp(typed, p->word)) {
+		tui_set_status(t, false, "%s: \"%s\" is not \"%s\"", merging ? "nothing merged" : "nothing cancelled",
+			       typed, p->word);
+		return TUI_REDRAW_ALL;
+	}
+	return merging ? tui_merge_branch(t, p->branch) : tui_cancel_run(t, p->run);
 }
 
 static unsigned done(struct tui *t)
@@ -90,7 +101,8 @@ static unsigned dropped(struct tui *t)
 	enum tui_prompt_mode mode = t->prompt.mode;
 	t->prompt.mode = TUI_PROMPT_NONE;
 	if (mode == TUI_PROMPT_TYPED)
-		tui_set_status(t, false, "nothing cancelled");
+		tui_set_status(t, false, "%s", nothing_done(&t->prompt));
+	t->prompt.merging = false;
 	if (mode == TUI_PROMPT_FILTER && tui_containers_current(t))
 		tui_containers_filter(t, NULL);
 	else if (mode == TUI_PROMPT_FILTER && tui_sentry_current(t))
@@ -150,6 +162,29 @@ unsigned tui_confirm_cancel(struct tui *t, long id, const char *branch, bool typ
 	return TUI_REDRAW_STATUS;
 }
 
+unsigned tui_confirm_merge(struct tui *t, const struct sw_merge_plan *plan, const char *word)
+{
+	struct tui_prompt *p = &t->prompt;
+	p->merging = true;
+	p->container_act = 0;
+	p->issue_status[0] = '\0';
+	snprintf(p->branch, sizeof p->branch, "%s", plan->branch);
+	/* The subject is drawn neutralised, as every status line is. */
+	snprintf(p->merge_text, sizeof p->merge_text,
+		 "%s@%.7s \"%.60s\", proved by run #%ld: fast-forward %s %.7s → %.7s, %s%s", plan->branch, plan->head,
+		 plan->subject ? plan->subject : "", plan->run, plan->main, plan->from, plan->head,
+		 plan->remote ? "then push to " : "no push (--no-push)", plan->remote ? plan->remote : "");
+	if (word) {
+		snprintf(p->word, sizeof p->word, "%s", word);
+		free(t->status);
+		t->status = NULL;
+		return tui_prompt_start(t, TUI_PROMPT_TYPED);
+	}
+	p->asking = true;
+	tui_set_status(t, false, "Merge %s? [y/N]", p->merge_text);
+	return TUI_REDRAW_STATUS;
+}
+
 unsigned tui_confirm_container(struct tui *t, const char *name, int action)
 {
 	static const char *const verbs[] = {"Start", "Stop", "Restart"};
@@ -195,9 +230,11 @@ unsigned tui_confirm_key(struct tui *t, int key)
 		tui_set_status(t, false, "nothing done: %s left as it is", p->word);
 		return TUI_REDRAW_STATUS;
 	}
+	bool merging = p->merging;
+	p->merging = false;
 	if (yes)
-		return tui_cancel_run(t, p->run);
-	tui_set_status(t, false, "nothing cancelled");
+		return merging ? tui_merge_branch(t, p->branch) : tui_cancel_run(t, p->run);
+	tui_set_status(t, false, "%s", merging ? "nothing merged" : "nothing cancelled");
 	return TUI_REDRAW_STATUS;
 }
 
@@ -206,8 +243,11 @@ void tui_prompt_draw(struct tui *t, int y)
 	struct tui_prompt *p = &t->prompt;
 	int x = 0;
 	if (p->mode == TUI_PROMPT_TYPED) {
-		char q[400];
-		snprintf(q, sizeof q, "%s is protected: type its name to cancel run %ld: ", p->word, p->run);
+		char q[1024];
+		if (p->merging)
+			snprintf(q, sizeof q, "%s is protected: type its name to merge %s: ", p->word, p->merge_text);
+		else
+			snprintf(q, sizeof q, "%s is protected: type its name to cancel run %ld: ", p->word, p->run);
 		x = tui_put(t, y, 0, COLS, TUI_C_ERROR, q);
 	} else {
 		x = tui_put(t, y, 0, COLS, TUI_C_STATUS, p->mode == TUI_PROMPT_COMMAND ? ":" : "/");

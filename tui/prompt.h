@@ -13,7 +13,7 @@ enum tui_prompt_mode {
 	TUI_PROMPT_NONE,
 	TUI_PROMPT_COMMAND,	/* ':' a command line */
 	TUI_PROMPT_FILTER,	/* '/' the branch filter, or in a log its search */
-	TUI_PROMPT_TYPED,	/* the protected branch's name, to confirm a cancel */
+	TUI_PROMPT_TYPED,	/* the protected name, to confirm a cancel or a merge */
 };
 
 struct tui_prompt {
@@ -27,13 +27,20 @@ struct tui_prompt {
 	char word[256];		/* the name a typed confirmation wants, or the container's */
 	int container_act;	/* 1 + the container action asked about; 0: a cancel */
 	char issue_status[16];	/* the Sentry status asked about ("resolved"); "": none */
+	bool merging;		/* the question is about a merge of branch */
+	char branch[256];
+	char merge_text[640];	/* what the merge does, as the core planned it */
 };
+
+struct sw_merge_plan;
 
 unsigned tui_prompt_start(struct tui *t, enum tui_prompt_mode mode);
 /* A key while the prompt is open; Enter acts on the line, Esc drops it. */
 unsigned tui_prompt_key(struct tui *t, int key);
 /* Asks before cancelling run id of branch: y/N, or with typed its name. */
 unsigned tui_confirm_cancel(struct tui *t, long id, const char *branch, bool typed);
+/* Asks before merging plan's branch: y/N, or with typed the name word. */
+unsigned tui_confirm_merge(struct tui *t, const struct sw_merge_plan *plan, const char *word);
 /* Asks before starting, stopping or restarting container name: y/N. */
 unsigned tui_confirm_container(struct tui *t, const char *name, int action);
 /* Asks before marking Sentry issue short_id status ("resolved", "ignored"): y/N. */

@@ -88,6 +88,8 @@ void tui_key_name(int key, char *out, size_t n);
 unsigned tui_do_action(struct tui *t, enum tui_action a);
 /* Cancels a run through the core (after the user confirmed). */
 unsigned tui_cancel_run(struct tui *t, long id);
+/* Merges branch into main through the core (after the user confirmed). */
+unsigned tui_merge_branch(struct tui *t, const char *branch);
 /* Runs a ':' command line; messages go to the status line. */
 unsigned tui_command(struct tui *t, const char *line);
 

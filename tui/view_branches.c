@@ -91,7 +91,8 @@ static unsigned enter(struct tui *t, struct tui_view *v)
 static const struct tui_hint hints[] = {
 	{TUI_ACT_RUN, "run", false}, {TUI_ACT_ENTER, "open", false}, {TUI_ACT_FILTER, "filter", false},
 	{TUI_ACT_HISTORY, "history", false}, {TUI_ACT_PROMPT, "command", false}, {TUI_ACT_HELP, "help", false},
-	{TUI_ACT_QUIT, "quit", false}, {0, NULL, false},
+	/* Last: at 80 columns it is the one that does not fit, quit stays. */
+	{TUI_ACT_QUIT, "quit", false}, {TUI_ACT_MERGE, "merge", false}, {0, NULL, false},
 };
 
 const struct tui_view_ops tui_branches_ops = {

@@ -49,6 +49,34 @@ struct sw_merge_result {
  * every stage (not a --stage run).  The one place this is decided. */
 bool sw_merge_run_proves(const struct sw_run_record *run, const char *branch, const char *sha);
 
+enum sw_merge_action {
+	SW_MERGE_FAST_FORWARD,	/* main moves to the branch's head */
+	SW_MERGE_NOTHING,	/* main already has it */
+};
+
+/* What sw_merge would do now, as far as it can be known without moving
+ * anything (a push can still be refused by the remote). */
+struct sw_merge_plan {
+	enum sw_merge_action action;
+	char *branch, *main;	/* NULL when the configuration could not be read */
+	char head[41], from[41];	/* the branch's head; main now ("" when unknown) */
+	char *subject;		/* the head commit's first line, raw: neutralise it to show it */
+	long run;		/* the run that proves head; 0: none (refused, or --force) */
+	char *remote;		/* where main is pushed; NULL with no_push */
+	struct strlist notes;	/* as sw_merge's ("forced: ...", "nothing to merge") */
+};
+
+/* The checks sw_merge makes, without its lock and without moving
+ * anything: the one place the rule is applied, for sw_merge itself, the
+ * CLI's --dry-run and the dashboard's confirmation.  SW_OK with the plan;
+ * SW_ERR_FAILED with *err the refusal sw_merge would give (no proof, main
+ * diverged); SW_ERR_USAGE with *err for a bad branch, configuration or
+ * remote.  out is filled as far as known in every case; free it. */
+int sw_merge_plan(struct sw_repo *repo, struct sw_store *st, const struct sw_merge_options *opt,
+		  struct sw_merge_plan *out, char **err);
+void sw_merge_plan_free(struct sw_merge_plan *plan);
+struct cJSON *sw_merge_plan_to_json(const struct sw_merge_plan *plan);
+
 /* Merges opt->branch into main as the repository's policy names them
  * (see sw_run_config).  SW_OK when merged or when main already has the
  * head (res->merged false); SW_ERR_FAILED with *err when refused (no proof,

@@ -122,8 +122,8 @@ paging_is_the_same_in_every_view() {
 	grep -q '^▌  feature/broken ' end
 	grep -q '^▌  b32 ' up
 	grep -q '^─ Pipeline · b32 ─' up
-	# 36 actions in 22 rows: a page down stops where the last one is at the bottom
-	sed -n 2p screen | grep -q ' cancel '
+	# 37 actions in 22 rows: a page down stops where the last one is at the bottom
+	sed -n 2p screen | grep -q ' merge '
 	sed -n 23p screen | grep -q ' copy '
 }
 
@@ -272,6 +272,96 @@ themes_and_no_color() {
 	grep -q 'Branches 3' screen
 }
 
+# m: the core's plan on screen (commit, run, fast-forward, push), asked
+# first; refused with the core's reason and nothing moved; main protected
+# wants its name typed; read-only refuses.  Wide, so the question fits.
+wide() {
+	printf '%s\n' "$@" >script
+	$SLIPWAY --script script --size 200x24 --dump screen
+}
+
+absent_on_screen() {
+	grep -q "$2" "$1" || return 0
+	sed 's/^/    | /' "$1" >&2
+	fail "a line matching '$2' in $1"
+}
+
+merge_key_asks_then_merges() {
+	git init -q --bare origin.git
+	project
+	git remote add origin "file://$(cd .. && pwd)/origin.git"
+	git push -q origin main
+	$SLIPWAY run development --follow >/dev/null
+	local head old broken
+	head=$(git rev-parse development) old=$(git rev-parse main) broken=$(git rev-parse feature/broken)
+	wide 'j j' 'm'
+	on_screen screen "feature/broken@${broken:0:7} has no passed run; it has never been run: \`slipway run feature/broken\` tests it"
+	expect_eq "$(git rev-parse main)" "$old"
+	# main is protected by default: a wrong name merges nothing
+	wide 'j' 'm' ':dump typed' 'x <Enter>'
+	on_screen typed "main is protected: type its name to merge development@${head:0:7} \"Start development\", proved by run #1: fast-forward main ${old:0:7} → ${head:0:7}, then push to origin:"
+	on_screen screen 'nothing merged: "x" is not "main"'
+	expect_eq "$(git rev-parse main)" "$old"
+	# Enter is enough when so configured: y/N
+	printf 'set confirm-protected enter\n' >../config
+	SLIPWAY_CONFIG=$PWD/../config wide 'j' 'm' ':dump asked' 'n'
+	on_screen asked "Merge development@${head:0:7} \"Start development\", proved by run #1: fast-forward main ${old:0:7} → ${head:0:7}, then push to origin? \[y/N\]"
+	on_screen screen 'nothing merged'
+	expect_eq "$(git rev-parse main)" "$old"
+	SLIPWAY_CONFIG=$PWD/../config wide 'j' 'm' 'y'
+	on_screen screen "merged development@${head:0:7} into main, proved by run #1; pushed to origin"
+	expect_eq "$(git rev-parse main)" "$head"
+	expect_eq "$(git -C ../origin.git rev-parse main)" "$head"
+	expect_eq "$(ls .git/slipway/merges)" 1.json
+	wide 'j' 'm'
+	on_screen screen "main already has development@${head:0:7}: nothing to merge"
+	# a user's binding of the action, and of m to nothing
+	printf 'bind m none\nbind x merge\n' >../config
+	SLIPWAY_CONFIG=$PWD/../config wide 'j' 'm'
+	absent_on_screen screen 'nothing to merge'
+	SLIPWAY_CONFIG=$PWD/../config wide 'j' 'x'
+	on_screen screen "main already has development@${head:0:7}: nothing to merge"
+	# the typed name, right
+	git checkout -q development
+	commit_file more "two" "More development"
+	git checkout -q main
+	$SLIPWAY run development --follow >/dev/null
+	head=$(git rev-parse development)
+	wide 'j' 'm' 'm a i n <Enter>'
+	on_screen screen "merged development@${head:0:7} into main, proved by run #2; pushed to origin"
+	expect_eq "$(git -C ../origin.git rev-parse main)" "$head"
+	# read-only: refused before anything is asked
+	git checkout -q development
+	commit_file more "three" "Even more"
+	git checkout -q main
+	$SLIPWAY run development --follow >/dev/null
+	printf 'j\nm\n' >script
+	$SLIPWAY --read-only --script script --size 200x24 --dump screen
+	on_screen screen 'read-only: merge is refused'
+	expect_eq "$(git -C ../origin.git rev-parse main)" "$head"
+}
+
+# History shows the merges among the runs, newest first; Enter on one
+# shows the run that proved it.
+history_shows_merges() {
+	git init -q --bare origin.git
+	project
+	git remote add origin "file://$(cd .. && pwd)/origin.git"
+	git push -q origin main
+	$SLIPWAY run development --follow >/dev/null
+	$SLIPWAY merge development >/dev/null
+	local head
+	head=$(git rev-parse development)
+	wide 'H' ':dump history' '<Enter>'
+	on_screen history '^─ History of all branches · 1 runs · 1 merge'
+	on_screen history "merge  into main .* development .* ${head:0:7} .* from .*, run #1, pushed to origin Test Author"
+	# the merge is newer than the run it merged: above it
+	expect_eq "$(grep -n -e 'merge  into' -e '#1 ' history | cut -d: -f1 | tr '\n' ' ')" "2 3 "
+	on_screen screen 'showing run 1'
+	wide 'j' 'h' ':dump history'
+	on_screen history '^─ History of development · 1 runs · 1 merge'
+}
+
 read_only_refuses_changes() {
 	project
 	printf 'r\n' >script
@@ -351,7 +441,7 @@ hint_line_is_the_focused_views() {
 	$SLIPWAY run main --follow >/dev/null
 	dash '' ':dump branches' '<Tab>' ':dump pipeline' 'l' ':dump log' '<Esc> t' ':dump quality' \
 		'<Esc> h' ':dump history' '<Esc> ?'
-	expect_eq "$(tail -1 branches)" ' r run · Enter open · / filter · h history · : command · ? help · q quit'
+	expect_eq "$(tail -1 branches)" ' r run · Enter open · / filter · h history · : command · ? help · q quit …'
 	expect_eq "$(tail -1 pipeline)" ' l log · r run · c cancel · t quality · y copy · ? help · q back'
 	expect_eq "$(tail -1 log)" ' / search · n/N next · w wrap · ←/→ scroll · G follow · y copy · q back'
 	expect_eq "$(tail -1 quality)" ' j/k scroll · C-f/C-b page · q back'
@@ -687,6 +777,8 @@ t_run esc_clears_the_filter
 t_run log_scrolls_sideways
 t_run prompt_runs_cli_command_lines
 t_run cancel_asks_first
+t_run merge_key_asks_then_merges
+t_run history_shows_merges
 t_run protected_branch_needs_its_name_typed
 t_run user_config_binds_keys_and_reports_errors
 t_run themes_and_no_color

@@ -365,6 +365,52 @@ usage_and_untrusted_names() {
 	absent "$(printf '\302\233')" err
 }
 
+# --dry-run: the plan by the checks merge itself makes (sw_merge_plan), the
+# same refusals word for word, and nothing moves, not even the lock file.
+dry_run_plans_and_moves_nothing() {
+	project
+	local head old remote
+	head=$(sha development) old=$(sha main) remote=$(remote_main)
+	exits 1 $SLIPWAY merge --dry-run 2>err
+	expect_eq "$(cat err)" "slipway: development@${head:0:7} has no passed run; it has never been run: \`slipway run development\` tests it"
+	exits 1 $SLIPWAY merge --dry-run --json >out 2>/dev/null
+	expect_eq "$(json out '(j["action"], j["to"] == "'"$head"'", j["run"], j["refused"].endswith("has no passed run; it has never been run: `slipway run development` tests it"))')" "('fast-forward', True, None, True)"
+	green
+	$SLIPWAY merge --dry-run >out 2>err
+	expect_eq "$(cat out)" "$(printf 'would merge development@%.7s (Change feature.txt) into main: fast-forward from %.7s, proved by run #1\nwould push main to origin' "$head" "$old")"
+	expect_eq "$(cat err)" ""
+	$SLIPWAY merge --dry-run --no-push --json >out
+	expect_eq "$(json out '(j["action"], j["branch"], j["main"], j["from"], j["to"], j["subject"], j["run"], j["push"], j["remote"], j["refused"], j["notes"])')" \
+		"('fast-forward', 'development', 'main', '$old', '$head', 'Change feature.txt', 1, False, None, None, [])"
+	$SLIPWAY merge --dry-run --no-push | tail -1 | grep -q -- 'would push main: no, --no-push'
+	unchanged "$old" "$head" "$remote"
+	[ ! -e .git/slipway/merge.lock ] || fail "a dry run took the lock"
+	# diverged main: merge's sentence
+	git checkout -q main
+	commit_file hotfix.txt "fix" "Hotfix on main"
+	git checkout -q development
+	exits 1 $SLIPWAY merge --dry-run 2>err
+	expect_eq "$(cat err)" "slipway: main has commits development does not have: merge main into development and test it first (merge commits tested by slipway come later)"
+	git branch -f main "$old"
+	# no remote: refused as merge refuses it, unless --no-push
+	git remote rename origin elsewhere
+	exits 2 $SLIPWAY merge --dry-run 2>err
+	expect_contains "$(cat err)" "slipway: no remote named \"origin\" to push main to"
+	$SLIPWAY merge --dry-run --no-push >/dev/null
+	git remote rename elsewhere origin
+	# nothing to merge
+	$SLIPWAY merge >/dev/null
+	$SLIPWAY merge --dry-run >out 2>err
+	expect_eq "$(cat out)" ""
+	expect_eq "$(cat err)" "slipway: main already has development@${head:0:7}: nothing to merge"
+	expect_eq "$($SLIPWAY merge --dry-run --json | json /dev/stdin '(j["action"], j["notes"][0][-16:])')" "('nothing', 'nothing to merge')"
+	expect_eq "$(merges)" 1
+	# a bad branch is bad usage, as for merge
+	exits 2 $SLIPWAY merge --dry-run nosuch 2>err
+	expect_eq "$(cat err)" 'slipway: no local branch named "nosuch"'
+	$SLIPWAY merge --help | grep -q -- '--dry-run'
+}
+
 t_run fast_forward_and_push_over_file_url
 t_run refused_without_a_green_run
 t_run refused_when_the_passed_run_tested_an_older_head
@@ -381,4 +427,5 @@ t_run clean_checked_out_main_is_updated
 t_run dirty_checked_out_main_is_left
 t_run untracked_file_in_the_way_is_kept
 t_run usage_and_untrusted_names
+t_run dry_run_plans_and_moves_nothing
 t_done
