@@ -602,6 +602,13 @@ sentry_lists_issues() {
 	printf '%s\n' 'E' ':wait-sentry' 's' >script
 	$SLIPWAY --script script --size 160x45 --dump screen
 	golden sentry-tiled-160x45
+	# without UTF-8 and colour the level's letter and word still say it
+	printf '%s\n' 'E' ':wait-sentry' 'j' >script
+	NO_COLOR=1 LANG=C LC_ALL=C $SLIPWAY --script script --size 80x24 --dump screen
+	grep -q '^- Sentry 250 acme/web-dash | by last seen | Esc returns -' screen
+	grep -q '^> E error  *21 .* WEB-DASH-2  *Bad ^\[\[31mred' screen
+	grep -q '^  W warning  *31 .* WEB-DASH-3  *Long xxx.*~$' screen
+	no_stray_question_marks screen
 }
 
 no_configuration_still_shows_branches() {
