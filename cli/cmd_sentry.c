@@ -66,9 +66,7 @@ static int failed(int code, char *err)
 /* "3m" since an ISO time Sentry sent, fractions of seconds and all. */
 static void age_of(const char *iso, char *out, size_t n)
 {
-	char buf[32];
-	snprintf(buf, sizeof buf, "%.19sZ", iso);
-	time_t t = strlen(iso) >= 19 ? sw_parse_iso_time(buf) : -1;
+	time_t t = sw_sentry_time(iso);
 	if (t < 0)
 		snprintf(out, n, "-");
 	else

@@ -38,6 +38,7 @@ struct sw_sentry {
 	sw_sentry_note_fn note;
 	void *ud;
 	bool quick;
+	const int *abort_flag;	/* set by another thread: give up now */
 };
 
 /* ---- errors ---- */
@@ -223,6 +224,23 @@ void sw_sentry_free(struct sw_sentry *c)
 
 void sw_sentry_set_quick(struct sw_sentry *c, bool quick) { c->quick = quick; }
 
+void sw_sentry_set_abort(struct sw_sentry *c, const int *flag) { c->abort_flag = flag; }
+
+static bool aborted(const struct sw_sentry *c)
+{
+	return c->abort_flag && __atomic_load_n(c->abort_flag, __ATOMIC_SEQ_CST);
+}
+
+time_t sw_sentry_time(const char *iso)
+{
+	/* Sentry sends fractions of seconds; whole seconds are enough for an age. */
+	char buf[32];
+	if (!iso || strlen(iso) < 19)
+		return -1;
+	snprintf(buf, sizeof buf, "%.19sZ", iso);
+	return sw_parse_iso_time(buf);
+}
+
 /* ---- pure parts ---- */
 
 /* The value of key="..." inside one Link entry [p, end), or NULL. */
@@ -367,7 +385,14 @@ static long request_timeout_ms(const struct sw_sentry *c)
 	return c->quick ? QUICK_TIMEOUT_MS : REQUEST_TIMEOUT_MS;
 }
 
-static CURL *easy(const struct sw_sentry *c, const char *method, const char *url, const char *json,
+/* libcurl asks this a few times a second, even while nothing arrives. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return aborted(ud) ? 1 : 0;
+}
+
+static CURL *easy(struct sw_sentry *c, const char *method, const char *url, const char *json,
 		  struct curl_slist **hdrs, struct reply *r)
 {
 	CURL *h = curl_easy_init();
@@ -394,6 +419,11 @@ static CURL *easy(const struct sw_sentry *c, const char *method, const char *url
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	if (json)
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
+	if (c->abort_flag) {
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+	}
 	return h;
 }
 
@@ -415,6 +445,8 @@ static int send_once(struct sw_sentry *c, const char *method, const char *url, c
 	if (r->too_big)
 		return sentry_fail(c, SW_SENTRY_UNUSABLE, err, "Sentry at %s sent more than %u MiB for %s", url,
 				   BODY_MAX >> 20, method);
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		return sentry_fail(c, SW_SENTRY_UNUSABLE, err, "%s %s: stopped", method, url);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		return sentry_fail(c, SW_SENTRY_UNUSABLE, err, "Sentry did not answer %s %s within %.1f s", method, url,
 				   request_timeout_ms(c) / 1000.0);
@@ -423,11 +455,16 @@ static int send_once(struct sw_sentry *c, const char *method, const char *url, c
 	return 0;
 }
 
-static void sleep_ms(long ms)
+/* In slices, so that a client told to stop does not sleep out a rate limit. */
+static void sleep_ms(const struct sw_sentry *c, long ms)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts))
-		;
+	while (ms > 0 && !aborted(c)) {
+		long slice = ms < 50 ? ms : 50;
+		struct timespec ts = {0, slice * 1000000L};
+		while (nanosleep(&ts, &ts))
+			;
+		ms -= slice;
+	}
 }
 
 /* A 429: waits as Sentry says, within what is left of the bound; 0 to try again. */
@@ -448,7 +485,7 @@ static int rate_wait(struct sw_sentry *c, const char *method, const char *url, c
 		c->note(c->ud, m);
 		free(m);
 	}
-	sleep_ms(ms);
+	sleep_ms(c, ms);
 	*waited += ms;
 	return 0;
 }
@@ -462,7 +499,8 @@ static int sentry_send(struct sw_sentry *c, const char *method, const char *url,
 	long waited = 0, backoff = BACKOFF_MS;
 	int tries = 0;
 	for (;;) {
-		int rc = send_once(c, method, url, json, r, err);
+		int rc = aborted(c) ? sentry_fail(c, SW_SENTRY_UNUSABLE, err, "%s %s: stopped", method, url)
+				    : send_once(c, method, url, json, r, err);
 		if (rc)
 			return rc;
 		if (r->status == 429) {
@@ -472,7 +510,7 @@ static int sentry_send(struct sw_sentry *c, const char *method, const char *url,
 		}
 		if (r->status < 500 || ++tries >= (c->quick ? 1 : TRIES_MAX))
 			return 0;
-		sleep_ms(backoff);
+		sleep_ms(c, backoff);
 		backoff *= 2;
 	}
 }

@@ -17,6 +17,7 @@
 #include "view_log.h"
 #include "view_pipeline.h"
 #include "view_quality.h"
+#include "view_sentry.h"
 
 extern char **environ;
 
@@ -160,6 +161,8 @@ static unsigned copy(struct tui *t)
 	}
 	if (tui_containers_current(t))
 		return tui_containers_copy(t);
+	if (tui_sentry_current(t))
+		return tui_sentry_copy(t);
 	struct tui_branch_row *b = tui_selected_branch(t);
 	if (b && !t->overlay)
 		tui_copy(t, "commit", b->b.head);
@@ -172,6 +175,7 @@ static unsigned reload_all(struct tui *t)
 	tui_reload_branches(t);
 	tui_pipeline_pin(t, 0);
 	tui_containers_refresh(t);
+	tui_sentry_refresh(t);
 	return TUI_REDRAW_ALL;
 }
 
@@ -239,14 +243,13 @@ static unsigned open_log(struct tui *t)
 	return TUI_REDRAW_ALL;
 }
 
-/* Branches, Pipeline, and Containers when it is tiled. */
+/* Branches, Pipeline, and the tiled panel (Containers or Sentry). */
 static unsigned next_panel(struct tui *t, int dir)
 {
 	if (t->overlay)
 		return TUI_HANDLED;
-	struct tui_view *ring[] = {&t->views[TUI_V_BRANCHES], &t->views[TUI_V_PIPELINE],
-				   &t->views[TUI_V_CONTAINERS]};
-	int n = tui_containers_tiled(t) && tui_layout_four() ? 3 : 2, at = 0;
+	struct tui_view *ring[] = {&t->views[TUI_V_BRANCHES], &t->views[TUI_V_PIPELINE], t->tile};
+	int n = t->tile && tui_layout_four() ? 3 : 2, at = 0;
 	while (at < n && ring[at] != t->focus)
 		at++;
 	t->focus = ring[((at < n ? at : 0) + dir + n) % n];
@@ -283,6 +286,10 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 	case TUI_ACT_CONTAINER_START: return tui_containers_ask(t, SW_DOCKER_START);
 	case TUI_ACT_CONTAINER_STOP: return tui_containers_ask(t, SW_DOCKER_STOP);
 	case TUI_ACT_CONTAINER_RESTART: return tui_containers_ask(t, SW_DOCKER_RESTART);
+	case TUI_ACT_SENTRY: return tui_sentry_toggle(t);
+	case TUI_ACT_SENTRY_RESOLVE: return tui_sentry_ask(t, "resolved");
+	case TUI_ACT_SENTRY_IGNORE: return tui_sentry_ask(t, "ignored");
+	case TUI_ACT_SENTRY_SORT: return tui_sentry_toggle_sort(t);
 	case TUI_ACT_SEARCH_NEXT: return tui_log_search_step(t, 1);
 	case TUI_ACT_SEARCH_PREV: return tui_log_search_step(t, -1);
 	case TUI_ACT_WRAP: return tui_log_toggle_wrap(t);

@@ -1,6 +1,6 @@
 /* The dashboard's drawing and event loop: one poll() over the terminal, the
- * run store's inotify watches, the container model's fd and a timer that
- * only ticks while something runs.  Handlers say what they dirtied; the loop repaints only that. */
+ * run store's inotify watches, the container and Sentry models' fds and a
+ * timer that only ticks while something runs.  Handlers say what they dirtied; the loop repaints only that. */
 #include "tui.h"
 
 #include <curses.h>
@@ -16,6 +16,7 @@
 #include "view_log.h"
 #include "view_pipeline.h"
 #include "view_quality.h"
+#include "view_sentry.h"
 
 #define MIN_COLS 80
 #define MIN_LINES 24
@@ -45,51 +46,56 @@ bool tui_layout_four(void)
 	return COLS >= 140 && LINES >= 40;
 }
 
-/* Returns whether the Containers panel was drawn. */
-static bool draw_body(struct tui *t)
+/* Returns the live panel drawn (Containers or Sentry), or NULL. */
+static struct tui_view *draw_body(struct tui *t)
 {
 	int h = LINES - 1;
 	struct tui_rect all = {0, 0, h, COLS};
-	struct tui_view *containers = &t->views[TUI_V_CONTAINERS];
 	/* Focused in its tile when the terminal shrank: it takes the screen. */
-	struct tui_view *over = t->overlay ? t->overlay : t->focus == containers && !tui_layout_four() ? containers : NULL;
+	struct tui_view *over = t->overlay ? t->overlay : t->tile && t->focus == t->tile && !tui_layout_four() ? t->tile : NULL;
 	if (over) {
 		draw_view(t, over, all);
-		return over == containers;
+		return over;
 	}
 	if (tui_layout_four()) {
-		/* Room for four: runs (or containers) and quality stay in view beside the lists. */
+		/* Room for four: runs (or a live panel) and quality stay in view beside the lists. */
 		int left = COLS * 11 / 20, top = h * 3 / 5;
-		bool tiled = tui_containers_tiled(t);
-		if (!tiled)
+		if (!t->tile)
 			tui_history_fresh(t);
 		tui_quality_fresh(t);
 		draw_view(t, &t->views[TUI_V_BRANCHES], (struct tui_rect){0, 0, top, left});
-		draw_view(t, tiled ? containers : &t->views[TUI_V_HISTORY], (struct tui_rect){top, 0, h - top, left});
+		draw_view(t, t->tile ? t->tile : &t->views[TUI_V_HISTORY], (struct tui_rect){top, 0, h - top, left});
 		draw_view(t, &t->views[TUI_V_PIPELINE], (struct tui_rect){0, left, top, COLS - left});
 		draw_view(t, &t->views[TUI_V_QUALITY], (struct tui_rect){top, left, h - top, COLS - left});
-		return tiled;
+		return t->tile;
 	}
 	if (COLS >= 140) {
 		int left = COLS * 11 / 20;
 		draw_view(t, &t->views[TUI_V_BRANCHES], (struct tui_rect){0, 0, h, left});
 		draw_view(t, &t->views[TUI_V_PIPELINE], (struct tui_rect){0, left, h, COLS - left});
-		return false;
+		return NULL;
 	}
 	int top = h * 9 / 20;
 	draw_view(t, &t->views[TUI_V_BRANCHES], (struct tui_rect){0, 0, top, COLS});
 	draw_view(t, &t->views[TUI_V_PIPELINE], (struct tui_rect){top, 0, h - top, COLS});
-	return false;
+	return NULL;
+}
+
+/* The live panels read (stats, a minute's refresh) only while on screen. */
+static void shown(struct tui *t, const struct tui_view *drawn)
+{
+	tui_containers_shown(t, drawn == &t->views[TUI_V_CONTAINERS]);
+	tui_sentry_shown(t, drawn == &t->views[TUI_V_SENTRY]);
 }
 
 void tui_draw(struct tui *t, unsigned what)
 {
 	if (COLS < MIN_COLS || LINES < MIN_LINES) {
 		draw_too_small();
-		tui_containers_shown(t, false);
+		shown(t, NULL);
 	} else {
 		if (what & TUI_REDRAW_BODY)
-			tui_containers_shown(t, draw_body(t));
+			shown(t, draw_body(t));
 		tui_status_draw(t);
 	}
 	refresh();
@@ -198,16 +204,17 @@ static int poll_timeout(struct tui *t)
 unsigned tui_wait_events(struct tui *t, bool keys, int max_wait_ms)
 {
 	const struct tui_run *shown = tui_shown_run(t);
-	struct pollfd pfd[4] = {
+	struct pollfd pfd[5] = {
 		{.fd = keys ? STDIN_FILENO : -1, .events = POLLIN},
 		{.fd = t->runs_watch, .events = POLLIN},
 		{.fd = shown->follow ? sw_follow_fd(shown->follow) : -1, .events = POLLIN},
 		{.fd = tui_containers_fd(t), .events = POLLIN},
+		{.fd = tui_sentry_fd(t), .events = POLLIN},
 	};
 	int timeout = poll_timeout(t);
 	if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms))
 		timeout = max_wait_ms;
-	int r = poll(pfd, 4, timeout);
+	int r = poll(pfd, 5, timeout);
 	unsigned dirty = 0;
 	/* SIGWINCH interrupts the wait: ncurses then has KEY_RESIZE to give. */
 	if (r < 0 && errno == EINTR && keys)
@@ -229,6 +236,8 @@ unsigned tui_wait_events(struct tui *t, bool keys, int max_wait_ms)
 		dirty |= on_run_events(t);
 	if (pfd[3].revents & POLLIN)
 		dirty |= tui_containers_event(t);
+	if (pfd[4].revents & POLLIN)
+		dirty |= tui_sentry_event(t);
 	if (pfd[0].revents & POLLIN) {
 		int key;
 		while ((key = getch()) != ERR)

@@ -18,6 +18,7 @@
 #include "script.h"
 #include "view_branches.h"
 #include "view_containers.h"
+#include "view_sentry.h"
 #include "view_help.h"
 #include "view_history.h"
 #include "view_log.h"
@@ -136,6 +137,7 @@ static void close_state(struct tui *t)
 			t->views[i].ops->close(t, &t->views[i]);
 	/* After the Log view's close: a container's log is fed by the model. */
 	tui_containers_free(t);
+	tui_sentry_free(t);
 	tui_prompt_free(&t->prompt);
 	if (t->runs_watch >= 0)
 		close(t->runs_watch);

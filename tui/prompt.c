@@ -10,6 +10,7 @@
 #include "slipway/merge.h"
 #include "tui.h"
 #include "view_containers.h"
+#include "view_sentry.h"
 #include "view_log.h"
 
 unsigned tui_prompt_start(struct tui *t, enum tui_prompt_mode mode)
@@ -80,6 +81,10 @@ static unsigned done(struct tui *t)
 		tui_containers_filter(t, line);
 		return TUI_REDRAW_ALL;
 	}
+	if (mode == TUI_PROMPT_FILTER && tui_sentry_current(t)) {
+		tui_sentry_filter(t, line);
+		return TUI_REDRAW_ALL;
+	}
 	if (mode == TUI_PROMPT_FILTER) {
 		tui_set_filter(t, line);
 		return TUI_REDRAW_ALL;
@@ -100,6 +105,8 @@ static unsigned dropped(struct tui *t)
 	t->prompt.merging = false;
 	if (mode == TUI_PROMPT_FILTER && tui_containers_current(t))
 		tui_containers_filter(t, NULL);
+	else if (mode == TUI_PROMPT_FILTER && tui_sentry_current(t))
+		tui_sentry_filter(t, NULL);
 	else if (mode == TUI_PROMPT_FILTER && !t->overlay)
 		tui_set_filter(t, NULL);
 	return TUI_REDRAW_ALL;
@@ -122,9 +129,13 @@ unsigned tui_prompt_key(struct tui *t, int key)
 		p->text[p->len++] = (char)key;
 		p->text[p->len] = '\0';
 	}
-	/* Branches and containers filter as one types; a log is searched on Enter. */
+	/* Branches, containers and issues filter as one types; a log is searched on Enter. */
 	if (p->mode == TUI_PROMPT_FILTER && tui_containers_current(t)) {
 		tui_containers_filter(t, p->text);
+		return TUI_REDRAW_ALL;
+	}
+	if (p->mode == TUI_PROMPT_FILTER && tui_sentry_current(t)) {
+		tui_sentry_filter(t, p->text);
 		return TUI_REDRAW_ALL;
 	}
 	if (p->mode == TUI_PROMPT_FILTER && !t->overlay) {
@@ -146,6 +157,7 @@ unsigned tui_confirm_cancel(struct tui *t, long id, const char *branch, bool typ
 	}
 	p->asking = true;
 	p->container_act = 0;
+	p->issue_status[0] = '\0';
 	tui_set_status(t, false, "Cancel run %ld on %s? Its running stage is stopped. [y/N]", id, branch);
 	return TUI_REDRAW_STATUS;
 }
@@ -155,6 +167,7 @@ unsigned tui_confirm_merge(struct tui *t, const struct sw_merge_plan *plan, cons
 	struct tui_prompt *p = &t->prompt;
 	p->merging = true;
 	p->container_act = 0;
+	p->issue_status[0] = '\0';
 	snprintf(p->branch, sizeof p->branch, "%s", plan->branch);
 	/* The subject is drawn neutralised, as every status line is. */
 	snprintf(p->merge_text, sizeof p->merge_text,
@@ -178,8 +191,20 @@ unsigned tui_confirm_container(struct tui *t, const char *name, int action)
 	struct tui_prompt *p = &t->prompt;
 	snprintf(p->word, sizeof p->word, "%s", name);
 	p->container_act = action + 1;
+	p->issue_status[0] = '\0';
 	p->asking = true;
 	tui_set_status(t, false, "%s container %s? [y/N]", verbs[action], name);
+	return TUI_REDRAW_STATUS;
+}
+
+unsigned tui_confirm_issue(struct tui *t, const char *short_id, const char *status)
+{
+	struct tui_prompt *p = &t->prompt;
+	snprintf(p->word, sizeof p->word, "%s", short_id);
+	snprintf(p->issue_status, sizeof p->issue_status, "%s", status);
+	p->container_act = 0;
+	p->asking = true;
+	tui_set_status(t, false, "Mark Sentry issue %s %s? [y/N]", short_id, status);
 	return TUI_REDRAW_STATUS;
 }
 
@@ -188,6 +213,15 @@ unsigned tui_confirm_key(struct tui *t, int key)
 	struct tui_prompt *p = &t->prompt;
 	p->asking = false;
 	bool yes = key == 'y' || key == 'Y';
+	if (p->issue_status[0]) {
+		char status[sizeof p->issue_status];
+		snprintf(status, sizeof status, "%s", p->issue_status);
+		p->issue_status[0] = '\0';
+		if (yes)
+			return tui_sentry_triage(t, p->word, status);
+		tui_set_status(t, false, "nothing done: %s left as it is", p->word);
+		return TUI_REDRAW_STATUS;
+	}
 	if (p->container_act) {
 		enum sw_docker_action a = (enum sw_docker_action)(p->container_act - 1);
 		p->container_act = 0;

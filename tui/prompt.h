@@ -26,6 +26,7 @@ struct tui_prompt {
 	long run;		/* the run the question is about */
 	char word[256];		/* the name a typed confirmation wants, or the container's */
 	int container_act;	/* 1 + the container action asked about; 0: a cancel */
+	char issue_status[16];	/* the Sentry status asked about ("resolved"); "": none */
 	bool merging;		/* the question is about a merge of branch */
 	char branch[256];
 	char merge_text[640];	/* what the merge does, as the core planned it */
@@ -42,6 +43,8 @@ unsigned tui_confirm_cancel(struct tui *t, long id, const char *branch, bool typ
 unsigned tui_confirm_merge(struct tui *t, const struct sw_merge_plan *plan, const char *word);
 /* Asks before starting, stopping or restarting container name: y/N. */
 unsigned tui_confirm_container(struct tui *t, const char *name, int action);
+/* Asks before marking Sentry issue short_id status ("resolved", "ignored"): y/N. */
+unsigned tui_confirm_issue(struct tui *t, const char *short_id, const char *status);
 /* The key answering a y/N question. */
 unsigned tui_confirm_key(struct tui *t, int key);
 /* Draws the open prompt on line y and puts the cursor after it. */

@@ -5,6 +5,8 @@
  *   :dump FILE            write the screen as text
  *   :wait-containers      wait (same watchdog) until the Containers panel's
  *                         model has answered: a list, or why there is none
+ *   :wait-sentry          wait (same watchdog) until the Sentry panel's model
+ *                         has every page, or why there is none
  * Blank lines and lines starting with '#' are skipped. */
 #include "script.h"
 
@@ -16,12 +18,14 @@
 
 #include "tui.h"
 #include "view_containers.h"
+#include "view_sentry.h"
 
 struct tui_script {
 	struct strlist lines;
 	size_t next;
 	long waiting;		/* run id a :wait-run waits for; 0 when none */
 	bool waiting_containers;
+	bool waiting_sentry;
 	int64_t deadline;
 };
 
@@ -50,7 +54,7 @@ void tui_script_free(struct tui_script *s)
 
 bool tui_script_done(const struct tui_script *s)
 {
-	return s->next >= s->lines.len && !s->waiting && !s->waiting_containers;
+	return s->next >= s->lines.len && !s->waiting && !s->waiting_containers && !s->waiting_sentry;
 }
 
 int tui_dump(const char *path)
@@ -82,16 +86,18 @@ static int64_t script_deadline(void)
 	return sw_mono_ms() + (limit ? atol(limit) : 600) * 1000;
 }
 
-static unsigned keep_waiting_containers(struct tui *t, struct tui_script *s, int *exit_code)
+/* Waits (*flag) until settled says the model answered; what names it in the timeout. */
+static unsigned keep_waiting_model(struct tui *t, struct tui_script *s, bool *flag, bool (*settled)(struct tui *),
+				   const char *what, int *exit_code)
 {
-	if (tui_containers_settled(t)) {
-		s->waiting_containers = false;
+	if (settled(t)) {
+		*flag = false;
 		return tui_wait_events(t, false, 0) | TUI_REDRAW_ALL;
 	}
 	if (sw_mono_ms() > s->deadline) {
-		fprintf(stderr, "slipway: --script: the container engine gave no answer in time\n");
+		fprintf(stderr, "slipway: --script: %s gave no answer in time\n", what);
 		*exit_code = 1;
-		s->waiting_containers = false;
+		*flag = false;
 		s->next = s->lines.len;
 		return 0;
 	}
@@ -162,7 +168,10 @@ unsigned tui_script_step(struct tui *t, struct tui_script *s, int *exit_code)
 	if (s->waiting)
 		return keep_waiting(t, s, exit_code);
 	if (s->waiting_containers)
-		return keep_waiting_containers(t, s, exit_code);
+		return keep_waiting_model(t, s, &s->waiting_containers, tui_containers_settled, "the container engine",
+					  exit_code);
+	if (s->waiting_sentry)
+		return keep_waiting_model(t, s, &s->waiting_sentry, tui_sentry_settled, "Sentry", exit_code);
 	unsigned dirty = tui_wait_events(t, false, 0);
 	if (s->next >= s->lines.len)
 		return dirty;
@@ -173,6 +182,9 @@ unsigned tui_script_step(struct tui *t, struct tui_script *s, int *exit_code)
 		dirty |= start_wait(t, s, line + 10);
 	else if (!strcmp(line, ":wait-containers")) {
 		s->waiting_containers = true;
+		s->deadline = script_deadline();
+	} else if (!strcmp(line, ":wait-sentry")) {
+		s->waiting_sentry = true;
 		s->deadline = script_deadline();
 	}
 	else if (!strncmp(line, ":dump ", 6)) {

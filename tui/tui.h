@@ -45,8 +45,9 @@ struct tui {
 	char *main_branch, *integration;
 
 	struct tui_view views[TUI_V_COUNT];
-	struct tui_view *focus;		/* branches, pipeline or (tiled) containers */
-	struct tui_view *overlay;	/* log, quality, history, help or containers over them, or NULL */
+	struct tui_view *focus;		/* branches, pipeline or the tiled panel */
+	struct tui_view *overlay;	/* log, quality, history, help, containers or sentry over them, or NULL */
+	struct tui_view *tile;		/* containers or sentry in History's tile (large layouts), or NULL */
 
 	char *status;			/* the last message, shown until the next */
 	bool status_error;

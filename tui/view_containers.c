@@ -32,7 +32,6 @@ struct containers {
 	struct crow *rows;
 	size_t nrows;
 	char *filter;
-	bool tiled;
 };
 
 static struct tui_view *view(struct tui *t)
@@ -146,17 +145,17 @@ static void close_overlay(struct tui *t)
 
 unsigned tui_containers_toggle(struct tui *t)
 {
-	struct containers *c = open_model(t);
+	open_model(t);
 	struct tui_view *v = view(t);
 	if (t->overlay != v)
 		close_overlay(t);
 	if (!tui_layout_four()) {
 		t->overlay = v;
-	} else if (!c->tiled) {
-		c->tiled = true;
+	} else if (t->tile != v) {
+		t->tile = v;
 		t->focus = v;
 	} else if (t->focus == v) {
-		c->tiled = false;
+		t->tile = NULL;
 		t->focus = &t->views[TUI_V_BRANCHES];
 	} else {
 		t->focus = v;
@@ -166,7 +165,7 @@ unsigned tui_containers_toggle(struct tui *t)
 
 bool tui_containers_tiled(struct tui *t)
 {
-	return state(t) && state(t)->tiled;
+	return t->tile == view(t);
 }
 
 bool tui_containers_current(struct tui *t)

@@ -59,6 +59,9 @@ struct sw_sentry *sw_sentry_new(const struct sw_sentry_settings *s, sw_sentry_no
 void sw_sentry_free(struct sw_sentry *c);
 /* No retries and no waiting for rate limits: for status, which must stay fast. */
 void sw_sentry_set_quick(struct sw_sentry *c, bool quick);
+/* Another thread's stop: once *flag (read atomically) is non-zero, the
+ * request under way and any wait give up, and the call fails ("stopped"). */
+void sw_sentry_set_abort(struct sw_sentry *c, const int *flag);
 
 struct sw_sentry_issue {
 	char *id, *short_id;
@@ -104,6 +107,10 @@ int sw_sentry_release(struct sw_sentry *c, const char *version, bool *existed, c
 /* A deploy marker of release version in environment env. */
 int sw_sentry_deploy(struct sw_sentry *c, const char *version, const char *env, time_t started, time_t finished,
 		     char **err);
+
+/* An ISO 8601 time as Sentry sends it (fractions of seconds and all) in
+ * seconds since the epoch; -1 when it is not one. */
+time_t sw_sentry_time(const char *iso);
 
 /* The pure parts, exposed for the unit tests. */
 

@@ -122,8 +122,8 @@ paging_is_the_same_in_every_view() {
 	grep -q '^▌  feature/broken ' end
 	grep -q '^▌  b32 ' up
 	grep -q '^─ Pipeline · b32 ─' up
-	# 33 actions in 22 rows: a page down stops where the last one is at the bottom
-	sed -n 2p screen | grep -q ' back '
+	# 37 actions in 22 rows: a page down stops where the last one is at the bottom
+	sed -n 2p screen | grep -q ' merge '
 	sed -n 23p screen | grep -q ' copy '
 }
 
@@ -568,6 +568,49 @@ containers_without_an_engine() {
 	! grep -q 'Containers' screen
 }
 
+# Sentry without settings: the panel says what is missing, and the rest of
+# the dashboard works.
+sentry_not_configured() {
+	pin_clock
+	project
+	unset SENTRY_URL SENTRY_ORG SENTRY_PROJECT SENTRY_AUTH_TOKEN
+	dash 'E' ':wait-sentry'
+	golden sentry-not-configured
+	dash 'E' ':wait-sentry' '<Esc> j'
+	grep -q '^▌  development ' screen
+	! grep -q 'Sentry' screen
+}
+
+# The fake Sentry (tests/integration/sentry_fake.py) for this test only.
+start_fake_sentry() {
+	python3 "$SW_SRCDIR/tests/integration/sentry_fake.py" tok "$PWD/fake.log" >fake.port 2>fake.err &
+	FAKE_PID=$!
+	trap 'kill $FAKE_PID 2>/dev/null' EXIT
+	wait_for 10 test -s fake.port || fail "the fake Sentry did not start"
+	export SENTRY_URL=http://127.0.0.1:$(head -1 fake.port) SENTRY_ORG=acme SENTRY_AUTH_TOKEN=tok
+}
+
+# Its issues, ages from a pinned clock (three hours after the fake's last
+# seen); over the screen at 80x24, tiled at 160x45.
+sentry_lists_issues() {
+	pin_clock
+	project
+	start_fake_sentry
+	export SENTRY_PROJECT=web-dash SLIPWAY_NOW=1796050800
+	dash 'E' ':wait-sentry'
+	golden sentry-list
+	printf '%s\n' 'E' ':wait-sentry' 's' >script
+	$SLIPWAY --script script --size 160x45 --dump screen
+	golden sentry-tiled-160x45
+	# without UTF-8 and colour the level's letter and word still say it
+	printf '%s\n' 'E' ':wait-sentry' 'j' >script
+	NO_COLOR=1 LANG=C LC_ALL=C $SLIPWAY --script script --size 80x24 --dump screen
+	grep -q '^- Sentry 250 acme/web-dash | by last seen | Esc returns -' screen
+	grep -q '^> E error  *21 .* WEB-DASH-2  *Bad ^\[\[31mred' screen
+	grep -q '^  W warning  *31 .* WEB-DASH-3  *Long xxx.*~$' screen
+	no_stray_question_marks screen
+}
+
 no_configuration_still_shows_branches() {
 	git init -q -b main r && cd r
 	commit_file README "hello" "First"
@@ -758,6 +801,8 @@ t_run history_opens_past_runs
 t_run log_search_wrap_and_copy
 t_run large_terminal_tiles_four_panels
 t_run containers_without_an_engine
+t_run sentry_not_configured
+t_run sentry_lists_issues
 t_run no_configuration_still_shows_branches
 t_run terminals_and_wide_text
 t_run upstream_counts_shown

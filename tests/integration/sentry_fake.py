@@ -13,12 +13,15 @@ first '-', so that each test has counters of its own):
   rlforever  429 with a reset two minutes away, always
   flaky      500 once, then web's;  down  500 always
   slow       answers after 3 s
+  gated      web's, but pages after the first wait (30 s at most) until the
+             file LOGFILE.PROJECT.gate exists: what shows before the last page
   badjson    a body that is not JSON;  nofield  an issue without "title"
   forbidden  403
 Any other project, or organization, is 404.  A token other than TOKEN is
 401.  The log has one line a request (method, path, whether the token was
 good), never a header's value."""
 import json
+import os
 import sys
 import threading
 import time
@@ -27,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOKEN, LOG = sys.argv[1], sys.argv[2]
 ORG = "acme"
-MODES = {"web", "big", "rl", "ra", "rlforever", "flaky", "down", "slow", "badjson", "nofield", "forbidden"}
+MODES = {"web", "big", "rl", "ra", "rlforever", "flaky", "down", "slow", "badjson", "nofield", "forbidden", "gated"}
 lock = threading.Lock()
 hits = {}          # project -> requests seen
 status = {}        # issue id -> status set by PUT
@@ -149,6 +152,11 @@ class Handler(BaseHTTPRequestHandler):
         limit = min(int(q.get("limit", ["100"])[0]), 100)
         start = int(q.get("cursor", ["0:0:0"])[0].split(":")[1])
         page = items[start:start + limit]
+        if mode == "gated" and start:
+            for _ in range(300):
+                if os.path.exists("%s.%s.gate" % (LOG, project)):
+                    break
+                time.sleep(0.1)
         base = "http://127.0.0.1:%d%s" % (self.server.server_port, urllib.parse.urlsplit(self.path).path)
         more = start + limit < len(items)
         nxt = "0:%d:0" % (start + limit)

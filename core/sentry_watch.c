@@ -1,0 +1,476 @@
+/* The live Sentry model: a lister that reads the unresolved issues page by
+ * page (publishing each page as it comes) and again every minute while
+ * visible, and a short-lived thread for one triage.  Each thread has its
+ * own client; everything they share is under one mutex, and the face is
+ * woken through a pipe. */
+#include "slipway/sentry_watch.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "slipway/util.h"
+
+#define REFRESH_MS 60000	/* while visible, the list is read again this often */
+#define RETRY_MS 10000		/* a Sentry that failed is tried again this often */
+
+struct sw_sentry_watch {
+	struct sw_sentry_settings settings;
+	bool configured;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	int wake[2];
+	/* Read by the clients without the mutex: atomic stores and loads. */
+	int stop;
+
+	/* Under mu. */
+	struct sw_sentry_issue_list list;
+	char *project, *missing, *error;
+	bool loaded, complete;
+	unsigned generation;
+	bool refresh_now, visible;
+	char *note;
+	bool note_error;
+	unsigned note_generation;
+	bool triage_busy;
+	char *triage_id, *triage_short, *triage_status;
+
+	pthread_t lister_th, triage_th;
+	bool triage_started;	/* touched by the face's thread only */
+};
+
+static bool stopped(struct sw_sentry_watch *w)
+{
+	return __atomic_load_n(&w->stop, __ATOMIC_SEQ_CST) != 0;
+}
+
+static void wake(struct sw_sentry_watch *w)
+{
+	/* A full pipe already says "something changed". */
+	ssize_t r = write(w->wake[1], "x", 1);
+	(void)r;
+}
+
+static void wait_ms(struct sw_sentry_watch *w, int64_t ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&w->cond, &w->mu, &ts);
+}
+
+static void set_text(char **field, const char *text)
+{
+	free(*field);
+	*field = xstrdup_null(text);
+}
+
+/* ---- the pure parts ---- */
+
+void sw_sentry_issues_append(struct sw_sentry_issue_list *l, const struct sw_sentry_issue *items, size_t n)
+{
+	if (!n)
+		return;
+	l->items = xrealloc(l->items, (l->n + n) * sizeof *l->items);
+	for (size_t k = 0; k < n; k++) {
+		struct sw_sentry_issue *d = &l->items[l->n + k];
+		const struct sw_sentry_issue *s = &items[k];
+		*d = *s;
+		d->id = xstrdup_null(s->id);
+		d->short_id = xstrdup_null(s->short_id);
+		d->title = xstrdup_null(s->title);
+		d->culprit = xstrdup_null(s->culprit);
+		d->level = xstrdup_null(s->level);
+		d->status = xstrdup_null(s->status);
+		d->permalink = xstrdup_null(s->permalink);
+		d->first_seen = xstrdup_null(s->first_seen);
+		d->last_seen = xstrdup_null(s->last_seen);
+	}
+	l->n += n;
+}
+
+bool sw_sentry_issues_drop(struct sw_sentry_issue_list *l, const char *id)
+{
+	for (size_t k = 0; k < l->n; k++) {
+		if (!l->items[k].id || strcmp(l->items[k].id, id))
+			continue;
+		/* Freed through a one-issue list: the list owns the fields' frees. */
+		struct sw_sentry_issue_list one = {xmalloc(sizeof *one.items), 1, false};
+		one.items[0] = l->items[k];
+		sw_sentry_issue_list_free(&one);
+		memmove(&l->items[k], &l->items[k + 1], (l->n - k - 1) * sizeof *l->items);
+		l->n--;
+		return true;
+	}
+	return false;
+}
+
+struct keyed {
+	long long key;
+	size_t pos, idx;
+};
+
+static int by_key(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key > y->key ? -1 : 1;
+	/* qsort is not stable: the position before sorting breaks ties. */
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+void sw_sentry_issues_order(size_t *idx, size_t n, const struct sw_sentry_issue *items, enum sw_sentry_order o)
+{
+	if (n < 2)
+		return;
+	/* Keys once, not once a comparison: a last seen is parsed text. */
+	struct keyed *k = xcalloc(n, sizeof *k);
+	for (size_t i = 0; i < n; i++) {
+		const struct sw_sentry_issue *it = &items[idx[i]];
+		k[i].key = o == SW_SENTRY_BY_COUNT ? it->count : (long long)sw_sentry_time(it->last_seen);
+		k[i].pos = i;
+		k[i].idx = idx[i];
+	}
+	qsort(k, n, sizeof *k, by_key);
+	for (size_t i = 0; i < n; i++)
+		idx[i] = k[i].idx;
+	free(k);
+}
+
+/* ---- publishing (each takes mu) ---- */
+
+static void publish_note(struct sw_sentry_watch *w, bool error, char *text)
+{
+	pthread_mutex_lock(&w->mu);
+	free(w->note);
+	w->note = text;
+	w->note_error = error;
+	w->note_generation++;
+	w->generation++;
+	pthread_mutex_unlock(&w->mu);
+	wake(w);
+}
+
+static void on_client_note(void *ud, const char *msg)
+{
+	publish_note(ud, false, xstrdup(msg));
+}
+
+static void publish_error(struct sw_sentry_watch *w, const char *err)
+{
+	pthread_mutex_lock(&w->mu);
+	set_text(&w->error, err);
+	w->loaded = true;
+	w->complete = true;
+	w->generation++;
+	pthread_mutex_unlock(&w->mu);
+	wake(w);
+}
+
+/* The first page of a listing replaces what was shown; the others add to it. */
+static void publish_page(struct sw_sentry_watch *w, const struct sw_sentry_issue *items, size_t n, bool first)
+{
+	pthread_mutex_lock(&w->mu);
+	if (first) {
+		sw_sentry_issue_list_free(&w->list);
+		set_text(&w->error, NULL);
+	}
+	sw_sentry_issues_append(&w->list, items, n);
+	w->loaded = true;
+	w->complete = false;
+	w->generation++;
+	pthread_mutex_unlock(&w->mu);
+	wake(w);
+}
+
+/* The whole list, replacing what was shown (the same issues after a first listing). */
+static void publish_done(struct sw_sentry_watch *w, const struct sw_sentry_issue_list *all)
+{
+	pthread_mutex_lock(&w->mu);
+	sw_sentry_issue_list_free(&w->list);
+	sw_sentry_issues_append(&w->list, all->items, all->n);
+	w->list.more = all->more;
+	set_text(&w->error, NULL);
+	w->loaded = w->complete = true;
+	w->generation++;
+	pthread_mutex_unlock(&w->mu);
+	wake(w);
+}
+
+/* ---- the lister ---- */
+
+struct listing {
+	struct sw_sentry_watch *w;
+	bool progressive;	/* each page published as it comes */
+	bool any_page;
+};
+
+static int on_page(void *ud, const struct sw_sentry_issue *items, size_t n)
+{
+	struct listing *l = ud;
+	if (stopped(l->w))
+		return 1;
+	if (l->progressive)
+		publish_page(l->w, items, n, !l->any_page);
+	l->any_page = true;
+	return 0;
+}
+
+/* Page by page only while there is no whole list to show: a refresh of a
+ * shown list swaps it at once, rather than shrinking it to one page. */
+static bool wants_pages(struct sw_sentry_watch *w)
+{
+	pthread_mutex_lock(&w->mu);
+	bool whole = w->loaded && w->complete && !w->error;
+	pthread_mutex_unlock(&w->mu);
+	return !whole;
+}
+
+/* Returns whether it worked (for when to list again). */
+static bool list_once(struct sw_sentry_watch *w, struct sw_sentry *c)
+{
+	struct sw_sentry_query q = {.sort = "date"};
+	struct listing l = {w, wants_pages(w), false};
+	struct sw_sentry_issue_list all = {0};
+	char *err = NULL;
+	int rc = sw_sentry_issues(c, &q, on_page, &l, &all, &err);
+	if (stopped(w))
+		;
+	else if (rc)
+		publish_error(w, err);
+	else
+		publish_done(w, &all);
+	free(err);
+	sw_sentry_issue_list_free(&all);
+	return rc == 0;
+}
+
+/* Until R, or the list is due and visible, or the stop. */
+static bool wait_due(struct sw_sentry_watch *w, int64_t due)
+{
+	pthread_mutex_lock(&w->mu);
+	while (!stopped(w) && !w->refresh_now && !(w->visible && sw_mono_ms() >= due)) {
+		if (w->visible)
+			wait_ms(w, due - sw_mono_ms());
+		else
+			pthread_cond_wait(&w->cond, &w->mu);
+	}
+	w->refresh_now = false;
+	pthread_mutex_unlock(&w->mu);
+	return !stopped(w);
+}
+
+static void *lister_main(void *ud)
+{
+	struct sw_sentry_watch *w = ud;
+	struct sw_sentry *c = sw_sentry_new(&w->settings, on_client_note, w);
+	sw_sentry_set_abort(c, &w->stop);
+	int64_t due = 0;
+	while (wait_due(w, due))
+		due = sw_mono_ms() + (list_once(w, c) ? REFRESH_MS : RETRY_MS);
+	sw_sentry_free(c);
+	return NULL;
+}
+
+/* ---- start and stop ---- */
+
+static void load_settings(struct sw_sentry_watch *w, struct sw_repo *repo)
+{
+	char *err = NULL;
+	w->loaded = true;
+	w->complete = true;
+	if (sw_sentry_settings_load(repo, &w->settings, &err)) {
+		w->missing = xasprintf("Sentry is not configured: %s", err);
+		free(err);
+		return;
+	}
+	w->missing = sw_sentry_missing(&w->settings);
+	if (w->missing)
+		return;
+	w->configured = true;
+	w->loaded = w->complete = false;
+	w->project = xasprintf("%s/%s", w->settings.org, w->settings.project);
+}
+
+struct sw_sentry_watch *sw_sentry_watch_start(struct sw_repo *repo)
+{
+	struct sw_sentry_watch *w = xcalloc(1, sizeof *w);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK))
+		abort();
+	load_settings(w, repo);
+	if (w->configured) {
+		/* The first listing starts at once, visible or not. */
+		w->refresh_now = true;
+		pthread_create(&w->lister_th, NULL, lister_main, w);
+	}
+	return w;
+}
+
+void sw_sentry_watch_stop(struct sw_sentry_watch *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	__atomic_store_n(&w->stop, 1, __ATOMIC_SEQ_CST);
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->mu);
+	if (w->configured)
+		pthread_join(w->lister_th, NULL);
+	if (w->triage_started)
+		pthread_join(w->triage_th, NULL);
+	sw_sentry_issue_list_free(&w->list);
+	sw_sentry_settings_free(&w->settings);
+	free(w->project);
+	free(w->missing);
+	free(w->error);
+	free(w->note);
+	free(w->triage_id);
+	free(w->triage_short);
+	free(w->triage_status);
+	close(w->wake[0]);
+	close(w->wake[1]);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
+/* ---- what the face calls ---- */
+
+int sw_sentry_watch_fd(const struct sw_sentry_watch *w)
+{
+	return w->wake[0];
+}
+
+void sw_sentry_watch_drain(struct sw_sentry_watch *w)
+{
+	char buf[256];
+	while (read(w->wake[0], buf, sizeof buf) > 0)
+		;
+}
+
+unsigned sw_sentry_watch_generation(struct sw_sentry_watch *w)
+{
+	pthread_mutex_lock(&w->mu);
+	unsigned g = w->generation;
+	pthread_mutex_unlock(&w->mu);
+	return g;
+}
+
+void sw_sentry_watch_snapshot(struct sw_sentry_watch *w, struct sw_sentry_snapshot *out)
+{
+	memset(out, 0, sizeof *out);
+	pthread_mutex_lock(&w->mu);
+	sw_sentry_issues_append(&out->list, w->list.items, w->list.n);
+	out->list.more = w->list.more;
+	out->project = xstrdup_null(w->project);
+	out->missing = xstrdup_null(w->missing);
+	out->error = xstrdup_null(w->error);
+	out->loaded = w->loaded;
+	out->complete = w->complete;
+	out->generation = w->generation;
+	out->note = xstrdup_null(w->note);
+	out->note_error = w->note_error;
+	out->note_generation = w->note_generation;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void sw_sentry_snapshot_free(struct sw_sentry_snapshot *s)
+{
+	sw_sentry_issue_list_free(&s->list);
+	free(s->project);
+	free(s->missing);
+	free(s->error);
+	free(s->note);
+	memset(s, 0, sizeof *s);
+}
+
+void sw_sentry_watch_visible(struct sw_sentry_watch *w, bool visible)
+{
+	pthread_mutex_lock(&w->mu);
+	if (w->visible != visible) {
+		w->visible = visible;
+		pthread_cond_broadcast(&w->cond);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+void sw_sentry_watch_refresh(struct sw_sentry_watch *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->refresh_now = true;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* ---- triage ---- */
+
+static void triage_done(struct sw_sentry_watch *w, const char *id, bool ok, char *note)
+{
+	pthread_mutex_lock(&w->mu);
+	if (ok && sw_sentry_issues_drop(&w->list, id))
+		w->generation++;
+	w->triage_busy = false;
+	pthread_mutex_unlock(&w->mu);
+	publish_note(w, !ok, note);
+}
+
+static void *triage_main(void *ud)
+{
+	struct sw_sentry_watch *w = ud;
+	/* Set before the thread started, changed only after it ended (busy). */
+	pthread_mutex_lock(&w->mu);
+	char *id = xstrdup(w->triage_id), *short_id = xstrdup(w->triage_short), *st = xstrdup(w->triage_status);
+	pthread_mutex_unlock(&w->mu);
+	struct sw_sentry *c = sw_sentry_new(&w->settings, on_client_note, w);
+	sw_sentry_set_abort(c, &w->stop);
+	char *err = NULL;
+	if (sw_sentry_issue_set_status(c, id, st, &err))
+		triage_done(w, id, false, err ? err : xasprintf("%s: Sentry did not take \"%s\"", short_id, st));
+	else
+		triage_done(w, id, true, xasprintf("%s %s", short_id, st));
+	sw_sentry_free(c);
+	free(id);
+	free(short_id);
+	free(st);
+	return NULL;
+}
+
+int sw_sentry_watch_triage(struct sw_sentry_watch *w, const char *id, const char *short_id, const char *status,
+			   char **err)
+{
+	if (!w->configured) {
+		*err = xstrdup(w->missing);
+		return -1;
+	}
+	pthread_mutex_lock(&w->mu);
+	if (w->triage_busy) {
+		*err = xasprintf("wait: %s is still being marked %s", w->triage_short, w->triage_status);
+		pthread_mutex_unlock(&w->mu);
+		return -1;
+	}
+	w->triage_busy = true;
+	set_text(&w->triage_id, id);
+	set_text(&w->triage_short, short_id);
+	set_text(&w->triage_status, status);
+	pthread_mutex_unlock(&w->mu);
+	/* The last one has ended (not busy): joining it is immediate. */
+	if (w->triage_started)
+		pthread_join(w->triage_th, NULL);
+	pthread_create(&w->triage_th, NULL, triage_main, w);
+	w->triage_started = true;
+	return 0;
+}

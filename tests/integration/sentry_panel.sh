@@ -1,0 +1,203 @@
+# The dashboard's Sentry panel in tmux against the fake Sentry
+# (tests/integration/sentry_fake.py): the first page on screen while the
+# fake holds back the rest, the rest arriving by themselves, a title's
+# escape sequences neutralised, the sort toggle, an issue's details, its
+# permalink copied, resolve and ignore asked and done, the title filter;
+# quitting abandons a held request; a Sentry that is down is said in the
+# panel while the other keys work.
+# timeout: 300
+. "$SW_SRCDIR/tests/lib.sh"
+
+export TERM=xterm-256color
+TOKEN=sntrys-swpanel-$$
+FAKE_LOG=$T_DIR/fake.log
+python3 "$SW_SRCDIR/tests/integration/sentry_fake.py" "$TOKEN" "$FAKE_LOG" >"$T_DIR/fake.port" 2>"$T_DIR/fake.err" &
+FAKE_PID=$!
+trap 'kill $FAKE_PID 2>/dev/null' EXIT
+wait_for 10 test -s "$T_DIR/fake.port" || { echo "FAIL: the fake Sentry did not start"; exit 1; }
+URL=http://127.0.0.1:$(head -1 "$T_DIR/fake.port")
+
+tmx() {
+	tmux -L "$T_TMUX" "$@"
+}
+
+screen_has() {
+	tmx capture-pane -p -t dash | grep -q -- "$1"
+}
+
+show_screen() {
+	tmx capture-pane -p -t dash | sed 's/^/    | /' >&2
+}
+
+# wait_screen SECONDS PATTERN: the pane shows PATTERN within SECONDS; if
+# not, the pane is shown and the test fails.
+wait_screen() {
+	wait_for "$1" screen_has "$2" || { show_screen; fail "no '$2' on screen"; }
+}
+
+no_screen() {
+	! screen_has "$1" || { show_screen; fail "'$1' is still on screen"; }
+}
+
+# dashboard PROJECT: the dashboard at 80x24 in tmux, on the fake's PROJECT.
+dashboard() {
+	make_repo r <<'EOF2'
+{"version": 1, "stages": [{"name": "build", "run": "true"}]}
+EOF2
+	cd r
+	tmx new-session -d -x 80 -y 24 -s dash \
+		"env SENTRY_URL=$URL SENTRY_ORG=acme SENTRY_PROJECT=$1 SENTRY_AUTH_TOKEN=$TOKEN $SLIPWAY; echo DASHBOARD-EXITED; sleep 60"
+	wait_screen 20 'Branches 1'
+}
+
+quit() {
+	tmx send-keys -t dash Q
+	wait_screen 20 DASHBOARD-EXITED
+}
+
+# The fake holds every page after the first until the gate file exists:
+# what is on screen before then came from the first page alone.
+first_page_before_the_rest() {
+	dashboard gated-first
+	tmx send-keys -t dash E
+	wait_screen 20 '^─ Sentry 100… acme/gated-first · by last seen · Esc returns'
+	wait_screen 5 ' GATED-FIRST-1 '
+	# the second page is asked (the fake logs it as it arrives) and held
+	wait_for 10 sh -c "[ \$(grep -c 'GET /api/0/projects/acme/gated-first/issues/' '$FAKE_LOG') = 2 ]" ||
+		fail "the second page was not asked"
+	grep 'gated-first/issues/' "$FAKE_LOG" | tail -1 | grep -q 'cursor=0%3A100%3A0' || fail "the second page was not asked"
+	# keys work while the second page is held back
+	tmx send-keys -t dash j
+	wait_screen 5 '^▌ E error .* GATED-FIRST-2 '
+	touch "$FAKE_LOG.gated-first.gate"
+	wait_screen 20 '^─ Sentry 250 acme/gated-first · by last seen'
+	quit
+}
+
+# Quitting while a page is held back: the request is abandoned at once, not
+# waited out (the fake would hold it 30 s).
+quit_does_not_wait_for_sentry() {
+	dashboard gated-quit
+	tmx send-keys -t dash E
+	wait_screen 20 '^─ Sentry 100… acme/gated-quit'
+	wait_for 10 sh -c "[ \$(grep -c 'GET /api/0/projects/acme/gated-quit/issues/' '$FAKE_LOG') = 2 ]" ||
+		fail "the second page was not asked"
+	tmx send-keys -t dash Q
+	wait_screen 5 DASHBOARD-EXITED
+}
+
+# y: the selected issue's permalink reaches the clipboard (OSC 52).
+copy_gives_the_permalink() {
+	dashboard web-copy
+	tmx set-option -g set-clipboard on
+	tmx send-keys -t dash E
+	wait_screen 20 '^─ Sentry 250 acme/web-copy'
+	tmx send-keys -t dash j y
+	wait_screen 10 'copied permalink'
+	wait_for 10 sh -c "tmux -L $T_TMUX show-buffer 2>/dev/null | grep -q 'organizations/acme/issues/1002/'" ||
+		fail "the permalink is not in the clipboard"
+	quit
+}
+
+rows_sort_details_and_escapes() {
+	dashboard web-rows
+	tmx send-keys -t dash E
+	wait_screen 20 '^─ Sentry 250 acme/web-rows'
+	wait_screen 5 'LEVEL *COUNT USERS LAST ISSUE *TITLE'
+	wait_screen 5 '^▌ E error *11 *1 .* WEB-ROWS-1 *ZeroDivisionError'
+	# a title with escape sequences: shown, neutralised
+	wait_screen 5 ' WEB-ROWS-2 *Bad ^\[\[31mred^\[\[0m title ^\[\]0;'
+	# by count: the most events first; and back
+	tmx send-keys -t dash s
+	wait_screen 5 '^─ Sentry 250 acme/web-rows · by count'
+	wait_screen 5 '^▌ E error *2501 .* WEB-ROWS-250 '
+	tmx send-keys -t dash s
+	wait_screen 5 '^─ Sentry 250 acme/web-rows · by last seen'
+	wait_screen 5 '^▌ E error *11 .* WEB-ROWS-1 '
+	# Enter: the details, permalink and all; Esc comes back to the panel
+	tmx send-keys -t dash j Enter
+	wait_screen 10 'Log · issue WEB-ROWS-2'
+	wait_screen 5 '^permalink   http://127.0.0.1/organizations/acme/issues/1002/'
+	wait_screen 5 '^culprit     app.views in index'
+	wait_screen 5 '^status      unresolved'
+	wait_screen 5 '^first seen  2026-11-20T10:00:00Z'
+	wait_screen 5 '^Bad ^\[\[31mred'
+	tmx send-keys -t dash Escape
+	wait_screen 10 '^─ Sentry 250 acme/web-rows'
+	# the title filter
+	tmx send-keys -t dash / Long Enter
+	wait_screen 5 'filter: Long'
+	wait_screen 5 '^▌ W warning .* WEB-ROWS-3 *Long xxx'
+	no_screen '^. E error .* WEB-ROWS-1 '
+	# Esc gives the main screen back
+	tmx send-keys -t dash Escape
+	wait_screen 10 '^─ Branches 1'
+	quit
+}
+
+resolve_and_ignore_ask_first() {
+	dashboard web-triage
+	tmx send-keys -t dash E
+	wait_screen 20 '^─ Sentry 250 acme/web-triage'
+	tmx send-keys -t dash v
+	wait_screen 5 'Mark Sentry issue WEB-TRIAGE-1 resolved? \[y/N\]'
+	tmx send-keys -t dash n
+	wait_screen 5 'nothing done: WEB-TRIAGE-1 left as it is'
+	! grep -q '^PUT' "$FAKE_LOG" || fail "a triage was sent without a yes"
+	tmx send-keys -t dash v
+	wait_screen 5 'Mark Sentry issue WEB-TRIAGE-1 resolved?'
+	tmx send-keys -t dash y
+	wait_screen 10 'WEB-TRIAGE-1 resolved'
+	wait_screen 5 '^─ Sentry 249 '
+	no_screen '^. E error .* WEB-TRIAGE-1 '
+	grep -q '^PUT /api/0/organizations/acme/issues/1001/ token=good' "$FAKE_LOG" || fail "no PUT for issue 1001"
+	# the selection is on the next issue: ignore it
+	tmx send-keys -t dash i
+	wait_screen 5 'Mark Sentry issue WEB-TRIAGE-2 ignored? \[y/N\]'
+	tmx send-keys -t dash y
+	wait_screen 10 'WEB-TRIAGE-2 ignored'
+	wait_screen 5 '^─ Sentry 248 '
+	# R reads the list again: Sentry no longer has them unresolved
+	tmx send-keys -t dash R
+	wait_for 10 sh -c "[ \$(grep -c 'GET /api/0/projects/acme/web-triage/' '$FAKE_LOG') -ge 6 ]" || fail "R did not list again"
+	wait_screen 10 '^─ Sentry 248 acme/web-triage · by last seen'
+	no_screen '^. E error .* WEB-TRIAGE-2 '
+	quit
+}
+
+# A Sentry that answers 500 always: the panel says so and the rest works.
+down_sentry_is_said_and_keys_work() {
+	dashboard down-panel
+	tmx send-keys -t dash E
+	wait_screen 30 'Tried again every few seconds; R tries now'
+	wait_screen 5 '500'
+	tmx send-keys -t dash Escape j
+	wait_screen 5 '^─ Branches 1'
+	quit
+}
+
+# Not configured: said plainly.
+not_configured_is_said() {
+	make_repo r <<'EOF2'
+{"version": 1, "stages": [{"name": "build", "run": "true"}]}
+EOF2
+	cd r
+	tmx new-session -d -x 80 -y 24 -s dash \
+		"env -u SENTRY_URL -u SENTRY_ORG -u SENTRY_PROJECT -u SENTRY_AUTH_TOKEN $SLIPWAY; echo DASHBOARD-EXITED; sleep 60"
+	wait_screen 20 'Branches 1'
+	tmx send-keys -t dash E
+	wait_screen 10 'Sentry is not configured: set SENTRY_ORG'
+	tmx send-keys -t dash v
+	wait_screen 5 'no issue selected'
+	quit
+}
+
+command -v tmux >/dev/null || { echo "FAIL: tmux is missing"; exit 1; }
+t_run first_page_before_the_rest
+t_run quit_does_not_wait_for_sentry
+t_run copy_gives_the_permalink
+t_run rows_sort_details_and_escapes
+t_run resolve_and_ignore_ask_first
+t_run down_sentry_is_said_and_keys_work
+t_run not_configured_is_said
+t_done
