@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/watch.h"
 #include "slipway/util.h"
 
 #define RETRY_MS 3000		/* a lost engine is tried again this often */
@@ -21,19 +22,13 @@
 
 struct sw_docker_watch {
 	char *host;
-	pthread_mutex_t mu;
-	pthread_cond_t cond;
-	int wake[2];
-	/* Stop flags are read by the client's streams without the mutex; they
-	 * are written with atomic stores. */
-	volatile int stop;
+	struct sw_watch base;
 	volatile int log_stop;
 
 	/* Under mu. */
 	struct sw_container_list list;	/* our copy */
 	char *engine, *error;
 	bool loaded;
-	unsigned generation;
 	bool dirty, retry_now, visible;
 	char *note;
 	bool note_error;
@@ -48,32 +43,6 @@ struct sw_docker_watch {
 	pthread_t events_th, lister_th, stats_th, act_th, log_th;
 	bool act_started, log_started;	/* touched by the face's thread only */
 };
-
-static bool stopped(struct sw_docker_watch *w)
-{
-	return __atomic_load_n(&w->stop, __ATOMIC_SEQ_CST) != 0;
-}
-
-static void wake(struct sw_docker_watch *w)
-{
-	/* A full pipe already says "something changed". */
-	ssize_t r = write(w->wake[1], "x", 1);
-	(void)r;
-}
-
-/* Waits on the condition for at most ms (under mu). */
-static void wait_ms(struct sw_docker_watch *w, int ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_cond_timedwait(&w->cond, &w->mu, &ts);
-}
 
 /* ---- list copies ---- */
 
@@ -91,22 +60,6 @@ void sw_container_list_copy(struct sw_container_list *dst, const struct sw_conta
 		c->state = xstrdup_null(c->state);
 		c->ports = xstrdup_null(c->ports);
 	}
-}
-
-void sw_container_list_copy_free(struct sw_container_list *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		struct sw_container *c = &l->items[i];
-		free(c->name);
-		free(c->image);
-		free(c->project);
-		free(c->service);
-		free(c->state);
-		free(c->ports);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
 }
 
 static struct sw_container *by_id(const struct sw_container_list *l, const char *id)
@@ -138,75 +91,69 @@ void sw_container_stats_carry(struct sw_container_list *to, const struct sw_cont
 
 /* ---- publishing (each takes mu) ---- */
 
-static void set_text(char **field, const char *text)
-{
-	free(*field);
-	*field = xstrdup_null(text);
-}
-
 static void publish_error(struct sw_docker_watch *w, const char *err)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	bool news = !w->error || !w->loaded || strcmp(w->error, err);
-	set_text(&w->error, err);
+	sw_watch_set_text(&w->error, err);
 	w->loaded = true;
 	if (news)
-		w->generation++;
-	pthread_mutex_unlock(&w->mu);
+		w->base.generation++;
+	pthread_mutex_unlock(&w->base.mu);
 	if (news)
-		wake(w);
+		sw_watch_wake(&w->base);
 }
 
 static void publish_list(struct sw_docker_watch *w, const struct sw_container_list *l, const char *engine)
 {
 	struct sw_container_list copy;
 	sw_container_list_copy(&copy, l);
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	sw_container_stats_carry(&copy, &w->list);
-	sw_container_list_copy_free(&w->list);
+	sw_container_list_free(&w->list);
 	w->list = copy;
-	set_text(&w->error, NULL);
+	sw_watch_set_text(&w->error, NULL);
 	if (engine)
-		set_text(&w->engine, engine);
+		sw_watch_set_text(&w->engine, engine);
 	w->loaded = true;
-	w->generation++;
+	w->base.generation++;
 	/* The stats reader waits for an engine that answers. */
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->mu);
-	wake(w);
+	pthread_cond_broadcast(&w->base.cond);
+	pthread_mutex_unlock(&w->base.mu);
+	sw_watch_wake(&w->base);
 }
 
 static void publish_stats(struct sw_docker_watch *w, const struct sw_container_list *l)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	for (size_t i = 0; i < l->n; i++) {
 		struct sw_container *c = l->items[i].has_stats ? by_id(&w->list, l->items[i].id) : NULL;
 		if (c)
 			take_stats(c, &l->items[i]);
 	}
-	w->generation++;
-	pthread_mutex_unlock(&w->mu);
-	wake(w);
+	w->base.generation++;
+	pthread_mutex_unlock(&w->base.mu);
+	sw_watch_wake(&w->base);
 }
 
 static void publish_note(struct sw_docker_watch *w, bool error, char *text)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	free(w->note);
 	w->note = text;
 	w->note_error = error;
 	w->note_generation++;
-	w->generation++;
-	pthread_mutex_unlock(&w->mu);
-	wake(w);
+	w->base.generation++;
+	pthread_mutex_unlock(&w->base.mu);
+	sw_watch_wake(&w->base);
 }
 
 static void mark_dirty(struct sw_docker_watch *w)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	w->dirty = true;
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->mu);
+	pthread_cond_broadcast(&w->base.cond);
+	pthread_mutex_unlock(&w->base.mu);
 }
 
 /* ---- the events thread: connects (again), and says when to list ---- */
@@ -220,26 +167,26 @@ static int on_event(void *ud, const struct sw_docker_event *ev)
 
 static void wait_retry(struct sw_docker_watch *w)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	int64_t until = sw_mono_ms() + RETRY_MS;
-	while (!stopped(w) && !w->retry_now && sw_mono_ms() < until)
-		wait_ms(w, (int)(until - sw_mono_ms()));
+	while (!sw_watch_stopped(&w->base) && !w->retry_now && sw_mono_ms() < until)
+		sw_watch_wait_ms(&w->base, (int)(until - sw_mono_ms()));
 	w->retry_now = false;
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->base.mu);
 }
 
 static void *events_main(void *ud)
 {
 	struct sw_docker_watch *w = ud;
-	while (!stopped(w)) {
+	while (!sw_watch_stopped(&w->base)) {
 		struct sw_docker *d = NULL;
 		char *err = NULL;
 		if (!sw_docker_open(w->host, &d, &err)) {
 			mark_dirty(w);
-			sw_docker_events(d, NULL, on_event, w, &w->stop, &err);
+			sw_docker_events(d, NULL, on_event, w, &w->base.stop, &err);
 			sw_docker_close(d);
 		}
-		if (stopped(w)) {
+		if (sw_watch_stopped(&w->base)) {
 			free(err);
 			break;
 		}
@@ -255,15 +202,15 @@ static void *events_main(void *ud)
 
 static bool wait_dirty(struct sw_docker_watch *w)
 {
-	pthread_mutex_lock(&w->mu);
-	while (!stopped(w) && !w->dirty)
-		pthread_cond_wait(&w->cond, &w->mu);
+	pthread_mutex_lock(&w->base.mu);
+	while (!sw_watch_stopped(&w->base) && !w->dirty)
+		pthread_cond_wait(&w->base.cond, &w->base.mu);
 	/* Let the rest of a burst arrive: one list for all of it. */
-	if (!stopped(w))
-		wait_ms(w, COALESCE_MS);
+	if (!sw_watch_stopped(&w->base))
+		sw_watch_wait_ms(&w->base, COALESCE_MS);
 	w->dirty = false;
-	pthread_mutex_unlock(&w->mu);
-	return !stopped(w);
+	pthread_mutex_unlock(&w->base.mu);
+	return !sw_watch_stopped(&w->base);
 }
 
 static void *lister_main(void *ud)
@@ -291,20 +238,20 @@ static void *lister_main(void *ud)
 
 static bool wait_stats_due(struct sw_docker_watch *w, int64_t due)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	for (;;) {
-		if (stopped(w))
+		if (sw_watch_stopped(&w->base))
 			break;
 		bool wanted = w->visible && w->loaded && !w->error;
 		if (wanted && sw_mono_ms() >= due)
 			break;
 		if (wanted)
-			wait_ms(w, (int)(due - sw_mono_ms()));
+			sw_watch_wait_ms(&w->base, (int)(due - sw_mono_ms()));
 		else
-			pthread_cond_wait(&w->cond, &w->mu);
+			pthread_cond_wait(&w->base.cond, &w->base.mu);
 	}
-	pthread_mutex_unlock(&w->mu);
-	return !stopped(w);
+	pthread_mutex_unlock(&w->base.mu);
+	return !sw_watch_stopped(&w->base);
 }
 
 static void *stats_main(void *ud)
@@ -339,14 +286,7 @@ struct sw_docker_watch *sw_docker_watch_start(const char *host)
 	struct sw_docker_watch *w = xcalloc(1, sizeof *w);
 	w->host = xstrdup(host);
 	w->log_fd = -1;
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK))
-		abort();
+	sw_watch_init(&w->base);
 	pthread_create(&w->events_th, NULL, events_main, w);
 	pthread_create(&w->lister_th, NULL, lister_main, w);
 	pthread_create(&w->stats_th, NULL, stats_main, w);
@@ -358,25 +298,19 @@ void sw_docker_watch_stop(struct sw_docker_watch *w)
 	if (!w)
 		return;
 	sw_docker_watch_logs_stop(w);
-	pthread_mutex_lock(&w->mu);
-	__atomic_store_n(&w->stop, 1, __ATOMIC_SEQ_CST);
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->mu);
+	sw_watch_signal_stop(&w->base);
 	pthread_join(w->events_th, NULL);
 	pthread_join(w->lister_th, NULL);
 	pthread_join(w->stats_th, NULL);
 	if (w->act_started)
 		pthread_join(w->act_th, NULL);
-	sw_container_list_copy_free(&w->list);
+	sw_container_list_free(&w->list);
 	free(w->engine);
 	free(w->error);
 	free(w->note);
 	free(w->act_name);
 	free(w->host);
-	close(w->wake[0]);
-	close(w->wake[1]);
-	pthread_cond_destroy(&w->cond);
-	pthread_mutex_destroy(&w->mu);
+	sw_watch_destroy(&w->base);
 	free(w);
 }
 
@@ -384,43 +318,38 @@ void sw_docker_watch_stop(struct sw_docker_watch *w)
 
 int sw_docker_watch_fd(const struct sw_docker_watch *w)
 {
-	return w->wake[0];
+	return w->base.wake[0];
 }
 
 void sw_docker_watch_drain(struct sw_docker_watch *w)
 {
-	char buf[256];
-	while (read(w->wake[0], buf, sizeof buf) > 0)
-		;
+	sw_watch_drain(&w->base);
 }
 
 unsigned sw_docker_watch_generation(struct sw_docker_watch *w)
 {
-	pthread_mutex_lock(&w->mu);
-	unsigned g = w->generation;
-	pthread_mutex_unlock(&w->mu);
-	return g;
+	return sw_watch_generation(&w->base);
 }
 
 void sw_docker_watch_snapshot(struct sw_docker_watch *w, struct sw_docker_snapshot *out)
 {
 	memset(out, 0, sizeof *out);
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	sw_container_list_copy(&out->list, &w->list);
 	out->host = xstrdup(w->host);
 	out->engine = xstrdup_null(w->engine);
 	out->error = xstrdup_null(w->error);
 	out->loaded = w->loaded;
-	out->generation = w->generation;
+	out->generation = w->base.generation;
 	out->note = xstrdup_null(w->note);
 	out->note_error = w->note_error;
 	out->note_generation = w->note_generation;
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->base.mu);
 }
 
 void sw_docker_snapshot_free(struct sw_docker_snapshot *s)
 {
-	sw_container_list_copy_free(&s->list);
+	sw_container_list_free(&s->list);
 	free(s->host);
 	free(s->engine);
 	free(s->error);
@@ -430,20 +359,20 @@ void sw_docker_snapshot_free(struct sw_docker_snapshot *s)
 
 void sw_docker_watch_visible(struct sw_docker_watch *w, bool visible)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	if (w->visible != visible) {
 		w->visible = visible;
-		pthread_cond_broadcast(&w->cond);
+		pthread_cond_broadcast(&w->base.cond);
 	}
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->base.mu);
 }
 
 void sw_docker_watch_refresh(struct sw_docker_watch *w)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	w->dirty = w->retry_now = true;
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->mu);
+	pthread_cond_broadcast(&w->base.cond);
+	pthread_mutex_unlock(&w->base.mu);
 }
 
 /* ---- an action ---- */
@@ -451,10 +380,10 @@ void sw_docker_watch_refresh(struct sw_docker_watch *w)
 static void *act_main(void *ud)
 {
 	struct sw_docker_watch *w = ud;
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	char *name = xstrdup(w->act_name);
 	enum sw_docker_action a = w->act;
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->base.mu);
 	struct sw_docker *d = NULL;
 	char *err = NULL;
 	bool already = false;
@@ -464,26 +393,26 @@ static void *act_main(void *ud)
 		publish_note(w, false, sw_docker_act_outcome(name, a, already));
 	sw_docker_close(d);
 	free(name);
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	w->act_busy = false;
 	w->dirty = true;
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->mu);
+	pthread_cond_broadcast(&w->base.cond);
+	pthread_mutex_unlock(&w->base.mu);
 	return NULL;
 }
 
 int sw_docker_watch_act(struct sw_docker_watch *w, const char *name, enum sw_docker_action a, char **err)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	if (w->act_busy) {
 		*err = xasprintf("wait: %s %s is still under way", sw_docker_action_name(w->act), w->act_name);
-		pthread_mutex_unlock(&w->mu);
+		pthread_mutex_unlock(&w->base.mu);
 		return -1;
 	}
 	w->act_busy = true;
-	set_text(&w->act_name, name);
+	sw_watch_set_text(&w->act_name, name);
 	w->act = a;
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->base.mu);
 	/* The last one has ended (not busy): joining it is immediate. */
 	if (w->act_started)
 		pthread_join(w->act_th, NULL);
@@ -505,7 +434,7 @@ static int on_log_line(void *ud, int stream, const char *line, size_t len)
 	ssize_t r = write(w->log_fd, buf, len + 1);
 	(void)r;
 	free(buf);
-	wake(w);
+	sw_watch_wake(&w->base);
 	return 0;
 }
 
@@ -533,7 +462,7 @@ void sw_docker_watch_logs(struct sw_docker_watch *w, const char *name, long tail
 {
 	sw_docker_watch_logs_stop(w);
 	__atomic_store_n(&w->log_stop, 0, __ATOMIC_SEQ_CST);
-	set_text(&w->log_name, name);
+	sw_watch_set_text(&w->log_name, name);
 	w->log_tail = tail;
 	w->log_fd = fd;
 	pthread_create(&w->log_th, NULL, log_main, w);
@@ -548,5 +477,5 @@ void sw_docker_watch_logs_stop(struct sw_docker_watch *w)
 	pthread_join(w->log_th, NULL);
 	w->log_started = false;
 	w->log_fd = -1;
-	set_text(&w->log_name, NULL);
+	sw_watch_set_text(&w->log_name, NULL);
 }

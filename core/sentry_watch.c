@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/watch.h"
 #include "slipway/util.h"
 
 #define REFRESH_MS 60000	/* while visible, the list is read again this often */
@@ -20,17 +21,12 @@
 struct sw_sentry_watch {
 	struct sw_sentry_settings settings;
 	bool configured;
-	pthread_mutex_t mu;
-	pthread_cond_t cond;
-	int wake[2];
-	/* Read by the clients without the mutex: atomic stores and loads. */
-	int stop;
+	struct sw_watch base;
 
 	/* Under mu. */
 	struct sw_sentry_issue_list list;
 	char *project, *missing, *error;
 	bool loaded, complete;
-	unsigned generation;
 	bool refresh_now, visible;
 	char *note;
 	bool note_error;
@@ -41,37 +37,6 @@ struct sw_sentry_watch {
 	pthread_t lister_th, triage_th;
 	bool triage_started;	/* touched by the face's thread only */
 };
-
-static bool stopped(struct sw_sentry_watch *w)
-{
-	return __atomic_load_n(&w->stop, __ATOMIC_SEQ_CST) != 0;
-}
-
-static void wake(struct sw_sentry_watch *w)
-{
-	/* A full pipe already says "something changed". */
-	ssize_t r = write(w->wake[1], "x", 1);
-	(void)r;
-}
-
-static void wait_ms(struct sw_sentry_watch *w, int64_t ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_cond_timedwait(&w->cond, &w->mu, &ts);
-}
-
-static void set_text(char **field, const char *text)
-{
-	free(*field);
-	*field = xstrdup_null(text);
-}
 
 /* ---- the pure parts ---- */
 
@@ -149,14 +114,14 @@ void sw_sentry_issues_order(size_t *idx, size_t n, const struct sw_sentry_issue 
 
 static void publish_note(struct sw_sentry_watch *w, bool error, char *text)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	free(w->note);
 	w->note = text;
 	w->note_error = error;
 	w->note_generation++;
-	w->generation++;
-	pthread_mutex_unlock(&w->mu);
-	wake(w);
+	w->base.generation++;
+	pthread_mutex_unlock(&w->base.mu);
+	sw_watch_wake(&w->base);
 }
 
 static void on_client_note(void *ud, const char *msg)
@@ -166,43 +131,43 @@ static void on_client_note(void *ud, const char *msg)
 
 static void publish_error(struct sw_sentry_watch *w, const char *err)
 {
-	pthread_mutex_lock(&w->mu);
-	set_text(&w->error, err);
+	pthread_mutex_lock(&w->base.mu);
+	sw_watch_set_text(&w->error, err);
 	w->loaded = true;
 	w->complete = true;
-	w->generation++;
-	pthread_mutex_unlock(&w->mu);
-	wake(w);
+	w->base.generation++;
+	pthread_mutex_unlock(&w->base.mu);
+	sw_watch_wake(&w->base);
 }
 
 /* The first page of a listing replaces what was shown; the others add to it. */
 static void publish_page(struct sw_sentry_watch *w, const struct sw_sentry_issue *items, size_t n, bool first)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	if (first) {
 		sw_sentry_issue_list_free(&w->list);
-		set_text(&w->error, NULL);
+		sw_watch_set_text(&w->error, NULL);
 	}
 	sw_sentry_issues_append(&w->list, items, n);
 	w->loaded = true;
 	w->complete = false;
-	w->generation++;
-	pthread_mutex_unlock(&w->mu);
-	wake(w);
+	w->base.generation++;
+	pthread_mutex_unlock(&w->base.mu);
+	sw_watch_wake(&w->base);
 }
 
 /* The whole list, replacing what was shown (the same issues after a first listing). */
 static void publish_done(struct sw_sentry_watch *w, const struct sw_sentry_issue_list *all)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	sw_sentry_issue_list_free(&w->list);
 	sw_sentry_issues_append(&w->list, all->items, all->n);
 	w->list.more = all->more;
-	set_text(&w->error, NULL);
+	sw_watch_set_text(&w->error, NULL);
 	w->loaded = w->complete = true;
-	w->generation++;
-	pthread_mutex_unlock(&w->mu);
-	wake(w);
+	w->base.generation++;
+	pthread_mutex_unlock(&w->base.mu);
+	sw_watch_wake(&w->base);
 }
 
 /* ---- the lister ---- */
@@ -216,7 +181,7 @@ struct listing {
 static int on_page(void *ud, const struct sw_sentry_issue *items, size_t n)
 {
 	struct listing *l = ud;
-	if (stopped(l->w))
+	if (sw_watch_stopped(&l->w->base))
 		return 1;
 	if (l->progressive)
 		publish_page(l->w, items, n, !l->any_page);
@@ -228,9 +193,9 @@ static int on_page(void *ud, const struct sw_sentry_issue *items, size_t n)
  * shown list swaps it at once, rather than shrinking it to one page. */
 static bool wants_pages(struct sw_sentry_watch *w)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	bool whole = w->loaded && w->complete && !w->error;
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->base.mu);
 	return !whole;
 }
 
@@ -242,7 +207,7 @@ static bool list_once(struct sw_sentry_watch *w, struct sw_sentry *c)
 	struct sw_sentry_issue_list all = {0};
 	char *err = NULL;
 	int rc = sw_sentry_issues(c, &q, on_page, &l, &all, &err);
-	if (stopped(w))
+	if (sw_watch_stopped(&w->base))
 		;
 	else if (rc)
 		publish_error(w, err);
@@ -256,23 +221,23 @@ static bool list_once(struct sw_sentry_watch *w, struct sw_sentry *c)
 /* Until R, or the list is due and visible, or the stop. */
 static bool wait_due(struct sw_sentry_watch *w, int64_t due)
 {
-	pthread_mutex_lock(&w->mu);
-	while (!stopped(w) && !w->refresh_now && !(w->visible && sw_mono_ms() >= due)) {
+	pthread_mutex_lock(&w->base.mu);
+	while (!sw_watch_stopped(&w->base) && !w->refresh_now && !(w->visible && sw_mono_ms() >= due)) {
 		if (w->visible)
-			wait_ms(w, due - sw_mono_ms());
+			sw_watch_wait_ms(&w->base, due - sw_mono_ms());
 		else
-			pthread_cond_wait(&w->cond, &w->mu);
+			pthread_cond_wait(&w->base.cond, &w->base.mu);
 	}
 	w->refresh_now = false;
-	pthread_mutex_unlock(&w->mu);
-	return !stopped(w);
+	pthread_mutex_unlock(&w->base.mu);
+	return !sw_watch_stopped(&w->base);
 }
 
 static void *lister_main(void *ud)
 {
 	struct sw_sentry_watch *w = ud;
 	struct sw_sentry *c = sw_sentry_new(&w->settings, on_client_note, w);
-	sw_sentry_set_abort(c, &w->stop);
+	sw_sentry_set_abort(c, &w->base.stop);
 	int64_t due = 0;
 	while (wait_due(w, due))
 		due = sw_mono_ms() + (list_once(w, c) ? REFRESH_MS : RETRY_MS);
@@ -303,14 +268,7 @@ static void load_settings(struct sw_sentry_watch *w, struct sw_repo *repo)
 struct sw_sentry_watch *sw_sentry_watch_start(struct sw_repo *repo)
 {
 	struct sw_sentry_watch *w = xcalloc(1, sizeof *w);
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	if (pipe2(w->wake, O_CLOEXEC | O_NONBLOCK))
-		abort();
+	sw_watch_init(&w->base);
 	load_settings(w, repo);
 	if (w->configured) {
 		/* The first listing starts at once, visible or not. */
@@ -324,10 +282,7 @@ void sw_sentry_watch_stop(struct sw_sentry_watch *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->mu);
-	__atomic_store_n(&w->stop, 1, __ATOMIC_SEQ_CST);
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->mu);
+	sw_watch_signal_stop(&w->base);
 	if (w->configured)
 		pthread_join(w->lister_th, NULL);
 	if (w->triage_started)
@@ -341,10 +296,7 @@ void sw_sentry_watch_stop(struct sw_sentry_watch *w)
 	free(w->triage_id);
 	free(w->triage_short);
 	free(w->triage_status);
-	close(w->wake[0]);
-	close(w->wake[1]);
-	pthread_cond_destroy(&w->cond);
-	pthread_mutex_destroy(&w->mu);
+	sw_watch_destroy(&w->base);
 	free(w);
 }
 
@@ -352,28 +304,23 @@ void sw_sentry_watch_stop(struct sw_sentry_watch *w)
 
 int sw_sentry_watch_fd(const struct sw_sentry_watch *w)
 {
-	return w->wake[0];
+	return w->base.wake[0];
 }
 
 void sw_sentry_watch_drain(struct sw_sentry_watch *w)
 {
-	char buf[256];
-	while (read(w->wake[0], buf, sizeof buf) > 0)
-		;
+	sw_watch_drain(&w->base);
 }
 
 unsigned sw_sentry_watch_generation(struct sw_sentry_watch *w)
 {
-	pthread_mutex_lock(&w->mu);
-	unsigned g = w->generation;
-	pthread_mutex_unlock(&w->mu);
-	return g;
+	return sw_watch_generation(&w->base);
 }
 
 void sw_sentry_watch_snapshot(struct sw_sentry_watch *w, struct sw_sentry_snapshot *out)
 {
 	memset(out, 0, sizeof *out);
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	sw_sentry_issues_append(&out->list, w->list.items, w->list.n);
 	out->list.more = w->list.more;
 	out->project = xstrdup_null(w->project);
@@ -381,11 +328,11 @@ void sw_sentry_watch_snapshot(struct sw_sentry_watch *w, struct sw_sentry_snapsh
 	out->error = xstrdup_null(w->error);
 	out->loaded = w->loaded;
 	out->complete = w->complete;
-	out->generation = w->generation;
+	out->generation = w->base.generation;
 	out->note = xstrdup_null(w->note);
 	out->note_error = w->note_error;
 	out->note_generation = w->note_generation;
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->base.mu);
 }
 
 void sw_sentry_snapshot_free(struct sw_sentry_snapshot *s)
@@ -400,31 +347,31 @@ void sw_sentry_snapshot_free(struct sw_sentry_snapshot *s)
 
 void sw_sentry_watch_visible(struct sw_sentry_watch *w, bool visible)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	if (w->visible != visible) {
 		w->visible = visible;
-		pthread_cond_broadcast(&w->cond);
+		pthread_cond_broadcast(&w->base.cond);
 	}
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->base.mu);
 }
 
 void sw_sentry_watch_refresh(struct sw_sentry_watch *w)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	w->refresh_now = true;
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->mu);
+	pthread_cond_broadcast(&w->base.cond);
+	pthread_mutex_unlock(&w->base.mu);
 }
 
 /* ---- triage ---- */
 
 static void triage_done(struct sw_sentry_watch *w, const char *id, bool ok, char *note)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	if (ok && sw_sentry_issues_drop(&w->list, id))
-		w->generation++;
+		w->base.generation++;
 	w->triage_busy = false;
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->base.mu);
 	publish_note(w, !ok, note);
 }
 
@@ -432,11 +379,11 @@ static void *triage_main(void *ud)
 {
 	struct sw_sentry_watch *w = ud;
 	/* Set before the thread started, changed only after it ended (busy). */
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	char *id = xstrdup(w->triage_id), *short_id = xstrdup(w->triage_short), *st = xstrdup(w->triage_status);
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->base.mu);
 	struct sw_sentry *c = sw_sentry_new(&w->settings, on_client_note, w);
-	sw_sentry_set_abort(c, &w->stop);
+	sw_sentry_set_abort(c, &w->base.stop);
 	char *err = NULL;
 	if (sw_sentry_issue_set_status(c, id, st, &err))
 		triage_done(w, id, false, err ? err : xasprintf("%s: Sentry did not take \"%s\"", short_id, st));
@@ -456,17 +403,17 @@ int sw_sentry_watch_triage(struct sw_sentry_watch *w, const char *id, const char
 		*err = xstrdup(w->missing);
 		return -1;
 	}
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->base.mu);
 	if (w->triage_busy) {
 		*err = xasprintf("wait: %s is still being marked %s", w->triage_short, w->triage_status);
-		pthread_mutex_unlock(&w->mu);
+		pthread_mutex_unlock(&w->base.mu);
 		return -1;
 	}
 	w->triage_busy = true;
-	set_text(&w->triage_id, id);
-	set_text(&w->triage_short, short_id);
-	set_text(&w->triage_status, status);
-	pthread_mutex_unlock(&w->mu);
+	sw_watch_set_text(&w->triage_id, id);
+	sw_watch_set_text(&w->triage_short, short_id);
+	sw_watch_set_text(&w->triage_status, status);
+	pthread_mutex_unlock(&w->base.mu);
 	/* The last one has ended (not busy): joining it is immediate. */
 	if (w->triage_started)
 		pthread_join(w->triage_th, NULL);

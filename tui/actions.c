@@ -106,8 +106,7 @@ static unsigned back(struct tui *t)
 	if (t->overlay) {
 		/* A container's log returns to the panel it was opened from. */
 		struct tui_view *to = t->overlay == &t->views[TUI_V_LOG] ? tui_log_back_to(t) : NULL;
-		if (t->overlay->ops->close)
-			t->overlay->ops->close(t, t->overlay);
+		tui_overlay_close(t);
 		t->overlay = to;
 		return TUI_REDRAW_ALL;
 	}

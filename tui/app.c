@@ -41,6 +41,36 @@ static void draw_view(struct tui *t, struct tui_view *v, struct tui_rect r)
 	v->ops->draw(t, v, r);
 }
 
+void tui_overlay_close(struct tui *t)
+{
+	if (t->overlay && t->overlay->ops->close)
+		t->overlay->ops->close(t, t->overlay);
+	t->overlay = NULL;
+}
+
+unsigned tui_panel_toggle(struct tui *t, struct tui_view *v)
+{
+	if (t->overlay != v)
+		tui_overlay_close(t);
+	if (!tui_layout_four()) {
+		t->overlay = v;
+	} else if (t->tile != v) {
+		t->tile = v;
+		t->focus = v;
+	} else if (t->focus == v) {
+		t->tile = NULL;
+		t->focus = &t->views[TUI_V_BRANCHES];
+	} else {
+		t->focus = v;
+	}
+	return TUI_REDRAW_ALL;
+}
+
+bool tui_panel_current(const struct tui *t, const struct tui_view *v)
+{
+	return t->overlay == v || (!t->overlay && t->focus == v);
+}
+
 bool tui_layout_four(void)
 {
 	return COLS >= 140 && LINES >= 40;

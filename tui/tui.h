@@ -147,6 +147,13 @@ unsigned tui_wait_events(struct tui *t, bool keys, int max_wait_ms);
 /* The terminal has room for four tiles (Quality and History, or
  * Containers, beside the lists). */
 bool tui_layout_four(void);
+/* Closes the open overlay, if any. */
+void tui_overlay_close(struct tui *t);
+/* A panel that tiles (Containers, Sentry): over the screen at 80x24; with
+ * room for four tiles, into the tile (focused), then focus, then out. */
+unsigned tui_panel_toggle(struct tui *t, struct tui_view *v);
+/* The panel is what the keys act on: the overlay, or the focused tile. */
+bool tui_panel_current(const struct tui *t, const struct tui_view *v);
 /* Tab in the ':' prompt: completes a command or a branch name. */
 void tui_complete(struct tui *t);
 

@@ -17,8 +17,6 @@ extern const struct tui_view_ops tui_containers_ops;
 /* The C key: over the main screen at 80x24; on a large layout it takes the
  * History tile's place and the focus (C on it again gives the tile back). */
 unsigned tui_containers_toggle(struct tui *t);
-/* Shown in the History tile's place (large layouts). */
-bool tui_containers_tiled(struct tui *t);
 /* The panel is open and the keys go to it. */
 bool tui_containers_current(struct tui *t);
 /* The model's fd for the loop's poll(), -1 before the panel first opened;

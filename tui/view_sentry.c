@@ -108,41 +108,15 @@ static struct sentry *open_model(struct tui *t)
 	return s;
 }
 
-static void close_overlay(struct tui *t)
-{
-	if (t->overlay && t->overlay->ops->close)
-		t->overlay->ops->close(t, t->overlay);
-	t->overlay = NULL;
-}
-
 unsigned tui_sentry_toggle(struct tui *t)
 {
 	open_model(t);
-	struct tui_view *v = view(t);
-	if (t->overlay != v)
-		close_overlay(t);
-	if (!tui_layout_four()) {
-		t->overlay = v;
-	} else if (t->tile != v) {
-		t->tile = v;
-		t->focus = v;
-	} else if (t->focus == v) {
-		t->tile = NULL;
-		t->focus = &t->views[TUI_V_BRANCHES];
-	} else {
-		t->focus = v;
-	}
-	return TUI_REDRAW_ALL;
-}
-
-bool tui_sentry_tiled(struct tui *t)
-{
-	return t->tile == view(t);
+	return tui_panel_toggle(t, view(t));
 }
 
 bool tui_sentry_current(struct tui *t)
 {
-	return state(t) && (t->overlay == view(t) || (!t->overlay && t->focus == view(t)));
+	return state(t) && tui_panel_current(t, view(t));
 }
 
 int tui_sentry_fd(struct tui *t)

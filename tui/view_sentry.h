@@ -15,7 +15,6 @@ extern const struct tui_view_ops tui_sentry_ops;
 /* The E key: over the main screen at 80x24; on a large layout it takes the
  * History tile's place and the focus (E on it again gives the tile back). */
 unsigned tui_sentry_toggle(struct tui *t);
-bool tui_sentry_tiled(struct tui *t);
 /* The panel is open and the keys go to it. */
 bool tui_sentry_current(struct tui *t);
 /* The model's fd for the loop's poll(), -1 before the panel first opened. */

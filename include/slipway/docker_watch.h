@@ -60,10 +60,9 @@ int sw_docker_watch_act(struct sw_docker_watch *w, const char *name, enum sw_doc
 void sw_docker_watch_logs(struct sw_docker_watch *w, const char *name, long tail, int fd);
 void sw_docker_watch_logs_stop(struct sw_docker_watch *w);
 
-/* The copy a snapshot holds (freed by sw_docker_snapshot_free, not by
- * sw_container_list_free); exposed for the unit tests. */
+/* The copy a snapshot holds (freed with sw_container_list_free); exposed
+ * for the unit tests. */
 void sw_container_list_copy(struct sw_container_list *dst, const struct sw_container_list *src);
-void sw_container_list_copy_free(struct sw_container_list *l);
 /* Keeps the CPU and memory read earlier (in from) for the containers of to
  * that are still running, matched by id: a re-list does not blank them. */
 void sw_container_stats_carry(struct sw_container_list *to, const struct sw_container_list *from);

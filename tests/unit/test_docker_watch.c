@@ -33,7 +33,7 @@ static void a_copy_owns_its_strings(void)
 	CHECK_STR(dst.items[0].name, "web");
 	CHECK_STR(dst.items[0].project, "shop");
 	CHECK(dst.items[0].service == NULL);
-	sw_container_list_copy_free(&dst);
+	sw_container_list_free(&dst);
 	CHECK_INT(dst.n, 0);
 }
 
