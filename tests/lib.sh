@@ -112,3 +112,45 @@ expect_contains() {
 no_process() {
 	! pgrep -f -- "$1" >/dev/null
 }
+
+# ---- the dashboard in tmux: one server per test (t_run names it and
+# ends it), its window named dash ----
+
+tmx() {
+	tmux -L "$T_TMUX" "$@"
+}
+
+screen_has() {
+	tmx capture-pane -p -t dash | grep -q -- "$1"
+}
+
+show_screen() {
+	tmx capture-pane -p -t dash | sed 's/^/    | /' >&2
+}
+
+# wait_screen SECONDS PATTERN: the pane shows PATTERN within SECONDS; if
+# not, the pane is shown and the test fails.
+wait_screen() {
+	wait_for "$1" screen_has "$2" || { show_screen; fail "no '$2' on screen"; }
+}
+
+no_screen() {
+	! screen_has "$1" || { show_screen; fail "'$1' is still on screen"; }
+}
+
+# ---- the container engines (scripts/engine.sh, left running for the
+# suite; .ci/run stops them) ----
+
+# engines_up: both engines, both registries and the busybox image; fills
+# HOSTS[podman] and HOSTS[docker] (declare -A HOSTS first).
+engines_up() {
+	local engine=$SW_SRCDIR/scripts/engine.sh install=()
+	[ "$(id -u)" -eq 0 ] && install=(--install)
+	timeout 600 "$engine" "${install[@]}" start >/dev/null || return 1
+	eval "$("$engine" env)"
+	HOSTS[podman]=$DOCKER_HOST
+	[ -n "${SW_DOCKERD_HOST:-}" ] || { echo "  engine.sh gave no SW_DOCKERD_HOST" >&2; return 1; }
+	HOSTS[docker]=$SW_DOCKERD_HOST
+	[ -n "${REGISTRY_AUTH:-}" ] || { echo "  engine.sh gave no REGISTRY_AUTH" >&2; return 1; }
+	timeout 300 "$engine" busybox >/dev/null
+}

@@ -74,23 +74,11 @@ run_box() {
 		>/dev/null
 }
 
-tmx() {
-	tmux -L "$T_TMUX" "$@"
-}
 
-screen_has() {
-	tmx capture-pane -p -t dash | grep -q -- "$1"
-}
 
-show_screen() {
-	tmx capture-pane -p -t dash | sed 's/^/    | /' >&2
-}
 
 # wait_screen SECONDS PATTERN: the pane shows PATTERN within SECONDS; if
 # not, the pane is shown and the test fails.
-wait_screen() {
-	wait_for "$1" screen_has "$2" || { show_screen; fail "no '$2' on screen"; }
-}
 
 panel_shows_lists_stops_and_logs() {
 	make_repo r <<'EOF2'

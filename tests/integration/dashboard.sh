@@ -647,16 +647,7 @@ upstream_counts_shown() {
 	grep -Eq '^. *development +\+2 -0 ↑1↓0 ' screen
 }
 
-# ---- in a real terminal ----
-
-# One tmux server per test (t_run names it and ends it).
-tmx() {
-	tmux -L "$T_TMUX" "$@"
-}
-
-screen_has() {
-	tmx capture-pane -p -t dash | grep -q -- "$1"
-}
+# ---- in a real terminal (tmx, screen_has: tests/lib.sh) ----
 
 tmux_runs_resizes_and_restores() {
 	project

@@ -13,16 +13,6 @@ ENGINE=$SW_SRCDIR/scripts/engine.sh
 ID=swd$$
 declare -A HOSTS=()
 
-engine_up() {
-	local install=()
-	[ "$(id -u)" -eq 0 ] && install=(--install)
-	timeout 600 "$ENGINE" "${install[@]}" start >/dev/null || return 1
-	eval "$("$ENGINE" env)"
-	HOSTS[podman]=$DOCKER_HOST
-	[ -n "${SW_DOCKERD_HOST:-}" ] || { echo "  engine.sh gave no SW_DOCKERD_HOST" >&2; return 1; }
-	HOSTS[docker]=$SW_DOCKERD_HOST
-	timeout 300 "$ENGINE" busybox >/dev/null
-}
 
 cleanup() {
 	local e
@@ -332,7 +322,7 @@ EOF
 }
 
 trap cleanup EXIT
-if ! engine_up; then
+if ! engines_up; then
 	echo "FAIL: engines_start"
 	exit 1
 fi

@@ -12,17 +12,6 @@ ENGINE=$SW_SRCDIR/scripts/engine.sh
 declare -A HOSTS=()
 export TERM=xterm-256color SLIPWAY_SCRIPT_TIMEOUT=60
 
-engine_up() {
-	local install=()
-	[ "$(id -u)" -eq 0 ] && install=(--install)
-	timeout 600 "$ENGINE" "${install[@]}" start >/dev/null || return 1
-	eval "$("$ENGINE" env)"
-	HOSTS[podman]=$DOCKER_HOST
-	[ -n "${SW_DOCKERD_HOST:-}" ] || { echo "  engine.sh gave no SW_DOCKERD_HOST" >&2; return 1; }
-	HOSTS[docker]=$SW_DOCKERD_HOST
-	[ -n "${REGISTRY_AUTH:-}" ] || { echo "  engine.sh gave no REGISTRY_AUTH" >&2; return 1; }
-	timeout 300 "$ENGINE" busybox >/dev/null
-}
 
 # A port on 127.0.0.1 where nothing listens: one the kernel just gave
 # out and took back.
@@ -192,7 +181,7 @@ EOF2
 	rm "$HOME/eng/engine.sock"
 }
 
-if ! engine_up; then
+if ! engines_up; then
 	echo "FAIL: engines_start"
 	exit 1
 fi

@@ -17,27 +17,9 @@ trap 'kill $FAKE_PID 2>/dev/null' EXIT
 wait_for 10 test -s "$T_DIR/fake.port" || { echo "FAIL: the fake Sentry did not start"; exit 1; }
 URL=http://127.0.0.1:$(head -1 "$T_DIR/fake.port")
 
-tmx() {
-	tmux -L "$T_TMUX" "$@"
-}
 
-screen_has() {
-	tmx capture-pane -p -t dash | grep -q -- "$1"
-}
 
-show_screen() {
-	tmx capture-pane -p -t dash | sed 's/^/    | /' >&2
-}
 
-# wait_screen SECONDS PATTERN: the pane shows PATTERN within SECONDS; if
-# not, the pane is shown and the test fails.
-wait_screen() {
-	wait_for "$1" screen_has "$2" || { show_screen; fail "no '$2' on screen"; }
-}
-
-no_screen() {
-	! screen_has "$1" || { show_screen; fail "'$1' is still on screen"; }
-}
 
 # dashboard PROJECT: the dashboard at 80x24 in tmux, on the fake's PROJECT.
 dashboard() {
