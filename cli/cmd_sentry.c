@@ -63,20 +63,10 @@ static int failed(int code, char *err)
 
 /* ---- the table ---- */
 
-/* "3m" since an ISO time Sentry sent, fractions of seconds and all. */
-static void age_of(const char *iso, char *out, size_t n)
-{
-	time_t t = sw_sentry_time(iso);
-	if (t < 0)
-		snprintf(out, n, "-");
-	else
-		sw_format_age(t, out, n);
-}
-
 static void print_issue(const struct sw_sentry_issue *i, bool tty)
 {
 	char age[32];
-	age_of(i->last_seen, age, sizeof age);
+	sw_sentry_age(i->last_seen, age, sizeof age);
 	cli_put_text(stdout, i->level, tty);
 	for (size_t k = strlen(i->level); k < 8; k++)
 		putchar(' ');

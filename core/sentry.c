@@ -241,6 +241,15 @@ time_t sw_sentry_time(const char *iso)
 	return sw_parse_iso_time(buf);
 }
 
+void sw_sentry_age(const char *iso, char *out, size_t n)
+{
+	time_t t = sw_sentry_time(iso);
+	if (t < 0)
+		snprintf(out, n, "-");
+	else
+		sw_format_age(t, out, n);
+}
+
 /* ---- pure parts ---- */
 
 /* The value of key="..." inside one Link entry [p, end), or NULL. */

@@ -330,15 +330,6 @@ static struct cols columns(struct tui_rect r)
 	return c;
 }
 
-static void age_of(const char *iso, char *out, size_t n)
-{
-	time_t when = sw_sentry_time(iso);
-	if (when < 0)
-		snprintf(out, n, "-");
-	else
-		sw_format_age(when, out, n);
-}
-
 static void draw_row(struct tui *t, struct tui_view *v, long row, int y, struct tui_rect r, bool sel)
 {
 	struct sentry *s = v->data;
@@ -356,7 +347,7 @@ static void draw_row(struct tui *t, struct tui_view *v, long row, int y, struct 
 	tui_put(t, y, c.count, 7, base, buf);
 	snprintf(buf, sizeof buf, "%5lld", i->user_count);
 	tui_put(t, y, c.users, 5, base, buf);
-	age_of(i->last_seen, buf, sizeof buf);
+	sw_sentry_age(i->last_seen, buf, sizeof buf);
 	tui_put(t, y, c.age, 4, base, buf);
 	tui_put_cut(t, y, c.id, c.id_w, base, i->short_id ? i->short_id : "");
 	tui_put_cut(t, y, c.title, r.x + r.w - c.title - 1, base, i->title ? i->title : "");

@@ -111,6 +111,8 @@ int sw_sentry_deploy(struct sw_sentry *c, const char *version, const char *env, 
 /* An ISO 8601 time as Sentry sends it (fractions of seconds and all) in
  * seconds since the epoch; -1 when it is not one. */
 time_t sw_sentry_time(const char *iso);
+/* "3m" since such a time, "-" when it is not one: the age both faces show. */
+void sw_sentry_age(const char *iso, char *out, size_t n);
 
 /* The pure parts, exposed for the unit tests. */
 
