@@ -14,24 +14,11 @@
 
 /* ---- containers ---- */
 
-/* RFC 3339 with optional fraction and zone ("2026-12-01T15:30:00.1234Z",
- * "...+01:00"); 0 for docker's zero time or anything else. */
+/* 0 for docker's zero time (year 1: never) or anything not a time. */
 static int64_t parse_time(const char *s)
 {
-	struct tm tm = {0};
-	const char *p = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	if (!p || tm.tm_year < 71)
-		return 0;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	int64_t t = timegm(&tm);
-	if ((*p == '+' || *p == '-') && p[1] && p[2] && p[3] == ':') {
-		int hh = (p[1] - '0') * 10 + (p[2] - '0'), mm = atoi(p + 4);
-		int64_t off = hh * 3600 + mm * 60;
-		t += *p == '+' ? -off : off;
-	}
-	return t;
+	time_t t = sw_parse_rfc3339(s);
+	return t > 0 ? (int64_t)t : 0;
 }
 
 static void ports_text(const cJSON *ports, struct sbuf *sb)

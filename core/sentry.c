@@ -233,12 +233,7 @@ static bool aborted(const struct sw_sentry *c)
 
 time_t sw_sentry_time(const char *iso)
 {
-	/* Sentry sends fractions of seconds; whole seconds are enough for an age. */
-	char buf[32];
-	if (!iso || strlen(iso) < 19)
-		return -1;
-	snprintf(buf, sizeof buf, "%.19sZ", iso);
-	return sw_parse_iso_time(buf);
+	return sw_parse_rfc3339(iso);
 }
 
 void sw_sentry_age(const char *iso, char *out, size_t n)

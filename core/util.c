@@ -244,6 +244,23 @@ time_t sw_parse_iso_time(const char *s)
 	return timegm(&tm);
 }
 
+time_t sw_parse_rfc3339(const char *s)
+{
+	struct tm tm = {0};
+	const char *p = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!p)
+		return -1;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	time_t t = timegm(&tm);
+	if ((*p == '+' || *p == '-') && p[1] && p[2] && p[3] == ':') {
+		long off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600L + atoi(p + 4) * 60L;
+		t += *p == '+' ? -off : off;
+	}
+	return t;
+}
+
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid. */
 static size_t utf8_seq_len(const unsigned char *s, size_t len)
 {

@@ -67,6 +67,9 @@ void sw_format_age(time_t t, char *out, size_t n);
 void sw_format_duration(int64_t ms, char *out, size_t n);
 /* Parses the form above; -1 when it is not one. */
 time_t sw_parse_iso_time(const char *s);
+/* RFC 3339 as engines and APIs send it: fractions of seconds and a zone
+ * ("Z", "+01:00") or none (UTC); -1 when it is not one. */
+time_t sw_parse_rfc3339(const char *s);
 
 /* The bytes are valid UTF-8 throughout. */
 bool sw_utf8_valid(const char *s, size_t len);

@@ -194,11 +194,23 @@ static void now_can_be_pinned(void)
 	CHECK(sw_now_ms() != 1767225690000LL);
 }
 
+static void rfc3339_with_fractions_and_zones(void)
+{
+	CHECK_INT(sw_parse_rfc3339("2026-12-01T15:30:00Z"), 1796139000);
+	CHECK_INT(sw_parse_rfc3339("2026-12-01T15:30:00.123456789Z"), 1796139000);
+	CHECK_INT(sw_parse_rfc3339("2026-12-01T16:30:00.5+01:00"), 1796139000);
+	CHECK_INT(sw_parse_rfc3339("2026-12-01T14:30:00-01:00"), 1796139000);
+	CHECK_INT(sw_parse_rfc3339("2026-12-01T15:30:00"), 1796139000);
+	CHECK_INT(sw_parse_rfc3339("yesterday"), -1);
+	CHECK_INT(sw_parse_rfc3339(NULL), -1);
+}
+
 int main(void)
 {
 	RUN_TEST(term_clean_neutralises_escapes);
 	RUN_TEST(utf8_clean_replaces_invalid);
 	RUN_TEST(iso_time_round_trip);
+	RUN_TEST(rfc3339_with_fractions_and_zones);
 	RUN_TEST(now_can_be_pinned);
 	RUN_TEST(atomic_write_replaces);
 	RUN_TEST(glob_and_distance);
