@@ -17,7 +17,9 @@ t_run() {
 	dir=$(mktemp -d "$T_DIR/$name.XXXX")
 	export T_TMUX="sw-$name-$$"
 	# Not in an if: errexit is ignored inside a condition, subshells included.
-	(cd "$dir" && set -e && "$name")
+	# The ERR trap (inherited by functions through -E) names the command
+	# that stopped the test, so a bare grep -q that fails says where.
+	(cd "$dir" && set -eE && trap 't_failed_at "$LINENO" "$BASH_COMMAND"' ERR && "$name")
 	local rc=$?
 	# A failed test may leave a stage waiting on a file in its directory, or
 	# a tmux server: end them, so the next tests start clean.
@@ -29,6 +31,22 @@ t_run() {
 		echo "FAIL: $name"
 		T_FAILED=1
 	fi
+}
+
+# t_failed_at LINE COMMAND: names the line of the test script that
+# stopped, once (the trap fires again in each function the failure returns
+# through).  A failure inside a helper of this file is named by the test's
+# call of that helper, as the helper has said why.
+t_failed_at() {
+	[ -n "${T_SAID:-}" ] && return
+	T_SAID=1
+	local i=1 line=$1 what=$2
+	while [ "${BASH_SOURCE[$i]##*/}" = lib.sh ] && [ $((i + 1)) -lt ${#BASH_SOURCE[@]} ]; do
+		what="${FUNCNAME[$i]} failed"
+		line=${BASH_LINENO[$((i))]}
+		i=$((i + 1))
+	done
+	echo "  stopped at ${BASH_SOURCE[$i]##*/}:$line (in ${FUNCNAME[$i]}): $what" >&2
 }
 
 t_done() {
