@@ -9,7 +9,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,13 +28,13 @@
 #include "slipway/cache.h"
 #include "slipway/push.h"
 #include "slipway/report.h"
+#include "command.h"
 #include "lines.h"
 #include "session.h"
 
 extern char **environ;
 
 #define KILL_GRACE_MS 10000
-#define ORPHAN_QUIET_MS 1000
 
 struct stage_io {
 	int fd;				/* the stage's output pipe */
@@ -70,32 +69,6 @@ struct executor {
 	struct sbuf log_head;		/* lines the next stage's log starts with */
 };
 
-/* posix_spawn (vfork-like) keeps the per-stage cost near a shell's own.
- * Returns 0 or an errno value. */
-static int spawn_stage_argv(const char *path, char *const *argv, const char *dir, int out_fd, char **envp,
-			    pid_t *child)
-{
-	posix_spawnattr_t attr;
-	posix_spawn_file_actions_t fa;
-	sigset_t none, dflt;
-	sigemptyset(&none);
-	sigemptyset(&dflt);
-	int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD};
-	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-		sigaddset(&dflt, sigs[i]);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dflt);
-	/* Only the output: the run's lock and slot must die with the executor. */
-	sw_spawn_output_to(&fa, out_fd, dir);
-	int err = posix_spawn(child, path, &fa, &attr, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	return err;
-}
-
 /* A push stage's process is slipway itself (cli's `__push`): the executor
  * is a fork of it, so the kernel's link to its own binary names it, even
  * when an install replaced the file meanwhile. */
@@ -115,13 +88,6 @@ static void stage_argv(const struct sw_stage_config *sc, struct strlist *argv)
 	strlist_add_all(argv, (const char *const[]){"slipway", SW_PUSH_COMMAND, "--", sc->push->image, NULL});
 	if (sc->push->registry)
 		strlist_add(argv, sc->push->registry);
-}
-
-static int wait_status_code(int status)
-{
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
 }
 
 /* ---- the stage environment ---- */
@@ -361,24 +327,10 @@ static bool take_signal(struct executor *ex)
 	return cancel;
 }
 
-/* Reaps the stage's shell once it exited, ending first what it left in its
- * group: until the shell is reaped its pid, the group's id, cannot be reused. */
 static void check_exit(struct stage_io *io)
 {
-	siginfo_t si = {0};
-	if (io->exited)
-		return;
-	if (waitid(P_PID, (id_t)io->pgid, &si, WEXITED | WNOHANG | WNOWAIT) && errno == ECHILD) {
-		io->status = 255 << 8;	/* not ours to wait for: never wait forever */
-		io->exited = true;
-		return;
-	}
-	if (si.si_pid != io->pgid)
-		return;
-	kill(-io->pgid, SIGKILL);
-	while (waitpid(io->pgid, &io->status, 0) < 0 && errno == EINTR)
-		;
-	io->exited = true;
+	if (!io->exited)
+		io->exited = sw_group_reap(io->pgid, &io->status);
 }
 
 /* SIGTERM to the stage's group now, SIGKILL after the grace (timeout, cancel). */
@@ -400,7 +352,7 @@ static int poll_timeout(int64_t at)
 /* Pumps the stage's output until EOF and the shell's exit, acting on
  * timeout and cancel meanwhile: a shell may close its output and go on.
  * Output a process outside the group (setsid, say) keeps open past the
- * shell is read until it has been quiet for ORPHAN_QUIET_MS, no longer:
+ * shell is read until it has been quiet for SW_ORPHAN_QUIET_MS, no longer:
  * such a process must not hold the run until the stage's timeout. */
 static void pump_output(struct executor *ex, struct stage_io *io, int timeout_s, bool *timed_out)
 {
@@ -416,8 +368,8 @@ static void pump_output(struct executor *ex, struct stage_io *io, int timeout_s,
 		if (io->exited) {
 			if (quiet_since < 0)
 				quiet_since = sw_mono_ms();
-			if (quiet_since + ORPHAN_QUIET_MS < wake)
-				wake = quiet_since + ORPHAN_QUIET_MS;
+			if (quiet_since + SW_ORPHAN_QUIET_MS < wake)
+				wake = quiet_since + SW_ORPHAN_QUIET_MS;
 		}
 		struct pollfd pfd[2] = {{.fd = eof ? -1 : io->fd, .events = POLLIN},
 					{.fd = ex->sigfd, .events = POLLIN}};
@@ -441,7 +393,7 @@ static void pump_output(struct executor *ex, struct stage_io *io, int timeout_s,
 			kill(-io->pgid, SIGKILL);
 			kill_at = -1;
 		}
-		if (r == 0 && io->exited && (now >= deadline || now >= quiet_since + ORPHAN_QUIET_MS)) {
+		if (r == 0 && io->exited && (now >= deadline || now >= quiet_since + SW_ORPHAN_QUIET_MS)) {
 			io->abandoned = true;
 			break;
 		}
@@ -490,7 +442,7 @@ static int spawn_stage(struct executor *ex, const struct sw_stage_config *sc, st
 	char **envp = stage_env(ex, sc);
 	struct strlist argv = {0};
 	stage_argv(sc, &argv);
-	int err = spawn_stage_argv(stage_program(sc), argv.items, ex->workdir, p[1], envp, &io->pgid);
+	int err = sw_spawn_group(stage_program(sc), argv.items, ex->workdir, p[1], envp, &io->pgid);
 	strlist_free(&argv);
 	free_env(envp);
 	close(p[1]);
@@ -499,17 +451,6 @@ static int spawn_stage(struct executor *ex, const struct sw_stage_config *sc, st
 	else
 		io->fd = p[0];
 	return err;
-}
-
-static char *exit_reason(int code, bool timed_out, int timeout_s, bool cancelled)
-{
-	if (cancelled)
-		return xstrdup("cancelled");
-	if (timed_out)
-		return xasprintf("timed out after %d s", timeout_s);
-	if (code > 128 && code < 160)
-		return xasprintf("killed by signal %d", code - 128);
-	return code ? xasprintf("exit code %d", code) : NULL;
 }
 
 /* What the push stage wrote it pushed; read_reports masks it with the rest. */
@@ -564,15 +505,15 @@ static int run_stage_process(struct executor *ex, size_t i, const struct sw_stag
 	if (io.abandoned)
 		strlist_addf(&ex->rec->warnings, "stage %s: a process outside the stage's group kept its "
 			     "output open; the log stops %d s after the stage's shell exited",
-			     sc->name, ORPHAN_QUIET_MS / 1000);
-	s->exit_code = wait_status_code(io.status);
+			     sc->name, SW_ORPHAN_QUIET_MS / 1000);
+	s->exit_code = sw_exit_code(io.status);
 	int log_err = io.write_err;
 	if (io.out_of_room || (log_err && no_room(log_err)))
 		s->reason = xstrdup(ex->disk_full ? ex->disk_full : "disk full");
 	else if (log_err)
 		s->reason = xasprintf("cannot write the stage's log: %s", strerror(log_err));
 	else
-		s->reason = exit_reason(s->exit_code, timed_out, sc->timeout, io.cancelled);
+		s->reason = sw_exit_reason(s->exit_code, timed_out, sc->timeout, io.cancelled);
 	finish_parsers(ex, &io);
 	if (sc->push)
 		read_push_result(ex, sc, s);
