@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 
 #include "slipway/config.h"
 #include "slipway/run.h"
+#include "git_internal.h"
 
 #define MERGES_DIR "merges"
 #define LOCK_FILE "merge.lock"
@@ -28,8 +28,8 @@
 
 bool sw_merge_run_proves(const struct sw_run_record *run, const char *branch, const char *sha)
 {
-	return run->status == SW_RUN_PASSED && !strcmp(run->commit, sha) && run->branch &&
-	       !strcmp(run->branch, branch) && sw_run_green(run);
+	return run->status == SW_RUN_PASSED && !strcmp(run->commit, sha) &&
+	       (!branch || (run->branch && !strcmp(run->branch, branch))) && sw_run_green(run);
 }
 
 /* Why run, a run of the head, proves nothing. */
@@ -40,7 +40,7 @@ static char *run_verdict(const struct sw_run_record *run)
 	if (run->status == SW_RUN_PASSED)
 		return xasprintf("last run #%ld ran only some stages (--stage)", run->id);
 	if (!sw_run_status_final(run->status))
-		return xasprintf("run #%ld is still %s: merge once it has passed", run->id,
+		return xasprintf("run #%ld is still %s: try again once it has passed", run->id,
 				 sw_run_status_name(run->status));
 	if (run->status == SW_RUN_FAILED && s && s->status == SW_STAGE_FAILED)
 		return s->reason ? xasprintf("last run #%ld failed at stage %s (%s)", run->id, s->name, s->reason)
@@ -50,9 +50,7 @@ static char *run_verdict(const struct sw_run_record *run)
 											     : "was interrupted");
 }
 
-/* The newest run of branch that proves sha, or 0 with *why saying what
- * the branch's runs show instead. */
-static long find_proof(struct sw_store *st, const char *branch, const char *sha, char **why)
+long sw_find_proof(struct sw_store *st, const char *branch, const char *sha, const char *run_hint, char **why)
 {
 	struct sw_run_record *runs;
 	size_t n = sw_store_history(st, branch, -1, &runs, NULL);
@@ -66,11 +64,11 @@ static long find_proof(struct sw_store *st, const char *branch, const char *sha,
 	}
 	if (!proof && of_head)
 		*why = run_verdict(of_head);
-	else if (!proof && n)
+	else if (!proof && n && branch)
 		*why = xasprintf("last run #%ld tested %.7s, an older commit: `slipway run %s` tests this one",
-				 runs[0].id, runs[0].commit, branch);
+				 runs[0].id, runs[0].commit, run_hint);
 	else if (!proof)
-		*why = xasprintf("it has never been run: `slipway run %s` tests it", branch);
+		*why = xasprintf("it has never been run: `slipway run %s` tests it", run_hint);
 	sw_run_records_free(runs, n);
 	return proof;
 }
@@ -170,7 +168,7 @@ static bool up_to_date(struct merge *m)
 static int check_proof(struct merge *m, char **err)
 {
 	char *why = NULL;
-	m->run = find_proof(m->st, m->branch, m->head_sha, &why);
+	m->run = sw_find_proof(m->st, m->branch, m->head_sha, m->branch, &why);
 	if (m->run)
 		return SW_OK;
 	char *reason = xasprintf("%s@%.7s has no passed run; %s", m->branch, m->head_sha, why);
@@ -445,27 +443,6 @@ static void update_checkout(struct merge *m, bool dirty)
 
 /* ---- the record ---- */
 
-/* As git names a committer: its environment first, then user.name and
- * user.email, and the login name when neither says. */
-static char *who_merges(git_repository *git)
-{
-	const char *name = getenv("GIT_COMMITTER_NAME"), *email = getenv("GIT_COMMITTER_EMAIL");
-	if (!name || !*name) {
-		name = getenv("GIT_AUTHOR_NAME");
-		email = getenv("GIT_AUTHOR_EMAIL");
-	}
-	if (name && *name)
-		return email && *email ? xasprintf("%s <%s>", name, email) : xstrdup(name);
-	git_signature *sig;
-	if (git_signature_default(&sig, git) == 0) {
-		char *s = xasprintf("%s <%s>", sig->name, sig->email);
-		git_signature_free(sig);
-		return s;
-	}
-	struct passwd *pw = getpwuid(getuid());
-	return xstrdup(pw ? pw->pw_name : "unknown");
-}
-
 cJSON *sw_merge_record_to_json(const struct sw_merge_record *rec)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -591,7 +568,7 @@ static void write_record(struct merge *m, struct sw_merge_record *rec)
 static void record_merge(struct merge *m, bool pushed)
 {
 	struct sw_merge_record *rec = &m->res->rec;
-	rec->who = who_merges(m->git);
+	rec->who = sw_git_who(m->git);
 	rec->at_ms = sw_now_ms();
 	rec->branch = xstrdup(m->branch);
 	rec->main = xstrdup(m->cfg.main_branch);

@@ -58,6 +58,11 @@ static int status_from_name(const char *const *names, size_t n, const char *s)
 	return -1;
 }
 
+int sw_stage_status_from_name(const char *s)
+{
+	return status_from_name(stage_status_names, sizeof stage_status_names / sizeof *stage_status_names, s);
+}
+
 
 static void add_time(cJSON *o, const char *key, int64_t ms)
 {

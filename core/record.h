@@ -17,4 +17,7 @@ struct cJSON *sw_stage_record_json(const struct sw_stage_record *s);
 /* Two stage records print the same JSON. */
 bool sw_stage_record_same(const struct sw_stage_record *a, const struct sw_stage_record *b);
 
+/* The status a stage's name gives (also a deploy step's); -1 when none. */
+int sw_stage_status_from_name(const char *s);
+
 #endif

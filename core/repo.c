@@ -2,12 +2,15 @@
 #include "slipway/repo.h"
 
 #include <errno.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <git2.h>
 
 #include "slipway/util.h"
+#include "git_internal.h"
 
 struct sw_repo {
 	git_repository *git;
@@ -455,4 +458,38 @@ void sw_repo_heads(struct sw_repo *repo, struct strlist *heads)
 		git_reference_free(ref);
 	}
 	git_branch_iterator_free(it);
+}
+
+/* As git names a committer: its environment first, then user.name and
+ * user.email, and the login name when neither says. */
+char *sw_git_who(git_repository *git)
+{
+	const char *name = getenv("GIT_COMMITTER_NAME"), *email = getenv("GIT_COMMITTER_EMAIL");
+	if (!name || !*name) {
+		name = getenv("GIT_AUTHOR_NAME");
+		email = getenv("GIT_AUTHOR_EMAIL");
+	}
+	if (name && *name)
+		return email && *email ? xasprintf("%s <%s>", name, email) : xstrdup(name);
+	git_signature *sig;
+	if (git_signature_default(&sig, git) == 0) {
+		char *s = xasprintf("%s <%s>", sig->name, sig->email);
+		git_signature_free(sig);
+		return s;
+	}
+	struct passwd *pw = getpwuid(getuid());
+	return xstrdup(pw ? pw->pw_name : "unknown");
+}
+
+char *sw_repo_who(struct sw_repo *repo)
+{
+	return sw_git_who(repo->git);
+}
+
+bool sw_repo_contains(struct sw_repo *repo, const char *tip, const char *sha)
+{
+	git_oid t, c;
+	if (git_oid_fromstr(&t, tip) || git_oid_fromstr(&c, sha))
+		return false;
+	return git_oid_equal(&t, &c) || git_graph_descendant_of(repo->git, &t, &c) == 1;
 }

@@ -492,16 +492,10 @@ int sw_store_parse_id(struct sw_store *st, const char *text, long *id, char **er
 			*err = xstrdup("no run yet, so no latest one");
 		return *id ? 0 : -1;
 	}
-	const char *num = text + (text[0] == '#');
-	char *end;
-	errno = 0;
-	long n = strtol(num, &end, 10);
-	/* strtol also takes blanks and signs: " 3" and "+3" are not ids. */
-	if (*num < '0' || *num > '9' || errno || *end || n <= 0) {
+	if (!sw_parse_record_id(text, id)) {
 		*err = xasprintf("\"%s\" is not a run id (a number, #N or latest)", text);
 		return -1;
 	}
-	*id = n;
 	return 0;
 }
 

@@ -649,3 +649,16 @@ void sw_format_duration(int64_t ms, char *out, size_t n)
 	else
 		snprintf(out, n, "%ldm%02lds", (long)(ms / 60000), (long)(ms / 1000 % 60));
 }
+
+bool sw_parse_record_id(const char *text, long *id)
+{
+	const char *num = text + (text[0] == '#');
+	char *end;
+	errno = 0;
+	long n = strtol(num, &end, 10);
+	/* strtol also takes blanks and signs: " 3" and "+3" are not ids. */
+	if (*num < '0' || *num > '9' || errno || *end || n <= 0)
+		return false;
+	*id = n;
+	return true;
+}

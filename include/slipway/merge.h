@@ -48,6 +48,11 @@ struct sw_merge_result {
  * of that branch (stages are chosen per branch), on that exact commit, of
  * every stage (not a --stage run).  The one place this is decided. */
 bool sw_merge_run_proves(const struct sw_run_record *run, const char *branch, const char *sha);
+/* The newest green run of sha on branch (NULL: on any branch), or 0 with
+ * *why (allocated) saying what the runs show instead, run_hint being the
+ * branch a `slipway run` would test it on.  The rule merge and deploy
+ * share. */
+long sw_find_proof(struct sw_store *st, const char *branch, const char *sha, const char *run_hint, char **why);
 
 enum sw_merge_action {
 	SW_MERGE_FAST_FORWARD,	/* main moves to the branch's head */

@@ -68,4 +68,10 @@ void sw_repo_count(struct sw_repo *repo, const char *main_sha, struct sw_branch 
 void sw_repo_heads(struct sw_repo *repo, struct strlist *heads);
 void sw_branches_free(struct sw_branch *b, size_t n);
 
+/* Who is acting, as git names a committer (GIT_COMMITTER_*, user.name and
+ * user.email, else the login name).  Allocated. */
+char *sw_repo_who(struct sw_repo *repo);
+/* sha is tip or one of its ancestors (both 40 hex). */
+bool sw_repo_contains(struct sw_repo *repo, const char *tip, const char *sha);
+
 #endif

@@ -121,4 +121,7 @@ const char *sw_env_lookup(char *const *env, const char *name);
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t sw_edit_distance(const char *a, const char *b);
 
+/* A record's id as people write it: "12" or "#12" (runs, deploys). */
+bool sw_parse_record_id(const char *text, long *id);
+
 #endif
