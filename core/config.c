@@ -36,6 +36,7 @@
 #define PASS_ENV_MAX 100
 #define GATES_MAX 100
 #define PROTECTED_MAX 100
+#define SHARED_MAX 100		/* "shared" and "backup" paths each */
 #define DEFAULT_TIMEOUT 3600
 #define DEFAULT_RETENTION 200
 
@@ -1110,6 +1111,329 @@ static int top_sentry(struct ctx *c, const cJSON *v, void *target)
 	return parse_keys(c, v, sentry_keys, sizeof sentry_keys / sizeof *sentry_keys, target);
 }
 
+/* ---- deploy ---- */
+
+static const char *const hook_names[SW_HOOK_COUNT] = {"stop", "before_install", "after_install", "start",
+						      "validate"};
+
+const char *sw_hook_name(enum sw_hook h)
+{
+	return h < SW_HOOK_COUNT ? hook_names[h] : "?";
+}
+
+bool sw_config_release_path_ok(const char *path)
+{
+	if (!*path || *path == '/')
+		return false;
+	for (const char *p = path;;) {
+		size_t n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n;
+		if (!*p)
+			return true;
+		p++;
+	}
+}
+
+static struct sw_deploy_config *deploy_of(void *target)
+{
+	return ((struct sw_config *)target)->deploy;
+}
+
+/* "ssh://[user@]host[:port]": what OpenSSH is given, checked here so that
+ * a typo is told with its key path, not by ssh at deploy time. */
+static bool ssh_target_ok(const char *t)
+{
+	if (strncmp(t, "ssh://", 6))
+		return false;
+	const char *h = t + 6, *at = strchr(h, '@');
+	if (at) {
+		for (const char *u = h; u < at; u++)
+			if (!isalnum((unsigned char)*u) && !strchr("._-", *u))
+				return false;
+		if (at == h)
+			return false;
+		h = at + 1;
+	}
+	const char *colon = strchr(h, ':');
+	size_t n = colon ? (size_t)(colon - h) : strlen(h);
+	if (!valid_host(h, n))
+		return false;
+	if (!colon)
+		return true;
+	char *end;
+	errno = 0;
+	long port = strtol(colon + 1, &end, 10);
+	return isdigit((unsigned char)colon[1]) && !*end && !errno && port >= 1 && port <= 65535;
+}
+
+static int deploy_target(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_deploy_config *d = deploy_of(target);
+	char q[QUOTE_MAX];
+	if (get_string(c, v, &d->target))
+		return -1;
+	if (strcmp(d->target, "local") && !ssh_target_ok(d->target))
+		return fail(c, "invalid target %s (\"local\" or \"ssh://user@host[:port]\")", quote(q, d->target));
+	return 0;
+}
+
+static int deploy_path(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_deploy_config *d = deploy_of(target);
+	char q[QUOTE_MAX];
+	if (get_string(c, v, &d->path))
+		return -1;
+	size_t n = strlen(d->path);
+	if (d->path[0] != '/' || strstr(d->path, "/../") || (n >= 3 && !strcmp(d->path + n - 3, "/..")))
+		return fail(c, "invalid path %s (an absolute directory, e.g. \"/srv/site\")", quote(q, d->path));
+	while (n > 1 && d->path[n - 1] == '/')
+		d->path[--n] = '\0';
+	if (n == 1)
+		return fail(c, "the path cannot be \"/\": releases/, shared/ and current are made there");
+	return 0;
+}
+
+static int deploy_environment(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_deploy_config *d = deploy_of(target);
+	char q[QUOTE_MAX];
+	if (get_string(c, v, &d->environment))
+		return -1;
+	for (const char *p = d->environment; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
+			return fail(c, "invalid environment name %s (letters, digits, '.', '_' and '-')",
+				    quote(q, d->environment));
+	return 0;
+}
+
+static int deploy_keep(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_deploy_config *d = deploy_of(target);
+	if (get_posint(c, v, &d->keep))
+		return -1;
+	if (d->keep < 2)
+		return fail(c, "keep must be at least 2: the current release and the previous one are always kept");
+	return 0;
+}
+
+static int add_release_path(struct ctx *c, const cJSON *v, struct strlist *l)
+{
+	char q[QUOTE_MAX];
+	if (!cJSON_IsString(v))
+		return expected(c, v, "a string");
+	if (!sw_config_release_path_ok(v->valuestring))
+		return expected(c, v, "a path in the release (relative, without \".\" or \"..\" parts)");
+	if (strlist_has(l, v->valuestring))
+		return fail(c, "duplicate path %s", quote(q, v->valuestring));
+	strlist_add(l, v->valuestring);
+	return 0;
+}
+
+static int release_paths(struct ctx *c, const cJSON *v, struct strlist *l)
+{
+	if (!cJSON_IsArray(v))
+		return expected(c, v, "an array of paths");
+	if (check_count(c, v, SHARED_MAX, "paths"))
+		return -1;
+	return add_each(c, v, add_release_path, l);
+}
+
+static int deploy_shared(struct ctx *c, const cJSON *v, void *target)
+{
+	return release_paths(c, v, &deploy_of(target)->shared);
+}
+
+static int deploy_backup(struct ctx *c, const cJSON *v, void *target)
+{
+	return release_paths(c, v, &deploy_of(target)->backup);
+}
+
+static int deploy_hook(struct ctx *c, const cJSON *v, void *target, enum sw_hook h)
+{
+	struct sw_deploy_config *d = deploy_of(target);
+	if (get_string_empty_ok(c, v, &d->hooks[h]))
+		return -1;
+	/* An empty hook is skipped, as CodeDeploy skips an absent one. */
+	if (!d->hooks[h][strspn(d->hooks[h], " \t\n")]) {
+		free(d->hooks[h]);
+		d->hooks[h] = NULL;
+	}
+	return 0;
+}
+
+static int hook_stop(struct ctx *c, const cJSON *v, void *t) { return deploy_hook(c, v, t, SW_HOOK_STOP); }
+static int hook_before(struct ctx *c, const cJSON *v, void *t) { return deploy_hook(c, v, t, SW_HOOK_BEFORE_INSTALL); }
+static int hook_after(struct ctx *c, const cJSON *v, void *t) { return deploy_hook(c, v, t, SW_HOOK_AFTER_INSTALL); }
+static int hook_start(struct ctx *c, const cJSON *v, void *t) { return deploy_hook(c, v, t, SW_HOOK_START); }
+static int hook_validate(struct ctx *c, const cJSON *v, void *t) { return deploy_hook(c, v, t, SW_HOOK_VALIDATE); }
+
+static const struct key_desc hook_keys[] = {
+	{"stop", hook_stop, false},
+	{"before_install", hook_before, false},
+	{"after_install", hook_after, false},
+	{"start", hook_start, false},
+	{"validate", hook_validate, false},
+};
+
+static int deploy_hooks(struct ctx *c, const cJSON *v, void *target)
+{
+	return parse_keys(c, v, hook_keys, sizeof hook_keys / sizeof *hook_keys, target);
+}
+
+static int deploy_hook_timeout(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_posint(c, v, &deploy_of(target)->hook_timeout);
+}
+
+static int health_url(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_deploy_config *d = deploy_of(target);
+	char q[QUOTE_MAX];
+	if (get_string(c, v, &d->health_url))
+		return -1;
+	if (strncmp(d->health_url, "http://", 7) && strncmp(d->health_url, "https://", 8))
+		return fail(c, "invalid health URL %s (http://HOST[:PORT]/PATH or https://...)", quote(q, d->health_url));
+	return 0;
+}
+
+static int health_timeout(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_posint(c, v, &deploy_of(target)->health_timeout);
+}
+
+static int health_containers(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_bool(c, v, &deploy_of(target)->health_containers);
+}
+
+static const struct key_desc health_keys[] = {
+	{"url", health_url, false},
+	{"timeout", health_timeout, false},
+	{"containers", health_containers, false},
+};
+
+static int deploy_health(struct ctx *c, const cJSON *v, void *target)
+{
+	return parse_keys(c, v, health_keys, sizeof health_keys / sizeof *health_keys, target);
+}
+
+/* As docker-compose makes a project name of a directory's: lower case
+ * letters, digits, '_' and '-', starting with a letter or digit. */
+static bool compose_project_ok(const char *s)
+{
+	if (!*s || !(islower((unsigned char)*s) || isdigit((unsigned char)*s)))
+		return false;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '_' && *s != '-')
+			return false;
+	return true;
+}
+
+static int deploy_project(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_deploy_config *d = deploy_of(target);
+	char q[QUOTE_MAX];
+	if (get_string(c, v, &d->project))
+		return -1;
+	if (!compose_project_ok(d->project))
+		return fail(c, "invalid compose project name %s (lower-case letters, digits, '_' and '-')",
+			    quote(q, d->project));
+	return 0;
+}
+
+static const struct key_desc deploy_keys[] = {
+	{"target", deploy_target, false},
+	{"path", deploy_path, true},
+	{"environment", deploy_environment, false},
+	{"keep", deploy_keep, false},
+	{"shared", deploy_shared, false},
+	{"backup", deploy_backup, false},
+	{"hooks", deploy_hooks, false},
+	{"hook_timeout", deploy_hook_timeout, false},
+	{"health", deploy_health, false},
+	{"project", deploy_project, false},
+};
+
+/* The last part of path as a compose project name: what docker-compose
+ * would call a project in a directory of that name, so that each release
+ * (releases/<commit>) is one and the same project. */
+static char *default_project(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	char *p = xstrdup(base);
+	size_t o = 0;
+	for (const char *s = base; *s; s++) {
+		unsigned char ch = (unsigned char)tolower((unsigned char)*s);
+		if (isalnum(ch) || ch == '_' || ch == '-')
+			p[o++] = (char)ch;
+	}
+	p[o] = '\0';
+	while (p[0] && !isalnum((unsigned char)p[0]))
+		memmove(p, p + 1, strlen(p));
+	if (!p[0]) {
+		free(p);
+		p = xstrdup("slipway");
+	}
+	return p;
+}
+
+static int top_deploy(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_config *cfg = target;
+	if (!cfg->deploy) {
+		cfg->deploy = xcalloc(1, sizeof *cfg->deploy);
+		cfg->deploy->keep = 5;
+		cfg->deploy->hook_timeout = 600;
+		cfg->deploy->health_timeout = 60;
+	}
+	if (parse_keys(c, v, deploy_keys, sizeof deploy_keys / sizeof *deploy_keys, target))
+		return -1;
+	struct sw_deploy_config *d = cfg->deploy;
+	if (!d->target)
+		d->target = xstrdup("local");
+	if (!d->environment)
+		d->environment = xstrdup("production");
+	if (!d->project)
+		d->project = default_project(d->path);
+	for (size_t i = 0; i < d->backup.len; i++) {
+		bool under = false;
+		for (size_t j = 0; j < d->shared.len && !under; j++) {
+			size_t n = strlen(d->shared.items[j]);
+			under = !strcmp(d->backup.items[i], d->shared.items[j]) ||
+				(!strncmp(d->backup.items[i], d->shared.items[j], n) && d->backup.items[i][n] == '/');
+		}
+		if (!under) {
+			char q[QUOTE_MAX];
+			size_t mark = path_key(c, "backup");
+			path_index(c, i);
+			int r = fail(c, "%s is not under a \"shared\" path: a database in the release would be "
+				     "replaced by the next one", quote(q, d->backup.items[i]));
+			path_pop(c, mark);
+			return r;
+		}
+	}
+	return 0;
+}
+
+void sw_deploy_config_free(struct sw_deploy_config *d)
+{
+	if (!d)
+		return;
+	free(d->target);
+	free(d->path);
+	free(d->environment);
+	strlist_free(&d->shared);
+	strlist_free(&d->backup);
+	for (size_t i = 0; i < SW_HOOK_COUNT; i++)
+		free(d->hooks[i]);
+	free(d->health_url);
+	free(d->project);
+	free(d);
+}
+
 static const struct key_desc top_keys[] = {
 	{"version", top_version, false},
 	{"main", top_main, false},
@@ -1124,6 +1448,7 @@ static const struct key_desc top_keys[] = {
 	{"ui", top_ui, false},
 	{"docker", top_docker, false},
 	{"sentry", top_sentry, false},
+	{"deploy", top_deploy, false},
 };
 
 static bool stage_measures(const struct sw_config *cfg, const char *metric)
@@ -1264,6 +1589,7 @@ void sw_config_free(struct sw_config *cfg)
 	free(cfg->sentry_url);
 	free(cfg->sentry_org);
 	free(cfg->sentry_project);
+	sw_deploy_config_free(cfg->deploy);
 	strlist_free(&cfg->secrets);
 	strlist_free(&cfg->pass_env);
 	for (size_t i = 0; i < cfg->nstages; i++)

@@ -125,6 +125,10 @@ static void take_policy(struct sw_config *cfg, struct sw_config *policy)
 		*mine[i] = *theirs[i];
 		*theirs[i] = NULL;
 	}
+	/* Where and how production is deployed, above all. */
+	sw_deploy_config_free(cfg->deploy);
+	cfg->deploy = policy->deploy;
+	policy->deploy = NULL;
 }
 
 /* Without a slipway.json on main there is no policy to take: no secrets,
@@ -142,6 +146,8 @@ static void default_policy(struct sw_config *cfg)
 	free(cfg->sentry_org);
 	free(cfg->sentry_project);
 	cfg->sentry_url = cfg->sentry_org = cfg->sentry_project = NULL;
+	sw_deploy_config_free(cfg->deploy);
+	cfg->deploy = NULL;
 	cfg->retention_runs = 200;
 	cfg->max_parallel = 1;
 }

@@ -59,6 +59,35 @@ struct sw_gate {
 	double limit;
 };
 
+/* The lifecycle hooks of a deploy, in the order CodeDeploy runs them. */
+enum sw_hook {
+	SW_HOOK_STOP,			/* in the outgoing release */
+	SW_HOOK_BEFORE_INSTALL,
+	SW_HOOK_AFTER_INSTALL,
+	SW_HOOK_START,
+	SW_HOOK_VALIDATE,
+	SW_HOOK_COUNT
+};
+/* The hook's key in "deploy.hooks" and its step's name in the journal. */
+const char *sw_hook_name(enum sw_hook h);
+
+/* "deploy": where and how main is deployed.  Main's alone: a branch's
+ * copy is never read (see sw_run_config). */
+struct sw_deploy_config {
+	char *target;			/* "local", or "ssh://[user@]host[:port]" */
+	char *path;			/* absolute: releases/, shared/ and current live there */
+	char *environment;		/* default "production" */
+	int keep;			/* releases kept, default 5, at least 2 */
+	struct strlist shared;		/* relative paths kept in shared/ and linked into each release */
+	struct strlist backup;		/* relative SQLite files backed up before stop */
+	char *hooks[SW_HOOK_COUNT];	/* shell text, NULL when empty or absent */
+	int hook_timeout;		/* seconds each hook may take, default 600 */
+	char *health_url;		/* http(s) URL that must answer 2xx, or NULL */
+	int health_timeout;		/* seconds validation may take, default 60 */
+	bool health_containers;		/* the compose project's containers must be up and healthy */
+	char *project;			/* the compose project: default the last part of path */
+};
+
 struct sw_config {
 	int version;
 	char *main_branch;		/* default "main" */
@@ -90,6 +119,8 @@ struct sw_config {
 	/* "sentry": which Sentry project holds this one's errors (url, org,
 	 * project); NULL each when not set.  Tokens never live here. */
 	char *sentry_url, *sentry_org, *sentry_project;
+	/* "deploy", or NULL when main has none. */
+	struct sw_deploy_config *deploy;
 };
 
 /* Parses text read from source (a file name or "branch:slipway.json", used
@@ -120,6 +151,10 @@ bool sw_config_cache_key_ok(const char *file);
 /* A push stage's "registry": "host" or "host:port" (a name or an IPv4
  * address, port 1-65535), no scheme and no path. */
 bool sw_config_registry_ok(const char *registry);
+/* A deploy path's "shared" or "backup" entry: relative, not climbing out,
+ * no "." or empty part. */
+bool sw_config_release_path_ok(const char *path);
+void sw_deploy_config_free(struct sw_deploy_config *d);
 
 /* The stage applies to this branch (its "branches" patterns). */
 bool sw_stage_matches(const struct sw_stage_config *st, const char *branch);
