@@ -42,6 +42,11 @@ void cli_print_json(struct cJSON *json);
 /* The run text names ("12", "#12", "latest"); 0 after printing why not. */
 long cli_run_id(struct cli_ctx *ctx, const char *text);
 
+/* Prints what a log gained since *offset (moved on).  On a terminal, each
+ * line neutralised, and a last line without its newline held back unless
+ * final. */
+void cli_print_new_log(const char *path, int64_t *offset, bool tty, bool final);
+
 /* Follows a run until it ends; returns 0 passed, 1 otherwise, 130 on Ctrl-C. */
 int cli_follow_run(struct cli_ctx *ctx, long id, const char *only_stage, bool raw);
 
@@ -59,6 +64,14 @@ int cmd_containers(int argc, char **argv);
 int cmd_container(int argc, char **argv);
 int cmd_issues(int argc, char **argv);
 int cmd_sentry(int argc, char **argv);
+int cmd_deploy(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+int cmd_deploys(int argc, char **argv);
+/* slipway log deploy:ID [STEP] [--follow]: a deploy step's log. */
+int cli_deploy_log(const char *id, const char *step, bool follow, bool raw);
+/* status --json's "deploy": the current release and the last deploy;
+ * null without a "deploy" section on main. */
+struct cJSON *cli_deploy_status_json(struct cli_ctx *ctx);
 /* status --json's "sentry": {"unresolved": N, "more": B} from one page,
  * when Sentry is configured and answers; null otherwise. */
 struct cJSON *cli_sentry_status_json(struct sw_repo *repo);

@@ -37,7 +37,7 @@ static void catch_sigint(void)
 
 /* Copies what a log gained since *offset; on a terminal only whole lines,
  * neutralised, unless final (the stage ended) flushes the rest. */
-static void print_new_log(const char *path, int64_t *offset, bool tty, bool final)
+void cli_print_new_log(const char *path, int64_t *offset, bool tty, bool final)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -116,7 +116,7 @@ static void show_stage(struct cli_ctx *ctx, const struct sw_run_record *rec, siz
 	bool ended = s->status != SW_STAGE_RUNNING;
 	if (fs->shown[i] == SW_STAGE_PENDING && ended && s->started_ms && !only)
 		printf("%s▸ %s%s\n", cli_color(stdout, "\033[1m"), s->name, cli_color(stdout, "\033[0m"));
-	print_new_log(path, &fs->offsets[i], fs->tty, ended);
+	cli_print_new_log(path, &fs->offsets[i], fs->tty, ended);
 	free(path);
 	if (ended && fs->shown[i] != s->status && !only)
 		print_stage_end(s);
@@ -363,7 +363,7 @@ static void print_log_once(struct cli_ctx *ctx, const struct sw_run_record *rec,
 {
 	char *path = sw_store_log_path(ctx->store, rec->id, s->name);
 	int64_t off = 0;
-	print_new_log(path, &off, tty, true);
+	cli_print_new_log(path, &off, tty, true);
 	free(path);
 	if (!off)
 		say_log_empty(rec, s);
@@ -431,6 +431,8 @@ int cmd_log(int argc, char **argv)
 	if (sw_log_args_parse(argc, argv, &a, &perr))
 		return bad_args("log", perr);
 	bool follow = a.follow, raw = a.raw, stages = a.stages;
+	if (a.run && !strncmp(a.run, "deploy:", 7) && !stages)
+		return cli_deploy_log(a.run, a.stage, follow, raw);
 	struct cli_ctx ctx;
 	if (cli_open(&ctx))
 		return 2;

@@ -155,6 +155,7 @@ int cmd_status(int argc, char **argv)
 			cJSON_AddItemToArray(arr, branch_json(&ctx, &bs[i]));
 		cJSON_AddItemToObject(o, "containers", containers_json(ctx.repo));
 		cJSON_AddItemToObject(o, "sentry", cli_sentry_status_json(ctx.repo));
+		cJSON_AddItemToObject(o, "deploy", cli_deploy_status_json(&ctx));
 		cli_print_json(o);
 		cJSON_Delete(o);
 	} else {

@@ -42,6 +42,21 @@ static const struct cli_command commands[] = {
 	 "  --no-push    move local main only\n"
 	 "  --dry-run    say what the merge would do (or why it is refused), move nothing\n"
 	 "  --json       print the merge record (with --dry-run: the plan)"},
+	{"deploy", cmd_deploy, "deploy [REF] [--force] [--follow] [--dry-run] [--json]",
+	 "Deploy REF (default: main's head), a commit of main that a passed run tested, as main's\n"
+	 "\"deploy\" section says: install it in releases/, back up the SQLite files, stop the\n"
+	 "current release, switch current to the new one, start and validate it; a failure rolls\n"
+	 "back to the previous release by itself.  The deploy runs detached; it prints its id.\n"
+	 "  --follow     show the steps and their output until the deploy ends\n"
+	 "  --force      deploy a commit no passed run tested (recorded as forced)\n"
+	 "  --dry-run    say what would be deployed (or why not), start nothing\n"
+	 "  --json       print the deploy record"},
+	{"rollback", cmd_rollback, "rollback [--follow] [--dry-run] [--json]",
+	 "Go back to the previous release by the same steps as a deploy (stop, switch, start,\n"
+	 "validate); a failure goes forward again to the release that was current."},
+	{"deploys", cmd_deploys, "deploys [--json] [--limit N]",
+	 "The deploy journal, newest first: status, commit, when, environment, proving run.\n"
+	 "`slipway log deploy:ID [STEP]` shows a step's output."},
 	{"containers", cmd_containers, "containers [--json] [--project P] [--all] [--no-stats]",
 	 "The container engine's containers (DOCKER_HOST, else \"docker\": {\"host\"} in slipway.json,\n"
 	 "else unix:///var/run/docker.sock), grouped by compose project: state, health, CPU %,\n"

@@ -1,0 +1,971 @@
+/* Deploys: the plan (only a tested commit of main), the start (a lock per
+ * target, the journal, a detached process) and the deploy itself, in
+ * CodeDeploy's order with a rollback of its own.  The journal's form is
+ * core/deploy_record.c.
+ *
+ * On the target (deploy.path):
+ *   releases/<commit>/   the commit's tree, with shared paths linked in
+ *   shared/              what outlives releases: the database, uploads, .env
+ *   backups/<deploy>/    SQLite online backups taken before each stop
+ *   current, previous    symlinks to releases/<commit>, each replaced by a
+ *                        rename, so they always name a whole release
+ *   .slipway-deploy.lock one deploy at a time (a flock: dies with its holder) */
+#include "slipway/deploy.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "slipway/config.h"
+#include "slipway/docker.h"
+#include "slipway/merge.h"
+#include "slipway/repo.h"
+#include "slipway/run.h"
+#include "slipway/secrets.h"
+#include "command.h"
+#include "deploy_internal.h"
+#include "sqlite_backup.h"
+
+#define TARGET_LOCK ".slipway-deploy.lock"
+#define JOURNAL_LOCK ".lock"
+#define HEALTH_POLL_MS 500
+#define HEALTH_REQUEST_MS 2000
+#define BACKUP_BUSY_MS 10000
+
+extern char **environ;
+
+/* ---- the target's links ---- */
+
+static bool is_sha(const char *s, size_t n)
+{
+	return n == 40 && strspn(s, "0123456789abcdef") >= 40;
+}
+
+/* The release a link (current, previous) names: "releases/<commit>". */
+static void read_link(const char *path, const char *name, char sha[41])
+{
+	char *link = xasprintf("%s/%s", path, name), buf[PATH_MAX];
+	ssize_t n = readlink(link, buf, sizeof buf - 1);
+	free(link);
+	sha[0] = '\0';
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	const char *base = strrchr(buf, '/');
+	base = base ? base + 1 : buf;
+	if (is_sha(base, strlen(base)))
+		memcpy(sha, base, 41);
+}
+
+void sw_deploy_current(const char *path, char sha[41], char previous[41])
+{
+	read_link(path, "current", sha);
+	read_link(path, "previous", previous);
+}
+
+/* name -> releases/<sha>, replacing what was there by one rename. */
+static int set_link(const char *path, const char *name, const char *sha, char **err)
+{
+	char *tmp = xasprintf("%s/.%s.%d", path, name, (int)getpid()), *link = xasprintf("%s/%s", path, name);
+	char *to = xasprintf("releases/%s", sha);
+	unlink(tmp);
+	int r = symlink(to, tmp) || rename(tmp, link) ? -1 : 0;
+	if (r) {
+		*err = xasprintf("cannot point %s at %s: %s", link, to, strerror(errno));
+		unlink(tmp);
+	} else {
+		int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
+	free(to);
+	free(link);
+	free(tmp);
+	return r;
+}
+
+static long running_deploy(struct sw_store *st)
+{
+	struct sw_deploy_record *recs;
+	size_t n = sw_deploy_history(st, 20, &recs, NULL);
+	long id = 0;
+	for (size_t i = 0; i < n && !id; i++)
+		if (recs[i].status == SW_DEPLOY_RUNNING)
+			id = recs[i].id;
+	sw_deploy_records_free(recs, n);
+	return id;
+}
+
+static char *busy_message(struct sw_store *st, const char *path)
+{
+	long busy = running_deploy(st);
+	return busy ? xasprintf("deploy #%ld to %s is in progress: `slipway deploys` shows it", busy, path)
+		    : xasprintf("another deploy to %s is in progress", path);
+}
+
+/* ---- the plan ---- */
+
+struct prepared {
+	struct sw_config cfg;
+	struct sw_deploy_plan plan;
+};
+
+static void plan_note_interrupted(struct sw_store *st, struct sw_deploy_plan *plan)
+{
+	struct sw_deploy_record *last;
+	size_t n = sw_deploy_history(st, 1, &last, NULL);
+	if (n && last[0].status == SW_DEPLOY_INTERRUPTED)
+		strlist_addf(&plan->notes, "deploy #%ld was interrupted: %s; %s", last[0].id, last[0].reason,
+			     last[0].state ? last[0].state : "");
+	sw_deploy_records_free(last, n);
+}
+
+static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_deploy_options *opt,
+		   struct prepared *p, char **err)
+{
+	memset(p, 0, sizeof *p);
+	struct sw_deploy_plan *plan = &p->plan;
+	if (sw_project_config(repo, &p->cfg, err))
+		return SW_ERR_USAGE;
+	const struct sw_deploy_config *d = p->cfg.deploy;
+	const char *main = p->cfg.main_branch;
+	if (!d) {
+		*err = xasprintf("%s's slipway.json has no \"deploy\" section: add one (see slipway.json(5)) and "
+				 "commit it to %s", main, main);
+		return SW_ERR_USAGE;
+	}
+	if (strcmp(d->target, "local")) {
+		*err = xasprintf("%s's slipway.json: deploy.target \"%s\": this version of slipway deploys to "
+				 "\"local\" only; ssh targets come next", main, d->target);
+		return SW_ERR_USAGE;
+	}
+	/* Validation would fail after the switch: said before anything moves. */
+	if (d->health_containers) {
+		struct sw_docker *dk;
+		char *why = NULL;
+		if (sw_docker_open(sw_docker_host_pick(p->cfg.docker_host), &dk, &why)) {
+			*err = xasprintf("deploy.health.containers: %s", why);
+			free(why);
+			return SW_ERR_FAILED;
+		}
+		sw_docker_close(dk);
+	}
+	/* Before the rest: a deploy under way may have switched already. */
+	char *lock = xasprintf("%s/%s", d->path, TARGET_LOCK);
+	int fd = open(lock, O_RDONLY | O_CLOEXEC);
+	bool busy = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
+	if (fd >= 0)
+		close(fd);
+	free(lock);
+	if (busy) {
+		*err = busy_message(st, d->path);
+		return SW_ERR_FAILED;
+	}
+	plan->environment = xstrdup(d->environment);
+	plan->target = xstrdup(d->target);
+	plan->path = xstrdup(d->path);
+	char previous[41];
+	sw_deploy_current(d->path, plan->current, previous);
+	plan_note_interrupted(st, plan);
+	if (opt->rollback) {
+		if (!*previous) {
+			*err = xasprintf("nothing to roll back to: %s/previous names no release", d->path);
+			return SW_ERR_FAILED;
+		}
+		memcpy(plan->commit, previous, 41);
+		return SW_OK;
+	}
+	const char *ref = opt->ref ? opt->ref : main;
+	char main_sha[41];
+	if (sw_repo_resolve(repo, ref, plan->commit, err))
+		return SW_ERR_USAGE;
+	if (sw_repo_resolve(repo, main, main_sha, err))
+		return SW_ERR_USAGE;
+	char *why = NULL;
+	if (!sw_repo_contains(repo, main_sha, plan->commit)) {
+		why = xasprintf("%s (%.7s) is not on %s: only %s's commits are deployed (merge it first)", ref,
+				plan->commit, main, main);
+	} else if (!(plan->run = sw_find_proof(st, NULL, plan->commit, main, &why))) {
+		char *r = xasprintf("%s@%.7s has no passed run; %s", ref, plan->commit, why);
+		free(why);
+		why = r;
+	} else if (!strcmp(plan->commit, plan->current)) {
+		why = xasprintf("%s@%.7s is already the current release in %s: nothing to deploy (--force "
+				"installs it again)", ref, plan->commit, d->environment);
+	}
+	if (why && !opt->force) {
+		*err = why;
+		return SW_ERR_FAILED;
+	}
+	if (why)
+		strlist_addf(&plan->notes, "forced: %s", why);
+	free(why);
+	return SW_OK;
+}
+
+static void prepared_free(struct prepared *p)
+{
+	sw_config_free(&p->cfg);
+	sw_deploy_plan_free(&p->plan);
+}
+
+int sw_deploy_plan(struct sw_repo *repo, struct sw_store *st, const struct sw_deploy_options *opt,
+		   struct sw_deploy_plan *plan, char **err)
+{
+	struct prepared p;
+	int r = prepare(repo, st, opt, &p, err);
+	*plan = p.plan;
+	memset(&p.plan, 0, sizeof p.plan);
+	prepared_free(&p);
+	return r;
+}
+
+void sw_deploy_plan_free(struct sw_deploy_plan *plan)
+{
+	free(plan->environment);
+	free(plan->target);
+	free(plan->path);
+	strlist_free(&plan->notes);
+	memset(plan, 0, sizeof *plan);
+}
+
+/* ---- the deploy's process ---- */
+
+struct deployer {
+	struct sw_store *st;
+	struct sw_repo *repo;
+	const struct sw_config *cfg;
+	const struct sw_deploy_config *d;
+	struct sw_deploy_record *rec;
+	struct sw_secrets secrets;
+	char **envp;			/* the hooks' environment, without SLIPWAY_RELEASE */
+	char *release;			/* releases/<commit>, absolute */
+	char *outgoing;			/* the release that served before; NULL when none */
+	char old_previous[41];		/* what previous named before: restored by a rollback */
+	struct sw_docker *docker;	/* opened at the first container check */
+	bool stopped, switched, started;
+};
+
+static void save(struct deployer *dp)
+{
+	sw_deploy_save(dp->st, dp->rec, true);
+}
+
+static size_t step_index(struct deployer *dp, const char *name)
+{
+	struct sw_deploy_record *rec = dp->rec;
+	for (size_t i = 0; i < rec->nsteps; i++)
+		if (!strcmp(rec->steps[i].name, name))
+			return i;
+	rec->steps = xrealloc(rec->steps, (rec->nsteps + 1) * sizeof *rec->steps);
+	rec->steps[rec->nsteps] = (struct sw_deploy_step){.name = xstrdup(name), .status = SW_STAGE_PENDING};
+	return rec->nsteps++;
+}
+
+static size_t step_begin(struct deployer *dp, const char *name)
+{
+	size_t i = step_index(dp, name);
+	struct sw_deploy_step *s = &dp->rec->steps[i];
+	s->status = SW_STAGE_RUNNING;
+	s->started_ms = sw_now_ms();
+	save(dp);
+	return i;
+}
+
+/* Ends step i; reason is taken (may be NULL).  Returns 0 when it passed. */
+static int step_end(struct deployer *dp, size_t i, enum sw_stage_status status, char *reason)
+{
+	struct sw_deploy_step *s = &dp->rec->steps[i];
+	s->status = status;
+	if (!s->started_ms)
+		s->started_ms = sw_now_ms();
+	s->finished_ms = sw_now_ms();
+	free(s->reason);
+	s->reason = reason;
+	sw_secrets_mask_text(&dp->secrets, &s->reason);
+	save(dp);
+	return status == SW_STAGE_FAILED ? -1 : 0;
+}
+
+static void step_skip(struct deployer *dp, const char *name, const char *why)
+{
+	size_t i = step_index(dp, name);
+	step_end(dp, i, SW_STAGE_SKIPPED, xstrdup(why));
+}
+
+/* A line of slipway's own in a step's log. */
+static void step_log(struct deployer *dp, const char *step, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void step_log(struct deployer *dp, const char *step, const char *fmt, ...)
+{
+	char *path = sw_deploy_log_path(dp->st, dp->rec->id, step);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	free(path);
+	if (fd < 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	struct sbuf sb = {0};
+	sbuf_adds(&sb, "slipway: ");
+	char *line = xvasprintf(fmt, ap);
+	va_end(ap);
+	sbuf_adds(&sb, line);
+	sbuf_addc(&sb, '\n');
+	sw_secrets_mask(&dp->secrets, &sb);
+	ssize_t w = write(fd, sb.buf, sb.len);
+	(void)w;
+	sbuf_free(&sb);
+	free(line);
+	close(fd);
+}
+
+/* The hooks see what the executor's stages see of the caller (PATH, HOME,
+ * main's pass_env), the secrets main names, where they are, and the
+ * engine slipway's own checks use, so that docker-compose reaches it. */
+static char **hook_env(struct deployer *dp)
+{
+	static const char *const kept[] = {"PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "XDG_RUNTIME_DIR"};
+	struct strlist env = {0};
+	for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) {
+		const char *v = getenv(kept[i]);
+		if (v)
+			strlist_addf(&env, "%s=%s", kept[i], v);
+	}
+	for (size_t i = 0; i < dp->cfg->pass_env.len; i++) {
+		const char *v = getenv(dp->cfg->pass_env.items[i]);
+		if (v)
+			strlist_addf(&env, "%s=%s", dp->cfg->pass_env.items[i], v);
+	}
+	for (size_t i = 0; i < dp->secrets.n; i++)
+		strlist_addf(&env, "%s=%s", dp->secrets.items[i].name, dp->secrets.items[i].value);
+	const char *host = sw_docker_host_pick(dp->cfg->docker_host);
+	if (!strncmp(host, "unix://~/", 9) && getenv("HOME"))
+		strlist_addf(&env, "DOCKER_HOST=unix://%s/%s", getenv("HOME"), host + 9);
+	else
+		strlist_addf(&env, "DOCKER_HOST=%s", host);
+	strlist_addf(&env, "COMPOSE_PROJECT_NAME=%s", dp->d->project);
+	strlist_addf(&env, "SLIPWAY_COMMIT=%s", dp->rec->commit);
+	strlist_addf(&env, "SLIPWAY_PREVIOUS=%s", dp->rec->previous);
+	strlist_addf(&env, "SLIPWAY_ENVIRONMENT=%s", dp->d->environment);
+	strlist_addf(&env, "SLIPWAY_DEPLOY=%ld", dp->rec->id);
+	strlist_addf(&env, "SLIPWAY_DEPLOY_PATH=%s", dp->d->path);
+	strlist_add(&env, "");
+	free(env.items[env.len - 1]);
+	env.items[env.len - 1] = NULL;
+	return env.items;
+}
+
+/* Runs hook h in dir as step name: skipped when the hook is empty. */
+static int run_hook(struct deployer *dp, enum sw_hook h, const char *dir, const char *name)
+{
+	const char *text = dp->d->hooks[h];
+	if (!text) {
+		step_skip(dp, name, "no hook");
+		return 0;
+	}
+	size_t i = step_begin(dp, name);
+	size_t n = 0;
+	while (dp->envp[n])
+		n++;
+	char **envp = xcalloc(n + 2, sizeof *envp);
+	memcpy(envp, dp->envp, n * sizeof *envp);
+	envp[n] = xasprintf("SLIPWAY_RELEASE=%s", dir);
+	char *log = sw_deploy_log_path(dp->st, dp->rec->id, name);
+	step_log(dp, name, "%s hook in %s: %s", sw_hook_name(h), dir, text);
+	struct sw_command cmd = {.shell = text, .dir = dir, .envp = envp, .log_path = log,
+				 .secrets = &dp->secrets, .timeout_s = dp->d->hook_timeout};
+	struct sw_command_result res;
+	int r = sw_command_run(&cmd, &res);
+	free(log);
+	free(envp[n]);
+	free(envp);
+	char *reason = res.reason ? xasprintf("%s hook: %s", sw_hook_name(h), res.reason) : NULL;
+	sw_command_result_free(&res);
+	return step_end(dp, i, r ? SW_STAGE_FAILED : SW_STAGE_PASSED, reason);
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+static char *parent_of(const char *path)
+{
+	char *p = xstrdup(path), *slash = strrchr(p, '/');
+	if (slash)
+		*slash = '\0';
+	return p;
+}
+
+/* Each shared path lives in shared/ and is a link in the release.  The
+ * first release that has one seeds it; one that nobody has yet starts as
+ * an empty directory.  What a release brings in its place is dropped:
+ * the data is shared's, never a release's. */
+static int link_shared(struct deployer *dp, const char *tmp, char **err)
+{
+	for (size_t i = 0; i < dp->d->shared.len; i++) {
+		const char *p = dp->d->shared.items[i];
+		char *in_shared = xasprintf("%s/shared/%s", dp->d->path, p), *in_release = xasprintf("%s/%s", tmp, p);
+		char *sp = parent_of(in_shared), *rp = parent_of(in_release);
+		int r = sw_mkdirs(sp, 0755) || sw_mkdirs(rp, 0755) ? -1 : 0;
+		if (!r && !exists(in_shared)) {
+			if (exists(in_release) && rename(in_release, in_shared) == 0)
+				step_log(dp, "install", "shared/%s: seeded from this release's copy", p);
+			else if (mkdir(in_shared, 0755) == 0)
+				step_log(dp, "install", "shared/%s: made as an empty directory", p);
+			else
+				r = -1;
+		}
+		if (!r && exists(in_release) && sw_remove_tree(in_release))
+			r = -1;
+		if (!r && symlink(in_shared, in_release))
+			r = -1;
+		if (r)
+			*err = xasprintf("cannot link %s into the release: %s", in_shared, strerror(errno));
+		free(sp);
+		free(rp);
+		free(in_shared);
+		free(in_release);
+		if (r)
+			return -1;
+	}
+	return 0;
+}
+
+/* The commit's tree, written aside and renamed into place whole. */
+static int install(struct deployer *dp)
+{
+	if (dp->rec->rollback && exists(dp->release)) {
+		step_skip(dp, "install", "installed already");
+		return 0;
+	}
+	size_t i = step_begin(dp, "install");
+	char *releases = xasprintf("%s/releases", dp->d->path);
+	char *tmp = xasprintf("%s/.%s.%ld.new", releases, dp->rec->commit, dp->rec->id);
+	char *old = xasprintf("%s/.%s.%ld.old", releases, dp->rec->commit, dp->rec->id);
+	char *err = NULL;
+	int r = sw_mkdirs(releases, 0755);
+	if (r)
+		err = xasprintf("cannot make %s: %s", releases, strerror(-r));
+	if (!err && exists(tmp))
+		sw_remove_tree(tmp);
+	if (!err && sw_repo_checkout(dp->repo, dp->rec->commit, tmp, &err) == 0)
+		step_log(dp, "install", "wrote the tree of %.7s into %s", dp->rec->commit, dp->release);
+	if (!err)
+		link_shared(dp, tmp, &err);
+	if (!err && exists(dp->release) && rename(dp->release, old))
+		err = xasprintf("cannot move the earlier %s aside: %s", dp->release, strerror(errno));
+	if (!err && rename(tmp, dp->release))
+		err = xasprintf("cannot rename %s to %s: %s", tmp, dp->release, strerror(errno));
+	if (exists(old))
+		sw_remove_tree(old);
+	if (err && exists(tmp))
+		sw_remove_tree(tmp);
+	free(old);
+	free(tmp);
+	free(releases);
+	return step_end(dp, i, err ? SW_STAGE_FAILED : SW_STAGE_PASSED, err);
+}
+
+static int backup(struct deployer *dp)
+{
+	if (!dp->d->backup.len) {
+		step_skip(dp, "backup", "nothing to back up (deploy.backup)");
+		return 0;
+	}
+	size_t i = step_begin(dp, "backup");
+	char *err = NULL;
+	for (size_t k = 0; k < dp->d->backup.len && !err; k++) {
+		const char *b = dp->d->backup.items[k];
+		char *src = xasprintf("%s/shared/%s", dp->d->path, b);
+		char *dst = xasprintf("%s/backups/%ld/%s", dp->d->path, dp->rec->id, b);
+		char *why = NULL;
+		int r = sw_sqlite_backup(src, dst, BACKUP_BUSY_MS, &why);
+		if (r == 1)
+			step_log(dp, "backup", "shared/%s: not there yet, nothing to back up", b);
+		else if (r == 0)
+			step_log(dp, "backup", "shared/%s: backed up to %s", b, dst);
+		else
+			err = why, why = NULL;
+		free(why);
+		free(dst);
+		free(src);
+	}
+	return step_end(dp, i, err ? SW_STAGE_FAILED : SW_STAGE_PASSED, err);
+}
+
+static int switch_current(struct deployer *dp, const char *step, const char *to, const char *previous)
+{
+	size_t i = step_begin(dp, step);
+	char *err = NULL;
+	if (*previous && strcmp(previous, to))
+		set_link(dp->d->path, "previous", previous, &err);
+	if (!err && set_link(dp->d->path, "current", to, &err) == 0)
+		step_log(dp, step, "current -> releases/%s", to);
+	return step_end(dp, i, err ? SW_STAGE_FAILED : SW_STAGE_PASSED, err);
+}
+
+/* ---- validation ---- */
+
+static size_t discard(char *p, size_t size, size_t n, void *ud)
+{
+	(void)p;
+	(void)ud;
+	return size * n;
+}
+
+/* NULL when the URL answered 2xx; else why not (allocated). */
+static char *check_url(const char *url)
+{
+	CURL *c = curl_easy_init();
+	if (!c)
+		return xstrdup("cannot start libcurl");
+	char ebuf[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)HEALTH_REQUEST_MS);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* A proxy is for the world outside; production's own address is not. */
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
+	CURLcode rc = curl_easy_perform(c);
+	long code = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(c);
+	if (rc != CURLE_OK)
+		return xasprintf("%s: %s", url, *ebuf ? ebuf : curl_easy_strerror(rc));
+	if (code < 200 || code > 299)
+		return xasprintf("%s answered %ld", url, code);
+	return NULL;
+}
+
+static char *check_containers(struct deployer *dp)
+{
+	char *err = NULL;
+	if (!dp->docker && sw_docker_open(sw_docker_host_pick(dp->cfg->docker_host), &dp->docker, &err))
+		return err;
+	struct sw_container_list l;
+	if (sw_docker_list(dp->docker, dp->d->project, true, &l, &err))
+		return err;
+	char *why = NULL;
+	if (!l.n)
+		why = xasprintf("no container of compose project \"%s\" exists", dp->d->project);
+	for (size_t i = 0; i < l.n && !why; i++) {
+		const struct sw_container *c = &l.items[i];
+		if (strcmp(c->state, "running"))
+			why = !strcmp(c->state, "exited") ? xasprintf("container %s exited (code %d)", c->name, c->exit_code)
+							  : xasprintf("container %s is %s", c->name, c->state);
+		else if (c->health == SW_HEALTH_STARTING || c->health == SW_HEALTH_UNHEALTHY)
+			why = xasprintf("container %s is %s", c->name, sw_health_name(c->health));
+	}
+	sw_container_list_free(&l);
+	return why;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Every container of the project up (and healthy where it has a check),
+ * and the URL answering 2xx, within health.timeout. */
+static int health(struct deployer *dp, const char *step)
+{
+	const struct sw_deploy_config *d = dp->d;
+	if (!d->health_url && !d->health_containers) {
+		step_skip(dp, step, "nothing to check (deploy.health has no url, and containers is false)");
+		return 0;
+	}
+	size_t i = step_begin(dp, step);
+	int64_t start = sw_mono_ms(), deadline = start + (int64_t)d->health_timeout * 1000;
+	char *last = NULL;
+	for (;;) {
+		char *why = d->health_containers ? check_containers(dp) : NULL;
+		if (!why && d->health_url)
+			why = check_url(d->health_url);
+		if (!why) {
+			step_log(dp, step, "healthy after %.1f s", (double)(sw_mono_ms() - start) / 1000);
+			free(last);
+			return step_end(dp, i, SW_STAGE_PASSED, NULL);
+		}
+		if (!last || strcmp(last, why))
+			step_log(dp, step, "%s", why);
+		free(last);
+		last = why;
+		if (sw_mono_ms() + HEALTH_POLL_MS > deadline)
+			break;
+		sleep_ms(HEALTH_POLL_MS);
+	}
+	char *reason = xasprintf("%s (still, after %d s)", last, d->health_timeout);
+	free(last);
+	return step_end(dp, i, SW_STAGE_FAILED, reason);
+}
+
+/* ---- the deploy ---- */
+
+static char *release_dir(const struct deployer *dp, const char *sha)
+{
+	return xasprintf("%s/releases/%s", dp->d->path, sha);
+}
+
+static void finish(struct deployer *dp, enum sw_deploy_status status, char *state)
+{
+	dp->rec->status = status;
+	dp->rec->finished_ms = sw_now_ms();
+	free(dp->rec->state);
+	dp->rec->state = state;
+	save(dp);
+}
+
+static const char *failed_reason(const struct sw_deploy_record *rec)
+{
+	for (size_t i = rec->nsteps; i-- > 0;)
+		if (rec->steps[i].status == SW_STAGE_FAILED)
+			return rec->steps[i].reason ? rec->steps[i].reason : rec->steps[i].name;
+	return "a step failed";
+}
+
+static void set_reason(struct deployer *dp)
+{
+	const struct sw_deploy_step *s = NULL;
+	for (size_t i = 0; i < dp->rec->nsteps && !s; i++)
+		if (dp->rec->steps[i].status == SW_STAGE_FAILED)
+			s = &dp->rec->steps[i];
+	free(dp->rec->reason);
+	dp->rec->reason = s ? xasprintf("%s failed: %s", s->name, s->reason ? s->reason : "see its log")
+			    : xstrdup("a step failed");
+}
+
+/* Back to the release that served before: stop the new one, point current
+ * at the old, start and validate it. */
+static void roll_back(struct deployer *dp)
+{
+	set_reason(dp);
+	const char *prev = dp->rec->previous;
+	if (dp->started || dp->switched)
+		run_hook(dp, SW_HOOK_STOP, dp->release, "rollback-stop");
+	if (!*prev) {
+		char *state = dp->switched ? xasprintf("current is %.7s, the release that failed: there is no earlier "
+						       "release to go back to; fix it and deploy again",
+						       dp->rec->commit)
+					   : xstrdup("no release is current; fix it and deploy again");
+		finish(dp, SW_DEPLOY_FAILED, state);
+		return;
+	}
+	int r = 0;
+	if (dp->switched) {
+		r = switch_current(dp, "rollback-switch", prev, "");
+		char *ignored = NULL;
+		if (!r && *dp->old_previous && set_link(dp->d->path, "previous", dp->old_previous, &ignored))
+			step_log(dp, "rollback-switch", "%s", ignored);
+		free(ignored);
+	}
+	if (!r && dp->stopped)
+		r = run_hook(dp, SW_HOOK_START, dp->outgoing, "rollback-start");
+	if (!r && dp->stopped)
+		r = run_hook(dp, SW_HOOK_VALIDATE, dp->outgoing, "rollback-validate");
+	if (!r && dp->stopped)
+		r = health(dp, "rollback-health");
+	if (!r) {
+		finish(dp, SW_DEPLOY_ROLLED_BACK,
+		       xasprintf("current is %.7s again, the release that served before%s", prev,
+				 dp->stopped ? ", and it passed its health check" : ": it was never stopped"));
+		return;
+	}
+	char cur[41], p2[41];
+	sw_deploy_current(dp->d->path, cur, p2);
+	finish(dp, SW_DEPLOY_FAILED,
+	       xasprintf("going back failed too (%s): current is %.7s; `slipway deploys` and the step logs "
+			 "(`slipway log deploy:%ld`) show what ran; fix it and run `slipway rollback` or deploy again",
+			 failed_reason(dp->rec), *cur ? cur : "none", dp->rec->id));
+}
+
+static int cmp_mtime_desc(const void *a, const void *b)
+{
+	const struct { char *name; time_t t; } *x = a, *y = b;
+	return (x->t < y->t) - (x->t > y->t);
+}
+
+/* Keeps the newest keep releases, current and previous always among
+ * them, and as many backups. */
+static void prune(struct deployer *dp, const char *dirname, bool releases)
+{
+	char *dir = xasprintf("%s/%s", dp->d->path, dirname), cur[41], prev[41];
+	sw_deploy_current(dp->d->path, cur, prev);
+	struct entry { char *name; time_t t; } *e = NULL;
+	size_t n = 0;
+	DIR *d = opendir(dir);
+	for (struct dirent *de; d && (de = readdir(d));) {
+		long id;
+		if (releases ? !is_sha(de->d_name, strlen(de->d_name)) : !sw_parse_record_id(de->d_name, &id))
+			continue;
+		if (releases && (!strcmp(de->d_name, cur) || !strcmp(de->d_name, prev)))
+			continue;
+		char *p = xasprintf("%s/%s", dir, de->d_name);
+		struct stat st;
+		if (lstat(p, &st) == 0) {
+			e = xrealloc(e, (n + 1) * sizeof *e);
+			e[n++] = (struct entry){xstrdup(de->d_name), st.st_mtime};
+		}
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	qsort(e, n, sizeof *e, cmp_mtime_desc);
+	size_t room = (size_t)dp->d->keep - (releases ? (*cur != 0) + (*prev != 0) : 0);
+	for (size_t i = 0; i < n; i++) {
+		if (i >= room) {
+			char *p = xasprintf("%s/%s", dir, e[i].name);
+			sw_remove_tree(p);
+			free(p);
+		}
+		free(e[i].name);
+	}
+	free(e);
+	free(dir);
+}
+
+static void deploy(struct deployer *dp)
+{
+	char *state;
+	if (install(dp) || backup(dp)) {
+		set_reason(dp);
+		state = *dp->rec->previous ? xasprintf("nothing was changed: current is still %.7s", dp->rec->previous)
+					   : xstrdup("nothing was changed: no release is current");
+		finish(dp, SW_DEPLOY_FAILED, state);
+		return;
+	}
+	if (dp->outgoing) {
+		dp->stopped = true;
+		if (run_hook(dp, SW_HOOK_STOP, dp->outgoing, "stop")) {
+			roll_back(dp);
+			return;
+		}
+	} else {
+		step_skip(dp, "stop", "no release was current");
+	}
+	if (run_hook(dp, SW_HOOK_BEFORE_INSTALL, dp->release, "before_install") ||
+	    run_hook(dp, SW_HOOK_AFTER_INSTALL, dp->release, "after_install")) {
+		roll_back(dp);
+		return;
+	}
+	dp->switched = true;
+	if (switch_current(dp, "switch", dp->rec->commit, dp->rec->previous)) {
+		roll_back(dp);
+		return;
+	}
+	dp->started = true;
+	if (run_hook(dp, SW_HOOK_START, dp->release, "start") ||
+	    run_hook(dp, SW_HOOK_VALIDATE, dp->release, "validate") || health(dp, "health")) {
+		roll_back(dp);
+		return;
+	}
+	prune(dp, "releases", true);
+	prune(dp, "backups", false);
+	state = *dp->rec->previous ? xasprintf("current is %.7s; previous is %.7s (`slipway rollback` goes back)",
+					       dp->rec->commit, dp->rec->previous)
+				   : xasprintf("current is %.7s", dp->rec->commit);
+	finish(dp, SW_DEPLOY_SUCCEEDED, state);
+}
+
+/* The detached process: its stdio goes to the journal's deployer.log, and
+ * the locks it inherited (the target's, its own liveness) die with it. */
+static _Noreturn void deployer_main(struct deployer *dp)
+{
+	char *dir = sw_deploy_dir(dp->st, dp->rec->id), *log = xasprintf("%s/deployer.log", dir);
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600), null = open("/dev/null", O_RDONLY);
+	if (null >= 0)
+		dup2(null, STDIN_FILENO);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+	}
+	free(log);
+	free(dir);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	prctl(PR_SET_NAME, "slipway-deploy");
+	dp->rec->pid = (int)getpid();
+	save(dp);
+	deploy(dp);
+	if (dp->docker)
+		sw_docker_close(dp->docker);
+	fflush(NULL);
+	_exit(0);
+}
+
+/* ---- the start ---- */
+
+static int open_lock(const char *path, bool wait)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0 && flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* A new id and its directory, under the journal's lock; the returned fd
+ * is the deploy's liveness lock. */
+static int new_record(struct sw_store *st, struct sw_deploy_record *rec, char **err)
+{
+	char *root = xasprintf("%s/%s", sw_store_root(st), DEPLOYS_DIR), *lock = xasprintf("%s/%s", root, JOURNAL_LOCK);
+	int r = sw_mkdirs(root, 0755), jl = r ? -1 : open_lock(lock, true), live = -1;
+	if (jl >= 0) {
+		size_t n;
+		long *ids = sw_deploy_ids(st, &n);
+		rec->id = n ? ids[0] + 1 : 1;
+		free(ids);
+		char *dir = sw_deploy_dir(st, rec->id), *lp = xasprintf("%s/%s", dir, DEPLOY_LOCK);
+		if (mkdir(dir, 0755) == 0 && (live = open_lock(lp, false)) >= 0 && sw_deploy_save(st, rec, true)) {
+			close(live);
+			live = -1;
+		}
+		if (live < 0)
+			*err = xasprintf("cannot record the deploy in %s: %s", dir, strerror(errno));
+		free(lp);
+		free(dir);
+		close(jl);
+	} else {
+		*err = xasprintf("cannot open the deploy journal %s: %s", root, strerror(errno));
+	}
+	free(lock);
+	free(root);
+	return live;
+}
+
+static const char *const deploy_steps[] = {"install", "backup", "stop", "before_install", "after_install",
+					   "switch", "start", "validate", "health"};
+
+int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_deploy_options *opt, long *id,
+		    struct strlist *notes, char **err)
+{
+	struct prepared p;
+	int r = prepare(repo, st, opt, &p, err);
+	if (r) {
+		prepared_free(&p);
+		return r;
+	}
+	const struct sw_deploy_config *d = p.cfg.deploy;
+	struct deployer dp = {.st = st, .repo = repo, .cfg = &p.cfg, .d = d};
+	char *lock = xasprintf("%s/%s", d->path, TARGET_LOCK);
+	int target = -1, live = -1;
+	r = sw_mkdirs(d->path, 0755);
+	if (r)
+		*err = xasprintf("cannot make the deploy path %s: %s", d->path, strerror(-r));
+	else if ((target = open_lock(lock, false)) < 0)
+		*err = errno != EWOULDBLOCK ? xasprintf("cannot lock %s: %s", lock, strerror(errno))
+					    : busy_message(st, d->path);
+	free(lock);
+	struct strlist missing = {0};
+	if (target >= 0) {
+		char *file = sw_secrets_file_path();
+		if (sw_secrets_collect(&p.cfg.secrets, environ, file, &dp.secrets, &missing, err)) {
+			close(target);
+			target = -1;
+		}
+		free(file);
+	}
+	struct sw_deploy_record rec = {0};
+	if (target >= 0) {
+		rec.rollback = opt->rollback;
+		rec.environment = xstrdup(d->environment);
+		rec.target = xstrdup(d->target);
+		rec.path = xstrdup(d->path);
+		memcpy(rec.commit, p.plan.commit, 41);
+		memcpy(rec.previous, p.plan.current, 41);
+		rec.run = p.plan.run;
+		rec.forced = opt->force && !opt->rollback;
+		rec.who = sw_repo_who(repo);
+		rec.subject = sw_repo_subject(repo, rec.commit);
+		rec.started_ms = sw_now_ms();
+		for (size_t i = 0; i < sizeof deploy_steps / sizeof *deploy_steps; i++) {
+			rec.steps = xrealloc(rec.steps, (rec.nsteps + 1) * sizeof *rec.steps);
+			rec.steps[rec.nsteps++] = (struct sw_deploy_step){.name = xstrdup(deploy_steps[i])};
+		}
+		live = new_record(st, &rec, err);
+	}
+	if (live < 0) {
+		if (target >= 0)
+			close(target);
+		sw_deploy_record_free(&rec);
+		sw_secrets_free(&dp.secrets);
+		strlist_free(&missing);
+		prepared_free(&p);
+		return SW_ERR_FAILED;
+	}
+	for (size_t i = 0; i < missing.len; i++)
+		strlist_addf(&p.plan.notes, "secret %s is set nowhere: the hooks run without it", missing.items[i]);
+	strlist_free(&missing);
+	for (size_t i = 0; i < p.plan.notes.len; i++)
+		strlist_add(notes, p.plan.notes.items[i]);
+	dp.rec = &rec;
+	dp.release = release_dir(&dp, rec.commit);
+	dp.outgoing = *rec.previous ? release_dir(&dp, rec.previous) : NULL;
+	char cur[41];
+	sw_deploy_current(d->path, cur, dp.old_previous);
+	dp.envp = hook_env(&dp);
+	*id = rec.id;
+
+	struct sigaction dfl = {.sa_handler = SIG_DFL}, old;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGCHLD, &dfl, &old);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setsid() < 0)
+			_exit(1);
+		pid_t again = fork();
+		if (again == 0)
+			deployer_main(&dp);
+		_exit(again < 0 ? 1 : 0);
+	}
+	int fork_err = errno, status = 0;
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	sigaction(SIGCHLD, &old, NULL);
+	close(live);
+	close(target);
+	r = SW_OK;
+	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		*err = xasprintf("cannot start the deploy's process: %s", strerror(pid < 0 ? fork_err : ECHILD));
+		rec.status = SW_DEPLOY_FAILED;
+		rec.reason = xstrdup("its process could not start");
+		rec.state = xstrdup("nothing was changed");
+		sw_deploy_save(st, &rec, true);
+		r = SW_ERR_FAILED;
+	}
+	for (size_t i = 0; dp.envp[i]; i++)
+		free(dp.envp[i]);
+	free(dp.envp);
+	free(dp.release);
+	free(dp.outgoing);
+	sw_deploy_record_free(&rec);
+	sw_secrets_free(&dp.secrets);
+	prepared_free(&p);
+	return r;
+}
