@@ -235,6 +235,9 @@ bash_completion_knows_stages_and_flags() {
 	expect_eq "$(complete_words slipway cancel 1 '')" ""
 	expect_eq "$(complete_words slipway --theme h)" "high-contrast "
 	expect_eq "$(complete_words slipway --ch)" "--check-keys "
+	expect_eq "$(complete_words slipway st)" "stats status "
+	expect_eq "$(complete_words slipway stats --)" "--env --json --since "
+	expect_eq "$(complete_words slipway stats --since 3)" "30d "
 }
 
 # Every key the loader's tables accept has its entry in slipway.json(5),
