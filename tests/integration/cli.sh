@@ -13,8 +13,9 @@ help_and_version() {
 unknown_command_is_usage_error() {
 	exits 2 $SLIPWAY frobnicate 2>err
 	grep -q 'unknown command "frobnicate"; see slipway --help' err
-	exits 2 $SLIPWAY stauts 2>err
-	expect_eq "$(cat err)" 'slipway: unknown command "stauts"; did you mean "status"?'
+	# Not "stauts": one letter from "stats", two (a transposition) from "status".
+	exits 2 $SLIPWAY satus 2>err
+	expect_eq "$(cat err)" 'slipway: unknown command "satus"; did you mean "status"?'
 }
 
 outside_a_repository() {
