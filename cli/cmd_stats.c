@@ -63,7 +63,7 @@ static void print_restore(const struct sw_dora_figures *f)
 static void print_text(const struct sw_dora_report *r, const char *env, const char *window)
 {
 	bool tty = isatty(STDOUT_FILENO);
-	if (!r->n || (env && !r->envs[0].deploys && !r->envs[0].restored && !r->envs[0].unrestored)) {
+	if (!r->n || (env && !r->envs[0].deploys)) {
 		fputs(env ? "no deploys to " : "no deploys", stdout);
 		cli_put_text(stdout, env ? env : "", tty);
 		printf(" in the last %s\n", window);
@@ -95,10 +95,10 @@ int cmd_stats(int argc, char **argv)
 			json = true;
 		else if (c == 'e')
 			env = optarg;
-		else if (c == 's' && sw_dora_parse_window(optarg, &window_ms, window, sizeof window))
-			return cli_error(2, "--since \"%s\": give a number and a unit, as 30d, 2w or 12h", optarg);
 		else if (c != 's')
 			return cli_usage("stats", false);
+		else if (sw_dora_parse_window(optarg, &window_ms, window, sizeof window))
+			return cli_error(2, "--since \"%s\": give a number and a unit, as 30d, 2w or 12h", optarg);
 	}
 	if (optind != argc)
 		return cli_usage("stats", false);

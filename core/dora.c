@@ -171,8 +171,8 @@ static int cmp_env(const void *a, const void *b)
 	return strcmp(((const struct sw_dora_figures *)a)->environment, ((const struct sw_dora_figures *)b)->environment);
 }
 
-/* The environments to report: the one asked for, or each with a deploy or
- * rollback in the window. */
+/* The environments to report: the one asked for, or each with a deploy in
+ * the window (a rollback alone is no deploy to count). */
 static void pick_environments(const struct series *all, const char *env, struct sw_dora_report *out)
 {
 	out->envs = xcalloc(all->n + 1, sizeof *out->envs);
@@ -185,7 +185,7 @@ static void pick_environments(const struct series *all, const char *env, struct 
 		bool seen = false;
 		for (size_t k = 0; k < out->n && !seen; k++)
 			seen = !strcmp(out->envs[k].environment, name);
-		if (!seen && in_window(all, all->r[i]))
+		if (!seen && !all->r[i]->rollback && in_window(all, all->r[i]))
 			out->envs[out->n++].environment = xstrdup(name);
 	}
 	qsort(out->envs, out->n, sizeof *out->envs, cmp_env);

@@ -32,7 +32,7 @@ struct sw_dora_figures {
 	size_t succeeded;
 	double per_day, per_week;
 	/* Lead time for changes, over every commit the succeeded deploys brought. */
-	size_t lead_commits, lead_deploys;	/* 0 commits: no figure */
+	size_t lead_commits, lead_deploys;	/* deploys that brought a commit; 0 commits: no figure */
 	int64_t lead_median_ms;
 	/* Change failure rate: rolled back, failed or interrupted over all ended. */
 	size_t failed, finished;	/* 0 finished: no figure */
@@ -43,7 +43,7 @@ struct sw_dora_figures {
 
 struct sw_dora_report {
 	int64_t since_ms, now_ms;
-	struct sw_dora_figures *envs;	/* by name; only environments with a deploy or rollback in the window */
+	struct sw_dora_figures *envs;	/* by name; only environments with a deploy in the window */
 	size_t n;
 	struct strlist warnings;	/* deploys left out of the lead time, and why */
 };

@@ -226,6 +226,26 @@ static void test_unrestored_and_interrupted(void)
 	sw_dora_report_free(&rep);
 }
 
+static void test_rollback_alone_is_no_deploy(void)
+{
+	struct sw_deploy_record r[] = {
+		rec(1, production, false, "A", SUCC, 10 * DAY),
+		rec(2, production, false, "B", SUCC, 20 * DAY),
+		rec(3, production, true, "A", SUCC, 80 * DAY),
+	};
+	struct table t = {NULL, 0, 0};
+	struct sw_dora_report rep;
+	compute(r, 3, NULL, &t, &rep);
+	CHECK_INT(rep.n, 0);
+	sw_dora_report_free(&rep);
+	compute(r, 3, "production", &t, &rep);
+	CHECK_INT(rep.envs[0].deploys, 0);
+	CHECK_INT(rep.envs[0].succeeded, 0);
+	CHECK_INT(rep.envs[0].finished, 0);
+	CHECK_INT(t.calls, 0);
+	sw_dora_report_free(&rep);
+}
+
 static void test_running_is_left_out(void)
 {
 	struct sw_deploy_record r[] = {rec(1, production, false, "A", SW_DEPLOY_RUNNING, 0)};
@@ -362,6 +382,7 @@ int main(void)
 	RUN_TEST(test_lead_time_even);
 	RUN_TEST(test_failure_restored_by_rollback);
 	RUN_TEST(test_unrestored_and_interrupted);
+	RUN_TEST(test_rollback_alone_is_no_deploy);
 	RUN_TEST(test_running_is_left_out);
 	RUN_TEST(test_window_edges);
 	RUN_TEST(test_two_environments);
