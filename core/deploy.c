@@ -731,7 +731,6 @@ static void prune(struct deployer *dp, const char *dirname, bool releases)
 	}
 	if (d)
 		closedir(d);
-	/* qsort's array may not be NULL, not even for none (UBSan stops the deploy). */
 	if (n)
 		qsort(e, n, sizeof *e, cmp_mtime_desc);
 	size_t room = (size_t)dp->d->keep - (releases ? (*cur != 0) + (*prev != 0) : 0);
