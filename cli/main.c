@@ -57,6 +57,14 @@ static const struct cli_command commands[] = {
 	{"deploys", cmd_deploys, "deploys [--json] [--limit N]",
 	 "The deploy journal, newest first: status, commit, when, environment, proving run.\n"
 	 "`slipway log deploy:ID [STEP]` shows a step's output."},
+	{"stats", cmd_stats, "stats [--json] [--since 30d] [--env ENV]",
+	 "The DORA figures of the deploy journal, per environment, over the last 30 days or\n"
+	 "the --since window (Nd, Nw or Nh): deploy frequency, lead time for changes (commit\n"
+	 "to deploy), change failure rate, time to restore.  Each says how many deploys or\n"
+	 "commits it is drawn from; rollbacks are not deploys.\n"
+	 "  --since N[dwh]  the window: days, weeks or hours back from now\n"
+	 "  --env ENV       one environment only\n"
+	 "  --json          the figures as JSON"},
 	{"containers", cmd_containers, "containers [--json] [--project P] [--all] [--no-stats]",
 	 "The container engine's containers (DOCKER_HOST, else \"docker\": {\"host\"} in slipway.json,\n"
 	 "else unix:///var/run/docker.sock), grouped by compose project: state, health, CPU %,\n"
