@@ -38,6 +38,7 @@
 #include "slipway/repo.h"
 #include "slipway/run.h"
 #include "slipway/secrets.h"
+#include "slipway/sentry.h"
 #include "command.h"
 #include "deploy_internal.h"
 #include "sqlite_backup.h"
@@ -989,6 +990,13 @@ static char *release_dir(const struct deployer *dp, const char *sha)
 
 static void finish(struct deployer *dp, enum sw_deploy_status status, char *state)
 {
+	/* What the deploy never came to is said, not left pending. */
+	for (size_t i = 0; i < dp->rec->nsteps; i++)
+		if (dp->rec->steps[i].status == SW_STAGE_PENDING) {
+			dp->rec->steps[i].status = SW_STAGE_SKIPPED;
+			free(dp->rec->steps[i].reason);
+			dp->rec->steps[i].reason = xstrdup(status == SW_DEPLOY_SUCCEEDED ? "not needed" : "not reached");
+		}
 	dp->rec->status = status;
 	dp->rec->finished_ms = sw_now_ms();
 	free(dp->rec->state);
@@ -1128,6 +1136,51 @@ static void prune(struct deployer *dp, const char *dirname, bool releases)
 	free(dir);
 }
 
+static void sentry_note(void *ud, const char *msg)
+{
+	step_log(ud, "sentry", "%s", msg);
+}
+
+/* After a succeeded deploy: the release (version: the commit) and a
+ * deploy marker in Sentry, where it is configured.  Sentry is told, not
+ * asked: its failure is the step's, never the deploy's. */
+static void mark_in_sentry(struct deployer *dp)
+{
+	struct sw_sentry_settings ss;
+	char *err = NULL;
+	if (sw_sentry_settings_load(dp->repo, &ss, &err)) {
+		step_end(dp, step_index(dp, "sentry"), SW_STAGE_FAILED, err);
+		return;
+	}
+	char *missing = sw_sentry_missing(&ss);
+	if (missing && !ss.org && !ss.project && !ss.token) {
+		step_skip(dp, "sentry", "Sentry is not configured");
+		free(missing);
+		sw_sentry_settings_free(&ss);
+		return;
+	}
+	if (missing) {
+		step_skip(dp, "sentry", missing);
+		free(missing);
+		sw_sentry_settings_free(&ss);
+		return;
+	}
+	size_t i = step_begin(dp, "sentry");
+	struct sw_sentry *c = sw_sentry_new(&ss, sentry_note, dp);
+	bool existed = false;
+	int r = sw_sentry_release(c, dp->rec->commit, &existed, &err);
+	if (!r) {
+		step_log(dp, "sentry", "release %s %s", dp->rec->commit, existed ? "was there already" : "created");
+		r = sw_sentry_deploy(c, dp->rec->commit, dp->d->environment, (time_t)(dp->rec->started_ms / 1000),
+				     (time_t)(sw_now_ms() / 1000), &err);
+	}
+	if (!r)
+		step_log(dp, "sentry", "marked a deploy of it to %s", dp->d->environment);
+	sw_sentry_free(c);
+	sw_sentry_settings_free(&ss);
+	step_end(dp, i, r ? SW_STAGE_FAILED : SW_STAGE_PASSED, err);
+}
+
 static void deploy(struct deployer *dp)
 {
 	char *state;
@@ -1165,6 +1218,7 @@ static void deploy(struct deployer *dp)
 	}
 	prune(dp, "releases", true);
 	prune(dp, "backups", false);
+	mark_in_sentry(dp);
 	state = *dp->rec->previous ? xasprintf("current is %.7s; previous is %.7s (`slipway rollback` goes back)",
 					       dp->rec->commit, dp->rec->previous)
 				   : xasprintf("current is %.7s", dp->rec->commit);
@@ -1307,7 +1361,7 @@ static int ssh_lock(struct sw_ssh *ssh, const char *path, struct sw_store *st, c
 }
 
 static const char *const deploy_steps[] = {"install", "backup", "stop", "before_install", "after_install",
-					   "switch", "start", "validate", "health"};
+					   "switch", "start", "validate", "health", "sentry"};
 
 int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_deploy_options *opt, long *id,
 		    struct strlist *notes, char **err)

@@ -19,7 +19,7 @@ first_deploy_serves_and_is_journalled() {
 	expect_eq "$(deploy_json '[(d["status"], d["run"], d["forced"], d["previous"]) for d in j]')" \
 		"[('succeeded', 1, False, None)]"
 	expect_eq "$(deploy_json '" ".join(s["name"] + "=" + s["status"] for s in j[0]["steps"])')" \
-		"install=passed backup=passed stop=skipped before_install=skipped after_install=skipped switch=passed start=passed validate=skipped health=passed"
+		"install=passed backup=passed stop=skipped before_install=skipped after_install=skipped switch=passed start=passed validate=skipped health=passed sentry=skipped"
 	# The release holds the commit's tree, not the work tree's, and a
 	# link to shared/data.
 	echo "uncommitted" >www/index.html
