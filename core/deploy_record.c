@@ -349,3 +349,24 @@ void sw_deploy_serving(struct sw_store *st, const struct sw_deploy_config *d, ch
 	}
 	sw_deploy_records_free(recs, n);
 }
+
+int64_t sw_deploy_current_since(struct sw_store *st, const char *environment, char sha[41])
+{
+	struct sw_deploy_record *recs;
+	size_t n = sw_deploy_history(st, -1, &recs, NULL);
+	int64_t at = 0;
+	if (sha)
+		sha[0] = '\0';
+	for (size_t i = 0; i < n && !at; i++) {
+		const struct sw_deploy_record *r = &recs[i];
+		if (environment && (!r->environment || strcmp(r->environment, environment)))
+			continue;
+		if (r->status == SW_DEPLOY_SUCCEEDED && r->finished_ms) {
+			at = r->finished_ms;
+			if (sha)
+				memcpy(sha, r->commit, 41);
+		}
+	}
+	sw_deploy_records_free(recs, n);
+	return at;
+}

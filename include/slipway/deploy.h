@@ -110,5 +110,9 @@ void sw_deploy_current(const char *path, char sha[41], char previous[41]);
  * last deploy there failed or was interrupted: only the target knows). */
 struct sw_deploy_config;
 void sw_deploy_serving(struct sw_store *st, const struct sw_deploy_config *d, char cur[41], char prev[41]);
+/* When the release serving in environment (NULL: any) was deployed: the
+ * newest succeeded deploy's or rollback's end, in ms (0: none), and its
+ * commit into sha (may be NULL).  Regressions are counted from there. */
+int64_t sw_deploy_current_since(struct sw_store *st, const char *environment, char sha[41]);
 
 #endif

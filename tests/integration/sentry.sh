@@ -280,6 +280,28 @@ EOF
 	no_token_anywhere
 }
 
+# --since-deploy counts from the deploy of the serving release: every
+# issue (first seen 2026-11-20) is new after a deploy of 2026-11-15, none
+# after one of 2026-11-25; without a deploy it says so.
+since_deploy_lists_the_releases_regressions() {
+	make_repo repo <<EOF
+{"stages": [{"name": "test", "run": "true"}],
+ "deploy": {"path": "$PWD/srv", "hooks": {"start": "true"}}}
+EOF
+	cd repo
+	exits 2 sentry web-new issues --since-deploy
+	expect_eq "$(cat err)" "slipway: no succeeded deploy to production yet: --since-deploy counts from the last one"
+	$SLIPWAY run main --follow >/dev/null
+	SLIPWAY_NOW=1794700800 $SLIPWAY deploy --follow >/dev/null
+	sentry web-new issues --json --since-deploy --limit 150
+	expect_eq "$(json out 'len(j)')" 150
+	SLIPWAY_NOW=1795564800 $SLIPWAY deploy --force --follow >/dev/null
+	sentry web-new issues --since-deploy --limit 150
+	expect_eq "$(cat out)" "no unresolved issues"
+	cd ..
+	no_token_anywhere
+}
+
 t_run lists_every_page
 t_run table_filters_and_limit
 t_run titles_neutralised_on_a_terminal
@@ -296,5 +318,6 @@ t_run settings_in_sentry_clis_order
 t_run not_configured_says_where
 t_run status_json_counts_one_page
 t_run a_deploy_marks_its_release
+t_run since_deploy_lists_the_releases_regressions
 grep -qF -- "$TOKEN" "$FAKE_LOG" && echo "FAIL: the token is in the fake's log" && T_FAILED=1
 t_done
