@@ -260,32 +260,11 @@ int sw_deploy_load(struct sw_store *st, long id, struct sw_deploy_record *rec, c
 	return r;
 }
 
-static int cmp_desc(const void *a, const void *b)
-{
-	long x = *(const long *)a, y = *(const long *)b;
-	return (x < y) - (x > y);
-}
-
 long *sw_deploy_ids(struct sw_store *st, size_t *n)
 {
 	char *dir = xasprintf("%s/%s", sw_store_root(st), DEPLOYS_DIR);
-	long *ids = NULL;
-	size_t cap = 0;
-	*n = 0;
-	DIR *d = opendir(dir);
-	for (struct dirent *e; d && (e = readdir(d));) {
-		long id;
-		if (!sw_parse_record_id(e->d_name, &id) || e->d_name[0] == '#')
-			continue;
-		if (*n == cap)
-			ids = xrealloc(ids, (cap = cap ? 2 * cap : 16) * sizeof *ids);
-		ids[(*n)++] = id;
-	}
-	if (d)
-		closedir(d);
+	long *ids = sw_list_ids(dir, "", n);
 	free(dir);
-	if (*n)
-		qsort(ids, *n, sizeof *ids, cmp_desc);
 	return ids;
 }
 
