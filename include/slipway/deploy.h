@@ -106,4 +106,8 @@ bool sw_deploy_status_final(enum sw_deploy_status s);
  * the target itself: what serves, whatever the journal says. */
 void sw_deploy_current(const char *path, char sha[41], char previous[41]);
 
+/* The step a deploy's log opens on: the first that failed, else the last
+ * that started; rec->nsteps when none started. */
+size_t sw_deploy_default_step(const struct sw_deploy_record *rec);
+
 #endif
