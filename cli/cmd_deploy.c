@@ -375,7 +375,7 @@ cJSON *cli_deploy_status_json(struct cli_ctx *ctx)
 	}
 	cJSON *o = cJSON_CreateObject();
 	char cur[41], prev[41];
-	sw_deploy_current(cfg.deploy->path, cur, prev);
+	sw_deploy_serving(ctx->store, cfg.deploy, cur, prev);
 	sw_json_add_clean_string(o, "environment", cfg.deploy->environment);
 	sw_json_add_clean_string(o, "target", cfg.deploy->target);
 	sw_json_add_clean_string(o, "path", cfg.deploy->path);

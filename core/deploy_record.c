@@ -4,6 +4,8 @@
  * a deploy recorded as running still is. */
 #include "slipway/deploy.h"
 
+#include "slipway/config.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -321,4 +323,29 @@ int sw_deploy_parse_id(struct sw_store *st, const char *text, long *id, char **e
 		return -1;
 	}
 	return 0;
+}
+
+void sw_deploy_serving(struct sw_store *st, const struct sw_deploy_config *d, char cur[41], char prev[41])
+{
+	cur[0] = prev[0] = '\0';
+	if (!strcmp(d->target, "local")) {
+		sw_deploy_current(d->path, cur, prev);
+		return;
+	}
+	struct sw_deploy_record *recs;
+	size_t n = sw_deploy_history(st, 50, &recs, NULL);
+	for (size_t i = 0; i < n && !*cur; i++) {
+		const struct sw_deploy_record *r = &recs[i];
+		if (!r->path || strcmp(r->path, d->path) || !r->target || strcmp(r->target, d->target))
+			continue;
+		if (r->status == SW_DEPLOY_SUCCEEDED) {
+			memcpy(cur, r->commit, 41);
+			memcpy(prev, r->previous, 41);
+		} else if (r->status == SW_DEPLOY_ROLLED_BACK) {
+			memcpy(cur, r->previous, 41);
+		} else {
+			break;	/* failed or interrupted: only the target knows */
+		}
+	}
+	sw_deploy_records_free(recs, n);
 }

@@ -128,7 +128,7 @@ static void reload(struct tui *t)
 	d->n = sw_deploy_history(t->store, HISTORY_LIMIT, &d->recs, NULL);
 	const struct sw_deploy_config *c = config(t);
 	if (c)
-		sw_deploy_current(c->path, d->current, d->previous);
+		sw_deploy_serving(t->store, c, d->current, d->previous);
 	else
 		d->current[0] = d->previous[0] = '\0';
 	if (*d->current)

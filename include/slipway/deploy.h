@@ -105,6 +105,11 @@ bool sw_deploy_status_final(enum sw_deploy_status s);
 /* The release the target's `current` points at ("" when none), read from
  * the target itself: what serves, whatever the journal says. */
 void sw_deploy_current(const char *path, char sha[41], char previous[41]);
+/* What serves, for the faces, without a connection: a local target's
+ * links, an ssh target's as its journal last left them ("" each when the
+ * last deploy there failed or was interrupted: only the target knows). */
+struct sw_deploy_config;
+void sw_deploy_serving(struct sw_store *st, const struct sw_deploy_config *d, char cur[41], char prev[41]);
 
 /* The step a deploy's log opens on: the first that failed, else the last
  * that started; rec->nsteps when none started. */
