@@ -536,7 +536,7 @@ static unsigned enter(struct tui *t, struct tui_view *v)
 }
 
 static const struct tui_hint hints[] = {
-	{TUI_ACT_ENTER, "steps", false}, {TUI_ACT_LOG, "log", false}, {TUI_ACT_DEPLOY, "deploy", false},
+	{TUI_ACT_ENTER, "open", false}, {TUI_ACT_LOG, "log", false}, {TUI_ACT_DEPLOY, "deploy", false},
 	{TUI_ACT_ROLLBACK, "rollback", false}, {TUI_ACT_REFRESH, "reload", false}, {TUI_ACT_QUIT, "back", false},
 	{0, NULL, false},
 };

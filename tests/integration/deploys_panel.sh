@@ -114,7 +114,7 @@ read_only_refuses() {
 	dashboard --read-only
 	keys P
 	wait_screen 10 '^─ Deploys 0'
-	wait_screen 5 'read-only · Enter steps · l log · R reload · q back'
+	wait_screen 5 'read-only · Enter open · l log · R reload · q back'
 	keys D
 	wait_screen 10 'read-only: deploy is refused'
 	keys B
