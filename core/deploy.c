@@ -1477,3 +1477,17 @@ int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_d
 	prepared_free(&p);
 	return r;
 }
+
+/* The step a deploy's log opens on, for the CLI and the dashboard alike:
+ * the first that failed, else the last that started; nsteps when none did. */
+size_t sw_deploy_default_step(const struct sw_deploy_record *rec)
+{
+	size_t last = rec->nsteps;
+	for (size_t i = 0; i < rec->nsteps; i++) {
+		if (rec->steps[i].status == SW_STAGE_FAILED)
+			return i;
+		if (rec->steps[i].status != SW_STAGE_PENDING && rec->steps[i].status != SW_STAGE_SKIPPED)
+			last = i;
+	}
+	return last;
+}

@@ -115,4 +115,8 @@ void sw_deploy_serving(struct sw_store *st, const struct sw_deploy_config *d, ch
  * commit into sha (may be NULL).  Regressions are counted from there. */
 int64_t sw_deploy_current_since(struct sw_store *st, const char *environment, char sha[41]);
 
+/* The step a deploy's log opens on: the first that failed, else the last
+ * that started; rec->nsteps when none started. */
+size_t sw_deploy_default_step(const struct sw_deploy_record *rec);
+
 #endif
