@@ -339,3 +339,31 @@ void sw_dora_format_span(int64_t ms, char *out, size_t size)
 	else
 		snprintf(out, size, "%ldd %ldh", s / 86400, s / 3600 % 24);
 }
+
+char *sw_dora_summary(const struct sw_dora_report *r, const char *env, const char *window)
+{
+	const struct sw_dora_figures *f = NULL;
+	for (size_t i = 0; i < r->n && !f; i++)
+		if (!env || !strcmp(r->envs[i].environment, env))
+			f = &r->envs[i];
+	if (!f || !f->deploys)
+		return xasprintf("last %s: no deploys", window);
+	struct sbuf sb = {0};
+	char span[32];
+	sbuf_addf(&sb, "last %s: %zu deploy%s, %.2f a day", window, f->deploys, f->deploys == 1 ? "" : "s",
+		  f->per_day);
+	if (f->lead_commits) {
+		sw_dora_format_span(f->lead_median_ms, span, sizeof span);
+		sbuf_addf(&sb, " · lead time %s", span);
+	}
+	if (f->finished)
+		sbuf_addf(&sb, " · failure rate %.0f%% (%zu of %zu)", 100.0 * (double)f->failed / (double)f->finished,
+			  f->failed, f->finished);
+	if (f->restored) {
+		sw_dora_format_span(f->restore_median_ms, span, sizeof span);
+		sbuf_addf(&sb, " · restore %s", span);
+	}
+	if (f->unrestored)
+		sbuf_addf(&sb, " · %zu not restored", f->unrestored);
+	return sb.buf;
+}

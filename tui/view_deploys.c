@@ -11,12 +11,14 @@
 #include <string.h>
 
 #include "slipway/deploy.h"
+#include "slipway/dora.h"
 #include "tui.h"
 #include "view_log.h"
 
 #define POLL_MS 500
 #define HISTORY_LIMIT 50
-#define HEADER_ROWS 3		/* the environment's two lines and a blank */
+#define HEADER_ROWS 4		/* the environment's two lines, the DORA line and a blank */
+#define DORA_WINDOW_MS (30LL * 24 * 3600 * 1000)
 #define STEPS_HEADER_ROWS 3	/* the deploy's line, its subject, its outcome */
 #define STEP_NAME_W 18		/* "rollback-validate" whole */
 
@@ -33,6 +35,8 @@ struct deploys {
 	bool visible;
 	bool log_open;			/* a step's log was opened from here */
 	int64_t next_poll;
+	char *dora;			/* the DORA line of the last 30 days */
+	long dora_key;			/* the journal it was drawn from: newest id and status */
 };
 
 static struct tui_view *view(struct tui *t)
@@ -137,6 +141,17 @@ static void reload(struct tui *t)
 		d->previous_subject = sw_repo_subject(t->repo, d->previous);
 	if (d->steps_of)
 		load_steps(t, d, was_running);
+	/* Drawn again only when the journal changed: it walks the commits. */
+	long key = d->n ? d->recs[0].id * 8 + (long)d->recs[0].status + 1 : 0;
+	if (!d->dora || key != d->dora_key) {
+		struct sw_dora_report rep;
+		int64_t now = sw_now_ms();
+		sw_dora_from_store(t->repo, t->store, now - DORA_WINDOW_MS, now, c ? c->environment : NULL, &rep, NULL);
+		free(d->dora);
+		d->dora = sw_dora_summary(&rep, c ? c->environment : NULL, "30 days");
+		sw_dora_report_free(&rep);
+		d->dora_key = key;
+	}
 	d->next_poll = sw_mono_ms() + POLL_MS;
 }
 
@@ -233,6 +248,7 @@ void tui_deploys_free(struct tui *t)
 	if (!d)
 		return;
 	unload(d);
+	free(d->dora);
 	free(d);
 	view(t)->data = NULL;
 }
@@ -394,6 +410,8 @@ static void draw_environment(struct tui *t, struct deploys *d, struct tui_rect r
 	snprintf(env, sizeof env, "%s", c->environment);
 	draw_release(t, r.y, r, "current", env, d->current, d->current_subject);
 	draw_release(t, r.y + 1, r, "previous", "", d->previous, d->previous_subject);
+	if (d->dora)
+		tui_put_cut(t, r.y + 2, r.x + 1, r.w - 2, TUI_C_DIM, d->dora);
 }
 
 static void proof_of(const struct sw_deploy_record *rec, char *out, size_t n)
@@ -489,7 +507,7 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 		tui_fill(r.y + i, r.x, r.w, TUI_C_NORMAL);
 	if (!d)
 		return;
-	draw_environment(t, d, (struct tui_rect){r.y + 1, r.x, 2, r.w});
+	draw_environment(t, d, (struct tui_rect){r.y + 1, r.x, 3, r.w});
 	struct tui_rect body = {r.y + 1 + HEADER_ROWS, r.x, r.h - 1 - HEADER_ROWS, r.w};
 	if (d->steps_of && d->loaded) {
 		draw_steps_header(t, &d->rec, body);

@@ -69,5 +69,9 @@ int64_t sw_dora_median(int64_t *v, size_t n);
 int sw_dora_parse_window(const char *text, int64_t *ms, char *name, size_t size);
 /* "45 s", "12m 05s", "2h 05m", "3d 4h". */
 void sw_dora_format_span(int64_t ms, char *out, size_t size);
+/* The report's figures for env (NULL: the first) on one line, as the
+ * Deploys panel shows them: "last 30 days: 3 deploys, 0.10 a day · lead
+ * time 2h 05m · failure rate 33% (1 of 3) · restore 12m 05s".  Allocated. */
+char *sw_dora_summary(const struct sw_dora_report *r, const char *env, const char *window);
 
 #endif
