@@ -1069,7 +1069,7 @@ static void roll_back(struct deployer *dp)
 
 static int cmp_mtime_desc(const void *a, const void *b)
 {
-	const struct { char *name; time_t t; } *x = a, *y = b;
+	const struct { char *name; int64_t t; } *x = a, *y = b;
 	return (x->t < y->t) - (x->t > y->t);
 }
 
@@ -1086,7 +1086,7 @@ static void ssh_prune(struct deployer *dp)
 	sbuf_addf(&sc, " || exit 0\nn=0\nfor r in $(ls -1t releases 2>/dev/null); do\n"
 		  "  case $r in %s|%s) continue ;; esac\n  [ ${#r} = 40 ] || continue\n"
 		  "  n=$((n + 1)); [ $n -le %zu ] || rm -rf \"releases/$r\"\ndone\n"
-		  "n=0\nfor b in $(ls -1t backups 2>/dev/null); do n=$((n + 1)); [ $n -le %d ] || rm -rf \"backups/$b\"; done\n",
+		  "n=0\nfor b in $(ls -1 backups 2>/dev/null | sort -rn); do n=$((n + 1)); [ $n -le %d ] || rm -rf \"backups/$b\"; done\n",
 		  *cur ? cur : "-", *prev ? prev : "-", room, dp->d->keep);
 	if (sw_ssh_run(dp->ssh, sc.buf, SSH_QUICK_S, NULL, &err))
 		free(err);
@@ -1102,11 +1102,13 @@ static void prune(struct deployer *dp, const char *dirname, bool releases)
 	}
 	char *dir = xasprintf("%s/%s", dp->d->path, dirname), cur[41], prev[41];
 	sw_deploy_current(dp->d->path, cur, prev);
-	struct entry { char *name; time_t t; } *e = NULL;
+	/* Releases by when they were installed (ns: several deploys fit in a
+	 * second), backups by their deploy's id. */
+	struct entry { char *name; int64_t t; } *e = NULL;
 	size_t n = 0;
 	DIR *d = opendir(dir);
 	for (struct dirent *de; d && (de = readdir(d));) {
-		long id;
+		long id = 0;
 		if (releases ? !is_sha(de->d_name, strlen(de->d_name)) : !sw_parse_record_id(de->d_name, &id))
 			continue;
 		if (releases && (!strcmp(de->d_name, cur) || !strcmp(de->d_name, prev)))
@@ -1115,7 +1117,8 @@ static void prune(struct deployer *dp, const char *dirname, bool releases)
 		struct stat st;
 		if (lstat(p, &st) == 0) {
 			e = xrealloc(e, (n + 1) * sizeof *e);
-			e[n++] = (struct entry){xstrdup(de->d_name), st.st_mtime};
+			e[n++] = (struct entry){xstrdup(de->d_name),
+						releases ? (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec : id};
 		}
 		free(p);
 	}

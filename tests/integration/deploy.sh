@@ -215,6 +215,25 @@ no_engine_is_said_before_anything_moves() {
 	expect_eq "$(deploy_json 'len(j)')" 0
 }
 
+# keep bounds the releases and backups kept; the current and the previous
+# release are never among those removed.
+keep_bounds_what_is_kept() {
+	site ', "keep": 2'
+	green
+	$SLIPWAY deploy --follow >/dev/null
+	sqlite3 ../srv/shared/data/db.sqlite3 "create table t(x)"
+	local n
+	for n in 2 3 4; do
+		release $n
+		green
+		$SLIPWAY deploy --follow >/dev/null
+	done
+	expect_eq "$(ls ../srv/releases | sort)" "$(printf '%s\n' "$(git rev-parse HEAD)" "$(git rev-parse HEAD~)" | sort)"
+	expect_eq "$(ls ../srv/backups | sort -n | tr '\n' ' ')" "3 4 "
+	expect_eq "$(page)" "release 4"
+	stop_site
+}
+
 t_run first_deploy_serves_and_is_journalled
 t_run second_deploy_switches_and_keeps_shared
 t_run failed_validation_rolls_back_with_data_intact
@@ -227,4 +246,5 @@ t_run killed_deploy_is_reported_and_recovered
 t_run rollback_goes_back_and_forth
 t_run bad_configuration_names_the_key
 t_run no_engine_is_said_before_anything_moves
+t_run keep_bounds_what_is_kept
 t_done
