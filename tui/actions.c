@@ -248,7 +248,7 @@ static unsigned open_log(struct tui *t)
 	return TUI_REDRAW_ALL;
 }
 
-/* Branches, Pipeline, and the tiled panel (Containers or Sentry). */
+/* Branches, Pipeline, and the tiled panel (Containers, Sentry, Deploys, or History clicked). */
 static unsigned next_panel(struct tui *t, int dir)
 {
 	if (t->overlay)

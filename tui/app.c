@@ -37,10 +37,15 @@ static void draw_too_small(void)
 	mvprintw(0, 0, "terminal too small (%dx%d): slipway needs %dx%d", COLS, LINES, MIN_COLS, MIN_LINES);
 }
 
+/* Each view drawn says where it is and, through tui_view_draw_rows, where
+ * its rows are (none if it drew none): the mouse finds them there. */
 static void draw_view(struct tui *t, struct tui_view *v, struct tui_rect r)
 {
 	v->rect = r;
+	v->rows = (struct tui_rect){0, 0, 0, 0};
 	v->ops->draw(t, v, r);
+	if (t->ndrawn < sizeof t->drawn / sizeof t->drawn[0])
+		t->drawn[t->ndrawn++] = v;
 }
 
 void tui_overlay_close(struct tui *t)
@@ -85,14 +90,17 @@ static struct tui_view *draw_body(struct tui *t)
 	struct tui_rect all = {0, 0, h, COLS};
 	/* Focused in its tile when the terminal shrank: it takes the screen. */
 	struct tui_view *over = t->overlay ? t->overlay : t->tile && t->focus == t->tile && !tui_layout_four() ? t->tile : NULL;
+	t->ndrawn = 0;
 	if (over) {
+		if (over == &t->views[TUI_V_HISTORY] && !t->overlay)
+			tui_history_fresh(t);	/* the tile a click focused, the screen shrunk since */
 		draw_view(t, over, all);
 		return over;
 	}
 	if (tui_layout_four()) {
 		/* Room for four: runs (or a live panel) and quality stay in view beside the lists. */
 		int left = COLS * 11 / 20, top = h * 3 / 5;
-		if (!t->tile)
+		if (!t->tile || t->tile == &t->views[TUI_V_HISTORY])
 			tui_history_fresh(t);
 		tui_quality_fresh(t);
 		draw_view(t, &t->views[TUI_V_BRANCHES], (struct tui_rect){0, 0, top, left});
@@ -125,6 +133,7 @@ void tui_draw(struct tui *t, unsigned what)
 {
 	if (COLS < MIN_COLS || LINES < MIN_LINES) {
 		draw_too_small();
+		t->ndrawn = 0;
 		shown(t, NULL);
 	} else {
 		if (what & TUI_REDRAW_BODY)
@@ -138,31 +147,51 @@ void tui_draw(struct tui *t, unsigned what)
 
 static bool inside(struct tui_rect r, int y, int x)
 {
-	return y > r.y && y < r.y + r.h && x >= r.x && x < r.x + r.w;
+	return y >= r.y && y < r.y + r.h && x >= r.x && x < r.x + r.w;
 }
 
-/* With `set mouse on`: the wheel scrolls, a click selects a row. */
+/* The panel drawn under y,x last time, or NULL. */
+static struct tui_view *view_at(struct tui *t, int y, int x)
+{
+	for (size_t i = 0; i < t->ndrawn; i++)
+		if (inside(t->drawn[i]->rect, y, x))
+			return t->drawn[i];
+	return NULL;
+}
+
+/* A click moves the focus to the panel clicked: an overlay has it already;
+ * a tile beside the lists (History's place in the large layout) becomes
+ * the focused tile.  A text (Quality, the Log) has no rows to take it. */
+static void focus_on(struct tui *t, struct tui_view *v)
+{
+	if (t->overlay == v || v->ops->scroll_only)
+		return;
+	if (v != &t->views[TUI_V_BRANCHES] && v != &t->views[TUI_V_PIPELINE])
+		t->tile = v;
+	t->focus = v;
+}
+
+/* With `set mouse on`: the wheel scrolls the panel under the pointer, a
+ * click focuses a panel and selects the row under it, a double click acts
+ * as Enter on that row. */
 static unsigned on_mouse(struct tui *t)
 {
 	MEVENT ev;
 	if (getmouse(&ev) != OK)
 		return 0;
-	if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
-		enum tui_action a = ev.bstate & BUTTON4_PRESSED ? TUI_ACT_UP : TUI_ACT_DOWN;
-		unsigned r = 0;
-		for (int i = 0; i < 3; i++)
-			r |= tui_do_action(t, a);
-		return r;
-	}
-	struct tui_view *views[] = {&t->views[TUI_V_BRANCHES], &t->views[TUI_V_PIPELINE]};
-	for (size_t i = 0; !t->overlay && i < 2; i++) {
-		struct tui_view *v = views[i];
-		if (!(ev.bstate & BUTTON1_CLICKED) || !inside(v->rect, ev.y, ev.x))
-			continue;
-		t->focus = v;
-		return tui_view_click(t, v, ev.y) | TUI_REDRAW_ALL;
-	}
-	return 0;
+	struct tui_view *v = view_at(t, ev.y, ev.x);
+	if (!v)
+		return 0;
+	if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED))
+		return tui_view_move(t, v, ev.bstate & BUTTON4_PRESSED ? -3 : 3);
+	if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED)))
+		return 0;
+	focus_on(t, v);
+	unsigned r = tui_view_click(t, v, ev.y);
+	/* Enter only on a row: not on a title, a header or the blank below. */
+	if (r && (ev.bstate & BUTTON1_DOUBLE_CLICKED) && (t->overlay ? t->overlay : t->focus) == v && v->ops->enter)
+		r |= v->ops->enter(t, v);
+	return r | TUI_REDRAW_ALL;
 }
 
 unsigned tui_handle_key(struct tui *t, int key)

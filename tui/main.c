@@ -175,7 +175,7 @@ static void start_curses(struct tui *t, const struct tui_script *script)
 	t->utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
 	tui_colors_init(t);
 	if (t->settings.mouse)
-		mousemask(BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+		mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
 }
 
 struct tui_args {

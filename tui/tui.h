@@ -47,7 +47,9 @@ struct tui {
 	struct tui_view views[TUI_V_COUNT];
 	struct tui_view *focus;		/* branches, pipeline or the tiled panel */
 	struct tui_view *overlay;	/* log, quality, history, help, containers or sentry over them, or NULL */
-	struct tui_view *tile;		/* containers or sentry in History's tile (large layouts), or NULL */
+	struct tui_view *tile;		/* containers, sentry, deploys or history in History's tile (large layouts), or NULL */
+	struct tui_view *drawn[4];	/* the panels on screen, as last drawn: the mouse's targets */
+	size_t ndrawn;
 
 	char *status;			/* the last message, shown until the next */
 	bool status_error;

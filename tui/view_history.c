@@ -85,10 +85,12 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 	char title[128], merges[32] = "";
 	if (h && h->nmerges)
 		snprintf(merges, sizeof merges, " · %zu merge%s", h->nmerges, h->nmerges == 1 ? "" : "s");
+	/* An overlay, or the tile a click focused (large layouts). */
+	bool focus = tui_panel_current(t, v);
 	snprintf(title, sizeof title, "History%s%s · %zu runs%s%s", h && h->branch ? " of " : " of all branches",
-		 h && h->branch ? h->branch : "", h ? h->n : 0, merges, t->overlay == v ? " · Enter shows one" : "");
-	tui_box_title(t, r, title, t->overlay == v);
-	tui_view_draw_rows(t, v, (struct tui_rect){r.y + 1, r.x, r.h - 1, r.w}, t->overlay == v);
+		 h && h->branch ? h->branch : "", h ? h->n : 0, merges, focus ? " · Enter shows one" : "");
+	tui_box_title(t, r, title, focus);
+	tui_view_draw_rows(t, v, (struct tui_rect){r.y + 1, r.x, r.h - 1, r.w}, focus);
 }
 
 static long nrows(struct tui *t, struct tui_view *v)
