@@ -133,6 +133,7 @@ wheel_scrolls_the_panel_under_it() {
 	dashboard 80x24
 	wait_screen 20 'Pipeline · main'
 	tmx send-keys -t dash Tab
+	wait_screen 5 '^ l log · r run '	# the Pipeline's keys: it has the focus
 	local hints
 	hints=$(tmx capture-pane -p -t dash | tail -1)
 	wheel_down 6 "$(line_of ' development ')"
