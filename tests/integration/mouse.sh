@@ -43,8 +43,15 @@ dashboard() {
 	local size=$1
 	shift
 	echo 'set mouse on' >"$T_DIR/config"
-	tmx new-session -d -x "${size%x*}" -y "${size#*x}" -s dash \
-		"env SLIPWAY_CONFIG=$T_DIR/config $* $SLIPWAY; echo DASHBOARD-EXITED; sleep 60"
+	# A server just killed (quit) may still hold its socket: "server exited
+	# unexpectedly" for the next one.  Tried again a few times.
+	local try
+	for try in 1 2 3 4 5; do
+		tmx new-session -d -x "${size%x*}" -y "${size#*x}" -s dash \
+			"env SLIPWAY_CONFIG=$T_DIR/config $* $SLIPWAY; echo DASHBOARD-EXITED; sleep 60" 2>/dev/null && break
+		[ $try -lt 5 ] || fail "tmux would not start a server"
+		sleep 0.3
+	done
 	wait_screen 20 '^─ Branches'
 }
 
