@@ -171,7 +171,8 @@ outage_is_a_warning() {
 	wait_for 30 sh -c "grep -q 'GitHub statuses:' '$(run_json 1)'"
 	expect_contains "$(json "$(run_json 1)" 'j["warnings"]')" "slipway github status 1"
 	expect_contains "$(github_log 1)" "not posted slipway"
-	$SLIPWAY status --json >status.json
+	$SLIPWAY history --json >history.json
+	expect_contains "$(json history.json 'j[0]["warnings"]')" "GitHub statuses: GitHub answered POST"
 	no_token_anywhere
 }
 
