@@ -2,6 +2,7 @@
  * client's face on the command line. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,9 +67,12 @@ static char *read_token(void)
 	char buf[4096];
 	ssize_t n;
 	while (sb.len <= SW_SECRET_MAX && (n = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
+		if (n < 0 && errno != EINTR)
+			break;
 		if (n > 0)
 			sbuf_add(&sb, buf, (size_t)n);
 	}
+	memset(buf, 0, sizeof buf);
 	close(STDIN_FILENO);
 	if (!sb.len || sb.len > SW_SECRET_MAX) {
 		sbuf_free(&sb);

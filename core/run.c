@@ -420,25 +420,51 @@ static char **poster_env(char *const *env)
 	return l.items;
 }
 
-/* The poster's stdin is a pipe with the token in it: never in its
- * arguments, environment or a file. */
-static _Noreturn void exec_poster(struct sw_repo *repo, struct sw_store *st, long id, int in, const char *from,
-				  char **envp)
+/* Everything the poster's exec needs, made before the fork: a caller may
+ * have threads (the dashboard), and its child should only exec. */
+struct poster_exec {
+	char *log;
+	char *argv[7];
+	char **envp;
+};
+
+static void poster_exec_init(struct poster_exec *pe, struct sw_repo *repo, struct sw_store *st, long id,
+			     char *const *env, const char *from)
 {
 	char *dir = sw_store_run_dir(st, id);
-	char *log = xasprintf("%s/%s", dir, SW_GITHUB_LOG);
-	int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	pe->log = xasprintf("%s/%s", dir, SW_GITHUB_LOG);
+	free(dir);
+	char *argv[] = {xstrdup("slipway"), xstrdup(SW_GITHUB_STATUS_COMMAND), xstrdup("--token-from"), xstrdup(from),
+			xstrdup(sw_repo_gitdir(repo)), xasprintf("%ld", id), NULL};
+	memcpy(pe->argv, argv, sizeof argv);
+	pe->envp = poster_env(env);
+}
+
+static void poster_exec_free(struct poster_exec *pe)
+{
+	free(pe->log);
+	for (size_t i = 0; pe->argv[i]; i++)
+		free(pe->argv[i]);
+	for (size_t i = 0; pe->envp[i]; i++)
+		free(pe->envp[i]);
+	free(pe->envp);
+}
+
+/* The poster's stdin is a pipe with the token in it: never in its
+ * arguments, environment or a file.  Its output is the run's github.log. */
+static _Noreturn void exec_poster(const struct poster_exec *pe, int in)
+{
+	int out = open(pe->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 	int null = open("/dev/null", O_RDWR);
 	dup2(in, STDIN_FILENO);
 	dup2(out >= 0 ? out : null, STDOUT_FILENO);
 	dup2(out >= 0 ? out : null, STDERR_FILENO);
 	close_range(3, ~0U, 0);
-	char idtext[32];
-	snprintf(idtext, sizeof idtext, "%ld", id);
-	/* Copies: exec wants them writable, and this process ends in it. */
-	char *argv[] = {xstrdup("slipway"), xstrdup(SW_GITHUB_STATUS_COMMAND), xstrdup("--token-from"), xstrdup(from),
-			xstrdup(sw_repo_gitdir(repo)), idtext, NULL};
-	execve("/proc/self/exe", argv, envp);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGHUP, SIG_IGN);
+	execve("/proc/self/exe", pe->argv, pe->envp);
 	_exit(127);
 }
 
@@ -451,25 +477,31 @@ static int spawn_poster(struct sw_repo *repo, struct sw_store *st, long id, char
 	int p[2];
 	if (pipe2(p, O_CLOEXEC))
 		return -1;
-	char **envp = poster_env(env);
+	/* Written before the fork, far below a pipe's capacity: it does not
+	 * block, and no SIGPIPE can come from a poster that died early. */
+	if (write(p[1], token, strlen(token)) < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		errno = e;
+		return -1;
+	}
+	close(p[1]);
+	struct poster_exec pe;
+	poster_exec_init(&pe, repo, st, id, env, from);
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
-		close(p[1]);
 		if (setsid() < 0 || fork() != 0)
 			_exit(0);
-		exec_poster(repo, st, id, p[0], from, envp);
+		exec_poster(&pe, p[0]);
 	}
+	int fork_err = errno;
 	close(p[0]);
-	for (size_t i = 0; envp[i]; i++)
-		free(envp[i]);
-	free(envp);
-	/* A token is far below a pipe's capacity: this write does not block. */
-	if (pid > 0 && write(p[1], token, strlen(token)) < 0)
-		pid = -1;
-	close(p[1]);
+	poster_exec_free(&pe);
 	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+	errno = fork_err;
 	return pid > 0 ? 0 : -1;
 }
 

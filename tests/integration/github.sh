@@ -68,6 +68,14 @@ passing_run_pending_then_success() {
 	wait_for 20 posted ok-pass slipway "pending running test"
 	expect_eq "$(last_post ok-pass slipway/test)" "pending running"
 	expect_eq "$(last_post ok-pass slipway/lint | cut -d' ' -f1-2)" "success passed"
+	# The poster got the token through a pipe: not in its environment or
+	# arguments, nor in the executor's.
+	poster=$(pgrep -f -- "__github-status --token-from GITHUB_TOKEN in the environment of slipway run $(git rev-parse --absolute-git-dir)" | head -1)
+	[ -n "$poster" ] || fail "no poster is running"
+	for pid in $poster $(run_executor 1); do
+		! tr '\0' '\n' </proc/$pid/environ 2>/dev/null | grep -qF -- "$TOKEN" || fail "the token is in the environment of $pid"
+		! tr '\0' ' ' </proc/$pid/cmdline | grep -qF -- "$TOKEN" || fail "the token is in the arguments of $pid"
+	done
 	touch ../go
 	wait_for 30 run_final 1
 	expect_eq "$(run_status 1)" passed
