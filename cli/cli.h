@@ -68,6 +68,9 @@ int cmd_deploy(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_deploys(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_github(int argc, char **argv);
+/* slipway __github-status: a run's statuses posted while it runs (hidden). */
+int cmd_github_poster(int argc, char **argv);
 /* slipway log deploy:ID [STEP] [--follow]: a deploy step's log. */
 int cli_deploy_log(const char *id, const char *step, bool follow, bool raw);
 /* status --json's "deploy": the current release and the last deploy;

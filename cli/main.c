@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "slipway/config.h"
+#include "slipway/github.h"
 #include "slipway/push.h"
 #include "slipway/run.h"
 #include "slipway/suggest.h"
@@ -94,6 +95,12 @@ static const struct cli_command commands[] = {
 	 "Create the Sentry release of main's head (its commit sha) for the project; one that\n"
 	 "exists already is fine.\n"
 	 "  --deploy-env ENV  also mark a deploy of it to environment ENV, now"},
+	{"github", cmd_github, "github status [RUN]",
+	 "Post a run's state (default: the latest run) to its commit on GitHub again, as commit\n"
+	 "statuses: one context per stage (slipway/STAGE) and one for the run (slipway).  Runs post\n"
+	 "them by themselves when main's slipway.json has \"github\": {\"repo\": \"OWNER/NAME\"}.\n"
+	 "The token is GITHUB_TOKEN, from the environment or the secrets file.\n"
+	 "Exit status: 0 posted, 1 GitHub refused, 2 not configured or not reachable."},
 	{"cancel", cmd_cancel, "cancel RUN",
 	 "Stop a queued or running run (a number, #N or latest); later stages are cancelled."},
 	{"check-config", cmd_check_config, "check-config [FILE]",
@@ -294,6 +301,8 @@ int main(int argc, char **argv)
 	/* The executor's, not a user's: not in the table, nor in --help. */
 	if (!strcmp(argv[1], SW_PUSH_COMMAND))
 		return cmd_push_stage(argc - 1, argv + 1);
+	if (!strcmp(argv[1], SW_GITHUB_STATUS_COMMAND))
+		return cmd_github_poster(argc - 1, argv + 1);
 	const struct cli_command *c = find_command(argv[1]);
 	if (!c)
 		return unknown_command(argv[1]);

@@ -1111,6 +1111,94 @@ static int top_sentry(struct ctx *c, const cJSON *v, void *target)
 	return parse_keys(c, v, sentry_keys, sizeof sentry_keys / sizeof *sentry_keys, target);
 }
 
+/* ---- github ---- */
+
+bool sw_config_github_repo_ok(const char *repo)
+{
+	const char *slash = strchr(repo, '/');
+	if (!slash || slash == repo || !slash[1] || strchr(slash + 1, '/'))
+		return false;
+	for (const char *p = repo; *p; p++)
+		if (p != slash && !(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9') &&
+		    *p != '.' && *p != '-' && *p != '_')
+			return false;
+	/* "." and ".." would climb out of /repos/ in the URL. */
+	return strcmp(slash + 1, ".") && strcmp(slash + 1, "..") && strncmp(repo, "./", 2) && strncmp(repo, "../", 3);
+}
+
+static int github_repo(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_github_config *g = ((struct sw_config *)target)->github;
+	char q[QUOTE_MAX];
+	if (get_string(c, v, &g->repo))
+		return -1;
+	if (!sw_config_github_repo_ok(g->repo))
+		return fail(c, "invalid GitHub repository %s (OWNER/NAME)", quote(q, g->repo));
+	return 0;
+}
+
+static int github_api(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_github_config *g = ((struct sw_config *)target)->github;
+	char q[QUOTE_MAX];
+	if (get_string(c, v, &g->api))
+		return -1;
+	if (strncmp(g->api, "https://", 8) && strncmp(g->api, "http://", 7))
+		return fail(c, "invalid GitHub API address %s (https://HOST or http://HOST:PORT)", quote(q, g->api));
+	size_t n = strlen(g->api);
+	while (n > 0 && g->api[n - 1] == '/')
+		g->api[--n] = '\0';
+	return 0;
+}
+
+static int github_statuses(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_bool(c, v, &((struct sw_config *)target)->github->statuses);
+}
+
+static int github_pull_requests(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_bool(c, v, &((struct sw_config *)target)->github->pull_requests);
+}
+
+static const struct key_desc github_keys[] = {
+	{"repo", github_repo, true},
+	{"api", github_api, false},
+	{"statuses", github_statuses, false},
+	{"pull_requests", github_pull_requests, false},
+};
+
+/* As for Sentry: a token committed here is every clone's to read. */
+static int top_github(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_config *cfg = target;
+	if (cJSON_IsObject(v) && cJSON_GetObjectItemCaseSensitive(v, "token")) {
+		size_t mark = path_key(c, "token");
+		int r = fail(c, "a token does not belong in slipway.json: set GITHUB_TOKEN in the environment "
+			     "or in the secrets file (~/.config/slipway/secrets, mode 600)");
+		path_pop(c, mark);
+		return r;
+	}
+	if (!cfg->github) {
+		cfg->github = xcalloc(1, sizeof *cfg->github);
+		cfg->github->statuses = true;
+	}
+	if (parse_keys(c, v, github_keys, sizeof github_keys / sizeof *github_keys, target))
+		return -1;
+	if (!cfg->github->api)
+		cfg->github->api = xstrdup("https://api.github.com");
+	return 0;
+}
+
+void sw_github_config_free(struct sw_github_config *g)
+{
+	if (!g)
+		return;
+	free(g->repo);
+	free(g->api);
+	free(g);
+}
+
 /* ---- deploy ---- */
 
 static const char *const hook_names[SW_HOOK_COUNT] = {"stop", "before_install", "after_install", "start",
@@ -1449,6 +1537,7 @@ static const struct key_desc top_keys[] = {
 	{"docker", top_docker, false},
 	{"sentry", top_sentry, false},
 	{"deploy", top_deploy, false},
+	{"github", top_github, false},
 };
 
 static bool stage_measures(const struct sw_config *cfg, const char *metric)
@@ -1590,6 +1679,7 @@ void sw_config_free(struct sw_config *cfg)
 	free(cfg->sentry_org);
 	free(cfg->sentry_project);
 	sw_deploy_config_free(cfg->deploy);
+	sw_github_config_free(cfg->github);
 	strlist_free(&cfg->secrets);
 	strlist_free(&cfg->pass_env);
 	for (size_t i = 0; i < cfg->nstages; i++)

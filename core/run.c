@@ -2,6 +2,7 @@
 #include "slipway/run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "slipway/follow.h"
+#include "slipway/github.h"
 #include "slipway/secrets.h"
 #include "slipway/suggest.h"
 #include "executor.h"
@@ -129,6 +131,11 @@ static void take_policy(struct sw_config *cfg, struct sw_config *policy)
 	sw_deploy_config_free(cfg->deploy);
 	cfg->deploy = policy->deploy;
 	policy->deploy = NULL;
+	/* Which repository a run's statuses go to: a branch pointing them at
+	 * a repository of its own would turn a required check green there. */
+	sw_github_config_free(cfg->github);
+	cfg->github = policy->github;
+	policy->github = NULL;
 }
 
 /* Without a slipway.json on main there is no policy to take: no secrets,
@@ -148,6 +155,8 @@ static void default_policy(struct sw_config *cfg)
 	cfg->sentry_url = cfg->sentry_org = cfg->sentry_project = NULL;
 	sw_deploy_config_free(cfg->deploy);
 	cfg->deploy = NULL;
+	sw_github_config_free(cfg->github);
+	cfg->github = NULL;
 	cfg->retention_runs = 200;
 	cfg->max_parallel = 1;
 }
@@ -390,6 +399,151 @@ static void note_uncommitted(struct sw_repo *repo, const char *branch, const cha
 	strlist_free(&paths);
 }
 
+/* ---- the GitHub poster ---- */
+
+/* What the poster keeps of the caller's environment: no token, since a
+ * stage can read /proc/PID/environ of every process of its user. */
+static char **poster_env(char *const *env)
+{
+	static const char *const kept[] = {"PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "XDG_CONFIG_HOME",
+					   "SLIPWAY_NOW", "SLIPWAY_SECRETS_FILE", "SLIPWAY_HTTP_TIMEOUT_MS",
+					   "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"};
+	struct strlist l = {0};
+	for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) {
+		const char *v = sw_env_lookup(env, kept[i]);
+		if (v)
+			strlist_addf(&l, "%s=%s", kept[i], v);
+	}
+	strlist_add(&l, "");
+	free(l.items[l.len - 1]);
+	l.items[l.len - 1] = NULL;
+	return l.items;
+}
+
+/* Everything the poster's exec needs, made before the fork: a caller may
+ * have threads (the dashboard), and its child should only exec. */
+struct poster_exec {
+	char *log;
+	char *argv[7];
+	char **envp;
+};
+
+static void poster_exec_init(struct poster_exec *pe, struct sw_repo *repo, struct sw_store *st, long id,
+			     char *const *env, const char *from)
+{
+	char *dir = sw_store_run_dir(st, id);
+	pe->log = xasprintf("%s/%s", dir, SW_GITHUB_LOG);
+	free(dir);
+	char *argv[] = {xstrdup("slipway"), xstrdup(SW_GITHUB_STATUS_COMMAND), xstrdup("--token-from"), xstrdup(from),
+			xstrdup(sw_repo_gitdir(repo)), xasprintf("%ld", id), NULL};
+	memcpy(pe->argv, argv, sizeof argv);
+	pe->envp = poster_env(env);
+}
+
+static void poster_exec_free(struct poster_exec *pe)
+{
+	free(pe->log);
+	for (size_t i = 0; pe->argv[i]; i++)
+		free(pe->argv[i]);
+	for (size_t i = 0; pe->envp[i]; i++)
+		free(pe->envp[i]);
+	free(pe->envp);
+}
+
+/* The poster's stdin is a pipe with the token in it: never in its
+ * arguments, environment or a file.  Its output is the run's github.log. */
+static _Noreturn void exec_poster(const struct poster_exec *pe, int in)
+{
+	int out = open(pe->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	int null = open("/dev/null", O_RDWR);
+	dup2(in, STDIN_FILENO);
+	dup2(out >= 0 ? out : null, STDOUT_FILENO);
+	dup2(out >= 0 ? out : null, STDERR_FILENO);
+	close_range(3, ~0U, 0);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGHUP, SIG_IGN);
+	execve("/proc/self/exe", pe->argv, pe->envp);
+	_exit(127);
+}
+
+/* A process of its own, in a session of its own: posting must not hold a
+ * stage up while GitHub is slow, and the guardian ends the run's session
+ * before the last state is posted.  Double fork, as for the executor. */
+static int spawn_poster(struct sw_repo *repo, struct sw_store *st, long id, char *const *env, const char *token,
+			const char *from)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	/* Written before the fork, far below a pipe's capacity: it does not
+	 * block, and no SIGPIPE can come from a poster that died early. */
+	if (write(p[1], token, strlen(token)) < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		errno = e;
+		return -1;
+	}
+	close(p[1]);
+	struct poster_exec pe;
+	poster_exec_init(&pe, repo, st, id, env, from);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setsid() < 0 || fork() != 0)
+			_exit(0);
+		exec_poster(&pe, p[0]);
+	}
+	int fork_err = errno;
+	close(p[0]);
+	poster_exec_free(&pe);
+	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	errno = fork_err;
+	return pid > 0 ? 0 : -1;
+}
+
+/* The token for the run's statuses, looked for before the run is created:
+ * a run that cannot post them says so in its warnings. */
+static char *poster_token(const struct sw_config *cfg, const struct sw_run_options *opt, const char **from,
+			  struct strlist *warnings)
+{
+	if (!cfg->github || !cfg->github->statuses)
+		return NULL;
+	char *token = NULL, *err = NULL;
+	if (sw_github_token(opt->env, "GITHUB_TOKEN in the environment of slipway run", &token, from, &err) == 0 &&
+	    !token)
+		err = sw_github_no_token();
+	if (err)
+		strlist_addf(warnings, "GitHub statuses are not posted: %s", err);
+	free(err);
+	return token;
+}
+
+/* The run exists and its executor has started: a poster that cannot be
+ * started is told in github.log, since the record is the executor's now. */
+static void start_poster(struct sw_repo *repo, struct sw_store *st, const struct sw_run_options *opt, long id,
+			 char *token, const char *from)
+{
+	if (!token)
+		return;
+	if (spawn_poster(repo, st, id, opt->env, token, from)) {
+		int e = errno;
+		char *dir = sw_store_run_dir(st, id);
+		char *path = xasprintf("%s/%s", dir, SW_GITHUB_LOG);
+		FILE *f = fopen(path, "a");
+		if (f) {
+			fprintf(f, "not posted: cannot start slipway %s: %s\n", SW_GITHUB_STATUS_COMMAND, strerror(e));
+			fclose(f);
+		}
+		free(path);
+		free(dir);
+	}
+	memset(token, 0, strlen(token));
+}
+
 static int start_new(struct sw_repo *repo, struct sw_store *st, const struct sw_run_options *opt,
 		     struct sw_config *cfg, struct sw_run_record *rec, long *busy, char **err)
 {
@@ -398,13 +552,18 @@ static int start_new(struct sw_repo *repo, struct sw_store *st, const struct sw_
 	int r = sw_secrets_collect(&cfg->secrets, opt->env, file, &secrets, &rec->missing_secrets, err);
 	free(file);
 	int lock_fd = -1;
+	const char *from = NULL;
+	char *token = r == 0 ? poster_token(cfg, opt, &from, &rec->warnings) : NULL;
 	if (r == 0)
 		r = sw_store_create(st, rec, &lock_fd, opt->again ? NULL : busy, err);
 	if (r == 0 && !*busy) {
 		struct sw_exec_plan plan = {repo, st, rec, cfg, &secrets, opt->env, opt->stage, lock_fd};
 		r = spawn_executor(&plan, err);
 		close(lock_fd);
+		if (r == 0)
+			start_poster(repo, st, opt, rec->id, token, from);
 	}
+	free(token);
 	sw_secrets_free(&secrets);
 	return r ? SW_ERR_USAGE : SW_OK;
 }

@@ -88,6 +88,14 @@ struct sw_deploy_config {
 	char *project;			/* the compose project: default the last part of path */
 };
 
+/* "github": the repository a run's statuses are posted to. */
+struct sw_github_config {
+	char *repo;			/* "owner/name" */
+	char *api;			/* without a trailing '/'; default https://api.github.com */
+	bool statuses;			/* post commit statuses; default true */
+	bool pull_requests;		/* accepted, not yet used */
+};
+
 struct sw_config {
 	int version;
 	char *main_branch;		/* default "main" */
@@ -119,6 +127,9 @@ struct sw_config {
 	/* "sentry": which Sentry project holds this one's errors (url, org,
 	 * project); NULL each when not set.  Tokens never live here. */
 	char *sentry_url, *sentry_org, *sentry_project;
+	/* "github": where runs are reported as commit statuses, or NULL when
+	 * main has no such section.  Main's alone, like "deploy". */
+	struct sw_github_config *github;
 	/* "deploy", or NULL when main has none. */
 	struct sw_deploy_config *deploy;
 };
@@ -155,6 +166,9 @@ bool sw_config_registry_ok(const char *registry);
  * no "." or empty part. */
 bool sw_config_release_path_ok(const char *path);
 void sw_deploy_config_free(struct sw_deploy_config *d);
+/* "owner/name": letters, digits, '.', '-' and '_' on each side of one '/'. */
+bool sw_config_github_repo_ok(const char *repo);
+void sw_github_config_free(struct sw_github_config *g);
 
 /* The stage applies to this branch (its "branches" patterns). */
 bool sw_stage_matches(const struct sw_stage_config *st, const char *branch);

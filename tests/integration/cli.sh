@@ -261,6 +261,7 @@ config_page_documents_every_key() {
 		ui_keys) prefix='ui.' ;;
 		docker_keys) prefix='docker.' ;;
 		sentry_keys) prefix='sentry.' ;;
+		github_keys) prefix='github.' ;;
 		deploy_keys) prefix='deploy.' ;;
 		hook_keys) prefix='deploy.hooks.' ;;
 		health_keys) prefix='deploy.health.' ;;
