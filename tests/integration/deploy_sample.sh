@@ -27,6 +27,21 @@ engine_for() {
 	timeout 900 "$SW_SRCDIR/scripts/base-image.sh" --engine "$1" >/dev/null ||
 		fail "the sample's base image is not in $1"
 	docker-compose version >/dev/null || fail "docker-compose does not run"
+	reap_stale
+}
+
+# Containers of a run of this test that was killed before its cleanup
+# (podman's outlive its API service, so .ci/run's engine stop leaves them):
+# the project names the test's pid, gone now.
+reap_stale() {
+	local project pid
+	for project in $(docker ps -a --format '{{.Label "com.docker.compose.project"}}' | grep -E '^swds-[a-z]+-[0-9]+$' | sort -u); do
+		pid=${project##*-}
+		kill -0 "$pid" 2>/dev/null && continue
+		docker ps -aq --filter "label=com.docker.compose.project=$project" | xargs -r docker rm -f >/dev/null 2>&1
+		docker volume ls -q --filter "label=com.docker.compose.project=$project" | xargs -r docker volume rm -f >/dev/null 2>&1
+	done
+	return 0
 }
 
 # site ENGINE: the sample as a repository r on main, deployed to $PWD/srv
