@@ -67,6 +67,7 @@ int cmd_sentry(int argc, char **argv);
 int cmd_deploy(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_deploys(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 /* slipway log deploy:ID [STEP] [--follow]: a deploy step's log. */
 int cli_deploy_log(const char *id, const char *step, bool follow, bool raw);
 /* status --json's "deploy": the current release and the last deploy;

@@ -297,20 +297,6 @@ int cmd_deploys(int argc, char **argv)
 	return 0;
 }
 
-/* The step a deploy's log opens on: the first that failed, else the
- * last that started. */
-static const struct sw_deploy_step *default_step(const struct sw_deploy_record *rec)
-{
-	const struct sw_deploy_step *last = NULL;
-	for (size_t i = 0; i < rec->nsteps; i++) {
-		if (rec->steps[i].status == SW_STAGE_FAILED)
-			return &rec->steps[i];
-		if (rec->steps[i].status != SW_STAGE_PENDING && rec->steps[i].status != SW_STAGE_SKIPPED)
-			last = &rec->steps[i];
-	}
-	return last;
-}
-
 int cli_deploy_log(const char *text, const char *step, bool follow_it, bool raw)
 {
 	struct cli_ctx ctx;
@@ -329,8 +315,9 @@ int cli_deploy_log(const char *text, const char *step, bool follow_it, bool raw)
 	for (size_t i = 0; step && i < rec.nsteps; i++)
 		if (!strcmp(rec.steps[i].name, step))
 			s = &rec.steps[i];
-	if (!step)
-		s = default_step(&rec);
+	size_t dflt = sw_deploy_default_step(&rec);
+	if (!step && dflt < rec.nsteps)
+		s = &rec.steps[dflt];
 	int r = 0;
 	if (!s && step) {
 		struct sbuf names = {0};
@@ -388,7 +375,7 @@ cJSON *cli_deploy_status_json(struct cli_ctx *ctx)
 	}
 	cJSON *o = cJSON_CreateObject();
 	char cur[41], prev[41];
-	sw_deploy_current(cfg.deploy->path, cur, prev);
+	sw_deploy_serving(ctx->store, cfg.deploy, cur, prev);
 	sw_json_add_clean_string(o, "environment", cfg.deploy->environment);
 	sw_json_add_clean_string(o, "target", cfg.deploy->target);
 	sw_json_add_clean_string(o, "path", cfg.deploy->path);

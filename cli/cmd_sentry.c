@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "slipway/config.h"
+#include "slipway/deploy.h"
 #include "slipway/run.h"
 #include "slipway/sentry.h"
 
@@ -173,11 +174,39 @@ static int parse_limit(const char *s, size_t *out)
 	return 0;
 }
 
+/* --since-deploy: from the end of the deploy of the release that serves
+ * in main's deploy environment (any, without a "deploy" section). */
+static int since_deploy(struct sw_sentry_query *q)
+{
+	struct cli_ctx ctx;
+	if (cli_open(&ctx))
+		return 2;
+	struct sw_config cfg;
+	char *err = NULL, sha[41];
+	const char *env = NULL;
+	bool have = sw_project_config(ctx.repo, &cfg, &err) == SW_OK;
+	free(err);
+	if (have && cfg.deploy)
+		env = cfg.deploy->environment;
+	int64_t at = sw_deploy_current_since(ctx.store, env, sha);
+	int rc = 0;
+	if (!at)
+		rc = cli_error(2, "no succeeded deploy%s%s yet: --since-deploy counts from the last one", env ? " to " : "",
+			       env ? env : "");
+	else
+		q->first_seen_after = (time_t)(at / 1000);
+	if (have)
+		sw_config_free(&cfg);
+	cli_close(&ctx);
+	return rc;
+}
+
 int cmd_issues(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'}, {"level", required_argument, NULL, 'L'},
-		{"sort", required_argument, NULL, 's'}, {"limit", required_argument, NULL, 'n'}, {0}};
+		{"sort", required_argument, NULL, 's'}, {"limit", required_argument, NULL, 'n'},
+		{"since-deploy", no_argument, NULL, 'D'}, {0}};
 	static const char *const sorts[] = {"date", "freq", "new", NULL};
 	static const char *const verbs[] = {"resolve", "ignore", "unresolve", NULL};
 	struct sw_sentry_query q = {0};
@@ -194,6 +223,8 @@ int cmd_issues(int argc, char **argv)
 		else if (ch == 's')
 			return cli_error(2, "--sort is date, freq or new, not \"%s\"", optarg);
 		else if (ch == 'n' && parse_limit(optarg, &q.limit))
+			return 2;
+		else if (ch == 'D' && since_deploy(&q))
 			return 2;
 		else if (ch == '?')
 			return cli_usage("issues", false);

@@ -57,6 +57,14 @@ static const struct cli_command commands[] = {
 	{"deploys", cmd_deploys, "deploys [--json] [--limit N]",
 	 "The deploy journal, newest first: status, commit, when, environment, proving run.\n"
 	 "`slipway log deploy:ID [STEP]` shows a step's output."},
+	{"stats", cmd_stats, "stats [--json] [--since 30d] [--env ENV]",
+	 "The DORA figures of the deploy journal, per environment, over the last 30 days or\n"
+	 "the --since window (Nd, Nw or Nh): deploy frequency, lead time for changes (commit\n"
+	 "to deploy), change failure rate, time to restore.  Each says how many deploys or\n"
+	 "commits it is drawn from; rollbacks are not deploys.\n"
+	 "  --since N[dwh]  the window: days, weeks or hours back from now\n"
+	 "  --env ENV       one environment only\n"
+	 "  --json          the figures as JSON"},
 	{"containers", cmd_containers, "containers [--json] [--project P] [--all] [--no-stats]",
 	 "The container engine's containers (DOCKER_HOST, else \"docker\": {\"host\"} in slipway.json,\n"
 	 "else unix:///var/run/docker.sock), grouped by compose project: state, health, CPU %,\n"
@@ -72,13 +80,14 @@ static const struct cli_command commands[] = {
 	 "  --follow     keep printing the log until the container stops or Ctrl-C\n"
 	 "  --tail N     only the last N lines of the log\n"
 	 "  --project P  only the events of compose project P"},
-	{"issues", cmd_issues, "issues [--json] [--level L] [--sort date|freq|new] [--limit N] | resolve|ignore|unresolve ID",
+	{"issues", cmd_issues, "issues [--json] [--since-deploy] [--level L] [--sort date|freq|new] [--limit N] | resolve|ignore|unresolve ID",
 	 "The Sentry project's unresolved issues: level, count, users, last seen, short id, title.\n"
 	 "Settings: SENTRY_URL, SENTRY_ORG, SENTRY_PROJECT, SENTRY_AUTH_TOKEN, else \"sentry\":\n"
 	 "{\"url\", \"org\", \"project\"} in main's slipway.json, and the token in the secrets file.\n"
 	 "  --level L    only issues of level L (error, warning, fatal, ...)\n"
 	 "  --sort S     date (last seen, the default), freq (events) or new (first seen)\n"
 	 "  --limit N    read at most N issues (default 1000), 100 a request\n"
+	 "  --since-deploy  only issues first seen since the serving release was deployed: its regressions\n"
 	 "  --json       an array of issues as Sentry names their fields\n"
 	 "  resolve|ignore|unresolve ID   triage one issue (its number or short id, PROJ-12)"},
 	{"sentry", cmd_sentry, "sentry release [--deploy-env ENV]",

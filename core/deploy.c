@@ -16,7 +16,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,7 @@
 #include "slipway/repo.h"
 #include "slipway/run.h"
 #include "slipway/secrets.h"
+#include "slipway/sentry.h"
 #include "command.h"
 #include "deploy_internal.h"
 #include "sqlite_backup.h"
@@ -119,11 +122,56 @@ static char *busy_message(struct sw_store *st, const char *path)
 		    : xasprintf("another deploy to %s is in progress", path);
 }
 
+/* ---- an ssh:// target's side of things ---- */
+
+#define SSH_QUICK_S 60		/* a query or a small script on the target */
+
+static void quoted_path(struct sbuf *sb, const char *a, const char *b)
+{
+	char *p = b ? xasprintf("%s/%s", a, b) : xstrdup(a);
+	sw_sh_quote(sb, p);
+	free(p);
+}
+
+static void sha_of_link(const char *target, char sha[41])
+{
+	const char *base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	sha[0] = '\0';
+	if (is_sha(base, strlen(base)))
+		memcpy(sha, base, 41);
+}
+
+/* current and previous as the target's links say. */
+static int ssh_links(struct sw_ssh *ssh, const char *path, char cur[41], char prev[41], char **err)
+{
+	struct sbuf sc = {0};
+	sbuf_adds(&sc, "printf 'c:%s\\n' \"$(readlink ");
+	quoted_path(&sc, path, "current");
+	sbuf_adds(&sc, ")\"; printf 'p:%s\\n' \"$(readlink ");
+	quoted_path(&sc, path, "previous");
+	sbuf_adds(&sc, ")\"\n");
+	char *out = NULL;
+	int r = sw_ssh_run(ssh, sc.buf, SSH_QUICK_S, &out, err);
+	sbuf_free(&sc);
+	cur[0] = prev[0] = '\0';
+	char *save = NULL;
+	for (char *line = out ? strtok_r(out, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "c:", 2))
+			sha_of_link(line + 2, cur);
+		else if (!strncmp(line, "p:", 2))
+			sha_of_link(line + 2, prev);
+	}
+	free(out);
+	return r;
+}
+
 /* ---- the plan ---- */
 
 struct prepared {
 	struct sw_config cfg;
 	struct sw_deploy_plan plan;
+	struct sw_ssh *ssh;		/* an ssh:// target's connection; NULL for local */
 };
 
 static void plan_note_interrupted(struct sw_store *st, struct sw_deploy_plan *plan)
@@ -150,13 +198,26 @@ static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_de
 				 "commit it to %s", main, main);
 		return SW_ERR_USAGE;
 	}
+	plan->environment = xstrdup(d->environment);
+	plan->target = xstrdup(d->target);
+	plan->path = xstrdup(d->path);
+	char previous[41];
 	if (strcmp(d->target, "local")) {
-		*err = xasprintf("%s's slipway.json: deploy.target \"%s\": this version of slipway deploys to "
-				 "\"local\" only; ssh targets come next", main, d->target);
-		return SW_ERR_USAGE;
+		if (sw_ssh_open(d->target, &p->ssh, err))
+			return SW_ERR_USAGE;
+		/* The first connection: what cannot reach the target stops here. */
+		if (ssh_links(p->ssh, d->path, plan->current, previous, err))
+			return SW_ERR_FAILED;
+		if (d->health_containers && sw_ssh_run(p->ssh, "docker ps -q >/dev/null\n", SSH_QUICK_S, NULL, err)) {
+			char *e = xasprintf("deploy.health.containers: the container engine on %s does not answer: %s",
+					    d->target, *err);
+			free(*err);
+			*err = e;
+			return SW_ERR_FAILED;
+		}
 	}
 	/* Validation would fail after the switch: said before anything moves. */
-	if (d->health_containers) {
+	if (d->health_containers && !p->ssh) {
 		struct sw_docker *dk;
 		char *why = NULL;
 		if (sw_docker_open(sw_docker_host_pick(p->cfg.docker_host), &dk, &why)) {
@@ -166,9 +227,10 @@ static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_de
 		}
 		sw_docker_close(dk);
 	}
-	/* Before the rest: a deploy under way may have switched already. */
+	/* Before the rest: a deploy under way may have switched already.  (On
+	 * an ssh target, the lock taken at the start says it.) */
 	char *lock = xasprintf("%s/%s", d->path, TARGET_LOCK);
-	int fd = open(lock, O_RDONLY | O_CLOEXEC);
+	int fd = p->ssh ? -1 : open(lock, O_RDONLY | O_CLOEXEC);
 	bool busy = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
 	if (fd >= 0)
 		close(fd);
@@ -177,11 +239,8 @@ static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_de
 		*err = busy_message(st, d->path);
 		return SW_ERR_FAILED;
 	}
-	plan->environment = xstrdup(d->environment);
-	plan->target = xstrdup(d->target);
-	plan->path = xstrdup(d->path);
-	char previous[41];
-	sw_deploy_current(d->path, plan->current, previous);
+	if (!p->ssh)
+		sw_deploy_current(d->path, plan->current, previous);
 	plan_note_interrupted(st, plan);
 	if (opt->rollback) {
 		if (!*previous) {
@@ -221,6 +280,7 @@ static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_de
 
 static void prepared_free(struct prepared *p)
 {
+	sw_ssh_close(p->ssh, true);
 	sw_config_free(&p->cfg);
 	sw_deploy_plan_free(&p->plan);
 }
@@ -259,6 +319,7 @@ struct deployer {
 	char *outgoing;			/* the release that served before; NULL when none */
 	char old_previous[41];		/* what previous named before: restored by a rollback */
 	struct sw_docker *docker;	/* opened at the first container check */
+	struct sw_ssh *ssh;		/* an ssh:// target; NULL for local */
 	bool stopped, switched, started;
 };
 
@@ -341,7 +402,8 @@ static void step_log(struct deployer *dp, const char *step, const char *fmt, ...
  * engine slipway's own checks use, so that docker-compose reaches it. */
 static char **hook_env(struct deployer *dp)
 {
-	static const char *const kept[] = {"PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "XDG_RUNTIME_DIR"};
+	static const char *const kept[] = {"PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "XDG_RUNTIME_DIR",
+					   "SSH_AUTH_SOCK"};
 	struct strlist env = {0};
 	for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) {
 		const char *v = getenv(kept[i]);
@@ -372,6 +434,87 @@ static char **hook_env(struct deployer *dp)
 	return env.items;
 }
 
+/* What a hook on an ssh target is given: the variables of slipway's own,
+ * the secrets and main's pass_env, not the caller's PATH, HOME or engine,
+ * which are the target's own there. */
+static bool remote_var(const char *kv)
+{
+	static const char *const local[] = {"PATH=", "HOME=", "USER=", "LANG=", "LC_ALL=", "TZ=", "XDG_RUNTIME_DIR=",
+					    "SSH_AUTH_SOCK=", "DOCKER_HOST="};
+	for (size_t i = 0; i < sizeof local / sizeof *local; i++)
+		if (!strncmp(kv, local[i], strlen(local[i])))
+			return false;
+	return true;
+}
+
+static char *remote_hook_script(struct deployer *dp, char *const *envp, const char *dir, const char *text)
+{
+	struct sbuf sb = {0};
+	for (size_t i = 0; envp[i]; i++) {
+		const char *eq = strchr(envp[i], '=');
+		if (!eq || !remote_var(envp[i]))
+			continue;
+		sbuf_addf(&sb, "%.*s=", (int)(eq - envp[i]), envp[i]);
+		sw_sh_quote(&sb, eq + 1);
+		sbuf_addf(&sb, "; export %.*s\n", (int)(eq - envp[i]), envp[i]);
+	}
+	sbuf_adds(&sb, "cd ");
+	sw_sh_quote(&sb, dir);
+	sbuf_adds(&sb, " || exit 1\nexec /bin/sh -c ");
+	sw_sh_quote(&sb, text);
+	sbuf_adds(&sb, " </dev/null\n");
+	(void)dp;
+	return sb.buf;
+}
+
+/* The script goes on ssh's stdin from a file of the journal's (0600,
+ * removed after): the secrets it exports never reach a command line. */
+static char *ssh_script_path(struct deployer *dp, const char *name)
+{
+	char *dir = sw_deploy_dir(dp->st, dp->rec->id), *path = xasprintf("%s/%s.sh", dir, name);
+	free(dir);
+	return path;
+}
+
+static char *ssh_script_line(struct deployer *dp, const char *name, const char *script, char **jdir)
+{
+	char *path = ssh_script_path(dp, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		ssize_t w = write(fd, script, strlen(script));
+		(void)w;
+		close(fd);
+	}
+	*jdir = sw_deploy_dir(dp->st, dp->rec->id);
+	char *ssh = sw_ssh_line(dp->ssh, "sh -s");
+	struct sbuf sb = {0};
+	sbuf_addf(&sb, "%s < ", ssh);
+	sw_sh_quote(&sb, path);
+	free(ssh);
+	free(path);
+	return sb.buf;
+}
+
+static void ssh_script_done(struct deployer *dp, const char *name)
+{
+	char *path = ssh_script_path(dp, name);
+	unlink(path);
+	free(path);
+}
+
+/* A script of slipway's own on the target for step: its output goes to
+ * the step's log.  0, or -1 with *err. */
+static int ssh_step_script(struct deployer *dp, const char *step, const char *script, char **err)
+{
+	char *out = NULL;
+	int r = sw_ssh_run(dp->ssh, script, SSH_QUICK_S, &out, err);
+	char *save = NULL;
+	for (char *l = out ? strtok_r(out, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save))
+		step_log(dp, step, "%s", l);
+	free(out);
+	return r;
+}
+
 /* Runs hook h in dir as step name: skipped when the hook is empty. */
 static int run_hook(struct deployer *dp, enum sw_hook h, const char *dir, const char *name)
 {
@@ -388,11 +531,20 @@ static int run_hook(struct deployer *dp, enum sw_hook h, const char *dir, const 
 	memcpy(envp, dp->envp, n * sizeof *envp);
 	envp[n] = xasprintf("SLIPWAY_RELEASE=%s", dir);
 	char *log = sw_deploy_log_path(dp->st, dp->rec->id, name);
-	step_log(dp, name, "%s hook in %s: %s", sw_hook_name(h), dir, text);
-	struct sw_command cmd = {.shell = text, .dir = dir, .envp = envp, .log_path = log,
+	step_log(dp, name, "%s hook in %s%s%s: %s", sw_hook_name(h), dp->ssh ? sw_ssh_url(dp->ssh) : "",
+		 dp->ssh ? ":" : "", dir, text);
+	char *script = dp->ssh ? remote_hook_script(dp, envp, dir, text) : NULL, *line = NULL, *jdir = NULL;
+	if (script)
+		line = ssh_script_line(dp, name, script, &jdir);
+	struct sw_command cmd = {.shell = line ? line : text, .dir = jdir ? jdir : dir, .envp = envp, .log_path = log,
 				 .secrets = &dp->secrets, .timeout_s = dp->d->hook_timeout};
 	struct sw_command_result res;
 	int r = sw_command_run(&cmd, &res);
+	if (script)
+		ssh_script_done(dp, name);
+	free(script);
+	free(line);
+	free(jdir);
 	free(log);
 	free(envp[n]);
 	free(envp);
@@ -451,13 +603,107 @@ static int link_shared(struct deployer *dp, const char *tmp, char **err)
 }
 
 /* The commit's tree, written aside and renamed into place whole. */
+static bool release_installed(struct deployer *dp)
+{
+	if (!dp->ssh)
+		return exists(dp->release);
+	struct sbuf sc = {0};
+	char *e = NULL;
+	sbuf_adds(&sc, "test -d ");
+	sw_sh_quote(&sc, dp->release);
+	sbuf_addc(&sc, '\n');
+	int r = sw_ssh_run(dp->ssh, sc.buf, SSH_QUICK_S, NULL, &e);
+	free(e);
+	sbuf_free(&sc);
+	return r == 0;
+}
+
+/* On an ssh target: the tree is written here, sent by tar over the
+ * deploy's connection into releases/.<commit>.<id>.new there, linked and
+ * renamed into place by a script, as a local install does it. */
+static char *ssh_install(struct deployer *dp, const char *tmp_name)
+{
+	char *jdir = sw_deploy_dir(dp->st, dp->rec->id), *tree = xasprintf("%s/tree", jdir), *err = NULL;
+	char *tmp = xasprintf("%s/releases/%s", dp->d->path, tmp_name);
+	if (exists(tree))
+		sw_remove_tree(tree);
+	if (sw_repo_checkout(dp->repo, dp->rec->commit, tree, &err)) {
+		free(tree);
+		free(jdir);
+		free(tmp);
+		return err;
+	}
+	struct sbuf remote = {0}, line = {0};
+	sbuf_adds(&remote, "rm -rf ");
+	sw_sh_quote(&remote, tmp);
+	sbuf_adds(&remote, " && mkdir -p ");
+	sw_sh_quote(&remote, tmp);
+	sbuf_adds(&remote, " && tar -xf - -C ");
+	sw_sh_quote(&remote, tmp);
+	char *ssh = sw_ssh_line(dp->ssh, remote.buf);
+	sbuf_adds(&line, "tar -C ");
+	sw_sh_quote(&line, tree);
+	sbuf_addf(&line, " -cf - . | %s", ssh);
+	free(ssh);
+	char *log = sw_deploy_log_path(dp->st, dp->rec->id, "install");
+	struct sw_command cmd = {.shell = line.buf, .dir = jdir, .envp = dp->envp, .log_path = log,
+				 .secrets = &dp->secrets, .timeout_s = dp->d->hook_timeout};
+	struct sw_command_result res;
+	if (sw_command_run(&cmd, &res))
+		err = xasprintf("cannot send the tree to %s: %s", sw_ssh_url(dp->ssh), res.reason);
+	else
+		step_log(dp, "install", "sent the tree of %.7s to %s:%s", dp->rec->commit, sw_ssh_url(dp->ssh),
+			 dp->release);
+	sw_command_result_free(&res);
+	sw_remove_tree(tree);
+	sbuf_free(&remote);
+	sbuf_free(&line);
+	free(log);
+	free(tree);
+	free(jdir);
+	if (err) {
+		free(tmp);
+		return err;
+	}
+	/* What link_shared does, in sh. */
+	struct sbuf sc = {0};
+	sbuf_adds(&sc, "set -e\ncd ");
+	sw_sh_quote(&sc, dp->d->path);
+	sbuf_adds(&sc, "\nnew=");
+	sw_sh_quote(&sc, tmp);
+	sbuf_adds(&sc, "\n");
+	for (size_t k = 0; k < dp->d->shared.len; k++) {
+		sbuf_adds(&sc, "p=");
+		sw_sh_quote(&sc, dp->d->shared.items[k]);
+		sbuf_adds(&sc, "\nmkdir -p \"$(dirname \"shared/$p\")\" \"$(dirname \"$new/$p\")\"\n"
+			       "if [ ! -e \"shared/$p\" ] && [ ! -L \"shared/$p\" ]; then\n"
+			       "  if [ -e \"$new/$p\" ]; then mv \"$new/$p\" \"shared/$p\"; echo \"shared/$p: seeded from this release's copy\";\n"
+			       "  else mkdir \"shared/$p\"; echo \"shared/$p: made as an empty directory\"; fi\nfi\n"
+			       "rm -rf \"$new/$p\"\nln -s \"$PWD/shared/$p\" \"$new/$p\"\n");
+	}
+	sbuf_adds(&sc, "rel=");
+	sw_sh_quote(&sc, dp->release);
+	sbuf_addf(&sc, "\nif [ -e \"$rel\" ]; then mv \"$rel\" \"$rel.%ld.old\"; fi\nmv \"$new\" \"$rel\"\n"
+		  "rm -rf \"$rel.%ld.old\"\n", dp->rec->id, dp->rec->id);
+	ssh_step_script(dp, "install", sc.buf, &err);
+	sbuf_free(&sc);
+	free(tmp);
+	return err;
+}
+
 static int install(struct deployer *dp)
 {
-	if (dp->rec->rollback && exists(dp->release)) {
+	if (dp->rec->rollback && release_installed(dp)) {
 		step_skip(dp, "install", "installed already");
 		return 0;
 	}
 	size_t i = step_begin(dp, "install");
+	if (dp->ssh) {
+		char *name = xasprintf(".%s.%ld.new", dp->rec->commit, dp->rec->id);
+		char *err = ssh_install(dp, name);
+		free(name);
+		return step_end(dp, i, err ? SW_STAGE_FAILED : SW_STAGE_PASSED, err);
+	}
 	char *releases = xasprintf("%s/releases", dp->d->path);
 	char *tmp = xasprintf("%s/.%s.%ld.new", releases, dp->rec->commit, dp->rec->id);
 	char *old = xasprintf("%s/.%s.%ld.old", releases, dp->rec->commit, dp->rec->id);
@@ -493,7 +739,25 @@ static int backup(struct deployer *dp)
 	}
 	size_t i = step_begin(dp, "backup");
 	char *err = NULL;
-	for (size_t k = 0; k < dp->d->backup.len && !err; k++) {
+	if (dp->ssh) {
+		/* The sqlite3 shell's .backup is the same online backup API. */
+		struct sbuf sc = {0};
+		sbuf_adds(&sc, "cd ");
+		sw_sh_quote(&sc, dp->d->path);
+		sbuf_adds(&sc, " || exit 1\n");
+		for (size_t k = 0; k < dp->d->backup.len; k++) {
+			sbuf_adds(&sc, "b=");
+			sw_sh_quote(&sc, dp->d->backup.items[k]);
+			sbuf_addf(&sc, "\ndst=\"$PWD/backups/%ld/$b\"\n"
+				  "if [ ! -e \"shared/$b\" ]; then echo \"shared/$b: not there yet, nothing to back up\"\n"
+				  "else command -v sqlite3 >/dev/null || { echo \"the target has no sqlite3 to back up shared/$b\" >&2; exit 1; }\n"
+				  "  mkdir -p \"$(dirname \"$dst\")\" && sqlite3 \"shared/$b\" \".backup '$dst'\" && chmod 600 \"$dst\" &&"
+				  " echo \"shared/$b: backed up to $dst\" || exit 1\nfi\n", dp->rec->id);
+		}
+		ssh_step_script(dp, "backup", sc.buf, &err);
+		sbuf_free(&sc);
+	}
+	for (size_t k = 0; k < dp->d->backup.len && !err && !dp->ssh; k++) {
 		const char *b = dp->d->backup.items[k];
 		char *src = xasprintf("%s/shared/%s", dp->d->path, b);
 		char *dst = xasprintf("%s/backups/%ld/%s", dp->d->path, dp->rec->id, b);
@@ -512,13 +776,36 @@ static int backup(struct deployer *dp)
 	return step_end(dp, i, err ? SW_STAGE_FAILED : SW_STAGE_PASSED, err);
 }
 
+/* name -> releases/<sha> on the target, by one rename there too. */
+static int target_link(struct deployer *dp, const char *name, const char *sha, char **err)
+{
+	if (!dp->ssh)
+		return set_link(dp->d->path, name, sha, err);
+	struct sbuf sc = {0};
+	sbuf_adds(&sc, "cd ");
+	sw_sh_quote(&sc, dp->d->path);
+	sbuf_addf(&sc, " && ln -sfn releases/%s .%s.tmp && mv -Tf .%s.tmp %s\n", sha, name, name, name);
+	int r = sw_ssh_run(dp->ssh, sc.buf, SSH_QUICK_S, NULL, err);
+	sbuf_free(&sc);
+	return r;
+}
+
+static void target_links(struct deployer *dp, char cur[41], char prev[41])
+{
+	char *err = NULL;
+	if (!dp->ssh)
+		sw_deploy_current(dp->d->path, cur, prev);
+	else if (ssh_links(dp->ssh, dp->d->path, cur, prev, &err))
+		free(err);
+}
+
 static int switch_current(struct deployer *dp, const char *step, const char *to, const char *previous)
 {
 	size_t i = step_begin(dp, step);
 	char *err = NULL;
 	if (*previous && strcmp(previous, to))
-		set_link(dp->d->path, "previous", previous, &err);
-	if (!err && set_link(dp->d->path, "current", to, &err) == 0)
+		target_link(dp, "previous", previous, &err);
+	if (!err && target_link(dp, "current", to, &err) == 0)
 		step_log(dp, step, "current -> releases/%s", to);
 	return step_end(dp, i, err ? SW_STAGE_FAILED : SW_STAGE_PASSED, err);
 }
@@ -557,9 +844,82 @@ static char *check_url(const char *url)
 	return NULL;
 }
 
+/* On an ssh target, from there: the URL is the target's own address. */
+static char *ssh_check_url(struct deployer *dp, const char *url)
+{
+	struct sbuf sc = {0};
+	sbuf_adds(&sc, "command -v curl >/dev/null || { echo nocurl; exit 0; }\n"
+		       "code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --noproxy '*' ");
+	sw_sh_quote(&sc, url);
+	sbuf_adds(&sc, "); echo \"$? $code\"\n");
+	char *out = NULL, *err = NULL;
+	int r = sw_ssh_run(dp->ssh, sc.buf, SSH_QUICK_S, &out, &err);
+	sbuf_free(&sc);
+	if (r) {
+		free(out);
+		return err;
+	}
+	int rc = -1;
+	long code = 0;
+	char *why = NULL;
+	if (!strncmp(out, "nocurl", 6))
+		why = xasprintf("the target has no curl to check %s", url);
+	else if (sscanf(out, "%d %ld", &rc, &code) < 1)
+		why = xasprintf("%s: no answer from curl on the target", url);
+	else if (rc == 7)
+		why = xasprintf("%s: connection refused (on %s)", url, sw_ssh_url(dp->ssh));
+	else if (rc == 28)
+		why = xasprintf("%s: no answer within %d ms (on %s)", url, HEALTH_REQUEST_MS, sw_ssh_url(dp->ssh));
+	else if (rc)
+		why = xasprintf("%s: curl failed with code %d (on %s)", url, rc, sw_ssh_url(dp->ssh));
+	else if (code < 200 || code > 299)
+		why = xasprintf("%s answered %ld", url, code);
+	free(out);
+	return why;
+}
+
+static char *ssh_check_containers(struct deployer *dp)
+{
+	struct sbuf sc = {0};
+	sbuf_adds(&sc, "docker ps -a --filter ");
+	char *label = xasprintf("label=com.docker.compose.project=%s", dp->d->project);
+	sw_sh_quote(&sc, label);
+	free(label);
+	sbuf_adds(&sc, " --format '{{.Names}}\t{{.State}}\t{{.Status}}'\n");
+	char *out = NULL, *err = NULL;
+	int r = sw_ssh_run(dp->ssh, sc.buf, SSH_QUICK_S, &out, &err);
+	sbuf_free(&sc);
+	if (r) {
+		free(out);
+		return err;
+	}
+	char *why = NULL, *save = NULL;
+	size_t n = 0;
+	for (char *l = strtok_r(out, "\n", &save); l && !why; l = strtok_r(NULL, "\n", &save), n++) {
+		char *state = strchr(l, '\t'), *status = state ? strchr(state + 1, '\t') : NULL;
+		if (!status)
+			continue;
+		*state++ = '\0';
+		*status++ = '\0';
+		if (strcmp(state, "running"))
+			why = xasprintf("container %s is %s (%s)", l, state, status);
+		else if (strstr(status, "(health: starting)"))
+			why = xasprintf("container %s is starting", l);
+		else if (strstr(status, "(unhealthy)"))
+			why = xasprintf("container %s is unhealthy", l);
+	}
+	if (!why && !n)
+		why = xasprintf("no container of compose project \"%s\" exists on %s", dp->d->project,
+				sw_ssh_url(dp->ssh));
+	free(out);
+	return why;
+}
+
 static char *check_containers(struct deployer *dp)
 {
 	char *err = NULL;
+	if (dp->ssh)
+		return ssh_check_containers(dp);
 	if (!dp->docker && sw_docker_open(sw_docker_host_pick(dp->cfg->docker_host), &dp->docker, &err))
 		return err;
 	struct sw_container_list l;
@@ -602,7 +962,7 @@ static int health(struct deployer *dp, const char *step)
 	for (;;) {
 		char *why = d->health_containers ? check_containers(dp) : NULL;
 		if (!why && d->health_url)
-			why = check_url(d->health_url);
+			why = dp->ssh ? ssh_check_url(dp, d->health_url) : check_url(d->health_url);
 		if (!why) {
 			step_log(dp, step, "healthy after %.1f s", (double)(sw_mono_ms() - start) / 1000);
 			free(last);
@@ -630,6 +990,13 @@ static char *release_dir(const struct deployer *dp, const char *sha)
 
 static void finish(struct deployer *dp, enum sw_deploy_status status, char *state)
 {
+	/* What the deploy never came to is said, not left pending. */
+	for (size_t i = 0; i < dp->rec->nsteps; i++)
+		if (dp->rec->steps[i].status == SW_STAGE_PENDING) {
+			dp->rec->steps[i].status = SW_STAGE_SKIPPED;
+			free(dp->rec->steps[i].reason);
+			dp->rec->steps[i].reason = xstrdup(status == SW_DEPLOY_SUCCEEDED ? "not needed" : "not reached");
+		}
 	dp->rec->status = status;
 	dp->rec->finished_ms = sw_now_ms();
 	free(dp->rec->state);
@@ -676,7 +1043,7 @@ static void roll_back(struct deployer *dp)
 	if (dp->switched) {
 		r = switch_current(dp, "rollback-switch", prev, "");
 		char *ignored = NULL;
-		if (!r && *dp->old_previous && set_link(dp->d->path, "previous", dp->old_previous, &ignored))
+		if (!r && *dp->old_previous && target_link(dp, "previous", dp->old_previous, &ignored))
 			step_log(dp, "rollback-switch", "%s", ignored);
 		free(ignored);
 	}
@@ -693,7 +1060,7 @@ static void roll_back(struct deployer *dp)
 		return;
 	}
 	char cur[41], p2[41];
-	sw_deploy_current(dp->d->path, cur, p2);
+	target_links(dp, cur, p2);
 	finish(dp, SW_DEPLOY_FAILED,
 	       xasprintf("going back failed too (%s): current is %.7s; `slipway deploys` and the step logs "
 			 "(`slipway log deploy:%ld`) show what ran; fix it and run `slipway rollback` or deploy again",
@@ -702,21 +1069,46 @@ static void roll_back(struct deployer *dp)
 
 static int cmp_mtime_desc(const void *a, const void *b)
 {
-	const struct { char *name; time_t t; } *x = a, *y = b;
+	const struct { char *name; int64_t t; } *x = a, *y = b;
 	return (x->t < y->t) - (x->t > y->t);
 }
 
 /* Keeps the newest keep releases, current and previous always among
  * them, and as many backups. */
+static void ssh_prune(struct deployer *dp)
+{
+	char cur[41], prev[41], *err = NULL;
+	target_links(dp, cur, prev);
+	struct sbuf sc = {0};
+	sbuf_adds(&sc, "cd ");
+	sw_sh_quote(&sc, dp->d->path);
+	size_t room = (size_t)dp->d->keep - (*cur != 0) - (*prev != 0);
+	sbuf_addf(&sc, " || exit 0\nn=0\nfor r in $(ls -1t releases 2>/dev/null); do\n"
+		  "  case $r in %s|%s) continue ;; esac\n  [ ${#r} = 40 ] || continue\n"
+		  "  n=$((n + 1)); [ $n -le %zu ] || rm -rf \"releases/$r\"\ndone\n"
+		  "n=0\nfor b in $(ls -1 backups 2>/dev/null | sort -rn); do n=$((n + 1)); [ $n -le %d ] || rm -rf \"backups/$b\"; done\n",
+		  *cur ? cur : "-", *prev ? prev : "-", room, dp->d->keep);
+	if (sw_ssh_run(dp->ssh, sc.buf, SSH_QUICK_S, NULL, &err))
+		free(err);
+	sbuf_free(&sc);
+}
+
 static void prune(struct deployer *dp, const char *dirname, bool releases)
 {
+	if (dp->ssh) {
+		if (releases)
+			ssh_prune(dp);
+		return;
+	}
 	char *dir = xasprintf("%s/%s", dp->d->path, dirname), cur[41], prev[41];
 	sw_deploy_current(dp->d->path, cur, prev);
-	struct entry { char *name; time_t t; } *e = NULL;
+	/* Releases by when they were installed (ns: several deploys fit in a
+	 * second), backups by their deploy's id. */
+	struct entry { char *name; int64_t t; } *e = NULL;
 	size_t n = 0;
 	DIR *d = opendir(dir);
 	for (struct dirent *de; d && (de = readdir(d));) {
-		long id;
+		long id = 0;
 		if (releases ? !is_sha(de->d_name, strlen(de->d_name)) : !sw_parse_record_id(de->d_name, &id))
 			continue;
 		if (releases && (!strcmp(de->d_name, cur) || !strcmp(de->d_name, prev)))
@@ -725,13 +1117,15 @@ static void prune(struct deployer *dp, const char *dirname, bool releases)
 		struct stat st;
 		if (lstat(p, &st) == 0) {
 			e = xrealloc(e, (n + 1) * sizeof *e);
-			e[n++] = (struct entry){xstrdup(de->d_name), st.st_mtime};
+			e[n++] = (struct entry){xstrdup(de->d_name),
+						releases ? (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec : id};
 		}
 		free(p);
 	}
 	if (d)
 		closedir(d);
-	qsort(e, n, sizeof *e, cmp_mtime_desc);
+	if (n)
+		qsort(e, n, sizeof *e, cmp_mtime_desc);
 	size_t room = (size_t)dp->d->keep - (releases ? (*cur != 0) + (*prev != 0) : 0);
 	for (size_t i = 0; i < n; i++) {
 		if (i >= room) {
@@ -743,6 +1137,51 @@ static void prune(struct deployer *dp, const char *dirname, bool releases)
 	}
 	free(e);
 	free(dir);
+}
+
+static void sentry_note(void *ud, const char *msg)
+{
+	step_log(ud, "sentry", "%s", msg);
+}
+
+/* After a succeeded deploy: the release (version: the commit) and a
+ * deploy marker in Sentry, where it is configured.  Sentry is told, not
+ * asked: its failure is the step's, never the deploy's. */
+static void mark_in_sentry(struct deployer *dp)
+{
+	struct sw_sentry_settings ss;
+	char *err = NULL;
+	if (sw_sentry_settings_load(dp->repo, &ss, &err)) {
+		step_end(dp, step_index(dp, "sentry"), SW_STAGE_FAILED, err);
+		return;
+	}
+	char *missing = sw_sentry_missing(&ss);
+	if (missing && !ss.org && !ss.project && !ss.token) {
+		step_skip(dp, "sentry", "Sentry is not configured");
+		free(missing);
+		sw_sentry_settings_free(&ss);
+		return;
+	}
+	if (missing) {
+		step_skip(dp, "sentry", missing);
+		free(missing);
+		sw_sentry_settings_free(&ss);
+		return;
+	}
+	size_t i = step_begin(dp, "sentry");
+	struct sw_sentry *c = sw_sentry_new(&ss, sentry_note, dp);
+	bool existed = false;
+	int r = sw_sentry_release(c, dp->rec->commit, &existed, &err);
+	if (!r) {
+		step_log(dp, "sentry", "release %s %s", dp->rec->commit, existed ? "was there already" : "created");
+		r = sw_sentry_deploy(c, dp->rec->commit, dp->d->environment, (time_t)(dp->rec->started_ms / 1000),
+				     (time_t)(sw_now_ms() / 1000), &err);
+	}
+	if (!r)
+		step_log(dp, "sentry", "marked a deploy of it to %s", dp->d->environment);
+	sw_sentry_free(c);
+	sw_sentry_settings_free(&ss);
+	step_end(dp, i, r ? SW_STAGE_FAILED : SW_STAGE_PASSED, err);
 }
 
 static void deploy(struct deployer *dp)
@@ -782,6 +1221,7 @@ static void deploy(struct deployer *dp)
 	}
 	prune(dp, "releases", true);
 	prune(dp, "backups", false);
+	mark_in_sentry(dp);
 	state = *dp->rec->previous ? xasprintf("current is %.7s; previous is %.7s (`slipway rollback` goes back)",
 					       dp->rec->commit, dp->rec->previous)
 				   : xasprintf("current is %.7s", dp->rec->commit);
@@ -811,6 +1251,7 @@ static _Noreturn void deployer_main(struct deployer *dp)
 	deploy(dp);
 	if (dp->docker)
 		sw_docker_close(dp->docker);
+	sw_ssh_close(dp->ssh, true);
 	fflush(NULL);
 	_exit(0);
 }
@@ -858,8 +1299,72 @@ static int new_record(struct sw_store *st, struct sw_deploy_record *rec, char **
 	return live;
 }
 
+/* The target's lock on an ssh target: flock(1) there, held by a process
+ * that lives as long as its stdin, whose write end is returned: the
+ * deploy's process holds it, and its death (even by kill -9) closes it,
+ * which ends the remote holder and frees the lock. */
+static int ssh_lock(struct sw_ssh *ssh, const char *path, struct sw_store *st, char **err)
+{
+	struct sbuf remote = {0};
+	char *lock = xasprintf("%s/%s", path, TARGET_LOCK);
+	sbuf_adds(&remote, "mkdir -p ");
+	sw_sh_quote(&remote, path);
+	sbuf_adds(&remote, " && exec flock -n ");
+	sw_sh_quote(&remote, lock);
+	sbuf_adds(&remote, " sh -c 'echo locked; exec cat >/dev/null'");
+	char *line = sw_ssh_line(ssh, remote.buf);
+	sbuf_free(&remote);
+	int in[2], out[2];
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
+		*err = xasprintf("cannot lock %s on %s: %s", lock, sw_ssh_url(ssh), strerror(errno));
+		free(line);
+		free(lock);
+		return -1;
+	}
+	char sh[] = "sh", dash_c[] = "-c";
+	char *argv[] = {sh, dash_c, line, NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	pid_t pid;
+	int e = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(in[0]);
+	close(out[1]);
+	free(line);
+	char buf[16] = "";
+	ssize_t n = 0;
+	if (!e) {
+		struct pollfd pfd = {.fd = out[0], .events = POLLIN};
+		if (poll(&pfd, 1, SSH_QUICK_S * 1000) > 0)
+			n = read(out[0], buf, sizeof buf - 1);
+	}
+	close(out[0]);
+	if (n > 0 && !strncmp(buf, "locked", 6)) {
+		free(lock);
+		return in[1];
+	}
+	close(in[1]);
+	int status = 0;
+	if (!e)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	if (code == 1) {
+		free(lock);
+		*err = busy_message(st, path);
+		return -1;
+	}
+	*err = code == 127 ? xasprintf("cannot lock %s on %s: the target has no flock (util-linux)", lock, sw_ssh_url(ssh))
+			   : xasprintf("cannot lock %s on %s (ssh exit code %d)", lock, sw_ssh_url(ssh), code);
+	free(lock);
+	return -1;
+}
+
 static const char *const deploy_steps[] = {"install", "backup", "stop", "before_install", "after_install",
-					   "switch", "start", "validate", "health"};
+					   "switch", "start", "validate", "health", "sentry"};
 
 int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_deploy_options *opt, long *id,
 		    struct strlist *notes, char **err)
@@ -874,8 +1379,10 @@ int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_d
 	struct deployer dp = {.st = st, .repo = repo, .cfg = &p.cfg, .d = d};
 	char *lock = xasprintf("%s/%s", d->path, TARGET_LOCK);
 	int target = -1, live = -1;
-	r = sw_mkdirs(d->path, 0755);
-	if (r)
+	r = p.ssh ? 0 : sw_mkdirs(d->path, 0755);
+	if (p.ssh)
+		target = ssh_lock(p.ssh, d->path, st, err);
+	else if (r)
 		*err = xasprintf("cannot make the deploy path %s: %s", d->path, strerror(-r));
 	else if ((target = open_lock(lock, false)) < 0)
 		*err = errno != EWOULDBLOCK ? xasprintf("cannot lock %s: %s", lock, strerror(errno))
@@ -935,6 +1442,7 @@ int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_d
 	sigemptyset(&dfl.sa_mask);
 	sigaction(SIGCHLD, &dfl, &old);
 	fflush(NULL);
+	dp.ssh = p.ssh;
 	pid_t pid = fork();
 	if (pid == 0) {
 		if (setsid() < 0)
@@ -945,6 +1453,9 @@ int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_d
 		_exit(again < 0 ? 1 : 0);
 	}
 	int fork_err = errno, status = 0;
+	/* The connection is the deploy's now; this process only lets go. */
+	sw_ssh_close(p.ssh, pid < 0);
+	p.ssh = NULL;
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	sigaction(SIGCHLD, &old, NULL);
@@ -968,4 +1479,18 @@ int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_d
 	sw_secrets_free(&dp.secrets);
 	prepared_free(&p);
 	return r;
+}
+
+/* The step a deploy's log opens on, for the CLI and the dashboard alike:
+ * the first that failed, else the last that started; nsteps when none did. */
+size_t sw_deploy_default_step(const struct sw_deploy_record *rec)
+{
+	size_t last = rec->nsteps;
+	for (size_t i = 0; i < rec->nsteps; i++) {
+		if (rec->steps[i].status == SW_STAGE_FAILED)
+			return i;
+		if (rec->steps[i].status != SW_STAGE_PENDING && rec->steps[i].status != SW_STAGE_SKIPPED)
+			last = i;
+	}
+	return last;
 }

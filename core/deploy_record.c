@@ -4,6 +4,8 @@
  * a deploy recorded as running still is. */
 #include "slipway/deploy.h"
 
+#include "slipway/config.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -258,32 +260,11 @@ int sw_deploy_load(struct sw_store *st, long id, struct sw_deploy_record *rec, c
 	return r;
 }
 
-static int cmp_desc(const void *a, const void *b)
-{
-	long x = *(const long *)a, y = *(const long *)b;
-	return (x < y) - (x > y);
-}
-
 long *sw_deploy_ids(struct sw_store *st, size_t *n)
 {
 	char *dir = xasprintf("%s/%s", sw_store_root(st), DEPLOYS_DIR);
-	long *ids = NULL;
-	size_t cap = 0;
-	*n = 0;
-	DIR *d = opendir(dir);
-	for (struct dirent *e; d && (e = readdir(d));) {
-		long id;
-		if (!sw_parse_record_id(e->d_name, &id) || e->d_name[0] == '#')
-			continue;
-		if (*n == cap)
-			ids = xrealloc(ids, (cap = cap ? 2 * cap : 16) * sizeof *ids);
-		ids[(*n)++] = id;
-	}
-	if (d)
-		closedir(d);
+	long *ids = sw_list_ids(dir, "", n);
 	free(dir);
-	if (*n)
-		qsort(ids, *n, sizeof *ids, cmp_desc);
 	return ids;
 }
 
@@ -321,4 +302,50 @@ int sw_deploy_parse_id(struct sw_store *st, const char *text, long *id, char **e
 		return -1;
 	}
 	return 0;
+}
+
+void sw_deploy_serving(struct sw_store *st, const struct sw_deploy_config *d, char cur[41], char prev[41])
+{
+	cur[0] = prev[0] = '\0';
+	if (!strcmp(d->target, "local")) {
+		sw_deploy_current(d->path, cur, prev);
+		return;
+	}
+	struct sw_deploy_record *recs;
+	size_t n = sw_deploy_history(st, 50, &recs, NULL);
+	for (size_t i = 0; i < n && !*cur; i++) {
+		const struct sw_deploy_record *r = &recs[i];
+		if (!r->path || strcmp(r->path, d->path) || !r->target || strcmp(r->target, d->target))
+			continue;
+		if (r->status == SW_DEPLOY_SUCCEEDED) {
+			memcpy(cur, r->commit, 41);
+			memcpy(prev, r->previous, 41);
+		} else if (r->status == SW_DEPLOY_ROLLED_BACK) {
+			memcpy(cur, r->previous, 41);
+		} else {
+			break;	/* failed or interrupted: only the target knows */
+		}
+	}
+	sw_deploy_records_free(recs, n);
+}
+
+int64_t sw_deploy_current_since(struct sw_store *st, const char *environment, char sha[41])
+{
+	struct sw_deploy_record *recs;
+	size_t n = sw_deploy_history(st, -1, &recs, NULL);
+	int64_t at = 0;
+	if (sha)
+		sha[0] = '\0';
+	for (size_t i = 0; i < n && !at; i++) {
+		const struct sw_deploy_record *r = &recs[i];
+		if (environment && (!r->environment || strcmp(r->environment, environment)))
+			continue;
+		if (r->status == SW_DEPLOY_SUCCEEDED && r->finished_ms) {
+			at = r->finished_ms;
+			if (sha)
+				memcpy(sha, r->commit, 41);
+		}
+	}
+	sw_deploy_records_free(recs, n);
+	return at;
 }

@@ -515,35 +515,6 @@ void sw_merge_records_free(struct sw_merge_record *recs, size_t n)
 	free(recs);
 }
 
-static int cmp_id_desc(const void *a, const void *b)
-{
-	long x = *(const long *)a, y = *(const long *)b;
-	return (x < y) - (x > y);
-}
-
-/* The ids of the records in dir ("<id>.json"), newest first. */
-static long *list_merges(const char *dir, size_t *n)
-{
-	long *ids = NULL;
-	size_t cap = 0;
-	*n = 0;
-	DIR *d = opendir(dir);
-	for (struct dirent *e; d && (e = readdir(d));) {
-		char *end;
-		long id = strtol(e->d_name, &end, 10);
-		if (id < 1 || e->d_name[0] < '1' || e->d_name[0] > '9' || strcmp(end, ".json"))
-			continue;
-		if (*n == cap)
-			ids = xrealloc(ids, (cap = cap ? 2 * cap : 16) * sizeof *ids);
-		ids[(*n)++] = id;
-	}
-	if (d)
-		closedir(d);
-	if (*n)
-		qsort(ids, *n, sizeof *ids, cmp_id_desc);
-	return ids;
-}
-
 /* Under the merge lock: ids are never taken twice.  Written whole, durably,
  * or not at all. */
 static void write_record(struct merge *m, struct sw_merge_record *rec)
@@ -551,7 +522,7 @@ static void write_record(struct merge *m, struct sw_merge_record *rec)
 	char *dir = xasprintf("%s/%s", sw_store_root(m->st), MERGES_DIR);
 	size_t n;
 	sw_mkdirs(dir, 0755);
-	long *ids = list_merges(dir, &n);
+	long *ids = sw_list_ids(dir, ".json", &n);
 	rec->id = n ? ids[0] + 1 : 1;
 	free(ids);
 	cJSON *o = sw_merge_record_to_json(rec);
@@ -587,7 +558,7 @@ size_t sw_merge_history(struct sw_store *st, const char *branch, long limit, str
 {
 	char *dir = xasprintf("%s/%s", sw_store_root(st), MERGES_DIR);
 	size_t n, kept = 0;
-	long *ids = list_merges(dir, &n);
+	long *ids = sw_list_ids(dir, ".json", &n);
 	*out = xcalloc(n + 1, sizeof **out);
 	for (size_t i = 0; i < n && (limit < 0 || (long)kept < limit); i++) {
 		char *path = xasprintf("%s/%ld.json", dir, ids[i]);

@@ -493,3 +493,52 @@ bool sw_repo_contains(struct sw_repo *repo, const char *tip, const char *sha)
 		return false;
 	return git_oid_equal(&t, &c) || git_graph_descendant_of(repo->git, &t, &c) == 1;
 }
+
+int64_t sw_repo_commit_time_ms(struct sw_repo *repo, const char *sha)
+{
+	git_oid oid;
+	git_commit *c;
+	if (git_oid_fromstr(&oid, sha) || git_commit_lookup(&c, repo->git, &oid))
+		return -1;
+	int64_t ms = (int64_t)git_commit_time(c) * 1000;
+	git_commit_free(c);
+	return ms;
+}
+
+int sw_repo_commits_between(struct sw_repo *repo, const char *from_sha, const char *to_sha, int64_t **times_ms,
+			    size_t *n)
+{
+	git_oid to, from;
+	git_revwalk *walk;
+	git_repository *git = walker(repo);
+	*times_ms = NULL;
+	*n = 0;
+	if (git_oid_fromstr(&to, to_sha) || (*from_sha && git_oid_fromstr(&from, from_sha)))
+		return -1;
+	if (git_revwalk_new(&walk, git))
+		return -1;
+	int r = git_revwalk_push(walk, &to);
+	if (!r && *from_sha)
+		r = git_revwalk_hide(walk, &from);
+	size_t cap = 0;
+	git_oid oid;
+	while (!r && git_revwalk_next(&oid, walk) == 0) {
+		git_commit *c;
+		if (git_commit_lookup(&c, git, &oid)) {
+			r = -1;
+			break;
+		}
+		if (*n == cap)
+			*times_ms = xrealloc(*times_ms, (cap = cap ? 2 * cap : 16) * sizeof **times_ms);
+		(*times_ms)[(*n)++] = (int64_t)git_commit_time(c) * 1000;
+		git_commit_free(c);
+	}
+	git_revwalk_free(walk);
+	if (r) {
+		free(*times_ms);
+		*times_ms = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}

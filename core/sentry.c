@@ -761,6 +761,26 @@ static int issues_page(struct sw_sentry *c, const struct sw_sentry_query *q, siz
 	return rc;
 }
 
+bool sw_sentry_issue_new_since(const struct sw_sentry_issue *i, time_t since)
+{
+	time_t first = sw_sentry_time(i->first_seen);
+	return since > 0 && first >= since;
+}
+
+/* Keeps, in order, the issues first seen at since or later; the rest are
+ * freed.  Returns how many are kept. */
+static size_t keep_new(struct sw_sentry_issue *items, size_t n, time_t since)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (sw_sentry_issue_new_since(&items[i], since))
+			items[kept++] = items[i];
+		else
+			issue_free(&items[i]);
+	}
+	return kept;
+}
+
 int sw_sentry_issues(struct sw_sentry *c, const struct sw_sentry_query *q, sw_sentry_page_fn fn, void *ud,
 		     struct sw_sentry_issue_list *out, char **err)
 {
@@ -771,6 +791,8 @@ int sw_sentry_issues(struct sw_sentry *c, const struct sw_sentry_query *q, sw_se
 	do {
 		size_t before = out->n;
 		rc = issues_page(c, q, limit, &cursor, out, err);
+		if (!rc && q->first_seen_after)
+			out->n = before + keep_new(out->items + before, out->n - before, q->first_seen_after);
 		if (!rc && fn && fn(ud, out->items + before, out->n - before))
 			break;
 	} while (!rc && cursor && out->n < limit && !q->one_page);

@@ -172,6 +172,10 @@ static int check(struct backup *b)
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_open_v2(b->tmp, &db, SQLITE_OPEN_READWRITE, NULL);
+	/* One file, whatever the source's mode: a backup is copied and opened
+	 * read-only later, where a WAL copy would want its -shm. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL);
 	if (rc == SQLITE_OK)

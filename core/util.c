@@ -662,3 +662,36 @@ bool sw_parse_record_id(const char *text, long *id)
 	*id = n;
 	return true;
 }
+
+static int cmp_id_desc(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+	return (x < y) - (x > y);
+}
+
+long *sw_list_ids(const char *dir, const char *suffix, size_t *n)
+{
+	long *ids = NULL;
+	size_t cap = 0, slen = strlen(suffix);
+	*n = 0;
+	DIR *d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		size_t len = strlen(e->d_name);
+		if (len <= slen || strcmp(e->d_name + len - slen, suffix) || e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		char *num = xstrndup(e->d_name, len - slen);
+		long id;
+		bool ok = sw_parse_record_id(num, &id);
+		free(num);
+		if (!ok)
+			continue;
+		if (*n == cap)
+			ids = xrealloc(ids, (cap = cap ? 2 * cap : 16) * sizeof *ids);
+		ids[(*n)++] = id;
+	}
+	if (d)
+		closedir(d);
+	if (*n)
+		qsort(ids, *n, sizeof *ids, cmp_id_desc);
+	return ids;
+}

@@ -13,6 +13,7 @@
 #include "slipway/run.h"
 #include "slipway/suggest.h"
 #include "view_containers.h"
+#include "view_deploys.h"
 #include "view_history.h"
 #include "view_log.h"
 #include "view_pipeline.h"
@@ -103,6 +104,8 @@ static unsigned page(struct tui *t, int dir)
 
 static unsigned back(struct tui *t)
 {
+	if (tui_deploys_back(t))
+		return TUI_REDRAW_ALL;
 	if (t->overlay) {
 		/* A container's log returns to the panel it was opened from. */
 		struct tui_view *to = t->overlay == &t->views[TUI_V_LOG] ? tui_log_back_to(t) : NULL;
@@ -175,6 +178,7 @@ static unsigned reload_all(struct tui *t)
 	tui_pipeline_pin(t, 0);
 	tui_containers_refresh(t);
 	tui_sentry_refresh(t);
+	tui_deploys_refresh(t);
 	return TUI_REDRAW_ALL;
 }
 
@@ -231,6 +235,8 @@ static unsigned ask_merge(struct tui *t)
 static unsigned open_log(struct tui *t)
 {
 	const struct tui_run *shown = tui_shown_run(t);
+	if (tui_deploys_current(t))
+		return tui_deploys_log(t);
 	if (!shown->loaded) {
 		tui_set_status(t, true, "this branch's head has no run yet: r runs it");
 		return TUI_REDRAW_STATUS;
@@ -289,6 +295,9 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 	case TUI_ACT_SENTRY_RESOLVE: return tui_sentry_ask(t, "resolved");
 	case TUI_ACT_SENTRY_IGNORE: return tui_sentry_ask(t, "ignored");
 	case TUI_ACT_SENTRY_SORT: return tui_sentry_toggle_sort(t);
+	case TUI_ACT_DEPLOYS: return tui_deploys_toggle(t);
+	case TUI_ACT_DEPLOY: return tui_deploys_ask(t, false);
+	case TUI_ACT_ROLLBACK: return tui_deploys_ask(t, true);
 	case TUI_ACT_SEARCH_NEXT: return tui_log_search_step(t, 1);
 	case TUI_ACT_SEARCH_PREV: return tui_log_search_step(t, -1);
 	case TUI_ACT_WRAP: return tui_log_toggle_wrap(t);

@@ -12,6 +12,7 @@
 #include "slipway/run.h"
 #include "script.h"
 #include "view_containers.h"
+#include "view_deploys.h"
 #include "view_history.h"
 #include "view_log.h"
 #include "view_pipeline.h"
@@ -24,7 +25,8 @@
 static bool anything_running(struct tui *t)
 {
 	const struct tui_run *shown = tui_shown_run(t);
-	return (shown->loaded && !sw_run_status_final(shown->rec.status)) || tui_branches_running(t);
+	return (shown->loaded && !sw_run_status_final(shown->rec.status)) || tui_branches_running(t) ||
+	       tui_deploys_active(t);
 }
 
 /* ---- drawing ---- */
@@ -116,6 +118,7 @@ static void shown(struct tui *t, const struct tui_view *drawn)
 {
 	tui_containers_shown(t, drawn == &t->views[TUI_V_CONTAINERS]);
 	tui_sentry_shown(t, drawn == &t->views[TUI_V_SENTRY]);
+	tui_deploys_shown(t, drawn == &t->views[TUI_V_DEPLOYS]);
 }
 
 void tui_draw(struct tui *t, unsigned what)
@@ -215,6 +218,7 @@ static unsigned on_tick(struct tui *t)
 {
 	t->spinner++;
 	tui_branches_refresh_running(t);
+	tui_deploys_tick(t);
 	if (t->overlay == &t->views[TUI_V_LOG])
 		tui_log_update(t);
 	return TUI_REDRAW_ALL;

@@ -255,3 +255,30 @@ enum tui_color tui_stage_color(enum sw_stage_status s)
 	default: return TUI_C_DIM;
 	}
 }
+
+void tui_draw_step(struct tui *t, int y, struct tui_rect r, bool sel, const struct tui_step *s)
+{
+	enum tui_color base = sel ? TUI_C_SELECTED : TUI_C_NORMAL;
+	int name_w = s->name_w ? s->name_w : 16;
+	tui_fill(y, r.x, r.w, base);
+	if (sel)
+		tui_mark_selected(t, y, r.x, true);
+	int x = r.x + 1;
+	tui_put(t, y, x, 1, sel ? base : tui_stage_color(s->status), tui_stage_glyph(t, s->status));
+	x += 2;
+	tui_put(t, y, x, name_w, base, s->name);
+	x += name_w + 1;
+	char dur[32] = "";
+	if (s->status == SW_STAGE_RUNNING && s->started_ms)
+		sw_format_duration(sw_now_ms() - s->started_ms, dur, sizeof dur);
+	else if (s->duration_ms || s->status == SW_STAGE_PASSED || s->status == SW_STAGE_FAILED)
+		sw_format_duration(s->duration_ms, dur, sizeof dur);
+	tui_put(t, y, x, 8, base, dur);
+	x += 9;
+	tui_put(t, y, x, 9, sel ? base : tui_stage_color(s->status), sw_stage_status_name(s->status));
+	x += 10;
+	if (s->note)
+		x += tui_put(t, y, x, r.x + r.w - x, sel ? base : TUI_C_DIM, s->note);
+	if (s->reason)
+		tui_put(t, y, x, r.x + r.w - x, sel ? base : TUI_C_DIM, s->reason);
+}

@@ -18,6 +18,7 @@
 #include "script.h"
 #include "view_branches.h"
 #include "view_containers.h"
+#include "view_deploys.h"
 #include "view_sentry.h"
 #include "view_help.h"
 #include "view_history.h"
@@ -138,6 +139,7 @@ static void close_state(struct tui *t)
 	/* After the Log view's close: a container's log is fed by the model. */
 	tui_containers_free(t);
 	tui_sentry_free(t);
+	tui_deploys_free(t);
 	tui_prompt_free(&t->prompt);
 	if (t->runs_watch >= 0)
 		close(t->runs_watch);

@@ -2,6 +2,7 @@
  * character in front of the text: what was typed is only what was typed. */
 #include "prompt.h"
 
+#include <ctype.h>
 #include <curses.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +11,9 @@
 #include "slipway/merge.h"
 #include "tui.h"
 #include "view_containers.h"
-#include "view_sentry.h"
+#include "view_deploys.h"
 #include "view_log.h"
+#include "view_sentry.h"
 
 unsigned tui_prompt_start(struct tui *t, enum tui_prompt_mode mode)
 {
@@ -50,20 +52,39 @@ static bool in_log(struct tui *t)
 
 static const char *nothing_done(const struct tui_prompt *p)
 {
+	if (p->deploying)
+		return p->deploying == 2 ? "nothing rolled back" : "nothing deployed";
 	return p->merging ? "nothing merged" : "nothing cancelled";
+}
+
+/* The question answered yes: what it asked about is done. */
+static unsigned confirmed(struct tui *t)
+{
+	struct tui_prompt *p = &t->prompt;
+	int deploying = p->deploying;
+	bool merging = p->merging;
+	p->deploying = 0;
+	p->merging = false;
+	if (deploying)
+		return tui_deploys_start(t, deploying == 2);
+	return merging ? tui_merge_branch(t, p->branch) : tui_cancel_run(t, p->run);
+}
+
+static void forget_question(struct tui_prompt *p)
+{
+	p->deploying = 0;
+	p->merging = false;
 }
 
 static unsigned typed_confirmation(struct tui *t, const char *typed)
 {
 	struct tui_prompt *p = &t->prompt;
-	bool merging = p->merging;
-	p->merging = false;
 	if (strcmp(typed, p->word)) {
-		tui_set_status(t, false, "%s: \"%s\" is not \"%s\"", merging ? "nothing merged" : "nothing cancelled",
-			       typed, p->word);
+		tui_set_status(t, false, "%s: \"%s\" is not \"%s\"", nothing_done(p), typed, p->word);
+		forget_question(p);
 		return TUI_REDRAW_ALL;
 	}
-	return merging ? tui_merge_branch(t, p->branch) : tui_cancel_run(t, p->run);
+	return confirmed(t);
 }
 
 static unsigned done(struct tui *t)
@@ -102,7 +123,7 @@ static unsigned dropped(struct tui *t)
 	t->prompt.mode = TUI_PROMPT_NONE;
 	if (mode == TUI_PROMPT_TYPED)
 		tui_set_status(t, false, "%s", nothing_done(&t->prompt));
-	t->prompt.merging = false;
+	forget_question(&t->prompt);
 	if (mode == TUI_PROMPT_FILTER && tui_containers_current(t))
 		tui_containers_filter(t, NULL);
 	else if (mode == TUI_PROMPT_FILTER && tui_sentry_current(t))
@@ -149,6 +170,7 @@ unsigned tui_confirm_cancel(struct tui *t, long id, const char *branch, bool typ
 {
 	struct tui_prompt *p = &t->prompt;
 	p->run = id;
+	p->deploying = 0;
 	if (typed) {
 		snprintf(p->word, sizeof p->word, "%s", branch);
 		free(t->status);
@@ -166,6 +188,7 @@ unsigned tui_confirm_merge(struct tui *t, const struct sw_merge_plan *plan, cons
 {
 	struct tui_prompt *p = &t->prompt;
 	p->merging = true;
+	p->deploying = 0;
 	p->container_act = 0;
 	p->issue_status[0] = '\0';
 	snprintf(p->branch, sizeof p->branch, "%s", plan->branch);
@@ -182,6 +205,26 @@ unsigned tui_confirm_merge(struct tui *t, const struct sw_merge_plan *plan, cons
 	}
 	p->asking = true;
 	tui_set_status(t, false, "Merge %s? [y/N]", p->merge_text);
+	return TUI_REDRAW_STATUS;
+}
+
+unsigned tui_confirm_deploy(struct tui *t, const char *text, bool rollback, const char *word)
+{
+	struct tui_prompt *p = &t->prompt;
+	p->deploying = rollback ? 2 : 1;
+	p->merging = false;
+	p->container_act = 0;
+	p->issue_status[0] = '\0';
+	snprintf(p->deploy_text, sizeof p->deploy_text, "%s", text);
+	if (word) {
+		snprintf(p->word, sizeof p->word, "%s", word);
+		free(t->status);
+		t->status = NULL;
+		return tui_prompt_start(t, TUI_PROMPT_TYPED);
+	}
+	p->asking = true;
+	/* The text holds a subject: drawn neutralised, as every status line is. */
+	tui_set_status(t, false, "%c%s? [y/N]", toupper((unsigned char)text[0]), text + 1);
 	return TUI_REDRAW_STATUS;
 }
 
@@ -230,11 +273,10 @@ unsigned tui_confirm_key(struct tui *t, int key)
 		tui_set_status(t, false, "nothing done: %s left as it is", p->word);
 		return TUI_REDRAW_STATUS;
 	}
-	bool merging = p->merging;
-	p->merging = false;
 	if (yes)
-		return merging ? tui_merge_branch(t, p->branch) : tui_cancel_run(t, p->run);
-	tui_set_status(t, false, "%s", merging ? "nothing merged" : "nothing cancelled");
+		return confirmed(t);
+	tui_set_status(t, false, "%s", nothing_done(p));
+	forget_question(p);
 	return TUI_REDRAW_STATUS;
 }
 
@@ -244,7 +286,9 @@ void tui_prompt_draw(struct tui *t, int y)
 	int x = 0;
 	if (p->mode == TUI_PROMPT_TYPED) {
 		char q[1024];
-		if (p->merging)
+		if (p->deploying)
+			snprintf(q, sizeof q, "%s is protected: type its name to %s: ", p->word, p->deploy_text);
+		else if (p->merging)
 			snprintf(q, sizeof q, "%s is protected: type its name to merge %s: ", p->word, p->merge_text);
 		else
 			snprintf(q, sizeof q, "%s is protected: type its name to cancel run %ld: ", p->word, p->run);

@@ -30,6 +30,8 @@ struct tui_prompt {
 	bool merging;		/* the question is about a merge of branch */
 	char branch[256];
 	char merge_text[640];	/* what the merge does, as the core planned it */
+	int deploying;		/* the question is about a deploy (1) or a rollback (2); 0: not */
+	char deploy_text[640];	/* what it does, from the core's plan */
 };
 
 struct sw_merge_plan;
@@ -41,6 +43,9 @@ unsigned tui_prompt_key(struct tui *t, int key);
 unsigned tui_confirm_cancel(struct tui *t, long id, const char *branch, bool typed);
 /* Asks before merging plan's branch: y/N, or with typed the name word. */
 unsigned tui_confirm_merge(struct tui *t, const struct sw_merge_plan *plan, const char *word);
+/* Asks before a deploy (or a rollback) that text describes: y/N, or with
+ * word (the protected environment's name) that name typed. */
+unsigned tui_confirm_deploy(struct tui *t, const char *text, bool rollback, const char *word);
 /* Asks before starting, stopping or restarting container name: y/N. */
 unsigned tui_confirm_container(struct tui *t, const char *name, int action);
 /* Asks before marking Sentry issue short_id status ("resolved", "ignored"): y/N. */

@@ -7,6 +7,7 @@
  *                         model has answered: a list, or why there is none
  *   :wait-sentry          wait (same watchdog) until the Sentry panel's model
  *                         has every page, or why there is none
+ *   :wait-deploy          wait (same watchdog) until no deploy is running
  * Blank lines and lines starting with '#' are skipped. */
 #include "script.h"
 
@@ -18,6 +19,7 @@
 
 #include "tui.h"
 #include "view_containers.h"
+#include "view_deploys.h"
 #include "view_sentry.h"
 
 struct tui_script {
@@ -26,6 +28,7 @@ struct tui_script {
 	long waiting;		/* run id a :wait-run waits for; 0 when none */
 	bool waiting_containers;
 	bool waiting_sentry;
+	bool waiting_deploy;
 	int64_t deadline;
 };
 
@@ -54,7 +57,8 @@ void tui_script_free(struct tui_script *s)
 
 bool tui_script_done(const struct tui_script *s)
 {
-	return s->next >= s->lines.len && !s->waiting && !s->waiting_containers && !s->waiting_sentry;
+	return s->next >= s->lines.len && !s->waiting && !s->waiting_containers && !s->waiting_sentry &&
+	       !s->waiting_deploy;
 }
 
 int tui_dump(const char *path)
@@ -172,6 +176,8 @@ unsigned tui_script_step(struct tui *t, struct tui_script *s, int *exit_code)
 					  exit_code);
 	if (s->waiting_sentry)
 		return keep_waiting_model(t, s, &s->waiting_sentry, tui_sentry_settled, "Sentry", exit_code);
+	if (s->waiting_deploy)
+		return keep_waiting_model(t, s, &s->waiting_deploy, tui_deploys_settled, "the deploy", exit_code);
 	unsigned dirty = tui_wait_events(t, false, 0);
 	if (s->next >= s->lines.len)
 		return dirty;
@@ -185,6 +191,9 @@ unsigned tui_script_step(struct tui *t, struct tui_script *s, int *exit_code)
 		s->deadline = script_deadline();
 	} else if (!strcmp(line, ":wait-sentry")) {
 		s->waiting_sentry = true;
+		s->deadline = script_deadline();
+	} else if (!strcmp(line, ":wait-deploy")) {
+		s->waiting_deploy = true;
 		s->deadline = script_deadline();
 	}
 	else if (!strncmp(line, ":dump ", 6)) {

@@ -48,7 +48,8 @@ static bool hint_item(struct tui *t, const struct tui_hint *h, char *out, size_t
 {
 	char a[24], b[24];
 	bool changes = h->a == TUI_ACT_RUN || h->a == TUI_ACT_CANCEL || h->a == TUI_ACT_CONTAINER_START ||
-		       h->a == TUI_ACT_CONTAINER_STOP || h->a == TUI_ACT_CONTAINER_RESTART;
+		       h->a == TUI_ACT_CONTAINER_STOP || h->a == TUI_ACT_CONTAINER_RESTART || h->a == TUI_ACT_DEPLOY ||
+		       h->a == TUI_ACT_ROLLBACK;
 	if (changes && t->settings.read_only)
 		return false;
 	if (!hint_key(t, h->a, a, sizeof a))

@@ -132,6 +132,19 @@ const char *tui_stage_glyph(struct tui *t, enum sw_stage_status s);
 enum tui_color tui_run_color(enum sw_run_status s);
 enum tui_color tui_stage_color(enum sw_stage_status s);
 
+/* One step of something that runs in steps (a run's stage, a deploy's
+ * step): glyph (a spinner while running), name, duration, status, reason. */
+struct tui_step {
+	const char *name;
+	int name_w;			/* columns for the name; 0: 16 */
+	enum sw_stage_status status;
+	int64_t started_ms, duration_ms;
+	const char *note;		/* before the reason, dim ("(allowed) "); may be NULL */
+	const char *reason;		/* untrusted: drawn neutralised; may be NULL */
+};
+/* Draws s as row y of r, selected or not: Pipeline and Deploys alike. */
+void tui_draw_step(struct tui *t, int y, struct tui_rect r, bool sel, const struct tui_step *s);
+
 /* Copies text to the terminal's clipboard (OSC 52); what names it. */
 void tui_copy(struct tui *t, const char *what, const char *text);
 /* Draws text already neutralised; *used gets the bytes drawn. */

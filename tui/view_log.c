@@ -40,6 +40,7 @@ struct log_state {
 	/* A log fed by someone else (a container's): its title, the call that
 	 * stops the feeding before fd closes, the view Esc returns to. */
 	char *title;
+	char *path;		/* a plain file's (a deploy step's log): opened once it exists */
 	tui_log_release_fn release;
 	struct tui_view *back_to;
 };
@@ -289,6 +290,7 @@ static void close_log(struct tui *t, struct tui_view *v)
 	if (ls->fd >= 0)
 		close(ls->fd);
 	free(ls->title);
+	free(ls->path);
 	sw_regex_free(ls->re);
 	free(ls->pattern);
 	free(ls->marks);
@@ -332,6 +334,13 @@ void tui_log_open_fd(struct tui *t, int fd, const char *title, tui_log_release_f
 	tui_log_update(t);
 }
 
+void tui_log_open_file(struct tui *t, const char *path, const char *title, struct tui_view *back_to)
+{
+	tui_log_open_fd(t, open(path, O_RDONLY | O_CLOEXEC), title, NULL, back_to);
+	struct log_state *ls = t->views[TUI_V_LOG].data;
+	ls->path = xstrdup(path);
+}
+
 tui_log_release_fn tui_log_source(struct tui *t)
 {
 	struct log_state *ls = t->views[TUI_V_LOG].data;
@@ -349,6 +358,9 @@ void tui_log_update(struct tui *t)
 	struct log_state *ls = t->views[TUI_V_LOG].data;
 	if (!ls)
 		return;
+	/* A step that has not started yet has no log: it may have one now. */
+	if (ls->fd < 0 && ls->path)
+		ls->fd = open(ls->path, O_RDONLY | O_CLOEXEC);
 	if (ls->fd < 0 && !ls->title) {
 		char *path = sw_store_log_path(t->store, ls->run, ls->stage);
 		ls->fd = open(path, O_RDONLY | O_CLOEXEC);

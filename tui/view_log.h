@@ -18,6 +18,9 @@ void tui_log_open(struct tui *t, long run, const char *stage);
 typedef void (*tui_log_release_fn)(struct tui *t);
 void tui_log_open_fd(struct tui *t, int fd, const char *title, tui_log_release_fn release,
 		     struct tui_view *back_to);
+/* A plain file's log (a deploy step's), followed as it grows and opened
+ * when it appears; Esc returns to back_to when it is not NULL. */
+void tui_log_open_file(struct tui *t, const char *path, const char *title, struct tui_view *back_to);
 /* The release of the log shown (NULL for a stage's): whose log it is. */
 tui_log_release_fn tui_log_source(struct tui *t);
 struct tui_view *tui_log_back_to(struct tui *t);

@@ -140,31 +140,16 @@ static void draw_stage(struct tui *t, struct tui_view *v, long row, int y, struc
 {
 	(void)v;
 	const struct sw_stage_record *s = &run(t)->rec.stages[row];
-	enum tui_color base = sel ? TUI_C_SELECTED : TUI_C_NORMAL;
-	tui_fill(y, r.x, r.w, base);
-	if (sel)
-		tui_mark_selected(t, y, r.x, true);
-	int x = r.x + 1;
-	tui_put(t, y, x, 1, sel ? base : tui_stage_color(s->status), tui_stage_glyph(t, s->status));
-	x += 2;
-	tui_put(t, y, x, 16, base, s->name);
-	x += 17;
-	char dur[32] = "";
-	if (s->status == SW_STAGE_RUNNING && s->started_ms)
-		sw_format_duration(sw_now_ms() - s->started_ms, dur, sizeof dur);
-	else if (s->duration_ms || s->status == SW_STAGE_PASSED || s->status == SW_STAGE_FAILED)
-		sw_format_duration(s->duration_ms, dur, sizeof dur);
-	tui_put(t, y, x, 8, base, dur);
-	x += 9;
-	tui_put(t, y, x, 9, sel ? base : tui_stage_color(s->status), sw_stage_status_name(s->status));
-	x += 10;
-	if (s->allowed_failure)
-		x += tui_put(t, y, x, r.x + r.w - x, sel ? base : TUI_C_DIM, "(allowed) ");
 	char *pushed = sw_stage_pushed_text(s);
-	if (s->reason)
-		tui_put(t, y, x, r.x + r.w - x, sel ? base : TUI_C_DIM, s->reason);
-	else if (pushed)
-		tui_put(t, y, x, r.x + r.w - x, sel ? base : TUI_C_DIM, pushed);
+	struct tui_step step = {
+		.name = s->name,
+		.status = s->status,
+		.started_ms = s->started_ms,
+		.duration_ms = s->duration_ms,
+		.note = s->allowed_failure ? "(allowed) " : NULL,
+		.reason = s->reason ? s->reason : pushed,
+	};
+	tui_draw_step(t, y, r, sel, &step);
 	free(pushed);
 }
 

@@ -105,5 +105,18 @@ bool sw_deploy_status_final(enum sw_deploy_status s);
 /* The release the target's `current` points at ("" when none), read from
  * the target itself: what serves, whatever the journal says. */
 void sw_deploy_current(const char *path, char sha[41], char previous[41]);
+/* What serves, for the faces, without a connection: a local target's
+ * links, an ssh target's as its journal last left them ("" each when the
+ * last deploy there failed or was interrupted: only the target knows). */
+struct sw_deploy_config;
+void sw_deploy_serving(struct sw_store *st, const struct sw_deploy_config *d, char cur[41], char prev[41]);
+/* When the release serving in environment (NULL: any) was deployed: the
+ * newest succeeded deploy's or rollback's end, in ms (0: none), and its
+ * commit into sha (may be NULL).  Regressions are counted from there. */
+int64_t sw_deploy_current_since(struct sw_store *st, const char *environment, char sha[41]);
+
+/* The step a deploy's log opens on: the first that failed, else the last
+ * that started; rec->nsteps when none started. */
+size_t sw_deploy_default_step(const struct sw_deploy_record *rec);
 
 #endif

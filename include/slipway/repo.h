@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "slipway/util.h"
@@ -73,5 +74,14 @@ void sw_branches_free(struct sw_branch *b, size_t n);
 char *sw_repo_who(struct sw_repo *repo);
 /* sha is tip or one of its ancestors (both 40 hex). */
 bool sw_repo_contains(struct sw_repo *repo, const char *tip, const char *sha);
+
+/* The committer time of a commit (40 hex) in ms since the epoch; -1 when
+ * it is not in the repository. */
+int64_t sw_repo_commit_time_ms(struct sw_repo *repo, const char *sha);
+/* The committer times (ms, allocated into *times_ms) of every commit
+ * reachable from to_sha and not from from_sha ("": none, so all of to_sha's
+ * history), as `git rev-list FROM..TO`.  -1 when either is not a commit here. */
+int sw_repo_commits_between(struct sw_repo *repo, const char *from_sha, const char *to_sha, int64_t **times_ms,
+			    size_t *n);
 
 #endif

@@ -82,7 +82,11 @@ struct sw_sentry_query {
 	const char *sort;	/* date, freq, new; NULL: date */
 	size_t limit;		/* 0: 1000 */
 	bool one_page;
+	time_t first_seen_after;	/* 0, or only issues first seen then or later (--since-deploy) */
 };
+/* The issue first appeared at since or later: new in the release deployed
+ * then, a regression of it (since 0: never). */
+bool sw_sentry_issue_new_since(const struct sw_sentry_issue *i, time_t since);
 
 /* Told once per page read, with that page's issues (owned by the list
  * being built); non-zero stops the listing. */

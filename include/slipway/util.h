@@ -123,5 +123,8 @@ size_t sw_edit_distance(const char *a, const char *b);
 
 /* A record's id as people write it: "12" or "#12" (runs, deploys). */
 bool sw_parse_record_id(const char *text, long *id);
+/* The ids of the records in dir named "<id><suffix>" (merges' "N.json",
+ * deploys' "N" directories), newest first; *n of them.  Allocated. */
+long *sw_list_ids(const char *dir, const char *suffix, size_t *n);
 
 #endif

@@ -13,8 +13,9 @@ help_and_version() {
 unknown_command_is_usage_error() {
 	exits 2 $SLIPWAY frobnicate 2>err
 	grep -q 'unknown command "frobnicate"; see slipway --help' err
-	exits 2 $SLIPWAY stauts 2>err
-	expect_eq "$(cat err)" 'slipway: unknown command "stauts"; did you mean "status"?'
+	# Not "stauts": one letter from "stats", two (a transposition) from "status".
+	exits 2 $SLIPWAY satus 2>err
+	expect_eq "$(cat err)" 'slipway: unknown command "satus"; did you mean "status"?'
 }
 
 outside_a_repository() {
@@ -235,6 +236,9 @@ bash_completion_knows_stages_and_flags() {
 	expect_eq "$(complete_words slipway cancel 1 '')" ""
 	expect_eq "$(complete_words slipway --theme h)" "high-contrast "
 	expect_eq "$(complete_words slipway --ch)" "--check-keys "
+	expect_eq "$(complete_words slipway st)" "stats status "
+	expect_eq "$(complete_words slipway stats --)" "--env --json --since "
+	expect_eq "$(complete_words slipway stats --since 3)" "30d "
 }
 
 # Every key the loader's tables accept has its entry in slipway.json(5),

@@ -6,73 +6,7 @@
 # timeout: 900
 . "$SW_SRCDIR/tests/lib.sh"
 
-# A free port on 127.0.0.1, as the kernel gives one.
-free_port() {
-	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# site [EXTRA-DEPLOY-KEYS]: a repository r on main whose pipeline passes,
-# serving www/ (index.html says "release 1", ok.html is the health URL),
-# deployed to $PWD/srv; ends inside r with PORT set.
-site() {
-	PORT=$(free_port)
-	local srv=$PWD/srv extra=${1:-}
-	make_repo r <<EOF
-{"version": 1, "stages": [{"name": "test", "run": "test ! -e broken"}],
- "deploy": {
-   "path": "$srv",
-   "shared": ["data"],
-   "backup": ["data/db.sqlite3"],
-   "hooks": {"stop": "sh serve.sh stop", "start": "sh serve.sh start $PORT", "validate": ""},
-   "health": {"url": "http://127.0.0.1:$PORT/ok.html", "timeout": 5}$extra
- }}
-EOF
-	cd r
-	mkdir -p www
-	# The server leaves the hook's process group (setsid), as a daemon
-	# that docker-compose starts does; its pid lives in shared/.
-	cat >serve.sh <<'EOF'
-pidfile=$SLIPWAY_DEPLOY_PATH/shared/data/server.pid
-case $1 in
-start)
-	test ! -e fail-start || { echo "start refused"; exit 3; }
-	cd www && setsid /usr/bin/python3 -m http.server --bind 127.0.0.1 "$2" >/dev/null 2>&1 </dev/null &
-	echo $! >"$pidfile"
-	# Up before the hook returns, as docker-compose up -d returns once
-	# its containers started.
-	i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$2/"; do
-		i=$((i + 1)); test $i -lt 100 || exit 4; sleep 0.05
-	done
-	echo "serving $SLIPWAY_COMMIT from $SLIPWAY_RELEASE" ;;
-stop)
-	test -e "$pidfile" && kill "$(cat "$pidfile")" 2>/dev/null
-	rm -f "$pidfile"
-	echo stopped ;;
-esac
-EOF
-	echo "release 1" >www/index.html
-	echo ok >www/ok.html
-	git add -A
-	git commit -q -m "Release 1"
-}
-
-green() { $SLIPWAY run main --follow >/dev/null; }
-page() { curl -sf "http://127.0.0.1:$PORT/${1:-}"; }
-deploy_json() { $SLIPWAY deploys --json >dj.json && json dj.json "$1"; }
-current() { readlink ../srv/current; }
-
-# Stops what the deploys started, whatever state a failure left.
-stop_site() {
-	local pid
-	pid=$(cat ../srv/shared/data/server.pid 2>/dev/null) && kill "$pid" 2>/dev/null
-	return 0
-}
-
-release() {
-	echo "release $1" >www/index.html
-	git commit -q -am "Release $1"
-}
+. "$SW_SRCDIR/tests/deploy_site.sh"
 
 first_deploy_serves_and_is_journalled() {
 	site
@@ -85,7 +19,7 @@ first_deploy_serves_and_is_journalled() {
 	expect_eq "$(deploy_json '[(d["status"], d["run"], d["forced"], d["previous"]) for d in j]')" \
 		"[('succeeded', 1, False, None)]"
 	expect_eq "$(deploy_json '" ".join(s["name"] + "=" + s["status"] for s in j[0]["steps"])')" \
-		"install=passed backup=passed stop=skipped before_install=skipped after_install=skipped switch=passed start=passed validate=skipped health=passed"
+		"install=passed backup=passed stop=skipped before_install=skipped after_install=skipped switch=passed start=passed validate=skipped health=passed sentry=skipped"
 	# The release holds the commit's tree, not the work tree's, and a
 	# link to shared/data.
 	echo "uncommitted" >www/index.html
@@ -281,6 +215,25 @@ no_engine_is_said_before_anything_moves() {
 	expect_eq "$(deploy_json 'len(j)')" 0
 }
 
+# keep bounds the releases and backups kept; the current and the previous
+# release are never among those removed.
+keep_bounds_what_is_kept() {
+	site ', "keep": 2'
+	green
+	$SLIPWAY deploy --follow >/dev/null
+	sqlite3 ../srv/shared/data/db.sqlite3 "create table t(x)"
+	local n
+	for n in 2 3 4; do
+		release $n
+		green
+		$SLIPWAY deploy --follow >/dev/null
+	done
+	expect_eq "$(ls ../srv/releases | sort)" "$(printf '%s\n' "$(git rev-parse HEAD)" "$(git rev-parse HEAD~)" | sort)"
+	expect_eq "$(ls ../srv/backups | sort -n | tr '\n' ' ')" "3 4 "
+	expect_eq "$(page)" "release 4"
+	stop_site
+}
+
 t_run first_deploy_serves_and_is_journalled
 t_run second_deploy_switches_and_keeps_shared
 t_run failed_validation_rolls_back_with_data_intact
@@ -293,4 +246,5 @@ t_run killed_deploy_is_reported_and_recovered
 t_run rollback_goes_back_and_forth
 t_run bad_configuration_names_the_key
 t_run no_engine_is_said_before_anything_moves
+t_run keep_bounds_what_is_kept
 t_done

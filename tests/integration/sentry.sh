@@ -253,6 +253,55 @@ status_json_counts_one_page() {
 	no_token_anywhere
 }
 
+# A deploy that succeeded creates its release and marks the deploy, with
+# the settings in the environment; a Sentry that refuses fails the step,
+# never the deploy, and the token is written nowhere.
+a_deploy_marks_its_release() {
+	make_repo repo <<EOF
+{"stages": [{"name": "test", "run": "true"}],
+ "deploy": {"path": "$PWD/srv", "environment": "staging", "hooks": {"start": "true"}}}
+EOF
+	cd repo
+	$SLIPWAY run main --follow >/dev/null
+	local sha
+	sha=$(git rev-parse main)
+	sentry web-dep deploy --follow
+	grep -q "release $sha created" out || fail "$(cat out err)"
+	grep -q "release $sha projects=web-dep" "$FAKE_LOG"
+	grep -Eq "deploy $sha env=staging started=20[0-9-]+T[0-9:]+Z finished=" "$FAKE_LOG"
+	SENTRY_URL=$URL SENTRY_ORG=acme SENTRY_PROJECT=web-dep SENTRY_AUTH_TOKEN=not-the-token \
+		$SLIPWAY deploy --force --follow >out 2>err || fail "a refusing Sentry failed the deploy: $(cat out)"
+	$SLIPWAY deploys --json >dj.json
+	expect_eq "$(json dj.json '(j[0]["status"], [s["status"] for s in j[0]["steps"] if s["name"] == "sentry"][0])')" \
+		"('succeeded', 'failed')"
+	$SLIPWAY deploy --force --follow >out 2>err
+	grep -q "sentry  *skipped   Sentry is not configured" out || fail "$(cat out)"
+	cd ..
+	no_token_anywhere
+}
+
+# --since-deploy counts from the deploy of the serving release: every
+# issue (first seen 2026-11-20) is new after a deploy of 2026-11-15, none
+# after one of 2026-11-25; without a deploy it says so.
+since_deploy_lists_the_releases_regressions() {
+	make_repo repo <<EOF
+{"stages": [{"name": "test", "run": "true"}],
+ "deploy": {"path": "$PWD/srv", "hooks": {"start": "true"}}}
+EOF
+	cd repo
+	exits 2 sentry web-new issues --since-deploy
+	expect_eq "$(cat err)" "slipway: no succeeded deploy to production yet: --since-deploy counts from the last one"
+	$SLIPWAY run main --follow >/dev/null
+	SLIPWAY_NOW=1794700800 $SLIPWAY deploy --follow >/dev/null
+	sentry web-new issues --json --since-deploy --limit 150
+	expect_eq "$(json out 'len(j)')" 150
+	SLIPWAY_NOW=1795564800 $SLIPWAY deploy --force --follow >/dev/null
+	sentry web-new issues --since-deploy --limit 150
+	expect_eq "$(cat out)" "no unresolved issues"
+	cd ..
+	no_token_anywhere
+}
+
 t_run lists_every_page
 t_run table_filters_and_limit
 t_run titles_neutralised_on_a_terminal
@@ -268,5 +317,7 @@ t_run release_and_deploy_marker
 t_run settings_in_sentry_clis_order
 t_run not_configured_says_where
 t_run status_json_counts_one_page
+t_run a_deploy_marks_its_release
+t_run since_deploy_lists_the_releases_regressions
 grep -qF -- "$TOKEN" "$FAKE_LOG" && echo "FAIL: the token is in the fake's log" && T_FAILED=1
 t_done
