@@ -3,11 +3,13 @@
 # Django, gunicorn and nginx) from Debian packages with mmdebstrap, since no
 # image registry can be pulled from, and import it into the private engine.
 #
-#   scripts/base-image.sh [--force]
+#   scripts/base-image.sh [--force] [--engine podman|docker]
 #
 # Skips everything when the image is already in the engine; reuses the cached
 # root filesystem tarball (under $SW_ENGINE_DIR/cache) when only the import is
-# missing. --force rebuilds the tarball and re-imports. Needs root (mmdebstrap
+# missing. --force rebuilds the tarball and re-imports. --engine docker
+# imports into engine.sh's dockerd instead of podman (the default): each
+# engine has its own image store, and the one tarball serves both. Needs root (mmdebstrap
 # --mode=root) and a running engine (scripts/engine.sh start).
 set -euo pipefail
 
@@ -23,13 +25,22 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 FORCE=0
-case ${1:-} in
---force) FORCE=1 ;;
-"") ;;
-*) die "usage: $0 [--force]" ;;
-esac
+TO=podman
+while [ $# -gt 0 ]; do
+	case $1 in
+	--force) FORCE=1 ;;
+	--engine) [ $# -ge 2 ] || die "--engine needs podman or docker"; TO=$2; shift ;;
+	*) die "usage: $0 [--force] [--engine podman|docker]" ;;
+	esac
+	shift
+done
 
 eval "$("$HERE/engine.sh" env)"
+case $TO in
+podman) ;;
+docker) DOCKER_HOST=$SW_DOCKERD_HOST ;;
+*) die "--engine $TO: podman or docker" ;;
+esac
 "$HERE/engine.sh" status >/dev/null || die "the engine is not running: scripts/engine.sh start"
 
 if [ "$FORCE" = 0 ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then

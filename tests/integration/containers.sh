@@ -131,6 +131,9 @@ build_and_run_image() {
 	WORK=$(mktemp -d /tmp/slipway-it.XXXXXX)
 	cp -a "$TOP/examples/sample/." "$WORK/"
 	rm -rf "$WORK/.venv" "$WORK/staticfiles"
+	# The database is bind-mounted from ./data (docker-compose.yml), which the
+	# app's uid writes; podman refuses a missing bind source.
+	install -d -o 10001 -g 10001 "$WORK/data" || fail "cannot make $WORK/data for uid 10001"
 	t0=$(now)
 	DOCKER_BUILDKIT=0 timeout 600 docker build -q --force-rm -t "$APP_IMAGE:$TAG" "$WORK" >/dev/null \
 		|| fail "docker build of the sample failed"
