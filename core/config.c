@@ -1274,8 +1274,10 @@ static int deploy_path(struct ctx *c, const cJSON *v, void *target)
 	if (get_string(c, v, &d->path))
 		return -1;
 	size_t n = strlen(d->path);
-	if (d->path[0] != '/' || strstr(d->path, "/../") || (n >= 3 && !strcmp(d->path + n - 3, "/..")))
-		return fail(c, "invalid path %s (an absolute directory, e.g. \"/srv/site\")", quote(q, d->path));
+	bool home = !strncmp(d->path, "~/", 2);
+	if ((d->path[0] != '/' && !home) || strstr(d->path, "/../") || (n >= 3 && !strcmp(d->path + n - 3, "/..")))
+		return fail(c, "invalid path %s (an absolute directory, e.g. \"/srv/site\", or one under \"~/\")",
+			    quote(q, d->path));
 	while (n > 1 && d->path[n - 1] == '/')
 		d->path[--n] = '\0';
 	if (n == 1)
@@ -1482,6 +1484,23 @@ static int top_deploy(struct ctx *c, const cJSON *v, void *target)
 	struct sw_deploy_config *d = cfg->deploy;
 	if (!d->target)
 		d->target = xstrdup("local");
+	/* "~/" is the deploying user's home: a demo or a per-user site needs
+	 * no root.  On an ssh target it would be another machine's. */
+	if (!strncmp(d->path, "~/", 2)) {
+		const char *h = getenv("HOME");
+		size_t mark = path_key(c, "path");
+		int r = 0;
+		if (strcmp(d->target, "local"))
+			r = fail(c, "an ssh target's path must be absolute: \"~/\" would be this machine's home");
+		else if (!h || h[0] != '/')
+			r = fail(c, "\"~/\" needs HOME set to an absolute directory");
+		path_pop(c, mark);
+		if (r)
+			return r;
+		char *full = xasprintf("%s/%s", strcmp(h, "/") ? h : "", d->path + 2);
+		free(d->path);
+		d->path = full;
+	}
 	if (!d->environment)
 		d->environment = xstrdup("production");
 	if (!d->project)

@@ -321,6 +321,10 @@ struct deployer {
 	struct sw_docker *docker;	/* opened at the first container check */
 	struct sw_ssh *ssh;		/* an ssh:// target; NULL for local */
 	bool stopped, switched, started;
+	/* Each container's restarts when the health step began: an engine
+	 * that restarts a crashing container at once shows it "running". */
+	struct sw_container_list base;
+	bool have_base;
 };
 
 static void save(struct deployer *dp)
@@ -527,9 +531,16 @@ static int run_hook(struct deployer *dp, enum sw_hook h, const char *dir, const 
 	size_t n = 0;
 	while (dp->envp[n])
 		n++;
-	char **envp = xcalloc(n + 2, sizeof *envp);
+	char **envp = xcalloc(n + 2, sizeof *envp), *commit_var = NULL;
 	memcpy(envp, dp->envp, n * sizeof *envp);
 	envp[n] = xasprintf("SLIPWAY_RELEASE=%s", dir);
+	/* SLIPWAY_COMMIT is the commit of the release the hook runs in: the
+	 * outgoing one's for its stop and for a rollback's start, so that a
+	 * hook that picks images by it starts what that release built. */
+	const char *own = dp->outgoing && !strcmp(dir, dp->outgoing) ? dp->rec->previous : dp->rec->commit;
+	for (size_t k = 0; k < n; k++)
+		if (!strncmp(envp[k], "SLIPWAY_COMMIT=", 15))
+			envp[k] = commit_var = xasprintf("SLIPWAY_COMMIT=%s", own);
 	char *log = sw_deploy_log_path(dp->st, dp->rec->id, name);
 	step_log(dp, name, "%s hook in %s%s%s: %s", sw_hook_name(h), dp->ssh ? sw_ssh_url(dp->ssh) : "",
 		 dp->ssh ? ":" : "", dir, text);
@@ -547,6 +558,7 @@ static int run_hook(struct deployer *dp, enum sw_hook h, const char *dir, const 
 	free(jdir);
 	free(log);
 	free(envp[n]);
+	free(commit_var);
 	free(envp);
 	char *reason = res.reason ? xasprintf("%s hook: %s", sw_hook_name(h), res.reason) : NULL;
 	sw_command_result_free(&res);
@@ -571,6 +583,22 @@ static char *parent_of(const char *path)
  * first release that has one seeds it; one that nobody has yet starts as
  * an empty directory.  What a release brings in its place is dropped:
  * the data is shared's, never a release's. */
+/* A shared path nobody has yet is made as a directory, unless its name
+ * says it is a file (".env", "db.sqlite3"): an empty directory there would
+ * let the release start on no settings at all. */
+static bool file_like(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	return base[0] == '.' || strchr(base, '.') != NULL;
+}
+
+static char *missing_shared(const struct sw_deploy_config *d, const char *p)
+{
+	return xasprintf("shared/%s is missing: neither %s/shared/%s nor the release has it; create it on the "
+			 "target before deploying", p, d->path, p);
+}
+
 static int link_shared(struct deployer *dp, const char *tmp, char **err)
 {
 	for (size_t i = 0; i < dp->d->shared.len; i++) {
@@ -579,9 +607,16 @@ static int link_shared(struct deployer *dp, const char *tmp, char **err)
 		char *sp = parent_of(in_shared), *rp = parent_of(in_release);
 		int r = sw_mkdirs(sp, 0755) || sw_mkdirs(rp, 0755) ? -1 : 0;
 		if (!r && !exists(in_shared)) {
-			if (exists(in_release) && rename(in_release, in_shared) == 0)
+			if (exists(in_release) && rename(in_release, in_shared) == 0) {
 				step_log(dp, "install", "shared/%s: seeded from this release's copy", p);
-			else if (mkdir(in_shared, 0755) == 0)
+			} else if (!exists(in_release) && file_like(p)) {
+				*err = missing_shared(dp->d, p);
+				free(sp);
+				free(rp);
+				free(in_shared);
+				free(in_release);
+				return -1;
+			} else if (mkdir(in_shared, 0755) == 0)
 				step_log(dp, "install", "shared/%s: made as an empty directory", p);
 			else
 				r = -1;
@@ -675,11 +710,22 @@ static char *ssh_install(struct deployer *dp, const char *tmp_name)
 	for (size_t k = 0; k < dp->d->shared.len; k++) {
 		sbuf_adds(&sc, "p=");
 		sw_sh_quote(&sc, dp->d->shared.items[k]);
-		sbuf_adds(&sc, "\nmkdir -p \"$(dirname \"shared/$p\")\" \"$(dirname \"$new/$p\")\"\n"
+		struct sbuf none = {0};
+		if (file_like(dp->d->shared.items[k])) {
+			char *m = missing_shared(dp->d, dp->d->shared.items[k]);
+			sbuf_adds(&none, "echo ");
+			sw_sh_quote(&none, m);
+			sbuf_adds(&none, " >&2; exit 1");
+			free(m);
+		} else {
+			sbuf_adds(&none, "mkdir \"shared/$p\"; echo \"shared/$p: made as an empty directory\"");
+		}
+		sbuf_addf(&sc, "\nmkdir -p \"$(dirname \"shared/$p\")\" \"$(dirname \"$new/$p\")\"\n"
 			       "if [ ! -e \"shared/$p\" ] && [ ! -L \"shared/$p\" ]; then\n"
 			       "  if [ -e \"$new/$p\" ]; then mv \"$new/$p\" \"shared/$p\"; echo \"shared/$p: seeded from this release's copy\";\n"
-			       "  else mkdir \"shared/$p\"; echo \"shared/$p: made as an empty directory\"; fi\nfi\n"
-			       "rm -rf \"$new/$p\"\nln -s \"$PWD/shared/$p\" \"$new/$p\"\n");
+			       "  else %s; fi\nfi\n"
+			       "rm -rf \"$new/$p\"\nln -s \"$PWD/shared/$p\" \"$new/$p\"\n", none.buf);
+		sbuf_free(&none);
 	}
 	sbuf_adds(&sc, "rel=");
 	sw_sh_quote(&sc, dp->release);
@@ -930,13 +976,28 @@ static char *check_containers(struct deployer *dp)
 		why = xasprintf("no container of compose project \"%s\" exists", dp->d->project);
 	for (size_t i = 0; i < l.n && !why; i++) {
 		const struct sw_container *c = &l.items[i];
-		if (strcmp(c->state, "running"))
+		const struct sw_container *before = NULL;
+		for (size_t k = 0; dp->have_base && k < dp->base.n && !before; k++)
+			if (!strcmp(dp->base.items[k].id, c->id))
+				before = &dp->base.items[k];
+		/* A one-off that finished (a migration, say) is done, not down. */
+		if (!strcmp(c->state, "exited") && c->exit_code == 0)
+			continue;
+		if (before && c->restarts > before->restarts)
+			why = xasprintf("container %s restarted %d time%s during validation", c->name,
+					c->restarts - before->restarts, c->restarts - before->restarts == 1 ? "" : "s");
+		else if (strcmp(c->state, "running"))
 			why = !strcmp(c->state, "exited") ? xasprintf("container %s exited (code %d)", c->name, c->exit_code)
 							  : xasprintf("container %s is %s", c->name, c->state);
 		else if (c->health == SW_HEALTH_STARTING || c->health == SW_HEALTH_UNHEALTHY)
 			why = xasprintf("container %s is %s", c->name, sw_health_name(c->health));
 	}
-	sw_container_list_free(&l);
+	if (!dp->have_base) {
+		dp->base = l;
+		dp->have_base = true;
+	} else {
+		sw_container_list_free(&l);
+	}
 	return why;
 }
 
@@ -958,6 +1019,9 @@ static int health(struct deployer *dp, const char *step)
 	}
 	size_t i = step_begin(dp, step);
 	int64_t start = sw_mono_ms(), deadline = start + (int64_t)d->health_timeout * 1000;
+	if (dp->have_base)
+		sw_container_list_free(&dp->base);
+	dp->have_base = false;
 	char *last = NULL;
 	for (;;) {
 		char *why = d->health_containers ? check_containers(dp) : NULL;
@@ -1251,6 +1315,8 @@ static _Noreturn void deployer_main(struct deployer *dp)
 	deploy(dp);
 	if (dp->docker)
 		sw_docker_close(dp->docker);
+	if (dp->have_base)
+		sw_container_list_free(&dp->base);
 	sw_ssh_close(dp->ssh, true);
 	fflush(NULL);
 	_exit(0);

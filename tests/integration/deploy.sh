@@ -234,6 +234,37 @@ keep_bounds_what_is_kept() {
 	stop_site
 }
 
+# "~/" is the deploying user's home; a file-like shared path nobody has
+# is refused before anything moves; SLIPWAY_COMMIT is the commit of the
+# release a hook runs in.
+home_path_files_and_hook_commits() {
+	mkdir home
+	HOME=$PWD/home
+	make_repo r <<'EOF'
+{"version": 1, "stages": [{"name": "test", "run": "true"}],
+ "deploy": {"path": "~/site", "shared": ["data", ".env"],
+   "hooks": {"stop": "echo stopping $SLIPWAY_COMMIT", "start": "echo starting $SLIPWAY_COMMIT"}}}
+EOF
+	cd r
+	green
+	exits 1 $SLIPWAY deploy --follow >out 2>&1
+	grep -q "install failed: shared/.env is missing: neither $HOME/site/shared/.env nor the release has it" out ||
+		fail "$(cat out)"
+	grep -q "nothing was changed" out || fail "$(cat out)"
+	test ! -e "$HOME/site/current"
+	echo "KEY=1" >"$HOME/site/shared/.env"
+	$SLIPWAY deploy --force --follow >out 2>&1 || fail "$(cat out)"
+	local first
+	first=$(git rev-parse HEAD)
+	grep -q "starting $first" out || fail "$(cat out)"
+	expect_eq "$(cat "$HOME/site/current/.env")" "KEY=1"
+	commit_file x 2 "Release 2"
+	green
+	$SLIPWAY deploy --follow >out 2>&1 || fail "$(cat out)"
+	grep -q "stopping $first" out || fail "the stop hook did not get the outgoing commit: $(cat out)"
+	grep -q "starting $(git rev-parse HEAD)" out || fail "$(cat out)"
+}
+
 t_run first_deploy_serves_and_is_journalled
 t_run second_deploy_switches_and_keeps_shared
 t_run failed_validation_rolls_back_with_data_intact
@@ -247,4 +278,5 @@ t_run rollback_goes_back_and_forth
 t_run bad_configuration_names_the_key
 t_run no_engine_is_said_before_anything_moves
 t_run keep_bounds_what_is_kept
+t_run home_path_files_and_hook_commits
 t_done
