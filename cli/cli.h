@@ -76,6 +76,10 @@ int cli_deploy_log(const char *id, const char *step, bool follow, bool raw);
 /* status --json's "deploy": the current release and the last deploy;
  * null without a "deploy" section on main. */
 struct cJSON *cli_deploy_status_json(struct cli_ctx *ctx);
+/* status's line for the deploy: what serves, and the last deploy (an
+ * interrupted one with what it left). */
+struct sw_deploy_config;
+void cli_deploy_status_line(struct cli_ctx *ctx, const struct sw_deploy_config *d);
 /* status --json's "sentry": {"unresolved": N, "more": B} from one page,
  * when Sentry is configured and answers; null otherwise. */
 struct cJSON *cli_sentry_status_json(struct sw_repo *repo);

@@ -402,3 +402,32 @@ cJSON *cli_deploy_status_json(struct cli_ctx *ctx)
 	sw_config_free(&cfg);
 	return o;
 }
+
+void cli_deploy_status_line(struct cli_ctx *ctx, const struct sw_deploy_config *d)
+{
+	char cur[41], prev[41];
+	sw_deploy_serving(ctx->store, d, cur, prev);
+	put_clean(stdout, d->environment);
+	if (*cur)
+		printf(": current %.7s", cur);
+	else
+		fputs(": no release current", stdout);
+	struct sw_deploy_record *recs;
+	size_t n = sw_deploy_history(ctx->store, 1, &recs, NULL);
+	if (n) {
+		char age[32] = "-";
+		sw_format_age((time_t)(recs[0].started_ms / 1000), age, sizeof age);
+		printf(" · last %s #%ld %s %s ago", recs[0].rollback ? "rollback" : "deploy", recs[0].id,
+		       sw_deploy_status_name(recs[0].status), age);
+		if (recs[0].status != SW_DEPLOY_SUCCEEDED && recs[0].reason) {
+			fputs(": ", stdout);
+			put_clean(stdout, recs[0].reason);
+		}
+		if (recs[0].status == SW_DEPLOY_INTERRUPTED && recs[0].state) {
+			fputs("; ", stdout);
+			put_clean(stdout, recs[0].state);
+		}
+	}
+	putchar('\n');
+	sw_deploy_records_free(recs, n);
+}

@@ -165,6 +165,8 @@ int cmd_status(int argc, char **argv)
 		printf("main: %s · integration: %s\n", main_b, integ);
 		for (size_t i = 0; i < n; i++)
 			print_branch_row(&ctx, &bs[i], cur);
+		if (have_cfg && cfg.deploy)
+			cli_deploy_status_line(&ctx, cfg.deploy);
 		free(cur);
 	}
 	free(err);

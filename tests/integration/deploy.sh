@@ -165,6 +165,8 @@ killed_deploy_is_reported_and_recovered() {
 	expect_eq "$(deploy_json '(j[0]["status"], j[0]["reason"])')" \
 		"('interrupted', \"the deploy's process died during step validate\")"
 	$SLIPWAY deploys | grep -q "#1 .*interrupted" || fail "$($SLIPWAY deploys)"
+	$SLIPWAY status | grep -q "^production: current .* · last deploy #1 interrupted .*: the deploy's process died during step validate" ||
+		fail "status does not say: $($SLIPWAY status)"
 	touch ../go-on
 	$SLIPWAY deploy --force --follow >out 2>err || { cat out err; fail "the next deploy failed"; }
 	grep -q "deploy #1 was interrupted" err || fail "no note of the interrupted deploy: $(cat err)"
