@@ -34,7 +34,9 @@ pidfile=$SLIPWAY_DEPLOY_PATH/shared/data/server.pid
 case $1 in
 start)
 	test ! -e fail-start || { echo "start refused"; exit 3; }
-	cd www && setsid /usr/bin/python3 -m http.server --bind 127.0.0.1 "$2" >/dev/null 2>&1 </dev/null &
+	# --directory puts the test's path on its command line: t_run ends it
+	# with the test's other processes when a test fails midway.
+	setsid /usr/bin/python3 -m http.server --bind 127.0.0.1 --directory "$PWD/www" "$2" >/dev/null 2>&1 </dev/null &
 	echo $! >"$pidfile"
 	# Up before the hook returns, as docker-compose up -d returns once
 	# its containers started.
