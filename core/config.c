@@ -1244,16 +1244,8 @@ static bool ssh_target_ok(const char *t)
 			return false;
 		h = at + 1;
 	}
-	const char *colon = strchr(h, ':');
-	size_t n = colon ? (size_t)(colon - h) : strlen(h);
-	if (!valid_host(h, n))
-		return false;
-	if (!colon)
-		return true;
-	char *end;
-	errno = 0;
-	long port = strtol(colon + 1, &end, 10);
-	return isdigit((unsigned char)colon[1]) && !*end && !errno && port >= 1 && port <= 65535;
+	/* What follows the user is a host[:port], as a registry's is. */
+	return sw_config_registry_ok(h);
 }
 
 static int deploy_target(struct ctx *c, const cJSON *v, void *target)
