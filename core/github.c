@@ -22,6 +22,7 @@
 #include "slipway/run.h"
 #include "slipway/secrets.h"
 #include "slipway/util.h"
+#include "http.h"
 
 #define CONNECT_TIMEOUT_MS 5000L
 #define REQUEST_TIMEOUT_MS 30000L
@@ -369,19 +370,6 @@ struct reply {
 	bool too_big;
 };
 
-static void header_value(const char *data, size_t len, const char *key, char *dst, size_t cap)
-{
-	size_t kl = strlen(key);
-	if (len <= kl || strncasecmp(data, key, kl))
-		return;
-	const char *v = data + kl, *end = data + len;
-	while (v < end && *v == ' ')
-		v++;
-	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-		end--;
-	snprintf(dst, cap, "%.*s", (int)(end - v), v);
-}
-
 static size_t on_header(char *data, size_t size, size_t n, void *ud)
 {
 	struct reply *r = ud;
@@ -390,21 +378,16 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
 		r->remaining[0] = r->reset[0] = r->retry_after[0] = '\0';
 		return len;
 	}
-	header_value(data, len, "x-ratelimit-remaining:", r->remaining, sizeof r->remaining);
-	header_value(data, len, "x-ratelimit-reset:", r->reset, sizeof r->reset);
-	header_value(data, len, "retry-after:", r->retry_after, sizeof r->retry_after);
+	sw_http_header_value(data, len, "x-ratelimit-remaining:", r->remaining, sizeof r->remaining);
+	sw_http_header_value(data, len, "x-ratelimit-reset:", r->reset, sizeof r->reset);
+	sw_http_header_value(data, len, "retry-after:", r->retry_after, sizeof r->retry_after);
 	return len;
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
 {
 	struct reply *r = ud;
-	if (r->body.len + size * n > BODY_MAX) {
-		r->too_big = true;
-		return 0;
-	}
-	sbuf_add(&r->body, data, size * n);
-	return size * n;
+	return sw_http_body_add(&r->body, &r->too_big, BODY_MAX, data, size * n);
 }
 
 static long request_timeout_ms(void)
