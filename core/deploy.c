@@ -890,6 +890,20 @@ static char *check_url(const char *url)
 	return NULL;
 }
 
+/* A query of the health checks on the target: the script sc (freed) run
+ * there.  NULL with its output in *out, or the error (*out NULL). */
+static char *ssh_ask(struct deployer *dp, struct sbuf *sc, char **out)
+{
+	char *err = NULL;
+	int r = sw_ssh_run(dp->ssh, sc->buf, SSH_QUICK_S, out, &err);
+	sbuf_free(sc);
+	if (!r)
+		return NULL;
+	free(*out);
+	*out = NULL;
+	return err;
+}
+
 /* On an ssh target, from there: the URL is the target's own address. */
 static char *ssh_check_url(struct deployer *dp, const char *url)
 {
@@ -898,13 +912,9 @@ static char *ssh_check_url(struct deployer *dp, const char *url)
 		       "code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --noproxy '*' ");
 	sw_sh_quote(&sc, url);
 	sbuf_adds(&sc, "); echo \"$? $code\"\n");
-	char *out = NULL, *err = NULL;
-	int r = sw_ssh_run(dp->ssh, sc.buf, SSH_QUICK_S, &out, &err);
-	sbuf_free(&sc);
-	if (r) {
-		free(out);
+	char *out, *err = ssh_ask(dp, &sc, &out);
+	if (err)
 		return err;
-	}
 	int rc = -1;
 	long code = 0;
 	char *why = NULL;
@@ -932,13 +942,9 @@ static char *ssh_check_containers(struct deployer *dp)
 	sw_sh_quote(&sc, label);
 	free(label);
 	sbuf_adds(&sc, " --format '{{.Names}}\t{{.State}}\t{{.Status}}'\n");
-	char *out = NULL, *err = NULL;
-	int r = sw_ssh_run(dp->ssh, sc.buf, SSH_QUICK_S, &out, &err);
-	sbuf_free(&sc);
-	if (r) {
-		free(out);
+	char *out, *err = ssh_ask(dp, &sc, &out);
+	if (err)
 		return err;
-	}
 	char *why = NULL, *save = NULL;
 	size_t n = 0;
 	for (char *l = strtok_r(out, "\n", &save); l && !why; l = strtok_r(NULL, "\n", &save), n++) {
