@@ -57,23 +57,35 @@ static const char *nothing_done(const struct tui_prompt *p)
 	return p->merging ? "nothing merged" : "nothing cancelled";
 }
 
+/* One question at a time: a new one, or its answer, forgets what the
+ * last one asked about. */
+static void forget_question(struct tui_prompt *p)
+{
+	p->deploying = 0;
+	p->merging = false;
+	p->container_act = 0;
+	p->issue_status[0] = '\0';
+}
+
+/* The question as a name to type (a protected target's). */
+static unsigned ask_typed(struct tui *t, const char *word)
+{
+	snprintf(t->prompt.word, sizeof t->prompt.word, "%s", word);
+	free(t->status);
+	t->status = NULL;
+	return tui_prompt_start(t, TUI_PROMPT_TYPED);
+}
+
 /* The question answered yes: what it asked about is done. */
 static unsigned confirmed(struct tui *t)
 {
 	struct tui_prompt *p = &t->prompt;
 	int deploying = p->deploying;
 	bool merging = p->merging;
-	p->deploying = 0;
-	p->merging = false;
+	forget_question(p);
 	if (deploying)
 		return tui_deploys_start(t, deploying == 2);
 	return merging ? tui_merge_branch(t, p->branch) : tui_cancel_run(t, p->run);
-}
-
-static void forget_question(struct tui_prompt *p)
-{
-	p->deploying = 0;
-	p->merging = false;
 }
 
 static unsigned typed_confirmation(struct tui *t, const char *typed)
@@ -169,17 +181,11 @@ unsigned tui_prompt_key(struct tui *t, int key)
 unsigned tui_confirm_cancel(struct tui *t, long id, const char *branch, bool typed)
 {
 	struct tui_prompt *p = &t->prompt;
+	forget_question(p);
 	p->run = id;
-	p->deploying = 0;
-	if (typed) {
-		snprintf(p->word, sizeof p->word, "%s", branch);
-		free(t->status);
-		t->status = NULL;
-		return tui_prompt_start(t, TUI_PROMPT_TYPED);
-	}
+	if (typed)
+		return ask_typed(t, branch);
 	p->asking = true;
-	p->container_act = 0;
-	p->issue_status[0] = '\0';
 	tui_set_status(t, false, "Cancel run %ld on %s? Its running stage is stopped. [y/N]", id, branch);
 	return TUI_REDRAW_STATUS;
 }
@@ -187,22 +193,16 @@ unsigned tui_confirm_cancel(struct tui *t, long id, const char *branch, bool typ
 unsigned tui_confirm_merge(struct tui *t, const struct sw_merge_plan *plan, const char *word)
 {
 	struct tui_prompt *p = &t->prompt;
+	forget_question(p);
 	p->merging = true;
-	p->deploying = 0;
-	p->container_act = 0;
-	p->issue_status[0] = '\0';
 	snprintf(p->branch, sizeof p->branch, "%s", plan->branch);
 	/* The subject is drawn neutralised, as every status line is. */
 	snprintf(p->merge_text, sizeof p->merge_text,
 		 "%s@%.7s \"%.60s\", proved by run #%ld: fast-forward %s %.7s → %.7s, %s%s", plan->branch, plan->head,
 		 plan->subject ? plan->subject : "", plan->run, plan->main, plan->from, plan->head,
 		 plan->remote ? "then push to " : "no push (--no-push)", plan->remote ? plan->remote : "");
-	if (word) {
-		snprintf(p->word, sizeof p->word, "%s", word);
-		free(t->status);
-		t->status = NULL;
-		return tui_prompt_start(t, TUI_PROMPT_TYPED);
-	}
+	if (word)
+		return ask_typed(t, word);
 	p->asking = true;
 	tui_set_status(t, false, "Merge %s? [y/N]", p->merge_text);
 	return TUI_REDRAW_STATUS;
@@ -211,17 +211,11 @@ unsigned tui_confirm_merge(struct tui *t, const struct sw_merge_plan *plan, cons
 unsigned tui_confirm_deploy(struct tui *t, const char *text, bool rollback, const char *word)
 {
 	struct tui_prompt *p = &t->prompt;
+	forget_question(p);
 	p->deploying = rollback ? 2 : 1;
-	p->merging = false;
-	p->container_act = 0;
-	p->issue_status[0] = '\0';
 	snprintf(p->deploy_text, sizeof p->deploy_text, "%s", text);
-	if (word) {
-		snprintf(p->word, sizeof p->word, "%s", word);
-		free(t->status);
-		t->status = NULL;
-		return tui_prompt_start(t, TUI_PROMPT_TYPED);
-	}
+	if (word)
+		return ask_typed(t, word);
 	p->asking = true;
 	/* The text holds a subject: drawn neutralised, as every status line is. */
 	tui_set_status(t, false, "%c%s? [y/N]", toupper((unsigned char)text[0]), text + 1);
@@ -232,9 +226,9 @@ unsigned tui_confirm_container(struct tui *t, const char *name, int action)
 {
 	static const char *const verbs[] = {"Start", "Stop", "Restart"};
 	struct tui_prompt *p = &t->prompt;
+	forget_question(p);
 	snprintf(p->word, sizeof p->word, "%s", name);
 	p->container_act = action + 1;
-	p->issue_status[0] = '\0';
 	p->asking = true;
 	tui_set_status(t, false, "%s container %s? [y/N]", verbs[action], name);
 	return TUI_REDRAW_STATUS;
@@ -243,9 +237,9 @@ unsigned tui_confirm_container(struct tui *t, const char *name, int action)
 unsigned tui_confirm_issue(struct tui *t, const char *short_id, const char *status)
 {
 	struct tui_prompt *p = &t->prompt;
+	forget_question(p);
 	snprintf(p->word, sizeof p->word, "%s", short_id);
 	snprintf(p->issue_status, sizeof p->issue_status, "%s", status);
-	p->container_act = 0;
 	p->asking = true;
 	tui_set_status(t, false, "Mark Sentry issue %s %s? [y/N]", short_id, status);
 	return TUI_REDRAW_STATUS;
