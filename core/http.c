@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -27,3 +28,23 @@ size_t sw_http_body_add(struct sbuf *body, bool *too_big, size_t max, const char
 	sbuf_add(body, data, len);
 	return len;
 }
+
+char *sw_http_without_token(const char *token, char *msg)
+{
+	if (!token || strlen(token) < 4 || !strstr(msg, token))
+		return msg;
+	struct sbuf sb;
+	sbuf_init(&sb);
+	for (const char *p = msg, *hit; *p; p = hit + strlen(token)) {
+		hit = strstr(p, token);
+		if (!hit) {
+			sbuf_adds(&sb, p);
+			break;
+		}
+		sbuf_add(&sb, p, (size_t)(hit - p));
+		sbuf_adds(&sb, "***");
+	}
+	free(msg);
+	return sbuf_detach(&sb);
+}
+

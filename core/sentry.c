@@ -48,30 +48,11 @@ struct sw_sentry {
 static int sentry_fail(const struct sw_sentry *c, int code, char **err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static char *without_token(const char *token, char *msg)
-{
-	if (!token || strlen(token) < 4 || !strstr(msg, token))
-		return msg;
-	struct sbuf sb;
-	sbuf_init(&sb);
-	for (const char *p = msg, *hit; *p; p = hit + strlen(token)) {
-		hit = strstr(p, token);
-		if (!hit) {
-			sbuf_adds(&sb, p);
-			break;
-		}
-		sbuf_add(&sb, p, (size_t)(hit - p));
-		sbuf_adds(&sb, "***");
-	}
-	free(msg);
-	return sbuf_detach(&sb);
-}
-
 static int sentry_fail(const struct sw_sentry *c, int code, char **err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = without_token(c ? c->s.token : NULL, xvasprintf(fmt, ap));
+	char *msg = sw_http_without_token(c ? c->s.token : NULL, xvasprintf(fmt, ap));
 	va_end(ap);
 	if (err) {
 		free(*err);
