@@ -217,7 +217,7 @@ static bool deploy_alive(struct sw_store *st, long id)
 	return alive;
 }
 
-int sw_deploy_load(struct sw_store *st, long id, struct sw_deploy_record *rec, char **err)
+static int read_deploy(struct sw_store *st, long id, struct sw_deploy_record *rec, char **err)
 {
 	char *dir = sw_deploy_dir(st, id), *path = xasprintf("%s/%s", dir, DEPLOY_FILE);
 	size_t len;
@@ -236,7 +236,27 @@ int sw_deploy_load(struct sw_store *st, long id, struct sw_deploy_record *rec, c
 	free(text);
 	free(path);
 	free(dir);
-	if (r == 0 && rec->status == SW_DEPLOY_RUNNING && !deploy_alive(st, id)) {
+	return r;
+}
+
+int sw_deploy_load(struct sw_store *st, long id, struct sw_deploy_record *rec, char **err)
+{
+	int r = read_deploy(st, id, rec, err);
+	if (r || rec->status != SW_DEPLOY_RUNNING || deploy_alive(st, id))
+		return r;
+	/* The deploy saves its end before its lock goes: a record read before
+	 * the lock was seen free may predate that save; one read after is
+	 * the deploy's last word (as for runs, sw_store_load). */
+	struct sw_deploy_record again = {0};
+	char *again_err = NULL;
+	if (read_deploy(st, id, &again, &again_err) == 0) {
+		sw_deploy_record_free(rec);
+		*rec = again;
+	} else {
+		sw_deploy_record_free(&again);
+	}
+	free(again_err);
+	if (rec->status == SW_DEPLOY_RUNNING) {
 		rec->status = SW_DEPLOY_INTERRUPTED;
 		for (size_t i = 0; i < rec->nsteps; i++)
 			if (rec->steps[i].status == SW_STAGE_RUNNING) {

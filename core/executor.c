@@ -1006,9 +1006,17 @@ void sw_executor_main(struct sw_exec_plan *plan)
 	/* Nothing kept open: the run's lock is the executor's alone, so a
 	 * reader sees the run end the moment the executor does. */
 	close_range(3, ~0U, 0);
-	int status;
+	int status = 0;
 	while (executor > 0 && waitpid(executor, &status, 0) < 0 && errno == EINTR)
 		;
+	/* Only the parent hears how the executor ended: when it could not
+	 * say so itself, its log does. */
+	if (executor > 0 && WIFSIGNALED(status))
+		fprintf(stderr, "slipway: the executor of run %ld (pid %ld) was killed by signal %d (%s)\n",
+			plan->rec->id, (long)executor, WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else if (executor > 0 && WIFEXITED(status) && WEXITSTATUS(status))
+		fprintf(stderr, "slipway: the executor of run %ld (pid %ld) exited with status %d\n",
+			plan->rec->id, (long)executor, WEXITSTATUS(status));
 	sw_session_end(getsid(0), 0, KILL_GRACE_MS);
 	remove_work_tree(plan);
 	_exit(0);

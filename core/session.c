@@ -114,5 +114,10 @@ void sw_session_end_orphans(pid_t sid, int64_t run_created_ms)
 {
 	if (sid <= 1 || sid == getsid(0) || kill(sid, 0) == 0 || errno == EPERM)
 		return;
+	/* A run older than the boot left nothing running, and its session id
+	 * may name anyone's session now: every process started since would
+	 * pass the start-time check below. */
+	if (run_created_ms < boot_ms())
+		return;
 	sw_session_end(sid, run_created_ms - START_SLACK_MS, ORPHAN_GRACE_MS);
 }

@@ -406,12 +406,15 @@ static int load_kept(struct sw_store *st, long id, struct sw_run_record *rec)
 	return r;
 }
 
-int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char **err)
+/* Run id's record as run.json holds it now (or as it was kept, *kept). */
+static int read_record(struct sw_store *st, long id, struct sw_run_record *rec, bool *kept, char **err)
 {
 	char *path = xasprintf("%s/%ld/run.json", st->runs, id);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat f;
-	const struct sw_run_record *hit = fd >= 0 && fstat(fd, &f) == 0 ? cached(st, id, &f) : NULL;
+	bool have_stat = fd >= 0 && fstat(fd, &f) == 0;
+	const struct sw_run_record *hit = have_stat ? cached(st, id, &f) : NULL;
+	*kept = false;
 	if (hit) {
 		close(fd);
 		free(path);
@@ -430,17 +433,38 @@ int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char 
 	}
 	int r = sw_run_record_parse(text, len, rec);
 	free(text);
-	bool kept = r && load_kept(st, id, rec) == 0;
-	if (r && !kept) {
+	*kept = r && load_kept(st, id, rec) == 0;
+	if (r && !*kept) {
 		*err = xasprintf("%s: not a valid run record", path);
 		free(path);
 		return -1;
 	}
 	free(path);
-	bool final = sw_run_status_final(rec->status);
-	if (final && !kept)
+	if (have_stat && !*kept && sw_run_status_final(rec->status))
 		cache_run(st, id, &f, rec);
-	else if (!final && !sw_store_run_alive(st, id))
+	return 0;
+}
+
+int sw_store_load(struct sw_store *st, long id, struct sw_run_record *rec, char **err)
+{
+	bool kept;
+	if (read_record(st, id, rec, &kept, err))
+		return -1;
+	if (sw_run_status_final(rec->status) || sw_store_run_alive(st, id))
+		return 0;
+	/* The executor saves how the run ended before its lock goes: the
+	 * record read before the lock was seen free may be the one before
+	 * that save, and only one read after it is the executor's last word.
+	 * (Marking the run on the first read overwrote a run that had just
+	 * passed, and ended what its guardian was still doing.) */
+	struct sw_run_record again;
+	char *again_err = NULL;
+	if (read_record(st, id, &again, &kept, &again_err) == 0) {
+		sw_run_record_free(rec);
+		*rec = again;
+	}
+	free(again_err);
+	if (!sw_run_status_final(rec->status))
 		mark_interrupted(st, rec);
 	return 0;
 }

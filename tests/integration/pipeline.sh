@@ -170,6 +170,8 @@ EOF2
 	expect_eq "$(json h 'j[0]["status"]')" interrupted
 	expect_eq "$(json h 'j[0]["stages"][0]["status"]')" cancelled
 	expect_eq "$(run_status 1)" interrupted
+	# Its parent says how it ended, where the run's diagnostics are.
+	wait_for 10 grep -q "the executor of run 1 (pid [0-9]*) was killed by signal 9" .git/slipway/runs/1/executor.log
 }
 
 # The guardian only watches: killed, it takes nothing down with it.

@@ -2,13 +2,17 @@
  * executor reads as interrupted, the index and retention, a record a power
  * loss emptied. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "core/deploy_internal.h"
 #include "slipway/store.h"
 #include "unit.h"
 
@@ -85,6 +89,107 @@ static void create_and_load(void)
 	CHECK_INT(sw_store_load(st, 7, &back, &err), -1);
 	CHECK_STR(err, "no run 7");
 	free(err);
+	sw_store_close(st);
+	sw_remove_tree(dir);
+	free(dir);
+}
+
+/* The executor's last save and its exit, played at the instant a reader
+ * checks the lock: flock is the test's own, so the race is not left to
+ * chance.  The store's flock calls come here before libc's. */
+static struct {
+	struct sw_store *st;
+	struct sw_run_record *last;
+	int lock;
+
+	struct sw_deploy_record *last_deploy;
+} finishing;
+
+int flock(int fd, int op)
+{
+	if (finishing.last && op == (LOCK_SH | LOCK_NB)) {
+		struct sw_run_record *last = finishing.last;
+		finishing.last = NULL;
+		sw_store_save(finishing.st, last, true);
+		close(finishing.lock);
+	}
+	if (finishing.last_deploy && op == (LOCK_SH | LOCK_NB)) {
+		struct sw_deploy_record *last = finishing.last_deploy;
+		finishing.last_deploy = NULL;
+		sw_deploy_save(finishing.st, last, true);
+		close(finishing.lock);
+	}
+	return (int)syscall(SYS_flock, fd, op);
+}
+
+static void run_ending_while_read_is_not_interrupted(void)
+{
+	char *dir = temp_dir();
+	struct sw_store *st;
+	char *err = NULL;
+	CHECK_INT(sw_store_open(&st, dir, &err), 0);
+	struct sw_run_record rec, back;
+	make_record(&rec, sha_a, "main");
+	int lock = -1;
+	CHECK_INT(sw_store_create(st, &rec, &lock, NULL, &err), 0);
+	rec.status = SW_RUN_RUNNING;
+	rec.stages[0].status = SW_STAGE_PASSED;
+	rec.stages[1].status = SW_STAGE_RUNNING;
+	CHECK_INT(sw_store_save(st, &rec, false), 0);
+	rec.status = SW_RUN_PASSED;
+	rec.stages[1].status = SW_STAGE_PASSED;
+	finishing.st = st;
+	finishing.lock = lock;
+	finishing.last = &rec;
+	CHECK_INT(sw_store_load(st, rec.id, &back, &err), 0);
+	CHECK(finishing.last == NULL);
+	CHECK_INT(back.status, SW_RUN_PASSED);
+	CHECK_INT(back.stages[1].status, SW_STAGE_PASSED);
+	sw_run_record_free(&back);
+	/* What the next reader finds on disk too. */
+	sw_store_close(st);
+	CHECK_INT(sw_store_open(&st, dir, &err), 0);
+	CHECK_INT(sw_store_load(st, rec.id, &back, &err), 0);
+	CHECK_INT(back.status, SW_RUN_PASSED);
+	sw_run_record_free(&back);
+	sw_run_record_free(&rec);
+	sw_store_close(st);
+	sw_remove_tree(dir);
+	free(dir);
+}
+
+/* The same race for a deploy's journal entry. */
+static void deploy_ending_while_read_is_not_interrupted(void)
+{
+	char *dir = temp_dir();
+	struct sw_store *st;
+	char *err = NULL;
+	CHECK_INT(sw_store_open(&st, dir, &err), 0);
+	struct sw_deploy_record rec = {.id = 1, .status = SW_DEPLOY_RUNNING, .started_ms = 1764087645000};
+	rec.environment = xstrdup("production");
+	rec.target = xstrdup("local");
+	memcpy(rec.commit, sha_a, 41);
+	char *ddir = xasprintf("%s/%s/1", sw_store_root(st), DEPLOYS_DIR), *lp = xasprintf("%s/%s", ddir, DEPLOY_LOCK);
+	CHECK_INT(sw_mkdirs(ddir, 0755), 0);
+	int lock = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	CHECK(lock >= 0 && syscall(SYS_flock, lock, LOCK_EX) == 0);
+	CHECK_INT(sw_deploy_save(st, &rec, true), 0);
+	rec.status = SW_DEPLOY_SUCCEEDED;
+	rec.finished_ms = rec.started_ms + 1000;
+	finishing.st = st;
+	finishing.lock = lock;
+	finishing.last_deploy = &rec;
+	struct sw_deploy_record back;
+	CHECK_INT(sw_deploy_load(st, 1, &back, &err), 0);
+	CHECK(finishing.last_deploy == NULL);
+	CHECK_INT(back.status, SW_DEPLOY_SUCCEEDED);
+	sw_deploy_record_free(&back);
+	CHECK_INT(sw_deploy_load(st, 1, &back, &err), 0);
+	CHECK_INT(back.status, SW_DEPLOY_SUCCEEDED);
+	sw_deploy_record_free(&back);
+	sw_deploy_record_free(&rec);
+	free(lp);
+	free(ddir);
 	sw_store_close(st);
 	sw_remove_tree(dir);
 	free(dir);
@@ -499,6 +604,8 @@ static void partial_run_is_never_green(void)
 int main(void)
 {
 	RUN_TEST(create_and_load);
+	RUN_TEST(run_ending_while_read_is_not_interrupted);
+	RUN_TEST(deploy_ending_while_read_is_not_interrupted);
 	RUN_TEST(json_contract);
 	RUN_TEST(saves_reuse_no_stale_stage);
 	RUN_TEST(index_and_gc);
