@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -62,6 +63,35 @@ bool sw_group_reap(pid_t pgid, int *status)
 	while (waitpid(pgid, status, 0) < 0 && errno == EINTR)
 		;
 	return true;
+}
+
+int sw_detach(void (*body)(void *), void *arg)
+{
+	/* A caller's parent may have left SIGCHLD ignored: children would be
+	 * reaped unseen, and neither this wait nor the body's own could work. */
+	struct sigaction dfl = {.sa_handler = SIG_DFL}, old;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGCHLD, &dfl, &old);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setsid() < 0)
+			_exit(1);
+		pid_t again = fork();
+		if (again == 0) {
+			body(arg);
+			_exit(0);
+		}
+		_exit(again < 0 ? 1 : 0);
+	}
+	int err = pid < 0 ? errno : 0, status = 0;
+	pid_t r = pid;
+	while (pid > 0 && (r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	sigaction(SIGCHLD, &old, NULL);
+	if (!err && (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status)))
+		err = ECHILD;
+	return err;
 }
 
 int sw_exit_code(int wait_status)

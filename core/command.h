@@ -62,6 +62,13 @@ int sw_spawn_group(const char *path, char *const *argv, const char *dir, int out
  * shell still running. */
 bool sw_group_reap(pid_t pgid, int *status);
 
+/* Runs body(arg), which never returns, in a process of its own: a
+ * session of its own, adopted by init (double fork), so that neither a
+ * closed terminal nor the caller's exit reaches it and the caller is left
+ * no zombie.  It inherits the caller's descriptors (locks handed over).
+ * 0 once it has started, else an errno value. */
+int sw_detach(void (*body)(void *), void *arg);
+
 /* A wait(2) status as a shell's exit code; why a command ended, as the
  * run records and the deploy journal both say it (NULL for exit 0). */
 int sw_exit_code(int wait_status);

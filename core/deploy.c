@@ -1328,6 +1328,11 @@ static _Noreturn void deployer_main(struct deployer *dp)
 	_exit(0);
 }
 
+static void deployer_body(void *dp)
+{
+	deployer_main(dp);
+}
+
 /* ---- the start ---- */
 
 static int open_lock(const char *path, bool wait)
@@ -1510,32 +1515,16 @@ int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_d
 	dp.envp = hook_env(&dp);
 	*id = rec.id;
 
-	struct sigaction dfl = {.sa_handler = SIG_DFL}, old;
-	sigemptyset(&dfl.sa_mask);
-	sigaction(SIGCHLD, &dfl, &old);
-	fflush(NULL);
 	dp.ssh = p.ssh;
-	pid_t pid = fork();
-	if (pid == 0) {
-		if (setsid() < 0)
-			_exit(1);
-		pid_t again = fork();
-		if (again == 0)
-			deployer_main(&dp);
-		_exit(again < 0 ? 1 : 0);
-	}
-	int fork_err = errno, status = 0;
+	int start_err = sw_detach(deployer_body, &dp);
 	/* The connection is the deploy's now; this process only lets go. */
-	sw_ssh_close(p.ssh, pid < 0);
+	sw_ssh_close(p.ssh, start_err != 0);
 	p.ssh = NULL;
-	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	sigaction(SIGCHLD, &old, NULL);
 	close(live);
 	close(target);
 	r = SW_OK;
-	if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		*err = xasprintf("cannot start the deploy's process: %s", strerror(pid < 0 ? fork_err : ECHILD));
+	if (start_err) {
+		*err = xasprintf("cannot start the deploy's process: %s", strerror(start_err));
 		rec.status = SW_DEPLOY_FAILED;
 		rec.reason = xstrdup("its process could not start");
 		rec.state = xstrdup("nothing was changed");

@@ -14,6 +14,7 @@
 #include "slipway/github.h"
 #include "slipway/secrets.h"
 #include "slipway/suggest.h"
+#include "command.h"
 #include "executor.h"
 
 #define CONFIG_FILE "slipway.json"
@@ -290,42 +291,20 @@ static void init_record(struct sw_run_record *rec, const struct sw_config *cfg, 
 	}
 }
 
-/* Double fork: the run gets a session of its own and its guardian is
- * adopted by init, so neither a closed terminal nor the caller's exit
- * reaches it (a dashboard that starts runs is left no zombie either). */
+static void executor_body(void *plan)
+{
+	sw_executor_main(plan);
+}
+
+/* The run gets a session of its own and its guardian is adopted by init
+ * (sw_detach): the guardian ends its whole session when the run ends,
+ * never the caller's. */
 static int spawn_executor(struct sw_exec_plan *plan, char **err)
 {
-	/* A caller's parent may have left SIGCHLD ignored: children would be
-	 * reaped unseen, and neither this wait nor the run's own could work. */
-	struct sigaction dfl = {.sa_handler = SIG_DFL}, old;
-	sigemptyset(&dfl.sa_mask);
-	sigaction(SIGCHLD, &dfl, &old);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		/* The guardian ends its whole session when the run ends: never
-		 * the caller's. */
-		if (setsid() < 0)
-			_exit(1);
-		pid_t again = fork();
-		if (again == 0)
-			sw_executor_main(plan);
-		_exit(again < 0 ? 1 : 0);
-	}
-	int fork_err = errno, status = 0;
-	pid_t r = pid;
-	while (pid > 0 && (r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-		;
-	sigaction(SIGCHLD, &old, NULL);
-	if (pid < 0) {
-		*err = xasprintf("cannot start the executor: %s", strerror(fork_err));
-		return -1;
-	}
-	if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		*err = xstrdup("cannot start the executor");
-		return -1;
-	}
-	return 0;
+	int e = sw_detach(executor_body, plan);
+	if (e)
+		*err = xasprintf("cannot start the executor: %s", strerror(e));
+	return e ? -1 : 0;
 }
 
 static bool stage_known(const struct sw_config *cfg, const char *name, char **err)
