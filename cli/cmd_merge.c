@@ -4,11 +4,14 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "slipway/merge.h"
 #include "slipway/run.h"
+
+extern char **environ;
 
 static void put_clean(const char *s)
 {
@@ -19,13 +22,15 @@ static void print_merged(const struct sw_merge_record *rec)
 {
 	fputs("merged ", stdout);
 	put_clean(rec->branch);
-	printf("@%.7s into ", rec->to);
+	printf("@%.7s into ", rec->head);
 	put_clean(rec->main);
-	printf(": fast-forward from %.7s, ", rec->from);
-	if (rec->run)
-		printf("proved by run #%ld\n", rec->run);
+	if (rec->via_commit)
+		printf(": merge commit %.7s of %.7s, tested by run #%ld%s\n", rec->to, rec->from, rec->run,
+		       rec->forced ? " (the branch's head forced: no run proves it)" : "");
+	else if (rec->run)
+		printf(": fast-forward from %.7s, proved by run #%ld\n", rec->from, rec->run);
 	else
-		puts("forced (no run proves it)");
+		printf(": fast-forward from %.7s, forced (no run proves it)\n", rec->from);
 	if (rec->pushed) {
 		fputs("pushed ", stdout);
 		put_clean(rec->main);
@@ -70,9 +75,13 @@ static void print_plan(const struct sw_merge_plan *plan)
 	put_clean(plan->subject);
 	fputs(") into ", stdout);
 	put_clean(plan->main);
-	printf(": fast-forward from %.7s, ", plan->from);
+	if (plan->action == SW_MERGE_TEST_COMMIT)
+		printf(": %.7s has moved, so a merge commit is made and tested by a run first; ", plan->from);
+	else
+		printf(": fast-forward from %.7s, ", plan->from);
 	if (plan->run)
-		printf("proved by run #%ld\n", plan->run);
+		printf("%sproved by run #%ld\n", plan->action == SW_MERGE_TEST_COMMIT ? "the branch's head " : "",
+		       plan->run);
 	else
 		puts("forced (no run proves it)");
 	fputs("would push ", stdout);
@@ -114,13 +123,62 @@ static int dry_run(struct cli_ctx *ctx, const struct sw_merge_options *opt, bool
 	return r;
 }
 
+/* Main has moved: the merge commit's run is followed, then the merge's
+ * own process is waited for; Ctrl-C stops waiting, not the merge. */
+static int await_tested_merge(struct cli_ctx *ctx, struct sw_merge_result *res, bool json, bool no_wait)
+{
+	if (!json || no_wait) {
+		fputs("slipway: ", stderr);
+		cli_put_text(stderr, res->rec.main, isatty(STDERR_FILENO));
+		fprintf(stderr, " has moved: merge commit %.7s is tested by run #%ld, and main moves to it only if "
+				"that passes\n", res->commit, res->testing);
+	}
+	if (no_wait) {
+		if (json) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddBoolToObject(o, "merged", false);
+			cJSON_AddNumberToObject(o, "testing", (double)res->testing);
+			cJSON_AddStringToObject(o, "commit", res->commit);
+			cli_print_json(o);
+			cJSON_Delete(o);
+		} else {
+			printf("%ld\n", res->testing);
+		}
+		return SW_OK;
+	}
+	if (!json && cli_follow_run(ctx, res->testing, NULL, false) == 130)
+		return 130;
+	struct sw_merge_record rec;
+	if (sw_merge_wait(ctx->store, res->testing, &rec)) {
+		cli_error(1, "the merge's process ended without saying how the merge went: main is where it was "
+			     "unless `slipway history --merges` says otherwise");
+		return SW_ERR_FAILED;
+	}
+	int r = rec.failed ? SW_ERR_FAILED : SW_OK;
+	if (json) {
+		cJSON *o = sw_merge_record_to_json(&rec);
+		cJSON_AddBoolToObject(o, "merged", !rec.failed);
+		cli_print_json(o);
+		cJSON_Delete(o);
+	} else if (rec.failed) {
+		cli_error(r, "%s", rec.reason);
+	} else {
+		print_merged(&rec);
+	}
+	for (size_t i = 0; i < rec.notes.len; i++)
+		cli_error(0, "%s", rec.notes.items[i]);
+	sw_merge_record_free(&rec);
+	return r;
+}
+
 int cmd_merge(int argc, char **argv)
 {
 	static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {"no-push", no_argument, NULL, 'n'},
 					     {"json", no_argument, NULL, 'j'},
-					     {"dry-run", no_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
+					     {"dry-run", no_argument, NULL, 'd'}, {"no-wait", no_argument, NULL, 'w'},
+					     {NULL, 0, NULL, 0}};
 	struct sw_merge_options opt = {0};
-	bool json = false, dry = false;
+	bool json = false, dry = false, no_wait = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -132,6 +190,8 @@ int cmd_merge(int argc, char **argv)
 			json = true;
 		else if (c == 'd')
 			dry = true;
+		else if (c == 'w')
+			no_wait = true;
 		else
 			return cli_usage("merge", false);
 	}
@@ -148,8 +208,11 @@ int cmd_merge(int argc, char **argv)
 	}
 	struct sw_merge_result res;
 	char *err = NULL;
+	opt.env = environ;
 	int r = sw_merge(ctx.repo, ctx.store, &opt, &res, &err);
-	if (r != SW_OK)
+	if (r == SW_OK && res.testing)
+		r = await_tested_merge(&ctx, &res, json, no_wait);
+	else if (r != SW_OK)
 		cli_error(r, "%s", err);
 	else if (json)
 		print_result_json(&res);
@@ -173,11 +236,12 @@ static void print_merge_row(const struct sw_merge_record *rec)
 	struct sbuf sb;
 	sbuf_init(&sb);
 	sw_term_clean(&sb, rec->branch, strlen(rec->branch));
-	printf("#%-4ld %5s  %-24s %.7s → %.7s  %-10s ", rec->id, age, sb.buf, rec->from, rec->to, run);
+	printf("#%-4ld %5s  %-24s %.7s %s %.7s  %-10s ", rec->id, age, sb.buf, rec->from, rec->failed ? "✗" : "→",
+	       rec->to, run);
 	sbuf_reset(&sb);
 	if (rec->pushed)
 		sw_term_clean(&sb, rec->remote, strlen(rec->remote));
-	printf("%-12s ", rec->pushed ? sb.buf : "not pushed");
+	printf("%-12s ", rec->failed ? "failed" : rec->pushed ? sb.buf : "not pushed");
 	sbuf_free(&sb);
 	put_clean(rec->who);
 	putchar('\n');

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "slipway/merge.h"
 #include "slipway/docker.h"
 
 #include "slipway/config.h"
@@ -156,6 +157,16 @@ int cmd_status(int argc, char **argv)
 		cJSON_AddItemToObject(o, "containers", containers_json(ctx.repo));
 		cJSON_AddItemToObject(o, "sentry", cli_sentry_status_json(ctx.repo));
 		cJSON_AddItemToObject(o, "deploy", cli_deploy_status_json(&ctx));
+		struct sw_merge_record m;
+		if (sw_merge_testing(ctx.store, &m)) {
+			cJSON *t = cJSON_AddObjectToObject(o, "merge_testing");
+			sw_json_add_clean_string(t, "branch", m.branch);
+			cJSON_AddStringToObject(t, "commit", m.to);
+			cJSON_AddNumberToObject(t, "run", (double)m.run);
+			sw_merge_record_free(&m);
+		} else {
+			cJSON_AddNullToObject(o, "merge_testing");
+		}
 		cli_print_json(o);
 		cJSON_Delete(o);
 	} else {
@@ -165,6 +176,13 @@ int cmd_status(int argc, char **argv)
 		printf("main: %s · integration: %s\n", main_b, integ);
 		for (size_t i = 0; i < n; i++)
 			print_branch_row(&ctx, &bs[i], cur);
+		struct sw_merge_record m;
+		if (sw_merge_testing(ctx.store, &m)) {
+			fputs("merge: ", stdout);
+			cli_put_text(stdout, m.branch, true);
+			printf(" into %s is being tested: merge commit %.7s, run #%ld\n", main_b, m.to, m.run);
+			sw_merge_record_free(&m);
+		}
 		if (have_cfg && cfg.deploy)
 			cli_deploy_status_line(&ctx, cfg.deploy);
 		free(cur);

@@ -36,12 +36,14 @@ static const struct cli_command commands[] = {
 	 "  --follow     keep printing while the stage runs\n"
 	 "  --raw        no neutralising of control sequences, even on a terminal\n"
 	 "  --stages     the run's stage names instead, one a line"},
-	{"merge", cmd_merge, "merge [BRANCH] [--force] [--no-push] [--dry-run] [--json]",
+	{"merge", cmd_merge, "merge [BRANCH] [--force] [--no-push] [--dry-run] [--no-wait] [--json]",
 	 "Fast-forward main to BRANCH (default: the integration branch) when a passed run tested\n"
 	 "its exact head, and push main to the remote (\"remote\" in slipway.json, default origin).\n"
+	 "When main has moved, a merge commit is tested by a run first and main moves only if it passes.\n"
 	 "  --force      merge without such a run; the merge is recorded as forced\n"
 	 "  --no-push    move local main only\n"
 	 "  --dry-run    say what the merge would do (or why it is refused), move nothing\n"
+	 "  --no-wait    when a merge commit is tested, print its run's id and return\n"
 	 "  --json       print the merge record (with --dry-run: the plan)"},
 	{"deploy", cmd_deploy, "deploy [REF] [--force] [--follow] [--dry-run] [--json]",
 	 "Deploy REF (default: main's head), a commit of main that a passed run tested, as main's\n"

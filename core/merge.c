@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -16,6 +18,7 @@
 
 #include "slipway/config.h"
 #include "slipway/run.h"
+#include "command.h"
 #include "git_internal.h"
 
 #define MERGES_DIR "merges"
@@ -23,6 +26,10 @@
 /* What a push sends: libgit2 pushes references, not bare commit ids, and
  * local main must not move before the remote has taken the commit. */
 #define PUSH_REF "refs/slipway/merging"
+/* The merge commit under test: a ref keeps it while no branch has it. */
+#define COMMIT_REF "refs/slipway/merge-commit"
+#define TESTING_FILE "testing.json"	/* in MERGES_DIR: the merge under test */
+#define MERGER_LOG "merger.log"
 
 /* ---- the proof ---- */
 
@@ -117,8 +124,14 @@ struct merge {
 	const char *branch;
 	git_oid head, main;	/* the branch's head; main before */
 	char head_sha[41], main_sha[41];
-	long run;
+	long run;		/* the run that proved head; 0 when forced */
 	bool have_heads;	/* head and main were read */
+	bool via_commit;	/* main has moved: a merge commit is tested first */
+	git_oid commit;		/* that merge commit, once made */
+	char branch_head[41];	/* head before it became the merge commit */
+	long test_run;		/* the run testing the merge commit */
+	int lock;		/* the merge lock, which the merger inherits */
+	const char *gitdir;
 	struct sw_merge_result *res;	/* NULL when only planning */
 	struct strlist *notes;
 };
@@ -182,14 +195,53 @@ static int check_proof(struct merge *m, char **err)
 	return SW_OK;
 }
 
-static int check_fast_forward(struct merge *m, char **err)
+/* Main's and the branch's changes together, in memory; SW_ERR_FAILED
+ * with the paths when they conflict. */
+static int merge_index(struct merge *m, git_index **idx, char **err)
+{
+	git_commit *ours = NULL, *theirs = NULL;
+	*idx = NULL;
+	if (git_commit_lookup(&ours, m->git, &m->main) || git_commit_lookup(&theirs, m->git, &m->head) ||
+	    git_merge_commits(idx, m->git, ours, theirs, NULL)) {
+		*err = git_msg("cannot merge");
+		git_commit_free(ours);
+		git_commit_free(theirs);
+		return SW_ERR_FAILED;
+	}
+	git_commit_free(ours);
+	git_commit_free(theirs);
+	if (!git_index_has_conflicts(*idx))
+		return SW_OK;
+	struct sbuf paths;
+	sbuf_init(&paths);
+	git_index_conflict_iterator *it = NULL;
+	const git_index_entry *anc, *our, *their;
+	size_t n = 0;
+	if (git_index_conflict_iterator_new(&it, *idx) == 0)
+		while (git_index_conflict_next(&anc, &our, &their, it) == 0) {
+			const git_index_entry *e = our ? our : their ? their : anc;
+			if (n++ < 10)
+				sbuf_addf(&paths, "%s%s", n > 1 ? ", " : "", e->path);
+		}
+	git_index_conflict_iterator_free(it);
+	if (n > 10)
+		sbuf_addf(&paths, " and %zu more", n - 10);
+	*err = xasprintf("%s and %s conflict in %s: merge %s into %s, resolve, commit and test that; nothing was "
+			 "changed", m->branch, m->cfg.main_branch, paths.buf, m->cfg.main_branch, m->branch);
+	sbuf_free(&paths);
+	return SW_ERR_FAILED;
+}
+
+/* A fast-forward, or a merge commit that can be made without conflicts. */
+static int check_path(struct merge *m, char **err)
 {
 	if (git_graph_descendant_of(m->git, &m->head, &m->main) == 1)
 		return SW_OK;
-	*err = xasprintf("%s has commits %s does not have: merge %s into %s and test it first "
-			 "(merge commits tested by slipway come later)",
-			 m->cfg.main_branch, m->branch, m->cfg.main_branch, m->branch);
-	return SW_ERR_FAILED;
+	m->via_commit = true;
+	git_index *idx;
+	int r = merge_index(m, &idx, err);
+	git_index_free(idx);
+	return r;
 }
 
 /* ---- pushing ---- */
@@ -321,7 +373,7 @@ static int check_all(struct merge *m, bool *nothing, char **err)
 		return r;
 	r = check_proof(m, err);
 	if (r == SW_OK)
-		r = check_fast_forward(m, err);
+		r = check_path(m, err);
 	if (r == SW_OK && !m->opt->no_push)
 		r = check_remote(m, err);
 	return r;
@@ -363,8 +415,10 @@ static int push_head(struct merge *m, git_remote *remote, char **err)
 static int move_main(struct merge *m, char **err)
 {
 	char *name = xasprintf("refs/heads/%s", m->cfg.main_branch);
-	char *log = m->run ? xasprintf("slipway merge: fast-forward to %s@%.7s, run #%ld", m->branch, m->head_sha, m->run)
-			   : xasprintf("slipway merge: fast-forward to %s@%.7s, forced", m->branch, m->head_sha);
+	char *log = m->via_commit ? xasprintf("slipway merge: merge commit of %s@%.7s, tested by run #%ld", m->branch,
+					      m->branch_head, m->test_run)
+		    : m->run ? xasprintf("slipway merge: fast-forward to %s@%.7s, run #%ld", m->branch, m->head_sha, m->run)
+			     : xasprintf("slipway merge: fast-forward to %s@%.7s, forced", m->branch, m->head_sha);
 	git_reference *ref = NULL;
 	int r = git_reference_create_matching(&ref, m->git, name, &m->head, 1, &m->main, log);
 	git_reference_free(ref);
@@ -463,6 +517,22 @@ cJSON *sw_merge_record_to_json(const struct sw_merge_record *rec)
 	cJSON_AddBoolToObject(o, "forced", rec->forced);
 	cJSON_AddBoolToObject(o, "pushed", rec->pushed);
 	sw_json_add_clean_string(o, "remote", rec->remote);
+	cJSON_AddStringToObject(o, "status", rec->failed ? "failed" : "merged");
+	cJSON_AddStringToObject(o, "via", rec->via_commit ? "merge-commit" : "fast-forward");
+	cJSON_AddStringToObject(o, "head", rec->head[0] ? rec->head : rec->to);
+	if (rec->head_run)
+		cJSON_AddNumberToObject(o, "head_run", (double)rec->head_run);
+	else
+		cJSON_AddNullToObject(o, "head_run");
+	sw_json_add_clean_string(o, "reason", rec->reason);
+	cJSON *notes = cJSON_AddArrayToObject(o, "notes");
+	for (size_t i = 0; i < rec->notes.len; i++) {
+		struct sbuf sb;
+		sbuf_init(&sb);
+		sw_utf8_clean(&sb, rec->notes.items[i], strlen(rec->notes.items[i]));
+		cJSON_AddItemToArray(notes, cJSON_CreateString(sb.buf));
+		sbuf_free(&sb);
+	}
 	return o;
 }
 
@@ -496,6 +566,19 @@ static int record_from_json(struct sw_merge_record *rec, const cJSON *o)
 	rec->forced = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "forced"));
 	rec->pushed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "pushed"));
 	rec->remote = xstrdup_null(json_string(o, "remote"));
+	/* Records before merge commits were tested name neither. */
+	const char *head = json_string(o, "head"), *status = json_string(o, "status"), *via = json_string(o, "via");
+	memcpy(rec->head, is_sha(head) ? head : to, 41);
+	const cJSON *head_run = cJSON_GetObjectItemCaseSensitive(o, "head_run");
+	rec->head_run = cJSON_IsNumber(head_run) && head_run->valuedouble >= 1 ? (long)head_run->valuedouble
+	                : !via ? rec->run : 0;
+	rec->failed = status && !strcmp(status, "failed");
+	rec->via_commit = via && !strcmp(via, "merge-commit");
+	rec->reason = xstrdup_null(json_string(o, "reason"));
+	const cJSON *notes = cJSON_GetObjectItemCaseSensitive(o, "notes"), *note;
+	cJSON_ArrayForEach(note, notes)
+		if (cJSON_IsString(note))
+			strlist_add(&rec->notes, note->valuestring);
 	return 0;
 }
 
@@ -505,6 +588,8 @@ void sw_merge_record_free(struct sw_merge_record *rec)
 	free(rec->branch);
 	free(rec->main);
 	free(rec->remote);
+	free(rec->reason);
+	strlist_free(&rec->notes);
 	memset(rec, 0, sizeof *rec);
 }
 
@@ -536,19 +621,32 @@ static void write_record(struct merge *m, struct sw_merge_record *rec)
 	free(dir);
 }
 
-static void record_merge(struct merge *m, bool pushed)
+/* The record of this merge as far as it went; to: main after. */
+static void fill_record(struct merge *m, struct sw_merge_record *rec, const char *to)
 {
-	struct sw_merge_record *rec = &m->res->rec;
 	rec->who = sw_git_who(m->git);
 	rec->at_ms = sw_now_ms();
 	rec->branch = xstrdup(m->branch);
 	rec->main = xstrdup(m->cfg.main_branch);
 	memcpy(rec->from, m->main_sha, 41);
-	memcpy(rec->to, m->head_sha, 41);
-	rec->run = m->run;
+	memcpy(rec->to, to, 41);
+	memcpy(rec->head, m->via_commit ? m->branch_head : m->head_sha, 41);
+	rec->via_commit = m->via_commit;
+	rec->run = m->via_commit ? m->test_run : m->run;
+	rec->head_run = m->run;
 	rec->forced = m->run == 0;	/* only --force gets this far without a proof */
+}
+
+static void record_merge(struct merge *m, bool pushed)
+{
+	struct sw_merge_record *rec = &m->res->rec;
+	fill_record(m, rec, m->head_sha);
 	rec->pushed = pushed;
 	rec->remote = pushed ? xstrdup(m->cfg.remote) : NULL;
+	/* The merger's notes reach its waiting caller only through here. */
+	if (m->via_commit)
+		for (size_t i = 0; i < m->res->notes.len; i++)
+			strlist_add(&rec->notes, m->res->notes.items[i]);
 	m->res->merged = true;
 	write_record(m, rec);
 }
@@ -603,6 +701,274 @@ static int carry_out(struct merge *m, char **err)
 	return r;
 }
 
+/* ---- a merge commit, tested before main moves ---- */
+
+static char *merges_path(struct sw_store *st, const char *name)
+{
+	return xasprintf("%s/%s/%s", sw_store_root(st), MERGES_DIR, name);
+}
+
+/* Written without the index or work tree: the user's checkout is not
+ * touched, and the commit is kept by COMMIT_REF only. */
+static int make_commit(struct merge *m, char **err)
+{
+	git_index *idx;
+	int r = merge_index(m, &idx, err);
+	if (r != SW_OK)
+		return r;
+	git_oid tree_id;
+	git_tree *tree = NULL;
+	git_commit *ours = NULL, *theirs = NULL;
+	git_signature *sig = NULL;
+	git_reference *ref = NULL;
+	char *msg = xasprintf("Merge branch '%s' into %s\n", m->branch, m->cfg.main_branch);
+	int g = git_index_write_tree_to(&tree_id, idx, m->git);
+	if (!g)
+		g = git_tree_lookup(&tree, m->git, &tree_id);
+	if (!g)
+		g = git_commit_lookup(&ours, m->git, &m->main) || git_commit_lookup(&theirs, m->git, &m->head);
+	/* The committer git would name; slipway when git knows none. */
+	if (!g && git_signature_default(&sig, m->git))
+		g = git_signature_now(&sig, "slipway", "slipway@localhost");
+	const git_commit *parents[] = {ours, theirs};
+	if (!g)
+		g = git_commit_create(&m->commit, m->git, NULL, sig, sig, NULL, msg, tree, 2, parents);
+	if (!g)
+		g = git_reference_create(&ref, m->git, COMMIT_REF, &m->commit, 1, "slipway merge: the merge commit to test");
+	if (g) {
+		*err = git_msg("cannot make the merge commit");
+		r = SW_ERR_FAILED;
+	}
+	git_reference_free(ref);
+	git_signature_free(sig);
+	git_commit_free(ours);
+	git_commit_free(theirs);
+	git_tree_free(tree);
+	git_index_free(idx);
+	free(msg);
+	return r;
+}
+
+static void drop_commit_ref(struct merge *m)
+{
+	git_reference *ref;
+	if (git_reference_lookup(&ref, m->git, COMMIT_REF) == 0) {
+		git_reference_delete(ref);
+		git_reference_free(ref);
+	}
+}
+
+/* What `slipway status` and the dashboard show while the run goes. */
+static void write_testing(struct merge *m)
+{
+	struct sw_merge_record rec = {0};
+	char sha[41];
+	git_oid_tostr(sha, sizeof sha, &m->commit);
+	fill_record(m, &rec, sha);
+	cJSON *o = sw_merge_record_to_json(&rec);
+	cJSON_ReplaceItemInObjectCaseSensitive(o, "status", cJSON_CreateString("testing"));
+	char *text = cJSON_Print(o), *path = merges_path(m->st, TESTING_FILE);
+	char *dir = xasprintf("%s/%s", sw_store_root(m->st), MERGES_DIR);
+	sw_mkdirs(dir, 0755);	/* the first merge's */
+	free(dir);
+	sw_write_atomic(path, text, strlen(text), false);
+	free(path);
+	free(text);
+	cJSON_Delete(o);
+	sw_merge_record_free(&rec);
+}
+
+/* Main stayed where it was: said in the record, which the caller waits for. */
+static void record_failed(struct merge *m, char *reason)
+{
+	struct sw_merge_record *rec = &m->res->rec;
+	char sha[41];
+	git_oid_tostr(sha, sizeof sha, &m->commit);
+	fill_record(m, rec, sha);
+	rec->failed = true;
+	rec->reason = reason;
+	write_record(m, rec);
+}
+
+/* The executor holds its run's lock until it has saved how the run ended. */
+static void wait_for_run(struct sw_store *st, long id)
+{
+	char *dir = sw_store_run_dir(st, id), *path = xasprintf("%s/lock", dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	while (fd >= 0 && flock(fd, LOCK_SH) < 0 && errno == EINTR)
+		;
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	free(dir);
+}
+
+/* What the merge commit's run says, as a refusal. */
+static char *test_failed(struct merge *m, const struct sw_run_record *run, const char *load_err)
+{
+	char *verdict = !run ? xasprintf("its record cannot be read (%s)", load_err)
+			: run->status == SW_RUN_PASSED ? xstrdup("it ran only some stages")
+			: run_verdict(run);
+	/* run_verdict speaks of "last run #N": here it is the merge commit's. */
+	const char *v = !strncmp(verdict, "last ", 5) ? verdict + 5 : verdict;
+	char *why = xasprintf("the merge commit %.7s of %s@%.7s and %s@%.7s did not pass: %s; %s stays at %.7s",
+			      git_oid_tostr_s(&m->commit), m->branch, m->branch_head, m->cfg.main_branch, m->main_sha,
+			      v, m->cfg.main_branch, m->main_sha);
+	free(verdict);
+	return why;
+}
+
+/* The merge's own process: waits for the run, then moves main (and
+ * pushes) only if the run passed and main is still where the merge
+ * commit was made from.  It holds the merge lock all along. */
+static _Noreturn void merger_main(void *arg)
+{
+	struct merge *m = arg;
+	prctl(PR_SET_NAME, "slipway-merge");
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	git_repository_free(m->git);
+	m->git = NULL;
+	/* Nothing of the caller's but the merge lock. */
+	if (m->lock != 3)
+		m->lock = dup2(m->lock, 3);
+	close_range(4, ~0U, 0);
+	char *log = merges_path(m->st, MERGER_LOG);
+	int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644), in = open("/dev/null", O_RDONLY);
+	free(log);
+	dup2(in, STDIN_FILENO);
+	if (out >= 0) {
+		dup2(out, STDOUT_FILENO);
+		dup2(out, STDERR_FILENO);
+	}
+	if (in > 2)
+		close(in);
+	if (out > 2)
+		close(out);
+	struct sw_merge_result res = {0};
+	m->res = &res;
+	m->notes = &res.notes;
+	if (git_repository_open(&m->git, m->gitdir)) {
+		fprintf(stderr, "slipway merge: %s\n", git_msg("cannot open the repository"));
+		_exit(1);
+	}
+	wait_for_run(m->st, m->test_run);
+	struct sw_run_record run;
+	char *err = NULL;
+	bool loaded = sw_store_load(m->st, m->test_run, &run, &err) == 0;
+	char sha[41];
+	git_oid_tostr(sha, sizeof sha, &m->commit);
+	git_oid now;
+	char *moved = NULL;
+	if (loaded && sw_merge_run_proves(&run, m->cfg.main_branch, sha) &&
+	    branch_commit(m->git, m->cfg.main_branch, &now, &moved) == SW_OK && !git_oid_equal(&now, &m->main))
+		moved = xasprintf("%s moved to %.7s while run #%ld tested the merge commit %.7s: nothing was merged; "
+				  "`slipway merge %s` makes and tests a new one", m->cfg.main_branch,
+				  git_oid_tostr_s(&now), m->test_run, sha, m->branch);
+	if (loaded && sw_merge_run_proves(&run, m->cfg.main_branch, sha) && !moved) {
+		git_oid_cpy(&m->head, &m->commit);
+		memcpy(m->head_sha, sha, 41);
+		char *why = NULL;
+		if (carry_out(m, &why) != SW_OK)
+			record_failed(m, why);
+	} else {
+		record_failed(m, moved ? moved : test_failed(m, loaded ? &run : NULL, err));
+	}
+	if (loaded)
+		sw_run_record_free(&run);
+	free(err);
+	for (size_t i = 0; i < res.notes.len; i++)
+		fprintf(stderr, "slipway merge: %s\n", res.notes.items[i]);
+	if (res.rec.failed)
+		fprintf(stderr, "slipway merge: %s\n", res.rec.reason);
+	drop_commit_ref(m);
+	char *testing = merges_path(m->st, TESTING_FILE);
+	unlink(testing);
+	free(testing);
+	_exit(0);
+}
+
+/* Makes the merge commit, starts its run and hands the merge lock to the
+ * merge's own process, which finishes the merge when the run has ended. */
+static int start_test(struct sw_repo *repo, struct merge *m, char **err)
+{
+	memcpy(m->branch_head, m->head_sha, 41);
+	int r = make_commit(m, err);
+	if (r != SW_OK)
+		return r;
+	char sha[41];
+	git_oid_tostr(sha, sizeof sha, &m->commit);
+	struct sw_run_options ro = {.branch = m->cfg.main_branch, .commit = sha, .trigger = "merge", .env = m->opt->env};
+	bool existing;
+	char *why = NULL;
+	if (sw_run_start(repo, m->st, &ro, &m->test_run, &existing, &why) != SW_OK) {
+		*err = xasprintf("cannot test the merge commit: %s; nothing was changed", why);
+		free(why);
+		drop_commit_ref(m);
+		return SW_ERR_FAILED;
+	}
+	write_testing(m);
+	int e = sw_detach(merger_main, m);
+	if (e) {
+		*err = xasprintf("cannot start the merge's process: %s; run #%ld tests the merge commit, and %s stays "
+				 "where it is", strerror(e), m->test_run, m->cfg.main_branch);
+		char *testing = merges_path(m->st, TESTING_FILE);
+		unlink(testing);
+		free(testing);
+		return SW_ERR_FAILED;
+	}
+	m->res->testing = m->test_run;
+	memcpy(m->res->commit, sha, 41);
+	fill_record(m, &m->res->rec, sha);	/* as far as it is known: names, from, head */
+	return SW_OK;
+}
+
+int sw_merge_wait(struct sw_store *st, long run, struct sw_merge_record *rec)
+{
+	char *path = xasprintf("%s/%s", sw_store_root(st), LOCK_FILE);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	while (fd >= 0 && flock(fd, LOCK_SH) < 0 && errno == EINTR)
+		;
+	if (fd >= 0)
+		close(fd);
+	struct sw_merge_record *recs;
+	size_t n = sw_merge_history(st, NULL, 20, &recs, NULL);
+	int r = -1;
+	for (size_t i = 0; i < n && r; i++)
+		if (recs[i].via_commit && recs[i].run == run) {
+			*rec = recs[i];
+			memset(&recs[i], 0, sizeof recs[i]);
+			r = 0;
+		}
+	sw_merge_records_free(recs, n);
+	return r;
+}
+
+bool sw_merge_testing(struct sw_store *st, struct sw_merge_record *rec)
+{
+	char *lock = xasprintf("%s/%s", sw_store_root(st), LOCK_FILE), *path = merges_path(st, TESTING_FILE);
+	int fd = open(lock, O_RDONLY | O_CLOEXEC);
+	/* The merge's process holds the lock while its merge commit is tested;
+	 * a file it left when killed says nothing. */
+	bool held = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	if (fd >= 0)
+		close(fd);
+	size_t len;
+	char *text = held ? sw_read_file(path, &len) : NULL;
+	cJSON *o = text ? cJSON_ParseWithLength(text, len) : NULL;
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "id");
+	cJSON_AddNumberToObject(o, "id", 1);
+	bool ok = o && record_from_json(rec, o) == 0;
+	cJSON_Delete(o);
+	free(text);
+	free(path);
+	free(lock);
+	return ok;
+}
+
 /* The branch's name, main's and the remote come from the policy, never
  * from the commit being merged. */
 static int prepare(struct sw_repo *repo, struct merge *m, char **err)
@@ -635,7 +1001,7 @@ static char *head_subject(struct merge *m)
 
 static void fill_plan(struct merge *m, struct sw_merge_plan *out, bool nothing)
 {
-	out->action = nothing ? SW_MERGE_NOTHING : SW_MERGE_FAST_FORWARD;
+	out->action = nothing ? SW_MERGE_NOTHING : m->via_commit ? SW_MERGE_TEST_COMMIT : SW_MERGE_FAST_FORWARD;
 	out->branch = xstrdup_null(m->branch);
 	out->main = xstrdup_null(m->cfg.main_branch);
 	if (m->have_heads) {
@@ -686,7 +1052,9 @@ cJSON *sw_merge_plan_to_json(const struct sw_merge_plan *plan)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "schema", 1);
-	cJSON_AddStringToObject(o, "action", plan->action == SW_MERGE_NOTHING ? "nothing" : "fast-forward");
+	cJSON_AddStringToObject(o, "action", plan->action == SW_MERGE_NOTHING       ? "nothing"
+					     : plan->action == SW_MERGE_TEST_COMMIT ? "merge-commit"
+										    : "fast-forward");
 	sw_json_add_clean_string(o, "branch", plan->branch);
 	sw_json_add_clean_string(o, "main", plan->main);
 	add_sha_or_null(o, "from", plan->from);
@@ -715,8 +1083,10 @@ int sw_merge(struct sw_repo *repo, struct sw_store *st, const struct sw_merge_op
 	/* Checked under the lock: a merge that just ended has moved main. */
 	if (r == SW_OK)
 		r = check_all(&m, &nothing, err);
+	m.lock = lock;
+	m.gitdir = sw_repo_gitdir(repo);
 	if (r == SW_OK && !nothing)
-		r = carry_out(&m, err);
+		r = m.via_commit ? start_test(repo, &m, err) : carry_out(&m, err);
 	if (lock >= 0)
 		close(lock);
 	sw_config_free(&m.cfg);

@@ -385,6 +385,8 @@ static void merged_status(struct tui *t, const struct sw_merge_result *res)
 	char proof[32] = "forced", push[300] = "not pushed";
 	if (rec->run)
 		snprintf(proof, sizeof proof, "proved by run #%ld", rec->run);
+	if (rec->via_commit)
+		snprintf(proof, sizeof proof, "merge commit tested by run #%ld", rec->run);
 	if (rec->pushed)
 		snprintf(push, sizeof push, "pushed to %s", rec->remote);
 	tui_set_status(t, false, "merged %s@%.7s into %s, %s; %s%s%s", rec->branch, rec->to, rec->main, proof, push,
@@ -403,13 +405,20 @@ unsigned tui_merge_branch(struct tui *t, const char *branch)
 		tui_set_status(t, true, "read-only: merge is refused");
 		return TUI_REDRAW_STATUS;
 	}
-	struct sw_merge_options o = {.branch = branch};
+	struct sw_merge_options o = {.branch = branch, .env = environ};
 	struct sw_merge_result res;
 	char *err = NULL;
-	if (sw_merge(t->repo, t->store, &o, &res, &err))
+	if (sw_merge(t->repo, t->store, &o, &res, &err)) {
 		tui_set_status(t, true, "%s", err);
-	else if (res.merged)
+	} else if (res.testing) {
+		/* The merge's own process moves main when the run passes; the
+		 * Pipeline shows the run, History the merge once it has ended. */
+		tui_set_status(t, false, "%s has moved: merge commit %.7s is tested by run %ld; %s moves to it only if "
+			       "that passes", res.rec.main, res.commit, res.testing, res.rec.main);
+		tui_pipeline_pin(t, res.testing);
+	} else if (res.merged) {
 		merged_status(t, &res);
+	}
 	else
 		tui_set_status(t, false, "%s", res.notes.len ? res.notes.items[0] : "nothing to merge");
 	free(err);

@@ -197,10 +197,20 @@ unsigned tui_confirm_merge(struct tui *t, const struct sw_merge_plan *plan, cons
 	p->merging = true;
 	snprintf(p->branch, sizeof p->branch, "%s", plan->branch);
 	/* The subject is drawn neutralised, as every status line is. */
-	snprintf(p->merge_text, sizeof p->merge_text,
-		 "%s@%.7s \"%.60s\", proved by run #%ld: fast-forward %s %.7s → %.7s, %s%s", plan->branch, plan->head,
-		 plan->subject ? plan->subject : "", plan->run, plan->main, plan->from, plan->head,
-		 plan->remote ? "then push to " : "no push (--no-push)", plan->remote ? plan->remote : "");
+	char proof[40] = "forced";
+	if (plan->run)
+		snprintf(proof, sizeof proof, "proved by run #%ld", plan->run);
+	if (plan->action == SW_MERGE_TEST_COMMIT)
+		snprintf(p->merge_text, sizeof p->merge_text,
+			 "%s@%.7s \"%.60s\", %s: %s has moved (%.7s), so a merge commit is tested by a new run and %s "
+			 "moves to it only if that passes, %s%s", plan->branch, plan->head,
+			 plan->subject ? plan->subject : "", proof, plan->main, plan->from, plan->main,
+			 plan->remote ? "then push to " : "no push (--no-push)", plan->remote ? plan->remote : "");
+	else
+		snprintf(p->merge_text, sizeof p->merge_text,
+			 "%s@%.7s \"%.60s\", %s: fast-forward %s %.7s → %.7s, %s%s", plan->branch, plan->head,
+			 plan->subject ? plan->subject : "", proof, plan->main, plan->from, plan->head,
+			 plan->remote ? "then push to " : "no push (--no-push)", plan->remote ? plan->remote : "");
 	if (word)
 		return ask_typed(t, word);
 	p->asking = true;

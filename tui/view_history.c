@@ -43,8 +43,13 @@ static void draw_merge(struct tui *t, const struct history *h, const struct sw_m
 		sw_format_age((time_t)(m->at_ms / 1000), age, sizeof age);
 	if (m->run)
 		snprintf(proof, sizeof proof, "run #%ld", m->run);
-	snprintf(buf, sizeof buf, "%.7s %4s from %.7s, %s, %s%s ", m->to, age, m->from, proof,
-		 m->pushed ? "pushed to " : "not pushed", m->pushed && m->remote ? m->remote : "");
+	if (m->via_commit)
+		snprintf(proof, sizeof proof, "merge commit, run #%ld", m->run);
+	if (m->failed)
+		snprintf(buf, sizeof buf, "%.7s %4s FAILED: %s stayed at %.7s (%s) ", m->to, age, m->main, m->from, proof);
+	else
+		snprintf(buf, sizeof buf, "%.7s %4s from %.7s, %s, %s%s ", m->to, age, m->from, proof,
+			 m->pushed ? "pushed to " : "not pushed", m->pushed && m->remote ? m->remote : "");
 	x += tui_put(t, y, x, r.x + r.w - x, base, buf);
 	tui_put(t, y, x, r.x + r.w - x, sel ? base : TUI_C_DIM, m->who ? m->who : "");
 }

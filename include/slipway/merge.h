@@ -1,6 +1,8 @@
 /* Merging a branch into main: only the exact commit a passed run of that
- * branch tested, fast-forward, pushed to the policy's remote, one merge at
- * a time, each one recorded in the store (.git/slipway/merges/). */
+ * branch tested, fast-forward; when main has moved, a merge commit that a
+ * run tests before main moves to it (a merge queue of one).  Pushed to the
+ * policy's remote, one merge at a time, each one recorded in the store
+ * (.git/slipway/merges/). */
 #ifndef SLIPWAY_MERGE_H
 #define SLIPWAY_MERGE_H
 
@@ -16,6 +18,7 @@ struct sw_merge_options {
 	const char *branch;	/* NULL: the integration branch */
 	bool force;		/* merge without a run that proves the head; recorded */
 	bool no_push;		/* move local main only */
+	char *const *env;	/* for the run of a merge commit (secrets, PATH...) */
 };
 
 struct sw_merge_record {
@@ -29,6 +32,12 @@ struct sw_merge_record {
 	bool forced;
 	bool pushed;
 	char *remote;		/* the remote pushed to; NULL when not pushed */
+	bool via_commit;	/* `to` is a merge commit of from and head, tested by run */
+	char head[41];		/* the branch's head merged (`to` for a fast-forward) */
+	long head_run;		/* the run that proved head; 0 when forced */
+	bool failed;		/* main stayed at from: the merge commit's run failed, ... */
+	char *reason;		/* ... as this says; NULL when merged */
+	struct strlist notes;	/* what the user should know besides (checkout left) */
 };
 
 enum sw_merge_checkout {
@@ -38,8 +47,11 @@ enum sw_merge_checkout {
 };
 
 struct sw_merge_result {
-	bool merged;		/* false: main already had the branch's head */
-	struct sw_merge_record rec;	/* filled when merged */
+	bool merged;		/* false: main already had the branch's head, or testing */
+	long testing;		/* the run testing merge commit `commit`: main moves
+				 * when it passes, by a process of its own (sw_merge_wait) */
+	char commit[41];
+	struct sw_merge_record rec;	/* filled when merged; when testing, as far as known */
 	enum sw_merge_checkout checkout;
 	struct strlist notes;	/* what the user should know besides (forced, checkout left) */
 };
@@ -57,6 +69,7 @@ long sw_find_proof(struct sw_store *st, const char *branch, const char *sha, con
 enum sw_merge_action {
 	SW_MERGE_FAST_FORWARD,	/* main moves to the branch's head */
 	SW_MERGE_NOTHING,	/* main already has it */
+	SW_MERGE_TEST_COMMIT,	/* main has moved: a merge commit is made and tested first */
 };
 
 /* What sw_merge would do now, as far as it can be known without moving
@@ -91,6 +104,14 @@ struct cJSON *sw_merge_plan_to_json(const struct sw_merge_plan *plan);
 int sw_merge(struct sw_repo *repo, struct sw_store *st, const struct sw_merge_options *opt,
 	     struct sw_merge_result *res, char **err);
 void sw_merge_result_free(struct sw_merge_result *res);
+
+/* Waits until the merge whose merge commit run tests has ended (main moved
+ * or not) and gives its record: 0, or -1 when there is none (its process
+ * was killed before it could write one). */
+int sw_merge_wait(struct sw_store *st, long run, struct sw_merge_record *rec);
+/* The merge whose merge commit is under test now, if any: true with *rec
+ * (to: the merge commit, run: its run).  For status lines. */
+bool sw_merge_testing(struct sw_store *st, struct sw_merge_record *rec);
 
 /* Recorded merges, newest first: of one branch (NULL: all), at most limit
  * (< 0: all).  Records that cannot be read are named in warnings. */

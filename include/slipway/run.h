@@ -14,6 +14,9 @@ struct sw_run_options {
 	const char *trigger;	/* "manual" when NULL */
 	const char *stage;	/* run the stages up to this one only; NULL: all */
 	bool again;		/* a new run even when this head has one in progress */
+	const char *commit;	/* test this commit as a run of branch (which must be
+				 * given) although branch is not there: a merge
+				 * commit before main moves to it; NULL: branch's head */
 	char *const *env;	/* where secrets and PATH/HOME/... come from */
 };
 

@@ -1,5 +1,6 @@
 # slipway merge on real repositories with bare remotes: only a head that a
-# passed run tested reaches main, fast-forward, pushed, one merge at a
+# passed run tested reaches main, fast-forward, or through a merge commit
+# tested before main moves when main has moved; pushed, one merge at a
 # time, every merge recorded; history --merges shows them.
 # timeout: 600
 . "$SW_SRCDIR/tests/lib.sh"
@@ -25,7 +26,7 @@ EOF2
 
 sha() { git rev-parse "$1"; }
 remote_main() { git -C ../origin.git rev-parse main; }
-merges() { ls .git/slipway/merges 2>/dev/null | wc -l; }
+merges() { find .git/slipway/merges -name '[0-9]*.json' 2>/dev/null | wc -l; }
 merge_json() { json ".git/slipway/merges/$1.json" "$2"; }
 green() { $SLIPWAY run "${1:-development}" --follow >/dev/null; }
 absent() { if grep -q -- "$1" "$2"; then fail "'$1' found in $2: $(cat "$2")"; fi; }
@@ -117,18 +118,116 @@ force_is_recorded_as_forced() {
 	git reflog -1 main | grep -q "forced"
 }
 
-diverged_main_is_refused() {
+# diverged FILE: development green, and main given a commit of its own
+# (FILE) that development does not have; development checked out.
+diverged() {
 	project
+	green
+	git checkout -q main
+	commit_file "$1" "fix" "Hotfix on main"
+	git push -q origin main
+	git checkout -q development
+}
+
+# Main has moved: the merge commit is made without touching the work
+# tree, tested by a run of its own on main, and main moves only then.
+diverged_main_gets_a_tested_merge_commit() {
+	diverged hotfix.txt
+	local head old
+	head=$(sha development) old=$(sha main)
+	$SLIPWAY merge --dry-run >out
+	expect_eq "$(head -1 out)" "would merge development@${head:0:7} (Change feature.txt) into main: ${old:0:7} has moved, so a merge commit is made and tested by a run first; the branch's head proved by run #1"
+	expect_eq "$($SLIPWAY merge --dry-run --json | json /dev/stdin 'j["action"]')" merge-commit
+	$SLIPWAY merge >out 2>err
+	local to
+	to=$(sha main)
+	expect_eq "$(git rev-parse "$to^1") $(git rev-parse "$to^2")" "$old $head" "(the merge commit's parents)"
+	expect_eq "$(git log -1 --format=%s main)" "Merge branch 'development' into main"
+	expect_eq "$(head -1 err)" "slipway: main has moved: merge commit ${to:0:7} is tested by run #2, and main moves to it only if that passes"
+	grep -q "^run 2 passed$" out
+	expect_eq "$(tail -2 out)" "$(printf 'merged development@%.7s into main: merge commit %.7s of %.7s, tested by run #2\npushed main to origin' "$head" "$to" "$old")"
+	expect_eq "$(remote_main)" "$to"
+	expect_eq "$(json "$(run_json 2)" '(j["branch"], j["commit"], j["trigger"], j["status"])')" "('main', '$to', 'merge', 'passed')"
+	expect_eq "$(merge_json 1 '(j["status"], j["via"], j["from"], j["to"], j["head"], j["run"], j["head_run"], j["pushed"])')" \
+		"('merged', 'merge-commit', '$old', '$to', '$head', 2, 1, True)"
+	expect_eq "$(git for-each-ref refs/slipway)" "" "(no reference left behind)"
+	git reflog -1 main | grep -q "slipway merge: merge commit of development@${head:0:7}, tested by run #2"
+	# development was checked out: its files are as they were
+	[ ! -e hotfix.txt ] && [ -e feature.txt ]
+	expect_eq "$(git status --porcelain --untracked-files=no)" ""
+	# The merged main is what a deploy can prove: a green run of main's head.
+	$SLIPWAY status --json | json /dev/stdin 'j["merge_testing"]' | grep -qx None
+	$SLIPWAY merge >out 2>err
+	expect_eq "$(cat err)" "slipway: main already has development@${head:0:7}: nothing to merge"
+}
+
+# The merge commit's run fails: main, the remote and the work tree stay.
+failed_merge_commit_leaves_main() {
+	diverged broken
+	local head old remote
+	head=$(sha development) old=$(sha main) remote=$(remote_main)
+	exits 1 $SLIPWAY merge >out 2>err
+	grep -q "^run 2 failed$" out
+	local to
+	to=$(json "$(run_json 2)" 'j["commit"]')
+	expect_eq "$(tail -1 err)" "slipway: the merge commit ${to:0:7} of development@${head:0:7} and main@${old:0:7} did not pass: run #2 failed at stage test (exit code 1); main stays at ${old:0:7}"
+	expect_eq "$(sha main) $(remote_main) $(sha development)" "$old $remote $head"
+	expect_eq "$(git for-each-ref refs/slipway)" ""
+	expect_eq "$(merge_json 1 '(j["status"], j["via"], j["to"], j["run"], j["pushed"], j["reason"][:16])')" \
+		"('failed', 'merge-commit', '$to', 2, False, 'the merge commit')"
+	$SLIPWAY history --merges | grep -Eq "^#1 +[0-9]+s  development +${old:0:7} ✗ ${to:0:7}  run #2 +failed "
+	$SLIPWAY merge --json 2>/dev/null >j || true
+	expect_eq "$(json j '(j["merged"], j["status"], j["run"])')" "(False, 'failed', 3)"
+}
+
+merge_conflict_names_the_paths() {
+	diverged feature.txt
+	local head old remote
+	head=$(sha development) old=$(sha main) remote=$(remote_main)
+	exits 1 $SLIPWAY merge 2>err
+	expect_eq "$(cat err)" "slipway: development and main conflict in feature.txt: merge main into development, resolve, commit and test that; nothing was changed"
+	unchanged "$old" "$head" "$remote"
+	expect_eq "$($SLIPWAY history | grep -c '^#')" 1 "(no run was started)"
+}
+
+# While the merge commit is tested: status says so, a second merge is
+# refused, and main moving meanwhile keeps the merge commit out.
+main_moving_during_the_test_keeps_main() {
+	project
+	touch ../go
+	cat >slipway.json <<EOF2
+{"version": 1, "stages": [
+  {"name": "wait", "run": "while [ ! -f $(dirname "$PWD")/go ]; do sleep 0.05; done"},
+  {"name": "test", "run": "test ! -e broken"}]}
+EOF2
+	git commit -qam "A stage that waits"
 	green
 	git checkout -q main
 	commit_file hotfix.txt "fix" "Hotfix on main"
 	git checkout -q development
-	local head old remote
-	head=$(sha development) old=$(sha main) remote=$(remote_main)
-	exits 1 $SLIPWAY merge 2>err
-	expect_eq "$(cat err)" "slipway: main has commits development does not have: merge main into development and test it first (merge commits tested by slipway come later)"
-	unchanged "$old" "$head" "$remote"
-	[ ! -e hotfix.txt ]
+	rm ../go
+	local head old
+	head=$(sha development) old=$(sha main)
+	$SLIPWAY merge --no-wait >out 2>err
+	expect_eq "$(cat out)" 2
+	wait_for 20 grep -q '"status": *"running"' .git/slipway/runs/2/run.json
+	$SLIPWAY status >st
+	grep -q "^merge: development into main is being tested: merge commit [0-9a-f]\{7\}, run #2$" st
+	expect_eq "$($SLIPWAY status --json | json /dev/stdin '(j["merge_testing"]["branch"], j["merge_testing"]["run"])')" "('development', 2)"
+	exits 1 $SLIPWAY merge 2>err2
+	expect_contains "$(cat err2)" "slipway: another merge is in progress"
+	git checkout -q main
+	commit_file later.txt "later" "Someone commits to main"
+	git checkout -q development
+	local moved
+	moved=$(sha main)
+	touch ../go
+	wait_for 30 test -e .git/slipway/merges/1.json
+	expect_eq "$(merge_json 1 'j["status"]')" failed
+	expect_contains "$(merge_json 1 'j["reason"]')" "main moved to ${moved:0:7} while run #2 tested the merge commit"
+	expect_eq "$(sha main)" "$moved"
+	expect_eq "$(git for-each-ref refs/slipway)" ""
+	wait_for 10 sh -c '! $SLIPWAY status | grep -q "^merge:"'
 }
 
 # Someone pushed to the remote's main after we last looked: the push is
@@ -385,12 +484,14 @@ dry_run_plans_and_moves_nothing() {
 	$SLIPWAY merge --dry-run --no-push | tail -1 | grep -q -- 'would push main: no, --no-push'
 	unchanged "$old" "$head" "$remote"
 	[ ! -e .git/slipway/merge.lock ] || fail "a dry run took the lock"
-	# diverged main: merge's sentence
+	# diverged main: a merge commit is planned, nothing made
 	git checkout -q main
 	commit_file hotfix.txt "fix" "Hotfix on main"
 	git checkout -q development
-	exits 1 $SLIPWAY merge --dry-run 2>err
-	expect_eq "$(cat err)" "slipway: main has commits development does not have: merge main into development and test it first (merge commits tested by slipway come later)"
+	local objects
+	objects=$(git count-objects | cut -d' ' -f1)
+	expect_eq "$($SLIPWAY merge --dry-run --json | json /dev/stdin '(j["action"], j["refused"])')" "('merge-commit', None)"
+	expect_eq "$(git for-each-ref refs/slipway)" ""
 	git branch -f main "$old"
 	# no remote: refused as merge refuses it, unless --no-push
 	git remote rename origin elsewhere
@@ -416,7 +517,10 @@ t_run refused_without_a_green_run
 t_run refused_when_the_passed_run_tested_an_older_head
 t_run partial_run_proves_nothing
 t_run force_is_recorded_as_forced
-t_run diverged_main_is_refused
+t_run diverged_main_gets_a_tested_merge_commit
+t_run failed_merge_commit_leaves_main
+t_run merge_conflict_names_the_paths
+t_run main_moving_during_the_test_keeps_main
 t_run push_rejected_keeps_local_main
 t_run unreachable_or_missing_remote
 t_run no_push_moves_local_main_only
