@@ -202,8 +202,8 @@ unsigned tui_confirm_merge(struct tui *t, const struct sw_merge_plan *plan, cons
 		snprintf(proof, sizeof proof, "proved by run #%ld", plan->run);
 	if (plan->action == SW_MERGE_TEST_COMMIT)
 		snprintf(p->merge_text, sizeof p->merge_text,
-			 "%s@%.7s \"%.60s\", %s: %s has moved (%.7s), so a merge commit is tested by a new run and %s "
-			 "moves to it only if that passes, %s%s", plan->branch, plan->head,
+			 "%s@%.7s \"%.60s\", %s: %s moved (%.7s), so a merge commit is tested first and %s moves "
+			 "only if it passes, %s%s", plan->branch, plan->head,
 			 plan->subject ? plan->subject : "", proof, plan->main, plan->from, plan->main,
 			 plan->remote ? "then push to " : "no push (--no-push)", plan->remote ? plan->remote : "");
 	else

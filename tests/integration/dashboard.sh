@@ -341,6 +341,30 @@ merge_key_asks_then_merges() {
 	expect_eq "$(git -C ../origin.git rev-parse main)" "$head"
 }
 
+# Main has moved: the question says a merge commit is tested first, and
+# the Pipeline shows that run; main moves once it has passed.
+merge_key_tests_a_merge_commit() {
+	git init -q --bare origin.git
+	project
+	git remote add origin "file://$(cd .. && pwd)/origin.git"
+	git push -q origin main
+	$SLIPWAY run development --follow >/dev/null
+	commit_file hotfix "fix" "Hotfix on main"
+	local head old
+	head=$(git rev-parse development) old=$(git rev-parse main)
+	printf '%s\n' 'j' 'm' ':dump typed' 'm a i n <Enter>' ':dump started' ':wait-run 2' >script
+	$SLIPWAY --script script --size 240x24 --dump screen
+	on_screen typed "main is protected: type its name to merge development@${head:0:7} \"Start development\", proved by run #1: main moved (${old:0:7}), so a merge commit is tested first and main moves only if it passes, then push to origin:"
+	on_screen started "main has moved: merge commit [0-9a-f]\{7\} is tested by run 2; main moves to it only if that passes"
+	on_screen screen "✓ #2 passed 2/2 .* merge "
+	wait_for 20 test -e .git/slipway/merges/1.json
+	expect_eq "$(json .git/slipway/merges/1.json '(j["status"], j["via"], j["run"])')" "('merged', 'merge-commit', 2)"
+	expect_eq "$(git rev-parse main^1) $(git rev-parse main^2)" "$old $head"
+	expect_eq "$(git -C ../origin.git rev-parse main)" "$(git rev-parse main)"
+	wide 'H'
+	on_screen screen "merge  into main .* development .* from ${old:0:7}, merge commit, run #2, pushed to origin"
+}
+
 # History shows the merges among the runs, newest first; Enter on one
 # shows the run that proved it.
 history_shows_merges() {
@@ -776,6 +800,7 @@ t_run log_scrolls_sideways
 t_run prompt_runs_cli_command_lines
 t_run cancel_asks_first
 t_run merge_key_asks_then_merges
+t_run merge_key_tests_a_merge_commit
 t_run history_shows_merges
 t_run protected_branch_needs_its_name_typed
 t_run user_config_binds_keys_and_reports_errors
