@@ -241,21 +241,14 @@ int sw_github_token(char *const *env, const char *env_words, char **token, const
 		*from = env_words;
 		return 0;
 	}
-	static char *const no_env[] = {NULL};
-	struct strlist names = {0}, missing = {0};
-	struct sw_secrets found;
-	strlist_add(&names, "GITHUB_TOKEN");
-	char *file = sw_secrets_file_path();
-	int r = sw_secrets_collect(&names, no_env, file, &found, &missing, err);
-	if (r == 0 && found.n && *found.items[0].value) {
-		*token = xstrdup(found.items[0].value);
+	char *value;
+	int r = sw_secrets_file_value("GITHUB_TOKEN", &value, err);
+	if (r == 0 && value && *value) {
+		*token = value;
 		*from = "GITHUB_TOKEN in the secrets file";
+	} else {
+		free(value);
 	}
-	if (r == 0)
-		sw_secrets_free(&found);
-	strlist_free(&names);
-	strlist_free(&missing);
-	free(file);
 	return r;
 }
 

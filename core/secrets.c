@@ -493,3 +493,20 @@ void sw_secrets_free(struct sw_secrets *s)
 	free(s->patterns);
 	memset(s, 0, sizeof *s);
 }
+
+int sw_secrets_file_value(const char *name, char **value, char **err)
+{
+	static char *const no_env[] = {NULL};
+	struct strlist names = {0}, missing = {0};
+	struct sw_secrets found;
+	strlist_add(&names, name);
+	char *file = sw_secrets_file_path();
+	int r = sw_secrets_collect(&names, no_env, file, &found, &missing, err);
+	*value = r == 0 && found.n ? xstrdup(found.items[0].value) : NULL;
+	if (r == 0)
+		sw_secrets_free(&found);
+	strlist_free(&names);
+	strlist_free(&missing);
+	free(file);
+	return r;
+}

@@ -105,19 +105,11 @@ static int settings_from_config(struct sw_repo *repo, struct sw_sentry_settings 
 
 static int token_from_secrets(struct sw_sentry_settings *s, char **err)
 {
-	static char *const no_env[] = {NULL};
-	struct strlist names = {0}, missing = {0};
-	struct sw_secrets found;
-	strlist_add(&names, "SENTRY_AUTH_TOKEN");
-	char *file = sw_secrets_file_path();
-	int r = sw_secrets_collect(&names, no_env, file, &found, &missing, err);
-	if (r == 0 && found.n)
-		set(&s->token, &s->token_from, found.items[0].value, "the secrets file");
-	if (r == 0)
-		sw_secrets_free(&found);
-	strlist_free(&names);
-	strlist_free(&missing);
-	free(file);
+	char *value;
+	int r = sw_secrets_file_value("SENTRY_AUTH_TOKEN", &value, err);
+	if (r == 0 && value)
+		set(&s->token, &s->token_from, value, "the secrets file");
+	free(value);
 	return r;
 }
 

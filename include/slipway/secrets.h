@@ -42,6 +42,10 @@ char *sw_secrets_file_path(void);
  * never showing its value). */
 int sw_secrets_collect(const struct strlist *names, char *const *env, const char *file,
 		       struct sw_secrets *out, struct strlist *missing, char **err);
+/* The value of one secret in the secrets file alone (a token a client of
+ * slipway's own needs): *value allocated, NULL when the file has none.
+ * -1 with *err as sw_secrets_collect's. */
+int sw_secrets_file_value(const char *name, char **value, char **err);
 /* Adds a secret.  A value is masked whole; a value of several lines is also
  * masked line by line (without a trailing '\r'), lines under 4 bytes
  * excepted, since output is masked a line at a time. */
