@@ -12,22 +12,6 @@
 
 /* ---- images ---- */
 
-static char *base64url(const unsigned char *in, size_t n)
-{
-	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	char *out = xmalloc(4 * ((n + 2) / 3) + 1), *o = out;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
-			     (i + 2 < n ? in[i + 2] : 0);
-		*o++ = abc[v >> 18 & 63];
-		*o++ = abc[v >> 12 & 63];
-		*o++ = i + 1 < n ? abc[v >> 6 & 63] : '=';
-		*o++ = i + 2 < n ? abc[v & 63] : '=';
-	}
-	*o = '\0';
-	return out;
-}
-
 char *sw_registry_auth_header(const struct sw_registry_auth *auth)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -39,7 +23,7 @@ char *sw_registry_auth_header(const struct sw_registry_auth *auth)
 	}
 	char *json = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
-	char *h = base64url((const unsigned char *)json, strlen(json));
+	char *h = sw_base64(json, strlen(json), true);
 	/* The JSON held the password: not left in freed memory either. */
 	memset(json, 0, strlen(json));
 	free(json);

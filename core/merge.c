@@ -247,25 +247,9 @@ static int check_path(struct merge *m, char **err)
 /* ---- pushing ---- */
 
 struct push_state {
-	bool auth_failed;
+	struct sw_git_auth auth;	/* first: the auth callbacks' payload too */
 	char *rejected;		/* the remote's reason for refusing main */
 };
-
-/* No credentials are sent yet (ssh is refused before connecting, HTTP
- * tokens come later): a remote that asks for them fails authentication. */
-static int push_credentials(git_credential **out, const char *url, const char *url_user, unsigned int allowed,
-			    void *payload)
-{
-	struct push_state *ps = payload;
-	(void)out;
-	(void)url;
-	(void)url_user;
-	(void)allowed;
-	ps->auth_failed = true;
-	git_error_set_str(GIT_ERROR_NET, "the remote asks for credentials, and slipway sends none yet "
-					 "(HTTP tokens come later)");
-	return GIT_EAUTH;
-}
 
 static int push_ref_status(const char *refname, const char *status, void *payload)
 {
@@ -310,24 +294,16 @@ static char *push_error(struct merge *m, git_remote *remote, int code, const str
 		msg = xasprintf("push rejected: %s's %s has commits %s does not have (someone pushed to it "
 				"meanwhile): fetch, merge %s/%s into %s and test it", name, main, m->branch, name, main,
 				m->branch);
-	else if (code == GIT_EAUTH || ps->auth_failed)
-		msg = xasprintf("authentication to %s (%s) failed: %s", name, url, why);
+	else if (ps->auth.cert_failed)
+		msg = xasprintf("%s (%s) was not trusted: %s", name, url, ps->auth.why);
+	else if (code == GIT_EAUTH || ps->auth.auth_failed)
+		msg = xasprintf("authentication to %s (%s) failed: %s", name, url, ps->auth.why ? ps->auth.why : why);
 	else
 		msg = xasprintf("cannot reach %s (%s): %s", name, url, why);
 	char *all = xasprintf("%s; local %s stays at %.7s, nothing was merged", msg, main, m->main_sha);
 	free(msg);
 	free(url);
 	return all;
-}
-
-/* ssh:// and scp-like host:path.  libgit2 1.5 checks no host key unless
- * told how, and a push to a host nobody verified would hand it the code. */
-static bool ssh_url(const char *url)
-{
-	const char *scheme = strstr(url, "://"), *colon = strchr(url, ':'), *slash = strchr(url, '/');
-	if (scheme)
-		return strstr(url, "ssh") && strstr(url, "ssh") < scheme;
-	return colon && colon != url && (!slash || colon < slash);
 }
 
 static int find_remote(struct merge *m, git_remote **remote, char **err)
@@ -339,16 +315,7 @@ static int find_remote(struct merge *m, git_remote **remote, char **err)
 				 "in slipway.json (\"remote\"), or merge with --no-push", name, main, name);
 		return SW_ERR_USAGE;
 	}
-	if (!ssh_url(push_url(*remote)))
-		return SW_OK;
-	char *url = url_for_humans(push_url(*remote));
-	*err = xasprintf("%s is an ssh remote (%s), and slipway does not push over ssh yet (it would not check the "
-			 "host key): merge with --no-push and push %s yourself, or use a local or file:// remote",
-			 name, url, main);
-	free(url);
-	git_remote_free(*remote);
-	*remote = NULL;
-	return SW_ERR_USAGE;
+	return SW_OK;
 }
 
 /* Only whether there is a remote to push to; carry_out looks it up again. */
@@ -391,12 +358,11 @@ static int push_head(struct merge *m, git_remote *remote, char **err)
 	}
 	char *spec = xasprintf("%s:refs/heads/%s", PUSH_REF, m->cfg.main_branch);
 	git_strarray specs = {&spec, 1};
-	struct push_state ps = {0};
+	struct push_state ps = {.auth = {.env = m->opt->env, .url = push_url(remote)}};
 	git_push_options po;
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
-	po.callbacks.credentials = push_credentials;
+	sw_git_auth_callbacks(&po.callbacks, &ps.auth);
 	po.callbacks.push_update_reference = push_ref_status;
-	po.callbacks.payload = &ps;
 	int code = git_remote_push(remote, &specs, &po);
 	int r = SW_OK;
 	if (code || ps.rejected) {
@@ -406,6 +372,7 @@ static int push_head(struct merge *m, git_remote *remote, char **err)
 	git_reference_delete(tmp);
 	git_reference_free(tmp);
 	free(ps.rejected);
+	sw_git_auth_free(&ps.auth);
 	free(spec);
 	return r;
 }

@@ -78,6 +78,8 @@ void sw_utf8_clean(struct sbuf *sb, const char *s, size_t len);
 /* Copies len bytes into sb with C0/C1 controls and ESC shown as ^X / \xNN,
  * so the text can reach a terminal; tabs become a space, invalid UTF-8 U+FFFD. */
 void sw_term_clean(struct sbuf *sb, const char *s, size_t len);
+/* in[0, n) in base64 (url: the URL-safe alphabet), padded.  Allocated. */
+char *sw_base64(const void *in, size_t n, bool url);
 
 /* Writes data to path atomically: a temporary file beside it, then rename.
  * With durable, file and directory are fsync'ed.  0 or -errno. */

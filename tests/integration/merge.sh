@@ -2,8 +2,12 @@
 # passed run tested reaches main, fast-forward, or through a merge commit
 # tested before main moves when main has moved; pushed, one merge at a
 # time, every merge recorded; history --merges shows them.
+# Pushes go over file://, over ssh to a real sshd started for this script
+# (tests/sshd.sh; its host key checked against known_hosts), and over smart
+# HTTP with a token (git http-backend behind tests/git_http.py).
 # timeout: 600
 . "$SW_SRCDIR/tests/lib.sh"
+. "$SW_SRCDIR/tests/sshd.sh"
 
 # project [REMOTE-URL]: a bare origin.git and a repository r on main (a
 # pipeline whose test stage fails when the commit has a file "broken")
@@ -253,20 +257,17 @@ unreachable_or_missing_remote() {
 	exits 1 $SLIPWAY merge 2>err
 	expect_contains "$(cat err)" "slipway: cannot reach origin ($(cd .. && pwd)/nowhere.git): no repository there"
 	expect_contains "$(cat err)" "; local main stays at ${old:0:7}, nothing was merged"
-	# No push over ssh until host keys are checked: refused before connecting.
-	local url
-	for url in ssh://git@127.0.0.1:1/x.git git@127.0.0.1:x.git; do
-		git remote set-url origin "$url"
-		exits 2 $SLIPWAY merge 2>err
-		expect_eq "$(cat err)" "slipway: origin is an ssh remote ($url), and slipway does not push over ssh yet (it would not check the host key): merge with --no-push and push main yourself, or use a local or file:// remote"
-	done
+	# An ssh remote nobody answers at: said, nothing moves.
+	git remote set-url origin ssh://git@127.0.0.1:1/x.git
+	exits 1 $SLIPWAY merge 2>err
+	expect_contains "$(cat err)" "slipway: cannot reach origin (ssh://git@127.0.0.1:1/x.git): "
 	# The push URL is the one that counts.
-	git remote set-url origin "$(cd .. && pwd)/nowhere.git"
-	git config remote.origin.pushurl git@127.0.0.1:x.git
-	exits 2 $SLIPWAY merge 2>err
-	expect_contains "$(cat err)" "slipway: origin is an ssh remote (git@127.0.0.1:x.git)"
+	git remote set-url origin "$(cd .. && pwd)/elsewhere.git"
+	git config remote.origin.pushurl "$(cd .. && pwd)/nowhere.git"
+	exits 1 $SLIPWAY merge 2>err
+	expect_contains "$(cat err)" "slipway: cannot reach origin ($(cd .. && pwd)/nowhere.git): no repository there"
 	git config --unset remote.origin.pushurl
-	# A remote asking for credentials: none are sent yet.
+	# A remote asking for credentials, with no token anywhere.
 	python3 - >../port <<'EOF2' &
 import http.server, socketserver, sys
 class Deny(http.server.BaseHTTPRequestHandler):
@@ -286,7 +287,7 @@ EOF2
 	git remote set-url origin "http://127.0.0.1:$(cat ../port)/x.git"
 	exits 1 $SLIPWAY merge 2>err || { kill $server; return 1; }
 	kill $server
-	expect_contains "$(cat err)" "slipway: authentication to origin (http://127.0.0.1:$(cat ../port)/x.git) failed: the remote asks for credentials, and slipway sends none yet (HTTP tokens come later); local main stays at ${old:0:7}"
+	expect_contains "$(cat err)" "slipway: authentication to origin (http://127.0.0.1:$(cat ../port)/x.git) failed: the remote asks for credentials: put a token in GIT_TOKEN (the environment or the secrets file $HOME/.config/slipway/secrets); local main stays at ${old:0:7}"
 	# A token in the URL never reaches the screen.
 	git remote set-url origin https://someone:s3cr3t-token@127.0.0.1:1/x.git
 	exits 1 $SLIPWAY merge 2>err
@@ -512,6 +513,108 @@ dry_run_plans_and_moves_nothing() {
 	$SLIPWAY merge --help | grep -q -- '--dry-run'
 }
 
+# ssh_home: a HOME of the test's own whose ~/.ssh has the sshd's client
+# key and its host key in known_hosts; no agent, no tokens.
+ssh_home() {
+	export HOME=$PWD/home
+	unset SSH_AUTH_SOCK GIT_TOKEN GITHUB_TOKEN
+	mkdir -p "$HOME/.ssh"
+	chmod 700 "$HOME/.ssh"
+	cp "$SSHD_DIR/client_key" "$HOME/.ssh/id_ed25519"
+	cp "$SSHD_DIR/client_key.pub" "$HOME/.ssh/id_ed25519.pub"
+	host_line "$SSHD_DIR/host_key.pub" >"$HOME/.ssh/known_hosts"
+}
+
+host_line() { printf '[127.0.0.1]:%s %s\n' "$SSHD_PORT" "$(cut -d' ' -f1,2 "$1")"; }
+
+# Over ssh to the script's sshd: libgit2's ssh with the user's key, and the
+# host key checked against known_hosts (plain, hashed, unknown, changed).
+push_over_ssh_checks_the_host_key() {
+	ssh_home
+	project "ssh://$(id -un)@127.0.0.1:$SSHD_PORT$PWD/origin.git"
+	git push -q "$PWD/../origin.git" main
+	green
+	local head old url
+	head=$(sha development) old=$(sha main) url="ssh://$(id -un)@127.0.0.1:$SSHD_PORT$(cd .. && pwd)/origin.git"
+	# not in known_hosts: refused before any key is offered
+	: >"$HOME/.ssh/known_hosts"
+	exits 1 $SLIPWAY merge 2>err
+	expect_eq "$(cat err)" "slipway: origin ($url) was not trusted: [127.0.0.1]:$SSHD_PORT is not in $HOME/.ssh/known_hosts (nor /etc/ssh/ssh_known_hosts): connect once with ssh to check its key and keep it, then push again; local main stays at ${old:0:7}, nothing was merged"
+	# another key for it: refused, and said how
+	ssh-keygen -q -t ed25519 -N '' -f other_key
+	host_line other_key.pub >"$HOME/.ssh/known_hosts"
+	exits 1 $SLIPWAY merge 2>err
+	expect_contains "$(cat err)" "was not trusted: the host key of [127.0.0.1]:$SSHD_PORT is not the one known_hosts has for it"
+	# revoked
+	printf '@revoked %s\n' "$(host_line "$SSHD_DIR/host_key.pub")" >"$HOME/.ssh/known_hosts"
+	host_line "$SSHD_DIR/host_key.pub" >>"$HOME/.ssh/known_hosts"
+	exits 1 $SLIPWAY merge 2>err
+	expect_contains "$(cat err)" "is marked @revoked in known_hosts"
+	# no key accepted
+	host_line "$SSHD_DIR/host_key.pub" >"$HOME/.ssh/known_hosts"
+	mv "$HOME/.ssh/id_ed25519" "$HOME/.ssh/id_ed25519.away"
+	cp other_key "$HOME/.ssh/id_rsa"
+	exits 1 $SLIPWAY merge 2>err
+	expect_contains "$(cat err)" "slipway: authentication to origin ($url) failed: no ssh key was accepted for $(id -un)"
+	expect_eq "$(sha main) $(remote_main)" "$old $old"
+	rm "$HOME/.ssh/id_rsa"
+	mv "$HOME/.ssh/id_ed25519.away" "$HOME/.ssh/id_ed25519"
+	# the right key, the host hashed in known_hosts as ssh-keygen -H writes it
+	ssh-keygen -q -H -f "$HOME/.ssh/known_hosts" 2>/dev/null
+	grep -q '^|1|' "$HOME/.ssh/known_hosts"
+	$SLIPWAY merge >out 2>err
+	expect_eq "$(tail -1 out)" "pushed main to origin"
+	expect_eq "$(sha main) $(remote_main)" "$head $head"
+	expect_eq "$(merge_json 1 '(j["pushed"], j["remote"])')" "(True, 'origin')"
+}
+
+# Over smart HTTP: git http-backend wants a token, which comes from
+# GIT_TOKEN (or GITHUB_TOKEN) in the environment or the secrets file.
+push_over_http_sends_the_token() {
+	export HOME=$PWD/home
+	unset SSH_AUTH_SOCK GIT_TOKEN GITHUB_TOKEN
+	mkdir -p "$HOME"
+	local token="tok-$RANDOM$RANDOM"
+	GIT_HTTP_TOKEN=$token /usr/bin/python3 "$SW_SRCDIR/tests/git_http.py" "$PWD" port 2>http.log &
+	local server=$!
+	# shellcheck disable=SC2064
+	trap "kill $server 2>/dev/null" EXIT
+	wait_for 10 test -s port
+	git init -q --bare origin.git
+	git -C origin.git config http.receivepack true
+	local url="http://127.0.0.1:$(cat port)/origin.git"
+	project "$url"
+	git push -q "$(cd .. && pwd)/origin.git" main
+	green
+	local head old
+	head=$(sha development) old=$(sha main)
+	# the wrong token: refused by the server, said, nothing moves
+	GIT_TOKEN=wrong-$token exits 1 $SLIPWAY merge 2>err
+	expect_eq "$(cat err)" "slipway: authentication to origin ($url) failed: the remote refused the token (GIT_TOKEN); local main stays at ${old:0:7}, nothing was merged"
+	# the right one, from the secrets file (GITHUB_TOKEN there)
+	mkdir -p "$HOME/.config/slipway"
+	printf 'GITHUB_TOKEN=%s\n' "$token" >"$HOME/.config/slipway/secrets"
+	chmod 600 "$HOME/.config/slipway/secrets"
+	$SLIPWAY merge >out 2>err
+	expect_eq "$(tail -1 out)" "pushed main to origin"
+	expect_eq "$(remote_main)" "$head"
+	grep -q "^POST /origin.git/git-receive-pack 200$" ../http.log || fail "no push reached the server: $(cat ../http.log)"
+	# from the environment
+	commit_file second.txt "two"
+	green
+	rm "$HOME/.config/slipway/secrets"
+	GIT_TOKEN=$token $SLIPWAY merge >out 2>err
+	expect_eq "$(remote_main)" "$(sha development)"
+	absent "$token" err
+	absent "$token" out
+	! grep -rqF "$token" .git/slipway || fail "the token is in .git/slipway"
+	kill $server
+}
+
+SSHD=$T_DIR/sshd
+trap 'sshd_down "$SSHD"' EXIT
+trap "exit 143" TERM INT
+sshd_up "$SSHD" || { echo "FAIL: sshd_up"; exit 1; }
 t_run fast_forward_and_push_over_file_url
 t_run refused_without_a_green_run
 t_run refused_when_the_passed_run_tested_an_older_head
@@ -532,4 +635,6 @@ t_run dirty_checked_out_main_is_left
 t_run untracked_file_in_the_way_is_kept
 t_run usage_and_untrusted_names
 t_run dry_run_plans_and_moves_nothing
+t_run push_over_ssh_checks_the_host_key
+t_run push_over_http_sends_the_token
 t_done
