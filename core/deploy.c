@@ -325,6 +325,7 @@ struct deployer {
 	 * that restarts a crashing container at once shows it "running". */
 	struct sw_container_list base;
 	bool have_base;
+	char *bad_container;		/* the one the last containers check blamed */
 };
 
 static void save(struct deployer *dp)
@@ -980,6 +981,8 @@ static char *check_containers(struct deployer *dp)
 	char *why = NULL;
 	if (!l.n)
 		why = xasprintf("no container of compose project \"%s\" exists", dp->d->project);
+	free(dp->bad_container);
+	dp->bad_container = NULL;
 	for (size_t i = 0; i < l.n && !why; i++) {
 		const struct sw_container *c = &l.items[i];
 		const struct sw_container *before = NULL;
@@ -997,6 +1000,8 @@ static char *check_containers(struct deployer *dp)
 							  : xasprintf("container %s is %s", c->name, c->state);
 		else if (c->health == SW_HEALTH_STARTING || c->health == SW_HEALTH_UNHEALTHY)
 			why = xasprintf("container %s is %s", c->name, sw_health_name(c->health));
+		if (why)
+			dp->bad_container = xstrdup(c->name);
 	}
 	if (!dp->have_base) {
 		dp->base = l;
@@ -1005,6 +1010,33 @@ static char *check_containers(struct deployer *dp)
 		sw_container_list_free(&l);
 	}
 	return why;
+}
+
+struct tail_ctx {
+	struct deployer *dp;
+	const char *step;
+};
+
+static int tail_line(void *ud, int stream, const char *line, size_t len)
+{
+	struct tail_ctx *t = ud;
+	(void)stream;
+	step_log(t->dp, t->step, "%s| %.*s", t->dp->bad_container, (int)len, line);
+	return 0;
+}
+
+/* Why a container keeps failing is in its own output: the last of it goes
+ * into the step's log, beside the verdict. */
+#define CONTAINER_TAIL 15
+
+static void log_container_tail(struct deployer *dp, const char *step)
+{
+	struct tail_ctx t = {dp, step};
+	char *err = NULL;
+	step_log(dp, step, "the last %d lines of %s's log:", CONTAINER_TAIL, dp->bad_container);
+	if (sw_docker_logs(dp->docker, dp->bad_container, CONTAINER_TAIL, false, tail_line, &t, NULL, &err))
+		step_log(dp, step, "(its log cannot be read: %s)", err);
+	free(err);
 }
 
 static void sleep_ms(int ms)
@@ -1048,6 +1080,8 @@ static int health(struct deployer *dp, const char *step)
 	}
 	char *reason = xasprintf("%s (still, after %d s)", last, d->health_timeout);
 	free(last);
+	if (dp->bad_container && dp->docker)
+		log_container_tail(dp, step);
 	return step_end(dp, i, SW_STAGE_FAILED, reason);
 }
 
@@ -1323,6 +1357,7 @@ static _Noreturn void deployer_main(struct deployer *dp)
 		sw_docker_close(dp->docker);
 	if (dp->have_base)
 		sw_container_list_free(&dp->base);
+	free(dp->bad_container);
 	sw_ssh_close(dp->ssh, true);
 	fflush(NULL);
 	_exit(0);

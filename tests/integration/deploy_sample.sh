@@ -84,7 +84,11 @@ green() {
 
 # deploy_ok N: deploy #N of main's head succeeds.
 deploy_ok() {
-	timeout 900 $SLIPWAY deploy --follow >out 2>&1 || { tail -40 out >&2; fail "deploy #$1 failed"; }
+	timeout 900 $SLIPWAY deploy --follow >out 2>&1 || {
+		tail -40 out >&2
+		$SLIPWAY log "deploy:$1" health 2>&1 | tail -20 >&2
+		fail "deploy #$1 failed"
+	}
 	grep -q "^deploy #$1 succeeded" out || { cat out >&2; fail "no success line for deploy #$1"; }
 }
 
@@ -203,7 +207,10 @@ exited_container_fails_the_deploy() {
 	$SLIPWAY log deploy:2 health >health.log
 	grep -Eq "container ${PROJECT}_app_1 (exited \(code [0-9]+\)|is restarting|restarted [0-9]+ times? during validation)" health.log ||
 		{ cat health.log >&2; fail "the containers check did not name the app container"; }
-	sed 's/^/  # /' health.log
+	# and why, in the app's own words
+	grep -q "^slipway: the last 15 lines of ${PROJECT}_app_1's log:" health.log
+	grep -q "^slipway: ${PROJECT}_app_1| .*Failed to find attribute 'app'" health.log ||
+		{ cat health.log >&2; fail "the app's output is not in the health log"; }
 	expect_eq "$(current)" "releases/$r1"
 	page_has "" "<title>Home · Orange County Lettings</title>" || fail "release 1 does not serve again"
 	page_has lettings/ "Survivor Cabin" || fail "the data is not served after the rollback"
