@@ -60,6 +60,7 @@ int cmd_init(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 int cmd_containers(int argc, char **argv);
 int cmd_container(int argc, char **argv);
 int cmd_issues(int argc, char **argv);

@@ -14,6 +14,7 @@
 #include "slipway/config.h"
 #include "slipway/run.h"
 #include "slipway/suggest.h"
+#include "slipway/watcher.h"
 
 struct last_run {
 	long id;
@@ -127,6 +128,50 @@ static cJSON *containers_json(struct sw_repo *repo)
 	return o ? o : cJSON_CreateNull();
 }
 
+/* Whether a watcher runs here, and what it did last. */
+static void print_watch_line(struct cli_ctx *ctx)
+{
+	struct sw_watcher_status ws;
+	if (!sw_watcher_status(ctx->store, &ws))
+		return;
+	char age[32] = "";
+	if (ws.last_ms)
+		sw_format_age((time_t)(ws.last_ms / 1000), age, sizeof age);
+	if (ws.running)
+		printf("watch: running (pid %ld)", ws.pid);
+	else
+		fputs("watch: not running", stdout);
+	if (ws.last) {
+		printf("; last, %s ago: ", age);
+		cli_put_text(stdout, ws.last, isatty(STDOUT_FILENO));
+	}
+	putchar('\n');
+	sw_watcher_status_free(&ws);
+}
+
+static cJSON *watch_json(struct cli_ctx *ctx)
+{
+	struct sw_watcher_status ws;
+	if (!sw_watcher_status(ctx->store, &ws))
+		return cJSON_CreateNull();
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "running", ws.running);
+	if (ws.running)
+		cJSON_AddNumberToObject(o, "pid", (double)ws.pid);
+	else
+		cJSON_AddNullToObject(o, "pid");
+	sw_json_add_clean_string(o, "last", ws.last);
+	char iso[32];
+	if (ws.last_ms) {
+		sw_iso_time((time_t)(ws.last_ms / 1000), iso);
+		cJSON_AddStringToObject(o, "last_at", iso);
+	} else {
+		cJSON_AddNullToObject(o, "last_at");
+	}
+	sw_watcher_status_free(&ws);
+	return o;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	bool json = argc == 2 && !strcmp(argv[1], "--json");
@@ -167,6 +212,7 @@ int cmd_status(int argc, char **argv)
 		} else {
 			cJSON_AddNullToObject(o, "merge_testing");
 		}
+		cJSON_AddItemToObject(o, "watch", watch_json(&ctx));
 		cli_print_json(o);
 		cJSON_Delete(o);
 	} else {
@@ -183,6 +229,7 @@ int cmd_status(int argc, char **argv)
 			printf(" into %s is being tested: merge commit %.7s, run #%ld\n", main_b, m.to, m.run);
 			sw_merge_record_free(&m);
 		}
+		print_watch_line(&ctx);
 		if (have_cfg && cfg.deploy)
 			cli_deploy_status_line(&ctx, cfg.deploy);
 		free(cur);

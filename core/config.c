@@ -1190,6 +1190,76 @@ static int top_github(struct ctx *c, const cJSON *v, void *target)
 	return 0;
 }
 
+/* ---- watch ---- */
+
+static struct sw_watch_config *watch_of(void *target)
+{
+	return ((struct sw_config *)target)->watch;
+}
+
+static int watch_branches(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_stage_config tmp = {0};
+	int r = stage_branches(c, v, &tmp);
+	struct strlist *l = &watch_of(target)->branches;
+	strlist_free(l);
+	*l = tmp.branches;
+	return r;
+}
+
+static int watch_fetch_interval(struct ctx *c, const cJSON *v, void *target)
+{
+	if (cJSON_IsNumber(v) && !(v->valuedouble > 0) && !(v->valuedouble < 0)) {
+		watch_of(target)->fetch_interval = 0;
+		return 0;
+	}
+	if (get_posint(c, v, &watch_of(target)->fetch_interval))
+		return -1;
+	/* A remote asked every second or so is a remote hammered. */
+	if (watch_of(target)->fetch_interval < 5)
+		return fail(c, "fetch_interval must be 0 (never fetch) or at least 5 seconds");
+	return 0;
+}
+
+static int watch_auto_merge(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_bool(c, v, &watch_of(target)->auto_merge);
+}
+
+static int watch_auto_deploy(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_bool(c, v, &watch_of(target)->auto_deploy);
+}
+
+static const struct key_desc watch_keys[] = {
+	{"branches", watch_branches, false},
+	{"fetch_interval", watch_fetch_interval, false},
+	{"auto_merge", watch_auto_merge, false},
+	{"auto_deploy", watch_auto_deploy, false},
+};
+
+static int top_watch(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_config *cfg = target;
+	if (!cfg->watch) {
+		cfg->watch = xcalloc(1, sizeof *cfg->watch);
+		cfg->watch->fetch_interval = 60;
+	}
+	if (parse_keys(c, v, watch_keys, sizeof watch_keys / sizeof *watch_keys, target))
+		return -1;
+	if (!cfg->watch->branches.len)
+		strlist_add(&cfg->watch->branches, "*");
+	return 0;
+}
+
+void sw_watch_config_free(struct sw_watch_config *w)
+{
+	if (!w)
+		return;
+	strlist_free(&w->branches);
+	free(w);
+}
+
 void sw_github_config_free(struct sw_github_config *g)
 {
 	if (!g)
@@ -1549,6 +1619,7 @@ static const struct key_desc top_keys[] = {
 	{"sentry", top_sentry, false},
 	{"deploy", top_deploy, false},
 	{"github", top_github, false},
+	{"watch", top_watch, false},
 };
 
 static bool stage_measures(const struct sw_config *cfg, const char *metric)
@@ -1691,6 +1762,7 @@ void sw_config_free(struct sw_config *cfg)
 	free(cfg->sentry_project);
 	sw_deploy_config_free(cfg->deploy);
 	sw_github_config_free(cfg->github);
+	sw_watch_config_free(cfg->watch);
 	strlist_free(&cfg->secrets);
 	strlist_free(&cfg->pass_env);
 	for (size_t i = 0; i < cfg->nstages; i++)

@@ -137,6 +137,10 @@ static void take_policy(struct sw_config *cfg, struct sw_config *policy)
 	sw_github_config_free(cfg->github);
 	cfg->github = policy->github;
 	policy->github = NULL;
+	/* What merges and deploys by itself, and which branches it runs. */
+	sw_watch_config_free(cfg->watch);
+	cfg->watch = policy->watch;
+	policy->watch = NULL;
 }
 
 /* Without a slipway.json on main there is no policy to take: no secrets,
@@ -158,6 +162,8 @@ static void default_policy(struct sw_config *cfg)
 	cfg->deploy = NULL;
 	sw_github_config_free(cfg->github);
 	cfg->github = NULL;
+	sw_watch_config_free(cfg->watch);
+	cfg->watch = NULL;
 	cfg->retention_runs = 200;
 	cfg->max_parallel = 1;
 }

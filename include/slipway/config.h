@@ -96,6 +96,14 @@ struct sw_github_config {
 	bool pull_requests;		/* accepted, not yet used */
 };
 
+/* "watch": what `slipway watch` does by itself (main's only). */
+struct sw_watch_config {
+	struct strlist branches;	/* globs of the branches whose heads it runs; default "*" */
+	int fetch_interval;		/* seconds between fetches of the remote; 0: none (default 60) */
+	bool auto_merge;		/* merge the integration branch once a run proves it (default false) */
+	bool auto_deploy;		/* deploy main when it moves to a proved commit (default false) */
+};
+
 struct sw_config {
 	int version;
 	char *main_branch;		/* default "main" */
@@ -132,6 +140,9 @@ struct sw_config {
 	struct sw_github_config *github;
 	/* "deploy", or NULL when main has none. */
 	struct sw_deploy_config *deploy;
+	/* "watch", or NULL when main has none (watch then runs every branch,
+	 * merges and deploys nothing, and fetches every 60 s). */
+	struct sw_watch_config *watch;
 };
 
 /* Parses text read from source (a file name or "branch:slipway.json", used
@@ -169,6 +180,7 @@ void sw_deploy_config_free(struct sw_deploy_config *d);
 /* "owner/name": letters, digits, '.', '-' and '_' on each side of one '/'. */
 bool sw_config_github_repo_ok(const char *repo);
 void sw_github_config_free(struct sw_github_config *g);
+void sw_watch_config_free(struct sw_watch_config *w);
 
 /* The stage applies to this branch (its "branches" patterns). */
 bool sw_stage_matches(const struct sw_stage_config *st, const char *branch);

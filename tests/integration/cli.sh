@@ -262,6 +262,7 @@ config_page_documents_every_key() {
 		docker_keys) prefix='docker.' ;;
 		sentry_keys) prefix='sentry.' ;;
 		github_keys) prefix='github.' ;;
+		watch_keys) prefix='watch.' ;;
 		deploy_keys) prefix='deploy.' ;;
 		hook_keys) prefix='deploy.hooks.' ;;
 		health_keys) prefix='deploy.health.' ;;

@@ -719,6 +719,32 @@ static void test_pass_env(void)
 	sw_config_free(&cfg);
 }
 
+static void test_watch(void)
+{
+	struct sw_config cfg;
+	CHECK_INT(parse_q(&cfg, "{'stages': [" ST "]}"), 0);
+	CHECK(cfg.watch == NULL);
+	sw_config_free(&cfg);
+	CHECK_INT(parse_q(&cfg, "{'watch': {}, 'stages': [" ST "]}"), 0);
+	CHECK_INT(cfg.watch->branches.len, 1);
+	CHECK_STR(cfg.watch->branches.items[0], "*");
+	CHECK_INT(cfg.watch->fetch_interval, 60);
+	CHECK(!cfg.watch->auto_merge && !cfg.watch->auto_deploy);
+	sw_config_free(&cfg);
+	CHECK_INT(parse_q(&cfg, "{'watch': {'branches': ['feature/*', 'development'], 'fetch_interval': 0, "
+				"'auto_merge': true, 'auto_deploy': true}, 'stages': [" ST "]}"), 0);
+	CHECK_INT(cfg.watch->branches.len, 2);
+	CHECK_INT(cfg.watch->fetch_interval, 0);
+	CHECK(cfg.watch->auto_merge && cfg.watch->auto_deploy);
+	sw_config_free(&cfg);
+	CHECK_ERR("{'watch': {'fetch_interval': 2}, 'stages': [" ST "]}",
+		  "slipway.json: watch.fetch_interval: fetch_interval must be 0 (never fetch) or at least 5 seconds");
+	CHECK_ERR("{'watch': {'branches': []}, 'stages': [" ST "]}",
+		  "slipway.json: watch.branches: expected at least one branch pattern");
+	CHECK_ERR("{'watch': {'auto_merg': true}, 'stages': [" ST "]}",
+		  "slipway.json: watch: unknown key \"auto_merg\" (did you mean \"auto_merge\"?)");
+}
+
 /* A stage measuring a custom metric "warnings", for the gate tests. */
 #define WARN_ST "{'name': 'w', 'run': 'x', 'parse': {'regex': 'w=(\\\\d+)', 'metric': 'warnings'}}"
 
@@ -985,6 +1011,7 @@ static void test_mutations(void)
 int main(void)
 {
 	RUN_TEST(test_sample);
+	RUN_TEST(test_watch);
 	RUN_TEST(test_defaults);
 	RUN_TEST(test_other_values);
 	RUN_TEST(test_syntax_errors);

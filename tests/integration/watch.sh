@@ -1,0 +1,194 @@
+# slipway watch on real repositories with a bare remote: a moved head gets
+# a run, the integration branch is merged once proved (auto_merge), the
+# remote's moves are fetched, one watcher per repository, a watcher killed
+# -9 and started again carries on, SIGHUP and SIGTERM are answered.
+# Watchers started here are stopped by their pid whatever the outcome.
+# timeout: 600
+. "$SW_SRCDIR/tests/lib.sh"
+
+# project [WATCH-JSON]: a bare origin.git and a repository r on main with
+# the given "watch" section (default: every branch, no fetch, auto_merge),
+# development one commit ahead; main checked out; ends inside r.
+project() {
+	local watch=${1:-'{"fetch_interval": 0, "auto_merge": true}'}
+	git init -q --bare origin.git
+	make_repo r <<EOF2
+{"version": 1, "stages": [{"name": "test", "run": "test ! -e broken"}],
+ "watch": $watch}
+EOF2
+	cd r
+	git remote add origin "file://$(cd .. && pwd)/origin.git"
+	git push -q origin main
+	git branch development
+}
+
+sha() { git rev-parse "$1"; }
+# on BRANCH FILE: a commit of FILE alone on BRANCH, main checked out again.
+on() {
+	git checkout -q "$1"
+	printf '%s\n' "$2" >"$2"
+	git add "$2"
+	git commit -q -m "Add $2"
+	git checkout -q main
+}
+runs() { $SLIPWAY history | grep -c '^#' || true; }
+run_status_of() { json "$(run_json "$1")" 'j["status"]'; }
+finished() { case $(run_status_of "$1") in passed | failed | cancelled | interrupted) return 0 ;; esac; return 1; }
+
+WATCHERS=()
+# watcher ARGS...: slipway watch in the background, its log in watch.log;
+# returns once it has said it watches.
+watcher() {
+	$SLIPWAY watch "$@" >../watch.log 2>../watch.err &
+	WATCHERS+=($!)
+	# Each test runs in a subshell of its own, which the trap must be set in.
+	trap stop_watchers EXIT
+	wait_for 20 grep -q "watching " ../watch.log
+}
+stop_watchers() {
+	local p
+	for p in "${WATCHERS[@]}"; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	return 0
+}
+
+once_runs_a_moved_head_then_merges_it() {
+	project
+	$SLIPWAY watch --once >out
+	grep -q "start  watching $PWD (pid [0-9]*): heads as they are now are taken as seen$" out
+	expect_eq "$(runs)" 0 "(heads as they were are not run)"
+	on development feature.txt
+	local head
+	head=$(sha development)
+	$SLIPWAY watch --once >out
+	grep -q "run    development@${head:0:7} moved: run #1 started$" out || fail "$(cat out)"
+	expect_eq "$(json "$(run_json 1)" '(j["branch"], j["commit"], j["trigger"])')" "('development', '$head', 'watch')"
+	wait_for 30 finished 1
+	$SLIPWAY watch --once >out
+	grep -q "merge  merged development@${head:0:7} into main (fast-forward, proved by run #1), pushed$" out ||
+		fail "$(cat out)"
+	expect_eq "$(sha main)" "$head"
+	expect_eq "$(git -C ../origin.git rev-parse main)" "$head"
+	# nothing moved since: a pass does nothing and says nothing of it
+	$SLIPWAY watch --once >out
+	expect_eq "$(grep -vc ' start \| stop ' out || true)" 0 "($(cat out))"
+	expect_eq "$(runs)" 1
+}
+
+# A failed run is not merged, and its head's failure is said once.
+failed_run_is_not_merged() {
+	project
+	$SLIPWAY watch --once >/dev/null
+	on development broken
+	local old
+	old=$(sha main)
+	$SLIPWAY watch --once >/dev/null
+	wait_for 30 finished 1
+	expect_eq "$(run_status_of 1)" failed
+	$SLIPWAY watch --once >out
+	grep -q "skip   development is not merged: development@[0-9a-f]\{7\} has no passed run; last run #1 failed at stage test" out ||
+		fail "$(cat out)"
+	expect_eq "$(sha main)" "$old"
+}
+
+# The daemon: a commit is seen through inotify, run, merged; JSON lines;
+# status says a watcher runs; SIGHUP; SIGTERM ends it cleanly.
+daemon_runs_and_merges_what_moves() {
+	project
+	watcher --json
+	json /dev/stdin 'j["event"]' <<<"$(head -1 ../watch.log)" | grep -qx start
+	$SLIPWAY status >st
+	grep -q "^watch: running (pid ${WATCHERS[0]}); last, .* ago: watching " st || fail "$(cat st)"
+	expect_eq "$($SLIPWAY status --json | json /dev/stdin '(j["watch"]["running"], j["watch"]["pid"])')" "(True, ${WATCHERS[0]})"
+	on development feature.txt
+	local head
+	head=$(sha development)
+	wait_for 20 grep -q '"event":"run"' ../watch.log
+	wait_for 30 grep -q '"event":"merge"' ../watch.log
+	expect_eq "$(sha main)" "$head"
+	grep '"event":"run"' ../watch.log | json /dev/stdin '(j["branch"], j["commit"], j["id"])' | grep -qx "('development', '$head', 1)"
+	# a new branch in a new directory under refs/heads
+	git branch feature/x development
+	on feature/x x.txt
+	wait_for 20 grep -q '"branch":"feature/x"' ../watch.log
+	kill -HUP "${WATCHERS[0]}"
+	wait_for 10 grep -q "SIGHUP: main's configuration is read again" ../watch.log
+	kill -TERM "${WATCHERS[0]}"
+	local rc=0
+	wait "${WATCHERS[0]}" || rc=$?
+	expect_eq "$rc" 0
+	tail -1 ../watch.log | json /dev/stdin '(j["event"], j["message"])' | grep -qx "('stop', 'stopped')"
+	$SLIPWAY status | grep -q "^watch: not running; last, .* ago: stopped$"
+}
+
+# One watcher per repository, and a killed one leaves no stuck lock: the
+# next carries on from the heads the last one saw.
+one_watcher_and_kill_9() {
+	project
+	watcher
+	exits 1 $SLIPWAY watch --once 2>err
+	expect_eq "$(cat err)" "slipway: another watcher is running in this repository (pid ${WATCHERS[0]})"
+	kill -9 "${WATCHERS[0]}"
+	wait "${WATCHERS[0]}" 2>/dev/null || true
+	on development while-down.txt
+	local head
+	head=$(sha development)
+	$SLIPWAY watch --once >out
+	grep -q "watching $PWD (pid [0-9]*)$" out || fail "not resumed: $(cat out)"
+	grep -q "development@${head:0:7} moved: run #1 started" out || fail "the commit made while it was down is not run: $(cat out)"
+}
+
+# What moved on the remote: fetched, the local branch fast-forwarded, run;
+# a branch new there is made here.
+fetch_follows_the_remote() {
+	project '{"fetch_interval": 30}'
+	git push -q origin development
+	$SLIPWAY watch --once >/dev/null
+	git clone -q ../origin.git ../other 2>/dev/null
+	(cd ../other && git checkout -q development && commit_file remote.txt "from elsewhere" &&
+		git checkout -q -b topic && commit_file topic.txt "topic" && git push -q origin development topic)
+	local dev topic
+	dev=$(git -C ../other rev-parse development) topic=$(git -C ../other rev-parse topic)
+	$SLIPWAY watch --once >out
+	grep -q "fetch  development moved on origin: local development fast-forwarded to ${dev:0:7}$" out || fail "$(cat out)"
+	grep -q "fetch  topic is new on origin: local topic made at ${topic:0:7}$" out || fail "$(cat out)"
+	expect_eq "$(sha development) $(sha topic)" "$dev $topic"
+	grep -q "development@${dev:0:7} moved: run #[0-9]* started" out
+	grep -q "topic@${topic:0:7} moved: run #[0-9]* started" out
+	# main checked out here and moved there: left, and said so
+	(cd ../other && git checkout -q main && commit_file m.txt m && git push -q origin main)
+	$SLIPWAY watch --once >out
+	grep -q "skip   main moved on origin to [0-9a-f]\{7\}, but it is checked out here: not moved (git pull brings it)$" out ||
+		fail "$(cat out)"
+	# a remote that cannot be reached is said, the local rules go on
+	git remote set-url origin "$(cd .. && pwd)/gone.git"
+	$SLIPWAY watch --once >out
+	grep -q "error  cannot fetch origin: " out || fail "$(cat out)"
+}
+
+# auto_deploy without a deploy section, and rules limited to some branches.
+rules_as_configured() {
+	project '{"branches": ["feature/*"], "fetch_interval": 0, "auto_deploy": true}'
+	$SLIPWAY watch --once >out
+	grep -q "skip   auto_deploy is on, but deploy is not configured in main's slipway.json$" out || fail "$(cat out)"
+	on development d.txt
+	git branch feature/a development
+	$SLIPWAY watch --once >out
+	grep -q "feature/a@" out
+	! grep -q "development@" out || fail "development is not among watch.branches: $(cat out)"
+	# a bad watch section is refused as any bad key is
+	cat >slipway.json <<'EOF2'
+{"version": 1, "stages": [{"name": "test", "run": "true"}], "watch": {"fetch_interval": 2}}
+EOF2
+	exits 2 $SLIPWAY check-config 2>err
+	grep -q 'watch.fetch_interval: fetch_interval must be 0 (never fetch) or at least 5 seconds' err || fail "$(cat err)"
+}
+
+t_run once_runs_a_moved_head_then_merges_it
+t_run failed_run_is_not_merged
+t_run daemon_runs_and_merges_what_moves
+t_run one_watcher_and_kill_9
+t_run fetch_follows_the_remote
+t_run rules_as_configured
+t_done
