@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slipway/watcher.h"
 #include "tui.h"
 #include "view_pipeline.h"
 
@@ -91,6 +92,7 @@ void tui_branches_close(struct tui *t)
 	free_rows(l->rows, l->n);
 	free(l->shown);
 	free(l->filter);
+	free(l->watch);
 	free(l);
 	t->views[TUI_V_BRANCHES].data = NULL;
 }
@@ -156,6 +158,13 @@ void tui_reload_branches(struct tui *t)
 	free_rows(l->rows, l->n);
 	l->rows = rows;
 	l->n = n;
+	/* A watcher's news comes with the runs it starts: read with them. */
+	struct sw_watcher_status ws;
+	free(l->watch);
+	l->watch = NULL;
+	if (sw_watcher_status(t->store, &ws) && ws.running)
+		l->watch = xasprintf("watch: %s", ws.last ? ws.last : "running");
+	sw_watcher_status_free(&ws);
 	/* Names and subjects paint first; the counts fill in from the loop. */
 	l->counted = 0;
 	apply_filter(l);

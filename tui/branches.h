@@ -29,6 +29,7 @@ struct tui_branches {
 	char *filter;
 	size_t *shown;		/* the rows the filter lets through, in order */
 	size_t nshown;
+	char *watch;		/* "watch: <what it did last>" while a watcher runs; else NULL */
 };
 
 void tui_branches_open(struct tui *t);

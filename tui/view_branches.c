@@ -67,9 +67,10 @@ static long nrows(struct tui *t, struct tui_view *v)
 static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 {
 	const struct tui_branches *l = tui_branches(t);
-	char title[160];
-	snprintf(title, sizeof title, "Branches %zu%s%s%s", l->nshown, l->filter ? " · filter: " : "",
-		 l->filter ? l->filter : "", t->have_cfg ? "" : " · no slipway.json: run `slipway init`");
+	char title[240];
+	snprintf(title, sizeof title, "Branches %zu%s%s%s%s%.160s", l->nshown, l->filter ? " · filter: " : "",
+		 l->filter ? l->filter : "", t->have_cfg ? "" : " · no slipway.json: run `slipway init`",
+		 l->watch ? " · " : "", l->watch ? l->watch : "");
 	tui_box_title(t, r, title, t->focus == v);
 	tui_view_draw_rows(t, v, (struct tui_rect){r.y + 1, r.x, r.h - 1, r.w}, t->focus == v);
 }

@@ -112,6 +112,11 @@ daemon_runs_and_merges_what_moves() {
 	git branch feature/x development
 	on feature/x x.txt
 	wait_for 20 grep -q '"branch":"feature/x"' ../watch.log
+	# the dashboard says a watcher runs, and what it did last
+	printf '\n' >../script
+	$SLIPWAY --script ../script --size 160x24 --dump ../screen
+	grep -q "Branches [0-9]* · watch: feature/x@[0-9a-f]\{7\} moved: run #[0-9]* started" ../screen ||
+		{ sed 's/^/    | /' ../screen >&2; fail "no watcher in the Branches title"; }
 	kill -HUP "${WATCHERS[0]}"
 	wait_for 10 grep -q "SIGHUP: main's configuration is read again" ../watch.log
 	kill -TERM "${WATCHERS[0]}"
