@@ -172,6 +172,13 @@ static bool run_going(struct sw_store *st, long id)
 	return going;
 }
 
+/* The newest run of sha is queued or running: what depends on it waits. */
+static bool head_run_going(struct sw_watcher *w, const char *sha)
+{
+	long id = sw_store_last_for_commit(w->st, sha);
+	return id && run_going(w->st, id);
+}
+
 /* Every watched local branch whose head moved since it was seen, and that
  * no run has tested, gets one. */
 static void run_moved_heads(struct sw_watcher *w, bool first_pass)
@@ -336,7 +343,9 @@ static void maybe_merge(struct sw_watcher *w)
 	char key[160];
 	snprintf(key, sizeof key, "merge %s %s", integ, plan.head);
 	char *reason = NULL;
-	if (r == SW_OK && plan.action != SW_MERGE_NOTHING && failed_merge_of(w->st, integ, plan.head, &reason)) {
+	if (plan.head[0] && head_run_going(w, plan.head)) {
+		w->busy = true;	/* its run goes on: looked at again when it ends */
+	} else if (r == SW_OK && plan.action != SW_MERGE_NOTHING && failed_merge_of(w->st, integ, plan.head, &reason)) {
 		if (first_time(w, key))
 			say(w, "skip", integ, plan.head, 0, "%s@%.7s is not merged again: its merge failed (%s)", integ,
 			    plan.head, reason);
@@ -357,8 +366,6 @@ static void maybe_merge(struct sw_watcher *w)
 		}
 		free(merr);
 		sw_merge_result_free(&res);
-	} else if (r == SW_ERR_FAILED && strstr(err, "is still running")) {
-		w->busy = true;	/* its run goes on: look again when it ends */
 	} else if (r != SW_OK && first_time(w, key)) {
 		say(w, "skip", integ, plan.head[0] ? plan.head : NULL, 0, "%s is not merged: %s", integ, err);
 	}
@@ -383,12 +390,12 @@ static void maybe_deploy(struct sw_watcher *w)
 	snprintf(key, sizeof key, "deploy %s", plan.commit);
 	struct sw_deploy_record *last = NULL;
 	size_t n = r == SW_OK ? sw_deploy_history(w->st, 1, &last, NULL) : 0;
-	if (r != SW_OK) {
-		if (!strstr(err, "is still running") && first_time(w, key))
+	if (plan.commit[0] && head_run_going(w, plan.commit)) {
+		w->busy = true;
+	} else if (r != SW_OK) {
+		if (first_time(w, key))
 			say(w, "skip", w->cfg.main_branch, plan.commit[0] ? plan.commit : NULL, 0, "%s is not deployed: %s",
 			    w->cfg.main_branch, err);
-		else
-			w->busy = true;
 	} else if (!strcmp(plan.current, plan.commit)) {
 		/* serving already */
 	} else if (n && !sw_deploy_status_final(last[0].status)) {

@@ -144,6 +144,30 @@ one_watcher_and_kill_9() {
 	grep -q "development@${head:0:7} moved: run #1 started" out || fail "the commit made while it was down is not run: $(cat out)"
 }
 
+# Two started at the same instant (a barrier, not luck): one wins, the
+# other says which pid holds the repository and exits 1.
+two_watchers_at_once() {
+	project
+	mkfifo ../go
+	local p1 p2 rc1=0 rc2=0
+	(read -r _ <../go || true; exec $SLIPWAY watch >../w1.log 2>../w1.err) &
+	p1=$!
+	(read -r _ <../go || true; exec $SLIPWAY watch >../w2.log 2>../w2.err) &
+	p2=$!
+	WATCHERS+=("$p1" "$p2")
+	trap stop_watchers EXIT
+	echo go >../go
+	wait_for 20 sh -c 'grep -q "watching " ../w1.log || grep -q "watching " ../w2.log'
+	wait_for 20 sh -c 'test -s ../w1.err || test -s ../w2.err'
+	kill -0 "$p1" 2>/dev/null && kill -0 "$p2" 2>/dev/null && fail "both watchers run"
+	cat ../w1.err ../w2.err | grep -qx "slipway: another watcher is running in this repository (pid [0-9]*)" ||
+		fail "$(cat ../w1.err ../w2.err)"
+	kill "$p1" "$p2" 2>/dev/null
+	wait "$p1" || rc1=$?
+	wait "$p2" || rc2=$?
+	expect_eq "$(printf '%s\n' "$rc1" "$rc2" | sort | tr '\n' ' ')" "0 1 " "(exit codes: the stopped one, the refused one)"
+}
+
 # What moved on the remote: fetched, the local branch fast-forwarded, run;
 # a branch new there is made here.
 fetch_follows_the_remote() {
@@ -194,6 +218,7 @@ t_run once_runs_a_moved_head_then_merges_it
 t_run failed_run_is_not_merged
 t_run daemon_runs_and_merges_what_moves
 t_run one_watcher_and_kill_9
+t_run two_watchers_at_once
 t_run fetch_follows_the_remote
 t_run rules_as_configured
 t_done
