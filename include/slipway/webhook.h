@@ -59,7 +59,9 @@ struct sw_webhook_push {
  * of its fields onto a locked list, a pipe written to wake the consumer)
  * and never does the work: every other delivery waits meanwhile. */
 typedef void (*sw_webhook_push_fn)(void *ud, const struct sw_webhook_push *push);
-/* line: one line of text safe for a terminal, without a newline. */
+/* line: one line of text safe for a terminal, without a newline: one per
+ * request, and libmicrohttpd's own complaints (the connection limit
+ * reached, a socket error) as they come. */
 typedef void (*sw_webhook_log_fn)(void *ud, const char *line);
 
 struct sw_webhook_options {
