@@ -36,15 +36,15 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ ${#names[@]} -gt 0 ] || names=(config lines junit cobertura record secrets actions)
+[ ${#names[@]} -gt 0 ] || names=(config lines junit cobertura record secrets actions webhook)
 [ -n "$out" ] || out=$src/build-fuzz$([ $strict -eq 1 ] && echo -strict)
 runs=${FUZZ_RUNS:-}
 seconds=${FUZZ_SECONDS:-$([ -n "$runs" ] || echo 30)}
 
 # The parsers of untrusted input and what they need; nothing else of the core.
 core=(util suggest regex metrics report_lines report_xml json_check config session record store secrets
-	yamltree json_print actions actions_cond actions_expr actions_job actions_matrix actions_uses)
-declare -A dict=([config]=json [record]=json [junit]=xml [cobertura]=xml [lines]=lines)
+	yamltree json_print actions actions_cond actions_expr actions_job actions_matrix actions_uses webhook_payload)
+declare -A dict=([config]=json [record]=json [junit]=xml [cobertura]=xml [lines]=lines [webhook]=webhook)
 
 # A known bug whose fix is not in yet keeps its reproducer in
 # tests/fuzz/crashes/ and may turn off, per core file (limits) or in the

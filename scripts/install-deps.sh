@@ -6,7 +6,8 @@ set -euo pipefail
 what=${1:-test}
 
 build=(build-essential autoconf automake pkg-config git
-	libncurses-dev libcurl4-openssl-dev libcjson-dev libgit2-dev libpcre2-dev libexpat1-dev libyaml-dev libsqlite3-dev)
+	libncurses-dev libcurl4-openssl-dev libcjson-dev libgit2-dev libpcre2-dev libexpat1-dev libyaml-dev libsqlite3-dev
+	libmicrohttpd-dev libssl-dev)
 python=(python3 python3-venv python3-django python3-pytest python3-pytest-django
 	python3-pytest-cov python3-flake8 gunicorn)
 engine=(podman runc conmon busybox-static docker-compose docker-registry mmdebstrap uidmap
