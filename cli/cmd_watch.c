@@ -51,6 +51,7 @@ static void print_event(void *ud, const struct sw_watch_event *ev)
 int cmd_watch(int argc, char **argv)
 {
 	static const struct option opts[] = {{"once", no_argument, NULL, 'o'}, {"json", no_argument, NULL, 'j'},
+					     {"listen", required_argument, NULL, 'l'}, {"path", required_argument, NULL, 'p'},
 					     {NULL, 0, NULL, 0}};
 	struct watch_out out = {0};
 	struct sw_watcher_options wo = {.env = environ, .log = print_event, .ud = &out};
@@ -61,6 +62,10 @@ int cmd_watch(int argc, char **argv)
 			wo.once = true;
 		else if (c == 'j')
 			out.json = true;
+		else if (c == 'l')
+			wo.listen = optarg;
+		else if (c == 'p')
+			wo.listen_path = optarg;
 		else
 			return cli_usage("watch", false);
 	}

@@ -45,14 +45,16 @@ static const struct cli_command commands[] = {
 	 "  --dry-run    say what the merge would do (or why it is refused), move nothing\n"
 	 "  --no-wait    when a merge commit is tested, print its run's id and return\n"
 	 "  --json       print the merge record (with --dry-run: the plan)"},
-	{"watch", cmd_watch, "watch [--once] [--json]",
+	{"watch", cmd_watch, "watch [--once] [--json] [--listen 127.0.0.1:PORT [--path /hook]]",
 	 "Run main's \"watch\" rules by themselves: a branch head that moves (local refs, and the\n"
 	 "remote's after each fetch) gets a run; with auto_merge the integration branch is merged once\n"
 	 "a run proves it; with auto_deploy main is deployed once it moves to a proved commit.\n"
 	 "One watcher per repository; SIGTERM stops it after the step under way, SIGHUP says it\n"
 	 "re-reads the configuration (it does before every pass).\n"
 	 "  --once       one pass, then exit (for cron)\n"
-	 "  --json       the log as JSON lines"},
+	 "  --json       the log as JSON lines\n"
+	 "  --listen A   take GitHub push webhooks at address:port A (signed with GITHUB_WEBHOOK_SECRET)\n"
+	 "  --path P     the webhook's path (default /)"},
 	{"deploy", cmd_deploy, "deploy [REF] [--force] [--follow] [--dry-run] [--json]",
 	 "Deploy REF (default: main's head), a commit of main that a passed run tested, as main's\n"
 	 "\"deploy\" section says: install it in releases/, back up the SQLite files, stop the\n"

@@ -27,6 +27,8 @@
 #include "slipway/deploy.h"
 #include "slipway/merge.h"
 #include "slipway/run.h"
+#include "slipway/secrets.h"
+#include "slipway/webhook.h"
 #include "git_internal.h"
 
 #define LOCK_FILE "watch.lock"
@@ -45,6 +47,9 @@ struct sw_watcher {
 	int ino, sigfd, wake[2];
 	pthread_mutex_t mu;
 	struct strlist poked;		/* "BRANCH SHA" from webhooks, under mu */
+	pthread_mutex_t log_mu;		/* say() comes from the receiver's thread too */
+	char *gh_repo;			/* github.repo, for the receiver's thread; under mu */
+	struct sw_webhook *hook;
 	int64_t started_ms, next_fetch;
 	struct strlist said;		/* skips already logged: each is said once */
 	struct strlist heads;		/* "BRANCH SHA" as last seen */
@@ -89,12 +94,14 @@ static void say(struct sw_watcher *w, const char *kind, const char *branch, cons
 	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	struct sw_watch_event ev = {kind, branch, commit, id, msg};
+	pthread_mutex_lock(&w->log_mu);
 	if (w->opt->log)
 		w->opt->log(w->opt->ud, &ev);
 	free(w->last);
 	w->last = msg;
 	w->last_ms = sw_now_ms();
 	save_state(w);
+	pthread_mutex_unlock(&w->log_mu);
 }
 
 /* A skip worth saying once, not at every pass while nothing changes. */
@@ -223,7 +230,9 @@ static void run_moved_heads(struct sw_watcher *w, bool first_pass)
 		say(w, "run", b->name, b->head, id, "%s@%.7s moved: run #%ld started", b->name, b->head, id);
 	}
 	sw_branches_free(bs, n);
+	pthread_mutex_lock(&w->log_mu);
 	save_state(w);
+	pthread_mutex_unlock(&w->log_mu);
 }
 
 /* ---- fetching ---- */
@@ -441,6 +450,10 @@ static int load_config(struct sw_watcher *w)
 		sw_config_free(&w->cfg);
 	w->cfg = cfg;
 	w->have_cfg = true;
+	pthread_mutex_lock(&w->mu);
+	free(w->gh_repo);
+	w->gh_repo = cfg.github ? xstrdup(cfg.github->repo) : NULL;
+	pthread_mutex_unlock(&w->mu);
 	return 0;
 }
 
@@ -534,6 +547,63 @@ static int take_lock(struct sw_store *st, int *fd, char **err)
 	return r;
 }
 
+/* ---- webhooks ---- */
+
+static void hook_log(void *ud, const char *line)
+{
+	/* The event's kind says it already. */
+	if (!strncmp(line, "webhook: ", 9))
+		line += 9;
+	say(ud, "webhook", NULL, NULL, 0, "%s", line);
+}
+
+/* On the receiver's thread, after its reply: only queues. */
+static void hook_push(void *ud, const struct sw_webhook_push *p)
+{
+	struct sw_watcher *w = ud;
+	pthread_mutex_lock(&w->mu);
+	char *repo = xstrdup_null(w->gh_repo);
+	pthread_mutex_unlock(&w->mu);
+	bool other = repo && strcmp(repo, p->repository);
+	if (other)
+		say(w, "skip", NULL, NULL, 0, "a push to %s, not %s (github.repo): ignored", p->repository, repo);
+	free(repo);
+	if (other)
+		return;
+	if (p->deleted || strncmp(p->ref, "refs/heads/", 11))
+		return;
+	say(w, "webhook", p->ref + 11, p->after, 0, "%s moved to %.7s on GitHub (delivery %s): fetching", p->ref + 11,
+	    p->after, p->delivery);
+	sw_watcher_poke(w, p->ref + 11, p->after);
+}
+
+static int start_hook(struct sw_watcher *w, char **err)
+{
+	const char *v = w->opt->env ? sw_env_lookup(w->opt->env, "GITHUB_WEBHOOK_SECRET") : NULL;
+	char *secret = v && *v ? xstrdup(v) : NULL;
+	if (!secret && sw_secrets_file_value("GITHUB_WEBHOOK_SECRET", &secret, err))
+		return -1;
+	if (!secret || !*secret) {
+		char *file = sw_secrets_file_path();
+		*err = xasprintf("--listen needs the webhook's secret: set GITHUB_WEBHOOK_SECRET in the environment or "
+				 "in the secrets file %s (the same as in the GitHub hook's settings)", file);
+		free(file);
+		free(secret);
+		return -1;
+	}
+	struct sw_webhook_options o = {.listen = w->opt->listen, .path = w->opt->listen_path, .secret = secret,
+				       .secret_len = strlen(secret), .on_push = hook_push, .log = hook_log, .ud = w};
+	int r = sw_webhook_start(&o, &w->hook, err);
+	memset(secret, 0, strlen(secret));
+	free(secret);
+	return r;
+}
+
+int sw_watcher_listen_port(const struct sw_watcher *w)
+{
+	return w->hook ? sw_webhook_port(w->hook) : 0;
+}
+
 void sw_watcher_poke(struct sw_watcher *w, const char *branch, const char *sha)
 {
 	pthread_mutex_lock(&w->mu);
@@ -545,6 +615,10 @@ void sw_watcher_poke(struct sw_watcher *w, const char *branch, const char *sha)
 
 static void close_watcher(struct sw_watcher *w)
 {
+	/* First: its thread may still say something. */
+	if (w->hook)
+		sw_webhook_stop(w->hook);
+	pthread_mutex_destroy(&w->log_mu);
 	if (w->have_cfg)
 		sw_config_free(&w->cfg);
 	if (w->ino >= 0)
@@ -555,6 +629,7 @@ static void close_watcher(struct sw_watcher *w)
 	close(w->wake[1]);
 	pthread_mutex_destroy(&w->mu);
 	strlist_free(&w->poked);
+	free(w->gh_repo);
 	strlist_free(&w->said);
 	strlist_free(&w->heads);
 	free(w->last);
@@ -570,6 +645,7 @@ int sw_watcher_run(struct sw_repo *repo, struct sw_store *st, const struct sw_wa
 		return r;
 	git_libgit2_init();
 	pthread_mutex_init(&w.mu, NULL);
+	pthread_mutex_init(&w.log_mu, NULL);
 	if (pipe2(w.wake, O_CLOEXEC | O_NONBLOCK) || git_repository_open(&w.git, sw_repo_gitdir(repo))) {
 		*err = xstrdup("cannot start the watcher: cannot open the repository or a pipe");
 		close(lock);
@@ -597,15 +673,18 @@ int sw_watcher_run(struct sw_repo *repo, struct sw_store *st, const struct sw_wa
 	watch_refs(&w, heads);
 	free(heads);
 	watch_dir(&w, sw_repo_gitdir(repo));	/* packed-refs */
-	if (opt->ready && opt->ready(opt->ud, &w, err)) {
+	if (opt->listen && start_hook(&w, err)) {
 		close_watcher(&w);
 		close(lock);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		git_libgit2_shutdown();
 		return SW_ERR_USAGE;
 	}
-	say(&w, "start", NULL, NULL, 0, "watching %s (pid %ld)%s", sw_repo_workdir(repo) ? sw_repo_workdir(repo)
-	    : sw_repo_gitdir(repo), (long)getpid(), resumed ? "" : ": heads as they are now are taken as seen");
+	char listening[64] = "";
+	if (w.hook)
+		snprintf(listening, sizeof listening, "; webhooks on port %d", sw_webhook_port(w.hook));
+	say(&w, "start", NULL, NULL, 0, "watching %s (pid %ld)%s%s", sw_repo_workdir(repo) ? sw_repo_workdir(repo)
+	    : sw_repo_gitdir(repo), (long)getpid(), listening, resumed ? "" : ": heads as they are now are taken as seen");
 	bool first = !resumed, stop = false, fetch_now = false;
 	while (!stop) {
 		pass(&w, first, fetch_now);

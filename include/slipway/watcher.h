@@ -21,18 +21,21 @@ struct sw_watch_event {
 	const char *message;	/* one line for a person; raw: neutralise it to show it */
 };
 
-/* A webhook's news that a branch moved on the remote (see watch's
- * --listen): fetched first, then handled as a fetch's news. */
 struct sw_watcher;
 
 struct sw_watcher_options {
 	bool once;		/* one pass, then return */
 	char *const *env;	/* secrets, tokens, PATH for the runs and deploys started */
+	/* Called from the loop, and from the webhook receiver's thread, one
+	 * call at a time. */
 	void (*log)(void *ud, const struct sw_watch_event *ev);
 	void *ud;
-	/* Called once the watcher holds its lock, before the first pass: a
-	 * webhook receiver is started there (may be NULL). */
-	int (*ready)(void *ud, struct sw_watcher *w, char **err);
+	/* "127.0.0.1:PORT": GitHub push webhooks are taken there, signed with
+	 * the secret GITHUB_WEBHOOK_SECRET (environment, else the secrets
+	 * file); a push to a watched branch is fetched and acted on at once.
+	 * NULL: none. */
+	const char *listen;
+	const char *listen_path;	/* NULL: "/" */
 };
 
 /* Runs until SIGTERM or SIGINT (the step under way is finished first;
@@ -42,9 +45,12 @@ struct sw_watcher_options {
  * watcher holds the repository; SW_ERR_USAGE for a bad configuration. */
 int sw_watcher_run(struct sw_repo *repo, struct sw_store *st, const struct sw_watcher_options *opt, char **err);
 
-/* From any thread (a webhook's): the remote says branch moved to sha;
- * the watcher fetches and acts at once.  Returns at once. */
+/* From any thread (the webhook receiver's): the remote says branch moved
+ * to sha; the watcher fetches and acts at once.  Returns at once. */
 void sw_watcher_poke(struct sw_watcher *w, const char *branch, const char *sha);
+/* The port the webhook receiver listens on (0: none); for tests that
+ * asked for port 0. */
+int sw_watcher_listen_port(const struct sw_watcher *w);
 
 /* Whether a watcher runs in this repository, and what it last did. */
 struct sw_watcher_status {

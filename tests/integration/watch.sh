@@ -148,24 +148,26 @@ one_watcher_and_kill_9() {
 # other says which pid holds the repository and exits 1.
 two_watchers_at_once() {
 	project
-	mkfifo ../go
 	local p1 p2 rc1=0 rc2=0
-	(read -r _ <../go || true; exec $SLIPWAY watch >../w1.log 2>../w1.err) &
+	# Both wait for one file, then start within a poll of each other.
+	(until [ -e ../go ]; do sleep 0.01; done; exec $SLIPWAY watch >../w1.log 2>../w1.err) &
 	p1=$!
-	(read -r _ <../go || true; exec $SLIPWAY watch >../w2.log 2>../w2.err) &
+	(until [ -e ../go ]; do sleep 0.01; done; exec $SLIPWAY watch >../w2.log 2>../w2.err) &
 	p2=$!
 	WATCHERS+=("$p1" "$p2")
 	trap stop_watchers EXIT
-	echo go >../go
+	touch ../go
 	wait_for 20 sh -c 'grep -q "watching " ../w1.log || grep -q "watching " ../w2.log'
 	wait_for 20 sh -c 'test -s ../w1.err || test -s ../w2.err'
-	kill -0 "$p1" 2>/dev/null && kill -0 "$p2" 2>/dev/null && fail "both watchers run"
-	cat ../w1.err ../w2.err | grep -qx "slipway: another watcher is running in this repository (pid [0-9]*)" ||
-		fail "$(cat ../w1.err ../w2.err)"
-	kill "$p1" "$p2" 2>/dev/null
-	wait "$p1" || rc1=$?
-	wait "$p2" || rc2=$?
-	expect_eq "$(printf '%s\n' "$rc1" "$rc2" | sort | tr '\n' ' ')" "0 1 " "(exit codes: the stopped one, the refused one)"
+	local loser=$p1 winner=$p2 err=../w1.err
+	[ -s ../w1.err ] || { loser=$p2 winner=$p1 err=../w2.err; }
+	grep -qx "slipway: another watcher is running in this repository (pid $winner)" $err || fail "$(cat $err)"
+	wait "$loser" || rc1=$?
+	expect_eq "$rc1" 1 "(the refused one's exit code)"
+	kill -0 "$winner" || fail "the winner does not run"
+	kill "$winner"
+	wait "$winner" || rc2=$?
+	expect_eq "$rc2" 0 "(the stopped one's exit code)"
 }
 
 # What moved on the remote: fetched, the local branch fast-forwarded, run;
@@ -196,6 +198,49 @@ fetch_follows_the_remote() {
 	grep -q "error  cannot fetch origin: " out || fail "$(cat out)"
 }
 
+# deliver SECRET EVENT ID BODY: a GitHub delivery to the watcher's port,
+# signed with SECRET ("-": unsigned); prints the HTTP status.
+deliver() {
+	local sig=()
+	[ "$1" = - ] || sig=(-H "X-Hub-Signature-256: sha256=$(printf '%s' "$4" | openssl dgst -sha256 -hmac "$1" | sed 's/.*= //')")
+	curl -s -o /dev/null -w '%{http_code}' -m 10 -X POST "http://127.0.0.1:$PORT/hook" \
+		-H "Content-Type: application/json" -H "X-GitHub-Event: $2" -H "X-GitHub-Delivery: $3" \
+		"${sig[@]}" --data-binary "$4"
+}
+
+# A push webhook, signed: the branch is fetched and its new head run; a
+# bad signature or a replayed delivery starts nothing.
+webhook_push_is_fetched_and_run() {
+	project '{"fetch_interval": 0}'
+	git push -q origin development
+	local secret="whs-$RANDOM$RANDOM"
+	GITHUB_WEBHOOK_SECRET=$secret watcher --listen 127.0.0.1:0 --path /hook
+	PORT=$(sed -n 's/.*webhooks on port \([0-9]*\).*/\1/p' ../watch.log)
+	[ -n "$PORT" ] || fail "no port in: $(cat ../watch.log)"
+	git clone -q ../origin.git ../other 2>/dev/null
+	(cd ../other && git checkout -q development && commit_file hooked.txt hooked && git push -q origin development)
+	local after body
+	after=$(git -C ../other rev-parse development)
+	body='{"ref": "refs/heads/development", "after": "'$after'", "deleted": false, "repository": {"full_name": "team/site"}}'
+	expect_eq "$(deliver wrong-secret push d-1 "$body")" 401
+	expect_eq "$(deliver - push d-2 "$body")" 401
+	sleep 0.5
+	expect_eq "$(runs)" 0 "(a refused delivery starts nothing)"
+	expect_eq "$(deliver "$secret" push d-3 "$body")" 200
+	wait_for 20 grep -q "run    development@${after:0:7} moved: run #1 started" ../watch.log
+	expect_eq "$(sha development)" "$after"
+	expect_eq "$(deliver "$secret" push d-3 "$body")" 200
+	expect_eq "$(deliver "$secret" ping d-4 '{"zen": "x"}')" 200
+	sleep 0.5
+	expect_eq "$(runs)" 1 "(a replay starts nothing)"
+	grep -q "webhook 401 refused" ../watch.log || fail "$(cat ../watch.log)"
+	! grep -qF "$secret" ../watch.log ../watch.err || fail "the secret is in the log"
+	# no secret: refused at start, said where to put it
+	stop_watchers
+	exits 2 $SLIPWAY watch --listen 127.0.0.1:0 2>err
+	grep -q "slipway: --listen needs the webhook's secret: set GITHUB_WEBHOOK_SECRET" err || fail "$(cat err)"
+}
+
 # auto_deploy without a deploy section, and rules limited to some branches.
 rules_as_configured() {
 	project '{"branches": ["feature/*"], "fetch_interval": 0, "auto_deploy": true}'
@@ -220,5 +265,6 @@ t_run daemon_runs_and_merges_what_moves
 t_run one_watcher_and_kill_9
 t_run two_watchers_at_once
 t_run fetch_follows_the_remote
+t_run webhook_push_is_fetched_and_run
 t_run rules_as_configured
 t_done
