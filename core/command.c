@@ -75,6 +75,11 @@ int sw_detach(void (*body)(void *), void *arg)
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
+		/* A caller's blocked signals (a watcher's, read by signalfd) are
+		 * not the detached process's. */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (setsid() < 0)
 			_exit(1);
 		pid_t again = fork();
