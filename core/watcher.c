@@ -401,12 +401,12 @@ static void maybe_deploy(struct sw_watcher *w)
 	size_t n = r == SW_OK ? sw_deploy_history(w->st, 1, &last, NULL) : 0;
 	if (plan.commit[0] && head_run_going(w, plan.commit)) {
 		w->busy = true;
+	} else if (plan.commit[0] && !strcmp(plan.current, plan.commit)) {
+		/* serving already: nothing to say */
 	} else if (r != SW_OK) {
 		if (first_time(w, key))
 			say(w, "skip", w->cfg.main_branch, plan.commit[0] ? plan.commit : NULL, 0, "%s is not deployed: %s",
 			    w->cfg.main_branch, err);
-	} else if (!strcmp(plan.current, plan.commit)) {
-		/* serving already */
 	} else if (n && !sw_deploy_status_final(last[0].status)) {
 		w->busy = true;
 	} else if (n && !strcmp(last[0].commit, plan.commit) && last[0].status != SW_DEPLOY_SUCCEEDED) {

@@ -5,6 +5,7 @@
 # Watchers started here are stopped by their pid whatever the outcome.
 # timeout: 600
 . "$SW_SRCDIR/tests/lib.sh"
+. "$SW_SRCDIR/tests/deploy_site.sh"
 
 # project [WATCH-JSON]: a bare origin.git and a repository r on main with
 # the given "watch" section (default: every branch, no fetch, auto_merge),
@@ -241,6 +242,51 @@ webhook_push_is_fetched_and_run() {
 	grep -q "slipway: --listen needs the webhook's secret: set GITHUB_WEBHOOK_SECRET" err || fail "$(cat err)"
 }
 
+deploy_status() { $SLIPWAY deploys --json | json /dev/stdin "j[0]['status'] if j else None"; }
+deploy_ended() { case $(deploy_status) in succeeded | rolled_back | failed | interrupted) return 0 ;; esac; return 1; }
+
+# auto_deploy with a real deploy (tests/deploy_site.sh's site, local
+# target): main's new head is run, then deployed; a release that fails
+# its health check is rolled back and not deployed again by itself.
+auto_deploy_deploys_what_main_proved() {
+	site
+	trap stop_site EXIT
+	/usr/bin/python3 - <<'EOF2'
+import json
+j = json.load(open("slipway.json"))
+j["watch"] = {"fetch_interval": 0, "auto_deploy": True}
+json.dump(j, open("slipway.json", "w"), indent=1)
+EOF2
+	git commit -q -am "Deploy by itself"
+	$SLIPWAY watch --once >/dev/null
+	release 2
+	local head
+	head=$(sha main)
+	$SLIPWAY watch --once >out
+	grep -q "main@${head:0:7} moved: run #1 started" out || fail "$(cat out)"
+	wait_for 30 finished 1
+	$SLIPWAY watch --once >out
+	grep -q "deploy main moved to ${head:0:7}: deploy #1 to production started" out || fail "$(cat out)"
+	wait_for 60 deploy_ended
+	expect_eq "$(deploy_status)" succeeded
+	expect_eq "$(page)" "release 2"
+	# served already: nothing to do
+	$SLIPWAY watch --once >out
+	! grep -q "deploy " out || fail "$(cat out)"
+	# a release whose health check fails: rolled back, then left alone
+	git rm -q www/ok.html
+	git commit -q -m "No health page"
+	head=$(sha main)
+	$SLIPWAY watch --once >/dev/null
+	wait_for 30 finished 2
+	$SLIPWAY watch --once >/dev/null
+	wait_for 60 deploy_ended
+	expect_eq "$(deploy_status)" rolled_back
+	$SLIPWAY watch --once >out
+	grep -q "skip   main@${head:0:7} is not deployed again: deploy #2 rolled_back" out || fail "$(cat out; echo head=$head; $SLIPWAY deploys; readlink ../srv/current)"
+	expect_eq "$(page)" "release 2"
+}
+
 # auto_deploy without a deploy section, and rules limited to some branches.
 rules_as_configured() {
 	project '{"branches": ["feature/*"], "fetch_interval": 0, "auto_deploy": true}'
@@ -266,5 +312,6 @@ t_run one_watcher_and_kill_9
 t_run two_watchers_at_once
 t_run fetch_follows_the_remote
 t_run webhook_push_is_fetched_and_run
+t_run auto_deploy_deploys_what_main_proved
 t_run rules_as_configured
 t_done
