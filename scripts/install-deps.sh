@@ -19,8 +19,9 @@ fuzz=(clang libclang-rt-14-dev)
 # Only the tests: the sqlite3 shell, to make and read the databases a
 # deploy backs up; an OpenSSH server and client for the ssh:// deploy
 # targets (tests/sshd.sh starts its own sshd on 127.0.0.1, never the
-# system's service: see no_system_sshd below).
-testing=(sqlite3 openssh-server openssh-client)
+# system's service: see no_system_sshd below); openssl's command, to sign
+# the webhook deliveries tests/integration/watch.sh sends.
+testing=(sqlite3 openssh-server openssh-client openssl)
 
 case $what in
 build) want=("${build[@]}") ;;
