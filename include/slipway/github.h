@@ -62,12 +62,22 @@ struct sw_github_settings {
 	const char *token_from;	/* in words, for messages: "GITHUB_TOKEN in the environment of slipway run" */
 };
 
+/* What a request is for: its refusals say what to do about them, and name
+ * the permission it needs. */
+enum sw_github_purpose {
+	SW_GITHUB_FOR_STATUS,		/* POST statuses/SHA */
+	SW_GITHUB_FOR_FIND_PULL,	/* GET pulls, pulls/N */
+	SW_GITHUB_FOR_OPEN_PULL,	/* POST pulls */
+	SW_GITHUB_FOR_MERGE_PULL,	/* PUT pulls/N/merge */
+};
+
 /* GITHUB_TOKEN from env (a NULL-terminated environ, may be NULL), else from
  * the secrets file.  0 with *token NULL when it is in neither; -1 with
  * *err when the secrets file cannot be read.  *from says which. */
 int sw_github_token(char *const *env, const char *env_words, char **token, const char **from, char **err);
-/* One sentence for a token found nowhere, naming where it goes. */
-char *sw_github_no_token(void);
+/* One sentence for a token found nowhere, naming where it goes and the
+ * permission it needs for purpose. */
+char *sw_github_no_token(enum sw_github_purpose purpose);
 
 struct sw_github;
 /* A client on complete settings (copied).  Connect timeout 5 s, request
@@ -108,5 +118,19 @@ char *sw_github_description(const char *text);
  * is 0; at least 1 s.  -1 when the headers (NULL: absent) say no rate
  * limit: a 403 then is a missing permission. */
 long sw_github_wait_ms(const char *remaining, const char *reset, const char *retry_after, time_t now);
+
+/* A request, as its refusal names it. */
+struct sw_github_call {
+	enum sw_github_purpose purpose;
+	const char *method;	/* GET, POST or PUT */
+	const char *url;
+	long pull;		/* the pull request being merged */
+	const char *branch;	/* its head branch */
+};
+/* The sentence for GitHub's refusal (status, with its message already
+ * neutralised) of call on repo with the token from token_from, into *out;
+ * returns the exit-code class. */
+int sw_github_refusal(const struct sw_github_call *call, long status, const char *message, const char *repo,
+		      const char *token_from, char **out);
 
 #endif
