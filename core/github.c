@@ -1,6 +1,7 @@
 /* The GitHub client (see slipway/github.h): a run's stages and the run
- * itself as commit statuses, posted over libcurl with GitHub's headers,
- * rate limits and retries; the poster that follows a run. */
+ * itself as commit statuses, and the pull requests of a merge, over
+ * libcurl with GitHub's headers, rate limits and retries; the poster that
+ * follows a run. */
 #include "slipway/github.h"
 
 #include <ctype.h>
@@ -32,6 +33,8 @@
 /* All waits for rate limits of one request together. */
 #define RATE_WAIT_MAX_MS 60000L
 #define BODY_MAX (1u << 20)
+/* GitHub refuses a longer pull request title with 422. */
+#define TITLE_MAX 256
 
 struct sw_github {
 	struct sw_github_settings s;
@@ -636,6 +639,213 @@ int sw_github_post_status(struct sw_github *c, const char *sha, const struct sw_
 	int rc = github_call(c, &call, body, &r, err);
 	sbuf_free(&r.body);
 	cJSON_Delete(body);
+	free(url);
+	return rc;
+}
+
+/* ---- pull requests ---- */
+
+static bool is_sha(const char *s)
+{
+	return s && strlen(s) == 40 && strspn(s, "0123456789abcdef") == 40;
+}
+
+static const char *string_at(const cJSON *o, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+/* GitHub's page for it: a link only, shown on terminals and in records. */
+static char *clean_url(const char *url)
+{
+	if (!url || (strncmp(url, "https://", 8) && strncmp(url, "http://", 7)))
+		return xstrdup("");
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sw_term_clean(&sb, url, strnlen(url, 300));
+	return sb.buf ? sbuf_detach(&sb) : xstrdup("");
+}
+
+static int pull_from_json(const cJSON *o, struct sw_github_pull *pr)
+{
+	memset(pr, 0, sizeof *pr);
+	const cJSON *num = cJSON_GetObjectItemCaseSensitive(o, "number");
+	if (!cJSON_IsNumber(num) || num->valuedouble < 1 || num->valuedouble > 1e12)
+		return -1;
+	const cJSON *head = cJSON_GetObjectItemCaseSensitive(o, "head");
+	const cJSON *base = cJSON_GetObjectItemCaseSensitive(o, "base");
+	const char *sha = string_at(head, "sha"), *state = string_at(o, "state");
+	pr->number = (long)num->valuedouble;
+	pr->url = clean_url(string_at(o, "html_url"));
+	if (is_sha(sha))
+		memcpy(pr->head_sha, sha, 41);
+	pr->head_ref = xstrdup_null(string_at(head, "ref"));
+	pr->base_ref = xstrdup_null(string_at(base, "ref"));
+	pr->head_repo = xstrdup_null(string_at(cJSON_GetObjectItemCaseSensitive(head, "repo"), "full_name"));
+	pr->open = state && !strcmp(state, "open");
+	return 0;
+}
+
+void sw_github_pull_free(struct sw_github_pull *pr)
+{
+	free(pr->url);
+	free(pr->head_ref);
+	free(pr->base_ref);
+	free(pr->head_repo);
+	memset(pr, 0, sizeof *pr);
+}
+
+int sw_github_parse_pull(const char *json, size_t len, struct sw_github_pull *pr)
+{
+	cJSON *o = cJSON_ParseWithLength(json, len);
+	int r = cJSON_IsObject(o) ? pull_from_json(o, pr) : -1;
+	if (r)
+		memset(pr, 0, sizeof *pr);
+	cJSON_Delete(o);
+	return r;
+}
+
+static bool pull_fits(const struct sw_github_pull *pr, const char *repo, const char *branch, const char *base)
+{
+	return pr->open && pr->head_ref && !strcmp(pr->head_ref, branch) && pr->base_ref &&
+	       !strcmp(pr->base_ref, base) && (!pr->head_repo || !strcasecmp(pr->head_repo, repo));
+}
+
+int sw_github_parse_pulls(const char *json, size_t len, const char *repo, const char *branch, const char *base,
+			  struct sw_github_pull *pr)
+{
+	cJSON *list = cJSON_ParseWithLength(json, len);
+	const cJSON *o;
+	memset(pr, 0, sizeof *pr);
+	int r = cJSON_IsArray(list) ? 0 : -1;
+	if (r == 0)
+		cJSON_ArrayForEach(o, list)
+		{
+			struct sw_github_pull one;
+			if (pull_from_json(o, &one) == 0 && pull_fits(&one, repo, branch, base)) {
+				*pr = one;
+				break;
+			}
+			sw_github_pull_free(&one);
+		}
+	cJSON_Delete(list);
+	return r;
+}
+
+int sw_github_parse_merged(const char *json, size_t len, char sha[41])
+{
+	cJSON *o = cJSON_ParseWithLength(json, len);
+	const char *s = string_at(o, "sha");
+	int r = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "merged")) && is_sha(s) ? 0 : -1;
+	if (r == 0)
+		memcpy(sha, s, 41);
+	cJSON_Delete(o);
+	return r;
+}
+
+/* For a query string: everything but RFC 3986's unreserved characters
+ * percent-encoded (a branch may hold '&', '#' or '+'). */
+static void add_escaped(struct sbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (isalnum(ch) || strchr("-._~", ch))
+			sbuf_addc(sb, (char)ch);
+		else
+			sbuf_addf(sb, "%%%02X", ch);
+	}
+}
+
+int sw_github_find_pull(struct sw_github *c, const char *branch, const char *base, struct sw_github_pull *pr,
+			char **err)
+{
+	const char *slash = strchr(c->s.repo, '/');
+	char *head = xasprintf("%.*s:%s", (int)(slash ? slash - c->s.repo : 0), c->s.repo, branch);
+	struct sbuf url;
+	sbuf_init(&url);
+	sbuf_addf(&url, "%s/repos/%s/pulls?head=", c->s.api, c->s.repo);
+	add_escaped(&url, head);
+	sbuf_adds(&url, "&base=");
+	add_escaped(&url, base);
+	sbuf_adds(&url, "&state=open");
+	struct sw_github_call call = {SW_GITHUB_FOR_FIND_PULL, "GET", url.buf, 0, branch};
+	struct reply r;
+	memset(pr, 0, sizeof *pr);
+	int rc = github_call(c, &call, NULL, &r, err);
+	if (rc == 0 && sw_github_parse_pulls(r.body.buf ? r.body.buf : "", r.body.len, c->s.repo, branch, base, pr))
+		rc = github_fail(c, SW_GITHUB_UNUSABLE, err, "GitHub's answer to GET %s is no list of pull requests",
+				 url.buf);
+	sbuf_free(&r.body);
+	sbuf_free(&url);
+	free(head);
+	return rc;
+}
+
+/* The pull request a call answered with (201 or 200). */
+static int pull_reply(struct sw_github *c, const struct sw_github_call *call, const struct reply *r,
+		      struct sw_github_pull *pr, char **err)
+{
+	if (sw_github_parse_pull(r->body.buf ? r->body.buf : "", r->body.len, pr) == 0)
+		return 0;
+	return github_fail(c, SW_GITHUB_UNUSABLE, err, "GitHub's answer to %s %s is no pull request", call->method,
+			   call->url);
+}
+
+int sw_github_get_pull(struct sw_github *c, long number, struct sw_github_pull *pr, char **err)
+{
+	char *url = xasprintf("%s/repos/%s/pulls/%ld", c->s.api, c->s.repo, number);
+	struct sw_github_call call = {SW_GITHUB_FOR_FIND_PULL, "GET", url, number, NULL};
+	struct reply r;
+	memset(pr, 0, sizeof *pr);
+	int rc = github_call(c, &call, NULL, &r, err);
+	if (rc == 0)
+		rc = pull_reply(c, &call, &r, pr, err);
+	sbuf_free(&r.body);
+	free(url);
+	return rc;
+}
+
+int sw_github_open_pull(struct sw_github *c, const char *branch, const char *base, const char *title,
+			const char *body, struct sw_github_pull *pr, char **err)
+{
+	char *url = xasprintf("%s/repos/%s/pulls", c->s.api, c->s.repo), *t = cut_text(title, TITLE_MAX);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "title", t);
+	cJSON_AddStringToObject(o, "head", branch);
+	cJSON_AddStringToObject(o, "base", base);
+	cJSON_AddStringToObject(o, "body", body);
+	struct sw_github_call call = {SW_GITHUB_FOR_OPEN_PULL, "POST", url, 0, branch};
+	struct reply r;
+	memset(pr, 0, sizeof *pr);
+	int rc = github_call(c, &call, o, &r, err);
+	if (rc == 0)
+		rc = pull_reply(c, &call, &r, pr, err);
+	sbuf_free(&r.body);
+	cJSON_Delete(o);
+	free(t);
+	free(url);
+	return rc;
+}
+
+int sw_github_merge_pull(struct sw_github *c, long number, const char *branch, const char *sha, const char *title,
+			 const char *message, char merged[41], char **err)
+{
+	char *url = xasprintf("%s/repos/%s/pulls/%ld/merge", c->s.api, c->s.repo, number);
+	char *t = cut_text(title, TITLE_MAX);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "sha", sha);
+	cJSON_AddStringToObject(o, "merge_method", "merge");
+	cJSON_AddStringToObject(o, "commit_title", t);
+	cJSON_AddStringToObject(o, "commit_message", message);
+	struct sw_github_call call = {SW_GITHUB_FOR_MERGE_PULL, "PUT", url, number, branch};
+	struct reply r;
+	int rc = github_call(c, &call, o, &r, err);
+	if (rc == 0 && sw_github_parse_merged(r.body.buf ? r.body.buf : "", r.body.len, merged))
+		rc = github_fail(c, SW_GITHUB_UNUSABLE, err, "GitHub answered PUT %s with %ld but did not say it merged "
+				 "pull request #%ld", url, r.status, number);
+	sbuf_free(&r.body);
+	cJSON_Delete(o);
+	free(t);
 	free(url);
 	return rc;
 }

@@ -1,7 +1,7 @@
 /* The GitHub client's pure parts (core/github.c): descriptions within
  * GitHub's 140 characters, how long a rate limit says to wait, which
- * state each stage and the run are posted with, and what each refusal
- * is told as. */
+ * state each stage and the run are posted with, GitHub's pull request
+ * replies, and what each refusal is told as. */
 #include "unit.h"
 
 #include "slipway/github.h"
@@ -153,6 +153,81 @@ static void test_partial_and_cancelled(void)
 	sw_run_record_free(&rec);
 }
 
+#define SHA_A "0123456789abcdef0123456789abcdef01234567"
+#define SHA_B "89abcdef0123456789abcdef0123456789abcdef"
+
+static void test_parse_pull(void)
+{
+	struct sw_github_pull pr;
+	const char *json = "{\"number\": 7, \"state\": \"open\", \"html_url\": \"https://github.com/acme/x/pull/7\","
+			   " \"head\": {\"ref\": \"development\", \"sha\": \"" SHA_A "\","
+			   " \"repo\": {\"full_name\": \"acme/x\"}}, \"base\": {\"ref\": \"main\"}}";
+	CHECK_INT(sw_github_parse_pull(json, strlen(json), &pr), 0);
+	CHECK_INT(pr.number, 7);
+	CHECK_STR(pr.url, "https://github.com/acme/x/pull/7");
+	CHECK_STR(pr.head_sha, SHA_A);
+	CHECK_STR(pr.head_ref, "development");
+	CHECK_STR(pr.base_ref, "main");
+	CHECK_STR(pr.head_repo, "acme/x");
+	CHECK(pr.open);
+	sw_github_pull_free(&pr);
+	/* An address that is no web page, a head that is no commit id: not kept;
+	 * escapes in an address are shown, not sent to the terminal. */
+	json = "{\"number\": 8, \"state\": \"closed\", \"html_url\": \"javascript:x\", \"head\": {\"sha\": \"HEAD\"}}";
+	CHECK_INT(sw_github_parse_pull(json, strlen(json), &pr), 0);
+	CHECK_STR(pr.url, "");
+	CHECK_STR(pr.head_sha, "");
+	CHECK(!pr.open);
+	CHECK(!pr.head_ref && !pr.head_repo);
+	sw_github_pull_free(&pr);
+	json = "{\"number\": 9, \"html_url\": \"https://h/p\\u001b[2J\"}";
+	CHECK_INT(sw_github_parse_pull(json, strlen(json), &pr), 0);
+	CHECK(!strchr(pr.url, 0x1b));
+	sw_github_pull_free(&pr);
+	const char *bad[] = {"[]", "{}", "{\"number\": 0}", "{\"number\": \"7\"}", "not json"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		CHECK_INT(sw_github_parse_pull(bad[i], strlen(bad[i]), &pr), -1);
+		CHECK_INT(pr.number, 0);
+	}
+}
+
+static void test_parse_pulls(void)
+{
+	struct sw_github_pull pr;
+	/* GitHub ignores a head filter it cannot read and lists every open
+	 * pull request: only one of branch into base, from this repository, fits. */
+	const char *json =
+		"[{\"number\": 1, \"state\": \"open\", \"head\": {\"ref\": \"other\"}, \"base\": {\"ref\": \"main\"}},"
+		" {\"number\": 2, \"state\": \"open\", \"head\": {\"ref\": \"development\", \"repo\": {\"full_name\":"
+		" \"fork/x\"}}, \"base\": {\"ref\": \"main\"}},"
+		" {\"number\": 3, \"state\": \"open\", \"head\": {\"ref\": \"development\"}, \"base\": {\"ref\": \"release\"}},"
+		" {\"number\": 4, \"state\": \"closed\", \"head\": {\"ref\": \"development\"}, \"base\": {\"ref\": \"main\"}},"
+		" \"junk\","
+		" {\"number\": 5, \"state\": \"open\", \"head\": {\"ref\": \"development\", \"sha\": \"" SHA_B "\","
+		" \"repo\": {\"full_name\": \"Acme/X\"}}, \"base\": {\"ref\": \"main\"}}]";
+	CHECK_INT(sw_github_parse_pulls(json, strlen(json), "acme/x", "development", "main", &pr), 0);
+	CHECK_INT(pr.number, 5);
+	CHECK_STR(pr.head_sha, SHA_B);
+	sw_github_pull_free(&pr);
+	CHECK_INT(sw_github_parse_pulls(json, strlen(json), "acme/x", "nothing", "main", &pr), 0);
+	CHECK_INT(pr.number, 0);
+	CHECK_INT(sw_github_parse_pulls("[]", 2, "acme/x", "development", "main", &pr), 0);
+	CHECK_INT(pr.number, 0);
+	CHECK_INT(sw_github_parse_pulls("{\"message\": \"x\"}", 16, "acme/x", "development", "main", &pr), -1);
+}
+
+static void test_parse_merged(void)
+{
+	char sha[41] = "";
+	const char *ok = "{\"sha\": \"" SHA_A "\", \"merged\": true, \"message\": \"Pull Request successfully merged\"}";
+	CHECK_INT(sw_github_parse_merged(ok, strlen(ok), sha), 0);
+	CHECK_STR(sha, SHA_A);
+	const char *bad[] = {"{\"sha\": \"" SHA_A "\", \"merged\": false}", "{\"sha\": \"abc\", \"merged\": true}",
+			     "{\"merged\": true}", "[]", ""};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		CHECK_INT(sw_github_parse_merged(bad[i], strlen(bad[i]), sha), -1);
+}
+
 /* refusal PURPOSE STATUS MESSAGE: the sentence, and *code its class. */
 static char *refusal(enum sw_github_purpose purpose, const char *method, long status, const char *message, int *code)
 {
@@ -225,6 +300,9 @@ int main(void)
 	RUN_TEST(test_failed_run);
 	RUN_TEST(test_passed_and_pending);
 	RUN_TEST(test_partial_and_cancelled);
+	RUN_TEST(test_parse_pull);
+	RUN_TEST(test_parse_pulls);
+	RUN_TEST(test_parse_merged);
 	RUN_TEST(test_refusals);
 	UNIT_EXIT();
 }
