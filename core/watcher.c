@@ -172,6 +172,15 @@ static bool run_going(struct sw_store *st, long id)
 	return going;
 }
 
+/* A run of sha is queued or running: a refusal for want of its proof
+ * holds only until it ends, and the watcher looks again then.  Asked of
+ * the store, not read from the refusal's words, which say "queued" too. */
+static bool proof_pending(struct sw_watcher *w, const char *sha)
+{
+	long id = sha && sha[0] ? sw_store_last_for_commit(w->st, sha) : 0;
+	return id && run_going(w->st, id);
+}
+
 /* Every watched local branch whose head moved since it was seen, and that
  * no run has tested, gets one. */
 static void run_moved_heads(struct sw_watcher *w, bool first_pass)
@@ -361,7 +370,7 @@ static void maybe_merge(struct sw_watcher *w)
 		}
 		free(merr);
 		sw_merge_result_free(&res);
-	} else if (r == SW_ERR_FAILED && strstr(err, "is still running")) {
+	} else if (r == SW_ERR_FAILED && proof_pending(w, plan.head)) {
 		w->busy = true;	/* its run goes on: look again when it ends */
 	} else if (r != SW_OK && first_time(w, key)) {
 		say(w, "skip", integ, plan.head[0] ? plan.head : NULL, 0, "%s is not merged: %s", integ, err);
@@ -388,7 +397,7 @@ static void maybe_deploy(struct sw_watcher *w)
 	struct sw_deploy_record *last = NULL;
 	size_t n = r == SW_OK ? sw_deploy_history(w->st, 1, &last, NULL) : 0;
 	if (r != SW_OK) {
-		if (!strstr(err, "is still running") && first_time(w, key))
+		if (!proof_pending(w, plan.commit) && first_time(w, key))
 			say(w, "skip", w->cfg.main_branch, plan.commit[0] ? plan.commit : NULL, 0, "%s is not deployed: %s",
 			    w->cfg.main_branch, err);
 		else
