@@ -24,14 +24,24 @@ static void print_merged(const struct sw_merge_record *rec)
 	put_clean(rec->branch);
 	printf("@%.7s into ", rec->head);
 	put_clean(rec->main);
-	if (rec->via_commit)
+	if (rec->via == SW_MERGE_VIA_COMMIT)
 		printf(": merge commit %.7s of %.7s, tested by run #%ld%s\n", rec->to, rec->from, rec->run,
 		       rec->forced ? " (the branch's head forced: no run proves it)" : "");
+	else if (rec->via == SW_MERGE_VIA_PULL_REQUEST && rec->run)
+		printf(": pull request #%ld, merged by GitHub as %.7s, proved by run #%ld\n", rec->pull_request, rec->to,
+		       rec->run);
+	else if (rec->via == SW_MERGE_VIA_PULL_REQUEST)
+		printf(": pull request #%ld, merged by GitHub as %.7s, forced (no run proves it)\n", rec->pull_request,
+		       rec->to);
 	else if (rec->run)
 		printf(": fast-forward from %.7s, proved by run #%ld\n", rec->from, rec->run);
 	else
 		printf(": fast-forward from %.7s, forced (no run proves it)\n", rec->from);
-	if (rec->pushed) {
+	if (rec->via == SW_MERGE_VIA_PULL_REQUEST) {
+		fputs("pull request: ", stdout);
+		put_clean(rec->pull_request_url && *rec->pull_request_url ? rec->pull_request_url : "(no address given)");
+		putchar('\n');
+	} else if (rec->pushed) {
 		fputs("pushed ", stdout);
 		put_clean(rec->main);
 		fputs(" to ", stdout);
@@ -77,6 +87,8 @@ static void print_plan(const struct sw_merge_plan *plan)
 	put_clean(plan->main);
 	if (plan->action == SW_MERGE_TEST_COMMIT)
 		printf(": %.7s has moved, so a merge commit is made and tested by a run first; ", plan->from);
+	else if (plan->action == SW_MERGE_PULL_REQUEST)
+		fputs(" via pull request on GitHub, ", stdout);
 	else
 		printf(": fast-forward from %.7s, ", plan->from);
 	if (plan->run)
@@ -84,6 +96,16 @@ static void print_plan(const struct sw_merge_plan *plan)
 		       plan->run);
 	else
 		puts("forced (no run proves it)");
+	if (plan->action == SW_MERGE_PULL_REQUEST) {
+		fputs("would push ", stdout);
+		put_clean(plan->branch);
+		printf("@%.7s to ", plan->head);
+		put_clean(plan->remote);
+		fputs(", open (or reuse) its pull request on ", stdout);
+		put_clean(plan->github_repo);
+		printf(" and merge it there while its head is %.7s\n", plan->head);
+		return;
+	}
 	fputs("would push ", stdout);
 	put_clean(plan->main);
 	if (plan->remote) {
@@ -201,6 +223,7 @@ int cmd_merge(int argc, char **argv)
 	struct cli_ctx ctx;
 	if (cli_open(&ctx))
 		return 2;
+	opt.env = environ;
 	if (dry) {
 		int dr = dry_run(&ctx, &opt, json);
 		cli_close(&ctx);
@@ -208,7 +231,6 @@ int cmd_merge(int argc, char **argv)
 	}
 	struct sw_merge_result res;
 	char *err = NULL;
-	opt.env = environ;
 	int r = sw_merge(ctx.repo, ctx.store, &opt, &res, &err);
 	if (r == SW_OK && res.testing)
 		r = await_tested_merge(&ctx, &res, json, no_wait);
@@ -228,7 +250,7 @@ int cmd_merge(int argc, char **argv)
 
 static void print_merge_row(const struct sw_merge_record *rec)
 {
-	char age[32] = "-", run[24] = "forced";
+	char age[32] = "-", run[24] = "forced", pull[24] = "";
 	if (rec->at_ms > 0)
 		sw_format_age((time_t)(rec->at_ms / 1000), age, sizeof age);
 	if (rec->run)
@@ -241,6 +263,9 @@ static void print_merge_row(const struct sw_merge_record *rec)
 	sbuf_reset(&sb);
 	if (rec->pushed)
 		sw_term_clean(&sb, rec->remote, strlen(rec->remote));
+	if (rec->pull_request)
+		snprintf(pull, sizeof pull, " PR #%ld", rec->pull_request);
+	sbuf_adds(&sb, pull);
 	printf("%-12s ", rec->failed ? "failed" : rec->pushed ? sb.buf : "not pushed");
 	sbuf_free(&sb);
 	put_clean(rec->who);

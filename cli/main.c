@@ -29,7 +29,8 @@ static const struct cli_command commands[] = {
 	 "Branches with ahead/behind main and upstream, last commit, last run on each head."},
 	{"history", cmd_history, "history [--json] [--merges] [--branch B] [--limit N]",
 	 "Past runs, newest first.\n"
-	 "  --merges     the merges into main instead: who, when, from -> to, the run that proved it"},
+	 "  --merges     the merges into main instead: who, when, from -> to, the run that proved it,\n"
+	 "               where main was pushed (and its pull request)"},
 	{"log", cmd_log, "log [RUN [STAGE]] [--follow] [--raw] [--stages]",
 	 "A stage's output (default: the failed stage, else the last one that ran) of RUN\n"
 	 "(a number, #N, or latest: the newest run; default: the checked-out branch's newest).\n"
@@ -40,8 +41,10 @@ static const struct cli_command commands[] = {
 	 "Fast-forward main to BRANCH (default: the integration branch) when a passed run tested\n"
 	 "its exact head, and push main to the remote (\"remote\" in slipway.json, default origin).\n"
 	 "When main has moved, a merge commit is tested by a run first and main moves only if it passes.\n"
+	 "With \"github\": {\"pull_requests\": true}, the head is pushed to the remote's branch and GitHub\n"
+	 "merges its pull request into main, only while its head is the tested commit (GITHUB_TOKEN).\n"
 	 "  --force      merge without such a run; the merge is recorded as forced\n"
-	 "  --no-push    move local main only\n"
+	 "  --no-push    move local main only (in pull-request mode: without GitHub)\n"
 	 "  --dry-run    say what the merge would do (or why it is refused), move nothing\n"
 	 "  --no-wait    when a merge commit is tested, print its run's id and return\n"
 	 "  --json       print the merge record (with --dry-run: the plan)"},

@@ -1,6 +1,7 @@
 /* The GitHub client (see slipway/github.h): a run's stages and the run
- * itself as commit statuses, posted over libcurl with GitHub's headers,
- * rate limits and retries; the poster that follows a run. */
+ * itself as commit statuses, and the pull requests of a merge, over
+ * libcurl with GitHub's headers, rate limits and retries; the poster that
+ * follows a run. */
 #include "slipway/github.h"
 
 #include <ctype.h>
@@ -32,6 +33,8 @@
 /* All waits for rate limits of one request together. */
 #define RATE_WAIT_MAX_MS 60000L
 #define BODY_MAX (1u << 20)
+/* GitHub refuses a longer pull request title with 422. */
+#define TITLE_MAX 256
 
 struct sw_github {
 	struct sw_github_settings s;
@@ -45,7 +48,9 @@ const char *sw_github_state_name(enum sw_github_state s)
 
 /* ---- the statuses of a run ---- */
 
-char *sw_github_description(const char *text)
+/* text with its control characters as spaces, cut to max bytes on a
+ * character boundary and ending in "..." when cut. */
+static char *cut_text(const char *text, size_t max)
 {
 	struct sbuf sb;
 	sbuf_init(&sb);
@@ -53,13 +58,18 @@ char *sw_github_description(const char *text)
 		sbuf_addc(&sb, (unsigned char)*p < 0x20 || *p == 0x7f ? ' ' : *p);
 	char *s = sb.buf ? sbuf_detach(&sb) : xstrdup("");
 	size_t n = strlen(s);
-	if (n <= SW_GITHUB_DESCRIPTION_MAX)
+	if (n <= max)
 		return s;
-	n = SW_GITHUB_DESCRIPTION_MAX - 3;
+	n = max - 3;
 	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
 		n--;
 	memcpy(s + n, "...", 4);
 	return s;
+}
+
+char *sw_github_description(const char *text)
+{
+	return cut_text(text, SW_GITHUB_DESCRIPTION_MAX);
 }
 
 static void add_status(struct sw_github_status **out, size_t *n, const char *context, enum sw_github_state state,
@@ -252,11 +262,22 @@ int sw_github_token(char *const *env, const char *env_words, char **token, const
 	return r;
 }
 
-char *sw_github_no_token(void)
+/* What a token needs for a purpose: the fine-grained permissions, then a
+ * classic token's scope. */
+static void permission(enum sw_github_purpose purpose, const char **fine, const char **classic)
 {
+	bool status = purpose == SW_GITHUB_FOR_STATUS;
+	*fine = status ? "\"Commit statuses: write\"" : "\"Pull requests: write\" and \"Contents: write\"";
+	*classic = status ? "repo:status" : "repo";
+}
+
+char *sw_github_no_token(enum sw_github_purpose purpose)
+{
+	const char *fine, *classic;
+	permission(purpose, &fine, &classic);
 	char *file = sw_secrets_file_path();
-	char *m = xasprintf("no GITHUB_TOKEN in the environment or in the secrets file %s (a token with \"Commit "
-			    "statuses: write\")", file);
+	char *m = xasprintf("no GITHUB_TOKEN in the environment or in the secrets file %s (a token with %s)", file,
+			    fine);
 	free(file);
 	return m;
 }
@@ -372,7 +393,23 @@ static long request_timeout_ms(void)
 	return REQUEST_TIMEOUT_MS;
 }
 
-static CURL *easy(struct sw_github *c, const char *url, const char *json, struct curl_slist **hdrs, struct reply *r)
+/* The method and its body: GET has none; a PUT without one sends an empty
+ * body, as GitHub wants a Content-Length. */
+static void set_method(CURL *h, const char *method, const char *json, struct curl_slist **hdrs)
+{
+	if (!strcmp(method, "GET")) {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+		return;
+	}
+	if (json)
+		*hdrs = curl_slist_append(*hdrs, "Content-Type: application/json");
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, json ? json : "");
+	if (strcmp(method, "POST"))
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+}
+
+static CURL *easy(struct sw_github *c, const struct sw_github_call *call, const char *json,
+		  struct curl_slist **hdrs, struct reply *r)
 {
 	CURL *h = curl_easy_init();
 	if (!h)
@@ -383,8 +420,8 @@ static CURL *easy(struct sw_github *c, const char *url, const char *json, struct
 	free(auth);
 	*hdrs = curl_slist_append(*hdrs, "Accept: application/vnd.github+json");
 	*hdrs = curl_slist_append(*hdrs, "X-GitHub-Api-Version: 2022-11-28");
-	*hdrs = curl_slist_append(*hdrs, "Content-Type: application/json");
-	curl_easy_setopt(h, CURLOPT_URL, url);
+	set_method(h, call->method, json, hdrs);
+	curl_easy_setopt(h, CURLOPT_URL, call->url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, request_timeout_ms());
@@ -395,17 +432,18 @@ static CURL *easy(struct sw_github *c, const char *url, const char *json, struct
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
 	return h;
 }
 
-static int send_once(struct sw_github *c, const char *url, const char *json, struct reply *r, char **err)
+static int send_once(struct sw_github *c, const struct sw_github_call *call, const char *json, struct reply *r,
+		     char **err)
 {
 	struct curl_slist *hdrs = NULL;
+	const char *url = call->url;
 	sbuf_reset(&r->body);
 	r->status = 0;
 	r->too_big = false;
-	CURL *h = easy(c, url, json, &hdrs, r);
+	CURL *h = easy(c, call, json, &hdrs, r);
 	if (!h)
 		return github_fail(c, SW_GITHUB_UNUSABLE, err, "cannot reach GitHub at %s: libcurl could not start", url);
 	CURLcode rc = curl_easy_perform(h);
@@ -415,8 +453,8 @@ static int send_once(struct sw_github *c, const char *url, const char *json, str
 	if (r->too_big)
 		return github_fail(c, SW_GITHUB_UNUSABLE, err, "GitHub at %s sent more than %u MiB", url, BODY_MAX >> 20);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
-		return github_fail(c, SW_GITHUB_UNUSABLE, err, "GitHub did not answer POST %s within %.1f s", url,
-				   request_timeout_ms() / 1000.0);
+		return github_fail(c, SW_GITHUB_UNUSABLE, err, "GitHub did not answer %s %s within %.1f s", call->method,
+				   url, request_timeout_ms() / 1000.0);
 	if (rc != CURLE_OK)
 		return github_fail(c, SW_GITHUB_UNUSABLE, err, "cannot reach GitHub at %s: %s", url, curl_easy_strerror(rc));
 	return 0;
@@ -451,7 +489,8 @@ static char *until_text(const struct reply *r, long ms)
 }
 
 /* A rate limit: waited out within what is left of the bound; 0 to try again. */
-static int rate_wait(struct sw_github *c, const char *url, const struct reply *r, long *waited, char **err)
+static int rate_wait(struct sw_github *c, const struct sw_github_call *call, const struct reply *r, long *waited,
+		     char **err)
 {
 	long ms = sw_github_wait_ms(r->remaining[0] ? r->remaining : NULL, r->reset[0] ? r->reset : NULL,
 				    r->retry_after[0] ? r->retry_after : NULL, time(NULL));
@@ -462,22 +501,23 @@ static int rate_wait(struct sw_github *c, const char *url, const struct reply *r
 	}
 	char *until = until_text(r, ms);
 	int code = github_fail(c, SW_GITHUB_UNUSABLE, err,
-			       "GitHub's rate limit for the token is used up %s, beyond slipway's wait of %ld s: POST %s "
-			       "(%ld)", until, RATE_WAIT_MAX_MS / 1000, url, r->status);
+			       "GitHub's rate limit for the token is used up %s, beyond slipway's wait of %ld s: %s %s "
+			       "(%ld)", until, RATE_WAIT_MAX_MS / 1000, call->method, call->url, r->status);
 	free(until);
 	return code;
 }
 
-static int github_send(struct sw_github *c, const char *url, const char *json, struct reply *r, char **err)
+static int github_send(struct sw_github *c, const struct sw_github_call *call, const char *json, struct reply *r,
+		       char **err)
 {
 	long waited = 0, backoff = BACKOFF_MS;
 	int tries = 0;
 	for (;;) {
-		int rc = send_once(c, url, json, r, err);
+		int rc = send_once(c, call, json, r, err);
 		if (rc)
 			return rc;
 		if (rate_limited(r)) {
-			if ((rc = rate_wait(c, url, r, &waited, err)))
+			if ((rc = rate_wait(c, call, r, &waited, err)))
 				return rc;
 			continue;
 		}
@@ -519,29 +559,72 @@ static char *github_message(const struct reply *r)
 	return sb.buf ? sbuf_detach(&sb) : xstrdup("");
 }
 
-static int refused(struct sw_github *c, const char *url, const struct reply *r, char **err)
+/* What GitHub's 422 means depends on what was asked. */
+static char *invalid_text(const struct sw_github_call *call, const char *message)
 {
-	char *m = github_message(r);
-	int code = SW_GITHUB_REFUSED;
-	if (r->status == 401) {
-		code = SW_GITHUB_UNUSABLE;
-		github_fail(c, code, err, "GitHub refused the token from %s (401 %s) at POST %s", c->s.token_from, m, url);
-	} else if (r->status == 403) {
-		github_fail(c, code, err, "GitHub refused POST %s (403: %s): the token needs \"Commit statuses: write\" "
-			    "on %s (repo:status for a classic token)", url, m, c->s.repo);
-	} else if (r->status == 404) {
-		github_fail(c, code, err, "GitHub has no repository %s, or the token from %s cannot see it (404 on "
-			    "POST %s)", c->s.repo, c->s.token_from, url);
-	} else if (r->status == 422) {
-		github_fail(c, code, err, "GitHub refused the status (422: %s) at POST %s", m, url);
-	} else if (r->status >= 500) {
-		code = SW_GITHUB_UNUSABLE;
-		github_fail(c, code, err, "GitHub answered POST %s with %ld (%s) %d times", url, r->status, m, TRIES_MAX);
-	} else {
-		github_fail(c, code, err, "GitHub answered POST %s with %ld: %s", url, r->status, m);
+	switch (call->purpose) {
+	case SW_GITHUB_FOR_STATUS:
+		return xasprintf("GitHub refused the status (422: %s) at POST %s", message, call->url);
+	case SW_GITHUB_FOR_OPEN_PULL:
+		return xasprintf("GitHub refused to open the pull request (422: %s) at POST %s", message, call->url);
+	case SW_GITHUB_FOR_MERGE_PULL:
+		return xasprintf("GitHub refused to merge pull request #%ld (422: %s)", call->pull, message);
+	case SW_GITHUB_FOR_FIND_PULL:
+		break;
 	}
+	return xasprintf("GitHub refused %s %s (422: %s)", call->method, call->url, message);
+}
+
+int sw_github_refusal(const struct sw_github_call *call, long status, const char *message, const char *repo,
+		      const char *token_from, char **out)
+{
+	const char *m = call->method, *url = call->url, *fine, *classic;
+	bool merge = call->purpose == SW_GITHUB_FOR_MERGE_PULL;
+	permission(call->purpose, &fine, &classic);
+	if (status == 401)
+		*out = xasprintf("GitHub refused the token from %s (401 %s) at %s %s", token_from, message, m, url);
+	else if (status == 403)
+		*out = xasprintf("GitHub refused %s %s (403: %s): the token needs %s on %s (%s for a classic token)", m,
+				 url, message, fine, repo, classic);
+	else if (status == 404)
+		*out = xasprintf("GitHub has no repository %s, or the token from %s cannot see it (404 on %s %s)", repo,
+				 token_from, m, url);
+	else if (status == 405 && merge)
+		*out = xasprintf("GitHub will not merge pull request #%ld: %s (required checks or reviews?)", call->pull,
+				 message);
+	else if (status == 409 && merge)
+		*out = xasprintf("%s moved on GitHub since it was tested (409): run and merge the new head", call->branch);
+	else if (status == 422)
+		*out = invalid_text(call, message);
+	else if (status >= 500)
+		*out = xasprintf("GitHub answered %s %s with %ld (%s) %d times", m, url, status, message, TRIES_MAX);
+	else
+		*out = xasprintf("GitHub answered %s %s with %ld: %s", m, url, status, message);
+	return status == 401 || status >= 500 ? SW_GITHUB_UNUSABLE : SW_GITHUB_REFUSED;
+}
+
+static int refused(struct sw_github *c, const struct sw_github_call *call, const struct reply *r, char **err)
+{
+	char *m = github_message(r), *msg;
+	int code = sw_github_refusal(call, r->status, m, c->s.repo, c->s.token_from, &msg);
+	github_fail(c, code, err, "%s", msg);
+	free(msg);
 	free(m);
 	return code;
+}
+
+/* One request (body NULL: none): 0 with GitHub's 2xx answer in r (whose
+ * body the caller frees), else the refusal, said. */
+static int github_call(struct sw_github *c, const struct sw_github_call *call, const cJSON *body, struct reply *r,
+		       char **err)
+{
+	char *json = body ? cJSON_PrintUnformatted(body) : NULL;
+	sbuf_init(&r->body);
+	int rc = github_send(c, call, json, r, err);
+	if (rc == 0 && (r->status < 200 || r->status > 299))
+		rc = refused(c, call, r, err);
+	free(json);
+	return rc;
 }
 
 int sw_github_post_status(struct sw_github *c, const char *sha, const struct sw_github_status *st, char **err)
@@ -551,15 +634,218 @@ int sw_github_post_status(struct sw_github *c, const char *sha, const struct sw_
 	cJSON_AddStringToObject(body, "state", sw_github_state_name(st->state));
 	cJSON_AddStringToObject(body, "context", st->context);
 	cJSON_AddStringToObject(body, "description", st->description);
-	char *json = cJSON_PrintUnformatted(body);
-	cJSON_Delete(body);
-	struct reply r = {0};
-	sbuf_init(&r.body);
-	int rc = github_send(c, url, json, &r, err);
-	if (rc == 0 && (r.status < 200 || r.status > 299))
-		rc = refused(c, url, &r, err);
+	struct sw_github_call call = {SW_GITHUB_FOR_STATUS, "POST", url, 0, NULL};
+	struct reply r;
+	int rc = github_call(c, &call, body, &r, err);
 	sbuf_free(&r.body);
-	free(json);
+	cJSON_Delete(body);
+	free(url);
+	return rc;
+}
+
+/* ---- pull requests ---- */
+
+static bool is_sha(const char *s)
+{
+	return s && strlen(s) == 40 && strspn(s, "0123456789abcdef") == 40;
+}
+
+static const char *string_at(const cJSON *o, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+/* GitHub's page for it: a link only, shown on terminals and in records. */
+static char *clean_url(const char *url)
+{
+	if (!url || (strncmp(url, "https://", 8) && strncmp(url, "http://", 7)))
+		return xstrdup("");
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sw_term_clean(&sb, url, strnlen(url, 300));
+	return sb.buf ? sbuf_detach(&sb) : xstrdup("");
+}
+
+static int pull_from_json(const cJSON *o, struct sw_github_pull *pr)
+{
+	memset(pr, 0, sizeof *pr);
+	const cJSON *num = cJSON_GetObjectItemCaseSensitive(o, "number");
+	if (!cJSON_IsNumber(num) || num->valuedouble < 1 || num->valuedouble > 1e12)
+		return -1;
+	const cJSON *head = cJSON_GetObjectItemCaseSensitive(o, "head");
+	const cJSON *base = cJSON_GetObjectItemCaseSensitive(o, "base");
+	const char *sha = string_at(head, "sha"), *state = string_at(o, "state");
+	pr->number = (long)num->valuedouble;
+	pr->url = clean_url(string_at(o, "html_url"));
+	if (is_sha(sha))
+		memcpy(pr->head_sha, sha, 41);
+	pr->head_ref = xstrdup_null(string_at(head, "ref"));
+	pr->base_ref = xstrdup_null(string_at(base, "ref"));
+	pr->head_repo = xstrdup_null(string_at(cJSON_GetObjectItemCaseSensitive(head, "repo"), "full_name"));
+	pr->open = state && !strcmp(state, "open");
+	return 0;
+}
+
+void sw_github_pull_free(struct sw_github_pull *pr)
+{
+	free(pr->url);
+	free(pr->head_ref);
+	free(pr->base_ref);
+	free(pr->head_repo);
+	memset(pr, 0, sizeof *pr);
+}
+
+int sw_github_parse_pull(const char *json, size_t len, struct sw_github_pull *pr)
+{
+	cJSON *o = cJSON_ParseWithLength(json, len);
+	int r = cJSON_IsObject(o) ? pull_from_json(o, pr) : -1;
+	if (r)
+		memset(pr, 0, sizeof *pr);
+	cJSON_Delete(o);
+	return r;
+}
+
+static bool pull_fits(const struct sw_github_pull *pr, const char *repo, const char *branch, const char *base)
+{
+	return pr->open && pr->head_ref && !strcmp(pr->head_ref, branch) && pr->base_ref &&
+	       !strcmp(pr->base_ref, base) && (!pr->head_repo || !strcasecmp(pr->head_repo, repo));
+}
+
+int sw_github_parse_pulls(const char *json, size_t len, const char *repo, const char *branch, const char *base,
+			  struct sw_github_pull *pr)
+{
+	cJSON *list = cJSON_ParseWithLength(json, len);
+	const cJSON *o;
+	memset(pr, 0, sizeof *pr);
+	int r = cJSON_IsArray(list) ? 0 : -1;
+	if (r == 0)
+		cJSON_ArrayForEach(o, list)
+		{
+			struct sw_github_pull one;
+			if (pull_from_json(o, &one) == 0 && pull_fits(&one, repo, branch, base)) {
+				*pr = one;
+				break;
+			}
+			sw_github_pull_free(&one);
+		}
+	cJSON_Delete(list);
+	return r;
+}
+
+int sw_github_parse_merged(const char *json, size_t len, char sha[41])
+{
+	cJSON *o = cJSON_ParseWithLength(json, len);
+	const char *s = string_at(o, "sha");
+	int r = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "merged")) && is_sha(s) ? 0 : -1;
+	if (r == 0)
+		memcpy(sha, s, 41);
+	cJSON_Delete(o);
+	return r;
+}
+
+/* For a query string: everything but RFC 3986's unreserved characters
+ * percent-encoded (a branch may hold '&', '#' or '+'). */
+static void add_escaped(struct sbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (isalnum(ch) || strchr("-._~", ch))
+			sbuf_addc(sb, (char)ch);
+		else
+			sbuf_addf(sb, "%%%02X", ch);
+	}
+}
+
+int sw_github_find_pull(struct sw_github *c, const char *branch, const char *base, struct sw_github_pull *pr,
+			char **err)
+{
+	const char *slash = strchr(c->s.repo, '/');
+	char *head = xasprintf("%.*s:%s", (int)(slash ? slash - c->s.repo : 0), c->s.repo, branch);
+	struct sbuf url;
+	sbuf_init(&url);
+	sbuf_addf(&url, "%s/repos/%s/pulls?head=", c->s.api, c->s.repo);
+	add_escaped(&url, head);
+	sbuf_adds(&url, "&base=");
+	add_escaped(&url, base);
+	sbuf_adds(&url, "&state=open");
+	struct sw_github_call call = {SW_GITHUB_FOR_FIND_PULL, "GET", url.buf, 0, branch};
+	struct reply r;
+	memset(pr, 0, sizeof *pr);
+	int rc = github_call(c, &call, NULL, &r, err);
+	if (rc == 0 && sw_github_parse_pulls(r.body.buf ? r.body.buf : "", r.body.len, c->s.repo, branch, base, pr))
+		rc = github_fail(c, SW_GITHUB_UNUSABLE, err, "GitHub's answer to GET %s is no list of pull requests",
+				 url.buf);
+	sbuf_free(&r.body);
+	sbuf_free(&url);
+	free(head);
+	return rc;
+}
+
+/* The pull request a call answered with (201 or 200). */
+static int pull_reply(struct sw_github *c, const struct sw_github_call *call, const struct reply *r,
+		      struct sw_github_pull *pr, char **err)
+{
+	if (sw_github_parse_pull(r->body.buf ? r->body.buf : "", r->body.len, pr) == 0)
+		return 0;
+	return github_fail(c, SW_GITHUB_UNUSABLE, err, "GitHub's answer to %s %s is no pull request", call->method,
+			   call->url);
+}
+
+int sw_github_get_pull(struct sw_github *c, long number, struct sw_github_pull *pr, char **err)
+{
+	char *url = xasprintf("%s/repos/%s/pulls/%ld", c->s.api, c->s.repo, number);
+	struct sw_github_call call = {SW_GITHUB_FOR_FIND_PULL, "GET", url, number, NULL};
+	struct reply r;
+	memset(pr, 0, sizeof *pr);
+	int rc = github_call(c, &call, NULL, &r, err);
+	if (rc == 0)
+		rc = pull_reply(c, &call, &r, pr, err);
+	sbuf_free(&r.body);
+	free(url);
+	return rc;
+}
+
+int sw_github_open_pull(struct sw_github *c, const char *branch, const char *base, const char *title,
+			const char *body, struct sw_github_pull *pr, char **err)
+{
+	char *url = xasprintf("%s/repos/%s/pulls", c->s.api, c->s.repo), *t = cut_text(title, TITLE_MAX);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "title", t);
+	cJSON_AddStringToObject(o, "head", branch);
+	cJSON_AddStringToObject(o, "base", base);
+	cJSON_AddStringToObject(o, "body", body);
+	struct sw_github_call call = {SW_GITHUB_FOR_OPEN_PULL, "POST", url, 0, branch};
+	struct reply r;
+	memset(pr, 0, sizeof *pr);
+	int rc = github_call(c, &call, o, &r, err);
+	if (rc == 0)
+		rc = pull_reply(c, &call, &r, pr, err);
+	sbuf_free(&r.body);
+	cJSON_Delete(o);
+	free(t);
+	free(url);
+	return rc;
+}
+
+int sw_github_merge_pull(struct sw_github *c, long number, const char *branch, const char *sha, const char *title,
+			 const char *message, char merged[41], char **err)
+{
+	char *url = xasprintf("%s/repos/%s/pulls/%ld/merge", c->s.api, c->s.repo, number);
+	char *t = cut_text(title, TITLE_MAX);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "sha", sha);
+	cJSON_AddStringToObject(o, "merge_method", "merge");
+	cJSON_AddStringToObject(o, "commit_title", t);
+	cJSON_AddStringToObject(o, "commit_message", message);
+	struct sw_github_call call = {SW_GITHUB_FOR_MERGE_PULL, "PUT", url, number, branch};
+	struct reply r;
+	int rc = github_call(c, &call, o, &r, err);
+	if (rc == 0 && sw_github_parse_merged(r.body.buf ? r.body.buf : "", r.body.len, merged))
+		rc = github_fail(c, SW_GITHUB_UNUSABLE, err, "GitHub answered PUT %s with %ld but did not say it merged "
+				 "pull request #%ld", url, r.status, number);
+	sbuf_free(&r.body);
+	cJSON_Delete(o);
+	free(t);
 	free(url);
 	return rc;
 }
@@ -579,7 +865,7 @@ static int run_client(struct sw_repo *repo, const struct sw_run_record *rec, con
 		*err = xasprintf("%s's slipway.json has %s: no statuses are posted", cfg.main_branch,
 				 cfg.github ? "\"github\": {\"statuses\": false}" : "no \"github\" section");
 	} else if (!token) {
-		*err = sw_github_no_token();
+		*err = sw_github_no_token(SW_GITHUB_FOR_STATUS);
 	} else {
 		struct sw_github_settings s = {cfg.github->api, cfg.github->repo, xstrdup(token), token_from};
 		*out = sw_github_new(&s);

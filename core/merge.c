@@ -1,5 +1,6 @@
 /* Merging only what was tested: the proof, the lock, the fast-forward,
- * the push, the user's checkout of main, and the record of each merge. */
+ * the push (or the pull request GitHub merges), the user's checkout of
+ * main, and the record of each merge. */
 #include "slipway/merge.h"
 
 #include <dirent.h>
@@ -11,12 +12,14 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <git2.h>
 
 #include "slipway/config.h"
+#include "slipway/github.h"
 #include "slipway/run.h"
 #include "command.h"
 #include "git_internal.h"
@@ -126,14 +129,19 @@ struct merge {
 	char head_sha[41], main_sha[41];
 	long run;		/* the run that proved head; 0 when forced */
 	bool have_heads;	/* head and main were read */
-	bool via_commit;	/* main has moved: a merge commit is tested first */
-	git_oid commit;		/* that merge commit, once made */
+	enum sw_merge_via via;	/* SW_MERGE_VIA_COMMIT: main has moved, a merge commit is tested first */
+	git_oid to;		/* where main goes: head, or the merge commit GitHub made */
+	git_oid commit;		/* the merge commit under test, once made */
 	char branch_head[41];	/* head before it became the merge commit */
 	long test_run;		/* the run testing the merge commit */
 	int lock;		/* the merge lock, which the merger inherits */
 	const char *gitdir;
 	struct sw_merge_result *res;	/* NULL when only planning */
 	struct strlist *notes;
+	char *token;		/* pull-request mode: GITHUB_TOKEN */
+	const char *token_from;
+	long pull;		/* the pull request merged, once known */
+	char *pull_url;
 };
 
 static char *git_msg(const char *what)
@@ -195,13 +203,13 @@ static int check_proof(struct merge *m, char **err)
 	return SW_OK;
 }
 
-/* Main's and the branch's changes together, in memory; SW_ERR_FAILED
- * with the paths when they conflict. */
-static int merge_index(struct merge *m, git_index **idx, char **err)
+/* Main's (base's) and the branch's changes together, in memory;
+ * SW_ERR_FAILED with the paths when they conflict. */
+static int merge_index(struct merge *m, const git_oid *base, git_index **idx, char **err)
 {
 	git_commit *ours = NULL, *theirs = NULL;
 	*idx = NULL;
-	if (git_commit_lookup(&ours, m->git, &m->main) || git_commit_lookup(&theirs, m->git, &m->head) ||
+	if (git_commit_lookup(&ours, m->git, base) || git_commit_lookup(&theirs, m->git, &m->head) ||
 	    git_merge_commits(idx, m->git, ours, theirs, NULL)) {
 		*err = git_msg("cannot merge");
 		git_commit_free(ours);
@@ -232,14 +240,63 @@ static int merge_index(struct merge *m, git_index **idx, char **err)
 	return SW_ERR_FAILED;
 }
 
-/* A fast-forward, or a merge commit that can be made without conflicts. */
+/* Whether the merge in idx is the head's tree: then a merge commit of it
+ * holds exactly what the run tested. */
+static bool lands_head(struct merge *m, git_index *idx)
+{
+	git_commit *head = NULL;
+	git_tree *tree = NULL;
+	git_diff *diff = NULL;
+	bool same = git_commit_lookup(&head, m->git, &m->head) == 0 && git_commit_tree(&tree, head) == 0 &&
+		    git_diff_tree_to_index(&diff, m->git, tree, idx, NULL) == 0 && git_diff_num_deltas(diff) == 0;
+	git_diff_free(diff);
+	git_tree_free(tree);
+	git_commit_free(head);
+	return same;
+}
+
+static bool pr_mode(const struct merge *m)
+{
+	return m->cfg.github && m->cfg.github->pull_requests && !m->opt->no_push;
+}
+
+/* GitHub merges a pull request with a merge commit of base (main, here or
+ * on the remote) and the head, which no run tests: it may be made only
+ * when its tree is the head's, base having no changes the head lacks (main's
+ * merge commits of earlier pull requests change nothing).  SW_OK with
+ * *adds; SW_ERR_FAILED with *err when they conflict. */
+static int base_adds(struct merge *m, const git_oid *base, bool *adds, char **err)
+{
+	git_index *idx;
+	int r = merge_index(m, base, &idx, err);
+	*adds = r == SW_OK && !lands_head(m, idx);
+	git_index_free(idx);
+	return r;
+}
+
+/* A fast-forward, a merge commit that can be made without conflicts, or
+ * in pull-request mode a pull request whose merge commit is the head's tree. */
 static int check_path(struct merge *m, char **err)
 {
-	if (git_graph_descendant_of(m->git, &m->head, &m->main) == 1)
+	bool ff = git_graph_descendant_of(m->git, &m->head, &m->main) == 1;
+	if (pr_mode(m)) {
+		m->via = SW_MERGE_VIA_PULL_REQUEST;
+		bool adds = false;
+		int r = ff ? SW_OK : base_adds(m, &m->main, &adds, err);
+		if (adds) {
+			*err = xasprintf("%s has changes %s@%.7s does not have: in pull-request mode GitHub makes the merge "
+					 "commit, and no run would have tested it; merge %s into %s, run it and merge again; "
+					 "nothing was changed", m->cfg.main_branch, m->branch, m->head_sha,
+					 m->cfg.main_branch, m->branch);
+			r = SW_ERR_FAILED;
+		}
+		return r;
+	}
+	if (ff)
 		return SW_OK;
-	m->via_commit = true;
+	m->via = SW_MERGE_VIA_COMMIT;
 	git_index *idx;
-	int r = merge_index(m, &idx, err);
+	int r = merge_index(m, &m->main, &idx, err);
 	git_index_free(idx);
 	return r;
 }
@@ -279,31 +336,58 @@ static const char *push_url(const git_remote *remote)
 	return url ? url : git_remote_url(remote);
 }
 
-static char *push_error(struct merge *m, git_remote *remote, int code, const struct push_state *ps)
+/* What a failure before main moved leaves: said after every such failure. */
+static char *nothing_merged(struct merge *m, char *msg)
+{
+	char *all = m->via == SW_MERGE_VIA_PULL_REQUEST
+			    ? xasprintf("%s; %s stays as it was here (%.7s) and on %s, nothing was merged", msg,
+					m->cfg.main_branch, m->main_sha, m->cfg.remote)
+			    : xasprintf("%s; local %s stays at %.7s, nothing was merged", msg, m->cfg.main_branch,
+					m->main_sha);
+	free(msg);
+	return all;
+}
+
+/* What libgit2's error says of a remote: reached, trusted, logged in to. */
+static char *remote_error(struct merge *m, const char *raw_url, int code, const struct sw_git_auth *auth)
 {
 	const git_error *e = git_error_last();
-	const char *why = e && e->message ? e->message : "unknown error";
-	const char *name = m->cfg.remote, *main = m->cfg.main_branch, *raw = push_url(remote);
-	char *url = url_for_humans(raw), *msg;
+	const char *why = e && e->message ? e->message : "unknown error", *name = m->cfg.remote;
+	char *url = url_for_humans(raw_url), *msg;
 	/* libgit2 calls a local path that does not exist an unsupported protocol. */
-	if (!strchr(raw, ':') && access(raw, F_OK))
+	if (!strchr(raw_url, ':') && access(raw_url, F_OK))
 		why = "no repository there";
+	if (auth->cert_failed)
+		msg = xasprintf("%s (%s) was not trusted: %s", name, url, auth->why);
+	else if (code == GIT_EAUTH || auth->auth_failed)
+		msg = xasprintf("authentication to %s (%s) failed: %s", name, url, auth->why ? auth->why : why);
+	else
+		msg = xasprintf("cannot reach %s (%s): %s", name, url, why);
+	free(url);
+	return msg;
+}
+
+/* dst: the remote's branch pushed to, main or (pull-request mode) the
+ * merged branch. */
+static char *push_error(struct merge *m, git_remote *remote, const char *dst, int code, const struct push_state *ps)
+{
+	const char *name = m->cfg.remote, *main = m->cfg.main_branch;
+	char *url = url_for_humans(push_url(remote)), *msg;
+	bool to_main = !strcmp(dst, main);
 	if (ps->rejected)
-		msg = xasprintf("%s (%s) refused the push to %s: %s", name, url, main, ps->rejected);
-	else if (code == GIT_ENONFASTFORWARD)
+		msg = xasprintf("%s (%s) refused the push to %s: %s", name, url, dst, ps->rejected);
+	else if (code == GIT_ENONFASTFORWARD && to_main)
 		msg = xasprintf("push rejected: %s's %s has commits %s does not have (someone pushed to it "
 				"meanwhile): fetch, merge %s/%s into %s and test it", name, main, m->branch, name, main,
 				m->branch);
-	else if (ps->auth.cert_failed)
-		msg = xasprintf("%s (%s) was not trusted: %s", name, url, ps->auth.why);
-	else if (code == GIT_EAUTH || ps->auth.auth_failed)
-		msg = xasprintf("authentication to %s (%s) failed: %s", name, url, ps->auth.why ? ps->auth.why : why);
+	else if (code == GIT_ENONFASTFORWARD)
+		msg = xasprintf("push rejected: %s's %s has commits %s@%.7s does not have (someone pushed to it): "
+				"fetch, merge %s/%s into %s, run it and merge again", name, dst, m->branch, m->head_sha,
+				name, dst, m->branch);
 	else
-		msg = xasprintf("cannot reach %s (%s): %s", name, url, why);
-	char *all = xasprintf("%s; local %s stays at %.7s, nothing was merged", msg, main, m->main_sha);
-	free(msg);
+		msg = remote_error(m, push_url(remote), code, &ps->auth);
 	free(url);
-	return all;
+	return nothing_merged(m, msg);
 }
 
 static int find_remote(struct merge *m, git_remote **remote, char **err)
@@ -327,6 +411,34 @@ static int check_remote(struct merge *m, char **err)
 	return r;
 }
 
+/* Looked up with the other checks, so that a dry run says when it is
+ * missing; kept only as long as the merge, and wiped. */
+static int check_token(struct merge *m, char **err)
+{
+	char *e = NULL;
+	if (sw_github_token(m->opt->env, "GITHUB_TOKEN in the environment", &m->token, &m->token_from, &e)) {
+		*err = e;
+		return SW_ERR_USAGE;
+	}
+	if (m->token)
+		return SW_OK;
+	char *none = sw_github_no_token(SW_GITHUB_FOR_MERGE_PULL);
+	*err = xasprintf("%s's slipway.json merges through pull requests (\"github\": {\"pull_requests\": true}), "
+			 "and there is %s", m->cfg.main_branch, none);
+	free(none);
+	return SW_ERR_USAGE;
+}
+
+static void drop_token(struct merge *m)
+{
+	if (m->token)
+		memset(m->token, 0, strlen(m->token));
+	free(m->token);
+	m->token = NULL;
+	free(m->pull_url);
+	m->pull_url = NULL;
+}
+
 /* The rule, every refusal in the order sw_merge gives them, for sw_merge
  * and sw_merge_plan alike; *nothing when main already has the head. */
 static int check_all(struct merge *m, bool *nothing, char **err)
@@ -343,20 +455,23 @@ static int check_all(struct merge *m, bool *nothing, char **err)
 		r = check_path(m, err);
 	if (r == SW_OK && !m->opt->no_push)
 		r = check_remote(m, err);
+	if (r == SW_OK && m->via == SW_MERGE_VIA_PULL_REQUEST)
+		r = check_token(m, err);
 	return r;
 }
 
-/* Sends the head to the remote's main, which it takes only as a
- * fast-forward: local main moves after the remote has it, so a refused
- * push leaves everything as it was. */
-static int push_head(struct merge *m, git_remote *remote, char **err)
+/* Sends the head to the remote's branch dst (main, or in pull-request mode
+ * the merged branch), which it takes only as a fast-forward: local main
+ * moves after the remote has it, so a refused push leaves everything as it
+ * was. */
+static int push_head(struct merge *m, git_remote *remote, const char *dst, char **err)
 {
 	git_reference *tmp;
 	if (git_reference_create(&tmp, m->git, PUSH_REF, &m->head, 1, "slipway merge: the commit to push")) {
 		*err = git_msg("cannot prepare the push");
 		return SW_ERR_FAILED;
 	}
-	char *spec = xasprintf("%s:refs/heads/%s", PUSH_REF, m->cfg.main_branch);
+	char *spec = xasprintf("%s:refs/heads/%s", PUSH_REF, dst);
 	git_strarray specs = {&spec, 1};
 	struct push_state ps = {.auth = {.env = m->opt->env, .url = push_url(remote)}};
 	git_push_options po;
@@ -366,7 +481,7 @@ static int push_head(struct merge *m, git_remote *remote, char **err)
 	int code = git_remote_push(remote, &specs, &po);
 	int r = SW_OK;
 	if (code || ps.rejected) {
-		*err = push_error(m, remote, code, &ps);
+		*err = push_error(m, remote, dst, code, &ps);
 		r = SW_ERR_FAILED;
 	}
 	git_reference_delete(tmp);
@@ -382,18 +497,23 @@ static int push_head(struct merge *m, git_remote *remote, char **err)
 static int move_main(struct merge *m, char **err)
 {
 	char *name = xasprintf("refs/heads/%s", m->cfg.main_branch);
-	char *log = m->via_commit ? xasprintf("slipway merge: merge commit of %s@%.7s, tested by run #%ld", m->branch,
-					      m->branch_head, m->test_run)
+	char *log = m->via == SW_MERGE_VIA_COMMIT
+			    ? xasprintf("slipway merge: merge commit of %s@%.7s, tested by run #%ld", m->branch,
+					m->branch_head, m->test_run)
+		    : m->via == SW_MERGE_VIA_PULL_REQUEST
+			    ? xasprintf("slipway merge: pull request #%ld of %s@%.7s, merged by GitHub", m->pull, m->branch,
+					m->head_sha)
 		    : m->run ? xasprintf("slipway merge: fast-forward to %s@%.7s, run #%ld", m->branch, m->head_sha, m->run)
 			     : xasprintf("slipway merge: fast-forward to %s@%.7s, forced", m->branch, m->head_sha);
 	git_reference *ref = NULL;
-	int r = git_reference_create_matching(&ref, m->git, name, &m->head, 1, &m->main, log);
+	int r = git_reference_create_matching(&ref, m->git, name, &m->to, 1, &m->main, log);
 	git_reference_free(ref);
 	free(log);
 	free(name);
 	if (r == 0)
 		return SW_OK;
-	*err = git_msg(m->opt->no_push ? "cannot move main" : "pushed, but local main could not follow");
+	bool local = m->opt->no_push || m->via == SW_MERGE_VIA_PULL_REQUEST;
+	*err = git_msg(local ? "cannot move main" : "pushed, but local main could not follow");
 	return SW_ERR_FAILED;
 }
 
@@ -431,7 +551,7 @@ static int checkout_new_main(struct merge *m)
 {
 	git_commit *old = NULL, *new = NULL;
 	git_tree *baseline = NULL;
-	int r = git_commit_lookup(&old, m->git, &m->main) || git_commit_lookup(&new, m->git, &m->head) ||
+	int r = git_commit_lookup(&old, m->git, &m->main) || git_commit_lookup(&new, m->git, &m->to) ||
 		git_commit_tree(&baseline, old);
 	if (r == 0) {
 		git_checkout_options co;
@@ -464,6 +584,12 @@ static void update_checkout(struct merge *m, bool dirty)
 
 /* ---- the record ---- */
 
+const char *sw_merge_via_name(enum sw_merge_via via)
+{
+	return via == SW_MERGE_VIA_COMMIT ? "merge-commit" : via == SW_MERGE_VIA_PULL_REQUEST ? "pull-request"
+											 : "fast-forward";
+}
+
 cJSON *sw_merge_record_to_json(const struct sw_merge_record *rec)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -485,7 +611,12 @@ cJSON *sw_merge_record_to_json(const struct sw_merge_record *rec)
 	cJSON_AddBoolToObject(o, "pushed", rec->pushed);
 	sw_json_add_clean_string(o, "remote", rec->remote);
 	cJSON_AddStringToObject(o, "status", rec->failed ? "failed" : "merged");
-	cJSON_AddStringToObject(o, "via", rec->via_commit ? "merge-commit" : "fast-forward");
+	cJSON_AddStringToObject(o, "via", sw_merge_via_name(rec->via));
+	if (rec->pull_request)
+		cJSON_AddNumberToObject(o, "pull_request", (double)rec->pull_request);
+	else
+		cJSON_AddNullToObject(o, "pull_request");
+	sw_json_add_clean_string(o, "pull_request_url", rec->pull_request_url);
 	cJSON_AddStringToObject(o, "head", rec->head[0] ? rec->head : rec->to);
 	if (rec->head_run)
 		cJSON_AddNumberToObject(o, "head_run", (double)rec->head_run);
@@ -540,7 +671,12 @@ static int record_from_json(struct sw_merge_record *rec, const cJSON *o)
 	rec->head_run = cJSON_IsNumber(head_run) && head_run->valuedouble >= 1 ? (long)head_run->valuedouble
 	                : !via ? rec->run : 0;
 	rec->failed = status && !strcmp(status, "failed");
-	rec->via_commit = via && !strcmp(via, "merge-commit");
+	rec->via = !via ? SW_MERGE_VIA_FAST_FORWARD
+		   : !strcmp(via, "merge-commit") ? SW_MERGE_VIA_COMMIT
+		   : !strcmp(via, "pull-request") ? SW_MERGE_VIA_PULL_REQUEST : SW_MERGE_VIA_FAST_FORWARD;
+	const cJSON *pull = cJSON_GetObjectItemCaseSensitive(o, "pull_request");
+	rec->pull_request = cJSON_IsNumber(pull) && pull->valuedouble >= 1 ? (long)pull->valuedouble : 0;
+	rec->pull_request_url = xstrdup_null(json_string(o, "pull_request_url"));
 	rec->reason = xstrdup_null(json_string(o, "reason"));
 	const cJSON *notes = cJSON_GetObjectItemCaseSensitive(o, "notes"), *note;
 	cJSON_ArrayForEach(note, notes)
@@ -555,6 +691,7 @@ void sw_merge_record_free(struct sw_merge_record *rec)
 	free(rec->branch);
 	free(rec->main);
 	free(rec->remote);
+	free(rec->pull_request_url);
 	free(rec->reason);
 	strlist_free(&rec->notes);
 	memset(rec, 0, sizeof *rec);
@@ -597,9 +734,12 @@ static void fill_record(struct merge *m, struct sw_merge_record *rec, const char
 	rec->main = xstrdup(m->cfg.main_branch);
 	memcpy(rec->from, m->main_sha, 41);
 	memcpy(rec->to, to, 41);
-	memcpy(rec->head, m->via_commit ? m->branch_head : m->head_sha, 41);
-	rec->via_commit = m->via_commit;
-	rec->run = m->via_commit ? m->test_run : m->run;
+	bool tested_commit = m->via == SW_MERGE_VIA_COMMIT;
+	memcpy(rec->head, tested_commit ? m->branch_head : m->head_sha, 41);
+	rec->via = m->via;
+	rec->pull_request = m->pull;
+	rec->pull_request_url = xstrdup_null(m->pull_url);
+	rec->run = tested_commit ? m->test_run : m->run;
 	rec->head_run = m->run;
 	rec->forced = m->run == 0;	/* only --force gets this far without a proof */
 }
@@ -607,11 +747,13 @@ static void fill_record(struct merge *m, struct sw_merge_record *rec, const char
 static void record_merge(struct merge *m, bool pushed)
 {
 	struct sw_merge_record *rec = &m->res->rec;
-	fill_record(m, rec, m->head_sha);
+	char to[41];
+	git_oid_tostr(to, sizeof to, &m->to);
+	fill_record(m, rec, to);
 	rec->pushed = pushed;
 	rec->remote = pushed ? xstrdup(m->cfg.remote) : NULL;
 	/* The merger's notes reach its waiting caller only through here. */
-	if (m->via_commit)
+	if (m->via == SW_MERGE_VIA_COMMIT)
 		for (size_t i = 0; i < m->res->notes.len; i++)
 			strlist_add(&rec->notes, m->res->notes.items[i]);
 	m->res->merged = true;
@@ -656,14 +798,234 @@ static int carry_out(struct merge *m, char **err)
 	bool checked_out = main_checked_out(m);
 	bool dirty = checked_out && checkout_dirty(m);
 	int r = m->opt->no_push ? SW_OK : find_remote(m, &remote, err);
+	git_oid_cpy(&m->to, &m->head);
 	if (r == SW_OK && remote)
-		r = push_head(m, remote, err);
+		r = push_head(m, remote, m->cfg.main_branch, err);
 	if (r == SW_OK)
 		r = move_main(m, err);
 	if (r == SW_OK && checked_out)
 		update_checkout(m, dirty);
 	if (r == SW_OK)
 		record_merge(m, remote != NULL);
+	git_remote_free(remote);
+	return r;
+}
+
+/* ---- pull-request mode ---- */
+
+static char *head_subject(struct merge *m);
+
+/* Where the remote's main and the merged branch are. */
+struct remote_heads {
+	git_oid main, branch;
+	bool has_main, has_branch;
+};
+
+static void find_head(const git_remote_head *const *heads, size_t n, const char *branch, git_oid *oid, bool *has)
+{
+	char *name = xasprintf("refs/heads/%s", branch);
+	*has = false;
+	for (size_t i = 0; i < n && !*has; i++)
+		if (!strcmp(heads[i]->name, name)) {
+			git_oid_cpy(oid, &heads[i]->oid);
+			*has = true;
+		}
+	free(name);
+}
+
+/* Fetches the remote's main and branch as git fetch does (into their
+ * remote-tracking branches), so that their commits can be looked at here.
+ * *err (allocated) says what went wrong with the remote. */
+static int fetch_heads(struct merge *m, git_remote *remote, struct remote_heads *h, char **err)
+{
+	const char *name = m->cfg.remote, *main = m->cfg.main_branch;
+	char *spec[] = {xasprintf("+refs/heads/%s:refs/remotes/%s/%s", main, name, main),
+			xasprintf("+refs/heads/%s:refs/remotes/%s/%s", m->branch, name, m->branch)};
+	git_strarray specs = {spec, 2};
+	struct sw_git_auth auth = {.env = m->opt->env, .url = git_remote_url(remote)};
+	git_fetch_options fo;
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	sw_git_auth_callbacks(&fo.callbacks, &auth);
+	fo.prune = GIT_FETCH_NO_PRUNE;
+	fo.update_fetchhead = 0;
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	const git_remote_head **heads = NULL;
+	size_t n = 0;
+	/* The list of the remote's refs outlives the connection (libgit2's
+	 * git_remote_ls). */
+	int code = git_remote_fetch(remote, &specs, &fo, "slipway merge: fetch");
+	if (!code)
+		code = git_remote_ls(&heads, &n, remote);
+	if (code)
+		*err = remote_error(m, git_remote_url(remote), code, &auth);
+	find_head(heads, n, main, &h->main, &h->has_main);
+	find_head(heads, n, m->branch, &h->branch, &h->has_branch);
+	sw_git_auth_free(&auth);
+	free(spec[0]);
+	free(spec[1]);
+	return code ? SW_ERR_FAILED : SW_OK;
+}
+
+/* GitHub merges into the remote's main, which may be ahead of ours. */
+static int check_remote_main(struct merge *m, const struct remote_heads *h, char **err)
+{
+	const char *name = m->cfg.remote, *main = m->cfg.main_branch;
+	bool adds = false;
+	int r = SW_OK;
+	if (!h->has_main)
+		*err = xasprintf("%s has no branch %s for the pull request to go into", name, main);
+	else if (git_oid_equal(&h->main, &m->head) || git_graph_descendant_of(m->git, &h->main, &m->head) == 1)
+		*err = xasprintf("%s's %s already has %s@%.7s (merged on GitHub?): `git fetch %s` and fast-forward %s to "
+				 "%s/%s", name, main, m->branch, m->head_sha, name, main, name, main);
+	else if (git_graph_descendant_of(m->git, &m->head, &h->main) != 1 &&
+		 (r = base_adds(m, &h->main, &adds, err)) == SW_OK && adds)
+		*err = xasprintf("%s's %s (%.7s) has changes %s@%.7s does not have (merged on GitHub meanwhile?): merge "
+				 "%s/%s into %s, run it and merge again", name, main, git_oid_tostr_s(&h->main),
+				 m->branch, m->head_sha, name, main, m->branch);
+	else
+		return r;
+	if (r == SW_OK)
+		*err = nothing_merged(m, *err);
+	return SW_ERR_FAILED;
+}
+
+/* The remote's branch is the pull request's head: pushed unless it is the
+ * head already, or has it and more (then GitHub's own check of the head,
+ * 409, says that the branch moved after the run). */
+static bool needs_push(struct merge *m, const struct remote_heads *h)
+{
+	return !h->has_branch ||
+	       (!git_oid_equal(&h->branch, &m->head) && git_graph_descendant_of(m->git, &h->branch, &m->head) != 1);
+}
+
+/* A GitHub call's code and its *gerr, as a merge's refusal. */
+static int github_failed(struct merge *m, int code, char *gerr, char **err)
+{
+	if (!code)
+		return SW_OK;
+	*err = nothing_merged(m, gerr);
+	return SW_ERR_FAILED;
+}
+
+/* What the pull request and its merge commit say of the proof. */
+static char *proof_text(struct merge *m)
+{
+	return m->run ? xasprintf("%s@%s passed every stage in slipway run #%ld.", m->branch, m->head_sha, m->run)
+		      : xasprintf("Merged with slipway merge --force: no slipway run proves %s@%s.", m->branch,
+				  m->head_sha);
+}
+
+static int open_pull(struct merge *m, struct sw_github *gh, struct sw_github_pull *pr, char **err)
+{
+	char *subject = head_subject(m), *proof = proof_text(m), *gerr = NULL;
+	char *title = subject && *subject ? xstrdup(subject) : xasprintf("%s@%.7s", m->branch, m->head_sha);
+	char *body = xasprintf("%s\n\n`slipway merge` merges this pull request only while its head is that commit.",
+			       proof);
+	int code = sw_github_open_pull(gh, m->branch, m->cfg.main_branch, title, body, pr, &gerr);
+	int r = github_failed(m, code, gerr, err);
+	free(body);
+	free(title);
+	free(proof);
+	free(subject);
+	return r;
+}
+
+/* GitHub moves a pull request's head to a pushed commit a moment after
+ * the push: merged before, the head would look moved (409). */
+static void wait_for_pull_head(struct merge *m, struct sw_github *gh, struct sw_github_pull *pr)
+{
+	for (int i = 0; i < 10 && strcmp(pr->head_sha, m->head_sha); i++) {
+		struct sw_github_pull now;
+		char *gerr = NULL;
+		if (i) {
+			struct timespec ts = {1, 0};
+			nanosleep(&ts, NULL);
+		}
+		if (sw_github_get_pull(gh, pr->number, &now, &gerr)) {
+			free(gerr);	/* the merge asks again, and says */
+			return;
+		}
+		sw_github_pull_free(pr);
+		*pr = now;
+	}
+}
+
+static int merge_pull(struct merge *m, struct sw_github *gh, const struct sw_github_pull *pr, char merged[41],
+		      char **err)
+{
+	const char *repo = m->cfg.github->repo, *slash = strchr(repo, '/');
+	char *title = xasprintf("Merge pull request #%ld from %.*s/%s", pr->number, (int)(slash - repo), repo,
+				m->branch);
+	char *proof = proof_text(m), *gerr = NULL;
+	int code = sw_github_merge_pull(gh, pr->number, m->branch, m->head_sha, title, proof, merged, &gerr);
+	int r = github_failed(m, code, gerr, err);
+	if (r == SW_OK) {
+		m->pull = pr->number;
+		m->pull_url = xstrdup(pr->url);
+	}
+	free(proof);
+	free(title);
+	return r;
+}
+
+/* GitHub has merged: local main follows the remote's.  What keeps it from
+ * following is a note, not a failure, since the merge is done. */
+static bool follow_remote_main(struct merge *m, git_remote *remote, const char *merged)
+{
+	struct remote_heads h;
+	git_commit *c = NULL;
+	char *why = NULL;
+	git_oid_fromstr(&m->to, merged);
+	if (fetch_heads(m, remote, &h, &why) == SW_OK && git_commit_lookup(&c, m->git, &m->to))
+		why = xasprintf("GitHub's merge commit %s is not on %s's %s", merged, m->cfg.remote, m->cfg.main_branch);
+	else if (!why && git_graph_descendant_of(m->git, &m->to, &m->main) != 1)
+		why = xasprintf("it has commits %s's %s does not have", m->cfg.remote, m->cfg.main_branch);
+	else if (!why)
+		move_main(m, &why);
+	git_commit_free(c);
+	if (why)
+		strlist_addf(m->notes, "pull request #%ld was merged on GitHub (%s's %s is now %.7s), but local %s stays at "
+			     "%.7s: %s; `git fetch %s` and `git merge --ff-only %s/%s` on %s bring it there", m->pull,
+			     m->cfg.remote, m->cfg.main_branch, merged, m->cfg.main_branch, m->main_sha, why,
+			     m->cfg.remote, m->cfg.remote, m->cfg.main_branch, m->cfg.main_branch);
+	free(why);
+	return !why;
+}
+
+/* Found before anything is pushed, so that a token or repository GitHub
+ * refuses stops the merge before the remote's branch moves. */
+static int carry_out_pr(struct merge *m, char **err)
+{
+	git_remote *remote = NULL;
+	struct sw_github_settings s = {m->cfg.github->api, m->cfg.github->repo, m->token, m->token_from};
+	struct sw_github *gh = sw_github_new(&s);
+	struct sw_github_pull pr = {0};
+	struct remote_heads h;
+	char merged[41] = "", *gerr = NULL;
+	bool checked_out = main_checked_out(m), dirty = checked_out && checkout_dirty(m), push = false;
+	int r = find_remote(m, &remote, err);
+	if (r == SW_OK && (r = fetch_heads(m, remote, &h, &gerr)))
+		*err = nothing_merged(m, gerr);
+	if (r == SW_OK)
+		r = check_remote_main(m, &h, err);
+	if (r == SW_OK) {
+		int code = sw_github_find_pull(gh, m->branch, m->cfg.main_branch, &pr, &gerr);
+		r = github_failed(m, code, gerr, err);
+	}
+	if (r == SW_OK && (push = needs_push(m, &h)))
+		r = push_head(m, remote, m->branch, err);
+	if (r == SW_OK && !pr.number)
+		r = open_pull(m, gh, &pr, err);
+	else if (r == SW_OK && push)
+		wait_for_pull_head(m, gh, &pr);
+	if (r == SW_OK)
+		r = merge_pull(m, gh, &pr, merged, err);
+	if (r == SW_OK && follow_remote_main(m, remote, merged) && checked_out)
+		update_checkout(m, dirty);
+	if (r == SW_OK)
+		record_merge(m, true);
+	sw_github_pull_free(&pr);
+	sw_github_free(gh);
 	git_remote_free(remote);
 	return r;
 }
@@ -680,7 +1042,7 @@ static char *merges_path(struct sw_store *st, const char *name)
 static int make_commit(struct merge *m, char **err)
 {
 	git_index *idx;
-	int r = merge_index(m, &idx, err);
+	int r = merge_index(m, &m->main, &idx, err);
 	if (r != SW_OK)
 		return r;
 	git_oid tree_id;
@@ -905,7 +1267,7 @@ int sw_merge_wait(struct sw_store *st, long run, struct sw_merge_record *rec)
 	size_t n = sw_merge_history(st, NULL, 20, &recs, NULL);
 	int r = -1;
 	for (size_t i = 0; i < n && r; i++)
-		if (recs[i].via_commit && recs[i].run == run) {
+		if (recs[i].via == SW_MERGE_VIA_COMMIT && recs[i].run == run) {
 			*rec = recs[i];
 			memset(&recs[i], 0, sizeof recs[i]);
 			r = 0;
@@ -968,7 +1330,10 @@ static char *head_subject(struct merge *m)
 
 static void fill_plan(struct merge *m, struct sw_merge_plan *out, bool nothing)
 {
-	out->action = nothing ? SW_MERGE_NOTHING : m->via_commit ? SW_MERGE_TEST_COMMIT : SW_MERGE_FAST_FORWARD;
+	static const enum sw_merge_action by_via[] = {[SW_MERGE_VIA_FAST_FORWARD] = SW_MERGE_FAST_FORWARD,
+						      [SW_MERGE_VIA_COMMIT] = SW_MERGE_TEST_COMMIT,
+						      [SW_MERGE_VIA_PULL_REQUEST] = SW_MERGE_PULL_REQUEST};
+	out->action = nothing ? SW_MERGE_NOTHING : by_via[m->via];
 	out->branch = xstrdup_null(m->branch);
 	out->main = xstrdup_null(m->cfg.main_branch);
 	if (m->have_heads) {
@@ -978,6 +1343,8 @@ static void fill_plan(struct merge *m, struct sw_merge_plan *out, bool nothing)
 	out->subject = head_subject(m);
 	out->run = m->run;
 	out->remote = m->opt->no_push ? NULL : xstrdup_null(m->cfg.remote);
+	if (m->via == SW_MERGE_VIA_PULL_REQUEST)
+		out->github_repo = xstrdup(m->cfg.github->repo);
 }
 
 int sw_merge_plan(struct sw_repo *repo, struct sw_store *st, const struct sw_merge_options *opt,
@@ -991,6 +1358,7 @@ int sw_merge_plan(struct sw_repo *repo, struct sw_store *st, const struct sw_mer
 	if (r == SW_OK)
 		r = check_all(&m, &nothing, err);
 	fill_plan(&m, out, nothing);
+	drop_token(&m);
 	sw_config_free(&m.cfg);
 	git_repository_free(m.git);
 	git_libgit2_shutdown();
@@ -1003,6 +1371,7 @@ void sw_merge_plan_free(struct sw_merge_plan *plan)
 	free(plan->main);
 	free(plan->subject);
 	free(plan->remote);
+	free(plan->github_repo);
 	strlist_free(&plan->notes);
 	memset(plan, 0, sizeof *plan);
 }
@@ -1019,9 +1388,10 @@ cJSON *sw_merge_plan_to_json(const struct sw_merge_plan *plan)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "schema", 1);
-	cJSON_AddStringToObject(o, "action", plan->action == SW_MERGE_NOTHING       ? "nothing"
-					     : plan->action == SW_MERGE_TEST_COMMIT ? "merge-commit"
-										    : "fast-forward");
+	cJSON_AddStringToObject(o, "action", plan->action == SW_MERGE_NOTHING		? "nothing"
+					     : plan->action == SW_MERGE_TEST_COMMIT	? "merge-commit"
+					     : plan->action == SW_MERGE_PULL_REQUEST ? "pull-request"
+										      : "fast-forward");
 	sw_json_add_clean_string(o, "branch", plan->branch);
 	sw_json_add_clean_string(o, "main", plan->main);
 	add_sha_or_null(o, "from", plan->from);
@@ -1033,6 +1403,7 @@ cJSON *sw_merge_plan_to_json(const struct sw_merge_plan *plan)
 		cJSON_AddNullToObject(o, "run");
 	cJSON_AddBoolToObject(o, "push", plan->remote != NULL);
 	sw_json_add_clean_string(o, "remote", plan->remote);
+	sw_json_add_clean_string(o, "github", plan->github_repo);
 	return o;
 }
 
@@ -1053,9 +1424,12 @@ int sw_merge(struct sw_repo *repo, struct sw_store *st, const struct sw_merge_op
 	m.lock = lock;
 	m.gitdir = sw_repo_gitdir(repo);
 	if (r == SW_OK && !nothing)
-		r = m.via_commit ? start_test(repo, &m, err) : carry_out(&m, err);
+		r = m.via == SW_MERGE_VIA_COMMIT	   ? start_test(repo, &m, err)
+		    : m.via == SW_MERGE_VIA_PULL_REQUEST ? carry_out_pr(&m, err)
+							 : carry_out(&m, err);
 	if (lock >= 0)
 		close(lock);
+	drop_token(&m);
 	sw_config_free(&m.cfg);
 	git_repository_free(m.git);
 	git_libgit2_shutdown();

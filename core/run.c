@@ -506,7 +506,7 @@ static char *poster_token(const struct sw_config *cfg, const struct sw_run_optio
 	char *token = NULL, *err = NULL;
 	if (sw_github_token(opt->env, "GITHUB_TOKEN in the environment of slipway run", &token, from, &err) == 0 &&
 	    !token)
-		err = sw_github_no_token();
+		err = sw_github_no_token(SW_GITHUB_FOR_STATUS);
 	if (err)
 		strlist_addf(warnings, "GitHub statuses are not posted: %s", err);
 	free(err);

@@ -369,6 +369,10 @@ static void maybe_merge(struct sw_watcher *w)
 			w->busy = true;
 			say(w, "merge", integ, plan.head, res.testing, "%s@%.7s is proved; %s has moved, so merge commit "
 			    "%.7s is tested by run #%ld first", integ, plan.head, plan.main, res.commit, res.testing);
+		} else if (res.merged && res.rec.via == SW_MERGE_VIA_PULL_REQUEST) {
+			say(w, "merge", integ, plan.head, res.rec.run, "merged %s@%.7s into %s (pull request #%ld, merged "
+			    "by GitHub as %.7s, proved by run #%ld)", integ, plan.head, plan.main, res.rec.pull_request,
+			    res.rec.to, res.rec.run);
 		} else if (res.merged) {
 			say(w, "merge", integ, plan.head, res.rec.run, "merged %s@%.7s into %s (fast-forward, proved by "
 			    "run #%ld)%s", integ, plan.head, plan.main, res.rec.run, res.rec.pushed ? ", pushed" : "");

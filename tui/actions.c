@@ -210,7 +210,7 @@ static unsigned ask_merge(struct tui *t)
 		tui_set_status(t, true, "read-only: merge is refused");
 		return TUI_REDRAW_STATUS;
 	}
-	struct sw_merge_options o = {.branch = b->b.name};
+	struct sw_merge_options o = {.branch = b->b.name, .env = environ};
 	struct sw_merge_plan plan;
 	char *err = NULL;
 	unsigned r = TUI_REDRAW_STATUS;
@@ -385,11 +385,13 @@ static void merged_status(struct tui *t, const struct sw_merge_result *res)
 	char proof[32] = "forced", push[300] = "not pushed";
 	if (rec->run)
 		snprintf(proof, sizeof proof, "proved by run #%ld", rec->run);
-	if (rec->via_commit)
+	if (rec->via == SW_MERGE_VIA_COMMIT)
 		snprintf(proof, sizeof proof, "merge commit tested by run #%ld", rec->run);
 	if (rec->pushed)
 		snprintf(push, sizeof push, "pushed to %s", rec->remote);
-	tui_set_status(t, false, "merged %s@%.7s into %s, %s; %s%s%s", rec->branch, rec->to, rec->main, proof, push,
+	if (rec->via == SW_MERGE_VIA_PULL_REQUEST)
+		snprintf(push, sizeof push, "pull request #%ld merged on GitHub as %.7s", rec->pull_request, rec->to);
+	tui_set_status(t, false, "merged %s@%.7s into %s, %s; %s%s%s", rec->branch, rec->head, rec->main, proof, push,
 		       res->notes.len ? "; " : "", res->notes.len ? res->notes.items[0] : "");
 }
 
@@ -397,7 +399,8 @@ static void merged_status(struct tui *t, const struct sw_merge_result *res)
  * records, and the push is bounded for the remotes slipway pushes to now
  * (ssh is refused before connecting, local and file:// ones answer at
  * once, HTTP ones fail at their first credentials request).  A slow HTTP
- * remote would hold the screen while it answers: moving this to a thread
+ * remote would hold the screen while it answers, and so does GitHub in
+ * pull-request mode (a rate limit up to 60 s): moving this to a thread
  * with a wake-up pipe (as core/docker_watch.c) is the way when that counts. */
 unsigned tui_merge_branch(struct tui *t, const char *branch)
 {

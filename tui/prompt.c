@@ -200,7 +200,12 @@ unsigned tui_confirm_merge(struct tui *t, const struct sw_merge_plan *plan, cons
 	char proof[40] = "forced";
 	if (plan->run)
 		snprintf(proof, sizeof proof, "proved by run #%ld", plan->run);
-	if (plan->action == SW_MERGE_TEST_COMMIT)
+	if (plan->action == SW_MERGE_PULL_REQUEST)
+		snprintf(p->merge_text, sizeof p->merge_text,
+			 "%s@%.7s \"%.60s\", %s, into %s via pull request on GitHub (%s): push %s to %s, then GitHub "
+			 "merges it while its head is %.7s", plan->branch, plan->head, plan->subject ? plan->subject : "",
+			 proof, plan->main, plan->github_repo, plan->branch, plan->remote, plan->head);
+	else if (plan->action == SW_MERGE_TEST_COMMIT)
 		snprintf(p->merge_text, sizeof p->merge_text,
 			 "%s@%.7s \"%.60s\", %s: %s moved (%.7s), so a merge commit is tested first and %s moves "
 			 "only if it passes, %s%s", plan->branch, plan->head,

@@ -43,8 +43,10 @@ static void draw_merge(struct tui *t, const struct history *h, const struct sw_m
 		sw_format_age((time_t)(m->at_ms / 1000), age, sizeof age);
 	if (m->run)
 		snprintf(proof, sizeof proof, "run #%ld", m->run);
-	if (m->via_commit)
+	if (m->via == SW_MERGE_VIA_COMMIT)
 		snprintf(proof, sizeof proof, "merge commit, run #%ld", m->run);
+	if (m->via == SW_MERGE_VIA_PULL_REQUEST)
+		snprintf(proof, sizeof proof, "PR #%ld, run #%ld", m->pull_request, m->run);
 	if (m->failed)
 		snprintf(buf, sizeof buf, "%.7s %4s FAILED: %s stayed at %.7s (%s) ", m->to, age, m->main, m->from, proof);
 	else

@@ -88,12 +88,12 @@ struct sw_deploy_config {
 	char *project;			/* the compose project: default the last part of path */
 };
 
-/* "github": the repository a run's statuses are posted to. */
+/* "github": the repository a run's statuses are posted to, and merges go through. */
 struct sw_github_config {
 	char *repo;			/* "owner/name" */
 	char *api;			/* without a trailing '/'; default https://api.github.com */
 	bool statuses;			/* post commit statuses; default true */
-	bool pull_requests;		/* accepted, not yet used */
+	bool pull_requests;		/* merge through a pull request GitHub merges (sw_merge) */
 };
 
 /* "watch": what `slipway watch` does by itself (main's only). */

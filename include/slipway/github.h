@@ -1,7 +1,8 @@
 /* The GitHub client: a run's state posted to its commit as commit statuses
- * (one context per stage and one for the run), over GitHub's REST API with
- * a bearer token (the README's GitHub statuses section).  libcurl and
- * cJSON; no terminal.
+ * (one context per stage and one for the run), and the pull request a
+ * merge goes through in pull-request mode, over GitHub's REST API with a
+ * bearer token (the README's GitHub statuses section, and Merging only what
+ * was tested).  libcurl and cJSON; no terminal.
  *
  * Every call that fails returns non-zero and sets *err to one line naming
  * what failed and where (the URL, never the token). */
@@ -62,12 +63,22 @@ struct sw_github_settings {
 	const char *token_from;	/* in words, for messages: "GITHUB_TOKEN in the environment of slipway run" */
 };
 
+/* What a request is for: its refusals say what to do about them, and name
+ * the permission it needs. */
+enum sw_github_purpose {
+	SW_GITHUB_FOR_STATUS,		/* POST statuses/SHA */
+	SW_GITHUB_FOR_FIND_PULL,	/* GET pulls, pulls/N */
+	SW_GITHUB_FOR_OPEN_PULL,	/* POST pulls */
+	SW_GITHUB_FOR_MERGE_PULL,	/* PUT pulls/N/merge */
+};
+
 /* GITHUB_TOKEN from env (a NULL-terminated environ, may be NULL), else from
  * the secrets file.  0 with *token NULL when it is in neither; -1 with
  * *err when the secrets file cannot be read.  *from says which. */
 int sw_github_token(char *const *env, const char *env_words, char **token, const char **from, char **err);
-/* One sentence for a token found nowhere, naming where it goes. */
-char *sw_github_no_token(void);
+/* One sentence for a token found nowhere, naming where it goes and the
+ * permission it needs for purpose. */
+char *sw_github_no_token(enum sw_github_purpose purpose);
 
 struct sw_github;
 /* A client on complete settings (copied).  Connect timeout 5 s, request
@@ -79,6 +90,34 @@ void sw_github_free(struct sw_github *c);
  * all), rate limits waited out within 60 s in all; the code says what a
  * failure was. */
 int sw_github_post_status(struct sw_github *c, const char *sha, const struct sw_github_status *st, char **err);
+
+/* A pull request as GitHub describes it. */
+struct sw_github_pull {
+	long number;		/* 0: none */
+	char *url;		/* html_url, neutralised for a terminal; "" when GitHub gave none */
+	char head_sha[41];	/* the commit its head branch is at; "" when not given */
+	char *head_ref, *base_ref;	/* branch names, raw (only compared) */
+	char *head_repo;	/* head.repo.full_name, raw; NULL when not given */
+	bool open;
+};
+void sw_github_pull_free(struct sw_github_pull *pr);
+
+/* The open pull request from branch (of the client's repository) into
+ * base: GET pulls?head=OWNER:BRANCH&base=BASE&state=open.  0 with
+ * pr->number 0 when there is none. */
+int sw_github_find_pull(struct sw_github *c, const char *branch, const char *base, struct sw_github_pull *pr,
+			char **err);
+/* GET pulls/{number}. */
+int sw_github_get_pull(struct sw_github *c, long number, struct sw_github_pull *pr, char **err);
+/* POST pulls: opens one from branch into base; title cut to what GitHub
+ * takes. */
+int sw_github_open_pull(struct sw_github *c, const char *branch, const char *base, const char *title,
+			const char *body, struct sw_github_pull *pr, char **err);
+/* PUT pulls/{number}/merge with a merge commit, and sha: GitHub refuses
+ * (409) when the pull request's head is another commit.  branch names the
+ * head in that refusal.  0 with merged the merge commit GitHub made. */
+int sw_github_merge_pull(struct sw_github *c, long number, const char *branch, const char *sha, const char *title,
+			 const char *message, char merged[41], char **err);
 
 /* Told each status as it was posted (err NULL) or why not. */
 typedef void (*sw_github_posted_fn)(void *ud, const struct sw_github_status *st, const char *err);
@@ -108,5 +147,31 @@ char *sw_github_description(const char *text);
  * is 0; at least 1 s.  -1 when the headers (NULL: absent) say no rate
  * limit: a 403 then is a missing permission. */
 long sw_github_wait_ms(const char *remaining, const char *reset, const char *retry_after, time_t now);
+
+/* One pull request object (GitHub's JSON): 0, or -1 when it is none. */
+int sw_github_parse_pull(const char *json, size_t len, struct sw_github_pull *pr);
+/* A list of them: the first open one whose head is branch of repo (when
+ * the head's repository is given; GitHub's names ignore case) and whose
+ * base is base; GitHub ignores a filter it cannot read and answers with
+ * every open pull request.  0 (pr->number 0 when none fits), or -1 when
+ * json is no list. */
+int sw_github_parse_pulls(const char *json, size_t len, const char *repo, const char *branch, const char *base,
+			  struct sw_github_pull *pr);
+/* A merge's answer, {"sha", "merged": true}: 0 with sha, else -1. */
+int sw_github_parse_merged(const char *json, size_t len, char sha[41]);
+
+/* A request, as its refusal names it. */
+struct sw_github_call {
+	enum sw_github_purpose purpose;
+	const char *method;	/* GET, POST or PUT */
+	const char *url;
+	long pull;		/* the pull request being merged */
+	const char *branch;	/* its head branch */
+};
+/* The sentence for GitHub's refusal (status, with its message already
+ * neutralised) of call on repo with the token from token_from, into *out;
+ * returns the exit-code class. */
+int sw_github_refusal(const struct sw_github_call *call, long status, const char *message, const char *repo,
+		      const char *token_from, char **out);
 
 #endif

@@ -1,8 +1,9 @@
 /* Merging a branch into main: only the exact commit a passed run of that
  * branch tested, fast-forward; when main has moved, a merge commit that a
- * run tests before main moves to it (a merge queue of one).  Pushed to the
- * policy's remote, one merge at a time, each one recorded in the store
- * (.git/slipway/merges/). */
+ * run tests before main moves to it (a merge queue of one); in pull-request
+ * mode, through a pull request that GitHub merges only if its head is still
+ * that commit.  Pushed to the policy's remote, one merge at a time, each
+ * one recorded in the store (.git/slipway/merges/). */
 #ifndef SLIPWAY_MERGE_H
 #define SLIPWAY_MERGE_H
 
@@ -21,6 +22,15 @@ struct sw_merge_options {
 	char *const *env;	/* for the run of a merge commit (secrets, PATH...) */
 };
 
+/* How main reached `to`. */
+enum sw_merge_via {
+	SW_MERGE_VIA_FAST_FORWARD,
+	SW_MERGE_VIA_COMMIT,		/* a merge commit of from and head, tested by run */
+	SW_MERGE_VIA_PULL_REQUEST,	/* a pull request GitHub merged, head proved by run */
+};
+/* "fast-forward", "merge-commit", "pull-request": the records' "via". */
+const char *sw_merge_via_name(enum sw_merge_via via);
+
 struct sw_merge_record {
 	long id;
 	char *who;		/* "Name <email>" from git, else the login name */
@@ -32,7 +42,9 @@ struct sw_merge_record {
 	bool forced;
 	bool pushed;
 	char *remote;		/* the remote pushed to; NULL when not pushed */
-	bool via_commit;	/* `to` is a merge commit of from and head, tested by run */
+	enum sw_merge_via via;
+	long pull_request;	/* via a pull request: its number; else 0 */
+	char *pull_request_url;	/* and GitHub's page for it (neutralised); else NULL */
 	char head[41];		/* the branch's head merged (`to` for a fast-forward) */
 	long head_run;		/* the run that proved head; 0 when forced */
 	bool failed;		/* main stayed at from: the merge commit's run failed, ... */
@@ -70,6 +82,8 @@ enum sw_merge_action {
 	SW_MERGE_FAST_FORWARD,	/* main moves to the branch's head */
 	SW_MERGE_NOTHING,	/* main already has it */
 	SW_MERGE_TEST_COMMIT,	/* main has moved: a merge commit is made and tested first */
+	SW_MERGE_PULL_REQUEST,	/* "github": {"pull_requests": true}: the head is pushed to the
+				 * remote's branch and GitHub merges a pull request of it */
 };
 
 /* What sw_merge would do now, as far as it can be known without moving
@@ -81,6 +95,7 @@ struct sw_merge_plan {
 	char *subject;		/* the head commit's first line, raw: neutralise it to show it */
 	long run;		/* the run that proves head; 0: none (refused, or --force) */
 	char *remote;		/* where main is pushed; NULL with no_push */
+	char *github_repo;	/* SW_MERGE_PULL_REQUEST: where the pull request is; else NULL */
 	struct strlist notes;	/* as sw_merge's ("forced: ...", "nothing to merge") */
 };
 
@@ -88,8 +103,10 @@ struct sw_merge_plan {
  * anything: the one place the rule is applied, for sw_merge itself, the
  * CLI's --dry-run and the dashboard's confirmation.  SW_OK with the plan;
  * SW_ERR_FAILED with *err the refusal sw_merge would give (no proof, main
- * diverged); SW_ERR_USAGE with *err for a bad branch, configuration or
- * remote.  out is filled as far as known in every case; free it. */
+ * diverged, in pull-request mode main with changes the head lacks);
+ * SW_ERR_USAGE with *err for a bad branch, configuration, remote or, in
+ * pull-request mode, no GITHUB_TOKEN (opt->env, then the secrets file).
+ * out is filled as far as known in every case; free it. */
 int sw_merge_plan(struct sw_repo *repo, struct sw_store *st, const struct sw_merge_options *opt,
 		  struct sw_merge_plan *out, char **err);
 void sw_merge_plan_free(struct sw_merge_plan *plan);
@@ -98,9 +115,10 @@ struct cJSON *sw_merge_plan_to_json(const struct sw_merge_plan *plan);
 /* Merges opt->branch into main as the repository's policy names them
  * (see sw_run_config).  SW_OK when merged or when main already has the
  * head (res->merged false); SW_ERR_FAILED with *err when refused (no proof,
- * main diverged, another merge running) or when the push failed, with
- * every ref as it was; SW_ERR_USAGE with *err for a bad branch or
- * configuration.  res is filled in either case; free it. */
+ * main diverged, another merge running), when the push failed or GitHub
+ * refused the pull request's merge, with main as it was here and on the
+ * remote; SW_ERR_USAGE with *err for a bad branch or configuration.  res
+ * is filled in either case; free it. */
 int sw_merge(struct sw_repo *repo, struct sw_store *st, const struct sw_merge_options *opt,
 	     struct sw_merge_result *res, char **err);
 void sw_merge_result_free(struct sw_merge_result *res);

@@ -146,7 +146,8 @@ posted slipway success: coverage 91.4 %"
 	expect_contains "$(cat err)" 'the token needs "Commit statuses: write" on acme/denied-x'
 	config_main limited-x
 	exits 2 $SLIPWAY github status 1 2>err
-	expect_contains "$(cat err)" "GitHub's rate limit for the token is used up until $(date -u +%Y-%m-%d)"
+	# The reset is an hour away: after 23:00 UTC, on tomorrow's date.
+	expect_contains "$(cat err)" "GitHub's rate limit for the token is used up until $(date -u -d "@$(($(date +%s) + 3600))" +%Y-%m-%d)"
 	expect_contains "$(cat err)" "(x-ratelimit-reset)"
 	config_main nowhere-x
 	exits 1 $SLIPWAY github status 1 2>err

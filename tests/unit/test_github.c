@@ -1,6 +1,7 @@
 /* The GitHub client's pure parts (core/github.c): descriptions within
- * GitHub's 140 characters, how long a rate limit says to wait, and which
- * state each stage and the run are posted with. */
+ * GitHub's 140 characters, how long a rate limit says to wait, which
+ * state each stage and the run are posted with, GitHub's pull request
+ * replies, and what each refusal is told as. */
 #include "unit.h"
 
 #include "slipway/github.h"
@@ -152,6 +153,146 @@ static void test_partial_and_cancelled(void)
 	sw_run_record_free(&rec);
 }
 
+#define SHA_A "0123456789abcdef0123456789abcdef01234567"
+#define SHA_B "89abcdef0123456789abcdef0123456789abcdef"
+
+static void test_parse_pull(void)
+{
+	struct sw_github_pull pr;
+	const char *json = "{\"number\": 7, \"state\": \"open\", \"html_url\": \"https://github.com/acme/x/pull/7\","
+			   " \"head\": {\"ref\": \"development\", \"sha\": \"" SHA_A "\","
+			   " \"repo\": {\"full_name\": \"acme/x\"}}, \"base\": {\"ref\": \"main\"}}";
+	CHECK_INT(sw_github_parse_pull(json, strlen(json), &pr), 0);
+	CHECK_INT(pr.number, 7);
+	CHECK_STR(pr.url, "https://github.com/acme/x/pull/7");
+	CHECK_STR(pr.head_sha, SHA_A);
+	CHECK_STR(pr.head_ref, "development");
+	CHECK_STR(pr.base_ref, "main");
+	CHECK_STR(pr.head_repo, "acme/x");
+	CHECK(pr.open);
+	sw_github_pull_free(&pr);
+	/* An address that is no web page, a head that is no commit id: not kept;
+	 * escapes in an address are shown, not sent to the terminal. */
+	json = "{\"number\": 8, \"state\": \"closed\", \"html_url\": \"javascript:x\", \"head\": {\"sha\": \"HEAD\"}}";
+	CHECK_INT(sw_github_parse_pull(json, strlen(json), &pr), 0);
+	CHECK_STR(pr.url, "");
+	CHECK_STR(pr.head_sha, "");
+	CHECK(!pr.open);
+	CHECK(!pr.head_ref && !pr.head_repo);
+	sw_github_pull_free(&pr);
+	json = "{\"number\": 9, \"html_url\": \"https://h/p\\u001b[2J\"}";
+	CHECK_INT(sw_github_parse_pull(json, strlen(json), &pr), 0);
+	CHECK(!strchr(pr.url, 0x1b));
+	sw_github_pull_free(&pr);
+	const char *bad[] = {"[]", "{}", "{\"number\": 0}", "{\"number\": \"7\"}", "not json"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		CHECK_INT(sw_github_parse_pull(bad[i], strlen(bad[i]), &pr), -1);
+		CHECK_INT(pr.number, 0);
+	}
+}
+
+static void test_parse_pulls(void)
+{
+	struct sw_github_pull pr;
+	/* GitHub ignores a head filter it cannot read and lists every open
+	 * pull request: only one of branch into base, from this repository, fits. */
+	const char *json =
+		"[{\"number\": 1, \"state\": \"open\", \"head\": {\"ref\": \"other\"}, \"base\": {\"ref\": \"main\"}},"
+		" {\"number\": 2, \"state\": \"open\", \"head\": {\"ref\": \"development\", \"repo\": {\"full_name\":"
+		" \"fork/x\"}}, \"base\": {\"ref\": \"main\"}},"
+		" {\"number\": 3, \"state\": \"open\", \"head\": {\"ref\": \"development\"}, \"base\": {\"ref\": \"release\"}},"
+		" {\"number\": 4, \"state\": \"closed\", \"head\": {\"ref\": \"development\"}, \"base\": {\"ref\": \"main\"}},"
+		" \"junk\","
+		" {\"number\": 5, \"state\": \"open\", \"head\": {\"ref\": \"development\", \"sha\": \"" SHA_B "\","
+		" \"repo\": {\"full_name\": \"Acme/X\"}}, \"base\": {\"ref\": \"main\"}}]";
+	CHECK_INT(sw_github_parse_pulls(json, strlen(json), "acme/x", "development", "main", &pr), 0);
+	CHECK_INT(pr.number, 5);
+	CHECK_STR(pr.head_sha, SHA_B);
+	sw_github_pull_free(&pr);
+	CHECK_INT(sw_github_parse_pulls(json, strlen(json), "acme/x", "nothing", "main", &pr), 0);
+	CHECK_INT(pr.number, 0);
+	CHECK_INT(sw_github_parse_pulls("[]", 2, "acme/x", "development", "main", &pr), 0);
+	CHECK_INT(pr.number, 0);
+	CHECK_INT(sw_github_parse_pulls("{\"message\": \"x\"}", 16, "acme/x", "development", "main", &pr), -1);
+}
+
+static void test_parse_merged(void)
+{
+	char sha[41] = "";
+	const char *ok = "{\"sha\": \"" SHA_A "\", \"merged\": true, \"message\": \"Pull Request successfully merged\"}";
+	CHECK_INT(sw_github_parse_merged(ok, strlen(ok), sha), 0);
+	CHECK_STR(sha, SHA_A);
+	const char *bad[] = {"{\"sha\": \"" SHA_A "\", \"merged\": false}", "{\"sha\": \"abc\", \"merged\": true}",
+			     "{\"merged\": true}", "[]", ""};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		CHECK_INT(sw_github_parse_merged(bad[i], strlen(bad[i]), sha), -1);
+}
+
+/* refusal PURPOSE STATUS MESSAGE: the sentence, and *code its class. */
+static char *refusal(enum sw_github_purpose purpose, const char *method, long status, const char *message, int *code)
+{
+	struct sw_github_call call = {purpose, method, "https://api/x", 12, "development"};
+	char *out = NULL;
+	*code = sw_github_refusal(&call, status, message, "acme/x", "GITHUB_TOKEN in the environment", &out);
+	return out;
+}
+
+static void test_refusals(void)
+{
+	int code;
+	char *m = refusal(SW_GITHUB_FOR_MERGE_PULL, "PUT", 405, "Pull Request is not mergeable", &code);
+	CHECK_STR(m, "GitHub will not merge pull request #12: Pull Request is not mergeable (required checks or reviews?)");
+	CHECK_INT(code, SW_GITHUB_REFUSED);
+	free(m);
+	m = refusal(SW_GITHUB_FOR_MERGE_PULL, "PUT", 409, "Head branch was modified.", &code);
+	CHECK_STR(m, "development moved on GitHub since it was tested (409): run and merge the new head");
+	free(m);
+	m = refusal(SW_GITHUB_FOR_MERGE_PULL, "PUT", 422, "Validation Failed", &code);
+	CHECK_STR(m, "GitHub refused to merge pull request #12 (422: Validation Failed)");
+	free(m);
+	m = refusal(SW_GITHUB_FOR_OPEN_PULL, "POST", 422, "Validation Failed; No commits between main and development",
+		    &code);
+	CHECK_STR(m, "GitHub refused to open the pull request (422: Validation Failed; No commits between main and "
+		     "development) at POST https://api/x");
+	free(m);
+	m = refusal(SW_GITHUB_FOR_STATUS, "POST", 422, "Validation Failed", &code);
+	CHECK_STR(m, "GitHub refused the status (422: Validation Failed) at POST https://api/x");
+	free(m);
+	/* 405 and 409 mean something of a merge only. */
+	m = refusal(SW_GITHUB_FOR_FIND_PULL, "GET", 409, "Conflict", &code);
+	CHECK_STR(m, "GitHub answered GET https://api/x with 409: Conflict");
+	free(m);
+	/* 403 names the permission of what was asked. */
+	m = refusal(SW_GITHUB_FOR_STATUS, "POST", 403, "Resource not accessible", &code);
+	CHECK_STR(m, "GitHub refused POST https://api/x (403: Resource not accessible): the token needs \"Commit statuses: "
+		     "write\" on acme/x (repo:status for a classic token)");
+	free(m);
+	m = refusal(SW_GITHUB_FOR_MERGE_PULL, "PUT", 403, "Resource not accessible", &code);
+	CHECK_STR(m, "GitHub refused PUT https://api/x (403: Resource not accessible): the token needs \"Pull requests: "
+		     "write\" and \"Contents: write\" on acme/x (repo for a classic token)");
+	CHECK_INT(code, SW_GITHUB_REFUSED);
+	free(m);
+	m = refusal(SW_GITHUB_FOR_FIND_PULL, "GET", 401, "Bad credentials", &code);
+	CHECK_STR(m, "GitHub refused the token from GITHUB_TOKEN in the environment (401 Bad credentials) at GET "
+		     "https://api/x");
+	CHECK_INT(code, SW_GITHUB_UNUSABLE);
+	free(m);
+	m = refusal(SW_GITHUB_FOR_OPEN_PULL, "POST", 404, "Not Found", &code);
+	CHECK_STR(m, "GitHub has no repository acme/x, or the token from GITHUB_TOKEN in the environment cannot see it "
+		     "(404 on POST https://api/x)");
+	free(m);
+	m = refusal(SW_GITHUB_FOR_MERGE_PULL, "PUT", 502, "Bad Gateway", &code);
+	CHECK_STR(m, "GitHub answered PUT https://api/x with 502 (Bad Gateway) 3 times");
+	CHECK_INT(code, SW_GITHUB_UNUSABLE);
+	free(m);
+	char *none = sw_github_no_token(SW_GITHUB_FOR_MERGE_PULL);
+	CHECK(strstr(none, "(a token with \"Pull requests: write\" and \"Contents: write\")") != NULL);
+	free(none);
+	none = sw_github_no_token(SW_GITHUB_FOR_STATUS);
+	CHECK(strstr(none, "(a token with \"Commit statuses: write\")") != NULL);
+	free(none);
+}
+
 int main(void)
 {
 	RUN_TEST(test_description);
@@ -159,5 +300,9 @@ int main(void)
 	RUN_TEST(test_failed_run);
 	RUN_TEST(test_passed_and_pending);
 	RUN_TEST(test_partial_and_cancelled);
+	RUN_TEST(test_parse_pull);
+	RUN_TEST(test_parse_pulls);
+	RUN_TEST(test_parse_merged);
+	RUN_TEST(test_refusals);
 	UNIT_EXIT();
 }
