@@ -81,9 +81,9 @@ struct cJSON *cli_deploy_status_json(struct cli_ctx *ctx);
  * interrupted one with what it left). */
 struct sw_deploy_config;
 void cli_deploy_status_line(struct cli_ctx *ctx, const struct sw_deploy_config *d);
-/* status --json's "sentry": {"unresolved": N, "more": B} from one page,
- * when Sentry is configured and answers; null otherwise. */
-struct cJSON *cli_sentry_status_json(struct sw_repo *repo);
+/* status --json's "sentry": {"unresolved": N, "more": B, "regressions":
+ * N} from one page, when Sentry is configured and answers; null otherwise. */
+struct cJSON *cli_sentry_status_json(struct cli_ctx *ctx);
 /* slipway __push -- IMAGE [REGISTRY]: a push stage's process (hidden). */
 int cmd_push_stage(int argc, char **argv);
 /* slipway history --merges: the merge records instead of the runs. */

@@ -671,7 +671,8 @@ static int take_page(struct sw_sentry *c, const char *url, const struct reply *r
 static char *issues_url(const struct sw_sentry *c, const struct sw_sentry_query *q, size_t per_page,
 			const char *cursor)
 {
-	char *query = q->level ? xasprintf("is:unresolved level:%s", q->level) : xstrdup("is:unresolved");
+	const char *status = q->status ? q->status : "unresolved";
+	char *query = q->level ? xasprintf("is:%s level:%s", status, q->level) : xasprintf("is:%s", status);
 	char *eq = escape(query), *es = escape(q->sort ? q->sort : "date");
 	char *ec = cursor ? escape(cursor) : NULL;
 	char *tail = xasprintf("issues/?query=%s&statsPeriod=&sort=%s&limit=%zu%s%s", eq, es, per_page,
@@ -723,13 +724,28 @@ bool sw_sentry_issue_new_since(const struct sw_sentry_issue *i, time_t since)
 	return since > 0 && first >= since;
 }
 
-/* Keeps, in order, the issues first seen at since or later; the rest are
- * freed.  Returns how many are kept. */
-static size_t keep_new(struct sw_sentry_issue *items, size_t n, time_t since)
+size_t sw_sentry_count_new_since(const struct sw_sentry_issue *items, size_t n, time_t since)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += sw_sentry_issue_new_since(&items[i], since);
+	return k;
+}
+
+static bool wanted(const struct sw_sentry_query *q, const struct sw_sentry_issue *i)
+{
+	if (q->first_seen_after && !sw_sentry_issue_new_since(i, q->first_seen_after))
+		return false;
+	return !q->last_seen_after || sw_sentry_time(i->last_seen) >= q->last_seen_after;
+}
+
+/* Keeps, in order, the issues the query wants; the rest are freed.
+ * Returns how many are kept. */
+static size_t keep_wanted(const struct sw_sentry_query *q, struct sw_sentry_issue *items, size_t n)
 {
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (sw_sentry_issue_new_since(&items[i], since))
+		if (wanted(q, &items[i]))
 			items[kept++] = items[i];
 		else
 			issue_free(&items[i]);
@@ -737,18 +753,32 @@ static size_t keep_new(struct sw_sentry_issue *items, size_t n, time_t since)
 	return kept;
 }
 
+/* Sorted by the time a bound is on, a page that had an issue beyond it is
+ * the last one worth reading. */
+static bool past_the_bound(const struct sw_sentry_query *q)
+{
+	const char *sort = q->sort ? q->sort : "date";
+	return (q->first_seen_after && !strcmp(sort, "new")) || (q->last_seen_after && !strcmp(sort, "date"));
+}
+
 int sw_sentry_issues(struct sw_sentry *c, const struct sw_sentry_query *q, sw_sentry_page_fn fn, void *ud,
 		     struct sw_sentry_issue_list *out, char **err)
 {
 	memset(out, 0, sizeof *out);
 	size_t limit = q->limit ? q->limit : LIMIT_DEFAULT;
+	bool filtered = q->first_seen_after || q->last_seen_after;
 	char *cursor = NULL;
 	int rc;
 	do {
 		size_t before = out->n;
 		rc = issues_page(c, q, limit, &cursor, out, err);
-		if (!rc && q->first_seen_after)
-			out->n = before + keep_new(out->items + before, out->n - before, q->first_seen_after);
+		size_t got = out->n - before;
+		if (!rc && filtered)
+			out->n = before + keep_wanted(q, out->items + before, got);
+		if (!rc && out->n - before < got && past_the_bound(q)) {
+			free(cursor);
+			cursor = NULL;
+		}
 		if (!rc && fn && fn(ud, out->items + before, out->n - before))
 			break;
 	} while (!rc && cursor && out->n < limit && !q->one_page);

@@ -78,15 +78,22 @@ struct sw_sentry_issue_list {
 };
 
 struct sw_sentry_query {
+	const char *status;	/* unresolved or resolved; NULL: unresolved */
 	const char *level;	/* NULL: every level */
 	const char *sort;	/* date, freq, new; NULL: date */
 	size_t limit;		/* 0: 1000 */
 	bool one_page;
-	time_t first_seen_after;	/* 0, or only issues first seen then or later (--since-deploy) */
+	/* 0, or only issues first (last) seen then or later.  Sorted by that
+	 * time (new, date), the listing ends at the first older issue. */
+	time_t first_seen_after;	/* --since-deploy */
+	time_t last_seen_after;
 };
 /* The issue first appeared at since or later: new in the release deployed
- * then, a regression of it (since 0: never). */
+ * then, a regression of it (since 0: never).  The one rule of "new in this
+ * release", wherever it is shown or counted. */
 bool sw_sentry_issue_new_since(const struct sw_sentry_issue *i, time_t since);
+/* How many of items are new since since. */
+size_t sw_sentry_count_new_since(const struct sw_sentry_issue *items, size_t n, time_t since);
 
 /* Told once per page read, with that page's issues (owned by the list
  * being built); non-zero stops the listing. */

@@ -17,6 +17,13 @@ first '-', so that each test has counters of its own):
              file LOGFILE.PROJECT.gate exists: what shows before the last page
   badjson    a body that is not JSON;  nofield  an issue without "title"
   forbidden  403
+  rel        web's, but first seen at different times (for regressions and
+             release notes): issues 1-5 on 2026-11-26, 9-10 on 2026-11-23,
+             the rest on 2026-11-20; 6-8 resolved, last seen 2026-11-24, 11
+             resolved, last seen 2026-11-21
+Lists are sorted as sort= asks (date: last seen, new: first seen, freq:
+events; newest or most first, ties in issue order) and filtered by the
+query's is:unresolved or is:resolved and level:.
 Any other project, or organization, is 404.  A token other than TOKEN is
 401.  The log has one line a request (method, path, whether the token was
 good), never a header's value."""
@@ -30,14 +37,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOKEN, LOG = sys.argv[1], sys.argv[2]
 ORG = "acme"
-MODES = {"web", "big", "rl", "ra", "rlforever", "flaky", "down", "slow", "badjson", "nofield", "forbidden", "gated"}
+MODES = {"web", "big", "rl", "ra", "rlforever", "flaky", "down", "slow", "badjson", "nofield", "forbidden", "gated",
+         "rel"}
 lock = threading.Lock()
 hits = {}          # project -> requests seen
 status = {}        # issue id -> status set by PUT
 releases = set()
+selections = {}    # big's filtered and sorted lists, by query
 
 
-def issue(n, project):
+def rel_seen(n):
+    """rel's first seen, last seen and status before any PUT."""
+    first = "2026-11-26T10:00:00Z" if n <= 5 else "2026-11-23T10:00:00Z" if n in (9, 10) else "2026-11-20T10:00:00Z"
+    if n in (6, 7, 8):
+        return first, "2026-11-24T08:00:00Z", "resolved"
+    if n == 11:
+        return first, "2026-11-21T08:00:00Z", "resolved"
+    return first, "2026-11-30T12:00:00.123456Z", "unresolved"
+
+
+def issue(n, project, mode=None):
     title = "ZeroDivisionError: division by zero in view %d" % n
     if n == 2:
         title = "Bad \x1b[31mred\x1b[0m title \x1b]0;pwned\x07 end"
@@ -54,6 +73,9 @@ def issue(n, project):
     }
     if n == 4:
         i["culprit"] = None
+    if mode == "rel":
+        i["firstSeen"], i["lastSeen"], first_status = rel_seen(n)
+        i["status"] = status.get(str(1000 + n), first_status)
     return i
 
 
@@ -63,11 +85,21 @@ big = {}
 def all_issues(project, mode):
     """10,000 issues are made once: a page must not cost the whole list."""
     if mode != "big":
-        return [issue(k, project) for k in range(1, 251)]
+        return [issue(k, project, mode) for k in range(1, 251)]
     with lock:
         if project not in big:
             big[project] = [issue(k, project) for k in range(1, 10001)]
         return big[project]
+
+
+SORT_KEYS = {"date": lambda i: i["lastSeen"] or "", "new": lambda i: i["firstSeen"] or "",
+             "freq": lambda i: int(i["count"])}
+
+
+def sort_issues(items, sort):
+    """Newest (most) first; Python's sort is stable, reverse included."""
+    key = SORT_KEYS.get(sort)
+    return sorted(items, key=key, reverse=True) if key else items
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -134,19 +166,37 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, b"[{\"id\": \"1\", oops")
         self.issues(project, mode, urllib.parse.parse_qs(url.query, keep_blank_values=True))
 
+    @staticmethod
+    def select(project, mode, query, q):
+        items = all_issues(project, mode)
+        if q.get("shortIdLookup") == ["1"]:
+            return [i for i in items if i["shortId"] == query.upper()]
+        for term in query.split():
+            if term.startswith("level:"):
+                items = [i for i in items if i["level"] == term[6:]]
+        for st in ("unresolved", "resolved"):
+            if "is:" + st in query.split():
+                items = [i for i in items if i["status"] == st]
+        return sort_issues(items, q.get("sort", ["date"])[0])
+
+    def selected(self, project, mode, query, q):
+        """big's 10,000 are filtered and sorted once per query, not per page."""
+        if mode != "big":
+            return self.select(project, mode, query, q)
+        key = (project, query, q.get("sort", ["date"])[0], q.get("shortIdLookup", [""])[0])
+        with lock:
+            items = selections.get(key)
+        if items is None:
+            items = self.select(project, mode, query, q)
+            with lock:
+                selections[key] = items
+        return items
+
     def issues(self, project, mode, q):
         if "statsPeriod" not in q:
             return self.send(400, {"detail": "test fake: statsPeriod expected"})
         query = q.get("query", ["is:unresolved"])[0]
-        items = all_issues(project, mode)
-        if q.get("shortIdLookup") == ["1"]:
-            items = [i for i in items if i["shortId"] == query.upper()]
-        else:
-            for term in query.split():
-                if term.startswith("level:"):
-                    items = [i for i in items if i["level"] == term[6:]]
-            if "is:unresolved" in query.split():
-                items = [i for i in items if i["status"] == "unresolved"]
+        items = self.selected(project, mode, query, q)
         if mode == "nofield":
             del items[1]["title"]
         limit = min(int(q.get("limit", ["100"])[0]), 100)

@@ -1,6 +1,6 @@
 /* The Sentry client's pure parts (core/sentry.c): the Link header's next
- * cursor, the issue count Sentry sends as a string, and how long a 429
- * says to wait. */
+ * cursor, the issue count Sentry sends as a string, how long a 429 says to
+ * wait, and the rule of "new in this release". */
 #include "unit.h"
 
 #include <cjson/cJSON.h>
@@ -95,11 +95,26 @@ static void test_missing(void)
 	sw_sentry_settings_free(&s);
 }
 
+static void test_new_since(void)
+{
+	char t0[] = "2026-11-25T10:00:00Z", t1[] = "2026-11-25T09:59:59.9Z", t2[] = "", t3[] = "2026-12-01T00:00:00Z";
+	struct sw_sentry_issue it[] = {{.first_seen = t0}, {.first_seen = t1}, {.first_seen = t2}, {.first_seen = t3}};
+	time_t since = sw_sentry_time("2026-11-25T10:00:00Z");
+	CHECK(sw_sentry_issue_new_since(&it[0], since));
+	CHECK(!sw_sentry_issue_new_since(&it[1], since));
+	CHECK(!sw_sentry_issue_new_since(&it[2], since));
+	/* Nothing deployed: nothing is new. */
+	CHECK(!sw_sentry_issue_new_since(&it[3], 0));
+	CHECK_INT(sw_sentry_count_new_since(it, 4, since), 2);
+	CHECK_INT(sw_sentry_count_new_since(it, 4, 0), 0);
+}
+
 int main(void)
 {
 	RUN_TEST(test_link_next);
 	RUN_TEST(test_count);
 	RUN_TEST(test_wait);
 	RUN_TEST(test_missing);
+	RUN_TEST(test_new_since);
 	UNIT_EXIT();
 }
