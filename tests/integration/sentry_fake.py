@@ -20,7 +20,7 @@ first '-', so that each test has counters of its own):
   rel        web's, but first seen at different times (for regressions and
              release notes): issues 1-5 on 2026-11-26, 9-10 on 2026-11-23,
              the rest on 2026-11-20; 6-8 resolved, last seen 2026-11-24, 11
-             resolved, last seen 2026-11-21
+             resolved, last seen 2026-11-21; ids 2001-2250, not 1001-1250
 Lists are sorted as sort= asks (date: last seen, new: first seen, freq:
 events; newest or most first, ties in issue order) and filtered by the
 query's is:unresolved or is:resolved and level:.
@@ -57,25 +57,27 @@ def rel_seen(n):
 
 
 def issue(n, project, mode=None):
+    # rel's ids are its own: the triage tests' PUTs (by id) leave them alone.
+    iid = str((2000 if mode == "rel" else 1000) + n)
     title = "ZeroDivisionError: division by zero in view %d" % n
     if n == 2:
         title = "Bad \x1b[31mred\x1b[0m title \x1b]0;pwned\x07 end"
     if n == 3:
         title = "Long " + "x" * 10240
     i = {
-        "id": str(1000 + n), "shortId": "%s-%d" % (project.upper(), n), "title": title,
+        "id": iid, "shortId": "%s-%d" % (project.upper(), n), "title": title,
         "culprit": "app.views in index", "level": "error" if n % 3 else "warning",
-        "status": status.get(str(1000 + n), "unresolved"),
+        "status": status.get(iid, "unresolved"),
         "count": str(10 * n + 1) if n % 2 else 10 * n + 1, "userCount": n % 7,
         "firstSeen": "2026-11-20T10:00:00Z", "lastSeen": "2026-11-30T12:00:00.123456Z",
-        "permalink": "http://127.0.0.1/organizations/acme/issues/%d/" % (1000 + n),
+        "permalink": "http://127.0.0.1/organizations/acme/issues/%s/" % iid,
         "metadata": {"title": title}, "project": {"id": "1", "slug": project},
     }
     if n == 4:
         i["culprit"] = None
     if mode == "rel":
         i["firstSeen"], i["lastSeen"], first_status = rel_seen(n)
-        i["status"] = status.get(str(1000 + n), first_status)
+        i["status"] = status.get(iid, first_status)
     return i
 
 
@@ -223,7 +225,7 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) != 6 or parts[:3] != ["api", "0", "organizations"] or parts[3] != ORG or parts[4] != "issues":
             return self.send(404, {"detail": "The requested resource does not exist"})
         iid = parts[5]
-        if not iid.isdigit() or not 1001 <= int(iid) <= 1250:
+        if not iid.isdigit() or not (1001 <= int(iid) <= 1250 or 2001 <= int(iid) <= 2250):
             return self.send(404, {"detail": "The requested resource does not exist"})
         st = self.body().get("status")
         if st not in ("resolved", "unresolved", "ignored"):

@@ -17,9 +17,29 @@ trap 'kill $FAKE_PID 2>/dev/null' EXIT
 wait_for 10 test -s "$T_DIR/fake.port" || { echo "FAIL: the fake Sentry did not start"; exit 1; }
 URL=http://127.0.0.1:$(head -1 "$T_DIR/fake.port")
 
+# deployed_repo: a repository on main whose release was deployed on
+# 2026-11-25, after the fake's "rel" issues 6-250 and before 1-5 were
+# first seen; ends inside r.
+deployed_repo() {
+	make_repo r <<EOF2
+{"version": 1, "stages": [{"name": "build", "run": "true"}],
+ "deploy": {"path": "$PWD/srv", "hooks": {"start": "true"}}}
+EOF2
+	cd r
+	$SLIPWAY run main --follow >/dev/null
+	SLIPWAY_NOW=1795564800 $SLIPWAY deploy --follow >/dev/null
+}
 
-
-
+# scripted PROJECT LINE...: the dashboard in scripted mode (100x24, the
+# clock pinned three hours after the fake's last seen) on the fake's
+# PROJECT; the screen into the file screen.
+scripted() {
+	local project=$1
+	shift
+	printf '%s\n' "$@" >script
+	env SENTRY_URL="$URL" SENTRY_ORG=acme SENTRY_PROJECT="$project" SENTRY_AUTH_TOKEN="$TOKEN" SLIPWAY_NOW=1796050800 \
+		$SLIPWAY --script script --size 100x24 --dump screen
+}
 
 # dashboard PROJECT: the dashboard at 80x24 in tmux, on the fake's PROJECT.
 dashboard() {
@@ -174,6 +194,38 @@ EOF2
 	quit
 }
 
+# Issues first seen since the serving release's deploy wear a mark (a
+# glyph: ASCII and colourless screens show it too), the title counts them
+# and the details say so; the rule is the core's.
+regressions_are_marked() {
+	deployed_repo
+	scripted rel-mark E :wait-sentry
+	grep -q '^─ Sentry 246 acme/rel-mark · by last seen · ✦ 5 new since deploy · Esc returns ─' screen ||
+		fail "title: $(head -1 screen)"
+	grep -q '^▌ E error .* REL-MARK-1  *✦ ZeroDivisionError: division by zero in view 1$' screen || fail "$(cat screen)"
+	grep -q '^  W warning .* REL-MARK-9  *ZeroDivisionError' screen || fail "$(cat screen)"
+	expect_eq "$(grep -c 'REL-MARK-[0-9]*  *✦ ' screen)" 5
+	NO_COLOR=1 LANG=C LC_ALL=C scripted rel-mark E :wait-sentry
+	grep -q '^- Sentry 246 acme/rel-mark | by last seen | \* 5 new since deploy | Esc returns -' screen ||
+		fail "title: $(head -1 screen)"
+	expect_eq "$(grep -c 'REL-MARK-[0-9]*  *\* ' screen)" 5
+	scripted rel-mark E :wait-sentry '<Enter>'
+	grep -q '^regression  yes: first seen since the deploy at 2026-11-25T00:00:00Z$' screen || fail "$(cat screen)"
+	scripted rel-mark E :wait-sentry 'j j j j j' '<Enter>'
+	grep -q '^short id    REL-MARK-9$' screen
+	grep -q '^regression  no: first seen before the deploy at 2026-11-25T00:00:00Z$' screen || fail "$(cat screen)"
+	# Nothing deployed: no mark, no count, the titles where they were.
+	cd ..
+	make_repo plain <<'EOF2'
+{"version": 1, "stages": [{"name": "build", "run": "true"}]}
+EOF2
+	cd plain
+	scripted rel-mark E :wait-sentry
+	grep -q '^─ Sentry 246 acme/rel-mark · by last seen · Esc returns ─' screen || fail "title: $(head -1 screen)"
+	grep -q '^▌ E error .* REL-MARK-1  *ZeroDivisionError' screen
+	! grep -q '✦' screen
+}
+
 command -v tmux >/dev/null || { echo "FAIL: tmux is missing"; exit 1; }
 t_run first_page_before_the_rest
 t_run quit_does_not_wait_for_sentry
@@ -182,4 +234,5 @@ t_run rows_sort_details_and_escapes
 t_run resolve_and_ignore_ask_first
 t_run down_sentry_is_said_and_keys_work
 t_run not_configured_is_said
+t_run regressions_are_marked
 t_done
