@@ -1,8 +1,9 @@
 /* The live Sentry model: a lister that reads the unresolved issues page by
  * page (publishing each page as it comes) and again every minute while
- * visible, and a short-lived thread for one triage.  Each thread has its
- * own client; everything they share is under one mutex, and the face is
- * woken through a pipe. */
+ * visible, a short-lived thread for one triage, and a reader of issues'
+ * latest events, started at the first.  Each thread has its own client;
+ * everything they share is under one mutex, and the face is woken through
+ * a pipe. */
 #include "slipway/sentry_watch.h"
 
 #include <fcntl.h>
@@ -34,8 +35,15 @@ struct sw_sentry_watch {
 	bool triage_busy;
 	char *triage_id, *triage_short, *triage_status;
 
-	pthread_t lister_th, triage_th;
-	bool triage_started;	/* touched by the face's thread only */
+	/* The latest event asked for and not taken yet (fd -1: none), whether
+	 * one is being read, and that one's stop (atomic, stored under mu). */
+	char *event_id;
+	int event_fd;
+	bool event_running;
+	int event_abort;
+
+	pthread_t lister_th, triage_th, event_th;
+	bool triage_started, event_started;	/* touched by the face's thread only */
 };
 
 /* ---- the pure parts ---- */
@@ -269,6 +277,7 @@ struct sw_sentry_watch *sw_sentry_watch_start(struct sw_repo *repo)
 {
 	struct sw_sentry_watch *w = xcalloc(1, sizeof *w);
 	sw_watch_init(&w->base);
+	w->event_fd = -1;
 	load_settings(w, repo);
 	if (w->configured) {
 		/* The first listing starts at once, visible or not. */
@@ -283,10 +292,17 @@ void sw_sentry_watch_stop(struct sw_sentry_watch *w)
 	if (!w)
 		return;
 	sw_watch_signal_stop(&w->base);
+	/* After the stop flag: a reader taking a request now sees the flag. */
+	__atomic_store_n(&w->event_abort, 1, __ATOMIC_SEQ_CST);
 	if (w->configured)
 		pthread_join(w->lister_th, NULL);
 	if (w->triage_started)
 		pthread_join(w->triage_th, NULL);
+	if (w->event_started)
+		pthread_join(w->event_th, NULL);
+	if (w->event_fd >= 0)
+		close(w->event_fd);
+	free(w->event_id);
 	sw_sentry_issue_list_free(&w->list);
 	sw_sentry_settings_free(&w->settings);
 	free(w->project);
@@ -420,4 +436,117 @@ int sw_sentry_watch_triage(struct sw_sentry_watch *w, const char *id, const char
 	pthread_create(&w->triage_th, NULL, triage_main, w);
 	w->triage_started = true;
 	return 0;
+}
+
+/* ---- an issue's latest event ---- */
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* A request given up (replaced, its view closed, the model stopped)
+ * writes nothing: no one reads it. */
+static void read_event(struct sw_sentry_watch *w, struct sw_sentry *c, const char *id, int fd)
+{
+	struct sw_sentry_event e;
+	char *err = NULL;
+	int rc = sw_sentry_latest_event(c, id, &e, &err);
+	if (!__atomic_load_n(&w->event_abort, __ATOMIC_SEQ_CST)) {
+		struct sbuf sb;
+		sbuf_init(&sb);
+		if (rc)
+			sbuf_addf(&sb, "latest event: %s\n", err ? err : "Sentry did not give it");
+		else
+			sw_sentry_event_text(&e, &sb);
+		write_all(fd, sb.buf, sb.len);
+		sbuf_free(&sb);
+	}
+	if (!rc)
+		sw_sentry_event_free(&e);
+	free(err);
+	close(fd);
+}
+
+static void *event_main(void *ud)
+{
+	struct sw_sentry_watch *w = ud;
+	struct sw_sentry *c = sw_sentry_new(&w->settings, on_client_note, w);
+	sw_sentry_set_abort(c, &w->event_abort);
+	pthread_mutex_lock(&w->base.mu);
+	for (;;) {
+		while (!sw_watch_stopped(&w->base) && w->event_fd < 0)
+			pthread_cond_wait(&w->base.cond, &w->base.mu);
+		if (sw_watch_stopped(&w->base))
+			break;
+		char *id = w->event_id;
+		int fd = w->event_fd;
+		w->event_id = NULL;
+		w->event_fd = -1;
+		w->event_running = true;
+		__atomic_store_n(&w->event_abort, 0, __ATOMIC_SEQ_CST);
+		pthread_mutex_unlock(&w->base.mu);
+		read_event(w, c, id, fd);
+		free(id);
+		sw_watch_wake(&w->base);
+		pthread_mutex_lock(&w->base.mu);
+		w->event_running = false;
+	}
+	pthread_mutex_unlock(&w->base.mu);
+	sw_sentry_free(c);
+	return NULL;
+}
+
+/* Under mu: the waiting request dropped, the running one told to stop. */
+static void drop_event_request(struct sw_sentry_watch *w)
+{
+	if (w->event_fd >= 0)
+		close(w->event_fd);
+	w->event_fd = -1;
+	free(w->event_id);
+	w->event_id = NULL;
+	if (w->event_running)
+		__atomic_store_n(&w->event_abort, 1, __ATOMIC_SEQ_CST);
+}
+
+void sw_sentry_watch_event(struct sw_sentry_watch *w, const char *id, int fd)
+{
+	if (!w->configured) {
+		char *m = xasprintf("latest event: %s\n", w->missing);
+		write_all(fd, m, strlen(m));
+		free(m);
+		close(fd);
+		return;
+	}
+	pthread_mutex_lock(&w->base.mu);
+	drop_event_request(w);
+	w->event_id = xstrdup(id);
+	w->event_fd = fd;
+	pthread_cond_broadcast(&w->base.cond);
+	pthread_mutex_unlock(&w->base.mu);
+	if (!w->event_started) {
+		pthread_create(&w->event_th, NULL, event_main, w);
+		w->event_started = true;
+	}
+}
+
+void sw_sentry_watch_event_cancel(struct sw_sentry_watch *w)
+{
+	pthread_mutex_lock(&w->base.mu);
+	drop_event_request(w);
+	pthread_mutex_unlock(&w->base.mu);
+}
+
+bool sw_sentry_watch_event_busy(struct sw_sentry_watch *w)
+{
+	pthread_mutex_lock(&w->base.mu);
+	bool busy = w->event_fd >= 0 || w->event_running;
+	pthread_mutex_unlock(&w->base.mu);
+	return busy;
 }

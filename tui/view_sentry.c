@@ -1,7 +1,8 @@
 /* The Sentry panel: one row an unresolved issue (level, events, users, age
  * since last seen, short id, a mark when it is new in the serving release,
  * title), sorted by last seen or by count, filtered by title; Enter shows
- * one's details in the Log view.  The list is the core's live model
+ * one's details in the Log view, its latest event's stack frames appended
+ * when the core has read them.  The list is the core's live model
  * (slipway/sentry_watch.h) and what is new the core's rule: this file only
  * draws its snapshots and hands it the keys. */
 #include "view_sentry.h"
@@ -134,17 +135,25 @@ int tui_sentry_fd(struct tui *t)
 	return state(t) ? sw_sentry_watch_fd(state(t)->w) : -1;
 }
 
+static bool details_shown(struct tui *t);
+
 unsigned tui_sentry_event(struct tui *t)
 {
 	struct sentry *s = state(t);
 	if (!s)
 		return 0;
 	sw_sentry_watch_drain(s->w);
+	unsigned r = 0;
+	/* The frames of the latest event may have come into the details. */
+	if (details_shown(t)) {
+		tui_log_update(t);
+		r |= TUI_REDRAW_BODY;
+	}
 	if (sw_sentry_watch_generation(s->w) == s->snap.generation)
-		return 0;
+		return r;
 	unsigned note = s->note_seen;
 	rebuild(t, true);
-	return TUI_REDRAW_ALL | (note != s->note_seen ? TUI_REDRAW_STATUS : 0);
+	return r | TUI_REDRAW_ALL | (note != s->note_seen ? TUI_REDRAW_STATUS : 0);
 }
 
 void tui_sentry_shown(struct tui *t, bool shown)
@@ -160,6 +169,10 @@ bool tui_sentry_settled(struct tui *t)
 		return true;
 	if (sw_sentry_watch_generation(s->w) != s->snap.generation)
 		rebuild(t, true);
+	if (sw_sentry_watch_event_busy(s->w))
+		return false;
+	if (details_shown(t))
+		tui_log_update(t);
 	return s->snap.loaded && s->snap.complete;
 }
 
@@ -247,9 +260,16 @@ unsigned tui_sentry_triage(struct tui *t, const char *short_id, const char *stat
 
 /* ---- details, in the Log view ---- */
 
+/* The details closed: the latest event is no longer wanted. */
 static void release_details(struct tui *t)
 {
-	(void)t;
+	if (state(t))
+		sw_sentry_watch_event_cancel(state(t)->w);
+}
+
+static bool details_shown(struct tui *t)
+{
+	return t->overlay == &t->views[TUI_V_LOG] && tui_log_source(t) == release_details;
 }
 
 /* The text goes into an unlinked file: the Log view scrolls, searches and
@@ -310,8 +330,19 @@ static unsigned enter(struct tui *t, struct tui_view *v)
 		return TUI_REDRAW_STATUS;
 	}
 	write_details(fd, i, state(t)->since);
+	/* The core reads the event on a thread and appends its frames through
+	 * a descriptor of its own; the Log view follows the file's growth. */
+	int feed = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (feed >= 0)
+		dprintf(fd, "\nlatest event: asking Sentry...\n");
+	else
+		dprintf(fd, "\nlatest event: not asked (%m)\n");
 	char *title = xasprintf("issue %s", or_dash(i->short_id));
+	char *id = xstrdup(i->id);
 	tui_log_open_fd(t, fd, title, release_details, t->overlay == v ? v : NULL);
+	if (feed >= 0)
+		sw_sentry_watch_event(state(t)->w, id, feed);
+	free(id);
 	free(title);
 	return TUI_REDRAW_ALL;
 }

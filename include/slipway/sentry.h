@@ -106,6 +106,45 @@ int sw_sentry_issues(struct sw_sentry *c, const struct sw_sentry_query *q, sw_se
 void sw_sentry_issue_list_free(struct sw_sentry_issue_list *l);
 struct cJSON *sw_sentry_issue_to_json(const struct sw_sentry_issue *i);
 
+/* An issue's latest event, for its stack frames: each exception of the
+ * chain as Sentry sends it (the one raised last, last), and its frames
+ * outermost first, the innermost last, as Sentry shows them.  Bounded:
+ * the last SW_SENTRY_EXCEPTIONS_MAX exceptions, the innermost
+ * SW_SENTRY_FRAMES_MAX frames of each, texts cut at SW_SENTRY_TEXT_MAX. */
+#define SW_SENTRY_EXCEPTIONS_MAX 5
+#define SW_SENTRY_FRAMES_MAX 40
+
+struct sw_sentry_frame {
+	char *filename;		/* else the module, else the absolute path; "" unknown */
+	char *function;		/* "" unknown */
+	long line;		/* 0 unknown */
+	bool in_app;
+};
+
+struct sw_sentry_exception {
+	char *type, *value;	/* "" unknown */
+	struct sw_sentry_frame *frames;
+	size_t nframes;
+	size_t omitted;		/* outer frames left out */
+};
+
+struct sw_sentry_event {
+	char *id;		/* Sentry's eventID (or id) */
+	char *date;		/* ISO 8601 as sent (dateCreated); "" unknown */
+	struct sw_sentry_exception *exceptions;
+	size_t n;
+	size_t omitted;		/* earlier exceptions of the chain left out */
+};
+
+/* GET /api/0/organizations/{org}/issues/{id}/events/latest/: an event
+ * without an exception is no error (n 0). */
+int sw_sentry_latest_event(struct sw_sentry *c, const char *issue_id, struct sw_sentry_event *out, char **err);
+void sw_sentry_event_free(struct sw_sentry_event *e);
+/* What the faces show of it, a line each ("    app/views.py:42 in index
+ * (in app)"); the text is as Sentry sent it, for the face to neutralise. */
+struct sbuf;
+void sw_sentry_event_text(const struct sw_sentry_event *e, struct sbuf *out);
+
 /* The numeric id of ref: ref itself when all digits, else the issue whose
  * short id (PROJ-12) it is, through Sentry's short id lookup.  Allocated. */
 int sw_sentry_issue_id(struct sw_sentry *c, const char *ref, char **id, char **err);
@@ -132,6 +171,9 @@ void sw_sentry_age(const char *iso, char *out, size_t n);
 char *sw_sentry_link_next(const char *link);
 /* An issue's count: a number, or the string Sentry sends ("150"). */
 bool sw_sentry_json_count(const struct cJSON *v, long long *out);
+/* An event from Sentry's JSON (an object with "entries"): NULL, or the
+ * name of what it lacks or holds in the wrong shape. */
+const char *sw_sentry_event_read(const struct cJSON *j, struct sw_sentry_event *out);
 /* Milliseconds to wait after a 429: until X-Sentry-Rate-Limit-Reset (epoch
  * seconds) or for Retry-After (seconds or an HTTP date), whichever is
  * given, at least 1 s; NULL headers are absent.  -1 when neither is. */

@@ -21,9 +21,15 @@ first '-', so that each test has counters of its own):
              release notes): issues 1-5 on 2026-11-26, 9-10 on 2026-11-23,
              the rest on 2026-11-20; 6-8 resolved, last seen 2026-11-24, 11
              resolved, last seen 2026-11-21; ids 2001-2250, not 1001-1250
+  ev         web's, with ids 3001-3250 (for the latest events below)
 Lists are sorted as sort= asks (date: last seen, new: first seen, freq:
 events; newest or most first, ties in issue order) and filtered by the
 query's is:unresolved or is:resolved and level:.
+An issue's latest event (GET /api/0/organizations/acme/issues/ID/events/
+latest/) has a chain of two exceptions with frames, except issue N002
+(frames with escape sequences), N003 (60 frames), N004 (no exception),
+N005 (404), N006 (not JSON) and N009 (held, 30 s at most, until the file
+LOGFILE.event-ID.gate exists), for N 1, 2 or 3.
 Any other project, or organization, is 404.  A token other than TOKEN is
 401.  The log has one line a request (method, path, whether the token was
 good), never a header's value."""
@@ -38,7 +44,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 TOKEN, LOG = sys.argv[1], sys.argv[2]
 ORG = "acme"
 MODES = {"web", "big", "rl", "ra", "rlforever", "flaky", "down", "slow", "badjson", "nofield", "forbidden", "gated",
-         "rel"}
+         "rel", "ev"}
+BASES = {"rel": 2000, "ev": 3000}
 lock = threading.Lock()
 hits = {}          # project -> requests seen
 status = {}        # issue id -> status set by PUT
@@ -57,8 +64,9 @@ def rel_seen(n):
 
 
 def issue(n, project, mode=None):
-    # rel's ids are its own: the triage tests' PUTs (by id) leave them alone.
-    iid = str((2000 if mode == "rel" else 1000) + n)
+    # rel's and ev's ids are their own: the triage tests' PUTs (by id)
+    # leave them alone.
+    iid = str(BASES.get(mode, 1000) + n)
     title = "ZeroDivisionError: division by zero in view %d" % n
     if n == 2:
         title = "Bad \x1b[31mred\x1b[0m title \x1b]0;pwned\x07 end"
@@ -140,6 +148,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         url = urllib.parse.urlsplit(self.path)
         parts = url.path.strip("/").split("/")
+        if len(parts) == 8 and parts[:5] == ["api", "0", "organizations", ORG, "issues"] and parts[6:] == ["events",
+                                                                                                        "latest"]:
+            return self.latest_event(parts[5])
         if len(parts) != 6 or parts[:3] != ["api", "0", "projects"] or parts[5] != "issues" or parts[3] != ORG:
             return self.send(404, {"detail": "The requested resource does not exist"})
         project = parts[4]
@@ -218,6 +229,40 @@ class Handler(BaseHTTPRequestHandler):
                 % (base, prev, "true" if start else "false", prev, base, nxt, "true" if more else "false", nxt))
         self.send(200, page, {"Link": link})
 
+    def latest_event(self, iid):
+        n = (int(iid) - 1000) % 1000 if iid.isdigit() and int(iid) > 1000 else 0
+        if n in (0, 5):
+            return self.send(404, {"detail": "Event not found"})
+        if n == 6:
+            return self.send(200, b"{\"entries\": [oops")
+        if n == 9:
+            for _ in range(300):
+                if os.path.exists("%s.event-%s.gate" % (LOG, iid)):
+                    break
+                time.sleep(0.1)
+
+        def frame(filename, function, line, in_app):
+            return {"filename": filename, "absPath": "/srv/" + filename, "function": function, "lineNo": line,
+                    "colNo": None, "inApp": in_app, "module": filename[:-3].replace("/", "."), "context": [],
+                    "vars": {}}
+        frames = [frame("django/core/handlers/base.py", "_get_response", 113, False),
+                  frame("app/views.py", "index", 42, True), frame("app/calc.py", "divide", 7, True)]
+        if n == 2:
+            frames[1] = frame("app/\x1b[31mviews.py", "index\x1b]0;pwned\x07", 42, True)
+        if n == 3:
+            frames = [frame("app/deep.py", "level%d" % k, k, k > 50) for k in range(1, 61)]
+        chain = [{"type": "KeyError", "value": "'user'", "module": None,
+                  "stacktrace": {"frames": [frame("app/auth.py", "current_user", 12, True)]}},
+                 {"type": "ZeroDivisionError", "value": "division by zero", "module": None,
+                  "stacktrace": {"frames": frames, "framesOmitted": None}}]
+        entries = [{"type": "breadcrumbs", "data": {"values": []}}]
+        if n != 4:
+            entries.insert(0, {"type": "exception", "data": {"values": chain, "hasSystemFrames": True}})
+        else:
+            entries.append({"type": "message", "data": {"formatted": "just a message"}})
+        self.send(200, {"id": "ev%d" % n, "eventID": "e%031d" % n, "groupID": iid, "title": "t",
+                        "dateCreated": "2026-11-30T12:00:00Z", "entries": entries, "tags": []})
+
     def do_PUT(self):
         if not self.authorized():
             return
@@ -225,7 +270,7 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) != 6 or parts[:3] != ["api", "0", "organizations"] or parts[3] != ORG or parts[4] != "issues":
             return self.send(404, {"detail": "The requested resource does not exist"})
         iid = parts[5]
-        if not iid.isdigit() or not (1001 <= int(iid) <= 1250 or 2001 <= int(iid) <= 2250):
+        if not iid.isdigit() or not any(b + 1 <= int(iid) <= b + 250 for b in (1000, 2000, 3000)):
             return self.send(404, {"detail": "The requested resource does not exist"})
         st = self.body().get("status")
         if st not in ("resolved", "unresolved", "ignored"):

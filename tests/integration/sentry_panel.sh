@@ -1,10 +1,11 @@
-# The dashboard's Sentry panel in tmux against the fake Sentry
-# (tests/integration/sentry_fake.py): the first page on screen while the
-# fake holds back the rest, the rest arriving by themselves, a title's
-# escape sequences neutralised, the sort toggle, an issue's details, its
-# permalink copied, resolve and ignore asked and done, the title filter;
-# quitting abandons a held request; a Sentry that is down is said in the
-# panel while the other keys work.
+# The dashboard's Sentry panel in tmux and in scripted mode against the
+# fake Sentry (tests/integration/sentry_fake.py): the first page on screen
+# while the fake holds back the rest, the rest arriving by themselves, a
+# title's escape sequences neutralised, the sort toggle, an issue's details
+# and its latest event's stack frames (held back without holding a key),
+# its permalink copied, resolve and ignore asked and done, the title
+# filter, the regressions' mark; quitting abandons a held request; a
+# Sentry that is down is said in the panel while the other keys work.
 # timeout: 300
 . "$SW_SRCDIR/tests/lib.sh"
 
@@ -30,15 +31,15 @@ EOF2
 	SLIPWAY_NOW=1795564800 $SLIPWAY deploy --follow >/dev/null
 }
 
-# scripted PROJECT LINE...: the dashboard in scripted mode (100x24, the
-# clock pinned three hours after the fake's last seen) on the fake's
-# PROJECT; the screen into the file screen.
+# scripted PROJECT LINE...: the dashboard in scripted mode (SIZE, default
+# 100x24; the clock pinned three hours after the fake's last seen) on the
+# fake's PROJECT; the screen into the file screen.
 scripted() {
 	local project=$1
 	shift
 	printf '%s\n' "$@" >script
 	env SENTRY_URL="$URL" SENTRY_ORG=acme SENTRY_PROJECT="$project" SENTRY_AUTH_TOKEN="$TOKEN" SLIPWAY_NOW=1796050800 \
-		$SLIPWAY --script script --size 100x24 --dump screen
+		$SLIPWAY --script script --size "${SIZE:-100x24}" --dump screen
 }
 
 # dashboard PROJECT: the dashboard at 80x24 in tmux, on the fake's PROJECT.
@@ -226,6 +227,80 @@ EOF2
 	! grep -q '✦' screen
 }
 
+# Enter: the latest event's stack frames under the details, read off the
+# event loop (scripted mode's :wait-sentry waits for them), innermost
+# last, bounded and neutralised; what went wrong said there instead.
+details_show_the_latest_events_frames() {
+	make_repo r <<'EOF2'
+{"version": 1, "stages": [{"name": "build", "run": "true"}]}
+EOF2
+	cd r
+	scripted ev-frames E :wait-sentry '<Enter>' :wait-sentry
+	expect_eq "$(sed -n '/^latest event: asking Sentry\.\.\.$/,/^$/p' screen | sed -n 1,9p)" "latest event: asking Sentry...
+latest event e0000000000000000000000000000001, 2026-11-30T12:00:00Z
+  KeyError: 'user'
+    app/auth.py:12 in current_user (in app)
+  ZeroDivisionError: division by zero
+    django/core/handlers/base.py:113 in _get_response
+    app/views.py:42 in index (in app)
+    app/calc.py:7 in divide (in app)"
+	grep -q '^GET /api/0/organizations/acme/issues/3001/events/latest/ token=good$' "$FAKE_LOG"
+	scripted ev-frames E :wait-sentry j '<Enter>' :wait-sentry
+	grep -qF '    app/^[[31mviews.py:42 in index^[]0;pwned^G (in app)' screen || fail "$(cat screen)"
+	# 60 frames: the innermost 40, the last at the bottom as the view follows
+	scripted ev-frames E :wait-sentry 'j j' '<Enter>' :wait-sentry g
+	grep -q '^    (20 outer frames not shown)$' screen || fail "$(cat screen)"
+	grep -q '^    app/deep.py:21 in level21$' screen
+	scripted ev-frames E :wait-sentry 'j j' '<Enter>' :wait-sentry
+	expect_eq "$(grep -v '^ / search' screen | grep . | tail -1)" "    app/deep.py:60 in level60 (in app)"
+	scripted ev-frames E :wait-sentry 'j j j' '<Enter>' :wait-sentry
+	grep -q '^  no stack frames: the event holds no exception$' screen || fail "$(cat screen)"
+	SIZE=200x24 scripted ev-frames E :wait-sentry 'j j j j' '<Enter>' :wait-sentry
+	grep -q "^latest event: Sentry at $URL has no latest event of issue 3005 (404 on GET $URL/api/0/organizations/acme/issues/3005/events/latest/)" screen ||
+		fail "$(cat screen)"
+	SIZE=200x24 scripted ev-frames E :wait-sentry 'j j j j j' '<Enter>' :wait-sentry
+	grep -q "^latest event: Sentry answered GET $URL/api/0/organizations/acme/issues/3006/events/latest/ with something that is not JSON" screen ||
+		fail "$(cat screen)"
+	! grep -rqF -- "$TOKEN" . || fail "the token was written out"
+}
+
+# A latest event Sentry holds back: the details say it is asked, the keys
+# work meanwhile, closing the details gives it up, and once Sentry answers
+# the frames come into the open details by themselves.
+held_event_blocks_no_key() {
+	dashboard ev-held
+	tmx send-keys -t dash E
+	wait_screen 20 '^─ Sentry 250 acme/ev-held'
+	tmx send-keys -t dash j j j j j j j j Enter
+	wait_screen 10 'Log · issue EV-HELD-9'
+	wait_screen 5 '^latest event: asking Sentry\.\.\.$'
+	tmx send-keys -t dash Escape
+	wait_screen 5 '^─ Sentry 250 acme/ev-held'
+	tmx send-keys -t dash k
+	wait_screen 5 '^▌ E error .* EV-HELD-8 '
+	tmx send-keys -t dash j Enter
+	wait_screen 10 'Log · issue EV-HELD-9'
+	touch "$FAKE_LOG.event-3009.gate"
+	wait_screen 15 '^    app/views.py:42 in index (in app)$'
+	expect_eq "$(grep -c 'issues/3009/events/latest/' "$FAKE_LOG")" 2
+	rm "$FAKE_LOG.event-3009.gate"
+	tmx send-keys -t dash Escape j Enter
+	wait_screen 10 'Log · issue EV-HELD-10'
+	wait_screen 10 '^    app/calc.py:7 in divide (in app)$'
+	quit
+}
+
+# Quitting while an event is held back: it is abandoned, not waited out.
+quit_does_not_wait_for_an_event() {
+	dashboard ev-heldq
+	tmx send-keys -t dash E
+	wait_screen 20 '^─ Sentry 250 acme/ev-heldq'
+	tmx send-keys -t dash j j j j j j j j Enter
+	wait_screen 10 '^latest event: asking Sentry\.\.\.$'
+	tmx send-keys -t dash Q
+	wait_screen 5 DASHBOARD-EXITED
+}
+
 command -v tmux >/dev/null || { echo "FAIL: tmux is missing"; exit 1; }
 t_run first_page_before_the_rest
 t_run quit_does_not_wait_for_sentry
@@ -235,4 +310,7 @@ t_run resolve_and_ignore_ask_first
 t_run down_sentry_is_said_and_keys_work
 t_run not_configured_is_said
 t_run regressions_are_marked
+t_run details_show_the_latest_events_frames
+t_run held_event_blocks_no_key
+t_run quit_does_not_wait_for_an_event
 t_done
