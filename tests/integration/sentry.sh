@@ -9,13 +9,7 @@
 . "$SW_SRCDIR/tests/lib.sh"
 
 TOKEN=sntrys-swtest-$$-f00dcafe
-FAKE_LOG=$T_DIR/fake.log
-python3 "$SW_SRCDIR/tests/integration/sentry_fake.py" "$TOKEN" "$FAKE_LOG" >"$T_DIR/fake.port" 2>"$T_DIR/fake.err" &
-FAKE_PID=$!
-trap 'kill $FAKE_PID 2>/dev/null' EXIT
-wait_for 10 test -s "$T_DIR/fake.port" || { echo "FAIL: the fake Sentry did not start"; exit 1; }
-PORT=$(head -1 "$T_DIR/fake.port")
-URL=http://127.0.0.1:$PORT
+fake_sentry "$TOKEN"
 
 # sentry PROJECT ARGS...: slipway ARGS with the settings in the environment;
 # stdout into out, stderr into err (also kept for the token check).

@@ -11,12 +11,7 @@
 
 export TERM=xterm-256color
 TOKEN=sntrys-swpanel-$$
-FAKE_LOG=$T_DIR/fake.log
-python3 "$SW_SRCDIR/tests/integration/sentry_fake.py" "$TOKEN" "$FAKE_LOG" >"$T_DIR/fake.port" 2>"$T_DIR/fake.err" &
-FAKE_PID=$!
-trap 'kill $FAKE_PID 2>/dev/null' EXIT
-wait_for 10 test -s "$T_DIR/fake.port" || { echo "FAIL: the fake Sentry did not start"; exit 1; }
-URL=http://127.0.0.1:$(head -1 "$T_DIR/fake.port")
+fake_sentry "$TOKEN"
 
 # deployed_repo: a repository on main whose release was deployed on
 # 2026-11-25, after the fake's "rel" issues 6-250 and before 1-5 were
