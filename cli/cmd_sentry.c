@@ -1,5 +1,6 @@
 /* slipway issues, slipway issues resolve|ignore|unresolve, slipway sentry
- * release: the Sentry client's face on the command line. */
+ * release: the Sentry client's face on the command line, and the client
+ * the other commands that ask Sentry share. */
 #include "cli.h"
 
 #include <getopt.h>
@@ -21,28 +22,29 @@ static void note(void *ud, const char *msg)
 	cli_error(0, "%s", msg);
 }
 
+struct sw_sentry *cli_sentry_client(struct sw_repo *repo, char **why)
+{
+	struct sw_sentry_settings s;
+	*why = NULL;
+	if (sw_sentry_settings_load(repo, &s, why))
+		return NULL;
+	*why = sw_sentry_missing(&s);
+	struct sw_sentry *c = *why ? NULL : sw_sentry_new(&s, note, NULL);
+	sw_sentry_settings_free(&s);
+	return c;
+}
+
 /* The settings of this repository (or of the environment alone outside
  * one); prints why they cannot be used and returns 2. */
 static int open_sentry(struct sw_repo *repo, struct sw_sentry **out)
 {
-	struct sw_sentry_settings s;
-	char *err = NULL;
-	*out = NULL;
-	if (sw_sentry_settings_load(repo, &s, &err)) {
-		cli_error(2, "%s", err);
-		free(err);
-		return 2;
-	}
-	char *missing = sw_sentry_missing(&s);
-	if (missing) {
-		cli_error(2, "%s", missing);
-		free(missing);
-		sw_sentry_settings_free(&s);
-		return 2;
-	}
-	*out = sw_sentry_new(&s, note, NULL);
-	sw_sentry_settings_free(&s);
-	return 0;
+	char *why;
+	*out = cli_sentry_client(repo, &why);
+	if (*out)
+		return 0;
+	cli_error(2, "%s", why);
+	free(why);
+	return 2;
 }
 
 static struct sw_repo *open_repo_if_any(void)

@@ -736,6 +736,8 @@ static bool wanted(const struct sw_sentry_query *q, const struct sw_sentry_issue
 {
 	if (q->first_seen_after && !sw_sentry_issue_new_since(i, q->first_seen_after))
 		return false;
+	if (q->first_seen_before && sw_sentry_issue_new_since(i, q->first_seen_before))
+		return false;
 	return !q->last_seen_after || sw_sentry_time(i->last_seen) >= q->last_seen_after;
 }
 
@@ -753,12 +755,16 @@ static size_t keep_wanted(const struct sw_sentry_query *q, struct sw_sentry_issu
 	return kept;
 }
 
-/* Sorted by the time a bound is on, a page that had an issue beyond it is
- * the last one worth reading. */
-static bool past_the_bound(const struct sw_sentry_query *q)
+/* Sorted by the time a lower bound is on (newest first), a page whose last
+ * issue is older than the bound is the last one worth reading. */
+static bool past_the_bound(const struct sw_sentry_query *q, const struct sw_sentry_issue *page, size_t n)
 {
 	const char *sort = q->sort ? q->sort : "date";
-	return (q->first_seen_after && !strcmp(sort, "new")) || (q->last_seen_after && !strcmp(sort, "date"));
+	if (!n)
+		return false;
+	if (q->first_seen_after && !strcmp(sort, "new"))
+		return !sw_sentry_issue_new_since(&page[n - 1], q->first_seen_after);
+	return q->last_seen_after && !strcmp(sort, "date") && sw_sentry_time(page[n - 1].last_seen) < q->last_seen_after;
 }
 
 int sw_sentry_issues(struct sw_sentry *c, const struct sw_sentry_query *q, sw_sentry_page_fn fn, void *ud,
@@ -766,19 +772,19 @@ int sw_sentry_issues(struct sw_sentry *c, const struct sw_sentry_query *q, sw_se
 {
 	memset(out, 0, sizeof *out);
 	size_t limit = q->limit ? q->limit : LIMIT_DEFAULT;
-	bool filtered = q->first_seen_after || q->last_seen_after;
+	bool filtered = q->first_seen_after || q->last_seen_after || q->first_seen_before;
 	char *cursor = NULL;
 	int rc;
 	do {
 		size_t before = out->n;
 		rc = issues_page(c, q, limit, &cursor, out, err);
 		size_t got = out->n - before;
-		if (!rc && filtered)
-			out->n = before + keep_wanted(q, out->items + before, got);
-		if (!rc && out->n - before < got && past_the_bound(q)) {
+		if (!rc && past_the_bound(q, out->items + before, got)) {
 			free(cursor);
 			cursor = NULL;
 		}
+		if (!rc && filtered)
+			out->n = before + keep_wanted(q, out->items + before, got);
 		if (!rc && fn && fn(ud, out->items + before, out->n - before))
 			break;
 	} while (!rc && cursor && out->n < limit && !q->one_page);

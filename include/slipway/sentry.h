@@ -87,6 +87,7 @@ struct sw_sentry_query {
 	 * time (new, date), the listing ends at the first older issue. */
 	time_t first_seen_after;	/* --since-deploy */
 	time_t last_seen_after;
+	time_t first_seen_before;	/* 0, or only issues not new since then (a later release's) */
 };
 /* The issue first appeared at since or later: new in the release deployed
  * then, a regression of it (since 0: never).  The one rule of "new in this
