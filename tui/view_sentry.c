@@ -272,19 +272,6 @@ static bool details_shown(struct tui *t)
 	return t->overlay == &t->views[TUI_V_LOG] && tui_log_source(t) == release_details;
 }
 
-/* The text goes into an unlinked file: the Log view scrolls, searches and
- * copies it as it does a stage's log. */
-static int details_file(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char *path = xasprintf("%s/slipway-issue.XXXXXX", dir && *dir ? dir : "/tmp");
-	int fd = mkostemp(path, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(path);
-	free(path);
-	return fd;
-}
-
 static const char *or_dash(const char *s)
 {
 	return s && *s ? s : "-";
@@ -324,7 +311,7 @@ static unsigned enter(struct tui *t, struct tui_view *v)
 	const struct sw_sentry_issue *i = selected(t);
 	if (!i)
 		return TUI_HANDLED;
-	int fd = details_file();
+	int fd = tui_log_scratch();
 	if (fd < 0) {
 		tui_set_status(t, true, "cannot make a file for the details of %s: %m", i->short_id);
 		return TUI_REDRAW_STATUS;
