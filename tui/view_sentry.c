@@ -119,6 +119,17 @@ static struct sentry *open_model(struct tui *t)
 	return s;
 }
 
+void tui_sentry_notes(struct tui *t, const struct sw_release_notes *n, int fd)
+{
+	sw_sentry_watch_notes(open_model(t)->w, n, fd);
+}
+
+void tui_sentry_read_cancel(struct tui *t)
+{
+	if (state(t))
+		sw_sentry_watch_read_cancel(state(t)->w);
+}
+
 unsigned tui_sentry_toggle(struct tui *t)
 {
 	open_model(t);
@@ -135,7 +146,11 @@ int tui_sentry_fd(struct tui *t)
 	return state(t) ? sw_sentry_watch_fd(state(t)->w) : -1;
 }
 
-static bool details_shown(struct tui *t);
+/* A log the model feeds may be open: an issue's details, release notes. */
+static bool log_shown(struct tui *t)
+{
+	return t->overlay == &t->views[TUI_V_LOG];
+}
 
 unsigned tui_sentry_event(struct tui *t)
 {
@@ -144,8 +159,8 @@ unsigned tui_sentry_event(struct tui *t)
 		return 0;
 	sw_sentry_watch_drain(s->w);
 	unsigned r = 0;
-	/* The frames of the latest event may have come into the details. */
-	if (details_shown(t)) {
+	/* What the reader read may have come into the log. */
+	if (log_shown(t)) {
 		tui_log_update(t);
 		r |= TUI_REDRAW_BODY;
 	}
@@ -169,9 +184,9 @@ bool tui_sentry_settled(struct tui *t)
 		return true;
 	if (sw_sentry_watch_generation(s->w) != s->snap.generation)
 		rebuild(t, true);
-	if (sw_sentry_watch_event_busy(s->w))
+	if (sw_sentry_watch_read_busy(s->w))
 		return false;
-	if (details_shown(t))
+	if (log_shown(t))
 		tui_log_update(t);
 	return s->snap.loaded && s->snap.complete;
 }
@@ -263,13 +278,7 @@ unsigned tui_sentry_triage(struct tui *t, const char *short_id, const char *stat
 /* The details closed: the latest event is no longer wanted. */
 static void release_details(struct tui *t)
 {
-	if (state(t))
-		sw_sentry_watch_event_cancel(state(t)->w);
-}
-
-static bool details_shown(struct tui *t)
-{
-	return t->overlay == &t->views[TUI_V_LOG] && tui_log_source(t) == release_details;
+	tui_sentry_read_cancel(t);
 }
 
 static const char *or_dash(const char *s)
