@@ -20,6 +20,9 @@
 
 #define REFRESH_MS 60000	/* while visible, the list is read again this often */
 #define RETRY_MS 10000		/* a Sentry that failed is tried again this often */
+/* Issues the panel holds at most (100 requests): a project with more has
+ * its title say so ("+"); the CLI's default is 1000. */
+#define LIST_LIMIT 10000
 
 struct sw_sentry_watch {
 	struct sw_sentry_settings settings;
@@ -214,7 +217,7 @@ static bool wants_pages(struct sw_sentry_watch *w)
 /* Returns whether it worked (for when to list again). */
 static bool list_once(struct sw_sentry_watch *w, struct sw_sentry *c)
 {
-	struct sw_sentry_query q = {.sort = "date"};
+	struct sw_sentry_query q = {.sort = "date", .limit = LIST_LIMIT};
 	struct listing l = {w, wants_pages(w), false};
 	struct sw_sentry_issue_list all = {0};
 	char *err = NULL;
