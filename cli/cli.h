@@ -69,6 +69,7 @@ int cmd_deploy(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_deploys(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_release_notes(int argc, char **argv);
 int cmd_github(int argc, char **argv);
 /* slipway __github-status: a run's statuses posted while it runs (hidden). */
 int cmd_github_poster(int argc, char **argv);
@@ -81,9 +82,14 @@ struct cJSON *cli_deploy_status_json(struct cli_ctx *ctx);
  * interrupted one with what it left). */
 struct sw_deploy_config;
 void cli_deploy_status_line(struct cli_ctx *ctx, const struct sw_deploy_config *d);
-/* status --json's "sentry": {"unresolved": N, "more": B} from one page,
- * when Sentry is configured and answers; null otherwise. */
-struct cJSON *cli_sentry_status_json(struct sw_repo *repo);
+/* status --json's "sentry": {"unresolved": N, "more": B, "regressions":
+ * N} from one page, when Sentry is configured and answers; null otherwise. */
+struct cJSON *cli_sentry_status_json(struct cli_ctx *ctx);
+/* A Sentry client on repo's settings (the environment's alone for NULL),
+ * its waits for rate limits told on stderr; NULL with *why (allocated)
+ * saying what is missing or wrong. */
+struct sw_sentry;
+struct sw_sentry *cli_sentry_client(struct sw_repo *repo, char **why);
 /* slipway __push -- IMAGE [REGISTRY]: a push stage's process (hidden). */
 int cmd_push_stage(int argc, char **argv);
 /* slipway history --merges: the merge records instead of the runs. */

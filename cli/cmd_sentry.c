@@ -1,5 +1,6 @@
 /* slipway issues, slipway issues resolve|ignore|unresolve, slipway sentry
- * release: the Sentry client's face on the command line. */
+ * release: the Sentry client's face on the command line, and the client
+ * the other commands that ask Sentry share. */
 #include "cli.h"
 
 #include <getopt.h>
@@ -21,28 +22,29 @@ static void note(void *ud, const char *msg)
 	cli_error(0, "%s", msg);
 }
 
+struct sw_sentry *cli_sentry_client(struct sw_repo *repo, char **why)
+{
+	struct sw_sentry_settings s;
+	*why = NULL;
+	if (sw_sentry_settings_load(repo, &s, why))
+		return NULL;
+	*why = sw_sentry_missing(&s);
+	struct sw_sentry *c = *why ? NULL : sw_sentry_new(&s, note, NULL);
+	sw_sentry_settings_free(&s);
+	return c;
+}
+
 /* The settings of this repository (or of the environment alone outside
  * one); prints why they cannot be used and returns 2. */
 static int open_sentry(struct sw_repo *repo, struct sw_sentry **out)
 {
-	struct sw_sentry_settings s;
-	char *err = NULL;
-	*out = NULL;
-	if (sw_sentry_settings_load(repo, &s, &err)) {
-		cli_error(2, "%s", err);
-		free(err);
-		return 2;
-	}
-	char *missing = sw_sentry_missing(&s);
-	if (missing) {
-		cli_error(2, "%s", missing);
-		free(missing);
-		sw_sentry_settings_free(&s);
-		return 2;
-	}
-	*out = sw_sentry_new(&s, note, NULL);
-	sw_sentry_settings_free(&s);
-	return 0;
+	char *why;
+	*out = cli_sentry_client(repo, &why);
+	if (*out)
+		return 0;
+	cli_error(2, "%s", why);
+	free(why);
+	return 2;
 }
 
 static struct sw_repo *open_repo_if_any(void)
@@ -174,29 +176,22 @@ static int parse_limit(const char *s, size_t *out)
 	return 0;
 }
 
-/* --since-deploy: from the end of the deploy of the release that serves
- * in main's deploy environment (any, without a "deploy" section). */
+/* --since-deploy: from the deploy of the release that serves (the core's
+ * rule, as the panel's marks and status's count). */
 static int since_deploy(struct sw_sentry_query *q)
 {
 	struct cli_ctx ctx;
 	if (cli_open(&ctx))
 		return 2;
-	struct sw_config cfg;
-	char *err = NULL, sha[41];
-	const char *env = NULL;
-	bool have = sw_project_config(ctx.repo, &cfg, &err) == SW_OK;
-	free(err);
-	if (have && cfg.deploy)
-		env = cfg.deploy->environment;
-	int64_t at = sw_deploy_current_since(ctx.store, env, sha);
+	char *env = NULL;
+	time_t at = sw_deploy_regressions_since(ctx.repo, ctx.store, &env);
 	int rc = 0;
 	if (!at)
 		rc = cli_error(2, "no succeeded deploy%s%s yet: --since-deploy counts from the last one", env ? " to " : "",
 			       env ? env : "");
 	else
-		q->first_seen_after = (time_t)(at / 1000);
-	if (have)
-		sw_config_free(&cfg);
+		q->first_seen_after = at;
+	free(env);
 	cli_close(&ctx);
 	return rc;
 }
@@ -302,11 +297,13 @@ int cmd_sentry(int argc, char **argv)
 
 /* ---- status ---- */
 
-cJSON *cli_sentry_status_json(struct sw_repo *repo)
+/* One page sorted by first seen: the unresolved count is the page's, and
+ * the regressions, the newest, are all on it unless there are 100 or more. */
+cJSON *cli_sentry_status_json(struct cli_ctx *ctx)
 {
 	struct sw_sentry_settings s;
 	char *err = NULL;
-	if (sw_sentry_settings_load(repo, &s, &err)) {
+	if (sw_sentry_settings_load(ctx->repo, &s, &err)) {
 		free(err);
 		return cJSON_CreateNull();
 	}
@@ -315,12 +312,18 @@ cJSON *cli_sentry_status_json(struct sw_repo *repo)
 	if (!missing) {
 		struct sw_sentry *c = sw_sentry_new(&s, NULL, NULL);
 		sw_sentry_set_quick(c, true);
-		struct sw_sentry_query q = {.one_page = true, .limit = 100};
+		struct sw_sentry_query q = {.one_page = true, .limit = 100, .sort = "new"};
 		struct sw_sentry_issue_list l;
 		if (sw_sentry_issues(c, &q, NULL, NULL, &l, &err) == 0) {
+			time_t since = sw_deploy_regressions_since(ctx->repo, ctx->store, NULL);
 			o = cJSON_CreateObject();
 			cJSON_AddNumberToObject(o, "unresolved", (double)l.n);
 			cJSON_AddBoolToObject(o, "more", l.more);
+			if (since)
+				cJSON_AddNumberToObject(o, "regressions",
+							(double)sw_sentry_count_new_since(l.items, l.n, since));
+			else
+				cJSON_AddNullToObject(o, "regressions");
 			sw_sentry_issue_list_free(&l);
 		}
 		sw_sentry_free(c);

@@ -200,7 +200,7 @@ int cmd_status(int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			cJSON_AddItemToArray(arr, branch_json(&ctx, &bs[i]));
 		cJSON_AddItemToObject(o, "containers", containers_json(ctx.repo));
-		cJSON_AddItemToObject(o, "sentry", cli_sentry_status_json(ctx.repo));
+		cJSON_AddItemToObject(o, "sentry", cli_sentry_status_json(&ctx));
 		cJSON_AddItemToObject(o, "deploy", cli_deploy_status_json(&ctx));
 		struct sw_merge_record m;
 		if (sw_merge_testing(ctx.store, &m)) {

@@ -110,6 +110,16 @@ static const struct cli_command commands[] = {
 	 "Create the Sentry release of main's head (its commit sha) for the project; one that\n"
 	 "exists already is fine.\n"
 	 "  --deploy-env ENV  also mark a deploy of it to environment ENV, now"},
+	{"release-notes", cmd_release_notes, "release-notes [--deploy ID | FROM..TO] [--markdown|--json]",
+	 "What a release adds over the one it replaced (default: the newest succeeded deploy, against\n"
+	 "the release it replaced): the commits between them (subject, author) with the green run that\n"
+	 "proved each, the quality delta of the two releases' proving runs (tests, lint, coverage), and\n"
+	 "the Sentry issues first seen while it served and those resolved since the previous release\n"
+	 "(when Sentry is configured; said when it is not, the rest printed all the same).\n"
+	 "  --deploy ID   the release that deploy ID (N, #N, deploy:N, latest) put in service\n"
+	 "  FROM..TO      between two commits or branches instead (v1..main)\n"
+	 "  --markdown    as a changelog section, outside text escaped for Markdown\n"
+	 "  --json        the notes as JSON (the README's \"Release notes\" gives its shape)"},
 	{"github", cmd_github, "github status [RUN]",
 	 "Post a run's state (default: the latest run) to its commit on GitHub again, as commit\n"
 	 "statuses: one context per stage (slipway/STAGE) and one for the run (slipway).  Runs post\n"

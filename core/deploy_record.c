@@ -5,6 +5,7 @@
 #include "slipway/deploy.h"
 
 #include "slipway/config.h"
+#include "slipway/run.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -368,4 +369,19 @@ int64_t sw_deploy_current_since(struct sw_store *st, const char *environment, ch
 	}
 	sw_deploy_records_free(recs, n);
 	return at;
+}
+
+time_t sw_deploy_regressions_since(struct sw_repo *repo, struct sw_store *st, char **environment)
+{
+	struct sw_config cfg;
+	char *err = NULL;
+	bool have = sw_project_config(repo, &cfg, &err) == SW_OK;
+	free(err);
+	const char *env = have && cfg.deploy ? cfg.deploy->environment : NULL;
+	int64_t at = sw_deploy_current_since(st, env, NULL);
+	if (environment)
+		*environment = xstrdup_null(env);
+	if (have)
+		sw_config_free(&cfg);
+	return (time_t)(at / 1000);
 }

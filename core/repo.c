@@ -505,6 +505,63 @@ int64_t sw_repo_commit_time_ms(struct sw_repo *repo, const char *sha)
 	return ms;
 }
 
+int sw_repo_log(struct sw_repo *repo, const char *from_sha, const char *to_sha, size_t max, struct sw_commit **out,
+		size_t *n, bool *cut)
+{
+	git_oid to, from;
+	git_revwalk *walk;
+	git_repository *git = walker(repo);
+	*out = NULL;
+	*n = 0;
+	*cut = false;
+	if (git_oid_fromstr(&to, to_sha) || (*from_sha && git_oid_fromstr(&from, from_sha)))
+		return -1;
+	if (git_revwalk_new(&walk, git))
+		return -1;
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+	int r = git_revwalk_push(walk, &to);
+	if (!r && *from_sha)
+		r = git_revwalk_hide(walk, &from);
+	git_oid oid;
+	while (!r && git_revwalk_next(&oid, walk) == 0) {
+		if (*n == max) {
+			*cut = true;
+			break;
+		}
+		git_commit *c;
+		if (git_commit_lookup(&c, git, &oid)) {
+			r = -1;
+			break;
+		}
+		*out = xrealloc(*out, (*n + 1) * sizeof **out);
+		struct sw_commit *e = &(*out)[(*n)++];
+		git_oid_tostr(e->sha, sizeof e->sha, &oid);
+		const char *subject = git_commit_summary(c);
+		const git_signature *a = git_commit_author(c);
+		e->subject = xstrdup(subject ? subject : "");
+		e->author = xstrdup(a && a->name ? a->name : "");
+		e->time = (time_t)git_commit_time(c);
+		git_commit_free(c);
+	}
+	git_revwalk_free(walk);
+	if (r) {
+		sw_commits_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+void sw_commits_free(struct sw_commit *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(c[i].subject);
+		free(c[i].author);
+	}
+	free(c);
+}
+
 int sw_repo_commits_between(struct sw_repo *repo, const char *from_sha, const char *to_sha, int64_t **times_ms,
 			    size_t *n)
 {

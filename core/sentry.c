@@ -671,7 +671,8 @@ static int take_page(struct sw_sentry *c, const char *url, const struct reply *r
 static char *issues_url(const struct sw_sentry *c, const struct sw_sentry_query *q, size_t per_page,
 			const char *cursor)
 {
-	char *query = q->level ? xasprintf("is:unresolved level:%s", q->level) : xstrdup("is:unresolved");
+	const char *status = q->status ? q->status : "unresolved";
+	char *query = q->level ? xasprintf("is:%s level:%s", status, q->level) : xasprintf("is:%s", status);
 	char *eq = escape(query), *es = escape(q->sort ? q->sort : "date");
 	char *ec = cursor ? escape(cursor) : NULL;
 	char *tail = xasprintf("issues/?query=%s&statsPeriod=&sort=%s&limit=%zu%s%s", eq, es, per_page,
@@ -723,13 +724,30 @@ bool sw_sentry_issue_new_since(const struct sw_sentry_issue *i, time_t since)
 	return since > 0 && first >= since;
 }
 
-/* Keeps, in order, the issues first seen at since or later; the rest are
- * freed.  Returns how many are kept. */
-static size_t keep_new(struct sw_sentry_issue *items, size_t n, time_t since)
+size_t sw_sentry_count_new_since(const struct sw_sentry_issue *items, size_t n, time_t since)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += sw_sentry_issue_new_since(&items[i], since);
+	return k;
+}
+
+static bool wanted(const struct sw_sentry_query *q, const struct sw_sentry_issue *i)
+{
+	if (q->first_seen_after && !sw_sentry_issue_new_since(i, q->first_seen_after))
+		return false;
+	if (q->first_seen_before && sw_sentry_issue_new_since(i, q->first_seen_before))
+		return false;
+	return !q->last_seen_after || sw_sentry_time(i->last_seen) >= q->last_seen_after;
+}
+
+/* Keeps, in order, the issues the query wants; the rest are freed.
+ * Returns how many are kept. */
+static size_t keep_wanted(const struct sw_sentry_query *q, struct sw_sentry_issue *items, size_t n)
 {
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (sw_sentry_issue_new_since(&items[i], since))
+		if (wanted(q, &items[i]))
 			items[kept++] = items[i];
 		else
 			issue_free(&items[i]);
@@ -737,18 +755,36 @@ static size_t keep_new(struct sw_sentry_issue *items, size_t n, time_t since)
 	return kept;
 }
 
+/* Sorted by the time a lower bound is on (newest first), a page whose last
+ * issue is older than the bound is the last one worth reading. */
+static bool past_the_bound(const struct sw_sentry_query *q, const struct sw_sentry_issue *page, size_t n)
+{
+	const char *sort = q->sort ? q->sort : "date";
+	if (!n)
+		return false;
+	if (q->first_seen_after && !strcmp(sort, "new"))
+		return !sw_sentry_issue_new_since(&page[n - 1], q->first_seen_after);
+	return q->last_seen_after && !strcmp(sort, "date") && sw_sentry_time(page[n - 1].last_seen) < q->last_seen_after;
+}
+
 int sw_sentry_issues(struct sw_sentry *c, const struct sw_sentry_query *q, sw_sentry_page_fn fn, void *ud,
 		     struct sw_sentry_issue_list *out, char **err)
 {
 	memset(out, 0, sizeof *out);
 	size_t limit = q->limit ? q->limit : LIMIT_DEFAULT;
+	bool filtered = q->first_seen_after || q->last_seen_after || q->first_seen_before;
 	char *cursor = NULL;
 	int rc;
 	do {
 		size_t before = out->n;
 		rc = issues_page(c, q, limit, &cursor, out, err);
-		if (!rc && q->first_seen_after)
-			out->n = before + keep_new(out->items + before, out->n - before, q->first_seen_after);
+		size_t got = out->n - before;
+		if (!rc && past_the_bound(q, out->items + before, got)) {
+			free(cursor);
+			cursor = NULL;
+		}
+		if (!rc && filtered)
+			out->n = before + keep_wanted(q, out->items + before, got);
 		if (!rc && fn && fn(ud, out->items + before, out->n - before))
 			break;
 	} while (!rc && cursor && out->n < limit && !q->one_page);
@@ -757,6 +793,205 @@ int sw_sentry_issues(struct sw_sentry *c, const struct sw_sentry_query *q, sw_se
 	free(cursor);
 	if (rc)
 		sw_sentry_issue_list_free(out);
+	return rc;
+}
+
+/* ---- an issue's latest event ---- */
+
+static const char *str_of(const cJSON *o, const char *key)
+{
+	const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+	return v && *v ? v : NULL;
+}
+
+static void frame_read(const cJSON *f, struct sw_sentry_frame *out)
+{
+	const char *file = str_of(f, "filename");
+	if (!file)
+		file = str_of(f, "module");
+	if (!file)
+		file = str_of(f, "absPath");
+	out->filename = cut_text(file ? file : "");
+	out->function = opt_text(f, "function");
+	const cJSON *ln = cJSON_GetObjectItemCaseSensitive(f, "lineNo");
+	out->line = cJSON_IsNumber(ln) && ln->valuedouble >= 1 && ln->valuedouble < 1e9 ? (long)ln->valuedouble : 0;
+	out->in_app = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "inApp"));
+}
+
+/* The innermost SW_SENTRY_FRAMES_MAX frames of one exception; none is no error. */
+static const char *exception_read(const cJSON *v, struct sw_sentry_exception *e)
+{
+	e->type = opt_text(v, "type");
+	e->value = opt_text(v, "value");
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(v, "stacktrace");
+	if (!st || cJSON_IsNull(st))
+		return NULL;
+	const cJSON *frames = cJSON_GetObjectItemCaseSensitive(st, "frames");
+	if (!cJSON_IsObject(st) || (frames && !cJSON_IsNull(frames) && !cJSON_IsArray(frames)))
+		return "stacktrace.frames";
+	size_t n = (size_t)cJSON_GetArraySize(frames), i = 0;
+	e->omitted = n > SW_SENTRY_FRAMES_MAX ? n - SW_SENTRY_FRAMES_MAX : 0;
+	e->frames = xcalloc(n - e->omitted + 1, sizeof *e->frames);
+	const cJSON *f;
+	cJSON_ArrayForEach(f, frames)
+	{
+		if (i++ < e->omitted)
+			continue;
+		if (!cJSON_IsObject(f))
+			return "stacktrace.frames[]";
+		frame_read(f, &e->frames[e->nframes++]);
+	}
+	return NULL;
+}
+
+/* The values of the event's first exception entry; NULL when it has none. */
+static const cJSON *exception_values(const cJSON *entries, const char **lacks)
+{
+	const cJSON *en;
+	cJSON_ArrayForEach(en, entries)
+	{
+		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(en, "type"));
+		if (!type || strcmp(type, "exception"))
+			continue;
+		const cJSON *values = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(en, "data"), "values");
+		if (!cJSON_IsArray(values))
+			*lacks = "entries[].data.values";
+		return values;
+	}
+	return NULL;
+}
+
+const char *sw_sentry_event_read(const cJSON *j, struct sw_sentry_event *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!cJSON_IsObject(j))
+		return "an event object";
+	const cJSON *entries = cJSON_GetObjectItemCaseSensitive(j, "entries");
+	if (!cJSON_IsArray(entries))
+		return "entries";
+	const char *id = str_of(j, "eventID");
+	out->id = cut_text(id ? id : str_of(j, "id") ? str_of(j, "id") : "");
+	out->date = opt_text(j, "dateCreated");
+	const char *lacks = NULL;
+	const cJSON *values = exception_values(entries, &lacks);
+	if (lacks || !values) {
+		if (lacks)
+			sw_sentry_event_free(out);
+		return lacks;
+	}
+	size_t n = (size_t)cJSON_GetArraySize(values), i = 0;
+	out->omitted = n > SW_SENTRY_EXCEPTIONS_MAX ? n - SW_SENTRY_EXCEPTIONS_MAX : 0;
+	out->exceptions = xcalloc(n - out->omitted + 1, sizeof *out->exceptions);
+	const cJSON *v;
+	cJSON_ArrayForEach(v, values)
+	{
+		if (i++ < out->omitted)
+			continue;
+		lacks = cJSON_IsObject(v) ? exception_read(v, &out->exceptions[out->n]) : "entries[].data.values[]";
+		out->n++;
+		if (lacks) {
+			sw_sentry_event_free(out);
+			return lacks;
+		}
+	}
+	return NULL;
+}
+
+void sw_sentry_event_free(struct sw_sentry_event *e)
+{
+	for (size_t i = 0; i < e->n; i++) {
+		struct sw_sentry_exception *x = &e->exceptions[i];
+		for (size_t k = 0; k < x->nframes; k++) {
+			free(x->frames[k].filename);
+			free(x->frames[k].function);
+		}
+		free(x->frames);
+		free(x->type);
+		free(x->value);
+	}
+	free(e->exceptions);
+	free(e->id);
+	free(e->date);
+	memset(e, 0, sizeof *e);
+}
+
+/* A value may span lines; each line of the text is one thing. */
+static void add_flat(struct sbuf *out, const char *s)
+{
+	for (; *s; s++)
+		sbuf_addc(out, *s == '\n' || *s == '\r' ? ' ' : *s);
+}
+
+static void frame_text(const struct sw_sentry_frame *f, struct sbuf *out)
+{
+	sbuf_adds(out, "    ");
+	add_flat(out, *f->filename ? f->filename : "?");
+	if (f->line)
+		sbuf_addf(out, ":%ld", f->line);
+	sbuf_adds(out, " in ");
+	add_flat(out, *f->function ? f->function : "?");
+	sbuf_adds(out, f->in_app ? " (in app)\n" : "\n");
+}
+
+void sw_sentry_event_text(const struct sw_sentry_event *e, struct sbuf *out)
+{
+	sbuf_adds(out, "latest event ");
+	add_flat(out, *e->id ? e->id : "?");
+	if (*e->date) {
+		sbuf_adds(out, ", ");
+		add_flat(out, e->date);
+	}
+	sbuf_addc(out, '\n');
+	if (!e->n)
+		sbuf_adds(out, "  no stack frames: the event holds no exception\n");
+	if (e->omitted)
+		sbuf_addf(out, "  (%zu earlier exception%s of the chain not shown)\n", e->omitted, e->omitted == 1 ? "" : "s");
+	for (size_t i = 0; i < e->n; i++) {
+		const struct sw_sentry_exception *x = &e->exceptions[i];
+		sbuf_adds(out, "  ");
+		add_flat(out, *x->type ? x->type : "exception");
+		if (*x->value) {
+			sbuf_adds(out, ": ");
+			add_flat(out, x->value);
+		}
+		sbuf_addc(out, '\n');
+		if (!x->nframes)
+			sbuf_adds(out, "    no stack frames\n");
+		if (x->omitted)
+			sbuf_addf(out, "    (%zu outer frame%s not shown)\n", x->omitted, x->omitted == 1 ? "" : "s");
+		for (size_t k = 0; k < x->nframes; k++)
+			frame_text(&x->frames[k], out);
+	}
+}
+
+int sw_sentry_latest_event(struct sw_sentry *c, const char *issue_id, struct sw_sentry_event *out, char **err)
+{
+	memset(out, 0, sizeof *out);
+	char *eid = escape(issue_id);
+	char *tail = xasprintf("issues/%s/events/latest/", eid);
+	char *url = org_url(c, tail);
+	struct reply r = {0};
+	sbuf_init(&r.body);
+	int rc = sentry_send(c, "GET", url, NULL, &r, err);
+	if (!rc && r.status != 200) {
+		char *what = xasprintf("latest event of issue %s", issue_id);
+		rc = refused(c, "GET", url, &r, what, err);
+		free(what);
+	}
+	if (!rc) {
+		cJSON *j = cJSON_ParseWithLength(r.body.buf ? r.body.buf : "", r.body.len);
+		const char *lacks = j ? sw_sentry_event_read(j, out) : NULL;
+		if (!j)
+			rc = sentry_fail(c, SW_SENTRY_UNUSABLE, err, "Sentry answered GET %s with something that is not JSON",
+					 url);
+		else if (lacks)
+			rc = sentry_fail(c, SW_SENTRY_UNUSABLE, err, "Sentry sent an event without %s (GET %s)", lacks, url);
+		cJSON_Delete(j);
+	}
+	sbuf_free(&r.body);
+	free(url);
+	free(tail);
+	free(eid);
 	return rc;
 }
 

@@ -1,8 +1,10 @@
 /* The live Sentry model: a lister that reads the unresolved issues page by
  * page (publishing each page as it comes) and again every minute while
- * visible, and a short-lived thread for one triage.  Each thread has its
- * own client; everything they share is under one mutex, and the face is
- * woken through a pipe. */
+ * visible, a short-lived thread for one triage, and a reader, started at
+ * its first request, of an issue's latest event or of release notes'
+ * Sentry part.  Each thread has its own client;
+ * everything they share is under one mutex, and the face is woken through
+ * a pipe. */
 #include "slipway/sentry_watch.h"
 
 #include <fcntl.h>
@@ -13,10 +15,14 @@
 #include <unistd.h>
 
 #include "core/watch.h"
+#include "slipway/release_notes.h"
 #include "slipway/util.h"
 
 #define REFRESH_MS 60000	/* while visible, the list is read again this often */
 #define RETRY_MS 10000		/* a Sentry that failed is tried again this often */
+/* Issues the panel holds at most (100 requests): a project with more has
+ * its title say so ("+"); the CLI's default is 1000. */
+#define LIST_LIMIT 10000
 
 struct sw_sentry_watch {
 	struct sw_sentry_settings settings;
@@ -34,8 +40,17 @@ struct sw_sentry_watch {
 	bool triage_busy;
 	char *triage_id, *triage_short, *triage_status;
 
-	pthread_t lister_th, triage_th;
-	bool triage_started;	/* touched by the face's thread only */
+	/* The reader's request not taken yet (fd -1: none): an issue's latest
+	 * event, or release notes' Sentry part; whether one is being read, and
+	 * that one's stop (atomic, stored under mu). */
+	char *read_issue;
+	struct sw_release_notes *read_notes;
+	int read_fd;
+	bool read_running;
+	int read_abort;
+
+	pthread_t lister_th, triage_th, reader_th;
+	bool triage_started, reader_started;	/* touched by the face's thread only */
 };
 
 /* ---- the pure parts ---- */
@@ -202,7 +217,7 @@ static bool wants_pages(struct sw_sentry_watch *w)
 /* Returns whether it worked (for when to list again). */
 static bool list_once(struct sw_sentry_watch *w, struct sw_sentry *c)
 {
-	struct sw_sentry_query q = {.sort = "date"};
+	struct sw_sentry_query q = {.sort = "date", .limit = LIST_LIMIT};
 	struct listing l = {w, wants_pages(w), false};
 	struct sw_sentry_issue_list all = {0};
 	char *err = NULL;
@@ -245,6 +260,8 @@ static void *lister_main(void *ud)
 	return NULL;
 }
 
+static void drop_request(struct sw_sentry_watch *w);
+
 /* ---- start and stop ---- */
 
 static void load_settings(struct sw_sentry_watch *w, struct sw_repo *repo)
@@ -269,6 +286,7 @@ struct sw_sentry_watch *sw_sentry_watch_start(struct sw_repo *repo)
 {
 	struct sw_sentry_watch *w = xcalloc(1, sizeof *w);
 	sw_watch_init(&w->base);
+	w->read_fd = -1;
 	load_settings(w, repo);
 	if (w->configured) {
 		/* The first listing starts at once, visible or not. */
@@ -283,10 +301,15 @@ void sw_sentry_watch_stop(struct sw_sentry_watch *w)
 	if (!w)
 		return;
 	sw_watch_signal_stop(&w->base);
+	/* After the stop flag: a reader taking a request now sees the flag. */
+	__atomic_store_n(&w->read_abort, 1, __ATOMIC_SEQ_CST);
 	if (w->configured)
 		pthread_join(w->lister_th, NULL);
 	if (w->triage_started)
 		pthread_join(w->triage_th, NULL);
+	if (w->reader_started)
+		pthread_join(w->reader_th, NULL);
+	drop_request(w);
 	sw_sentry_issue_list_free(&w->list);
 	sw_sentry_settings_free(&w->settings);
 	free(w->project);
@@ -420,4 +443,165 @@ int sw_sentry_watch_triage(struct sw_sentry_watch *w, const char *id, const char
 	pthread_create(&w->triage_th, NULL, triage_main, w);
 	w->triage_started = true;
 	return 0;
+}
+
+/* ---- the reader: an issue's latest event, release notes' Sentry part ---- */
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static bool read_given_up(struct sw_sentry_watch *w)
+{
+	return __atomic_load_n(&w->read_abort, __ATOMIC_SEQ_CST) != 0;
+}
+
+static void read_event(struct sw_sentry_watch *w, struct sw_sentry *c, const char *id, struct sbuf *out)
+{
+	struct sw_sentry_event e;
+	char *err = NULL;
+	if (sw_sentry_latest_event(c, id, &e, &err) == 0) {
+		sw_sentry_event_text(&e, out);
+		sw_sentry_event_free(&e);
+	} else if (!read_given_up(w)) {
+		sbuf_addf(out, "latest event: %s\n", err ? err : "Sentry did not give it");
+	}
+	free(err);
+}
+
+static void read_notes(struct sw_sentry *c, struct sw_release_notes *n, struct sbuf *out)
+{
+	sw_release_notes_sentry(c, n);
+	sw_release_notes_sentry_text(n, SW_NOTES_TEXT, out);
+}
+
+/* A request given up (replaced, its view closed, the model stopped)
+ * writes nothing: no one reads it. */
+static void answer(struct sw_sentry_watch *w, struct sw_sentry *c, char *issue, struct sw_release_notes *notes, int fd)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	if (issue)
+		read_event(w, c, issue, &sb);
+	else
+		read_notes(c, notes, &sb);
+	if (!read_given_up(w))
+		write_all(fd, sb.buf, sb.len);
+	sbuf_free(&sb);
+	close(fd);
+	free(issue);
+	if (notes)
+		sw_release_notes_free(notes);
+	free(notes);
+}
+
+static void *reader_main(void *ud)
+{
+	struct sw_sentry_watch *w = ud;
+	struct sw_sentry *c = sw_sentry_new(&w->settings, on_client_note, w);
+	sw_sentry_set_abort(c, &w->read_abort);
+	pthread_mutex_lock(&w->base.mu);
+	for (;;) {
+		while (!sw_watch_stopped(&w->base) && w->read_fd < 0)
+			pthread_cond_wait(&w->base.cond, &w->base.mu);
+		if (sw_watch_stopped(&w->base))
+			break;
+		char *issue = w->read_issue;
+		struct sw_release_notes *notes = w->read_notes;
+		int fd = w->read_fd;
+		w->read_issue = NULL;
+		w->read_notes = NULL;
+		w->read_fd = -1;
+		w->read_running = true;
+		__atomic_store_n(&w->read_abort, 0, __ATOMIC_SEQ_CST);
+		pthread_mutex_unlock(&w->base.mu);
+		answer(w, c, issue, notes, fd);
+		sw_watch_wake(&w->base);
+		pthread_mutex_lock(&w->base.mu);
+		w->read_running = false;
+	}
+	pthread_mutex_unlock(&w->base.mu);
+	sw_sentry_free(c);
+	return NULL;
+}
+
+/* Under mu (or once the reader has ended): the waiting request dropped,
+ * the running one told to stop. */
+static void drop_request(struct sw_sentry_watch *w)
+{
+	if (w->read_fd >= 0)
+		close(w->read_fd);
+	w->read_fd = -1;
+	free(w->read_issue);
+	w->read_issue = NULL;
+	if (w->read_notes)
+		sw_release_notes_free(w->read_notes);
+	free(w->read_notes);
+	w->read_notes = NULL;
+	if (w->read_running)
+		__atomic_store_n(&w->read_abort, 1, __ATOMIC_SEQ_CST);
+}
+
+/* One request in the reader's slot; fd is answered at once when Sentry
+ * is not configured. */
+static void ask_reader(struct sw_sentry_watch *w, char *issue, struct sw_release_notes *notes, int fd)
+{
+	if (!w->configured) {
+		char *m = xasprintf("%s: %s\n", issue ? "latest event" : "sentry", w->missing);
+		write_all(fd, m, strlen(m));
+		free(m);
+		close(fd);
+		free(issue);
+		free(notes);
+		return;
+	}
+	pthread_mutex_lock(&w->base.mu);
+	drop_request(w);
+	w->read_issue = issue;
+	w->read_notes = notes;
+	w->read_fd = fd;
+	pthread_cond_broadcast(&w->base.cond);
+	pthread_mutex_unlock(&w->base.mu);
+	if (!w->reader_started) {
+		pthread_create(&w->reader_th, NULL, reader_main, w);
+		w->reader_started = true;
+	}
+}
+
+void sw_sentry_watch_event(struct sw_sentry_watch *w, const char *id, int fd)
+{
+	ask_reader(w, xstrdup(id), NULL, fd);
+}
+
+void sw_sentry_watch_notes(struct sw_sentry_watch *w, const struct sw_release_notes *n, int fd)
+{
+	/* Sentry's part needs only the release and its times. */
+	struct sw_release_notes *copy = xcalloc(1, sizeof *copy);
+	memcpy(copy->to, n->to, sizeof copy->to);
+	copy->deployed_ms = n->deployed_ms;
+	copy->previous_ms = n->previous_ms;
+	copy->replaced_ms = n->replaced_ms;
+	ask_reader(w, NULL, copy, fd);
+}
+
+void sw_sentry_watch_read_cancel(struct sw_sentry_watch *w)
+{
+	pthread_mutex_lock(&w->base.mu);
+	drop_request(w);
+	pthread_mutex_unlock(&w->base.mu);
+}
+
+bool sw_sentry_watch_read_busy(struct sw_sentry_watch *w)
+{
+	pthread_mutex_lock(&w->base.mu);
+	bool busy = w->read_fd >= 0 || w->read_running;
+	pthread_mutex_unlock(&w->base.mu);
+	return busy;
 }

@@ -7,15 +7,16 @@ free_port() {
 	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# site [EXTRA-DEPLOY-KEYS]: a repository r on main whose pipeline passes,
-# serving www/ (index.html says "release 1", ok.html is the health URL),
-# deployed to $PWD/srv on DEPLOY_TARGET (default local); ends inside r
-# with PORT set.
+# site [EXTRA-DEPLOY-KEYS]: a repository r on main whose pipeline passes
+# (SITE_STAGES, a JSON list, replaces its one stage), serving www/
+# (index.html says "release 1", ok.html is the health URL), deployed to
+# $PWD/srv on DEPLOY_TARGET (default local); ends inside r with PORT set.
 site() {
 	PORT=$(free_port)
-	local srv=$PWD/srv extra=${1:-}
+	local srv=$PWD/srv extra=${1:-} stages='[{"name": "test", "run": "test ! -e broken"}]'
+	[ -z "${SITE_STAGES:-}" ] || stages=$SITE_STAGES
 	make_repo r <<EOF
-{"version": 1, "stages": [{"name": "test", "run": "test ! -e broken"}],
+{"version": 1, "stages": $stages,
  "deploy": {
    "target": "${DEPLOY_TARGET:-local}",
    "path": "$srv",

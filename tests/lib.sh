@@ -131,6 +131,18 @@ no_process() {
 	! pgrep -f -- "$1" >/dev/null
 }
 
+# fake_sentry TOKEN: the fake Sentry (tests/integration/sentry_fake.py) on
+# 127.0.0.1 for the whole script, accepting TOKEN, logging to FAKE_LOG;
+# sets URL, and stops it when the script exits.
+fake_sentry() {
+	FAKE_LOG=$T_DIR/fake.log
+	python3 "$SW_SRCDIR/tests/integration/sentry_fake.py" "$1" "$FAKE_LOG" >"$T_DIR/fake.port" 2>"$T_DIR/fake.err" &
+	FAKE_PID=$!
+	trap 'kill $FAKE_PID 2>/dev/null' EXIT
+	wait_for 10 test -s "$T_DIR/fake.port" || { echo "FAIL: the fake Sentry did not start"; exit 1; }
+	URL=http://127.0.0.1:$(head -1 "$T_DIR/fake.port")
+}
+
 # ---- the dashboard in tmux: one server per test (t_run names it and
 # ends it), its window named dash ----
 

@@ -298,6 +298,7 @@ unsigned tui_do_action(struct tui *t, enum tui_action a)
 	case TUI_ACT_DEPLOYS: return tui_deploys_toggle(t);
 	case TUI_ACT_DEPLOY: return tui_deploys_ask(t, false);
 	case TUI_ACT_ROLLBACK: return tui_deploys_ask(t, true);
+	case TUI_ACT_RELEASE_NOTES: return tui_deploys_notes(t);
 	case TUI_ACT_SEARCH_NEXT: return tui_log_search_step(t, 1);
 	case TUI_ACT_SEARCH_PREV: return tui_log_search_step(t, -1);
 	case TUI_ACT_WRAP: return tui_log_toggle_wrap(t);

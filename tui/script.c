@@ -6,7 +6,8 @@
  *   :wait-containers      wait (same watchdog) until the Containers panel's
  *                         model has answered: a list, or why there is none
  *   :wait-sentry          wait (same watchdog) until the Sentry panel's model
- *                         has every page, or why there is none
+ *                         has every page, or why there is none, and the
+ *                         latest event asked for (Enter) is in
  *   :wait-deploy          wait (same watchdog) until no deploy is running
  * Blank lines and lines starting with '#' are skipped. */
 #include "script.h"

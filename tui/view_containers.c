@@ -6,7 +6,6 @@
 #include "view_containers.h"
 
 #include <curses.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,25 +267,12 @@ static bool log_is_ours(struct tui *t)
 	return t->overlay == &t->views[TUI_V_LOG] && tui_log_source(t) == release_log;
 }
 
-/* The log goes into an unlinked file: the Log view indexes, searches and
- * follows it as it does a stage's. */
-static int log_file(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char *path = xasprintf("%s/slipway-log.XXXXXX", dir && *dir ? dir : "/tmp");
-	int fd = mkostemp(path, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(path);
-	free(path);
-	return fd;
-}
-
 static unsigned enter(struct tui *t, struct tui_view *v)
 {
 	const struct sw_container *k = selected(t);
 	if (!k)
 		return TUI_HANDLED;
-	int fd = log_file();
+	int fd = tui_log_scratch();
 	if (fd < 0) {
 		tui_set_status(t, true, "cannot make a file for the log of %s: %m", k->name);
 		return TUI_REDRAW_STATUS;

@@ -1,19 +1,23 @@
 /* The Deploys panel: the environment's current and previous release (read
  * from the target, as `slipway status` does), the journal's last deploys
- * newest first, and one deploy's steps drawn as the Pipeline draws a run's
- * stages.  The journal is the core's (slipway/deploy.h); the panel reads it
+ * newest first, one deploy's steps drawn as the Pipeline draws a run's
+ * stages, and a deploy's release notes in the Log view.  The journal is the core's (slipway/deploy.h); the panel reads it
  * again every POLL_MS only while it is shown and a deploy runs. */
 #include "view_deploys.h"
 
 #include <curses.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "slipway/deploy.h"
 #include "slipway/dora.h"
+#include "slipway/release_notes.h"
 #include "tui.h"
 #include "view_log.h"
+#include "view_sentry.h"
 
 #define POLL_MS 500
 #define HISTORY_LIMIT 50
@@ -377,6 +381,68 @@ unsigned tui_deploys_log(struct tui *t)
 	return TUI_REDRAW_ALL;
 }
 
+/* ---- release notes ---- */
+
+/* The notes closed: their Sentry part is no longer wanted. */
+static void release_notes_log(struct tui *t)
+{
+	tui_sentry_read_cancel(t);
+}
+
+/* The core's notes, as `slipway release-notes --deploy ID` prints them:
+ * the repository's part at once, Sentry's appended by the Sentry model's
+ * reader (the Log view follows the file's growth). */
+static void open_notes(struct tui *t, const struct sw_release_notes *n)
+{
+	struct tui_view *v = view(t);
+	int fd = tui_log_scratch();
+	if (fd < 0) {
+		tui_set_status(t, true, "cannot make a file for the release notes of deploy #%ld: %m", n->deploy);
+		return;
+	}
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sw_release_notes_text(n, SW_NOTES_TEXT, &sb);
+	int feed = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	sbuf_adds(&sb, feed >= 0 ? "sentry: asking Sentry...\n" : "sentry: not asked (no descriptor left)\n");
+	bool written = write(fd, sb.buf, sb.len) == (ssize_t)sb.len;
+	sbuf_free(&sb);
+	char *title = xasprintf("release notes %s deploy #%ld", tui_glyph(t, TUI_G_SEP), n->deploy);
+	tui_log_open_fd(t, fd, title, release_notes_log, t->overlay == v ? v : NULL);
+	free(title);
+	if (!written)
+		tui_set_status(t, true, "the release notes of deploy #%ld could not be written whole", n->deploy);
+	if (feed >= 0)
+		tui_sentry_notes(t, n, feed);
+}
+
+unsigned tui_deploys_notes(struct tui *t)
+{
+	struct deploys *d = state(t);
+	if (!tui_deploys_current(t)) {
+		tui_set_status(t, true, "release notes are a deploy's: P opens the Deploys panel");
+		return TUI_REDRAW_STATUS;
+	}
+	const struct sw_deploy_record *rec = d->steps_of ? (d->loaded ? &d->rec : NULL) : selected_deploy(t);
+	if (!rec) {
+		tui_set_status(t, true, "no deploy selected");
+		return TUI_REDRAW_STATUS;
+	}
+	char id[32];
+	snprintf(id, sizeof id, "%ld", rec->id);
+	struct sw_notes_query q = {.deploy = id};
+	struct sw_release_notes n;
+	char *err = NULL;
+	if (sw_release_notes_build(t->repo, t->store, &q, &n, &err)) {
+		tui_set_status(t, true, "%s", err);
+		free(err);
+		return TUI_REDRAW_STATUS;
+	}
+	open_notes(t, &n);
+	sw_release_notes_free(&n);
+	return TUI_REDRAW_ALL;
+}
+
 /* ---- drawing ---- */
 
 static void draw_release(struct tui *t, int y, struct tui_rect r, const char *label, const char *env,
@@ -554,7 +620,8 @@ static unsigned enter(struct tui *t, struct tui_view *v)
 }
 
 static const struct tui_hint hints[] = {
-	{TUI_ACT_ENTER, "open", false}, {TUI_ACT_LOG, "log", false}, {TUI_ACT_DEPLOY, "deploy", false},
+	{TUI_ACT_ENTER, "open", false}, {TUI_ACT_LOG, "log", false}, {TUI_ACT_RELEASE_NOTES, "notes", false},
+	{TUI_ACT_DEPLOY, "deploy", false},
 	{TUI_ACT_ROLLBACK, "rollback", false}, {TUI_ACT_REFRESH, "reload", false}, {TUI_ACT_QUIT, "back", false},
 	{0, NULL, false},
 };

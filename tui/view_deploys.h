@@ -32,6 +32,10 @@ unsigned tui_deploys_ask(struct tui *t, bool rollback);
 unsigned tui_deploys_start(struct tui *t, bool rollback);
 /* l: the selected step's log (of the selected deploy, in the list). */
 unsigned tui_deploys_log(struct tui *t);
+/* o: the selected deploy's release notes (the core's, as `slipway
+ * release-notes --deploy ID`) in the Log view, Sentry's part appended
+ * when the Sentry model has read it. */
+unsigned tui_deploys_notes(struct tui *t);
 /* Esc on a deploy's steps: back to the list; false when there was none. */
 bool tui_deploys_back(struct tui *t);
 void tui_deploys_free(struct tui *t);

@@ -341,6 +341,17 @@ void tui_log_open_file(struct tui *t, const char *path, const char *title, struc
 	ls->path = xstrdup(path);
 }
 
+int tui_log_scratch(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path = xasprintf("%s/slipway-log.XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	free(path);
+	return fd;
+}
+
 tui_log_release_fn tui_log_source(struct tui *t)
 {
 	struct log_state *ls = t->views[TUI_V_LOG].data;

@@ -21,6 +21,10 @@ void tui_log_open_fd(struct tui *t, int fd, const char *title, tui_log_release_f
 /* A plain file's log (a deploy step's), followed as it grows and opened
  * when it appears; Esc returns to back_to when it is not NULL. */
 void tui_log_open_file(struct tui *t, const char *path, const char *title, struct tui_view *back_to);
+/* An unlinked file for a log a panel writes (a container's, an issue's
+ * details): the Log view indexes, searches and follows it as a stage's.
+ * -1 with errno. */
+int tui_log_scratch(void);
 /* The release of the log shown (NULL for a stage's): whose log it is. */
 tui_log_release_fn tui_log_source(struct tui *t);
 struct tui_view *tui_log_back_to(struct tui *t);

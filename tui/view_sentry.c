@@ -1,8 +1,10 @@
 /* The Sentry panel: one row an unresolved issue (level, events, users, age
- * since last seen, short id, title), sorted by last seen or by count,
- * filtered by title; Enter shows one's details in the Log view.  The list
- * is the core's live model (slipway/sentry_watch.h): this file only draws
- * its snapshots and hands it the keys. */
+ * since last seen, short id, a mark when it is new in the serving release,
+ * title), sorted by last seen or by count, filtered by title; Enter shows
+ * one's details in the Log view, its latest event's stack frames appended
+ * when the core has read them.  The list is the core's live model
+ * (slipway/sentry_watch.h) and what is new the core's rule: this file only
+ * draws its snapshots and hands it the keys. */
 #include "view_sentry.h"
 
 #include <fcntl.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "slipway/deploy.h"
 #include "slipway/sentry_watch.h"
 #include "tui.h"
 #include "view_log.h"
@@ -23,6 +26,8 @@ struct sentry {
 	size_t nrows;
 	enum sw_sentry_order order;
 	char *filter;
+	time_t since;		/* the serving release's deploy (0: none): what is new is marked */
+	size_t nnew;		/* issues of the snapshot new since then */
 };
 
 static struct tui_view *view(struct tui *t)
@@ -84,6 +89,11 @@ static void rebuild(struct tui *t, bool take)
 	if (take) {
 		sw_sentry_snapshot_free(&s->snap);
 		sw_sentry_watch_snapshot(s->w, &s->snap);
+		/* A whole listing (every minute while shown) also looks for a
+		 * deploy made since: the journal is read once, not per page. */
+		if (s->snap.complete)
+			s->since = sw_deploy_regressions_since(t->repo, t->store, NULL);
+		s->nnew = sw_sentry_count_new_since(s->snap.list.items, s->snap.list.n, s->since);
 	}
 	build_rows(s);
 	reselect(t, id);
@@ -104,8 +114,20 @@ static struct sentry *open_model(struct tui *t)
 	s = xcalloc(1, sizeof *s);
 	view(t)->data = s;
 	s->w = sw_sentry_watch_start(t->repo);
+	s->since = sw_deploy_regressions_since(t->repo, t->store, NULL);
 	rebuild(t, true);
 	return s;
+}
+
+void tui_sentry_notes(struct tui *t, const struct sw_release_notes *n, int fd)
+{
+	sw_sentry_watch_notes(open_model(t)->w, n, fd);
+}
+
+void tui_sentry_read_cancel(struct tui *t)
+{
+	if (state(t))
+		sw_sentry_watch_read_cancel(state(t)->w);
 }
 
 unsigned tui_sentry_toggle(struct tui *t)
@@ -124,17 +146,29 @@ int tui_sentry_fd(struct tui *t)
 	return state(t) ? sw_sentry_watch_fd(state(t)->w) : -1;
 }
 
+/* A log the model feeds may be open: an issue's details, release notes. */
+static bool log_shown(struct tui *t)
+{
+	return t->overlay == &t->views[TUI_V_LOG];
+}
+
 unsigned tui_sentry_event(struct tui *t)
 {
 	struct sentry *s = state(t);
 	if (!s)
 		return 0;
 	sw_sentry_watch_drain(s->w);
+	unsigned r = 0;
+	/* What the reader read may have come into the log. */
+	if (log_shown(t)) {
+		tui_log_update(t);
+		r |= TUI_REDRAW_BODY;
+	}
 	if (sw_sentry_watch_generation(s->w) == s->snap.generation)
-		return 0;
+		return r;
 	unsigned note = s->note_seen;
 	rebuild(t, true);
-	return TUI_REDRAW_ALL | (note != s->note_seen ? TUI_REDRAW_STATUS : 0);
+	return r | TUI_REDRAW_ALL | (note != s->note_seen ? TUI_REDRAW_STATUS : 0);
 }
 
 void tui_sentry_shown(struct tui *t, bool shown)
@@ -150,6 +184,10 @@ bool tui_sentry_settled(struct tui *t)
 		return true;
 	if (sw_sentry_watch_generation(s->w) != s->snap.generation)
 		rebuild(t, true);
+	if (sw_sentry_watch_read_busy(s->w))
+		return false;
+	if (log_shown(t))
+		tui_log_update(t);
 	return s->snap.loaded && s->snap.complete;
 }
 
@@ -237,22 +275,10 @@ unsigned tui_sentry_triage(struct tui *t, const char *short_id, const char *stat
 
 /* ---- details, in the Log view ---- */
 
+/* The details closed: the latest event is no longer wanted. */
 static void release_details(struct tui *t)
 {
-	(void)t;
-}
-
-/* The text goes into an unlinked file: the Log view scrolls, searches and
- * copies it as it does a stage's log. */
-static int details_file(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char *path = xasprintf("%s/slipway-issue.XXXXXX", dir && *dir ? dir : "/tmp");
-	int fd = mkostemp(path, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(path);
-	free(path);
-	return fd;
+	tui_sentry_read_cancel(t);
 }
 
 static const char *or_dash(const char *s)
@@ -260,7 +286,20 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
-static void write_details(int fd, const struct sw_sentry_issue *i)
+/* Whether it came with the serving release, by the core's rule. */
+static void write_release(int fd, const struct sw_sentry_issue *i, time_t since)
+{
+	char at[32];
+	if (!since)
+		return;
+	sw_iso_time(since, at);
+	if (sw_sentry_issue_new_since(i, since))
+		dprintf(fd, "regression  yes: first seen since the deploy at %s\n", at);
+	else
+		dprintf(fd, "regression  no: first seen before the deploy at %s\n", at);
+}
+
+static void write_details(int fd, const struct sw_sentry_issue *i, time_t since)
 {
 	/* The Log view neutralises what it draws: the title goes as it came. */
 	dprintf(fd, "%s\n\n", or_dash(i->title));
@@ -273,6 +312,7 @@ static void write_details(int fd, const struct sw_sentry_issue *i)
 	dprintf(fd, "first seen  %s\n", or_dash(i->first_seen));
 	dprintf(fd, "last seen   %s\n", or_dash(i->last_seen));
 	dprintf(fd, "permalink   %s\n", or_dash(i->permalink));
+	write_release(fd, i, since);
 }
 
 static unsigned enter(struct tui *t, struct tui_view *v)
@@ -280,14 +320,25 @@ static unsigned enter(struct tui *t, struct tui_view *v)
 	const struct sw_sentry_issue *i = selected(t);
 	if (!i)
 		return TUI_HANDLED;
-	int fd = details_file();
+	int fd = tui_log_scratch();
 	if (fd < 0) {
 		tui_set_status(t, true, "cannot make a file for the details of %s: %m", i->short_id);
 		return TUI_REDRAW_STATUS;
 	}
-	write_details(fd, i);
+	write_details(fd, i, state(t)->since);
+	/* The core reads the event on a thread and appends its frames through
+	 * a descriptor of its own; the Log view follows the file's growth. */
+	int feed = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (feed >= 0)
+		dprintf(fd, "\nlatest event: asking Sentry...\n");
+	else
+		dprintf(fd, "\nlatest event: not asked (%m)\n");
 	char *title = xasprintf("issue %s", or_dash(i->short_id));
+	char *id = xstrdup(i->id);
 	tui_log_open_fd(t, fd, title, release_details, t->overlay == v ? v : NULL);
+	if (feed >= 0)
+		sw_sentry_watch_event(state(t)->w, id, feed);
+	free(id);
 	free(title);
 	return TUI_REDRAW_ALL;
 }
@@ -312,12 +363,13 @@ static struct level_look level_of(const char *level)
 	return (struct level_look){level && *level ? level : "?", "?", TUI_C_DIM};
 }
 
-/* Column starts, the same for the header and the rows. */
+/* Column starts, the same for the header and the rows; the mark's column
+ * (-1 without one) only once a release was deployed. */
 struct cols {
-	int level, count, users, age, id, title, id_w;
+	int level, count, users, age, id, mark, title, id_w;
 };
 
-static struct cols columns(struct tui_rect r)
+static struct cols columns(struct tui_rect r, const struct sentry *s)
 {
 	struct cols c;
 	c.level = r.x + 2;
@@ -326,7 +378,8 @@ static struct cols columns(struct tui_rect r)
 	c.age = c.users + 6;
 	c.id = c.age + 5;
 	c.id_w = r.w >= 120 ? 22 : 16;
-	c.title = c.id + c.id_w + 1;
+	c.mark = s->since ? c.id + c.id_w + 1 : -1;
+	c.title = c.id + c.id_w + 1 + (s->since ? 2 : 0);
 	return c;
 }
 
@@ -336,7 +389,7 @@ static void draw_row(struct tui *t, struct tui_view *v, long row, int y, struct 
 	const struct sw_sentry_issue *i = &s->snap.list.items[s->rows[row]];
 	enum tui_color base = sel ? TUI_C_SELECTED : TUI_C_NORMAL;
 	struct level_look lv = level_of(i->level);
-	struct cols c = columns(r);
+	struct cols c = columns(r, s);
 	char buf[32];
 	tui_fill(y, r.x, r.w, base);
 	if (sel)
@@ -350,12 +403,15 @@ static void draw_row(struct tui *t, struct tui_view *v, long row, int y, struct 
 	sw_sentry_age(i->last_seen, buf, sizeof buf);
 	tui_put(t, y, c.age, 4, base, buf);
 	tui_put_cut(t, y, c.id, c.id_w, base, i->short_id ? i->short_id : "");
+	/* A glyph, not a colour alone: mono and NO_COLOR screens show it too. */
+	if (c.mark >= 0 && sw_sentry_issue_new_since(i, s->since))
+		tui_put(t, y, c.mark, 1, sel ? base : TUI_C_FAILED, tui_glyph(t, TUI_G_NEW));
 	tui_put_cut(t, y, c.title, r.x + r.w - c.title - 1, base, i->title ? i->title : "");
 }
 
-static void header(struct tui *t, int y, struct tui_rect r)
+static void header(struct tui *t, const struct sentry *s, int y, struct tui_rect r)
 {
-	struct cols c = columns(r);
+	struct cols c = columns(r, s);
 	tui_fill(y, r.x, r.w, TUI_C_NORMAL);
 	tui_put(t, y, c.level + 2, 7, TUI_C_DIM, "LEVEL");
 	tui_put(t, y, c.count + 2, 5, TUI_C_DIM, "COUNT");
@@ -415,6 +471,9 @@ static void title_of(struct tui *t, struct tui_view *v, struct sentry *s, char *
 	if (s && !s->snap.missing)
 		snprintf(out + strlen(out), n - strlen(out), " %s by %s", sep,
 			 s->order == SW_SENTRY_BY_COUNT ? "count" : "last seen");
+	if (s && *count && s->since)
+		snprintf(out + strlen(out), n - strlen(out), " %s %s %zu new since deploy", sep, tui_glyph(t, TUI_G_NEW),
+			 s->nnew);
 	if (s && s->filter)
 		snprintf(out + strlen(out), n - strlen(out), " %s filter: %s", sep, s->filter);
 	if (t->overlay == v)
@@ -433,7 +492,7 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 			draw_message(t, s, body);
 		return;
 	}
-	header(t, body.y, body);
+	header(t, s, body.y, body);
 	bool empty = s->nrows == 0;
 	if (empty) {
 		tui_fill(body.y + 1, r.x, r.w, TUI_C_NORMAL);

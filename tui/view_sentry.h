@@ -34,6 +34,12 @@ void tui_sentry_filter(struct tui *t, const char *filter);
 void tui_sentry_refresh(struct tui *t);
 /* y: the selected issue's permalink. */
 unsigned tui_sentry_copy(struct tui *t);
+/* Release notes' Sentry part, read by the panel's model (started if need
+ * be, the panel left as it is) and appended to fd, which it owns. */
+struct sw_release_notes;
+void tui_sentry_notes(struct tui *t, const struct sw_release_notes *n, int fd);
+/* Gives up what the model reads for a log (an event, notes' Sentry part). */
+void tui_sentry_read_cancel(struct tui *t);
 void tui_sentry_free(struct tui *t);
 /* Scripted mode: the model has the whole list, or why there is none. */
 bool tui_sentry_settled(struct tui *t);

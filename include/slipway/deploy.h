@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "slipway/store.h"
 #include "slipway/util.h"
@@ -114,6 +115,12 @@ void sw_deploy_serving(struct sw_store *st, const struct sw_deploy_config *d, ch
  * newest succeeded deploy's or rollback's end, in ms (0: none), and its
  * commit into sha (may be NULL).  Regressions are counted from there. */
 int64_t sw_deploy_current_since(struct sw_store *st, const char *environment, char sha[41]);
+/* The moment regressions are counted from, for every face (issues
+ * --since-deploy, the Sentry panel's marks, status, release notes): when
+ * the release serving in the environment main's "deploy" section names
+ * (any, without one) was deployed, in seconds; 0 when nothing was.
+ * *environment (may be NULL) gets that name, or NULL; allocated. */
+time_t sw_deploy_regressions_since(struct sw_repo *repo, struct sw_store *st, char **environment);
 
 /* The step a deploy's log opens on: the first that failed, else the last
  * that started; rec->nsteps when none started. */

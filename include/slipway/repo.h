@@ -78,6 +78,18 @@ bool sw_repo_contains(struct sw_repo *repo, const char *tip, const char *sha);
 /* The committer time of a commit (40 hex) in ms since the epoch; -1 when
  * it is not in the repository. */
 int64_t sw_repo_commit_time_ms(struct sw_repo *repo, const char *sha);
+/* One commit as a log lists it. */
+struct sw_commit {
+	char sha[41];
+	char *subject, *author;	/* as git has them (untrusted text) */
+	time_t time;		/* committer time */
+};
+/* The commits reachable from to_sha and not from from_sha ("": none), as
+ * `git log FROM..TO` lists them (newest first), at most max; *cut when
+ * there were more.  -1 when either is not a commit here. */
+int sw_repo_log(struct sw_repo *repo, const char *from_sha, const char *to_sha, size_t max, struct sw_commit **out,
+		size_t *n, bool *cut);
+void sw_commits_free(struct sw_commit *c, size_t n);
 /* The committer times (ms, allocated into *times_ms) of every commit
  * reachable from to_sha and not from from_sha ("": none, so all of to_sha's
  * history), as `git rev-list FROM..TO`.  -1 when either is not a commit here. */

@@ -78,15 +78,23 @@ struct sw_sentry_issue_list {
 };
 
 struct sw_sentry_query {
+	const char *status;	/* unresolved or resolved; NULL: unresolved */
 	const char *level;	/* NULL: every level */
 	const char *sort;	/* date, freq, new; NULL: date */
 	size_t limit;		/* 0: 1000 */
 	bool one_page;
-	time_t first_seen_after;	/* 0, or only issues first seen then or later (--since-deploy) */
+	/* 0, or only issues first (last) seen then or later.  Sorted by that
+	 * time (new, date), the listing ends at the first older issue. */
+	time_t first_seen_after;	/* --since-deploy */
+	time_t last_seen_after;
+	time_t first_seen_before;	/* 0, or only issues not new since then (a later release's) */
 };
 /* The issue first appeared at since or later: new in the release deployed
- * then, a regression of it (since 0: never). */
+ * then, a regression of it (since 0: never).  The one rule of "new in this
+ * release", wherever it is shown or counted. */
 bool sw_sentry_issue_new_since(const struct sw_sentry_issue *i, time_t since);
+/* How many of items are new since since. */
+size_t sw_sentry_count_new_since(const struct sw_sentry_issue *items, size_t n, time_t since);
 
 /* Told once per page read, with that page's issues (owned by the list
  * being built); non-zero stops the listing. */
@@ -98,6 +106,45 @@ int sw_sentry_issues(struct sw_sentry *c, const struct sw_sentry_query *q, sw_se
 		     struct sw_sentry_issue_list *out, char **err);
 void sw_sentry_issue_list_free(struct sw_sentry_issue_list *l);
 struct cJSON *sw_sentry_issue_to_json(const struct sw_sentry_issue *i);
+
+/* An issue's latest event, for its stack frames: each exception of the
+ * chain as Sentry sends it (the one raised last, last), and its frames
+ * outermost first, the innermost last, as Sentry shows them.  Bounded:
+ * the last SW_SENTRY_EXCEPTIONS_MAX exceptions, the innermost
+ * SW_SENTRY_FRAMES_MAX frames of each, texts cut at SW_SENTRY_TEXT_MAX. */
+#define SW_SENTRY_EXCEPTIONS_MAX 5
+#define SW_SENTRY_FRAMES_MAX 40
+
+struct sw_sentry_frame {
+	char *filename;		/* else the module, else the absolute path; "" unknown */
+	char *function;		/* "" unknown */
+	long line;		/* 0 unknown */
+	bool in_app;
+};
+
+struct sw_sentry_exception {
+	char *type, *value;	/* "" unknown */
+	struct sw_sentry_frame *frames;
+	size_t nframes;
+	size_t omitted;		/* outer frames left out */
+};
+
+struct sw_sentry_event {
+	char *id;		/* Sentry's eventID (or id) */
+	char *date;		/* ISO 8601 as sent (dateCreated); "" unknown */
+	struct sw_sentry_exception *exceptions;
+	size_t n;
+	size_t omitted;		/* earlier exceptions of the chain left out */
+};
+
+/* GET /api/0/organizations/{org}/issues/{id}/events/latest/: an event
+ * without an exception is no error (n 0). */
+int sw_sentry_latest_event(struct sw_sentry *c, const char *issue_id, struct sw_sentry_event *out, char **err);
+void sw_sentry_event_free(struct sw_sentry_event *e);
+/* What the faces show of it, a line each ("    app/views.py:42 in index
+ * (in app)"); the text is as Sentry sent it, for the face to neutralise. */
+struct sbuf;
+void sw_sentry_event_text(const struct sw_sentry_event *e, struct sbuf *out);
 
 /* The numeric id of ref: ref itself when all digits, else the issue whose
  * short id (PROJ-12) it is, through Sentry's short id lookup.  Allocated. */
@@ -125,6 +172,9 @@ void sw_sentry_age(const char *iso, char *out, size_t n);
 char *sw_sentry_link_next(const char *link);
 /* An issue's count: a number, or the string Sentry sends ("150"). */
 bool sw_sentry_json_count(const struct cJSON *v, long long *out);
+/* An event from Sentry's JSON (an object with "entries"): NULL, or the
+ * name of what it lacks or holds in the wrong shape. */
+const char *sw_sentry_event_read(const struct cJSON *j, struct sw_sentry_event *out);
 /* Milliseconds to wait after a 429: until X-Sentry-Rate-Limit-Reset (epoch
  * seconds) or for Retry-After (seconds or an HTTP date), whichever is
  * given, at least 1 s; NULL headers are absent.  -1 when neither is. */

@@ -1,7 +1,8 @@
 /* A live model of the Sentry project's unresolved issues for a face that
  * must not block: listed on a thread (the first page published at once,
  * the rest as they come), again every minute while someone looks, triage
- * on a thread of its own.  The face reads snapshots (copies, under the
+ * and what else is read (an issue's latest event, release notes' Sentry
+ * part) each on a thread of its own.  The face reads snapshots (copies, under the
  * model's mutex) when the model's fd becomes readable.  No terminal here. */
 #ifndef SLIPWAY_SENTRY_WATCH_H
 #define SLIPWAY_SENTRY_WATCH_H
@@ -54,6 +55,21 @@ void sw_sentry_watch_refresh(struct sw_sentry_watch *w);
  * Sentry is not configured or another triage is still under way. */
 int sw_sentry_watch_triage(struct sw_sentry_watch *w, const char *id, const char *short_id, const char *status,
 			   char **err);
+
+/* The reader, a thread of its own for one request at a time: it writes
+ * the answer to fd (which it owns, and closes), and the face is woken
+ * then.  A new request replaces one not answered yet, whose fd is closed
+ * unwritten.  Issue id's latest event: what sw_sentry_event_text says of
+ * its stack frames, or one line saying why it could not be read. */
+void sw_sentry_watch_event(struct sw_sentry_watch *w, const char *id, int fd);
+/* Release notes' Sentry part (sw_release_notes_sentry, then its text), of
+ * the release and times n has. */
+struct sw_release_notes;
+void sw_sentry_watch_notes(struct sw_sentry_watch *w, const struct sw_release_notes *n, int fd);
+/* Gives up the request waiting or under way (its fd closed unwritten). */
+void sw_sentry_watch_read_cancel(struct sw_sentry_watch *w);
+/* A request is waiting or under way. */
+bool sw_sentry_watch_read_busy(struct sw_sentry_watch *w);
 
 /* The pure parts, exposed for the unit tests. */
 

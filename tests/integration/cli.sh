@@ -239,6 +239,9 @@ bash_completion_knows_stages_and_flags() {
 	expect_eq "$(complete_words slipway st)" "stats status "
 	expect_eq "$(complete_words slipway stats --)" "--env --json --since "
 	expect_eq "$(complete_words slipway stats --since 3)" "30d "
+	expect_eq "$(complete_words slipway rel)" "release-notes "
+	expect_eq "$(complete_words slipway release-notes --)" "--deploy --json --markdown "
+	expect_eq "$(complete_words slipway release-notes --deploy '')" "latest "
 }
 
 # Every key the loader's tables accept has its entry in slipway.json(5),

@@ -122,8 +122,8 @@ paging_is_the_same_in_every_view() {
 	grep -q '^▌  feature/broken ' end
 	grep -q '^▌  b32 ' up
 	grep -q '^─ Pipeline · b32 ─' up
-	# 40 actions in 22 rows: a page down stops where the last one is at the bottom
-	sed -n 2p screen | grep -q ' prompt '
+	# 41 actions in 22 rows: a page down stops where the last one is at the bottom
+	sed -n 2p screen | grep -q ' help '
 	sed -n 23p screen | grep -q ' copy '
 }
 

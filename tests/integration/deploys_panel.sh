@@ -4,7 +4,7 @@
 # follows the deploy's steps live; a step's log opens in the Log view; a
 # refused deploy says why and asks nothing; read-only refuses; a protected
 # environment wants its name typed; B rolls back; a hostile subject is
-# drawn neutralised.  The target is $PWD/srv with trivial hooks.
+# drawn neutralised; o opens a deploy's release notes.  The target is $PWD/srv with trivial hooks.
 # timeout: 300
 . "$SW_SRCDIR/tests/lib.sh"
 
@@ -114,7 +114,7 @@ read_only_refuses() {
 	dashboard --read-only
 	keys P
 	wait_screen 10 '^─ Deploys 0'
-	wait_screen 5 'read-only · Enter open · l log · R reload · q back'
+	wait_screen 5 'read-only · Enter open · l log · o notes · R reload · q back'
 	keys D
 	wait_screen 10 'read-only: deploy is refused'
 	keys B
@@ -209,6 +209,51 @@ scripted_screens() {
 	golden deploys-steps steps
 }
 
+# o: the selected deploy's release notes in the Log view, as `slipway
+# release-notes --deploy ID` has them, Sentry's part (the fake's "rel"
+# issues: 1-5 first seen after the deploy of 2026-11-25) appended once the
+# Sentry model has read it; Esc returns to the panel.
+notes_key_opens_a_deploys_release_notes() {
+	export GIT_AUTHOR_DATE=2026-01-01T00:00:00Z GIT_COMMITTER_DATE=2026-01-01T00:00:00Z
+	project
+	green
+	SLIPWAY_NOW=1795305600 $SLIPWAY deploy --follow >/dev/null
+	release 2
+	green
+	SLIPWAY_NOW=1795564800 $SLIPWAY deploy --follow >/dev/null
+	local token=sntrys-swdeploys-$$
+	fake_sentry "$token"
+	export SENTRY_URL=$URL SENTRY_ORG=acme SENTRY_PROJECT=rel-deploys SENTRY_AUTH_TOKEN=$token SLIPWAY_NOW=1796050800
+	printf '%s\n' P o :wait-sentry >script
+	$SLIPWAY --script script --size 100x30 --dump screen
+	# the CLI's notes, the same core's
+	expect_eq "$(sed -n 2,12p screen)" "$($SLIPWAY release-notes --deploy 2 | sed -n 1,11p)"
+	golden release-notes
+	printf '%s\n' P j o :wait-sentry >script
+	$SLIPWAY --script script --size 100x30 --dump screen
+	grep -q '^─ Log · release notes · deploy #1 ·' screen || fail "$(cat screen)"
+	grep -q "^  a first release: all of $(short HEAD~)'s history$" screen || fail "$(cat screen)"
+	grep -q '^  new in this release (first seen since 2026-11-22T00:00:00Z): 2$' screen || fail "$(cat screen)"
+	! grep -rqF -- "$token" . "$FAKE_LOG" || fail "the token was written out"
+	# A slow Sentry (3 s): the notes are on screen before its part.
+	printf '%s\n' P o ':dump early' :wait-sentry >script
+	SENTRY_PROJECT=slow-deploys $SLIPWAY --script script --size 100x30 --dump screen
+	grep -q '^sentry: asking Sentry\.\.\.$' early
+	grep -q '^commits: 1, 1 proved by a green run$' early || fail "$(cat early)"
+	! grep -q '^  new in this release' early || fail "Sentry's part came before its answer: $(cat early)"
+	grep -q '^  new in this release' screen || fail "$(cat screen)"
+	# Not configured: said where Sentry's part goes; Esc, the panel again.
+	printf '%s\n' P o :wait-sentry ':dump notes' '<Esc>' >script
+	env -u SENTRY_ORG $SLIPWAY --script script --size 100x30 --dump screen
+	grep -q '^sentry: asking Sentry\.\.\.$' notes
+	grep -q '^sentry: Sentry is not configured: set SENTRY_ORG' notes || fail "$(cat notes)"
+	grep -q '^─ Deploys 2 · Esc returns' screen || fail "$(cat screen)"
+	# Elsewhere, o says where release notes are.
+	printf '%s\n' o >script
+	$SLIPWAY --script script --size 100x30 --dump screen
+	grep -q "release notes are a deploy's: P opens the Deploys panel" screen || fail "$(cat screen)"
+}
+
 t_run deploy_asks_then_deploys_and_shows_its_steps
 t_run steps_are_followed_live
 t_run refused_deploy_says_why
@@ -217,4 +262,5 @@ t_run protected_environment_wants_its_name
 t_run rollback_after_two_deploys
 t_run hostile_subject_is_neutralised
 t_run scripted_screens
+t_run notes_key_opens_a_deploys_release_notes
 t_done

@@ -9,13 +9,7 @@
 . "$SW_SRCDIR/tests/lib.sh"
 
 TOKEN=sntrys-swtest-$$-f00dcafe
-FAKE_LOG=$T_DIR/fake.log
-python3 "$SW_SRCDIR/tests/integration/sentry_fake.py" "$TOKEN" "$FAKE_LOG" >"$T_DIR/fake.port" 2>"$T_DIR/fake.err" &
-FAKE_PID=$!
-trap 'kill $FAKE_PID 2>/dev/null' EXIT
-wait_for 10 test -s "$T_DIR/fake.port" || { echo "FAIL: the fake Sentry did not start"; exit 1; }
-PORT=$(head -1 "$T_DIR/fake.port")
-URL=http://127.0.0.1:$PORT
+fake_sentry "$TOKEN"
 
 # sentry PROJECT ARGS...: slipway ARGS with the settings in the environment;
 # stdout into out, stderr into err (also kept for the token check).
@@ -242,7 +236,7 @@ status_json_counts_one_page() {
 	secrets_file "$TOKEN"
 	cd repo
 	$SLIPWAY status --json >out
-	expect_eq "$(json out 'j["sentry"]')" "{'unresolved': 100, 'more': True}"
+	expect_eq "$(json out 'j["sentry"]')" "{'unresolved': 100, 'more': True, 'regressions': None}"
 	expect_eq "$(grep -c 'web-status/issues' "$FAKE_LOG")" 1
 	SENTRY_PROJECT=nosuch $SLIPWAY status --json >out
 	expect_eq "$(json out 'j["sentry"]')" None
@@ -302,6 +296,35 @@ EOF
 	no_token_anywhere
 }
 
+# The fake's "rel" issues 1-5 are first seen on 2026-11-26, 9-10 on
+# 2026-11-23, the rest on 2026-11-20: a deploy on 2026-11-25 has five
+# regressions, one on 2026-11-22 seven; status counts them from one page
+# sorted by first seen, and --since-deploy --sort new stops at the first
+# older issue.
+status_counts_the_releases_regressions() {
+	make_repo repo <<EOF
+{"stages": [{"name": "test", "run": "true"}],
+ "deploy": {"path": "$PWD/srv", "environment": "staging", "hooks": {"start": "true"}}}
+EOF
+	cd repo
+	sentry rel-status status --json
+	expect_eq "$(json out 'j["sentry"]')" "{'unresolved': 100, 'more': True, 'regressions': None}"
+	$SLIPWAY run main --follow >/dev/null
+	SLIPWAY_NOW=1795564800 $SLIPWAY deploy --follow >/dev/null
+	sentry rel-status status --json
+	expect_eq "$(json out 'j["sentry"]')" "{'unresolved': 100, 'more': True, 'regressions': 5}"
+	grep 'rel-status/issues/' "$FAKE_LOG" | tail -1 | grep -q 'sort=new&limit=100' || fail "status did not sort by first seen"
+	SLIPWAY_NOW=1795305600 $SLIPWAY deploy --force --follow >/dev/null
+	sentry rel-status status --json
+	expect_eq "$(json out 'j["sentry"]["regressions"]')" 7
+	sentry rel-since issues --since-deploy --sort new --json
+	expect_eq "$(json out '[i["shortId"] for i in j]')" \
+		"['REL-SINCE-1', 'REL-SINCE-2', 'REL-SINCE-3', 'REL-SINCE-4', 'REL-SINCE-5', 'REL-SINCE-9', 'REL-SINCE-10']"
+	expect_eq "$(grep -c 'rel-since/issues/' "$FAKE_LOG")" 1
+	cd ..
+	no_token_anywhere
+}
+
 t_run lists_every_page
 t_run table_filters_and_limit
 t_run titles_neutralised_on_a_terminal
@@ -317,6 +340,7 @@ t_run release_and_deploy_marker
 t_run settings_in_sentry_clis_order
 t_run not_configured_says_where
 t_run status_json_counts_one_page
+t_run status_counts_the_releases_regressions
 t_run a_deploy_marks_its_release
 t_run since_deploy_lists_the_releases_regressions
 grep -qF -- "$TOKEN" "$FAKE_LOG" && echo "FAIL: the token is in the fake's log" && T_FAILED=1

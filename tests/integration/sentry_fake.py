@@ -17,6 +17,19 @@ first '-', so that each test has counters of its own):
              file LOGFILE.PROJECT.gate exists: what shows before the last page
   badjson    a body that is not JSON;  nofield  an issue without "title"
   forbidden  403
+  rel        web's, but first seen at different times (for regressions and
+             release notes): issues 1-5 on 2026-11-26, 9-10 on 2026-11-23,
+             the rest on 2026-11-20; 6-8 resolved, last seen 2026-11-24, 11
+             resolved, last seen 2026-11-21; ids 2001-2250, not 1001-1250
+  ev         web's, with ids 3001-3250 (for the latest events below)
+Lists are sorted as sort= asks (date: last seen, new: first seen, freq:
+events; newest or most first, ties in issue order) and filtered by the
+query's is:unresolved or is:resolved and level:.
+An issue's latest event (GET /api/0/organizations/acme/issues/ID/events/
+latest/) has a chain of two exceptions with frames, except issue N002
+(frames with escape sequences), N003 (60 frames), N004 (no exception),
+N005 (404), N006 (not JSON) and N009 (held, 30 s at most, until the file
+LOGFILE.event-ID.gate exists), for N 1, 2 or 3.
 Any other project, or organization, is 404.  A token other than TOKEN is
 401.  The log has one line a request (method, path, whether the token was
 good), never a header's value."""
@@ -30,30 +43,49 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOKEN, LOG = sys.argv[1], sys.argv[2]
 ORG = "acme"
-MODES = {"web", "big", "rl", "ra", "rlforever", "flaky", "down", "slow", "badjson", "nofield", "forbidden", "gated"}
+MODES = {"web", "big", "rl", "ra", "rlforever", "flaky", "down", "slow", "badjson", "nofield", "forbidden", "gated",
+         "rel", "ev"}
+BASES = {"rel": 2000, "ev": 3000}
 lock = threading.Lock()
 hits = {}          # project -> requests seen
 status = {}        # issue id -> status set by PUT
 releases = set()
+selections = {}    # big's filtered and sorted lists, by query
 
 
-def issue(n, project):
+def rel_seen(n):
+    """rel's first seen, last seen and status before any PUT."""
+    first = "2026-11-26T10:00:00Z" if n <= 5 else "2026-11-23T10:00:00Z" if n in (9, 10) else "2026-11-20T10:00:00Z"
+    if n in (6, 7, 8):
+        return first, "2026-11-24T08:00:00Z", "resolved"
+    if n == 11:
+        return first, "2026-11-21T08:00:00Z", "resolved"
+    return first, "2026-11-30T12:00:00.123456Z", "unresolved"
+
+
+def issue(n, project, mode=None):
+    # rel's and ev's ids are their own: the triage tests' PUTs (by id)
+    # leave them alone.
+    iid = str(BASES.get(mode, 1000) + n)
     title = "ZeroDivisionError: division by zero in view %d" % n
     if n == 2:
         title = "Bad \x1b[31mred\x1b[0m title \x1b]0;pwned\x07 end"
     if n == 3:
         title = "Long " + "x" * 10240
     i = {
-        "id": str(1000 + n), "shortId": "%s-%d" % (project.upper(), n), "title": title,
+        "id": iid, "shortId": "%s-%d" % (project.upper(), n), "title": title,
         "culprit": "app.views in index", "level": "error" if n % 3 else "warning",
-        "status": status.get(str(1000 + n), "unresolved"),
+        "status": status.get(iid, "unresolved"),
         "count": str(10 * n + 1) if n % 2 else 10 * n + 1, "userCount": n % 7,
         "firstSeen": "2026-11-20T10:00:00Z", "lastSeen": "2026-11-30T12:00:00.123456Z",
-        "permalink": "http://127.0.0.1/organizations/acme/issues/%d/" % (1000 + n),
+        "permalink": "http://127.0.0.1/organizations/acme/issues/%s/" % iid,
         "metadata": {"title": title}, "project": {"id": "1", "slug": project},
     }
     if n == 4:
         i["culprit"] = None
+    if mode == "rel":
+        i["firstSeen"], i["lastSeen"], first_status = rel_seen(n)
+        i["status"] = status.get(iid, first_status)
     return i
 
 
@@ -63,11 +95,21 @@ big = {}
 def all_issues(project, mode):
     """10,000 issues are made once: a page must not cost the whole list."""
     if mode != "big":
-        return [issue(k, project) for k in range(1, 251)]
+        return [issue(k, project, mode) for k in range(1, 251)]
     with lock:
         if project not in big:
             big[project] = [issue(k, project) for k in range(1, 10001)]
         return big[project]
+
+
+SORT_KEYS = {"date": lambda i: i["lastSeen"] or "", "new": lambda i: i["firstSeen"] or "",
+             "freq": lambda i: int(i["count"])}
+
+
+def sort_issues(items, sort):
+    """Newest (most) first; Python's sort is stable, reverse included."""
+    key = SORT_KEYS.get(sort)
+    return sorted(items, key=key, reverse=True) if key else items
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -106,6 +148,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         url = urllib.parse.urlsplit(self.path)
         parts = url.path.strip("/").split("/")
+        if len(parts) == 8 and parts[:5] == ["api", "0", "organizations", ORG, "issues"] and parts[6:] == ["events",
+                                                                                                        "latest"]:
+            return self.latest_event(parts[5])
         if len(parts) != 6 or parts[:3] != ["api", "0", "projects"] or parts[5] != "issues" or parts[3] != ORG:
             return self.send(404, {"detail": "The requested resource does not exist"})
         project = parts[4]
@@ -134,19 +179,37 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, b"[{\"id\": \"1\", oops")
         self.issues(project, mode, urllib.parse.parse_qs(url.query, keep_blank_values=True))
 
+    @staticmethod
+    def select(project, mode, query, q):
+        items = all_issues(project, mode)
+        if q.get("shortIdLookup") == ["1"]:
+            return [i for i in items if i["shortId"] == query.upper()]
+        for term in query.split():
+            if term.startswith("level:"):
+                items = [i for i in items if i["level"] == term[6:]]
+        for st in ("unresolved", "resolved"):
+            if "is:" + st in query.split():
+                items = [i for i in items if i["status"] == st]
+        return sort_issues(items, q.get("sort", ["date"])[0])
+
+    def selected(self, project, mode, query, q):
+        """big's 10,000 are filtered and sorted once per query, not per page."""
+        if mode != "big":
+            return self.select(project, mode, query, q)
+        key = (project, query, q.get("sort", ["date"])[0], q.get("shortIdLookup", [""])[0])
+        with lock:
+            items = selections.get(key)
+        if items is None:
+            items = self.select(project, mode, query, q)
+            with lock:
+                selections[key] = items
+        return items
+
     def issues(self, project, mode, q):
         if "statsPeriod" not in q:
             return self.send(400, {"detail": "test fake: statsPeriod expected"})
         query = q.get("query", ["is:unresolved"])[0]
-        items = all_issues(project, mode)
-        if q.get("shortIdLookup") == ["1"]:
-            items = [i for i in items if i["shortId"] == query.upper()]
-        else:
-            for term in query.split():
-                if term.startswith("level:"):
-                    items = [i for i in items if i["level"] == term[6:]]
-            if "is:unresolved" in query.split():
-                items = [i for i in items if i["status"] == "unresolved"]
+        items = self.selected(project, mode, query, q)
         if mode == "nofield":
             del items[1]["title"]
         limit = min(int(q.get("limit", ["100"])[0]), 100)
@@ -166,6 +229,40 @@ class Handler(BaseHTTPRequestHandler):
                 % (base, prev, "true" if start else "false", prev, base, nxt, "true" if more else "false", nxt))
         self.send(200, page, {"Link": link})
 
+    def latest_event(self, iid):
+        n = (int(iid) - 1000) % 1000 if iid.isdigit() and int(iid) > 1000 else 0
+        if n in (0, 5):
+            return self.send(404, {"detail": "Event not found"})
+        if n == 6:
+            return self.send(200, b"{\"entries\": [oops")
+        if n == 9:
+            for _ in range(300):
+                if os.path.exists("%s.event-%s.gate" % (LOG, iid)):
+                    break
+                time.sleep(0.1)
+
+        def frame(filename, function, line, in_app):
+            return {"filename": filename, "absPath": "/srv/" + filename, "function": function, "lineNo": line,
+                    "colNo": None, "inApp": in_app, "module": filename[:-3].replace("/", "."), "context": [],
+                    "vars": {}}
+        frames = [frame("django/core/handlers/base.py", "_get_response", 113, False),
+                  frame("app/views.py", "index", 42, True), frame("app/calc.py", "divide", 7, True)]
+        if n == 2:
+            frames[1] = frame("app/\x1b[31mviews.py", "index\x1b]0;pwned\x07", 42, True)
+        if n == 3:
+            frames = [frame("app/deep.py", "level%d" % k, k, k > 50) for k in range(1, 61)]
+        chain = [{"type": "KeyError", "value": "'user'", "module": None,
+                  "stacktrace": {"frames": [frame("app/auth.py", "current_user", 12, True)]}},
+                 {"type": "ZeroDivisionError", "value": "division by zero", "module": None,
+                  "stacktrace": {"frames": frames, "framesOmitted": None}}]
+        entries = [{"type": "breadcrumbs", "data": {"values": []}}]
+        if n != 4:
+            entries.insert(0, {"type": "exception", "data": {"values": chain, "hasSystemFrames": True}})
+        else:
+            entries.append({"type": "message", "data": {"formatted": "just a message"}})
+        self.send(200, {"id": "ev%d" % n, "eventID": "e%031d" % n, "groupID": iid, "title": "t",
+                        "dateCreated": "2026-11-30T12:00:00Z", "entries": entries, "tags": []})
+
     def do_PUT(self):
         if not self.authorized():
             return
@@ -173,7 +270,7 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) != 6 or parts[:3] != ["api", "0", "organizations"] or parts[3] != ORG or parts[4] != "issues":
             return self.send(404, {"detail": "The requested resource does not exist"})
         iid = parts[5]
-        if not iid.isdigit() or not 1001 <= int(iid) <= 1250:
+        if not iid.isdigit() or not any(b + 1 <= int(iid) <= b + 250 for b in (1000, 2000, 3000)):
             return self.send(404, {"detail": "The requested resource does not exist"})
         st = self.body().get("status")
         if st not in ("resolved", "unresolved", "ignored"):
