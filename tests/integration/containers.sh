@@ -187,9 +187,9 @@ compose_deploy() {
 	fetch_has "$PROXY/" 'Welcome to Holiday Homes' \
 		|| fail "home page not served through the proxy"
 	fetch_has "$PROXY/static/css/styles.css" 'font-family' \
-		|| fail "static file not served by nginx from the static volume"
+		|| fail "static file not served by nginx (from its image)"
 	curl -fsS -m 5 -o /dev/null "$PROXY/static/admin/css/base.css" \
-		|| fail "admin static files missing from the static volume"
+		|| fail "admin static files missing from the proxy's image"
 	ok "compose: / and /static/ answer through nginx on 127.0.0.1:$PROXY_PORT"
 }
 

@@ -209,7 +209,7 @@ exited_container_fails_the_deploy() {
 		{ cat health.log >&2; fail "the containers check did not name the app container"; }
 	# and why, in the app's own words
 	grep -q "^slipway: the last 15 lines of ${PROJECT}_app_1's log:" health.log
-	grep -q "^slipway: ${PROJECT}_app_1| .*Failed to find attribute 'app'" health.log ||
+	grep -Eq "^slipway: ${PROJECT}_app_1| .*(Failed to find attribute 'app'|App failed to load)" health.log ||
 		{ cat health.log >&2; fail "the app's output is not in the health log"; }
 	expect_eq "$(current)" "releases/$r1"
 	page_has "" "<title>Home · Orange County Lettings</title>" || fail "release 1 does not serve again"
