@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -20,6 +19,7 @@
 #include <curl/curl.h>
 
 #include "core/docker_internal.h"
+#include "core/http.h"
 
 #include "slipway/config.h"
 #include "slipway/run.h"
@@ -319,25 +319,13 @@ struct ping {
 	char server[128];
 };
 
+/* api-version and server, as the Sentry and GitHub clients read theirs. */
 static size_t ping_header(char *data, size_t size, size_t n, void *ud)
 {
 	struct ping *p = ud;
-	size_t len = size * n;
-	const char *const keys[] = {"api-version:", "server:"};
-	char *const dst[] = {p->api, p->server};
-	size_t cap[] = {sizeof p->api, sizeof p->server};
-	for (int k = 0; k < 2; k++) {
-		size_t kl = strlen(keys[k]);
-		if (len <= kl || strncasecmp(data, keys[k], kl))
-			continue;
-		const char *v = data + kl, *end = data + len;
-		while (v < end && *v == ' ')
-			v++;
-		while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-			end--;
-		snprintf(dst[k], cap[k], "%.*s", (int)(end - v), v);
-	}
-	return len;
+	sw_http_header_value(data, size * n, "api-version:", p->api, sizeof p->api);
+	sw_http_header_value(data, size * n, "server:", p->server, sizeof p->server);
+	return size * n;
 }
 
 /* As the docker CLI does: the engine's API version from /_ping's headers,
