@@ -37,7 +37,7 @@ static void ports_text(const cJSON *ports, struct sbuf *sb)
 	}
 }
 
-static void from_summary(struct sw_container *c, const cJSON *s)
+void docker_container_summary(struct sw_container *c, const cJSON *s)
 {
 	const char *id = docker_jstr(s, "Id");
 	snprintf(c->id, sizeof c->id, "%s", id ? id : "");
@@ -69,7 +69,7 @@ static enum sw_health health_of(const char *s)
 	return SW_HEALTH_NONE;
 }
 
-static void from_inspect(struct sw_container *c, const cJSON *j)
+void docker_container_inspect(struct sw_container *c, const cJSON *j)
 {
 	const cJSON *state = cJSON_GetObjectItemCaseSensitive(j, "State");
 	const char *st = docker_jstr(state, "Status");
@@ -127,7 +127,7 @@ static int list_summaries(struct sw_docker *d, const char *project, bool all, st
 	out->items = xcalloc(n ? n : 1, sizeof *out->items);
 	const cJSON *s;
 	cJSON_ArrayForEach(s, arr)
-		from_summary(&out->items[out->n++], s);
+		docker_container_summary(&out->items[out->n++], s);
 	cJSON_Delete(arr);
 	return 0;
 }
@@ -197,7 +197,7 @@ static int list(struct sw_docker *d, const char *project, bool all, bool stats, 
 	int rc = docker_get_json_all(d, paths, n + m, json, err);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (json[i])
-			from_inspect(&out->items[i], json[i]);
+			docker_container_inspect(&out->items[i], json[i]);
 	if (rc == 0 && m)
 		rc = second_samples(d, out, paths + n, json + n, which, m, err);
 	free_all(paths, json, n + m);

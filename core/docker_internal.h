@@ -1,5 +1,6 @@
 /* What the container client's files share (core/docker*.c): the connection,
- * the transport and the readers of the engine's JSON.  Not public API. */
+ * the transport and the readers of the engine's answers, which
+ * tests/fuzz/fuzz_docker.c drives without an engine.  Not public API. */
 #ifndef SLIPWAY_CORE_DOCKER_INTERNAL_H
 #define SLIPWAY_CORE_DOCKER_INTERNAL_H
 
@@ -66,6 +67,22 @@ struct stream {
 	void *ud;
 };
 
+/* A push's progress: a JSON object a line, the first error and the
+ * digest kept. */
+struct push {
+	struct sbuf line;
+	sw_docker_progress_fn fn;
+	void *ud;
+	char *error;
+	char *digest;
+};
+
+/* /_ping's headers. */
+struct ping {
+	char api[16];
+	char server[128];
+};
+
 /* The body of an error answer is collected apart from the stream: it is
  * one JSON object, not frames.  Which one it is shows in the status, known
  * only once the headers are in. */
@@ -104,5 +121,31 @@ int docker_run_stream(struct sw_docker *d, CURL *c, struct stream *s, const char
 		      char **err);
 /* The write callback of a stream: an error answer's body apart. */
 size_t docker_split_write(char *data, size_t size, size_t n, void *ud);
+
+/* ---- the readers, apart from the transfers ---- */
+
+/* The header callback of GET /_ping, into the struct ping it is given. */
+size_t docker_ping_header(char *data, size_t size, size_t n, void *ud);
+/* The API version and the engine's name settled from /_ping's headers, or
+ * from the answer of GET /version. */
+int docker_ping_read(struct sw_docker *d, const struct ping *p, char **err);
+int docker_version_read(struct sw_docker *d, const cJSON *version, char **err);
+/* A container of GET /containers/json's list; then what GET
+ * /containers/ID/json adds to it. */
+void docker_container_summary(struct sw_container *c, const cJSON *summary);
+void docker_container_inspect(struct sw_container *c, const cJSON *inspect);
+/* The write callbacks of a log (a struct stream: frames into lines), of
+ * the events (a struct stream: a JSON object a line) and of a push (a
+ * struct push); 0 stops the transfer. */
+size_t docker_logs_write(char *data, size_t size, size_t n, void *ud);
+size_t docker_events_write(char *data, size_t size, size_t n, void *ud);
+size_t docker_push_write(char *data, size_t size, size_t n, void *ud);
+/* At a log's clean end: its last lines, unless they ended in a newline
+ * (the line buffers are freed). */
+void docker_logs_flush(struct stream *s);
+/* At a push's clean end: its last line, unless it ended in a newline. */
+void docker_push_end(struct push *p);
+/* What the engine said about a failed push (msg), with what to do about it. */
+int docker_push_error(const char *name, const struct sw_registry_auth *auth, const char *msg, char **err);
 
 #endif
