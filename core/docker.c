@@ -494,6 +494,12 @@ double docker_jnum(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+int64_t docker_jint(const cJSON *o, const char *key, int64_t lo, int64_t hi)
+{
+	double d = docker_jnum(o, key);
+	return d >= (double)lo && d <= (double)hi ? (int64_t)d : 0;
+}
+
 char *docker_url_escape(const char *s)
 {
 	char *e = curl_easy_escape(NULL, s, 0);

@@ -1,10 +1,11 @@
 /* Containers (see slipway/docker.h): the list with each one inspected,
  * stats as the docker CLI computes them, start/stop/restart, and the JSON
  * the faces print. */
-#include <time.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -28,7 +29,8 @@ static void ports_text(const cJSON *ports, struct sbuf *sb)
 	{
 		const char *type = docker_jstr(p, "Type");
 		const char *ip = docker_jstr(p, "IP");
-		long priv = (long)docker_jnum(p, "PrivatePort"), pub = (long)docker_jnum(p, "PublicPort");
+		long priv = (long)docker_jint(p, "PrivatePort", 0, 65535);
+		long pub = (long)docker_jint(p, "PublicPort", 0, 65535);
 		if (sb->len)
 			sbuf_adds(sb, ", ");
 		if (pub)
@@ -49,7 +51,7 @@ void docker_container_summary(struct sw_container *c, const cJSON *s)
 	c->project = xstrdup_null(docker_jstr(labels, "com.docker.compose.project"));
 	c->service = xstrdup_null(docker_jstr(labels, "com.docker.compose.service"));
 	c->state = xstrdup(docker_jstr(s, "State") ? docker_jstr(s, "State") : "unknown");
-	c->created = (int64_t)docker_jnum(s, "Created");
+	c->created = docker_jint(s, "Created", 0, TIME_MAX);
 	struct sbuf sb;
 	sbuf_init(&sb);
 	ports_text(cJSON_GetObjectItemCaseSensitive(s, "Ports"), &sb);
@@ -77,11 +79,11 @@ void docker_container_inspect(struct sw_container *c, const cJSON *j)
 		free(c->state);
 		c->state = xstrdup(st);
 	}
-	c->exit_code = (int)docker_jnum(state, "ExitCode");
+	c->exit_code = (int)docker_jint(state, "ExitCode", INT_MIN, INT_MAX);
 	c->started = parse_time(docker_jstr(state, "StartedAt"));
 	c->finished = parse_time(docker_jstr(state, "FinishedAt"));
 	c->health = health_of(docker_jstr(cJSON_GetObjectItemCaseSensitive(state, "Health"), "Status"));
-	c->restarts = (int)docker_jnum(j, "RestartCount");
+	c->restarts = (int)docker_jint(j, "RestartCount", 0, INT_MAX);
 	const char *mode = docker_jstr(cJSON_GetObjectItemCaseSensitive(j, "HostConfig"), "NetworkMode");
 	c->host_network = mode && !strcmp(mode, "host");
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -27,6 +28,9 @@
  * cost a second. */
 #define PARALLEL_MAX 128
 #define FRAME_MAX (16u << 20)
+/* The latest of the engine's times (unix seconds) read: 2^52, which a
+ * double holds exactly. */
+#define TIME_MAX (INT64_C(1) << 52)
 /* Between the two samples CPU % is computed from. */
 #define STATS_GAP_MS 300
 
@@ -114,6 +118,10 @@ void docker_run_parallel(struct xfer *x, size_t n, size_t max, volatile int *sto
 int docker_get_json_all(struct sw_docker *d, char **paths, size_t n, cJSON **out, char **err);
 const char *docker_jstr(const cJSON *o, const char *key);
 double docker_jnum(const cJSON *o, const char *key);
+/* A number within [lo, hi] (bounds a double holds exactly), else 0 as for
+ * one absent: the engine's JSON is not checked, and casting 1e300 to an
+ * integer is undefined behaviour. */
+int64_t docker_jint(const cJSON *o, const char *key, int64_t lo, int64_t hi);
 char *docker_url_escape(const char *s);
 /* Runs a stream transfer to its end; 0 when it ended cleanly or was
  * stopped by the caller. */

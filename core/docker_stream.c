@@ -140,7 +140,7 @@ static bool event_line(struct stream *s, const char *text, size_t len)
 		.id = docker_jstr(actor, "ID") ? docker_jstr(actor, "ID") : "",
 		.name = docker_jstr(attr, "name") ? docker_jstr(attr, "name") : "",
 		.project = docker_jstr(attr, "com.docker.compose.project"),
-		.time = (int64_t)docker_jnum(j, "time"),
+		.time = docker_jint(j, "time", 0, TIME_MAX),
 	};
 	bool go = true;
 	if ((!type || !strcmp(type, "container")) && ev.action &&

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 
+#include "core/docker_internal.h"
 #include "slipway/docker.h"
 
 static struct sw_container compute(const char *cur, const char *pre)
@@ -130,6 +131,55 @@ static void containers_are_found_by_name_or_id_prefix(void)
 	CHECK_INT(sw_container_find(&l, "db"), -1);
 }
 
+static cJSON *parse(const char *text)
+{
+	cJSON *j = cJSON_Parse(text);
+	CHECK(j != NULL);
+	return j;
+}
+
+/* An engine's numbers are not checked: one out of an integer's range
+ * (casting it is undefined behaviour) is read as absent.  Found by
+ * fuzz_docker. */
+static void numbers_out_of_range_are_absent(void)
+{
+	cJSON *s = parse("{\"Id\": \"3f2a\", \"Names\": [\"/web\"], \"Created\": 1e300, \"Ports\": "
+			 "[{\"PrivatePort\": 1e25, \"PublicPort\": 8080, \"Type\": \"tcp\"}, {\"PrivatePort\": 80, "
+			 "\"PublicPort\": -1e30}]}");
+	cJSON *in = parse("{\"State\": {\"Status\": \"exited\", \"ExitCode\": -1e30}, \"RestartCount\": 1e19}");
+	struct sw_container_list l = {xcalloc(1, sizeof *l.items), 1};
+	docker_container_summary(&l.items[0], s);
+	docker_container_inspect(&l.items[0], in);
+	CHECK_INT(l.items[0].created, 0);
+	CHECK_STR(l.items[0].ports, "8080->0/tcp, 80/tcp");
+	CHECK_INT(l.items[0].exit_code, 0);
+	CHECK_INT(l.items[0].restarts, 0);
+	sw_container_list_free(&l);
+	cJSON_Delete(s);
+	cJSON_Delete(in);
+}
+
+static int64_t event_time;
+
+static int on_event(void *ud, const struct sw_docker_event *ev)
+{
+	(void)ud;
+	event_time = ev->time;
+	return 0;
+}
+
+static void event_times_out_of_range_are_absent(void)
+{
+	char text[] = "{\"Type\": \"container\", \"Action\": \"start\", \"Actor\": {\"ID\": \"3f2a\"}, "
+		      "\"time\": 1e300}\n";
+	struct stream s = {.ev_fn = on_event};
+	sbuf_init(&s.ev);
+	event_time = -1;
+	CHECK_INT(docker_events_write(text, 1, strlen(text), &s), strlen(text));
+	CHECK_INT(event_time, 0);
+	sbuf_free(&s.ev);
+}
+
 int main(void)
 {
 	RUN_TEST(cpu_from_precpu_as_docker_cli);
@@ -139,5 +189,7 @@ int main(void)
 	RUN_TEST(host_order_is_dockers);
 	RUN_TEST(bad_addresses_say_what_is_expected);
 	RUN_TEST(containers_are_found_by_name_or_id_prefix);
+	RUN_TEST(numbers_out_of_range_are_absent);
+	RUN_TEST(event_times_out_of_range_are_absent);
 	UNIT_EXIT();
 }
