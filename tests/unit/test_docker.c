@@ -85,6 +85,39 @@ static void no_delta_is_zero_percent(void)
 	CHECK_INT(c.mem_used, 0);
 }
 
+/* Counters that are no uint64 (1e999 is infinite, 1e30 past 2^64, a
+ * fraction of a nanosecond, a negative) are none: CPU % and memory stay
+ * finite, and the byte counts are not cast out of range.  Found by
+ * fuzz_docker. */
+static void garbage_counters_are_none(void)
+{
+	struct sw_container c = compute(
+		"{\"cpu_stats\": {\"cpu_usage\": {\"total_usage\": 1e999}, \"system_cpu_usage\": 1e999, \"online_cpus\": 1},"
+		" \"precpu_stats\": {\"cpu_usage\": {\"total_usage\": 0}, \"system_cpu_usage\": 0},"
+		" \"memory_stats\": {\"usage\": 1e30, \"limit\": 1e-300, \"stats\": {\"inactive_file\": -1e300}}}",
+		NULL);
+	CHECK(near(c.cpu_pct, 0));
+	CHECK_INT(c.mem_used, 0);
+	CHECK_INT(c.mem_limit, 0);
+	CHECK(near(c.mem_pct, 0));
+	c = compute("{\"cpu_stats\": {\"cpu_usage\": {\"total_usage\": 2000}, \"system_cpu_usage\": 1e-300,"
+		    " \"online_cpus\": 1}}",
+		    NULL);
+	CHECK(near(c.cpu_pct, 0));
+}
+
+/* A percentage too big to round in a long is printed as it is. */
+static void huge_percentages_are_not_cast(void)
+{
+	char name[] = "web", image[] = "nginx", state[] = "running", ports[] = "";
+	struct sw_container c = {.name = name, .image = image, .state = state, .ports = ports, .has_stats = true,
+				 .cpu_pct = 1e300, .mem_pct = 12.5};
+	cJSON *o = sw_container_to_json(&c);
+	CHECK(near(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "cpu_pct")), 1e300));
+	CHECK(near(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "mem_pct")), 12.5));
+	cJSON_Delete(o);
+}
+
 static void host_order_is_dockers(void)
 {
 	setenv("DOCKER_HOST", "tcp://127.0.0.1:2375", 1);
@@ -186,6 +219,8 @@ int main(void)
 	RUN_TEST(cpu_from_an_earlier_sample_and_percpu);
 	RUN_TEST(cgroup_v2_subtracts_inactive_file);
 	RUN_TEST(no_delta_is_zero_percent);
+	RUN_TEST(garbage_counters_are_none);
+	RUN_TEST(huge_percentages_are_not_cast);
 	RUN_TEST(host_order_is_dockers);
 	RUN_TEST(bad_addresses_say_what_is_expected);
 	RUN_TEST(containers_are_found_by_name_or_id_prefix);
