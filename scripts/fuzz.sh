@@ -36,15 +36,19 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ ${#names[@]} -gt 0 ] || names=(config lines junit cobertura record secrets actions)
+[ ${#names[@]} -gt 0 ] || names=(config lines junit cobertura record secrets actions docker)
 [ -n "$out" ] || out=$src/build-fuzz$([ $strict -eq 1 ] && echo -strict)
 runs=${FUZZ_RUNS:-}
 seconds=${FUZZ_SECONDS:-$([ -n "$runs" ] || echo 30)}
 
 # The parsers of untrusted input and what they need; nothing else of the core.
+# The container client also reads main's slipway.json (core/run.c and the
+# executor behind it), which its readers never reach: the linker leaves out
+# what nothing calls (--gc-sections), and with it the need.
 core=(util suggest regex metrics report_lines report_xml json_check config session record store secrets
-	yamltree json_print actions actions_cond actions_expr actions_job actions_matrix actions_uses)
-declare -A dict=([config]=json [record]=json [junit]=xml [cobertura]=xml [lines]=lines)
+	yamltree json_print actions actions_cond actions_expr actions_job actions_matrix actions_uses
+	http docker docker_containers docker_stream docker_image)
+declare -A dict=([config]=json [record]=json [junit]=xml [cobertura]=xml [lines]=lines [docker]=docker)
 
 # A known bug whose fix is not in yet keeps its reproducer in
 # tests/fuzz/crashes/ and may turn off, per core file (limits) or in the
@@ -54,10 +58,13 @@ harness_limits=
 
 CC=${FUZZ_CC:-clang}
 san="-fsanitize=address,undefined,float-cast-overflow,integer-divide-by-zero -fno-sanitize-recover=all"
-cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -I$src/include -I$src/tests/fuzz
-	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-	$(pkg-config --cflags libcjson libpcre2-8 expat yaml-0.1)"
-libs=$(pkg-config --libs libcjson libpcre2-8 expat yaml-0.1)
+cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -I$src/include -I$src -I$src/tests/fuzz
+	-ffunction-sections -fdata-sections -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+	$(pkg-config --cflags libcjson libpcre2-8 expat yaml-0.1 libcurl)"
+# Every function in a section of its own, for --gc-sections (above); -z
+# start-stop-gc lets it drop their coverage tables too, which ld otherwise
+# keeps, and all they point to, because libFuzzer finds them by name.
+libs="-Wl,--gc-sections,-z,start-stop-gc $(pkg-config --libs libcjson libpcre2-8 expat yaml-0.1 libcurl)"
 if [ $strict -eq 1 ]; then
 	limits=()
 	harness_limits=
@@ -80,7 +87,7 @@ stale() {
 	local obj=$1 s
 	shift
 	[ -f "$obj" ] || return 0
-	for s in "$@" "$0" "$src"/include/slipway/*.h "$src"/tests/fuzz/*.h; do
+	for s in "$@" "$0" "$src"/include/slipway/*.h "$src"/core/*.h "$src"/tests/fuzz/*.h; do
 		[ "$s" -nt "$obj" ] && return 0
 	done
 	return 1
