@@ -4,6 +4,7 @@
 #include "slipway/sentry.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,8 +271,9 @@ char *sw_sentry_link_next(const char *link)
 
 bool sw_sentry_json_count(const cJSON *v, long long *out)
 {
+	/* Beyond a long long, the biggest one, as strtoll makes of a string. */
 	if (cJSON_IsNumber(v) && v->valuedouble >= 0) {
-		*out = (long long)v->valuedouble;
+		*out = v->valuedouble < 0x1p63 ? (long long)v->valuedouble : LLONG_MAX;
 		return true;
 	}
 	if (!cJSON_IsString(v) || !*v->valuestring)

@@ -123,7 +123,8 @@ void sw_sentry_age(const char *iso, char *out, size_t n);
 /* The cursor of the Link header's rel="next" entry when it says
  * results="true" (allocated), else NULL. */
 char *sw_sentry_link_next(const char *link);
-/* An issue's count: a number, or the string Sentry sends ("150"). */
+/* An issue's count: a number, or the string Sentry sends ("150"); one
+ * beyond a long long is LLONG_MAX. */
 bool sw_sentry_json_count(const struct cJSON *v, long long *out);
 /* Milliseconds to wait after a 429: until X-Sentry-Rate-Limit-Reset (epoch
  * seconds) or for Retry-After (seconds or an HTTP date), whichever is
