@@ -449,9 +449,10 @@ char *sw_github_until(const char *reset, const char *retry_after, long ms)
 		time_t t = (time_t)strtoll(reset, NULL, 10);
 		struct tm tm;
 		char buf[32];
-		gmtime_r(&t, &tm);
-		strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-		return xasprintf("until %s (x-ratelimit-reset)", buf);
+		if (gmtime_r(&t, &tm) && strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm))
+			return xasprintf("until %s (x-ratelimit-reset)", buf);
+		/* Past any date (a year beyond an int): tm was left unset. */
+		return xasprintf("for %ld s more (x-ratelimit-reset)", (ms + 999) / 1000);
 	}
 	return xasprintf("for %ld s more (retry-after)", (ms + 999) / 1000);
 }

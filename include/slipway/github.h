@@ -109,8 +109,9 @@ char *sw_github_description(const char *text);
  * limit: a 403 then is a missing permission. */
 long sw_github_wait_ms(const char *remaining, const char *reset, const char *retry_after, time_t now);
 /* How long a rate limit lasts, in words: "until 2026-12-01 19:45:10 UTC
- * (x-ratelimit-reset)" without a Retry-After, else "for 8 s more
- * (retry-after)" from ms, what sw_github_wait_ms said.  Allocated. */
+ * (x-ratelimit-reset)" without a Retry-After (in seconds when the reset is
+ * past any date), else "for 8 s more (retry-after)" from ms, what
+ * sw_github_wait_ms said.  Allocated. */
 char *sw_github_until(const char *reset, const char *retry_after, long ms);
 /* What an error body says: GitHub's {"message": ...} and its errors'
  * messages, else the body's first line, each cut at 200 bytes, else "HTTP
