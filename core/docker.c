@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -20,6 +19,7 @@
 #include <curl/curl.h>
 
 #include "core/docker_internal.h"
+#include "core/http.h"
 
 #include "slipway/config.h"
 #include "slipway/run.h"
@@ -276,24 +276,13 @@ static int api_error(struct sw_docker *d, int why, const char *api, const char *
 	return docker_fail(err, "%s does not look like a container engine: it tells no API version", d->host);
 }
 
-/* The slow way, for an engine whose /_ping tells no version: /version
- * (podman takes half a second to answer it). */
-static int negotiate_version(struct sw_docker *d, char **err)
+int docker_version_read(struct sw_docker *d, const cJSON *v, char **err)
 {
-	long status = 0;
-	cJSON *v = docker_get_json(d, "/version", &status, err);
-	if (!v && status && status != 200)
-		return docker_fail(err, "%s does not look like a container engine: GET /version answered %ld", d->host, status);
-	if (!v)
-		return -1;
 	const char *api = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "ApiVersion"));
 	const char *min = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "MinAPIVersion"));
 	int why = settle_api(d, api, min);
-	if (why) {
-		api_error(d, why, api, min, err);
-		cJSON_Delete(v);
-		return -1;
-	}
+	if (why)
+		return api_error(d, why, api, min, err);
 	const char *name = "Docker Engine";
 	const char *version = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "Version"));
 	const cJSON *comp;
@@ -310,34 +299,50 @@ static int negotiate_version(struct sw_docker *d, char **err)
 	}
 	free(d->engine);
 	d->engine = xasprintf("%s %s", name, version ? version : "");
-	cJSON_Delete(v);
 	return 0;
 }
 
-struct ping {
-	char api[16];
-	char server[128];
-};
+/* The slow way, for an engine whose /_ping tells no version: /version
+ * (podman takes half a second to answer it). */
+static int negotiate_version(struct sw_docker *d, char **err)
+{
+	long status = 0;
+	cJSON *v = docker_get_json(d, "/version", &status, err);
+	if (!v && status && status != 200)
+		return docker_fail(err, "%s does not look like a container engine: GET /version answered %ld", d->host, status);
+	if (!v)
+		return -1;
+	int rc = docker_version_read(d, v, err);
+	cJSON_Delete(v);
+	return rc;
+}
 
-static size_t ping_header(char *data, size_t size, size_t n, void *ud)
+/* api-version and server, as the Sentry and GitHub clients read theirs. */
+size_t docker_ping_header(char *data, size_t size, size_t n, void *ud)
 {
 	struct ping *p = ud;
-	size_t len = size * n;
-	const char *const keys[] = {"api-version:", "server:"};
-	char *const dst[] = {p->api, p->server};
-	size_t cap[] = {sizeof p->api, sizeof p->server};
-	for (int k = 0; k < 2; k++) {
-		size_t kl = strlen(keys[k]);
-		if (len <= kl || strncasecmp(data, keys[k], kl))
-			continue;
-		const char *v = data + kl, *end = data + len;
-		while (v < end && *v == ' ')
-			v++;
-		while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-			end--;
-		snprintf(dst[k], cap[k], "%.*s", (int)(end - v), v);
+	sw_http_header_value(data, size * n, "api-version:", p->api, sizeof p->api);
+	sw_http_header_value(data, size * n, "server:", p->server, sizeof p->server);
+	return size * n;
+}
+
+int docker_ping_read(struct sw_docker *d, const struct ping *p, char **err)
+{
+	int why = settle_api(d, p->api, NULL);
+	if (why)
+		return api_error(d, why, p->api, NULL, err);
+	const char *slash = strchr(p->server, '/');
+	size_t vl = slash ? strcspn(slash + 1, " ") : 0;
+	free(d->engine);
+	if (!strncmp(p->server, "Libpod/", 7)) {
+		d->podman = true;
+		d->engine = xasprintf("Podman Engine %.*s", (int)vl, slash + 1);
+	} else if (slash) {
+		d->engine = xasprintf("Docker Engine %.*s", (int)vl, slash + 1);
+	} else {
+		d->engine = xstrdup("Docker Engine");
 	}
-	return len;
+	return 0;
 }
 
 /* As the docker CLI does: the engine's API version from /_ping's headers,
@@ -350,7 +355,7 @@ static int negotiate(struct sw_docker *d, char **err)
 	sbuf_init(&body);
 	/* Before the version is settled, docker_easy() asks the unversioned path. */
 	CURL *c = docker_easy(d, "GET", "/_ping");
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, ping_header);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, docker_ping_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &p);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, docker_collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
@@ -367,20 +372,7 @@ static int negotiate(struct sw_docker *d, char **err)
 		return docker_fail(err, "%s does not look like a container engine: GET /_ping answered %ld", d->host, status);
 	if (!p.api[0])
 		return negotiate_version(d, err);
-	int why = settle_api(d, p.api, NULL);
-	if (why)
-		return api_error(d, why, p.api, NULL, err);
-	const char *slash = strchr(p.server, '/');
-	size_t vl = slash ? strcspn(slash + 1, " ") : 0;
-	if (!strncmp(p.server, "Libpod/", 7)) {
-		d->podman = true;
-		d->engine = xasprintf("Podman Engine %.*s", (int)vl, slash + 1);
-	} else if (slash) {
-		d->engine = xasprintf("Docker Engine %.*s", (int)vl, slash + 1);
-	} else {
-		d->engine = xstrdup("Docker Engine");
-	}
-	return 0;
+	return docker_ping_read(d, &p, err);
 }
 
 /* "unix://~/PATH" is a socket under $HOME: a per-user engine (the demo's)
@@ -500,6 +492,12 @@ double docker_jnum(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+int64_t docker_jint(const cJSON *o, const char *key, int64_t lo, int64_t hi)
+{
+	double d = docker_jnum(o, key);
+	return d >= (double)lo && d <= (double)hi ? (int64_t)d : 0;
 }
 
 char *docker_url_escape(const char *s)

@@ -1,10 +1,11 @@
 /* Containers (see slipway/docker.h): the list with each one inspected,
  * stats as the docker CLI computes them, start/stop/restart, and the JSON
  * the faces print. */
-#include <time.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -28,7 +29,8 @@ static void ports_text(const cJSON *ports, struct sbuf *sb)
 	{
 		const char *type = docker_jstr(p, "Type");
 		const char *ip = docker_jstr(p, "IP");
-		long priv = (long)docker_jnum(p, "PrivatePort"), pub = (long)docker_jnum(p, "PublicPort");
+		long priv = (long)docker_jint(p, "PrivatePort", 0, 65535);
+		long pub = (long)docker_jint(p, "PublicPort", 0, 65535);
 		if (sb->len)
 			sbuf_adds(sb, ", ");
 		if (pub)
@@ -37,7 +39,7 @@ static void ports_text(const cJSON *ports, struct sbuf *sb)
 	}
 }
 
-static void from_summary(struct sw_container *c, const cJSON *s)
+void docker_container_summary(struct sw_container *c, const cJSON *s)
 {
 	const char *id = docker_jstr(s, "Id");
 	snprintf(c->id, sizeof c->id, "%s", id ? id : "");
@@ -49,7 +51,7 @@ static void from_summary(struct sw_container *c, const cJSON *s)
 	c->project = xstrdup_null(docker_jstr(labels, "com.docker.compose.project"));
 	c->service = xstrdup_null(docker_jstr(labels, "com.docker.compose.service"));
 	c->state = xstrdup(docker_jstr(s, "State") ? docker_jstr(s, "State") : "unknown");
-	c->created = (int64_t)docker_jnum(s, "Created");
+	c->created = docker_jint(s, "Created", 0, TIME_MAX);
 	struct sbuf sb;
 	sbuf_init(&sb);
 	ports_text(cJSON_GetObjectItemCaseSensitive(s, "Ports"), &sb);
@@ -69,7 +71,7 @@ static enum sw_health health_of(const char *s)
 	return SW_HEALTH_NONE;
 }
 
-static void from_inspect(struct sw_container *c, const cJSON *j)
+void docker_container_inspect(struct sw_container *c, const cJSON *j)
 {
 	const cJSON *state = cJSON_GetObjectItemCaseSensitive(j, "State");
 	const char *st = docker_jstr(state, "Status");
@@ -77,11 +79,11 @@ static void from_inspect(struct sw_container *c, const cJSON *j)
 		free(c->state);
 		c->state = xstrdup(st);
 	}
-	c->exit_code = (int)docker_jnum(state, "ExitCode");
+	c->exit_code = (int)docker_jint(state, "ExitCode", INT_MIN, INT_MAX);
 	c->started = parse_time(docker_jstr(state, "StartedAt"));
 	c->finished = parse_time(docker_jstr(state, "FinishedAt"));
 	c->health = health_of(docker_jstr(cJSON_GetObjectItemCaseSensitive(state, "Health"), "Status"));
-	c->restarts = (int)docker_jnum(j, "RestartCount");
+	c->restarts = (int)docker_jint(j, "RestartCount", 0, INT_MAX);
 	const char *mode = docker_jstr(cJSON_GetObjectItemCaseSensitive(j, "HostConfig"), "NetworkMode");
 	c->host_network = mode && !strcmp(mode, "host");
 }
@@ -127,7 +129,7 @@ static int list_summaries(struct sw_docker *d, const char *project, bool all, st
 	out->items = xcalloc(n ? n : 1, sizeof *out->items);
 	const cJSON *s;
 	cJSON_ArrayForEach(s, arr)
-		from_summary(&out->items[out->n++], s);
+		docker_container_summary(&out->items[out->n++], s);
 	cJSON_Delete(arr);
 	return 0;
 }
@@ -197,7 +199,7 @@ static int list(struct sw_docker *d, const char *project, bool all, bool stats, 
 	int rc = docker_get_json_all(d, paths, n + m, json, err);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (json[i])
-			from_inspect(&out->items[i], json[i]);
+			docker_container_inspect(&out->items[i], json[i]);
 	if (rc == 0 && m)
 		rc = second_samples(d, out, paths + n, json + n, which, m, err);
 	free_all(paths, json, n + m);
@@ -261,9 +263,18 @@ long sw_container_find(const struct sw_container_list *l, const char *name)
 
 /* ---- stats ---- */
 
+/* One of the engine's counters (nanoseconds, bytes; a uint64 there): a
+ * number from 0 to below 2^64, else 0.  Anything else would make CPU % a
+ * NaN and the byte counts integers out of range. */
+static double counter(const cJSON *o, const char *key)
+{
+	double v = docker_jnum(o, key);
+	return v >= 0 && v < 0x1p64 ? v : 0;
+}
+
 static double cpu_total(const cJSON *cpu)
 {
-	return docker_jnum(cJSON_GetObjectItemCaseSensitive(cpu, "cpu_usage"), "total_usage");
+	return counter(cJSON_GetObjectItemCaseSensitive(cpu, "cpu_usage"), "total_usage");
 }
 
 void sw_docker_stats_compute(const cJSON *cur, const cJSON *pre_cpu, struct sw_container *c)
@@ -272,26 +283,27 @@ void sw_docker_stats_compute(const cJSON *cur, const cJSON *pre_cpu, struct sw_c
 	if (!pre_cpu)
 		pre_cpu = cJSON_GetObjectItemCaseSensitive(cur, "precpu_stats");
 	double cpu_delta = cpu_total(cpu) - cpu_total(pre_cpu);
-	double sys_delta = docker_jnum(cpu, "system_cpu_usage") - docker_jnum(pre_cpu, "system_cpu_usage");
-	double online = docker_jnum(cpu, "online_cpus");
+	double sys_delta = counter(cpu, "system_cpu_usage") - counter(pre_cpu, "system_cpu_usage");
+	double online = counter(cpu, "online_cpus");
 	if (online <= 0)
 		online = cJSON_GetArraySize(
 			cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cpu, "cpu_usage"), "percpu_usage"));
-	c->cpu_pct = cpu_delta > 0 && sys_delta > 0 ? cpu_delta / sys_delta * online * 100.0 : 0;
+	/* Less than a nanosecond of the system's is no progress (and no
+	 * divisor a percentage stays finite by). */
+	c->cpu_pct = cpu_delta > 0 && sys_delta >= 1 ? cpu_delta / sys_delta * online * 100.0 : 0;
 
 	const cJSON *mem = cJSON_GetObjectItemCaseSensitive(cur, "memory_stats");
 	const cJSON *ms = cJSON_GetObjectItemCaseSensitive(mem, "stats");
-	double usage = docker_jnum(mem, "usage"), limit = docker_jnum(mem, "limit");
-	const cJSON *v1 = cJSON_GetObjectItemCaseSensitive(ms, "total_inactive_file");
-	const cJSON *v2 = cJSON_GetObjectItemCaseSensitive(ms, "inactive_file");
+	double usage = counter(mem, "usage"), limit = counter(mem, "limit");
+	double v1 = counter(ms, "total_inactive_file"), v2 = counter(ms, "inactive_file");
 	double used = usage;
-	if (cJSON_IsNumber(v1) && v1->valuedouble < usage)
-		used = usage - v1->valuedouble;
-	else if (cJSON_IsNumber(v2) && v2->valuedouble < usage)
-		used = usage - v2->valuedouble;
-	c->mem_used = used > 0 ? (uint64_t)used : 0;
-	c->mem_limit = limit > 0 ? (uint64_t)limit : 0;
-	c->mem_pct = limit > 0 ? used / limit * 100.0 : 0;
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(ms, "total_inactive_file")) && v1 < usage)
+		used = usage - v1;
+	else if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(ms, "inactive_file")) && v2 < usage)
+		used = usage - v2;
+	c->mem_used = (uint64_t)used;
+	c->mem_limit = (uint64_t)limit;
+	c->mem_pct = limit >= 1 ? used / limit * 100.0 : 0;
 	c->has_stats = true;
 }
 
@@ -346,6 +358,13 @@ char *sw_docker_act_outcome(const char *name, enum sw_docker_action a, bool alre
 
 /* ---- JSON ---- */
 
+/* x rounded to hundredths; one out of a long's range has none to round
+ * (and casting it would be undefined behaviour). */
+static double hundredths(double x)
+{
+	return x > -1e15 && x < 1e15 ? (double)(long)(x * 100 + 0.5) / 100 : x;
+}
+
 cJSON *sw_container_to_json(const struct sw_container *c)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -377,10 +396,10 @@ cJSON *sw_container_to_json(const struct sw_container *c)
 		cJSON_AddNumberToObject(o, "uptime_s", (double)(time(NULL) - c->started));
 	cJSON_AddStringToObject(o, "ports", c->ports);
 	if (c->has_stats) {
-		cJSON_AddNumberToObject(o, "cpu_pct", (double)(long)(c->cpu_pct * 100 + 0.5) / 100);
+		cJSON_AddNumberToObject(o, "cpu_pct", hundredths(c->cpu_pct));
 		cJSON_AddNumberToObject(o, "mem_bytes", (double)c->mem_used);
 		cJSON_AddNumberToObject(o, "mem_limit_bytes", (double)c->mem_limit);
-		cJSON_AddNumberToObject(o, "mem_pct", (double)(long)(c->mem_pct * 100 + 0.5) / 100);
+		cJSON_AddNumberToObject(o, "mem_pct", hundredths(c->mem_pct));
 	}
 	return o;
 }

@@ -59,14 +59,6 @@ int sw_docker_tag(struct sw_docker *d, const char *image, const char *repo, cons
 	return rc;
 }
 
-struct push {
-	struct sbuf line;
-	sw_docker_progress_fn fn;
-	void *ud;
-	char *error;
-	char *digest;
-};
-
 static void push_message(struct push *p, const char *text, size_t len)
 {
 	cJSON *j = cJSON_ParseWithLength(text, len);
@@ -98,7 +90,7 @@ static void push_message(struct push *p, const char *text, size_t len)
 	cJSON_Delete(j);
 }
 
-static size_t push_write(char *data, size_t size, size_t n, void *ud)
+size_t docker_push_write(char *data, size_t size, size_t n, void *ud)
 {
 	struct push *p = ud;
 	size_t len = size * n;
@@ -112,6 +104,13 @@ static size_t push_write(char *data, size_t size, size_t n, void *ud)
 		sbuf_reset(&p->line);
 	}
 	return p->line.len > FRAME_MAX ? 0 : len;
+}
+
+void docker_push_end(struct push *p)
+{
+	if (p->line.len)
+		push_message(p, p->line.buf, p->line.len);
+	sbuf_reset(&p->line);
 }
 
 /* The engines' words for a registry that wants credentials it was not
@@ -131,8 +130,7 @@ static const char *credentials_refused(const char *msg)
 	return NULL;
 }
 
-/* What the engine said about a failed push, with what to do about it. */
-static int push_error(const char *name, const struct sw_registry_auth *auth, const char *msg, char **err)
+int docker_push_error(const char *name, const struct sw_registry_auth *auth, const char *msg, char **err)
 {
 	const char *reg = auth && auth->server ? auth->server : "the registry";
 	const char *refused = credentials_refused(msg);
@@ -177,7 +175,7 @@ int sw_docker_push(struct sw_docker *d, const char *name, const struct sw_regist
 	free(auth_value);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	struct stream s = {0};
-	struct split sp = {.ud = &p, .c = c, .fn = push_write};
+	struct split sp = {.ud = &p, .c = c, .fn = docker_push_write};
 	sbuf_init(&sp.errbody);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, docker_split_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sp);
@@ -187,16 +185,16 @@ int sw_docker_push(struct sw_docker *d, const char *name, const struct sw_regist
 	char *what = xasprintf("the push of %s", name);
 	int rc = docker_run_stream(d, c, &s, what, &sp.errbody, err);
 	free(what);
-	if (rc == 0 && p.line.len)
-		push_message(&p, p.line.buf, p.line.len);
+	if (rc == 0)
+		docker_push_end(&p);
 	if (rc && err && *err && strstr(*err, "answered")) {
 		/* A 404 or 500 before the stream: the engine's message is in it. */
 		char *m = *err;
 		*err = NULL;
-		rc = push_error(name, auth, m, err);
+		rc = docker_push_error(name, auth, m, err);
 		free(m);
 	} else if (rc == 0 && p.error) {
-		rc = push_error(name, auth, p.error, err);
+		rc = docker_push_error(name, auth, p.error, err);
 	}
 	if (rc == 0)
 		*digest = p.digest;

@@ -1,10 +1,12 @@
 /* What the container client's files share (core/docker*.c): the connection,
- * the transport and the readers of the engine's JSON.  Not public API. */
+ * the transport and the readers of the engine's answers, which
+ * tests/fuzz/fuzz_docker.c drives without an engine.  Not public API. */
 #ifndef SLIPWAY_CORE_DOCKER_INTERNAL_H
 #define SLIPWAY_CORE_DOCKER_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -26,6 +28,9 @@
  * cost a second. */
 #define PARALLEL_MAX 128
 #define FRAME_MAX (16u << 20)
+/* The latest of the engine's times (unix seconds) read: 2^52, which a
+ * double holds exactly. */
+#define TIME_MAX (INT64_C(1) << 52)
 /* Between the two samples CPU % is computed from. */
 #define STATS_GAP_MS 300
 
@@ -66,6 +71,22 @@ struct stream {
 	void *ud;
 };
 
+/* A push's progress: a JSON object a line, the first error and the
+ * digest kept. */
+struct push {
+	struct sbuf line;
+	sw_docker_progress_fn fn;
+	void *ud;
+	char *error;
+	char *digest;
+};
+
+/* /_ping's headers. */
+struct ping {
+	char api[16];
+	char server[128];
+};
+
 /* The body of an error answer is collected apart from the stream: it is
  * one JSON object, not frames.  Which one it is shows in the status, known
  * only once the headers are in. */
@@ -97,6 +118,10 @@ void docker_run_parallel(struct xfer *x, size_t n, size_t max, volatile int *sto
 int docker_get_json_all(struct sw_docker *d, char **paths, size_t n, cJSON **out, char **err);
 const char *docker_jstr(const cJSON *o, const char *key);
 double docker_jnum(const cJSON *o, const char *key);
+/* A number within [lo, hi] (bounds a double holds exactly), else 0 as for
+ * one absent: the engine's JSON is not checked, and casting 1e300 to an
+ * integer is undefined behaviour. */
+int64_t docker_jint(const cJSON *o, const char *key, int64_t lo, int64_t hi);
 char *docker_url_escape(const char *s);
 /* Runs a stream transfer to its end; 0 when it ended cleanly or was
  * stopped by the caller. */
@@ -104,5 +129,31 @@ int docker_run_stream(struct sw_docker *d, CURL *c, struct stream *s, const char
 		      char **err);
 /* The write callback of a stream: an error answer's body apart. */
 size_t docker_split_write(char *data, size_t size, size_t n, void *ud);
+
+/* ---- the readers, apart from the transfers ---- */
+
+/* The header callback of GET /_ping, into the struct ping it is given. */
+size_t docker_ping_header(char *data, size_t size, size_t n, void *ud);
+/* The API version and the engine's name settled from /_ping's headers, or
+ * from the answer of GET /version. */
+int docker_ping_read(struct sw_docker *d, const struct ping *p, char **err);
+int docker_version_read(struct sw_docker *d, const cJSON *version, char **err);
+/* A container of GET /containers/json's list; then what GET
+ * /containers/ID/json adds to it. */
+void docker_container_summary(struct sw_container *c, const cJSON *summary);
+void docker_container_inspect(struct sw_container *c, const cJSON *inspect);
+/* The write callbacks of a log (a struct stream: frames into lines), of
+ * the events (a struct stream: a JSON object a line) and of a push (a
+ * struct push); 0 stops the transfer. */
+size_t docker_logs_write(char *data, size_t size, size_t n, void *ud);
+size_t docker_events_write(char *data, size_t size, size_t n, void *ud);
+size_t docker_push_write(char *data, size_t size, size_t n, void *ud);
+/* At a log's clean end: its last lines, unless they ended in a newline
+ * (the line buffers are freed). */
+void docker_logs_flush(struct stream *s);
+/* At a push's clean end: its last line, unless it ended in a newline. */
+void docker_push_end(struct push *p);
+/* What the engine said about a failed push (msg), with what to do about it. */
+int docker_push_error(const char *name, const struct sw_registry_auth *auth, const char *msg, char **err);
 
 #endif

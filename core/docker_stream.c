@@ -33,7 +33,7 @@ static bool put_bytes(struct stream *s, int stream, const char *p, size_t n)
 	return true;
 }
 
-static size_t logs_write(char *data, size_t size, size_t n, void *ud)
+size_t docker_logs_write(char *data, size_t size, size_t n, void *ud)
 {
 	struct stream *s = ud;
 	size_t len = size * n, i = 0;
@@ -62,7 +62,7 @@ static size_t logs_write(char *data, size_t size, size_t n, void *ud)
 	return len;
 }
 
-static void flush_lines(struct stream *s)
+void docker_logs_flush(struct stream *s)
 {
 	for (int k = 1; k <= 2; k++) {
 		if (s->line[k].len && !s->stopped)
@@ -108,7 +108,7 @@ int sw_docker_logs(struct sw_docker *d, const char *name, long tail, bool follow
 	for (int k = 0; k < 3; k++)
 		sbuf_init(&s.line[k]);
 	CURL *c = docker_easy(d, "GET", path);
-	struct split sp = {.ud = &s, .c = c, .fn = logs_write};
+	struct split sp = {.ud = &s, .c = c, .fn = docker_logs_write};
 	sbuf_init(&sp.errbody);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, docker_split_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sp);
@@ -118,7 +118,7 @@ int sw_docker_logs(struct sw_docker *d, const char *name, long tail, bool follow
 	int rc = docker_run_stream(d, c, &s, what, &sp.errbody, err);
 	free(what);
 	if (rc == 0)
-		flush_lines(&s);
+		docker_logs_flush(&s);
 	for (int k = 0; k < 3; k++)
 		sbuf_free(&s.line[k]);
 	sbuf_free(&sp.errbody);
@@ -140,7 +140,7 @@ static bool event_line(struct stream *s, const char *text, size_t len)
 		.id = docker_jstr(actor, "ID") ? docker_jstr(actor, "ID") : "",
 		.name = docker_jstr(attr, "name") ? docker_jstr(attr, "name") : "",
 		.project = docker_jstr(attr, "com.docker.compose.project"),
-		.time = (int64_t)docker_jnum(j, "time"),
+		.time = docker_jint(j, "time", 0, TIME_MAX),
 	};
 	bool go = true;
 	if ((!type || !strcmp(type, "container")) && ev.action &&
@@ -150,7 +150,7 @@ static bool event_line(struct stream *s, const char *text, size_t len)
 	return go;
 }
 
-static size_t events_write(char *data, size_t size, size_t n, void *ud)
+size_t docker_events_write(char *data, size_t size, size_t n, void *ud)
 {
 	struct stream *s = ud;
 	size_t len = size * n;
@@ -178,7 +178,7 @@ int sw_docker_events(struct sw_docker *d, const char *project, sw_docker_event_f
 	struct stream s = {.stop = stop, .ev_fn = fn, .ud = ud, .project = project};
 	sbuf_init(&s.ev);
 	CURL *c = docker_easy(d, "GET", path);
-	struct split sp = {.ud = &s, .c = c, .fn = events_write};
+	struct split sp = {.ud = &s, .c = c, .fn = docker_events_write};
 	sbuf_init(&sp.errbody);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, docker_split_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sp);

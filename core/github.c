@@ -474,16 +474,16 @@ static bool rate_limited(const struct reply *r)
 				 r->retry_after[0] ? r->retry_after : NULL, time(NULL)) >= 0;
 }
 
-/* "until 19:45:10 UTC" from x-ratelimit-reset, or Retry-After's seconds. */
-static char *until_text(const struct reply *r, long ms)
+char *sw_github_until(const char *reset, const char *retry_after, long ms)
 {
-	if (!r->retry_after[0] && all_digits(r->reset)) {
-		time_t t = (time_t)strtoll(r->reset, NULL, 10);
+	if (!retry_after && all_digits(reset)) {
+		time_t t = (time_t)strtoll(reset, NULL, 10);
 		struct tm tm;
 		char buf[32];
-		gmtime_r(&t, &tm);
-		strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-		return xasprintf("until %s (x-ratelimit-reset)", buf);
+		if (gmtime_r(&t, &tm) && strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm))
+			return xasprintf("until %s (x-ratelimit-reset)", buf);
+		/* Past any date (a year beyond an int): tm was left unset. */
+		return xasprintf("for %ld s more (x-ratelimit-reset)", (ms + 999) / 1000);
 	}
 	return xasprintf("for %ld s more (retry-after)", (ms + 999) / 1000);
 }
@@ -499,7 +499,7 @@ static int rate_wait(struct sw_github *c, const struct sw_github_call *call, con
 		*waited += ms;
 		return 0;
 	}
-	char *until = until_text(r, ms);
+	char *until = sw_github_until(r->reset[0] ? r->reset : NULL, r->retry_after[0] ? r->retry_after : NULL, ms);
 	int code = github_fail(c, SW_GITHUB_UNUSABLE, err,
 			       "GitHub's rate limit for the token is used up %s, beyond slipway's wait of %ld s: %s %s "
 			       "(%ld)", until, RATE_WAIT_MAX_MS / 1000, call->method, call->url, r->status);
@@ -528,11 +528,9 @@ static int github_send(struct sw_github *c, const struct sw_github_call *call, c
 	}
 }
 
-/* GitHub's {"message": ...} (with its errors' messages), else the body's
- * first line, else the status; made safe for a terminal. */
-static char *github_message(const struct reply *r)
+char *sw_github_message(const char *body, size_t len, long status)
 {
-	cJSON *j = r->body.len ? cJSON_ParseWithLength(r->body.buf, r->body.len) : NULL;
+	cJSON *j = len ? cJSON_ParseWithLength(body, len) : NULL;
 	const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "message"));
 	struct sbuf out;
 	sbuf_init(&out);
@@ -545,11 +543,13 @@ static char *github_message(const struct reply *r)
 			if (em)
 				sbuf_addf(&out, "; %.200s", em);
 		}
-	} else if (r->body.len) {
-		size_t n = strcspn(r->body.buf, "\r\n");
-		sbuf_addf(&out, "%.*s", (int)(n > 200 ? 200 : n), r->body.buf);
+	} else if (len) {
+		size_t n = 0;
+		while (n < len && n < 200 && body[n] != '\r' && body[n] != '\n')
+			n++;
+		sbuf_addf(&out, "%.*s", (int)n, body);
 	} else {
-		sbuf_addf(&out, "HTTP %ld", r->status);
+		sbuf_addf(&out, "HTTP %ld", status);
 	}
 	cJSON_Delete(j);
 	struct sbuf sb;
@@ -605,7 +605,7 @@ int sw_github_refusal(const struct sw_github_call *call, long status, const char
 
 static int refused(struct sw_github *c, const struct sw_github_call *call, const struct reply *r, char **err)
 {
-	char *m = github_message(r), *msg;
+	char *m = sw_github_message(r->body.buf, r->body.len, r->status), *msg;
 	int code = sw_github_refusal(call, r->status, m, c->s.repo, c->s.token_from, &msg);
 	github_fail(c, code, err, "%s", msg);
 	free(msg);

@@ -1,5 +1,5 @@
-/* Pieces of a libcurl reply that the API clients (Sentry, GitHub) share
- * (core-internal). */
+/* Pieces of a libcurl reply that the API clients (Sentry, GitHub, the
+ * container engine's /_ping) share (core-internal). */
 #ifndef SLIPWAY_CORE_HTTP_H
 #define SLIPWAY_CORE_HTTP_H
 

@@ -4,6 +4,7 @@
 #include "slipway/sentry.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,8 +263,9 @@ char *sw_sentry_link_next(const char *link)
 
 bool sw_sentry_json_count(const cJSON *v, long long *out)
 {
+	/* Beyond a long long, the biggest one, as strtoll makes of a string. */
 	if (cJSON_IsNumber(v) && v->valuedouble >= 0) {
-		*out = (long long)v->valuedouble;
+		*out = v->valuedouble < 0x1p63 ? (long long)v->valuedouble : LLONG_MAX;
 		return true;
 	}
 	if (!cJSON_IsString(v) || !*v->valuestring)
@@ -475,19 +477,20 @@ static int sentry_send(struct sw_sentry *c, const char *method, const char *url,
 	}
 }
 
-/* Sentry's {"detail": ...}, else the body's first line (cut), else the status. */
-static char *sentry_detail(const struct reply *r)
+char *sw_sentry_detail(const char *body, size_t len, long status)
 {
-	cJSON *j = r->body.len ? cJSON_ParseWithLength(r->body.buf, r->body.len) : NULL;
+	cJSON *j = len ? cJSON_ParseWithLength(body, len) : NULL;
 	const char *d = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "detail"));
 	char *out;
 	if (d && *d) {
 		out = xasprintf("%.200s", d);
-	} else if (r->body.len) {
-		size_t n = strcspn(r->body.buf, "\r\n");
-		out = xasprintf("%.*s", (int)(n > 200 ? 200 : n), r->body.buf);
+	} else if (len) {
+		size_t n = 0;
+		while (n < len && n < 200 && body[n] != '\r' && body[n] != '\n')
+			n++;
+		out = xasprintf("%.*s", (int)n, body);
 	} else {
-		out = xasprintf("HTTP %ld", r->status);
+		out = xasprintf("HTTP %ld", status);
 	}
 	cJSON_Delete(j);
 	/* Sentry's text reaches a terminal in the message: no escapes in it. */
@@ -503,7 +506,7 @@ static char *sentry_detail(const struct reply *r)
 static int refused(struct sw_sentry *c, const char *method, const char *url, const struct reply *r,
 		   const char *what, char **err)
 {
-	char *d = sentry_detail(r);
+	char *d = sw_sentry_detail(r->body.buf, r->body.len, r->status);
 	int code = SW_SENTRY_REFUSED;
 	if (r->status == 401) {
 		sentry_fail(c, SW_SENTRY_UNUSABLE, err, "Sentry refused the token from %s (401 %s) at %s %s",
@@ -634,11 +637,10 @@ cJSON *sw_sentry_issue_to_json(const struct sw_sentry_issue *i)
 	return o;
 }
 
-/* Appends a page's issues (at most room of them) to out. */
-static int take_page(struct sw_sentry *c, const char *url, const struct reply *r, size_t room,
-		     struct sw_sentry_issue_list *out, char **err)
+int sw_sentry_page_read(const struct sw_sentry *c, const char *url, const char *body, size_t len, size_t room,
+			struct sw_sentry_issue_list *out, char **err)
 {
-	cJSON *j = cJSON_ParseWithLength(r->body.buf ? r->body.buf : "", r->body.len);
+	cJSON *j = cJSON_ParseWithLength(body ? body : "", len);
 	if (!cJSON_IsArray(j)) {
 		cJSON_Delete(j);
 		return sentry_fail(c, SW_SENTRY_UNUSABLE, err, "Sentry answered GET %s with something that is not "
@@ -710,7 +712,7 @@ static int issues_page(struct sw_sentry *c, const struct sw_sentry_query *q, siz
 		free(what);
 	}
 	if (!rc)
-		rc = take_page(c, url, &r, room, out, err);
+		rc = sw_sentry_page_read(c, url, r.body.buf, r.body.len, room, out, err);
 	free(*cursor);
 	*cursor = rc ? NULL : sw_sentry_link_next(r.link);
 	free(url);
@@ -1019,7 +1021,7 @@ int sw_sentry_issue_id(struct sw_sentry *c, const char *ref, char **id, char **e
 		free(what);
 	}
 	if (!rc)
-		rc = take_page(c, url, &r, PAGE_MAX, &l, err);
+		rc = sw_sentry_page_read(c, url, r.body.buf, r.body.len, PAGE_MAX, &l, err);
 	for (size_t i = 0; !rc && i < l.n && !*id; i++)
 		if (!strcasecmp(l.items[i].short_id, ref))
 			*id = xstrdup(l.items[i].id);

@@ -36,15 +36,21 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ ${#names[@]} -gt 0 ] || names=(config lines junit cobertura record secrets actions webhook)
+[ ${#names[@]} -gt 0 ] || names=(config lines junit cobertura record secrets actions webhook docker sentry github)
 [ -n "$out" ] || out=$src/build-fuzz$([ $strict -eq 1 ] && echo -strict)
 runs=${FUZZ_RUNS:-}
 seconds=${FUZZ_SECONDS:-$([ -n "$runs" ] || echo 30)}
 
 # The parsers of untrusted input and what they need; nothing else of the core.
+# The API clients also read main's slipway.json and GitHub's follows a run
+# (core/run.c, the executor behind it, core/follow.c), which their readers
+# never reach: the linker leaves out what nothing calls (--gc-sections),
+# and with it the need.
 core=(util suggest regex metrics report_lines report_xml json_check config session record store secrets
-	yamltree json_print actions actions_cond actions_expr actions_job actions_matrix actions_uses webhook_payload)
-declare -A dict=([config]=json [record]=json [junit]=xml [cobertura]=xml [lines]=lines [webhook]=webhook)
+	yamltree json_print actions actions_cond actions_expr actions_job actions_matrix actions_uses webhook_payload
+	http docker docker_containers docker_stream docker_image sentry github)
+declare -A dict=([config]=json [record]=json [junit]=xml [cobertura]=xml [lines]=lines [webhook]=webhook [docker]=docker
+	[sentry]=http [github]=http)
 
 # A known bug whose fix is not in yet keeps its reproducer in
 # tests/fuzz/crashes/ and may turn off, per core file (limits) or in the
@@ -54,10 +60,13 @@ harness_limits=
 
 CC=${FUZZ_CC:-clang}
 san="-fsanitize=address,undefined,float-cast-overflow,integer-divide-by-zero -fno-sanitize-recover=all"
-cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -I$src/include -I$src/tests/fuzz
-	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-	$(pkg-config --cflags libcjson libpcre2-8 expat yaml-0.1)"
-libs=$(pkg-config --libs libcjson libpcre2-8 expat yaml-0.1)
+cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -I$src/include -I$src -I$src/tests/fuzz -I$out/obj
+	-ffunction-sections -fdata-sections -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+	$(pkg-config --cflags libcjson libpcre2-8 expat yaml-0.1 libcurl)"
+# Every function in a section of its own, for --gc-sections (above); -z
+# start-stop-gc lets it drop their coverage tables too, which ld otherwise
+# keeps, and all they point to, because libFuzzer finds them by name.
+libs="-Wl,--gc-sections,-z,start-stop-gc $(pkg-config --libs libcjson libpcre2-8 expat yaml-0.1 libcurl)"
 if [ $strict -eq 1 ]; then
 	limits=()
 	harness_limits=
@@ -80,7 +89,7 @@ stale() {
 	local obj=$1 s
 	shift
 	[ -f "$obj" ] || return 0
-	for s in "$@" "$0" "$src"/include/slipway/*.h "$src"/tests/fuzz/*.h; do
+	for s in "$@" "$0" "$src"/include/slipway/*.h "$src"/core/*.h "$src"/tests/fuzz/*.h "$out"/obj/config.h; do
 		[ "$s" -nt "$obj" ] && return 0
 	done
 	return 1
@@ -94,9 +103,17 @@ compile() {
 	$CC $cflags $san "$@" -c "$source" -o "$obj" || exit 1
 }
 
+# core/github.c's user agent names the version: configure's, from AC_INIT.
+config_h() {
+	local v h=$out/obj/config.h
+	v=$(sed -n 's/^AC_INIT(\[slipway\], \[\([^]]*\)\].*/\1/p' "$src/configure.ac")
+	grep -qs "\"$v\"" "$h" || printf '#define PACKAGE_VERSION "%s"\n' "$v" >"$h"
+}
+
 build() {
 	mkdir -p "$out/obj"
 	check_compiler
+	config_h
 	local objs=() c n
 	for c in "${core[@]}"; do
 		# shellcheck disable=SC2086

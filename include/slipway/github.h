@@ -137,7 +137,7 @@ int sw_github_post_run(struct sw_repo *repo, struct sw_store *st, long id, const
 int sw_github_watch_run(struct sw_repo *repo, struct sw_store *st, long id, const char *token,
 			const char *token_from);
 
-/* The pure parts, exposed for the unit tests. */
+/* The pure parts, exposed for the unit tests and tests/fuzz/fuzz_github.c. */
 
 /* text cut to SW_GITHUB_DESCRIPTION_MAX bytes on a character boundary,
  * ending in "..." when cut; control characters become spaces. */
@@ -147,6 +147,15 @@ char *sw_github_description(const char *text);
  * is 0; at least 1 s.  -1 when the headers (NULL: absent) say no rate
  * limit: a 403 then is a missing permission. */
 long sw_github_wait_ms(const char *remaining, const char *reset, const char *retry_after, time_t now);
+/* How long a rate limit lasts, in words: "until 2026-12-01 19:45:10 UTC
+ * (x-ratelimit-reset)" without a Retry-After (in seconds when the reset is
+ * past any date), else "for 8 s more (retry-after)" from ms, what
+ * sw_github_wait_ms said.  Allocated. */
+char *sw_github_until(const char *reset, const char *retry_after, long ms);
+/* What an error body says: GitHub's {"message": ...} and its errors'
+ * messages, else the body's first line, each cut at 200 bytes, else "HTTP
+ * status"; safe for a terminal.  Allocated. */
+char *sw_github_message(const char *body, size_t len, long status);
 
 /* One pull request object (GitHub's JSON): 0, or -1 when it is none. */
 int sw_github_parse_pull(const char *json, size_t len, struct sw_github_pull *pr);

@@ -165,12 +165,13 @@ time_t sw_sentry_time(const char *iso);
 /* "3m" since such a time, "-" when it is not one: the age both faces show. */
 void sw_sentry_age(const char *iso, char *out, size_t n);
 
-/* The pure parts, exposed for the unit tests. */
+/* The pure parts, exposed for the unit tests and tests/fuzz/fuzz_sentry.c. */
 
 /* The cursor of the Link header's rel="next" entry when it says
  * results="true" (allocated), else NULL. */
 char *sw_sentry_link_next(const char *link);
-/* An issue's count: a number, or the string Sentry sends ("150"). */
+/* An issue's count: a number, or the string Sentry sends ("150"); one
+ * beyond a long long is LLONG_MAX. */
 bool sw_sentry_json_count(const struct cJSON *v, long long *out);
 /* An event from Sentry's JSON (an object with "entries"): NULL, or the
  * name of what it lacks or holds in the wrong shape. */
@@ -179,5 +180,15 @@ const char *sw_sentry_event_read(const struct cJSON *j, struct sw_sentry_event *
  * seconds) or for Retry-After (seconds or an HTTP date), whichever is
  * given, at least 1 s; NULL headers are absent.  -1 when neither is. */
 long sw_sentry_wait_ms(const char *reset, const char *retry_after, time_t now);
+/* A page of issues, the body [body, body + len) of a 200 to GET url,
+ * appended to out: at most room of them, out->more when there were more.
+ * SW_SENTRY_UNUSABLE with *err when it is not a list of issues (c may be
+ * NULL; a message never names its token). */
+int sw_sentry_page_read(const struct sw_sentry *c, const char *url, const char *body, size_t len, size_t room,
+			struct sw_sentry_issue_list *out, char **err);
+/* What an error body says: Sentry's {"detail": ...}, else the body's
+ * first line, either cut at 200 bytes, else "HTTP status"; safe for a
+ * terminal.  Allocated. */
+char *sw_sentry_detail(const char *body, size_t len, long status);
 
 #endif

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 
+#include "core/docker_internal.h"
 #include "slipway/docker.h"
 
 static struct sw_container compute(const char *cur, const char *pre)
@@ -84,6 +85,39 @@ static void no_delta_is_zero_percent(void)
 	CHECK_INT(c.mem_used, 0);
 }
 
+/* Counters that are no uint64 (1e999 is infinite, 1e30 past 2^64, a
+ * fraction of a nanosecond, a negative) are none: CPU % and memory stay
+ * finite, and the byte counts are not cast out of range.  Found by
+ * fuzz_docker. */
+static void garbage_counters_are_none(void)
+{
+	struct sw_container c = compute(
+		"{\"cpu_stats\": {\"cpu_usage\": {\"total_usage\": 1e999}, \"system_cpu_usage\": 1e999, \"online_cpus\": 1},"
+		" \"precpu_stats\": {\"cpu_usage\": {\"total_usage\": 0}, \"system_cpu_usage\": 0},"
+		" \"memory_stats\": {\"usage\": 1e30, \"limit\": 1e-300, \"stats\": {\"inactive_file\": -1e300}}}",
+		NULL);
+	CHECK(near(c.cpu_pct, 0));
+	CHECK_INT(c.mem_used, 0);
+	CHECK_INT(c.mem_limit, 0);
+	CHECK(near(c.mem_pct, 0));
+	c = compute("{\"cpu_stats\": {\"cpu_usage\": {\"total_usage\": 2000}, \"system_cpu_usage\": 1e-300,"
+		    " \"online_cpus\": 1}}",
+		    NULL);
+	CHECK(near(c.cpu_pct, 0));
+}
+
+/* A percentage too big to round in a long is printed as it is. */
+static void huge_percentages_are_not_cast(void)
+{
+	char name[] = "web", image[] = "nginx", state[] = "running", ports[] = "";
+	struct sw_container c = {.name = name, .image = image, .state = state, .ports = ports, .has_stats = true,
+				 .cpu_pct = 1e300, .mem_pct = 12.5};
+	cJSON *o = sw_container_to_json(&c);
+	CHECK(near(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "cpu_pct")), 1e300));
+	CHECK(near(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "mem_pct")), 12.5));
+	cJSON_Delete(o);
+}
+
 static void host_order_is_dockers(void)
 {
 	setenv("DOCKER_HOST", "tcp://127.0.0.1:2375", 1);
@@ -130,14 +164,67 @@ static void containers_are_found_by_name_or_id_prefix(void)
 	CHECK_INT(sw_container_find(&l, "db"), -1);
 }
 
+static cJSON *parse(const char *text)
+{
+	cJSON *j = cJSON_Parse(text);
+	CHECK(j != NULL);
+	return j;
+}
+
+/* An engine's numbers are not checked: one out of an integer's range
+ * (casting it is undefined behaviour) is read as absent.  Found by
+ * fuzz_docker. */
+static void numbers_out_of_range_are_absent(void)
+{
+	cJSON *s = parse("{\"Id\": \"3f2a\", \"Names\": [\"/web\"], \"Created\": 1e300, \"Ports\": "
+			 "[{\"PrivatePort\": 1e25, \"PublicPort\": 8080, \"Type\": \"tcp\"}, {\"PrivatePort\": 80, "
+			 "\"PublicPort\": -1e30}]}");
+	cJSON *in = parse("{\"State\": {\"Status\": \"exited\", \"ExitCode\": -1e30}, \"RestartCount\": 1e19}");
+	struct sw_container_list l = {xcalloc(1, sizeof *l.items), 1};
+	docker_container_summary(&l.items[0], s);
+	docker_container_inspect(&l.items[0], in);
+	CHECK_INT(l.items[0].created, 0);
+	CHECK_STR(l.items[0].ports, "8080->0/tcp, 80/tcp");
+	CHECK_INT(l.items[0].exit_code, 0);
+	CHECK_INT(l.items[0].restarts, 0);
+	sw_container_list_free(&l);
+	cJSON_Delete(s);
+	cJSON_Delete(in);
+}
+
+static int64_t event_time;
+
+static int on_event(void *ud, const struct sw_docker_event *ev)
+{
+	(void)ud;
+	event_time = ev->time;
+	return 0;
+}
+
+static void event_times_out_of_range_are_absent(void)
+{
+	char text[] = "{\"Type\": \"container\", \"Action\": \"start\", \"Actor\": {\"ID\": \"3f2a\"}, "
+		      "\"time\": 1e300}\n";
+	struct stream s = {.ev_fn = on_event};
+	sbuf_init(&s.ev);
+	event_time = -1;
+	CHECK_INT(docker_events_write(text, 1, strlen(text), &s), strlen(text));
+	CHECK_INT(event_time, 0);
+	sbuf_free(&s.ev);
+}
+
 int main(void)
 {
 	RUN_TEST(cpu_from_precpu_as_docker_cli);
 	RUN_TEST(cpu_from_an_earlier_sample_and_percpu);
 	RUN_TEST(cgroup_v2_subtracts_inactive_file);
 	RUN_TEST(no_delta_is_zero_percent);
+	RUN_TEST(garbage_counters_are_none);
+	RUN_TEST(huge_percentages_are_not_cast);
 	RUN_TEST(host_order_is_dockers);
 	RUN_TEST(bad_addresses_say_what_is_expected);
 	RUN_TEST(containers_are_found_by_name_or_id_prefix);
+	RUN_TEST(numbers_out_of_range_are_absent);
+	RUN_TEST(event_times_out_of_range_are_absent);
 	UNIT_EXIT();
 }

@@ -58,6 +58,21 @@ static void test_wait(void)
 	CHECK_INT(sw_github_wait_ms("0", "1700003600", NULL, now), 3600000);
 }
 
+static void test_until(void)
+{
+	char *u = sw_github_until("1700003600", NULL, 3600000);
+	CHECK_STR(u, "until 2023-11-14 23:13:20 UTC (x-ratelimit-reset)");
+	free(u);
+	u = sw_github_until("1700003600", "7", 7000);
+	CHECK_STR(u, "for 7 s more (retry-after)");
+	free(u);
+	/* A reset past any date gmtime_r knows is told in seconds, not read
+	 * from the struct tm it left unset (found by fuzz_github). */
+	u = sw_github_until("99999999999999999999", NULL, 86400000);
+	CHECK_STR(u, "for 86400 s more (x-ratelimit-reset)");
+	free(u);
+}
+
 static void stage(struct sw_run_record *rec, const char *name, enum sw_stage_status st, const char *reason)
 {
 	rec->stages = xrealloc(rec->stages, (rec->nstages + 1) * sizeof *rec->stages);
@@ -297,6 +312,7 @@ int main(void)
 {
 	RUN_TEST(test_description);
 	RUN_TEST(test_wait);
+	RUN_TEST(test_until);
 	RUN_TEST(test_failed_run);
 	RUN_TEST(test_passed_and_pending);
 	RUN_TEST(test_partial_and_cancelled);

@@ -5,6 +5,7 @@
 #include "unit.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 
 #include "slipway/sentry.h"
 #include "slipway/util.h"
@@ -61,6 +62,19 @@ static void test_count(void)
 	CHECK(!count_of("null", &n));
 	CHECK(!count_of("[1]", &n));
 	CHECK(!sw_sentry_json_count(NULL, &n));
+	/* Beyond a long long, a count is the biggest one, whether Sentry sends
+	 * it as a string or as a number (casting 1e300 is undefined behaviour;
+	 * found by fuzz_sentry). */
+	CHECK(count_of("\"99999999999999999999\"", &n));
+	CHECK_INT(n, LLONG_MAX);
+	CHECK(count_of("1e300", &n));
+	CHECK_INT(n, LLONG_MAX);
+	CHECK(count_of("9223372036854775808", &n));
+	CHECK_INT(n, LLONG_MAX);
+	CHECK(count_of("1e999", &n));
+	CHECK_INT(n, LLONG_MAX);
+	CHECK(count_of("4.5e15", &n));
+	CHECK_INT(n, 4500000000000000LL);
 }
 
 static void test_wait(void)
