@@ -12,12 +12,27 @@
 
 /* ---- streams: logs and events ---- */
 
+/* A container that never prints a newline must not grow a line without
+ * bound in whoever follows it: past this, the line is handed out cut and
+ * goes on as the next one (the same place whatever pieces it came in). */
+#define LOG_LINE_MAX (64 * 1024)
+
 static bool put_bytes(struct stream *s, int stream, const char *p, size_t n)
 {
 	struct sbuf *line = &s->line[stream == 2 ? 2 : 1];
 	for (size_t i = 0; i < n; i++) {
-		if (p[i] != '\n') {
+		if (p[i] != '\n' && line->len < LOG_LINE_MAX) {
 			sbuf_addc(line, p[i]);
+			continue;
+		}
+		if (p[i] != '\n') {
+			int r = s->line_fn(s->ud, stream == 2 ? 2 : 1, line->buf, line->len);
+			sbuf_reset(line);
+			sbuf_addc(line, p[i]);
+			if (r) {
+				s->stopped = true;
+				return false;
+			}
 			continue;
 		}
 		size_t len = line->len;

@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <string.h>
 
 #include "core/docker_internal.h"
 #include "slipway/docker.h"
@@ -213,6 +214,39 @@ static void event_times_out_of_range_are_absent(void)
 	sbuf_free(&s.ev);
 }
 
+struct line_count {
+	size_t lines, longest, bytes;
+};
+
+static int count_line(void *ud, int stream, const char *line, size_t len)
+{
+	struct line_count *c = ud;
+	(void)stream;
+	(void)line;
+	c->lines++;
+	c->bytes += len;
+	if (len > c->longest)
+		c->longest = len;
+	return 0;
+}
+
+/* A TTY container printing 200 KiB without a newline: handed out in cut
+ * lines of at most 64 KiB, nothing lost, and not grown without bound. */
+static void endless_line_is_cut(void)
+{
+	struct stream s = {.tty = true, .line_fn = count_line};
+	struct line_count c = {0};
+	s.ud = &c;
+	char chunk[4096];
+	memset(chunk, 'x', sizeof chunk);
+	for (int i = 0; i < 50; i++)
+		CHECK_INT(docker_logs_write(chunk, 1, sizeof chunk, &s), sizeof chunk);
+	docker_logs_flush(&s);
+	CHECK_INT(c.bytes, 50 * sizeof chunk);
+	CHECK_INT(c.longest, 64 * 1024);
+	CHECK_INT(c.lines, 4);
+}
+
 int main(void)
 {
 	RUN_TEST(cpu_from_precpu_as_docker_cli);
@@ -226,5 +260,6 @@ int main(void)
 	RUN_TEST(containers_are_found_by_name_or_id_prefix);
 	RUN_TEST(numbers_out_of_range_are_absent);
 	RUN_TEST(event_times_out_of_range_are_absent);
+	RUN_TEST(endless_line_is_cut);
 	UNIT_EXIT();
 }
