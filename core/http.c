@@ -29,20 +29,42 @@ size_t sw_http_body_add(struct sbuf *body, bool *too_big, size_t max, const char
 	return len;
 }
 
+/* A token's first bytes that a message cut through it kept: this many are
+ * as telling as the whole, and random text does not begin a token by chance. */
+#define TOKEN_CUT_MIN 8
+
+/* How many of token's first bytes p starts with. */
+static size_t token_prefix(const char *p, const char *token)
+{
+	size_t n = 0;
+	while (p[n] && token[n] && p[n] == token[n])
+		n++;
+	return n;
+}
+
 char *sw_http_without_token(const char *token, char *msg)
 {
-	if (!token || strlen(token) < 4 || !strstr(msg, token))
+	size_t tlen = token ? strlen(token) : 0;
+	if (tlen < 4)
 		return msg;
 	struct sbuf sb;
 	sbuf_init(&sb);
-	for (const char *p = msg, *hit; *p; p = hit + strlen(token)) {
-		hit = strstr(p, token);
-		if (!hit) {
-			sbuf_adds(&sb, p);
-			break;
+	bool masked = false;
+	for (const char *p = msg; *p;) {
+		size_t n = token_prefix(p, token);
+		/* The whole token, or the part of it before a cut (a detail kept
+		 * to its first 200 bytes ends in the middle of one). */
+		if (n == tlen || n >= TOKEN_CUT_MIN) {
+			sbuf_adds(&sb, "***");
+			p += n;
+			masked = true;
+		} else {
+			sbuf_addc(&sb, *p++);
 		}
-		sbuf_add(&sb, p, (size_t)(hit - p));
-		sbuf_adds(&sb, "***");
+	}
+	if (!masked) {
+		sbuf_free(&sb);
+		return msg;
 	}
 	free(msg);
 	return sbuf_detach(&sb);

@@ -4,6 +4,7 @@
  * replies, and what each refusal is told as. */
 #include "unit.h"
 
+#include "core/http.h"
 #include "slipway/github.h"
 #include "slipway/store.h"
 #include "slipway/util.h"
@@ -308,8 +309,32 @@ static void test_refusals(void)
 	free(none);
 }
 
+/* An error message never names the token: whole, or the part of it that
+ * a message cut at its 200th byte kept. */
+static void test_token_scrub(void)
+{
+	const char *tok = "ghp_R4nd0mT0k3nV4lu3";
+	char *m = sw_http_without_token(tok, xasprintf("bad credentials for %s and %s.", tok, tok));
+	CHECK_STR(m, "bad credentials for *** and ***.");
+	free(m);
+	m = sw_http_without_token(tok, xstrdup("echoed: ghp_R4nd0mT (422: cut) at POST /x"));
+	CHECK_STR(m, "echoed: *** (422: cut) at POST /x");
+	free(m);
+	/* a few of its first bytes are no token; a short token is not masked */
+	m = sw_http_without_token(tok, xstrdup("ghp_R4n is a word"));
+	CHECK_STR(m, "ghp_R4n is a word");
+	free(m);
+	m = sw_http_without_token("abc", xstrdup("abc abc"));
+	CHECK_STR(m, "abc abc");
+	free(m);
+	m = sw_http_without_token(NULL, xstrdup("nothing"));
+	CHECK_STR(m, "nothing");
+	free(m);
+}
+
 int main(void)
 {
+	RUN_TEST(test_token_scrub);
 	RUN_TEST(test_description);
 	RUN_TEST(test_wait);
 	RUN_TEST(test_until);
