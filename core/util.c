@@ -1,6 +1,7 @@
 /* Allocation, buffers, time and text helpers shared by the core and faces. */
 #include "slipway/util.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -254,9 +255,14 @@ time_t sw_parse_rfc3339(const char *s)
 		for (p++; *p >= '0' && *p <= '9'; p++)
 			;
 	time_t t = timegm(&tm);
-	if ((*p == '+' || *p == '-') && p[1] && p[2] && p[3] == ':') {
-		long off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600L + atoi(p + 4) * 60L;
-		t += *p == '+' ? -off : off;
+	/* +HH:MM, digits only, within a day: anything else is no offset
+	 * (and no atoi of an unbounded number). */
+	bool digits = (*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
+		      p[3] == ':' && isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5]);
+	if (digits) {
+		long hours = (p[1] - '0') * 10 + (p[2] - '0'), minutes = (p[4] - '0') * 10 + (p[5] - '0');
+		if (hours < 24 && minutes < 60)
+			t += (*p == '+' ? -1 : 1) * (hours * 3600L + minutes * 60L);
 	}
 	return t;
 }

@@ -203,6 +203,11 @@ static void rfc3339_with_fractions_and_zones(void)
 	CHECK_INT(sw_parse_rfc3339("2026-12-01T15:30:00"), 1796139000);
 	CHECK_INT(sw_parse_rfc3339("yesterday"), -1);
 	CHECK_INT(sw_parse_rfc3339(NULL), -1);
+	CHECK_INT(sw_parse_rfc3339("2026-12-01T21:00:00+05:30"), 1796139000);
+	/* No offset that is not one: letters, minutes past an hour, an endless number. */
+	CHECK_INT(sw_parse_rfc3339("2026-12-01T15:30:00+ab:cd"), 1796139000);
+	CHECK_INT(sw_parse_rfc3339("2026-12-01T15:30:00+01:99"), 1796139000);
+	CHECK_INT(sw_parse_rfc3339("2026-12-01T15:30:00+01:99999999999999999999"), 1796139000);
 }
 
 int main(void)
