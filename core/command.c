@@ -99,6 +99,22 @@ int sw_detach(void (*body)(void *), void *arg)
 	return err;
 }
 
+bool sw_stdio_to_log(const char *path, int mode)
+{
+	int in = open("/dev/null", O_RDONLY), out = open(path, O_WRONLY | O_CREAT | O_APPEND, (mode_t)mode);
+	if (in >= 0)
+		dup2(in, STDIN_FILENO);
+	if (out >= 0) {
+		dup2(out, STDOUT_FILENO);
+		dup2(out, STDERR_FILENO);
+	}
+	if (in > 2)
+		close(in);
+	if (out > 2)
+		close(out);
+	return out >= 0;
+}
+
 int sw_exit_code(int wait_status)
 {
 	if (WIFEXITED(wait_status))

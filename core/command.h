@@ -69,6 +69,11 @@ bool sw_group_reap(pid_t pgid, int *status);
  * 0 once it has started, else an errno value. */
 int sw_detach(void (*body)(void *), void *arg);
 
+/* A detached process's stdio: stdin /dev/null, stdout and stderr appended
+ * to the log at path (made with mode).  False when the log cannot be
+ * opened (stdout and stderr are then left as they were). */
+bool sw_stdio_to_log(const char *path, int mode);
+
 /* A wait(2) status as a shell's exit code; why a command ended, as the
  * run records and the deploy journal both say it (NULL for exit 0). */
 int sw_exit_code(int wait_status);

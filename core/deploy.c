@@ -1337,13 +1337,7 @@ static void deploy(struct deployer *dp)
 static _Noreturn void deployer_main(struct deployer *dp)
 {
 	char *dir = sw_deploy_dir(dp->st, dp->rec->id), *log = xasprintf("%s/deployer.log", dir);
-	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600), null = open("/dev/null", O_RDONLY);
-	if (null >= 0)
-		dup2(null, STDIN_FILENO);
-	if (fd >= 0) {
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-	}
+	sw_stdio_to_log(log, 0600);
 	free(log);
 	free(dir);
 	signal(SIGHUP, SIG_IGN);

@@ -758,22 +758,10 @@ static void detach_stdio(struct sw_store *st, long id)
 {
 	char *dir = sw_store_run_dir(st, id);
 	char *path = xasprintf("%s/executor.log", dir);
-	int in = open("/dev/null", O_RDONLY);
-	int out = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
 	/* Blocks kept past its end: the executor can still say why a run
 	 * failed when the disk it is on has filled. */
-	if (out >= 0)
-		fallocate(out, FALLOC_FL_KEEP_SIZE, 0, 64 * 1024);
-	if (in >= 0)
-		dup2(in, STDIN_FILENO);
-	if (out >= 0) {
-		dup2(out, STDOUT_FILENO);
-		dup2(out, STDERR_FILENO);
-	}
-	if (in > 2)
-		close(in);
-	if (out > 2)
-		close(out);
+	if (sw_stdio_to_log(path, 0644))
+		fallocate(STDOUT_FILENO, FALLOC_FL_KEEP_SIZE, 0, 64 * 1024);
 	free(path);
 	free(dir);
 }

@@ -1165,17 +1165,8 @@ static _Noreturn void merger_main(void *arg)
 		m->lock = dup2(m->lock, 3);
 	close_range(4, ~0U, 0);
 	char *log = merges_path(m->st, MERGER_LOG);
-	int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644), in = open("/dev/null", O_RDONLY);
+	sw_stdio_to_log(log, 0644);
 	free(log);
-	dup2(in, STDIN_FILENO);
-	if (out >= 0) {
-		dup2(out, STDOUT_FILENO);
-		dup2(out, STDERR_FILENO);
-	}
-	if (in > 2)
-		close(in);
-	if (out > 2)
-		close(out);
 	struct sw_merge_result res = {0};
 	m->res = &res;
 	m->notes = &res.notes;
