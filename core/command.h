@@ -74,6 +74,16 @@ int sw_detach(void (*body)(void *), void *arg);
  * opened (stdout and stderr are then left as they were). */
 bool sw_stdio_to_log(const char *path, int mode);
 
+/* A lock file whose flock is the lock and whose text names the holder's
+ * pid, for the messages that say who holds it.  sw_lock_take: 0 with
+ * *fd held (closing it, or the process's end, lets go), EWOULDBLOCK with
+ * *holder the pid (0 when none could be read), else an errno value.
+ * sw_lock_note_pid: a process the lock was handed to says it is the
+ * holder now.  sw_lock_held: someone holds it (never takes it). */
+int sw_lock_take(const char *path, int *fd, long *holder);
+void sw_lock_note_pid(int fd);
+bool sw_lock_held(const char *path);
+
 /* A wait(2) status as a shell's exit code; why a command ended, as the
  * run records and the deploy journal both say it (NULL for exit 0). */
 int sw_exit_code(int wait_status);

@@ -230,10 +230,7 @@ static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_de
 	/* Before the rest: a deploy under way may have switched already.  (On
 	 * an ssh target, the lock taken at the start says it.) */
 	char *lock = xasprintf("%s/%s", d->path, TARGET_LOCK);
-	int fd = p->ssh ? -1 : open(lock, O_RDONLY | O_CLOEXEC);
-	bool busy = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
-	if (fd >= 0)
-		close(fd);
+	bool busy = !p->ssh && sw_lock_held(lock);
 	free(lock);
 	if (busy) {
 		*err = busy_message(st, d->path);

@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "deploy_internal.h"
+#include "command.h"
 #include "record.h"
 
 static const char *const status_names[] = {"running", "succeeded", "rolled_back", "failed", "interrupted"};
@@ -208,13 +209,9 @@ int sw_deploy_save(struct sw_store *st, const struct sw_deploy_record *rec, bool
 static bool deploy_alive(struct sw_store *st, long id)
 {
 	char *dir = sw_deploy_dir(st, id), *path = xasprintf("%s/%s", dir, DEPLOY_LOCK);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool alive = sw_lock_held(path);
 	free(path);
 	free(dir);
-	if (fd < 0)
-		return false;
-	bool alive = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-	close(fd);
 	return alive;
 }
 

@@ -90,31 +90,15 @@ long sw_find_proof(struct sw_store *st, const char *branch, const char *sha, con
 static int take_lock(struct sw_store *st, int *fd_out, char **err)
 {
 	char *path = xasprintf("%s/%s", sw_store_root(st), LOCK_FILE);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	int r = SW_OK;
-	if (fd < 0) {
-		*err = xasprintf("%s: %s", path, strerror(errno));
-		r = SW_ERR_USAGE;
-	} else if (flock(fd, LOCK_EX | LOCK_NB)) {
-		char buf[24] = "";
-		int e = errno;
-		long pid = pread(fd, buf, sizeof buf - 1, 0) > 0 ? strtol(buf, NULL, 10) : 0;
-		*err = e != EWOULDBLOCK ? xasprintf("%s: cannot lock: %s", path, strerror(e))
-		       : pid > 0 ? xasprintf("another merge is in progress (pid %ld): try again when it has ended", pid)
-				 : xstrdup("another merge is in progress: try again when it has ended");
-		close(fd);
-		r = SW_ERR_FAILED;
-	} else {
-		/* Only for the message above, which without it names no pid: the
-		 * lock itself is the flock. */
-		char pid[24];
-		int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-		bool noted = ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)len, 0) == len;
-		(void)noted;
-		*fd_out = fd;
-	}
+	long pid;
+	int e = sw_lock_take(path, fd_out, &pid);
+	if (e && e != EWOULDBLOCK)
+		*err = xasprintf("%s: cannot lock: %s", path, strerror(e));
+	else if (e)
+		*err = pid > 0 ? xasprintf("another merge is in progress (pid %ld): try again when it has ended", pid)
+			       : xstrdup("another merge is in progress: try again when it has ended");
 	free(path);
-	return r;
+	return e == 0 ? SW_OK : e == EWOULDBLOCK ? SW_ERR_FAILED : SW_ERR_USAGE;
 }
 
 /* ---- the merge in progress ---- */
@@ -1163,6 +1147,7 @@ static _Noreturn void merger_main(void *arg)
 	/* Nothing of the caller's but the merge lock. */
 	if (m->lock != 3)
 		m->lock = dup2(m->lock, 3);
+	sw_lock_note_pid(m->lock);
 	close_range(4, ~0U, 0);
 	char *log = merges_path(m->st, MERGER_LOG);
 	sw_stdio_to_log(log, 0644);
@@ -1270,12 +1255,9 @@ int sw_merge_wait(struct sw_store *st, long run, struct sw_merge_record *rec)
 bool sw_merge_testing(struct sw_store *st, struct sw_merge_record *rec)
 {
 	char *lock = xasprintf("%s/%s", sw_store_root(st), LOCK_FILE), *path = merges_path(st, TESTING_FILE);
-	int fd = open(lock, O_RDONLY | O_CLOEXEC);
 	/* The merge's process holds the lock while its merge commit is tested;
 	 * a file it left when killed says nothing. */
-	bool held = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-	if (fd >= 0)
-		close(fd);
+	bool held = sw_lock_held(lock);
 	size_t len;
 	char *text = held ? sw_read_file(path, &len) : NULL;
 	cJSON *o = text ? cJSON_ParseWithLength(text, len) : NULL;

@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "command.h"
 #include "record.h"
 #include "session.h"
 
@@ -311,13 +312,8 @@ int sw_store_create(struct sw_store *st, struct sw_run_record *rec, int *lock_fd
 bool sw_store_run_alive(struct sw_store *st, long id)
 {
 	char *path = xasprintf("%s/%ld/lock", st->runs, id);
-	/* Read-only, so a check makes no IN_CLOSE_WRITE event for followers. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool alive = sw_lock_held(path);
 	free(path);
-	if (fd < 0)
-		return false;
-	bool alive = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-	close(fd);
 	return alive;
 }
 

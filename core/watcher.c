@@ -29,6 +29,7 @@
 #include "slipway/run.h"
 #include "slipway/secrets.h"
 #include "slipway/webhook.h"
+#include "command.h"
 #include "git_internal.h"
 
 #define LOCK_FILE "watch.lock"
@@ -528,27 +529,15 @@ static void take_inotify(struct sw_watcher *w)
 static int take_lock(struct sw_store *st, int *fd, char **err)
 {
 	char *path = xasprintf("%s/%s", sw_store_root(st), LOCK_FILE);
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	int r = SW_OK;
-	if (*fd < 0) {
-		*err = xasprintf("%s: %s", path, strerror(errno));
-		r = SW_ERR_USAGE;
-	} else if (flock(*fd, LOCK_EX | LOCK_NB)) {
-		char buf[24] = "";
-		long pid = pread(*fd, buf, sizeof buf - 1, 0) > 0 ? strtol(buf, NULL, 10) : 0;
+	long pid;
+	int e = sw_lock_take(path, fd, &pid);
+	if (e && e != EWOULDBLOCK)
+		*err = xasprintf("%s: %s", path, strerror(e));
+	else if (e)
 		*err = pid > 0 ? xasprintf("another watcher is running in this repository (pid %ld)", pid)
 			       : xstrdup("another watcher is running in this repository");
-		close(*fd);
-		*fd = -1;
-		r = SW_ERR_FAILED;
-	} else {
-		char pid[24];
-		int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-		bool noted = ftruncate(*fd, 0) == 0 && pwrite(*fd, pid, (size_t)len, 0) == len;
-		(void)noted;
-	}
 	free(path);
-	return r;
+	return e == 0 ? SW_OK : e == EWOULDBLOCK ? SW_ERR_FAILED : SW_ERR_USAGE;
 }
 
 /* ---- webhooks ---- */
@@ -732,10 +721,7 @@ bool sw_watcher_status(struct sw_store *st, struct sw_watcher_status *out)
 	memset(out, 0, sizeof *out);
 	char *lock = xasprintf("%s/%s", sw_store_root(st), LOCK_FILE), *path = xasprintf("%s/%s", sw_store_root(st),
 										    STATE_FILE);
-	int fd = open(lock, O_RDONLY | O_CLOEXEC);
-	out->running = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-	if (fd >= 0)
-		close(fd);
+	out->running = sw_lock_held(lock);
 	size_t len;
 	char *text = sw_read_file(path, &len);
 	cJSON *o = text ? cJSON_ParseWithLength(text, len) : NULL;

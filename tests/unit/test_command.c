@@ -3,8 +3,12 @@
  * it, and its group ended at a timeout or when its shell exits. */
 #include "unit.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/command.h"
@@ -290,6 +294,59 @@ static void a_log_that_fills_fails_the_command(void)
 	fixture_close(&f);
 }
 
+/* A taker that loses by a hair reads the file before the winner noted its
+ * pid, over a dead holder's: it names the live holder, not the dead one
+ * and not nobody (watch.sh's two_watchers_at_once lost this race once). */
+static void a_lock_names_its_live_holder(void)
+{
+	char dir[] = "/tmp/sw-unit-XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	char *path = xasprintf("%s/x.lock", dir);
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	FILE *f = fopen(path, "w");
+	fprintf(f, "%ld\n", (long)dead);
+	fclose(f);
+	int ready[2];
+	CHECK(pipe(ready) == 0);
+	pid_t holder = fork();
+	if (holder == 0) {
+		int fd = open(path, O_RDWR);
+		flock(fd, LOCK_EX);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		usleep(200 * 1000);
+		sw_lock_note_pid(fd);
+		pause();
+		_exit(0);
+	}
+	char c;
+	CHECK(read(ready[0], &c, 1) == 1);
+	CHECK(sw_lock_held(path));
+	int fd;
+	long pid;
+	CHECK_INT(sw_lock_take(path, &fd, &pid), EWOULDBLOCK);
+	CHECK_INT(fd, -1);
+	CHECK_INT(pid, holder);
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	CHECK(!sw_lock_held(path));
+	CHECK_INT(sw_lock_take(path, &fd, &pid), 0);
+	char buf[32] = "";
+	CHECK(pread(fd, buf, sizeof buf - 1, 0) > 0);
+	char *mine = xasprintf("%ld\n", (long)getpid());
+	CHECK_STR(buf, mine);
+	close(fd);
+	close(ready[0]);
+	close(ready[1]);
+	unlink(path);
+	rmdir(dir);
+	free(mine);
+	free(path);
+}
+
 int main(void)
 {
 	/* As a deploy's caller may have it: children reaped by whoever waits. */
@@ -306,5 +363,6 @@ int main(void)
 	RUN_TEST(a_missing_directory_is_named);
 	RUN_TEST(a_log_that_cannot_be_written_runs_nothing);
 	RUN_TEST(a_log_that_fills_fails_the_command);
+	RUN_TEST(a_lock_names_its_live_holder);
 	UNIT_EXIT();
 }
