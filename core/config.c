@@ -1324,8 +1324,9 @@ static int deploy_target(struct ctx *c, const cJSON *v, void *target)
 	char q[QUOTE_MAX];
 	if (get_string(c, v, &d->target))
 		return -1;
-	if (strcmp(d->target, "local") && !ssh_target_ok(d->target))
-		return fail(c, "invalid target %s (\"local\" or \"ssh://user@host[:port]\")", quote(q, d->target));
+	if (strcmp(d->target, "local") && strcmp(d->target, "swarm") && !ssh_target_ok(d->target))
+		return fail(c, "invalid target %s (\"local\", \"ssh://user@host[:port]\" or \"swarm\")",
+			    quote(q, d->target));
 	return 0;
 }
 
@@ -1495,9 +1496,103 @@ static int deploy_project(struct ctx *c, const cJSON *v, void *target)
 	return 0;
 }
 
+/* A service's name as Swarm takes it: letters, digits, '_', '.' and '-',
+ * starting with a letter or digit (a stack's are STACK_NAME). */
+static bool service_name_ok(const char *s)
+{
+	if (!isalnum((unsigned char)*s) || strlen(s) > 63)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}
+
+static int add_service(struct ctx *c, const cJSON *v, struct strlist *l)
+{
+	char q[QUOTE_MAX];
+	if (!cJSON_IsString(v))
+		return expected(c, v, "a service name");
+	if (!service_name_ok(v->valuestring))
+		return fail(c, "invalid service name %s (letters, digits, '_', '.' and '-', as Swarm names them)",
+			    quote(q, v->valuestring));
+	if (strlist_has(l, v->valuestring))
+		return fail(c, "duplicate service %s", quote(q, v->valuestring));
+	strlist_add(l, v->valuestring);
+	return 0;
+}
+
+static int deploy_services(struct ctx *c, const cJSON *v, void *target)
+{
+	if (!cJSON_IsArray(v) || !cJSON_GetArraySize(v))
+		return expected(c, v, "a non-empty array of service names");
+	if (check_count(c, v, SHARED_MAX, "services"))
+		return -1;
+	return add_each(c, v, add_service, &deploy_of(target)->services);
+}
+
+/* The commit must be in the image's name: it is how slipway tells which
+ * release a service runs, and what a rollback goes back to. */
+static int check_image(struct ctx *c, const char *image)
+{
+	char q[QUOTE_MAX];
+	const char *at = strstr(image, "$SLIPWAY_COMMIT");
+	if (!at || strstr(at + 1, "$SLIPWAY_COMMIT"))
+		return fail(c, "the image %s must name the commit once, as $SLIPWAY_COMMIT (e.g. "
+			    "\"127.0.0.1:5000/site:$SLIPWAY_COMMIT\"): it is how the release a service runs is known",
+			    quote(q, image));
+	return 0;
+}
+
+/* One image for every service, or {"service": "image", ...}: kept in
+ * images as "service=image" until the services are known (top_deploy). */
+static int deploy_image(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_deploy_config *d = deploy_of(target);
+	if (cJSON_IsString(v)) {
+		if (!v->valuestring[0])
+			return expected(c, v, "a non-empty string");
+		if (check_image(c, v->valuestring))
+			return -1;
+		strlist_addf(&d->images, "=%s", v->valuestring);
+		return 0;
+	}
+	if (!cJSON_IsObject(v) || !v->child)
+		return expected(c, v, "an image, or an object naming each service's");
+	if (check_count(c, v, SHARED_MAX, "images"))
+		return -1;
+	for (const cJSON *kv = v->child; kv; kv = kv->next) {
+		size_t mark = path_key(c, kv->string);
+		int r = check_duplicate(c, v, kv);
+		if (!r && (!cJSON_IsString(kv) || !kv->valuestring[0]))
+			r = expected(c, kv, "an image");
+		if (!r)
+			r = check_image(c, kv->valuestring);
+		path_pop(c, mark);
+		if (r)
+			return r;
+		strlist_addf(&d->images, "%s=%s", kv->string, kv->valuestring);
+	}
+	return 0;
+}
+
+static int deploy_monitor(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_posint(c, v, &deploy_of(target)->monitor);
+}
+
+static int deploy_update_timeout(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_posint(c, v, &deploy_of(target)->update_timeout);
+}
+
 static const struct key_desc deploy_keys[] = {
 	{"target", deploy_target, false},
-	{"path", deploy_path, true},
+	{"path", deploy_path, false},
+	{"services", deploy_services, false},
+	{"image", deploy_image, false},
+	{"monitor", deploy_monitor, false},
+	{"update_timeout", deploy_update_timeout, false},
 	{"environment", deploy_environment, false},
 	{"keep", deploy_keep, false},
 	{"shared", deploy_shared, false},
@@ -1532,6 +1627,70 @@ static char *default_project(const char *path)
 	return p;
 }
 
+/* Swarm keeps the releases (each service's spec and the one before), so
+ * what a release directory needs has no place here: said, not ignored. */
+static int swarm_deploy_check(struct ctx *c, const cJSON *v, struct sw_deploy_config *d)
+{
+	static const char *const unused[] = {"path", "keep", "shared", "backup", "hooks", "hook_timeout", "project"};
+	for (size_t i = 0; i < sizeof unused / sizeof *unused; i++)
+		if (cJSON_GetObjectItemCaseSensitive(v, unused[i])) {
+			size_t mark = path_key(c, unused[i]);
+			int r = fail(c, "not used with \"target\": \"swarm\": Swarm keeps each service's releases "
+				     "(its spec and the one before), and runs no hooks");
+			path_pop(c, mark);
+			return r;
+		}
+	if (d->health_containers) {
+		size_t mark = path_key(c, "health");
+		path_key(c, "containers");
+		int r = fail(c, "not used with \"target\": \"swarm\": Swarm itself watches each task's health "
+			     "check during the update (\"monitor\")");
+		path_pop(c, mark);
+		return r;
+	}
+	if (!d->services.len)
+		return fail(c, "missing required key \"services\" (the Swarm services to update, e.g. "
+			    "[\"site_web\", \"site_proxy\"])");
+	if (!d->images.len)
+		return fail(c, "missing required key \"image\" (e.g. \"127.0.0.1:5000/site:$SLIPWAY_COMMIT\")");
+	/* images: "=IMAGE" for all, or "service=IMAGE" each; in services' order. */
+	struct strlist by = {0};
+	const char *all = d->images.items[0][0] == '=' ? d->images.items[0] + 1 : NULL;
+	int r = 0;
+	for (size_t i = 0; i < d->services.len && !r; i++) {
+		const char *img = all;
+		size_t n = strlen(d->services.items[i]);
+		for (size_t j = 0; j < d->images.len && !img; j++)
+			if (!strncmp(d->images.items[j], d->services.items[i], n) && d->images.items[j][n] == '=')
+				img = d->images.items[j] + n + 1;
+		if (!img) {
+			char q[QUOTE_MAX];
+			size_t mark = path_key(c, "image");
+			r = fail(c, "no image for the service %s", quote(q, d->services.items[i]));
+			path_pop(c, mark);
+		} else {
+			strlist_add(&by, img);
+		}
+	}
+	for (size_t j = 0; j < d->images.len && !r && !all; j++) {
+		char *name = xstrdup(d->images.items[j]);
+		*strchr(name, '=') = '\0';
+		if (!strlist_has(&d->services, name)) {
+			char q[QUOTE_MAX];
+			size_t mark = path_key(c, "image");
+			path_key(c, name);
+			r = fail(c, "%s is not one of \"services\"", quote(q, name));
+			path_pop(c, mark);
+		}
+		free(name);
+	}
+	strlist_free(&d->images);
+	d->images = by;
+	if (!r && !d->environment)
+		d->environment = xstrdup("production");
+	return r;
+}
+
 static int top_deploy(struct ctx *c, const cJSON *v, void *target)
 {
 	struct sw_config *cfg = target;
@@ -1540,12 +1699,26 @@ static int top_deploy(struct ctx *c, const cJSON *v, void *target)
 		cfg->deploy->keep = 5;
 		cfg->deploy->hook_timeout = 600;
 		cfg->deploy->health_timeout = 60;
+		cfg->deploy->monitor = 10;
+		cfg->deploy->update_timeout = 300;
 	}
 	if (parse_keys(c, v, deploy_keys, sizeof deploy_keys / sizeof *deploy_keys, target))
 		return -1;
 	struct sw_deploy_config *d = cfg->deploy;
 	if (!d->target)
 		d->target = xstrdup("local");
+	if (!strcmp(d->target, "swarm"))
+		return swarm_deploy_check(c, v, d);
+	static const char *const swarm_only[] = {"services", "image", "monitor", "update_timeout"};
+	for (size_t i = 0; i < sizeof swarm_only / sizeof *swarm_only; i++)
+		if (cJSON_GetObjectItemCaseSensitive(v, swarm_only[i])) {
+			size_t mark = path_key(c, swarm_only[i]);
+			int r = fail(c, "only for \"target\": \"swarm\" (this target is %s)", d->target);
+			path_pop(c, mark);
+			return r;
+		}
+	if (!d->path)
+		return fail(c, "missing required key \"path\"");
 	/* "~/" is the deploying user's home: a demo or a per-user site needs
 	 * no root.  On an ssh target it would be another machine's. */
 	if (!strncmp(d->path, "~/", 2)) {
@@ -1600,7 +1773,34 @@ void sw_deploy_config_free(struct sw_deploy_config *d)
 		free(d->hooks[i]);
 	free(d->health_url);
 	free(d->project);
+	strlist_free(&d->services);
+	strlist_free(&d->images);
 	free(d);
+}
+
+char *sw_deploy_image(const struct sw_deploy_config *d, size_t i, const char *commit)
+{
+	const char *img = d->images.items[i], *at = strstr(img, "$SLIPWAY_COMMIT");
+	return xasprintf("%.*s%s%s", (int)(at - img), img, commit, at + strlen("$SLIPWAY_COMMIT"));
+}
+
+void sw_deploy_image_commit(const struct sw_deploy_config *d, size_t i, const char *image, char sha[41])
+{
+	*sha = '\0';
+	const char *img = d->images.items[i], *at = strstr(img, "$SLIPWAY_COMMIT");
+	const char *rest = at + strlen("$SLIPWAY_COMMIT");
+	size_t pre = (size_t)(at - img), post = strlen(rest), n = image ? strlen(image) : 0;
+	/* What the engine shows may carry the digest it pinned: name@sha256:... */
+	const char *digest = image ? strstr(image, "@sha256:") : NULL;
+	if (digest)
+		n = (size_t)(digest - image);
+	if (n != pre + 40 + post || strncmp(image, img, pre) || strncmp(image + pre + 40, rest, post))
+		return;
+	for (size_t k = 0; k < 40; k++)
+		if (!isxdigit((unsigned char)image[pre + k]) || isupper((unsigned char)image[pre + k]))
+			return;
+	memcpy(sha, image + pre, 40);
+	sha[40] = '\0';
 }
 
 static const struct key_desc top_keys[] = {

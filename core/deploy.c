@@ -184,6 +184,61 @@ static void plan_note_interrupted(struct sw_store *st, struct sw_deploy_plan *pl
 	sw_deploy_records_free(last, n);
 }
 
+static bool is_swarm(const struct sw_deploy_config *d)
+{
+	return !strcmp(d->target, "swarm");
+}
+
+/* One deploy per target: a lock in the target's directory, or for a
+ * swarm (which has none of ours) in the store. */
+static char *target_lock_path(struct sw_store *st, const struct sw_deploy_config *d)
+{
+	return is_swarm(d) ? xasprintf("%s/%s/swarm.lock", sw_store_root(st), DEPLOYS_DIR)
+			   : xasprintf("%s/%s", d->path, TARGET_LOCK);
+}
+
+/* A swarm's plan: the engine must be a manager with every service, and
+ * what serves is what the first service's image names (its previous spec's
+ * is what a rollback goes back to). */
+static int swarm_plan(struct prepared *p, char previous[41], char **err)
+{
+	const struct sw_deploy_config *d = p->cfg.deploy;
+	struct sw_docker *dk = NULL;
+	char *why = NULL;
+	if (sw_docker_open(sw_docker_host_pick(p->cfg.docker_host), &dk, &why) || sw_swarm_check(dk, &why)) {
+		*err = xasprintf("deploy.target: %s", why);
+		free(why);
+		if (dk)
+			sw_docker_close(dk);
+		return SW_ERR_FAILED;
+	}
+	p->plan.path = xstrdup(sw_docker_host(dk));
+	int r = SW_OK;
+	for (size_t i = 0; i < d->services.len && r == SW_OK; i++) {
+		struct sw_service s;
+		if (sw_service_inspect(dk, d->services.items[i], &s, &why)) {
+			*err = xasprintf("deploy.services[%zu]: %s (`docker service ls` lists those there; `docker stack "
+					 "deploy` makes a stack's)", i, why);
+			free(why);
+			r = SW_ERR_FAILED;
+			break;
+		}
+		char cur[41], prev[41];
+		sw_deploy_image_commit(d, i, s.image, cur);
+		sw_deploy_image_commit(d, i, s.previous_image, prev);
+		if (i == 0) {
+			memcpy(p->plan.current, cur, 41);
+			memcpy(previous, prev, 41);
+		} else if (strcmp(cur, p->plan.current)) {
+			strlist_addf(&p->plan.notes, "%s runs %s, not the release %s runs (%.7s)", d->services.items[i],
+				     s.image, d->services.items[0], *p->plan.current ? p->plan.current : "none");
+		}
+		sw_service_free(&s);
+	}
+	sw_docker_close(dk);
+	return r;
+}
+
 static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_deploy_options *opt,
 		   struct prepared *p, char **err)
 {
@@ -200,9 +255,16 @@ static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_de
 	}
 	plan->environment = xstrdup(d->environment);
 	plan->target = xstrdup(d->target);
-	plan->path = xstrdup(d->path);
-	char previous[41];
-	if (strcmp(d->target, "local")) {
+	char previous[41] = "";
+	bool swarm = is_swarm(d);
+	if (swarm) {
+		int r = swarm_plan(p, previous, err);
+		if (r)
+			return r;
+	} else {
+		plan->path = xstrdup(d->path);
+	}
+	if (!swarm && strcmp(d->target, "local")) {
 		if (sw_ssh_open(d->target, &p->ssh, err))
 			return SW_ERR_USAGE;
 		/* The first connection: what cannot reach the target stops here. */
@@ -217,7 +279,7 @@ static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_de
 		}
 	}
 	/* Validation would fail after the switch: said before anything moves. */
-	if (d->health_containers && !p->ssh) {
+	if (d->health_containers && !p->ssh && !swarm) {
 		struct sw_docker *dk;
 		char *why = NULL;
 		if (sw_docker_open(sw_docker_host_pick(p->cfg.docker_host), &dk, &why)) {
@@ -229,19 +291,21 @@ static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_de
 	}
 	/* Before the rest: a deploy under way may have switched already.  (On
 	 * an ssh target, the lock taken at the start says it.) */
-	char *lock = xasprintf("%s/%s", d->path, TARGET_LOCK);
+	char *lock = target_lock_path(st, d);
 	bool busy = !p->ssh && sw_lock_held(lock);
 	free(lock);
 	if (busy) {
-		*err = busy_message(st, d->path);
+		*err = busy_message(st, plan->path);
 		return SW_ERR_FAILED;
 	}
-	if (!p->ssh)
+	if (!p->ssh && !swarm)
 		sw_deploy_current(d->path, plan->current, previous);
 	plan_note_interrupted(st, plan);
 	if (opt->rollback) {
 		if (!*previous) {
-			*err = xasprintf("nothing to roll back to: %s/previous names no release", d->path);
+			*err = swarm ? xasprintf("nothing to roll back to: the service %s's previous spec runs no release "
+						 "of %s", d->services.items[0], d->images.items[0])
+				     : xasprintf("nothing to roll back to: %s/previous names no release", d->path);
 			return SW_ERR_FAILED;
 		}
 		memcpy(plan->commit, previous, 41);
@@ -424,12 +488,14 @@ static char **hook_env(struct deployer *dp)
 		strlist_addf(&env, "DOCKER_HOST=unix://%s/%s", getenv("HOME"), host + 9);
 	else
 		strlist_addf(&env, "DOCKER_HOST=%s", host);
-	strlist_addf(&env, "COMPOSE_PROJECT_NAME=%s", dp->d->project);
+	if (dp->d->project)
+		strlist_addf(&env, "COMPOSE_PROJECT_NAME=%s", dp->d->project);
 	strlist_addf(&env, "SLIPWAY_COMMIT=%s", dp->rec->commit);
 	strlist_addf(&env, "SLIPWAY_PREVIOUS=%s", dp->rec->previous);
 	strlist_addf(&env, "SLIPWAY_ENVIRONMENT=%s", dp->d->environment);
 	strlist_addf(&env, "SLIPWAY_DEPLOY=%ld", dp->rec->id);
-	strlist_addf(&env, "SLIPWAY_DEPLOY_PATH=%s", dp->d->path);
+	if (dp->d->path)
+		strlist_addf(&env, "SLIPWAY_DEPLOY_PATH=%s", dp->d->path);
 	strlist_add(&env, "");
 	free(env.items[env.len - 1]);
 	env.items[env.len - 1] = NULL;
@@ -1329,6 +1395,186 @@ static void deploy(struct deployer *dp)
 	finish(dp, SW_DEPLOY_SUCCEEDED, state);
 }
 
+/* ---- a deploy on a swarm ---- */
+
+static void swarm_steps(const struct sw_deploy_config *d, bool rollback, struct strlist *steps)
+{
+	for (size_t i = 0; i < d->services.len; i++)
+		strlist_addf(steps, "%s-%s", rollback ? "rollback" : "update", d->services.items[i]);
+	if (!rollback) {
+		strlist_add(steps, "health");
+		strlist_add(steps, "sentry");
+	}
+}
+
+struct swarm_note {
+	struct deployer *dp;
+	const char *step;
+};
+
+static void swarm_note(void *ud, const char *state, const char *message)
+{
+	struct swarm_note *n = ud;
+	if (message)
+		step_log(n->dp, n->step, "Swarm: %s (%s)", state, message);
+	else
+		step_log(n->dp, n->step, "Swarm: %s", state);
+}
+
+/* Asks for one change of the service (an update, or a rollback with image
+ * NULL) and follows it to its end: 0 with *state, else -1 with *why. */
+static int swarm_change(struct deployer *dp, const char *name, const char *step, const char *image, char **state,
+			char **why)
+{
+	struct sw_service s;
+	if (sw_service_inspect(dp->docker, name, &s, why))
+		return -1;
+	char *before = s.update_started ? xstrdup(s.update_started) : NULL;
+	if (image)
+		step_log(dp, step, "%s → %s (Swarm watches each new task for %d s)", s.image, image, dp->d->monitor);
+	else
+		step_log(dp, step, "%s → its previous spec's %s", s.image, s.previous_image ? s.previous_image : "?");
+	sw_service_free(&s);
+	struct swarm_note note = {dp, step};
+	int r = image ? sw_service_update(dp->docker, name, image, dp->d->monitor, dp->rec->forced, why)
+		      : sw_service_rollback(dp->docker, name, why);
+	if (!r)
+		r = sw_service_follow(dp->docker, name, before, dp->d->update_timeout, swarm_note, &note, state, why);
+	free(before);
+	return r;
+}
+
+/* Service i to the release: passed when Swarm completed the update.
+ * *undo: what going back needs (0 nothing, 1 a rollback: the update began
+ * or completed; Swarm's own rollback needs none). */
+static int swarm_update(struct deployer *dp, size_t i, int *undo)
+{
+	const char *name = dp->d->services.items[i];
+	char *step = xasprintf("update-%s", name), *image = sw_deploy_image(dp->d, i, dp->rec->commit);
+	size_t k = step_begin(dp, step);
+	*undo = 0;
+	struct sw_service s;
+	char *why = NULL, *state = NULL;
+	int r = sw_service_inspect(dp->docker, name, &s, &why);
+	char cur[41] = "";
+	if (!r)
+		sw_deploy_image_commit(dp->d, i, s.image, cur);
+	bool there = !r && !strcmp(cur, dp->rec->commit) && !dp->rec->forced;
+	if (!r)
+		sw_service_free(&s);
+	if (r) {
+		r = step_end(dp, k, SW_STAGE_FAILED, why);
+	} else if (there) {
+		step_log(dp, step, "%s runs %s already", name, image);
+		r = step_end(dp, k, SW_STAGE_PASSED, NULL);
+	} else if (swarm_change(dp, name, step, image, &state, &why)) {
+		*undo = 1;
+		r = step_end(dp, k, SW_STAGE_FAILED, why);
+	} else if (!strcmp(state, "completed")) {
+		*undo = 1;
+		r = step_end(dp, k, SW_STAGE_PASSED, NULL);
+	} else {
+		char *tasks = sw_service_task_errors(dp->docker, name, image);
+		if (tasks)
+			step_log(dp, step, "%s", tasks);
+		*undo = !strcmp(state, "rollback_completed") ? 0 : 1;
+		why = !strcmp(state, "rollback_completed")
+			      ? xasprintf("Swarm rolled %s back: its new tasks failed%s%s", name, tasks ? ": " : "",
+					  tasks ? tasks : "")
+			      : xasprintf("the update of %s ended %s%s%s", name, state, tasks ? ": " : "", tasks ? tasks : "");
+		free(tasks);
+		r = step_end(dp, k, SW_STAGE_FAILED, why);
+	}
+	free(state);
+	free(image);
+	free(step);
+	return r;
+}
+
+/* Asks Swarm to take each service in undo back to its previous spec, last
+ * updated first; true when every one of them got there. */
+static bool swarm_back(struct deployer *dp, const int *undo)
+{
+	bool all = true;
+	for (size_t i = dp->d->services.len; i-- > 0;) {
+		const char *name = dp->d->services.items[i];
+		char *step = xasprintf("rollback-%s", name);
+		if (!undo[i]) {
+			free(step);
+			continue;
+		}
+		size_t k = step_begin(dp, step);
+		char *why = NULL, *state = NULL;
+		if (!swarm_change(dp, name, step, NULL, &state, &why) && strcmp(state, "rollback_completed"))
+			why = xasprintf("the rollback of %s ended %s", name, state);
+		all &= !why;
+		step_end(dp, k, why ? SW_STAGE_FAILED : SW_STAGE_PASSED, why);
+		free(state);
+		free(step);
+	}
+	return all;
+}
+
+static char *service_names(const struct sw_deploy_config *d)
+{
+	struct sbuf sb = {0};
+	for (size_t i = 0; i < d->services.len; i++)
+		sbuf_addf(&sb, "%s%s", i ? ", " : "", d->services.items[i]);
+	return sb.buf;
+}
+
+static void swarm_deploy(struct deployer *dp)
+{
+	const struct sw_deploy_config *d = dp->d;
+	char *why = NULL;
+	if (sw_docker_open(sw_docker_host_pick(dp->cfg->docker_host), &dp->docker, &why)) {
+		step_end(dp, 0, SW_STAGE_FAILED, why);
+		dp->docker = NULL;
+		set_reason(dp);
+		finish(dp, SW_DEPLOY_FAILED, xstrdup("nothing was changed"));
+		return;
+	}
+	int *undo = xcalloc(d->services.len, sizeof *undo);
+	char *names = service_names(d);
+	if (dp->rec->rollback) {
+		for (size_t i = 0; i < d->services.len; i++)
+			undo[i] = 1;
+		bool ok = swarm_back(dp, undo);
+		if (!ok)
+			set_reason(dp);
+		finish(dp, ok ? SW_DEPLOY_SUCCEEDED : SW_DEPLOY_FAILED,
+		       ok ? xasprintf("%s run %.7s again, the release before", names, dp->rec->commit)
+			  : xasprintf("going back failed (%s): `slipway log deploy:%ld` shows what Swarm said; "
+				      "`docker service ps` shows the tasks", failed_reason(dp->rec), dp->rec->id));
+		free(names);
+		free(undo);
+		return;
+	}
+	bool failed = false;
+	for (size_t i = 0; i < d->services.len && !failed; i++)
+		failed = swarm_update(dp, i, &undo[i]) != 0;
+	if (!failed)
+		failed = health(dp, "health") != 0;
+	if (failed) {
+		set_reason(dp);
+		bool back = swarm_back(dp, undo);
+		const char *prev = dp->rec->previous;
+		finish(dp, back ? SW_DEPLOY_ROLLED_BACK : SW_DEPLOY_FAILED,
+		       back ? (*prev ? xasprintf("%s run %.7s again, the release that served before", names, prev)
+				     : xasprintf("%s run what they ran before", names))
+			    : xasprintf("going back failed too (%s): `slipway log deploy:%ld` shows what Swarm said; fix "
+					"it and run `slipway rollback` or deploy again", failed_reason(dp->rec), dp->rec->id));
+	} else {
+		mark_in_sentry(dp);
+		finish(dp, SW_DEPLOY_SUCCEEDED,
+		       *dp->rec->previous ? xasprintf("%s run %.7s; the release before was %.7s (`slipway rollback` asks "
+						      "Swarm to go back)", names, dp->rec->commit, dp->rec->previous)
+					  : xasprintf("%s run %.7s", names, dp->rec->commit));
+	}
+	free(names);
+	free(undo);
+}
+
 /* The detached process: its stdio goes to the journal's deployer.log, and
  * the locks it inherited (the target's, its own liveness) die with it. */
 static _Noreturn void deployer_main(struct deployer *dp)
@@ -1343,7 +1589,10 @@ static _Noreturn void deployer_main(struct deployer *dp)
 	prctl(PR_SET_NAME, "slipway-deploy");
 	dp->rec->pid = (int)getpid();
 	save(dp);
-	deploy(dp);
+	if (is_swarm(dp->d))
+		swarm_deploy(dp);
+	else
+		deploy(dp);
 	if (dp->docker)
 		sw_docker_close(dp->docker);
 	if (dp->have_base)
@@ -1479,17 +1728,21 @@ int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_d
 		return r;
 	}
 	const struct sw_deploy_config *d = p.cfg.deploy;
+	bool swarm = is_swarm(d);
 	struct deployer dp = {.st = st, .repo = repo, .cfg = &p.cfg, .d = d};
-	char *lock = xasprintf("%s/%s", d->path, TARGET_LOCK);
+	char *lock = target_lock_path(st, d), *dir = swarm ? xstrdup(lock) : xstrdup(d->path);
+	if (swarm)
+		*strrchr(dir, '/') = '\0';
 	int target = -1, live = -1;
-	r = p.ssh ? 0 : sw_mkdirs(d->path, 0755);
+	r = p.ssh ? 0 : sw_mkdirs(dir, 0755);
 	if (p.ssh)
 		target = ssh_lock(p.ssh, d->path, st, err);
 	else if (r)
-		*err = xasprintf("cannot make the deploy path %s: %s", d->path, strerror(-r));
+		*err = xasprintf("cannot make the deploy path %s: %s", dir, strerror(-r));
 	else if ((target = open_lock(lock, false)) < 0)
 		*err = errno != EWOULDBLOCK ? xasprintf("cannot lock %s: %s", lock, strerror(errno))
-					    : busy_message(st, d->path);
+					    : busy_message(st, p.plan.path);
+	free(dir);
 	free(lock);
 	struct strlist missing = {0};
 	if (target >= 0) {
@@ -1505,7 +1758,7 @@ int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_d
 		rec.rollback = opt->rollback;
 		rec.environment = xstrdup(d->environment);
 		rec.target = xstrdup(d->target);
-		rec.path = xstrdup(d->path);
+		rec.path = xstrdup(p.plan.path);
 		memcpy(rec.commit, p.plan.commit, 41);
 		memcpy(rec.previous, p.plan.current, 41);
 		rec.run = p.plan.run;
@@ -1513,10 +1766,15 @@ int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_d
 		rec.who = sw_repo_who(repo);
 		rec.subject = sw_repo_subject(repo, rec.commit);
 		rec.started_ms = sw_now_ms();
-		for (size_t i = 0; i < sizeof deploy_steps / sizeof *deploy_steps; i++) {
-			rec.steps = xrealloc(rec.steps, (rec.nsteps + 1) * sizeof *rec.steps);
-			rec.steps[rec.nsteps++] = (struct sw_deploy_step){.name = xstrdup(deploy_steps[i])};
-		}
+		struct strlist steps = {0};
+		if (swarm)
+			swarm_steps(d, opt->rollback, &steps);
+		for (size_t i = 0; !swarm && i < sizeof deploy_steps / sizeof *deploy_steps; i++)
+			strlist_add(&steps, deploy_steps[i]);
+		rec.steps = xcalloc(steps.len, sizeof *rec.steps);
+		for (size_t i = 0; i < steps.len; i++)
+			rec.steps[rec.nsteps++] = (struct sw_deploy_step){.name = xstrdup(steps.items[i])};
+		strlist_free(&steps);
 		live = new_record(st, &rec, err);
 	}
 	if (live < 0) {
@@ -1534,10 +1792,12 @@ int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_d
 	for (size_t i = 0; i < p.plan.notes.len; i++)
 		strlist_add(notes, p.plan.notes.items[i]);
 	dp.rec = &rec;
-	dp.release = release_dir(&dp, rec.commit);
-	dp.outgoing = *rec.previous ? release_dir(&dp, rec.previous) : NULL;
-	char cur[41];
-	sw_deploy_current(d->path, cur, dp.old_previous);
+	if (!swarm) {
+		dp.release = release_dir(&dp, rec.commit);
+		dp.outgoing = *rec.previous ? release_dir(&dp, rec.previous) : NULL;
+		char cur[41];
+		sw_deploy_current(d->path, cur, dp.old_previous);
+	}
 	dp.envp = hook_env(&dp);
 	*id = rec.id;
 

@@ -333,7 +333,9 @@ void sw_deploy_serving(struct sw_store *st, const struct sw_deploy_config *d, ch
 	size_t n = sw_deploy_history(st, 50, &recs, NULL);
 	for (size_t i = 0; i < n && !*cur; i++) {
 		const struct sw_deploy_record *r = &recs[i];
-		if (!r->path || strcmp(r->path, d->path) || !r->target || strcmp(r->target, d->target))
+		/* A swarm's path is its engine's address, which may be written
+		 * in more than one way. */
+		if (!r->path || (d->path && strcmp(r->path, d->path)) || !r->target || strcmp(r->target, d->target))
 			continue;
 		if (r->status == SW_DEPLOY_SUCCEEDED) {
 			memcpy(cur, r->commit, 41);

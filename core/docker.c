@@ -192,17 +192,31 @@ int docker_transport_error(const struct sw_docker *d, CURLcode rc, const char *w
 int docker_request(struct sw_docker *d, const char *method, const char *path, struct sbuf *out, long *status,
 		   char **err)
 {
+	return docker_request_json(d, method, path, NULL, out, status, err);
+}
+
+int docker_request_json(struct sw_docker *d, const char *method, const char *path, const char *json,
+			struct sbuf *out, long *status, char **err)
+{
 	struct sbuf sink;
 	sbuf_init(&sink);
 	CURL *c = docker_easy(d, method, path);
 	if (!c)
 		return docker_fail(err, "cannot reach the container engine at %s: libcurl could not start", d->host);
+	struct curl_slist *h = NULL;
+	if (json) {
+		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
+	}
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, docker_collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out ? out : &sink);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
 	CURLcode rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
 	sbuf_free(&sink);
 	if (rc != CURLE_OK) {
 		char *what = xasprintf("%s %s", method, path);

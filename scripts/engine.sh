@@ -11,6 +11,8 @@
 #   scripts/engine.sh busybox               build slipway-busybox:latest in both
 #                                           engines unless there (engines running)
 #   scripts/engine.sh podman ARGS...        podman on the private storage
+#   scripts/engine.sh swarm                 make dockerd a one-node swarm manager
+#                                           on 127.0.0.1 (no-op when it is one)
 #
 # SW_ENGINE_DIR      state directory (default ~/.local/share/slipway/engine,
 #                    where the sample's docker stages look for engine.sock
@@ -19,6 +21,8 @@
 # SW_REGISTRY_AUTH_PORT  the password registry's port (default SW_REGISTRY_PORT+1)
 # SW_DOCKERD_STORAGE dockerd's storage driver (default vfs)
 # SW_ENGINE_TIMEOUT  seconds to wait for each component (default 30)
+# SW_SWARM_PORT      the swarm manager's port on 127.0.0.1 (default 2377; its
+#                    gossip port is 7946 whatever this says: one swarm per machine)
 #
 # DOCKER_HOST from env is podman's socket; SW_DOCKERD_HOST is dockerd's. The
 # password registry's user is "slipway", its password in the file named by
@@ -457,6 +461,21 @@ cmd_start() {
 
 # The four stop side by side: dockerd takes ~1 s (plus up to 10 s for each
 # running container: their stop timeout), each registry ~2 s.
+cmd_swarm() {
+	ping_dockerd || die "the docker engine does not run: scripts/engine.sh start"
+	local state
+	state=$(DOCKER_HOST=unix://$DOCKERD_SOCK docker info --format '{{.Swarm.LocalNodeState}}' 2>&1) \
+		|| die "docker info: $state"
+	if [ "$state" = active ]; then
+		say "the docker engine is a swarm manager already"
+		return 0
+	fi
+	# Loopback only: the manager's port, and gossip (7946), bind 127.0.0.1.
+	DOCKER_HOST=unix://$DOCKERD_SOCK docker swarm init --advertise-addr 127.0.0.1 \
+		--listen-addr "127.0.0.1:${SW_SWARM_PORT:-2377}" >/dev/null || die "docker swarm init failed"
+	say "the docker engine is a one-node swarm manager on 127.0.0.1:${SW_SWARM_PORT:-2377}"
+}
+
 cmd_stop() {
 	local pids=() pid rc=0
 	{ stop_pidfile "$PODMAN_PID" "system service" "engine"; rm -f "$SOCK"; } &
@@ -465,6 +484,11 @@ cmd_stop() {
 	# 10 s by default) and its containerd; whatever of containerd is left
 	# after a KILL is ended here.
 	{
+		# A swarm outlives dockerd in its data root: left, its services
+		# would start again with the next dockerd.
+		if alive_pid "$DOCKERD_PID" dockerd >/dev/null && ping_dockerd; then
+			DOCKER_HOST=unix://$DOCKERD_SOCK timeout 30 docker swarm leave --force >/dev/null 2>&1 || true
+		fi
 		stop_pidfile "$DOCKERD_PID" dockerd "docker engine" 30
 		reap_dockerd_children
 		rm -f "$DOCKERD_SOCK"
@@ -577,6 +601,7 @@ main() {
 	status) cmd_status ;;
 	env) cmd_env ;;
 	busybox) cmd_busybox ;;
+	swarm) cmd_swarm ;;
 	podman) private_podman "$@" ;;
 	*) usage ;;
 	esac

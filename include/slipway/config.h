@@ -74,8 +74,8 @@ const char *sw_hook_name(enum sw_hook h);
 /* "deploy": where and how main is deployed.  Main's alone: a branch's
  * copy is never read (see sw_run_config). */
 struct sw_deploy_config {
-	char *target;			/* "local", or "ssh://[user@]host[:port]" */
-	char *path;			/* absolute: releases/, shared/ and current live there */
+	char *target;			/* "local", "ssh://[user@]host[:port]" or "swarm" */
+	char *path;			/* absolute: releases/, shared/ and current live there; NULL for swarm */
 	char *environment;		/* default "production" */
 	int keep;			/* releases kept, default 5, at least 2 */
 	struct strlist shared;		/* relative paths kept in shared/ and linked into each release */
@@ -85,8 +85,19 @@ struct sw_deploy_config {
 	char *health_url;		/* http(s) URL that must answer 2xx, or NULL */
 	int health_timeout;		/* seconds validation may take, default 60 */
 	bool health_containers;		/* the compose project's containers must be up and healthy */
-	char *project;			/* the compose project: default the last part of path */
+	char *project;			/* the compose project: default the last part of path; NULL for swarm */
+	/* "target": "swarm": the services updated, each to its image (the
+	 * text names the commit as $SLIPWAY_COMMIT), in this order. */
+	struct strlist services;
+	struct strlist images;		/* images.items[i] is services.items[i]'s */
+	int monitor;			/* seconds Swarm watches a new task before it counts, default 10 */
+	int update_timeout;		/* seconds each service's update may take, default 300 */
 };
+/* The image of a swarm deploy's service i for commit (allocated), and
+ * the commit named by an image a service runs ("" when it is not one of
+ * this pattern's: sha gets 40 hex digits or ""). */
+char *sw_deploy_image(const struct sw_deploy_config *d, size_t i, const char *commit);
+void sw_deploy_image_commit(const struct sw_deploy_config *d, size_t i, const char *image, char sha[41]);
 
 /* "github": the repository a run's statuses are posted to, and merges go through. */
 struct sw_github_config {

@@ -172,4 +172,59 @@ char *sw_registry_auth_header(const struct sw_registry_auth *auth);
 struct cJSON *sw_container_summary_json(const struct sw_container_list *l);
 struct cJSON *sw_container_to_json(const struct sw_container *c);
 
+/* Swarm services (core/docker_swarm.c): the Docker Engine's own
+ * orchestrator, what "target": "swarm" deploys through.  Podman has none. */
+
+/* 0 when the engine is a swarm manager; else an error saying what it is
+ * ("... is not a swarm manager (`docker swarm init` makes it one)"). */
+int sw_swarm_check(struct sw_docker *d, char **err);
+
+struct sw_service {
+	char *id, *name;
+	char *image;			/* the spec's */
+	char *previous_image;		/* PreviousSpec's; NULL when there is none */
+	long version;			/* Version.Index: what an update must name */
+	char *update_state;		/* UpdateStatus.State ("updating", "completed", "rollback_completed",
+					 * ...); NULL before the first update */
+	char *update_message;
+	char *update_started;		/* UpdateStatus.StartedAt as the engine wrote it */
+	bool global;
+	long desired;			/* replicas, for a replicated service */
+	char *stack;			/* com.docker.stack.namespace; NULL outside a stack */
+};
+/* The service named name (or its id); "no service NAME on the swarm at
+ * HOST" when there is none. */
+int sw_service_inspect(struct sw_docker *d, const char *name, struct sw_service *s, char **err);
+void sw_service_free(struct sw_service *s);
+/* A rolling update of name to image, with FailureAction rollback and a
+ * monitor window of monitor_s (force: tasks are replaced even when the
+ * image is the same), under the version read just before. */
+int sw_service_update(struct sw_docker *d, const char *name, const char *image, int monitor_s, bool force,
+		      char **err);
+/* Asks the manager to go back to the service's previous spec. */
+int sw_service_rollback(struct sw_docker *d, const char *name, char **err);
+
+/* A state of the update (and its message, may be NULL) as it changes. */
+typedef void (*sw_service_note_fn)(void *ud, const char *state, const char *message);
+/* Follows name's UpdateStatus until an update that began after before
+ * (the StartedAt read before asking; NULL: none was) ends: *state gets
+ * "completed", "rollback_completed", "paused" or "rollback_paused".  -1
+ * with *err when the engine fails or after timeout_s. */
+int sw_service_follow(struct sw_docker *d, const char *name, const char *before, int timeout_s,
+		      sw_service_note_fn note, void *ud, char **state, char **err);
+
+struct sw_task {
+	char *id, *node;
+	char *state, *desired;		/* Status.State and DesiredState: "running", "failed", "shutdown", ... */
+	char *error;			/* Status.Err; NULL when none */
+	char *image;
+	int slot;
+	char *updated;			/* UpdatedAt */
+};
+int sw_service_tasks(struct sw_docker *d, const char *name, struct sw_task **out, size_t *n, char **err);
+void sw_tasks_free(struct sw_task *t, size_t n);
+/* The newest distinct task errors of name (of those running image, when
+ * not NULL), "task ID (failed): ERR; ...", or NULL when there are none. */
+char *sw_service_task_errors(struct sw_docker *d, const char *name, const char *image);
+
 #endif

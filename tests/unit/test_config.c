@@ -745,6 +745,80 @@ static void test_watch(void)
 		  "slipway.json: watch: unknown key \"auto_merg\" (did you mean \"auto_merge\"?)");
 }
 
+/* "target": "swarm": services and an image naming the commit, none of a
+ * release directory's keys; each error names its key path. */
+static void test_deploy_swarm(void)
+{
+	struct sw_config cfg;
+	CHECK_INT(parse_q(&cfg, "{'stages': [" ST "], 'deploy': {'target': 'swarm', 'services': ['web', 'proxy'], "
+				"'image': 'r:5000/site:$SLIPWAY_COMMIT'}}"), 0);
+	const struct sw_deploy_config *d = cfg.deploy;
+	CHECK(d->path == NULL);
+	CHECK_STR(d->environment, "production");
+	CHECK_INT(d->monitor, 10);
+	CHECK_INT(d->update_timeout, 300);
+	CHECK_INT(d->images.len, 2);
+	char *img = sw_deploy_image(d, 1, "0123456789abcdef0123456789abcdef01234567");
+	CHECK_STR(img, "r:5000/site:0123456789abcdef0123456789abcdef01234567");
+	char sha[41];
+	sw_deploy_image_commit(d, 0, img, sha);
+	CHECK_STR(sha, "0123456789abcdef0123456789abcdef01234567");
+	char *pinned = xasprintf("%s@sha256:%064d", img, 0);
+	sw_deploy_image_commit(d, 0, pinned, sha);
+	CHECK_STR(sha, "0123456789abcdef0123456789abcdef01234567");
+	sw_deploy_image_commit(d, 0, "r:5000/site:latest", sha);
+	CHECK_STR(sha, "");
+	sw_deploy_image_commit(d, 0, "r:5000/other:0123456789abcdef0123456789abcdef01234567", sha);
+	CHECK_STR(sha, "");
+	sw_deploy_image_commit(d, 0, NULL, sha);
+	CHECK_STR(sha, "");
+	free(pinned);
+	free(img);
+	sw_config_free(&cfg);
+
+	CHECK_INT(parse_q(&cfg, "{'stages': [" ST "], 'deploy': {'target': 'swarm', 'services': ['web', 'proxy'], "
+				"'image': {'proxy': 'p:$SLIPWAY_COMMIT', 'web': 'w:$SLIPWAY_COMMIT'}, 'monitor': 3}}"), 0);
+	CHECK_STR(cfg.deploy->images.items[0], "w:$SLIPWAY_COMMIT");
+	CHECK_STR(cfg.deploy->images.items[1], "p:$SLIPWAY_COMMIT");
+	CHECK_INT(cfg.deploy->monitor, 3);
+	sw_config_free(&cfg);
+
+#define SWARM(rest) "{'stages': [" ST "], 'deploy': {'target': 'swarm', " rest "}}"
+	CHECK_ERR(SWARM("'image': 'a:$SLIPWAY_COMMIT'"),
+		  "slipway.json: deploy: missing required key \"services\" (the Swarm services to update, e.g. "
+		  "[\"site_web\", \"site_proxy\"])");
+	CHECK_ERR(SWARM("'services': ['web']"),
+		  "slipway.json: deploy: missing required key \"image\" (e.g. \"127.0.0.1:5000/site:$SLIPWAY_COMMIT\")");
+	CHECK_ERR(SWARM("'services': ['web'], 'image': 'a:latest'"),
+		  "slipway.json: deploy.image: the image \"a:latest\" must name the commit once, as $SLIPWAY_COMMIT "
+		  "(e.g. \"127.0.0.1:5000/site:$SLIPWAY_COMMIT\"): it is how the release a service runs is known");
+	CHECK_ERR(SWARM("'services': ['web', 'db'], 'image': {'web': 'a:$SLIPWAY_COMMIT'}"),
+		  "slipway.json: deploy.image: no image for the service \"db\"");
+	CHECK_ERR(SWARM("'services': ['web'], 'image': {'web': 'a:$SLIPWAY_COMMIT', 'wbe': 'b:$SLIPWAY_COMMIT'}"),
+		  "slipway.json: deploy.image.wbe: \"wbe\" is not one of \"services\"");
+	CHECK_ERR(SWARM("'services': ['web', 'web'], 'image': 'a:$SLIPWAY_COMMIT'"),
+		  "slipway.json: deploy.services[1]: duplicate service \"web\"");
+	CHECK_ERR(SWARM("'services': ['-web'], 'image': 'a:$SLIPWAY_COMMIT'"),
+		  "slipway.json: deploy.services[0]: invalid service name \"-web\" (letters, digits, '_', '.' and '-', "
+		  "as Swarm names them)");
+	CHECK_ERR(SWARM("'services': [], 'image': 'a:$SLIPWAY_COMMIT'"),
+		  "slipway.json: deploy.services: expected a non-empty array of service names, got an array");
+	CHECK_ERR(SWARM("'services': ['web'], 'image': 'a:$SLIPWAY_COMMIT', 'path': '/srv/x'"),
+		  "slipway.json: deploy.path: not used with \"target\": \"swarm\": Swarm keeps each service's releases "
+		  "(its spec and the one before), and runs no hooks");
+	CHECK_ERR(SWARM("'services': ['web'], 'image': 'a:$SLIPWAY_COMMIT', 'health': {'containers': true}"),
+		  "slipway.json: deploy.health.containers: not used with \"target\": \"swarm\": Swarm itself watches "
+		  "each task's health check during the update (\"monitor\")");
+	CHECK_ERR("{'stages': [" ST "], 'deploy': {'path': '/srv/x', 'services': ['web']}}",
+		  "slipway.json: deploy.services: only for \"target\": \"swarm\" (this target is local)");
+	CHECK_ERR("{'stages': [" ST "], 'deploy': {'target': 'local'}}",
+		  "slipway.json: deploy: missing required key \"path\"");
+	CHECK_ERR("{'stages': [" ST "], 'deploy': {'target': 'swarn', 'path': '/srv/x'}}",
+		  "slipway.json: deploy.target: invalid target \"swarn\" (\"local\", \"ssh://user@host[:port]\" or "
+		  "\"swarm\")");
+#undef SWARM
+}
+
 /* A stage measuring a custom metric "warnings", for the gate tests. */
 #define WARN_ST "{'name': 'w', 'run': 'x', 'parse': {'regex': 'w=(\\\\d+)', 'metric': 'warnings'}}"
 
@@ -1012,6 +1086,7 @@ int main(void)
 {
 	RUN_TEST(test_sample);
 	RUN_TEST(test_watch);
+	RUN_TEST(test_deploy_swarm);
 	RUN_TEST(test_defaults);
 	RUN_TEST(test_other_values);
 	RUN_TEST(test_syntax_errors);
