@@ -251,6 +251,19 @@ static void print_row(const struct sw_deploy_record *rec)
 		printf("%-9s ", rec->forced ? "forced" : "-");
 	put_clean(stdout, rec->status == SW_DEPLOY_SUCCEEDED || !rec->reason ? rec->subject : rec->reason);
 	putchar('\n');
+	/* A fleet's hosts beneath it, each with its own deploy. */
+	for (size_t i = 0; i < rec->nsteps; i++) {
+		const struct sw_deploy_step *s = &rec->steps[i];
+		if (!s->deploy && !(rec->target && !strcmp(rec->target, "fleet") && strcmp(s->name, "sentry")))
+			continue;
+		printf("      ");
+		put_clean(stdout, s->name);
+		printf("%*s", (int)(s->name && strlen(s->name) < 26 ? 26 - strlen(s->name) : 1), "");
+		if (s->deploy)
+			printf("#%-4ld %s\n", s->deploy, sw_stage_status_name(s->status));
+		else
+			printf("-     %s\n", sw_stage_status_name(s->status));
+	}
 }
 
 int cmd_deploys(int argc, char **argv)

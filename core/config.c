@@ -1576,6 +1576,85 @@ static int deploy_image(struct ctx *c, const cJSON *v, void *target)
 	return 0;
 }
 
+static int add_target(struct ctx *c, const cJSON *v, struct strlist *l)
+{
+	char q[QUOTE_MAX];
+	if (!cJSON_IsString(v))
+		return expected(c, v, "an ssh:// URL");
+	if (!ssh_target_ok(v->valuestring))
+		return fail(c, "invalid target %s (\"ssh://user@host[:port]\": a fleet's hosts are reached by ssh)",
+			    quote(q, v->valuestring));
+	if (strlist_has(l, v->valuestring))
+		return fail(c, "duplicate target %s", quote(q, v->valuestring));
+	strlist_add(l, v->valuestring);
+	return 0;
+}
+
+static int deploy_targets(struct ctx *c, const cJSON *v, void *target)
+{
+	if (!cJSON_IsArray(v) || !cJSON_GetArraySize(v))
+		return expected(c, v, "a non-empty array of ssh:// URLs");
+	if (check_count(c, v, SHARED_MAX, "targets"))
+		return -1;
+	return add_each(c, v, add_target, &deploy_of(target)->targets);
+}
+
+static int strategy_max_parallel(struct ctx *c, const cJSON *v, void *target)
+{
+	return get_posint(c, v, &deploy_of(target)->max_parallel);
+}
+
+/* "66%" of the hosts, or a count of them. */
+static int strategy_min_healthy(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_deploy_config *d = deploy_of(target);
+	char q[QUOTE_MAX];
+	if (cJSON_IsNumber(v)) {
+		if (!(v->valuedouble >= 0 && v->valuedouble <= SHARED_MAX) || islessgreater((double)(int)v->valuedouble, v->valuedouble))
+			return expected(c, v, "a count of hosts (0 or more) or a percentage such as \"66%\"");
+		d->min_healthy = (int)v->valuedouble;
+		d->min_healthy_pct = false;
+		return 0;
+	}
+	const char *s = cJSON_GetStringValue(v);
+	char *end = NULL;
+	long pct = s && isdigit((unsigned char)*s) ? strtol(s, &end, 10) : -1;
+	if (pct < 0 || pct > 100 || strcmp(end, "%") || end - s > 3)
+		return fail(c, "invalid min_healthy %s (a count of hosts, or a percentage from \"0%%\" to \"100%%\")",
+			    s ? quote(q, s) : describe(q, v));
+	d->min_healthy = (int)pct;
+	d->min_healthy_pct = true;
+	return 0;
+}
+
+static const struct key_desc strategy_keys[] = {
+	{"max_parallel", strategy_max_parallel, false},
+	{"min_healthy", strategy_min_healthy, false},
+};
+
+/* CodeDeploy's named configurations, or its two numbers. */
+static int deploy_strategy(struct ctx *c, const cJSON *v, void *target)
+{
+	struct sw_deploy_config *d = deploy_of(target);
+	char q[QUOTE_MAX];
+	static const char *const named[] = {"one_at_a_time", "half_at_a_time", "all_at_once"};
+	if (cJSON_IsString(v)) {
+		for (size_t i = 0; i < sizeof named / sizeof *named; i++)
+			if (!strcmp(v->valuestring, named[i])) {
+				free(d->strategy);
+				d->strategy = xstrdup(named[i]);
+				return 0;
+			}
+		const char *s = sw_suggest(v->valuestring, named, sizeof named / sizeof *named);
+		return fail(c, "unknown strategy %s (one_at_a_time, half_at_a_time, all_at_once, or "
+			    "{\"max_parallel\": N, \"min_healthy\": \"66%%\"})%s%s%s", quote(q, v->valuestring),
+			    s ? "; did you mean \"" : "", s ? s : "", s ? "\"?" : "");
+	}
+	free(d->strategy);
+	d->strategy = xstrdup("");
+	return parse_keys(c, v, strategy_keys, sizeof strategy_keys / sizeof *strategy_keys, target);
+}
+
 static int deploy_monitor(struct ctx *c, const cJSON *v, void *target)
 {
 	return get_posint(c, v, &deploy_of(target)->monitor);
@@ -1591,6 +1670,8 @@ static const struct key_desc deploy_keys[] = {
 	{"path", deploy_path, false},
 	{"services", deploy_services, false},
 	{"image", deploy_image, false},
+	{"targets", deploy_targets, false},
+	{"strategy", deploy_strategy, false},
 	{"monitor", deploy_monitor, false},
 	{"update_timeout", deploy_update_timeout, false},
 	{"environment", deploy_environment, false},
@@ -1705,6 +1786,20 @@ static int top_deploy(struct ctx *c, const cJSON *v, void *target)
 	if (parse_keys(c, v, deploy_keys, sizeof deploy_keys / sizeof *deploy_keys, target))
 		return -1;
 	struct sw_deploy_config *d = cfg->deploy;
+	if (d->targets.len && d->target) {
+		size_t mark = path_key(c, "targets");
+		int r = fail(c, "a deploy has one \"target\" or a fleet of \"targets\", not both");
+		path_pop(c, mark);
+		return r;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(v, "strategy") && !d->targets.len) {
+		size_t mark = path_key(c, "strategy");
+		int r = fail(c, "only for a fleet of \"targets\"");
+		path_pop(c, mark);
+		return r;
+	}
+	if (d->targets.len)
+		d->target = xstrdup("fleet");
 	if (!d->target)
 		d->target = xstrdup("local");
 	if (!strcmp(d->target, "swarm"))
@@ -1726,7 +1821,8 @@ static int top_deploy(struct ctx *c, const cJSON *v, void *target)
 		size_t mark = path_key(c, "path");
 		int r = 0;
 		if (strcmp(d->target, "local"))
-			r = fail(c, "an ssh target's path must be absolute: \"~/\" would be this machine's home");
+			r = fail(c, "an ssh target's path must be absolute: \"~/\" would be %s home",
+				 d->targets.len ? "each host's" : "this machine's");
 		else if (!h || h[0] != '/')
 			r = fail(c, "\"~/\" needs HOME set to an absolute directory");
 		path_pop(c, mark);
@@ -1775,7 +1871,62 @@ void sw_deploy_config_free(struct sw_deploy_config *d)
 	free(d->project);
 	strlist_free(&d->services);
 	strlist_free(&d->images);
+	strlist_free(&d->targets);
+	free(d->strategy);
 	free(d);
+}
+
+size_t sw_deploy_wave_size(const struct sw_deploy_config *d, size_t n, char **err)
+{
+	if (!n)
+		return 0;
+	size_t wave, healthy = 0;
+	const char *s = d->strategy;
+	if (s && !strcmp(s, "all_at_once")) {
+		wave = n;
+	} else if (s && !strcmp(s, "half_at_a_time")) {
+		/* CodeDeploy's: up to half, fractions rounded down. */
+		wave = n / 2 ? n / 2 : 1;
+	} else if (!s || *s) {
+		wave = 1;
+	} else {
+		/* A percentage of hosts is rounded up, as CodeDeploy rounds it. */
+		healthy = d->min_healthy_pct ? ((size_t)d->min_healthy * n + 99) / 100 : (size_t)d->min_healthy;
+		wave = healthy >= n ? 0 : n - healthy;
+		if (d->max_parallel && (size_t)d->max_parallel < wave)
+			wave = (size_t)d->max_parallel;
+	}
+	if (!wave)
+		*err = xasprintf("deploy.strategy: with %zu host%s, min_healthy %d%s keeps %zu serving: none is left to "
+				 "deploy to (lower min_healthy)", n, n == 1 ? "" : "s", d->min_healthy,
+				 d->min_healthy_pct ? "%" : "", healthy);
+	return wave;
+}
+
+char *sw_deploy_health_url(const struct sw_deploy_config *d, const char *target)
+{
+	if (!d->health_url)
+		return NULL;
+	const char *at = strstr(d->health_url, "{host}");
+	if (!at)
+		return xstrdup(d->health_url);
+	/* ssh://[user@]host[:port], as ssh_target_ok let it in. */
+	const char *h = strncmp(target, "ssh://", 6) ? target : target + 6;
+	const char *u = strchr(h, '@');
+	if (u)
+		h = u + 1;
+	size_t hn = strcspn(h, ":");
+	struct sbuf sb = {0};
+	for (const char *p = d->health_url; *p;) {
+		at = strstr(p, "{host}");
+		if (!at) {
+			sbuf_adds(&sb, p);
+			break;
+		}
+		sbuf_addf(&sb, "%.*s%.*s", (int)(at - p), p, (int)hn, h);
+		p = at + 6;
+	}
+	return sb.buf;
 }
 
 char *sw_deploy_image(const struct sw_deploy_config *d, size_t i, const char *commit)

@@ -184,6 +184,15 @@ static void plan_note_interrupted(struct sw_store *st, struct sw_deploy_plan *pl
 	sw_deploy_records_free(last, n);
 }
 
+/* One host of a fleet deploy, deployed as a target of its own by the
+ * fleet's process. */
+struct host_opts {
+	const char *target;		/* ssh://... one of main's "targets" */
+	long parent;			/* the fleet's deploy */
+	long run;			/* the run that proved the commit, for the record */
+	const char *commit;		/* what the fleet deploys (or goes back to) */
+};
+
 static bool is_swarm(const struct sw_deploy_config *d)
 {
 	return !strcmp(d->target, "swarm");
@@ -193,8 +202,9 @@ static bool is_swarm(const struct sw_deploy_config *d)
  * swarm (which has none of ours) in the store. */
 static char *target_lock_path(struct sw_store *st, const struct sw_deploy_config *d)
 {
-	return is_swarm(d) ? xasprintf("%s/%s/swarm.lock", sw_store_root(st), DEPLOYS_DIR)
-			   : xasprintf("%s/%s", d->path, TARGET_LOCK);
+	if (is_swarm(d) || d->targets.len)
+		return xasprintf("%s/%s/%s.lock", sw_store_root(st), DEPLOYS_DIR, d->target);
+	return xasprintf("%s/%s", d->path, TARGET_LOCK);
 }
 
 /* A swarm's plan: the engine must be a manager with every service, and
@@ -240,19 +250,35 @@ static int swarm_plan(struct prepared *p, char previous[41], char **err)
 }
 
 static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_deploy_options *opt,
-		   struct prepared *p, char **err)
+		   const struct host_opts *h, struct prepared *p, char **err)
 {
 	memset(p, 0, sizeof *p);
 	struct sw_deploy_plan *plan = &p->plan;
 	if (sw_project_config(repo, &p->cfg, err))
 		return SW_ERR_USAGE;
-	const struct sw_deploy_config *d = p->cfg.deploy;
+	struct sw_deploy_config *dm = p->cfg.deploy;
+	const struct sw_deploy_config *d = dm;
 	const char *main = p->cfg.main_branch;
 	if (!d) {
 		*err = xasprintf("%s's slipway.json has no \"deploy\" section: add one (see slipway.json(5)) and "
 				 "commit it to %s", main, main);
 		return SW_ERR_USAGE;
 	}
+	if (h && !d->targets.len) {
+		*err = xasprintf("%s's slipway.json has no fleet of \"targets\" any more", main);
+		return SW_ERR_FAILED;
+	}
+	/* One host of a fleet is deployed as a target of its own. */
+	if (h) {
+		free(dm->target);
+		dm->target = xstrdup(h->target);
+		char *url = sw_deploy_health_url(d, h->target);
+		free(dm->health_url);
+		dm->health_url = url;
+	}
+	bool fleet = !h && d->targets.len;
+	if (fleet && !sw_deploy_wave_size(d, d->targets.len, err))
+		return SW_ERR_USAGE;
 	plan->environment = xstrdup(d->environment);
 	plan->target = xstrdup(d->target);
 	char previous[41] = "";
@@ -264,7 +290,9 @@ static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_de
 	} else {
 		plan->path = xstrdup(d->path);
 	}
-	if (!swarm && strcmp(d->target, "local")) {
+	if (fleet)
+		sw_deploy_serving(st, d, plan->current, previous);
+	if (!swarm && !fleet && strcmp(d->target, "local")) {
 		if (sw_ssh_open(d->target, &p->ssh, err))
 			return SW_ERR_USAGE;
 		/* The first connection: what cannot reach the target stops here. */
@@ -279,7 +307,7 @@ static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_de
 		}
 	}
 	/* Validation would fail after the switch: said before anything moves. */
-	if (d->health_containers && !p->ssh && !swarm) {
+	if (d->health_containers && !p->ssh && !swarm && !fleet) {
 		struct sw_docker *dk;
 		char *why = NULL;
 		if (sw_docker_open(sw_docker_host_pick(p->cfg.docker_host), &dk, &why)) {
@@ -292,26 +320,29 @@ static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_de
 	/* Before the rest: a deploy under way may have switched already.  (On
 	 * an ssh target, the lock taken at the start says it.) */
 	char *lock = target_lock_path(st, d);
-	bool busy = !p->ssh && sw_lock_held(lock);
+	bool busy = !p->ssh && !h && sw_lock_held(lock);
 	free(lock);
 	if (busy) {
 		*err = busy_message(st, plan->path);
 		return SW_ERR_FAILED;
 	}
-	if (!p->ssh && !swarm)
+	if (!p->ssh && !swarm && !fleet)
 		sw_deploy_current(d->path, plan->current, previous);
 	plan_note_interrupted(st, plan);
 	if (opt->rollback) {
 		if (!*previous) {
 			*err = swarm ? xasprintf("nothing to roll back to: the service %s's previous spec runs no release "
 						 "of %s", d->services.items[0], d->images.items[0])
-				     : xasprintf("nothing to roll back to: %s/previous names no release", d->path);
+			       : fleet ? xasprintf("nothing to roll back to: no fleet deploy with a release before it "
+						   "succeeded last")
+				       : xasprintf("nothing to roll back to: %s%s%s/previous names no release",
+						   h ? "on " : "", h ? h->target : "", d->path);
 			return SW_ERR_FAILED;
 		}
 		memcpy(plan->commit, previous, 41);
 		return SW_OK;
 	}
-	const char *ref = opt->ref ? opt->ref : main;
+	const char *ref = h ? h->commit : opt->ref ? opt->ref : main;
 	char main_sha[41];
 	if (sw_repo_resolve(repo, ref, plan->commit, err))
 		return SW_ERR_USAGE;
@@ -321,6 +352,10 @@ static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_de
 	if (!sw_repo_contains(repo, main_sha, plan->commit)) {
 		why = xasprintf("%s (%.7s) is not on %s: only %s's commits are deployed (merge it first)", ref,
 				plan->commit, main, main);
+	} else if (h) {
+		/* The fleet's deploy proved it, and a host already on it (left
+		 * there by a fleet deploy that could not go back) gets it again. */
+		plan->run = h->run;
 	} else if (!(plan->run = sw_find_proof(st, NULL, plan->commit, main, &why))) {
 		char *r = xasprintf("%s@%.7s has no passed run; %s", ref, plan->commit, why);
 		free(why);
@@ -350,7 +385,7 @@ int sw_deploy_plan(struct sw_repo *repo, struct sw_store *st, const struct sw_de
 		   struct sw_deploy_plan *plan, char **err)
 {
 	struct prepared p;
-	int r = prepare(repo, st, opt, &p, err);
+	int r = prepare(repo, st, opt, NULL, &p, err);
 	*plan = p.plan;
 	memset(&p.plan, 0, sizeof p.plan);
 	prepared_free(&p);
@@ -387,6 +422,7 @@ struct deployer {
 	struct sw_container_list base;
 	bool have_base;
 	char *bad_container;		/* the one the last containers check blamed */
+	int live_fd, target_fd;		/* the locks this deploy's process holds */
 };
 
 static void save(struct deployer *dp)
@@ -493,6 +529,7 @@ static char **hook_env(struct deployer *dp)
 	strlist_addf(&env, "SLIPWAY_COMMIT=%s", dp->rec->commit);
 	strlist_addf(&env, "SLIPWAY_PREVIOUS=%s", dp->rec->previous);
 	strlist_addf(&env, "SLIPWAY_ENVIRONMENT=%s", dp->d->environment);
+	strlist_addf(&env, "SLIPWAY_TARGET=%s", dp->d->target);
 	strlist_addf(&env, "SLIPWAY_DEPLOY=%ld", dp->rec->id);
 	if (dp->d->path)
 		strlist_addf(&env, "SLIPWAY_DEPLOY_PATH=%s", dp->d->path);
@@ -1388,11 +1425,254 @@ static void deploy(struct deployer *dp)
 	}
 	prune(dp, "releases", true);
 	prune(dp, "backups", false);
-	mark_in_sentry(dp);
+	if (dp->rec->parent) {
+		char *why = xasprintf("fleet deploy #%ld marks the release once every host has it", dp->rec->parent);
+		step_skip(dp, "sentry", why);
+		free(why);
+	} else {
+		mark_in_sentry(dp);
+	}
 	state = *dp->rec->previous ? xasprintf("current is %.7s; previous is %.7s (`slipway rollback` goes back)",
 					       dp->rec->commit, dp->rec->previous)
 				   : xasprintf("current is %.7s", dp->rec->commit);
 	finish(dp, SW_DEPLOY_SUCCEEDED, state);
+}
+
+/* ---- a fleet of hosts ---- */
+
+#define FLEET_POLL_MS 100
+
+static int start_one(struct sw_repo *repo, struct sw_store *st, const struct sw_deploy_options *opt,
+		     const struct host_opts *h, long *id, struct strlist *notes, char **err);
+
+/* A host's step is named by its target without the scheme, which has no
+ * '/' (config.c's ssh_target_ok): it is a log file's name too. */
+static const char *host_name(const char *target)
+{
+	return strncmp(target, "ssh://", 6) ? target : target + 6;
+}
+
+static void fleet_steps(const struct sw_deploy_config *d, bool rollback, struct strlist *steps)
+{
+	for (size_t i = 0; i < d->targets.len; i++)
+		strlist_add(steps, host_name(d->targets.items[i]));
+	if (!rollback)
+		strlist_add(steps, "sentry");
+}
+
+/* Where a host's deploy left that host. */
+enum host_end {
+	HOST_NEW,		/* it serves the fleet's commit */
+	HOST_OLD,		/* it serves what it served before (nothing was changed, or it went back) */
+	HOST_UNKNOWN,		/* neither can be said: going back failed, or its process died */
+	HOST_UNREACHED,		/* its deploy could not start (unreachable, locked): it was not changed */
+};
+
+static enum host_end host_end(const struct sw_deploy_record *r)
+{
+	if (r->status == SW_DEPLOY_SUCCEEDED)
+		return r->rollback ? HOST_OLD : HOST_NEW;
+	if (r->status == SW_DEPLOY_ROLLED_BACK)
+		return HOST_OLD;
+	if (r->status == SW_DEPLOY_FAILED && !r->rollback)
+		for (size_t i = 0; i < r->nsteps; i++)
+			if (!strcmp(r->steps[i].name, "switch"))
+				return r->steps[i].status == SW_STAGE_PASSED ? HOST_UNKNOWN : HOST_OLD;
+	return HOST_UNKNOWN;
+}
+
+struct host_run {
+	size_t target;			/* index in deploy.targets */
+	size_t step;			/* the fleet's step for it */
+	long id;			/* its deploy; 0 when it could not start */
+	bool ended;
+	enum host_end end;
+	char *shown;			/* the host's step the fleet's step says it is at */
+};
+
+/* Starts host h's deploy (or rollback) as the fleet's step k. */
+static void host_start(struct deployer *dp, struct host_run *h, bool rollback)
+{
+	const char *target = dp->d->targets.items[h->target], *step = dp->rec->steps[h->step].name;
+	step_begin(dp, step);
+	struct host_opts ho = {target, dp->rec->id, dp->rec->run, dp->rec->commit};
+	struct sw_deploy_options o = {.rollback = rollback};
+	struct strlist notes = {0};
+	char *why = NULL;
+	if (start_one(dp->repo, dp->st, &o, &ho, &h->id, &notes, &why)) {
+		step_log(dp, step, "%s", why);
+		h->id = 0;
+		h->ended = true;
+		h->end = HOST_UNREACHED;
+		step_end(dp, h->step, SW_STAGE_FAILED, why);
+	} else {
+		for (size_t i = 0; i < notes.len; i++)
+			step_log(dp, step, "%s", notes.items[i]);
+		step_log(dp, step, "%s #%ld on %s started", rollback ? "rollback" : "deploy", h->id, target);
+		dp->rec->steps[h->step].deploy = h->id;
+		save(dp);
+	}
+	strlist_free(&notes);
+}
+
+/* One look at a host's deploy: its step in the fleet's record follows it,
+ * and ends when it has ended. */
+static void host_poll(struct deployer *dp, struct host_run *h)
+{
+	struct sw_deploy_record r;
+	char *err = NULL;
+	const char *step = dp->rec->steps[h->step].name;
+	if (sw_deploy_load(dp->st, h->id, &r, &err)) {
+		step_log(dp, step, "%s", err);
+		h->ended = true;
+		h->end = HOST_UNKNOWN;
+		step_end(dp, h->step, SW_STAGE_FAILED, err);
+		return;
+	}
+	if (!sw_deploy_status_final(r.status)) {
+		size_t now = sw_deploy_default_step(&r);
+		const char *at = now < r.nsteps ? r.steps[now].name : NULL;
+		if (at && (!h->shown || strcmp(h->shown, at))) {
+			free(h->shown);
+			h->shown = xstrdup(at);
+			free(dp->rec->steps[h->step].reason);
+			dp->rec->steps[h->step].reason = xasprintf("#%ld at %s", h->id, at);
+			save(dp);
+		}
+		sw_deploy_record_free(&r);
+		return;
+	}
+	h->ended = true;
+	h->end = host_end(&r);
+	double s = (double)(r.finished_ms - r.started_ms) / 1000;
+	step_log(dp, step, "%s #%ld %s in %.1f s%s%s", r.rollback ? "rollback" : "deploy", r.id,
+		 sw_deploy_status_name(r.status), s, r.state ? ": " : "", r.state ? r.state : "");
+	if (r.status == SW_DEPLOY_SUCCEEDED)
+		step_end(dp, h->step, SW_STAGE_PASSED, NULL);
+	else
+		step_end(dp, h->step, SW_STAGE_FAILED,
+			 xasprintf("#%ld %s: %s", r.id, sw_deploy_status_name(r.status), r.reason ? r.reason : "see its log"));
+	sw_deploy_record_free(&r);
+}
+
+/* Runs hosts[0..n) in waves of wave, each wave's hosts at once; a host
+ * that does not succeed ends it after its wave (the others of the wave are
+ * waited for, never abandoned mid-deploy).  True when every host did. */
+static bool run_hosts(struct deployer *dp, struct host_run *hosts, size_t n, size_t wave, bool rollback)
+{
+	bool ok = true;
+	for (size_t w = 0; w < n && ok; w += wave) {
+		size_t end = w + wave < n ? w + wave : n, left = 0;
+		for (size_t i = w; i < end; i++) {
+			host_start(dp, &hosts[i], rollback);
+			left += !hosts[i].ended;
+		}
+		while (left) {
+			sleep_ms(FLEET_POLL_MS);
+			for (size_t i = w; i < end; i++)
+				if (!hosts[i].ended) {
+					host_poll(dp, &hosts[i]);
+					left -= hosts[i].ended;
+				}
+		}
+		for (size_t i = w; i < end; i++)
+			ok &= hosts[i].id && hosts[i].end == (rollback ? HOST_OLD : HOST_NEW);
+	}
+	return ok;
+}
+
+/* What each host serves, for the state line: "web1 and web3 run 3f2a1c9;
+ * web2 is unknown (see deploy #7)". */
+static char *fleet_state(struct deployer *dp, const struct host_run *hosts, size_t n, const char *sha_new,
+			 const char *sha_old)
+{
+	struct sbuf sb = {0};
+	for (int e = HOST_NEW; e <= HOST_UNREACHED; e++) {
+		size_t count = 0;
+		struct sbuf names = {0};
+		for (size_t i = 0; i < n; i++)
+			if ((int)hosts[i].end == e) {
+				sbuf_addf(&names, "%s%s", count ? ", " : "", host_name(dp->d->targets.items[hosts[i].target]));
+				count++;
+			}
+		if (!count) {
+			sbuf_free(&names);
+			continue;
+		}
+		if (sb.len)
+			sbuf_adds(&sb, "; ");
+		if (e == HOST_NEW)
+			sbuf_addf(&sb, "%s %s %.7s", names.buf, count == 1 ? "runs" : "run", sha_new);
+		else if (e == HOST_OLD && *sha_old)
+			sbuf_addf(&sb, "%s %s %.7s", names.buf, count == 1 ? "runs" : "run", sha_old);
+		else if (e == HOST_OLD)
+			sbuf_addf(&sb, "%s %s what %s before", names.buf, count == 1 ? "runs" : "run",
+				  count == 1 ? "it ran" : "they ran");
+		else if (e == HOST_UNKNOWN)
+			sbuf_addf(&sb, "%s: unknown, see %s deploy", names.buf, count == 1 ? "its" : "each one's");
+		else
+			sbuf_addf(&sb, "%s %s not changed", names.buf, count == 1 ? "was" : "were");
+		sbuf_free(&names);
+	}
+	return sb.buf ? sb.buf : xstrdup("no host was reached");
+}
+
+static void fleet_deploy(struct deployer *dp)
+{
+	const struct sw_deploy_config *d = dp->d;
+	size_t n = d->targets.len, back_n = 0;
+	char *err = NULL;
+	size_t wave = sw_deploy_wave_size(d, n, &err);
+	free(err);
+	if (!wave)
+		wave = 1;
+	struct host_run *hosts = xcalloc(n, sizeof *hosts), *back = xcalloc(n, sizeof *back);
+	for (size_t i = 0; i < n; i++)
+		hosts[i] = (struct host_run){.target = i, .step = i, .end = HOST_OLD};
+	bool rollback = dp->rec->rollback, ok = run_hosts(dp, hosts, n, wave, rollback);
+	const char *prev = dp->rec->previous;
+	if (ok && rollback) {
+		finish(dp, SW_DEPLOY_SUCCEEDED, fleet_state(dp, hosts, n, prev, dp->rec->commit));
+	} else if (ok) {
+		mark_in_sentry(dp);
+		char *st = fleet_state(dp, hosts, n, dp->rec->commit, prev);
+		finish(dp, SW_DEPLOY_SUCCEEDED,
+		       *prev ? xasprintf("%s; the release before was %.7s (`slipway rollback` goes back)", st, prev)
+			     : xstrdup(st));
+		free(st);
+	} else if (rollback) {
+		set_reason(dp);
+		finish(dp, SW_DEPLOY_FAILED, fleet_state(dp, hosts, n, dp->rec->previous, dp->rec->commit));
+	} else {
+		/* Every host that took the release goes back, so that the fleet
+		 * never ends split between two releases. */
+		set_reason(dp);
+		for (size_t i = 0; i < n; i++)
+			if (hosts[i].end == HOST_NEW) {
+				char *name = xasprintf("rollback-%s", host_name(d->targets.items[i]));
+				back[back_n++] = (struct host_run){.target = i, .step = step_index(dp, name), .end = HOST_NEW};
+				free(name);
+			}
+		bool all = run_hosts(dp, back, back_n, wave, true);
+		for (size_t i = 0; i < back_n; i++)
+			hosts[back[i].target].end = back[i].id ? (back[i].end == HOST_OLD ? HOST_OLD : HOST_UNKNOWN) : HOST_NEW;
+		bool split = false;
+		for (size_t i = 0; i < n; i++)
+			split |= hosts[i].end != HOST_OLD && hosts[i].end != HOST_UNREACHED;
+		char *st = fleet_state(dp, hosts, n, dp->rec->commit, prev);
+		finish(dp, all && !split ? SW_DEPLOY_ROLLED_BACK : SW_DEPLOY_FAILED,
+		       all && !split ? st
+				     : xasprintf("going back failed on some hosts: %s; fix them and run `slipway rollback` "
+						 "or deploy again", st));
+		if (!(all && !split))
+			free(st);
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(hosts[i].shown);
+		free(back[i].shown);
+	}
+	free(hosts);
+	free(back);
 }
 
 /* ---- a deploy on a swarm ---- */
@@ -1575,6 +1855,9 @@ static void swarm_deploy(struct deployer *dp)
 	free(undo);
 }
 
+/* In a deploy's process, the locks it holds (see deployer_main). */
+static int fleet_fds[2] = {-1, -1};
+
 /* The detached process: its stdio goes to the journal's deployer.log, and
  * the locks it inherited (the target's, its own liveness) die with it. */
 static _Noreturn void deployer_main(struct deployer *dp)
@@ -1588,9 +1871,22 @@ static _Noreturn void deployer_main(struct deployer *dp)
 	signal(SIGCHLD, SIG_DFL);
 	prctl(PR_SET_NAME, "slipway-deploy");
 	dp->rec->pid = (int)getpid();
+	/* A host's deploy is forked from its fleet's process: the fleet's
+	 * locks are not its to hold (its liveness would outlive the fleet's
+	 * process, and the fleet's lock its end). */
+	if (dp->rec->parent) {
+		for (size_t i = 0; i < sizeof fleet_fds / sizeof *fleet_fds; i++)
+			if (fleet_fds[i] >= 0 && fleet_fds[i] != dp->live_fd && fleet_fds[i] != dp->target_fd)
+				close(fleet_fds[i]);
+	} else {
+		fleet_fds[0] = dp->live_fd;
+		fleet_fds[1] = dp->target_fd;
+	}
 	save(dp);
 	if (is_swarm(dp->d))
 		swarm_deploy(dp);
+	else if (!dp->rec->parent && dp->d->targets.len)
+		fleet_deploy(dp);
 	else
 		deploy(dp);
 	if (dp->docker)
@@ -1718,20 +2014,22 @@ static int ssh_lock(struct sw_ssh *ssh, const char *path, struct sw_store *st, c
 static const char *const deploy_steps[] = {"install", "backup", "stop", "before_install", "after_install",
 					   "switch", "start", "validate", "health", "sentry"};
 
-int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_deploy_options *opt, long *id,
-		    struct strlist *notes, char **err)
+/* Plans, locks, records and starts one deploy: of the configured target,
+ * of a whole fleet, or (h) of one host for a fleet's deploy. */
+static int start_one(struct sw_repo *repo, struct sw_store *st, const struct sw_deploy_options *opt,
+		     const struct host_opts *h, long *id, struct strlist *notes, char **err)
 {
 	struct prepared p;
-	int r = prepare(repo, st, opt, &p, err);
+	int r = prepare(repo, st, opt, h, &p, err);
 	if (r) {
 		prepared_free(&p);
 		return r;
 	}
 	const struct sw_deploy_config *d = p.cfg.deploy;
-	bool swarm = is_swarm(d);
+	bool swarm = is_swarm(d), fleet = !h && d->targets.len;
 	struct deployer dp = {.st = st, .repo = repo, .cfg = &p.cfg, .d = d};
-	char *lock = target_lock_path(st, d), *dir = swarm ? xstrdup(lock) : xstrdup(d->path);
-	if (swarm)
+	char *lock = target_lock_path(st, d), *dir = swarm || fleet ? xstrdup(lock) : xstrdup(d->path);
+	if (swarm || fleet)
 		*strrchr(dir, '/') = '\0';
 	int target = -1, live = -1;
 	r = p.ssh ? 0 : sw_mkdirs(dir, 0755);
@@ -1762,6 +2060,7 @@ int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_d
 		memcpy(rec.commit, p.plan.commit, 41);
 		memcpy(rec.previous, p.plan.current, 41);
 		rec.run = p.plan.run;
+		rec.parent = h ? h->parent : 0;
 		rec.forced = opt->force && !opt->rollback;
 		rec.who = sw_repo_who(repo);
 		rec.subject = sw_repo_subject(repo, rec.commit);
@@ -1769,7 +2068,9 @@ int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_d
 		struct strlist steps = {0};
 		if (swarm)
 			swarm_steps(d, opt->rollback, &steps);
-		for (size_t i = 0; !swarm && i < sizeof deploy_steps / sizeof *deploy_steps; i++)
+		else if (fleet)
+			fleet_steps(d, opt->rollback, &steps);
+		for (size_t i = 0; !swarm && !fleet && i < sizeof deploy_steps / sizeof *deploy_steps; i++)
 			strlist_add(&steps, deploy_steps[i]);
 		rec.steps = xcalloc(steps.len, sizeof *rec.steps);
 		for (size_t i = 0; i < steps.len; i++)
@@ -1792,7 +2093,7 @@ int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_d
 	for (size_t i = 0; i < p.plan.notes.len; i++)
 		strlist_add(notes, p.plan.notes.items[i]);
 	dp.rec = &rec;
-	if (!swarm) {
+	if (!swarm && !fleet) {
 		dp.release = release_dir(&dp, rec.commit);
 		dp.outgoing = *rec.previous ? release_dir(&dp, rec.previous) : NULL;
 		char cur[41];
@@ -1802,6 +2103,8 @@ int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_d
 	*id = rec.id;
 
 	dp.ssh = p.ssh;
+	dp.live_fd = live;
+	dp.target_fd = target;
 	int start_err = sw_detach(deployer_body, &dp);
 	/* The connection is the deploy's now; this process only lets go. */
 	sw_ssh_close(p.ssh, start_err != 0);
@@ -1826,6 +2129,12 @@ int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_d
 	sw_secrets_free(&dp.secrets);
 	prepared_free(&p);
 	return r;
+}
+
+int sw_deploy_start(struct sw_repo *repo, struct sw_store *st, const struct sw_deploy_options *opt, long *id,
+		    struct strlist *notes, char **err)
+{
+	return start_one(repo, st, opt, NULL, id, notes, err);
 }
 
 /* The step a deploy's log opens on, for the CLI and the dashboard alike:

@@ -84,6 +84,10 @@ cJSON *sw_deploy_record_to_json(const struct sw_deploy_record *rec)
 	sw_json_add_clean_string(o, "reason", rec->reason);
 	sw_json_add_clean_string(o, "state", rec->state);
 	cJSON_AddNumberToObject(o, "pid", rec->pid);
+	if (rec->parent)
+		cJSON_AddNumberToObject(o, "parent", (double)rec->parent);
+	else
+		cJSON_AddNullToObject(o, "parent");
 	cJSON *steps = cJSON_AddArrayToObject(o, "steps");
 	for (size_t i = 0; i < rec->nsteps; i++) {
 		const struct sw_deploy_step *s = &rec->steps[i];
@@ -93,6 +97,8 @@ cJSON *sw_deploy_record_to_json(const struct sw_deploy_record *rec)
 		add_ms(j, "started_ms", s->started_ms);
 		add_ms(j, "finished_ms", s->finished_ms);
 		sw_json_add_clean_string(j, "reason", s->reason);
+		if (s->deploy)
+			cJSON_AddNumberToObject(j, "deploy", (double)s->deploy);
 		cJSON_AddItemToArray(steps, j);
 	}
 	return o;
@@ -108,6 +114,12 @@ static int64_t ms_of(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (int64_t)v->valuedouble : 0;
+}
+
+static double id_of(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble < 1e15 ? v->valuedouble : 0;
 }
 
 static bool sha_of(const cJSON *o, const char *key, char out[41])
@@ -150,6 +162,7 @@ static int record_from_json(struct sw_deploy_record *rec, const cJSON *o)
 	rec->finished_ms = ms_of(o, "finished_ms");
 	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "pid");
 	rec->pid = cJSON_IsNumber(pid) ? (int)pid->valuedouble : 0;
+	rec->parent = (long)id_of(o, "parent");
 	const cJSON *steps = cJSON_GetObjectItemCaseSensitive(o, "steps");
 	size_t n = cJSON_IsArray(steps) ? (size_t)cJSON_GetArraySize(steps) : 0;
 	rec->steps = xcalloc(n + 1, sizeof *rec->steps);
@@ -164,6 +177,7 @@ static int record_from_json(struct sw_deploy_record *rec, const cJSON *o)
 		s->started_ms = ms_of(j, "started_ms");
 		s->finished_ms = ms_of(j, "finished_ms");
 		s->reason = xstrdup_null(string_of(j, "reason"));
+		s->deploy = (long)id_of(j, "deploy");
 	}
 	return 0;
 }
@@ -267,7 +281,8 @@ int sw_deploy_load(struct sw_store *st, long id, struct sw_deploy_record *rec, c
 		if (!rec->reason)
 			rec->reason = xstrdup("the deploy's process died");
 		char cur[41] = "", prev[41] = "";
-		if (rec->path)
+		/* Only a local target's links can be read from here. */
+		if (rec->path && rec->target && !strcmp(rec->target, "local"))
 			sw_deploy_current(rec->path, cur, prev);
 		free(rec->state);
 		rec->state = *cur ? xasprintf("current is %.7s%s; the next `slipway deploy` or `slipway rollback` "
@@ -293,8 +308,12 @@ size_t sw_deploy_history(struct sw_store *st, long limit, struct sw_deploy_recor
 	*out = xcalloc(n + 1, sizeof **out);
 	for (size_t i = 0; i < n && (limit < 0 || (long)kept < limit); i++) {
 		char *err = NULL;
-		if (sw_deploy_load(st, ids[i], &(*out)[kept], &err) == 0)
-			kept++;
+		if (sw_deploy_load(st, ids[i], &(*out)[kept], &err) == 0) {
+			if ((*out)[kept].parent)
+				sw_deploy_record_free(&(*out)[kept]);
+			else
+				kept++;
+		}
 		else if (warnings)
 			strlist_add(warnings, err);
 		free(err);
@@ -307,10 +326,10 @@ int sw_deploy_parse_id(struct sw_store *st, const char *text, long *id, char **e
 {
 	const char *t = strncmp(text, "deploy:", 7) == 0 ? text + 7 : text;
 	if (!strcmp(t, "latest")) {
-		size_t n;
-		long *ids = sw_deploy_ids(st, &n);
-		*id = n ? ids[0] : 0;
-		free(ids);
+		struct sw_deploy_record *last;
+		size_t n = sw_deploy_history(st, 1, &last, NULL);
+		*id = n ? last[0].id : 0;
+		sw_deploy_records_free(last, n);
 		if (!*id)
 			*err = xstrdup("no deploy yet, so no latest one");
 		return *id ? 0 : -1;

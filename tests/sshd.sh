@@ -32,7 +32,8 @@
 # a ControlPath DIR/cm-%C must fit in a unix socket's 108 bytes.
 #
 # sshd_up fails (never skips) with a message naming what went wrong; the
-# server's log is DIR/sshd.log.
+# server's log is DIR/sshd.log.  SSHD_MOUNT (see sshd_launch) gives the
+# server a tree of its own at one path.
 
 SSHD_BIN=/usr/sbin/sshd
 
@@ -100,6 +101,21 @@ Host slipway-test 127.0.0.1
 EOF
 }
 
+# sshd_launch DIR: starts the sshd of DIR; with SSHD_MOUNT=ROOT:MOUNTPOINT,
+# in a mount namespace of its own where ROOT is bound on MOUNTPOINT, so
+# that sessions there see ROOT's files at MOUNTPOINT: one machine, hosts
+# each with their own tree at the same path (a fleet's deploy path).
+sshd_launch() {
+	local dir=$1
+	if [ -z "${SSHD_MOUNT:-}" ]; then
+		"$SSHD_BIN" -f "$dir/sshd_config" -E "$dir/sshd.log"
+		return
+	fi
+	[ "$(id -u)" -eq 0 ] || { echo "  sshd_up: SSHD_MOUNT needs root (unshare --mount)" >&2; return 1; }
+	unshare --mount --propagation private sh -c 'mount --bind "$1" "$2" && exec "$3" -f "$4" -E "$5"' sh \
+		"${SSHD_MOUNT%%:*}" "${SSHD_MOUNT#*:}" "$SSHD_BIN" "$dir/sshd_config" "$dir/sshd.log" 2>>"$dir/sshd.log"
+}
+
 # sshd_up DIR: see the header.
 sshd_up() {
 	local dir=$1 user port attempt pid
@@ -147,7 +163,7 @@ EOF
 			{ sed 's/^/    /' "$dir/sshd.check" >&2; echo "  sshd_up: $dir/sshd_config is refused by sshd -t" >&2; return 1; }
 		# sshd forks into the background first, then listens, then writes its
 		# pid file: the pid file says it listens, the log that it gave up.
-		"$SSHD_BIN" -f "$dir/sshd_config" -E "$dir/sshd.log" && sshd_started "$dir" && break
+		sshd_launch "$dir" && sshd_started "$dir" && break
 		if grep -q 'Address already in use' "$dir/sshd.log" && [ $attempt -lt 3 ]; then
 			continue
 		fi

@@ -35,6 +35,8 @@ struct deploys {
 	struct sw_deploy_record rec;	/* that deploy, when loaded */
 	bool loaded;
 	int list_selected;		/* where the list was, for Esc */
+	long fleet_of;			/* the fleet deploy a host's deploy was opened from; 0: none */
+	int fleet_selected;		/* that host's row there, for Esc */
 	bool taken;			/* the user moved in the steps: they stop following the running one */
 	bool visible;
 	bool log_open;			/* a step's log was opened from here */
@@ -242,7 +244,13 @@ bool tui_deploys_back(struct tui *t)
 	struct deploys *d = state(t);
 	if (!d || !d->steps_of || !tui_deploys_current(t))
 		return false;
-	show(t, 0);
+	long fleet = d->fleet_of;
+	d->fleet_of = 0;
+	show(t, fleet);
+	if (fleet) {
+		d->taken = true;
+		view(t)->selected = d->fleet_selected;
+	}
 	return true;
 }
 
@@ -564,7 +572,8 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 	const char *sep = tui_glyph(t, TUI_G_SEP);
 	char title[200];
 	if (d && d->steps_of)
-		snprintf(title, sizeof title, "Deploys %s #%ld %s Esc: the list", sep, d->steps_of, sep);
+		snprintf(title, sizeof title, "Deploys %s #%ld %s Esc: %s", sep, d->steps_of, sep,
+			 d->fleet_of ? "the fleet" : "the list");
 	else
 		snprintf(title, sizeof title, "Deploys %zu%s%s", d ? d->n : 0, t->overlay == v ? " · " : "",
 			 t->overlay == v ? "Esc returns" : "");
@@ -610,6 +619,15 @@ static unsigned moved(struct tui *t, struct tui_view *v)
 static unsigned enter(struct tui *t, struct tui_view *v)
 {
 	struct deploys *d = v->data;
+	/* A fleet's host row opens that host's own deploy, as k9s opens a
+	 * resource's children. */
+	if (d && d->steps_of && d->loaded && !d->fleet_of && v->selected >= 0 && (size_t)v->selected < d->rec.nsteps &&
+	    d->rec.steps[v->selected].deploy) {
+		d->fleet_of = d->steps_of;
+		d->fleet_selected = v->selected;
+		show(t, d->rec.steps[v->selected].deploy);
+		return TUI_REDRAW_ALL;
+	}
 	if (d && d->steps_of)
 		return tui_deploys_log(t);
 	const struct sw_deploy_record *rec = selected_deploy(t);

@@ -90,6 +90,13 @@ struct sw_deploy_config {
 	 * text names the commit as $SLIPWAY_COMMIT), in this order. */
 	struct strlist services;
 	struct strlist images;		/* images.items[i] is services.items[i]'s */
+	/* "targets": a fleet of ssh:// hosts (target is then "fleet"), each
+	 * given the whole lifecycle, in waves as the strategy allows. */
+	struct strlist targets;
+	int max_parallel;		/* hosts at once; 0: as many as min_healthy allows */
+	int min_healthy;		/* hosts (or percent, with min_healthy_pct) that keep serving */
+	bool min_healthy_pct;
+	char *strategy;			/* "one_at_a_time", ..., "" for {max_parallel, min_healthy}; NULL: absent */
 	int monitor;			/* seconds Swarm watches a new task before it counts, default 10 */
 	int update_timeout;		/* seconds each service's update may take, default 300 */
 };
@@ -98,6 +105,13 @@ struct sw_deploy_config {
  * this pattern's: sha gets 40 hex digits or ""). */
 char *sw_deploy_image(const struct sw_deploy_config *d, size_t i, const char *commit);
 void sw_deploy_image_commit(const struct sw_deploy_config *d, size_t i, const char *image, char sha[41]);
+/* How many of a fleet's n hosts a wave takes: at most max_parallel, and
+ * never so many that fewer than min_healthy keep serving.  0 with *err
+ * when the strategy leaves no host to deploy to. */
+size_t sw_deploy_wave_size(const struct sw_deploy_config *d, size_t n, char **err);
+/* health.url for one host of a fleet: {host} becomes the host's name (the
+ * target URL's, without user or port).  Allocated; NULL without a URL. */
+char *sw_deploy_health_url(const struct sw_deploy_config *d, const char *target);
 
 /* "github": the repository a run's statuses are posted to, and merges go through. */
 struct sw_github_config {

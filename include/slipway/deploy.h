@@ -33,6 +33,7 @@ struct sw_deploy_step {
 	enum sw_stage_status status;	/* as a stage's: pending, running, passed, failed, skipped */
 	int64_t started_ms, finished_ms;
 	char *reason;			/* why it failed or was skipped; may be NULL */
+	long deploy;			/* a fleet's host step: that host's own deploy (0: none) */
 };
 
 struct sw_deploy_record {
@@ -52,6 +53,7 @@ struct sw_deploy_record {
 	struct sw_deploy_step *steps;
 	size_t nsteps;
 	int pid;			/* the deploy's process */
+	long parent;			/* one host's deploy of fleet deploy #parent; 0 otherwise */
 };
 
 struct sw_deploy_options {
@@ -93,7 +95,9 @@ char *sw_deploy_log_path(struct sw_store *st, long id, const char *step);
  * rewritten) as interrupted.  -1 with *err. */
 int sw_deploy_load(struct sw_store *st, long id, struct sw_deploy_record *rec, char **err);
 /* Deploys newest first, at most limit (< 0: all); unreadable ones named in
- * warnings (may be NULL). */
+ * warnings (may be NULL).  A fleet's per-host deploys are not among them:
+ * the fleet's own record (each host a step naming its deploy) stands for
+ * them, in lists and in the DORA figures alike. */
 size_t sw_deploy_history(struct sw_store *st, long limit, struct sw_deploy_record **out, struct strlist *warnings);
 /* "3", "#3", "deploy:3" or "latest".  -1 with *err. */
 int sw_deploy_parse_id(struct sw_store *st, const char *text, long *id, char **err);

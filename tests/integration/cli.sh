@@ -269,6 +269,7 @@ config_page_documents_every_key() {
 		deploy_keys) prefix='deploy.' ;;
 		hook_keys) prefix='deploy.hooks.' ;;
 		health_keys) prefix='deploy.health.' ;;
+		strategy_keys) prefix='deploy.strategy.' ;;
 		*) fail "core/config.c has a key table $table this test does not place: add it here"; return 1 ;;
 		esac
 		grep -qxF ".B $prefix$key" "$page" || { echo "  slipway.json.5 lacks $prefix$key" >&2; missing=1; }

@@ -819,6 +819,81 @@ static void test_deploy_swarm(void)
 #undef SWARM
 }
 
+/* A fleet: "targets" instead of "target", waves as CodeDeploy's
+ * configurations compute them, {host} in the health URL. */
+static void test_deploy_fleet(void)
+{
+	struct sw_config cfg;
+	char *err = NULL;
+#define FLEET(rest) "{'stages': [" ST "], 'deploy': {'path': '/srv/x', 'targets': ['ssh://d@web1', " \
+		    "'ssh://d@web2:2222', 'ssh://web3'], 'health': {'url': 'http://{host}:8080/ok?h={host}'}" rest "}}"
+	CHECK_INT(parse_q(&cfg, FLEET("")), 0);
+	CHECK_STR(cfg.deploy->target, "fleet");
+	CHECK_INT(cfg.deploy->targets.len, 3);
+	/* one_at_a_time by default */
+	CHECK_INT(sw_deploy_wave_size(cfg.deploy, 3, &err), 1);
+	char *url = sw_deploy_health_url(cfg.deploy, "ssh://d@web2:2222");
+	CHECK_STR(url, "http://web2:8080/ok?h=web2");
+	free(url);
+	url = sw_deploy_health_url(cfg.deploy, "ssh://web3");
+	CHECK_STR(url, "http://web3:8080/ok?h=web3");
+	free(url);
+	sw_config_free(&cfg);
+
+	static const struct {
+		const char *strategy;
+		size_t hosts, wave;
+	} cases[] = {
+		{"'one_at_a_time'", 9, 1},
+		{"'half_at_a_time'", 9, 4},
+		{"'half_at_a_time'", 1, 1},
+		{"'all_at_once'", 9, 9},
+		{"{'max_parallel': 2, 'min_healthy': 1}", 3, 2},
+		{"{'max_parallel': 2, 'min_healthy': '66%'}", 3, 1},
+		{"{'max_parallel': 3}", 9, 3},
+		{"{'min_healthy': '50%'}", 9, 4},
+		{"{'min_healthy': 0}", 9, 9},
+		{"{'max_parallel': 5, 'min_healthy': '10%'}", 9, 5},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char *text = xasprintf(FLEET(", 'strategy': %s"), cases[i].strategy);
+		CHECK_INT(parse_q(&cfg, text), 0);
+		size_t got = sw_deploy_wave_size(cfg.deploy, cases[i].hosts, &err);
+		if (got != cases[i].wave)
+			printf("  strategy %s with %zu hosts\n", cases[i].strategy, cases[i].hosts);
+		CHECK_INT(got, cases[i].wave);
+		sw_config_free(&cfg);
+		free(text);
+	}
+	CHECK_INT(parse_q(&cfg, FLEET(", 'strategy': {'min_healthy': '100%'}")), 0);
+	CHECK_INT(sw_deploy_wave_size(cfg.deploy, 3, &err), 0);
+	CHECK_STR(err, "deploy.strategy: with 3 hosts, min_healthy 100% keeps 3 serving: none is left to deploy to "
+		       "(lower min_healthy)");
+	free(err);
+	sw_config_free(&cfg);
+
+	CHECK_ERR(FLEET(", 'strategy': 'one_at_time'"),
+		  "slipway.json: deploy.strategy: unknown strategy \"one_at_time\" (one_at_a_time, half_at_a_time, "
+		  "all_at_once, or {\"max_parallel\": N, \"min_healthy\": \"66%\"}); did you mean \"one_at_a_time\"?");
+	CHECK_ERR(FLEET(", 'strategy': {'min_healthy': '66'}"),
+		  "slipway.json: deploy.strategy.min_healthy: invalid min_healthy \"66\" (a count of hosts, or a "
+		  "percentage from \"0%\" to \"100%\")");
+	CHECK_ERR(FLEET(", 'strategy': {'max_parallel': 0}"),
+		  "slipway.json: deploy.strategy.max_parallel: expected a positive integer, got 0");
+	CHECK_ERR(FLEET(", 'target': 'local'"),
+		  "slipway.json: deploy.targets: a deploy has one \"target\" or a fleet of \"targets\", not both");
+	CHECK_ERR("{'stages': [" ST "], 'deploy': {'path': '/srv/x', 'strategy': 'all_at_once'}}",
+		  "slipway.json: deploy.strategy: only for a fleet of \"targets\"");
+	CHECK_ERR("{'stages': [" ST "], 'deploy': {'path': '/srv/x', 'targets': ['ssh://a', 'local']}}",
+		  "slipway.json: deploy.targets[1]: invalid target \"local\" (\"ssh://user@host[:port]\": a fleet's "
+		  "hosts are reached by ssh)");
+	CHECK_ERR("{'stages': [" ST "], 'deploy': {'path': '/srv/x', 'targets': ['ssh://a', 'ssh://a']}}",
+		  "slipway.json: deploy.targets[1]: duplicate target \"ssh://a\"");
+	CHECK_ERR("{'stages': [" ST "], 'deploy': {'path': '~/x', 'targets': ['ssh://a']}}",
+		  "slipway.json: deploy.path: an ssh target's path must be absolute: \"~/\" would be each host's home");
+#undef FLEET
+}
+
 /* A stage measuring a custom metric "warnings", for the gate tests. */
 #define WARN_ST "{'name': 'w', 'run': 'x', 'parse': {'regex': 'w=(\\\\d+)', 'metric': 'warnings'}}"
 
@@ -1087,6 +1162,7 @@ int main(void)
 	RUN_TEST(test_sample);
 	RUN_TEST(test_watch);
 	RUN_TEST(test_deploy_swarm);
+	RUN_TEST(test_deploy_fleet);
 	RUN_TEST(test_defaults);
 	RUN_TEST(test_other_values);
 	RUN_TEST(test_syntax_errors);
