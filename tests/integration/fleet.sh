@@ -173,6 +173,34 @@ rollback_takes_every_host_back() {
 	expect_eq "$(deploy_json '(j[0]["kind"], j[0]["commit"])')" "('rollback', '$first')"
 }
 
+# The Deploys panel: a fleet's deploy opens on one row per host; Enter on a
+# host opens that host's own deploy, Esc goes back to the fleet's.
+deploys_panel_shows_a_row_per_host() {
+	fleet
+	green
+	$SLIPWAY deploy --follow >/dev/null 2>&1 || fail "the deploy failed"
+	export TERM=xterm-256color
+	tmx new-session -d -x 150 -y 30 -s dash "$SLIPWAY; echo DASHBOARD-EXITED; sleep 60"
+	wait_screen 20 '^─ Branches 1'
+	tmx send-keys -t dash P
+	wait_screen 10 '^─ Deploys 1 · Esc returns'
+	tmx send-keys -t dash Enter
+	wait_screen 10 '^─ Deploys · #1 · Esc: the list'
+	wait_screen 5 "^ ✓ $USER_NAME@web1  .* passed"
+	wait_screen 5 "^▌✓ $USER_NAME@web3  .* passed"
+	tmx send-keys -t dash k
+	wait_screen 5 "^▌✓ $USER_NAME@web2  .* passed"
+	tmx send-keys -t dash Enter
+	wait_screen 10 '^─ Deploys · #3 · Esc: the fleet'
+	wait_screen 5 '^ ✓ install  .* passed'
+	wait_screen 5 '^ - sentry  .* skipped   fleet deploy #1 marks the release once every host has it'
+	tmx send-keys -t dash Escape
+	wait_screen 10 '^─ Deploys · #1 · Esc: the list'
+	wait_screen 5 "^▌✓ $USER_NAME@web2  .* passed"
+	tmx send-keys -t dash Q
+	wait_screen 10 DASHBOARD-EXITED
+}
+
 # Three sshd's, each with its tree bound on $SRV, and one client config
 # naming them web1..web3 (web4: a port nobody listens on).
 fleet_up() {
@@ -212,5 +240,6 @@ t_run deploys_to_every_host_one_at_a_time
 t_run second_host_failing_takes_the_first_back
 t_run waves_keep_min_healthy
 t_run rollback_takes_every_host_back
+t_run deploys_panel_shows_a_row_per_host
 t_run host_that_is_down_is_named
 t_done
