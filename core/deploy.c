@@ -1716,8 +1716,22 @@ static int swarm_change(struct deployer *dp, const char *name, const char *step,
 		step_log(dp, step, "%s → its previous spec's %s", s.image, s.previous_image ? s.previous_image : "?");
 	sw_service_free(&s);
 	struct swarm_note note = {dp, step};
-	int r = image ? sw_service_update(dp->docker, name, image, dp->d->monitor, dp->rec->forced, why)
+	/* The push stage's credentials, when main names them as secrets. */
+	const char *user = NULL, *token = NULL;
+	for (size_t i = 0; i < dp->secrets.n; i++) {
+		if (!strcmp(dp->secrets.items[i].name, "DOCKER_USERNAME"))
+			user = dp->secrets.items[i].value;
+		else if (!strcmp(dp->secrets.items[i].name, "DOCKER_TOKEN"))
+			token = dp->secrets.items[i].value;
+	}
+	char *server = image ? sw_image_registry(image) : NULL;
+	struct sw_registry_auth auth = {user, token, server};
+	if (image && user && token)
+		step_log(dp, step, "the nodes pull from %s as DOCKER_USERNAME", server);
+	int r = image ? sw_service_update(dp->docker, name, image, dp->d->monitor, dp->rec->forced,
+					  user && token ? &auth : NULL, why)
 		      : sw_service_rollback(dp->docker, name, why);
+	free(server);
 	if (!r)
 		r = sw_service_follow(dp->docker, name, before, dp->d->update_timeout, swarm_note, &note, state, why);
 	free(before);

@@ -192,24 +192,25 @@ int docker_transport_error(const struct sw_docker *d, CURLcode rc, const char *w
 int docker_request(struct sw_docker *d, const char *method, const char *path, struct sbuf *out, long *status,
 		   char **err)
 {
-	return docker_request_json(d, method, path, NULL, out, status, err);
+	return docker_request_json(d, method, path, NULL, NULL, out, status, err);
 }
 
 int docker_request_json(struct sw_docker *d, const char *method, const char *path, const char *json,
-			struct sbuf *out, long *status, char **err)
+			const char *header, struct sbuf *out, long *status, char **err)
 {
 	struct sbuf sink;
 	sbuf_init(&sink);
 	CURL *c = docker_easy(d, method, path);
 	if (!c)
 		return docker_fail(err, "cannot reach the container engine at %s: libcurl could not start", d->host);
-	struct curl_slist *h = NULL;
+	struct curl_slist *h = header ? curl_slist_append(NULL, header) : NULL;
 	if (json) {
 		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
 	}
+	if (h)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, docker_collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out ? out : &sink);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);

@@ -111,9 +111,9 @@ int docker_transport_error(const struct sw_docker *d, CURLcode rc, const char *w
  * only a transport failure is an error. */
 int docker_request(struct sw_docker *d, const char *method, const char *path, struct sbuf *out, long *status,
 		   char **err);
-/* The same with a JSON body (NULL: none). */
+/* The same with a JSON body and one more header line (each NULL: none). */
 int docker_request_json(struct sw_docker *d, const char *method, const char *path, const char *json,
-			struct sbuf *out, long *status, char **err);
+			const char *header, struct sbuf *out, long *status, char **err);
 /* A GET whose 200 body is JSON; anything else is an error naming path. */
 cJSON *docker_get_json(struct sw_docker *d, const char *path, long *status_out, char **err);
 void docker_run_parallel(struct xfer *x, size_t n, size_t max, volatile int *stop);

@@ -128,7 +128,7 @@ static void set_string(cJSON *o, const char *key, const char *v)
 
 /* POST /services/ID/update with spec under the version just read. */
 static int post_update(struct sw_docker *d, const char *name, const cJSON *svc, const cJSON *spec, const char *query,
-		       char **err)
+		       const struct sw_registry_auth *auth, char **err)
 {
 	const char *id = docker_jstr(svc, "ID");
 	long version = (long)docker_jint(cJSON_GetObjectItemCaseSensitive(svc, "Version"), "Index", 0, TIME_MAX);
@@ -141,7 +141,20 @@ static int post_update(struct sw_docker *d, const char *name, const cJSON *svc, 
 	struct sbuf out;
 	sbuf_init(&out);
 	long status = 0;
-	int r = docker_request_json(d, "POST", path, body, &out, &status, err);
+	/* The nodes pull the image with these credentials (as docker service
+	 * update --with-registry-auth sends them). */
+	char *header = NULL;
+	if (auth && auth->username) {
+		char *v = sw_registry_auth_header(auth);
+		header = xasprintf("X-Registry-Auth: %s", v);
+		memset(v, 0, strlen(v));
+		free(v);
+	}
+	int r = docker_request_json(d, "POST", path, body, header, &out, &status, err);
+	if (header) {
+		memset(header, 0, strlen(header));
+		free(header);
+	}
 	if (!r && status != 200) {
 		char *m = docker_engine_message(&out, status);
 		r = docker_fail(err, "the swarm at %s refused to update the service %s (%ld): %s", d->host, name, status,
@@ -156,7 +169,7 @@ static int post_update(struct sw_docker *d, const char *name, const cJSON *svc, 
 }
 
 int sw_service_update(struct sw_docker *d, const char *name, const char *image, int monitor_s, bool force,
-		      char **err)
+		      const struct sw_registry_auth *auth, char **err)
 {
 	cJSON *svc = get_service(d, name, err);
 	if (!svc)
@@ -175,7 +188,7 @@ int sw_service_update(struct sw_docker *d, const char *name, const char *image, 
 		cJSON *uc = object_in(spec, "UpdateConfig");
 		set_string(uc, "FailureAction", "rollback");
 		set_number(uc, "Monitor", (double)monitor_s * 1e9);
-		r = post_update(d, name, svc, spec, "", err);
+		r = post_update(d, name, svc, spec, "", auth, err);
 	}
 	cJSON_Delete(svc);
 	return r;
@@ -191,7 +204,8 @@ int sw_service_rollback(struct sw_docker *d, const char *name, char **err)
 		r = docker_fail(err, "the service %s has no previous spec on the swarm at %s: nothing to go back to",
 				name, d->host);
 	else
-		r = post_update(d, name, svc, cJSON_GetObjectItemCaseSensitive(svc, "Spec"), "&rollback=previous", err);
+		r = post_update(d, name, svc, cJSON_GetObjectItemCaseSensitive(svc, "Spec"), "&rollback=previous", NULL,
+				err);
 	cJSON_Delete(svc);
 	return r;
 }
@@ -282,6 +296,19 @@ char *sw_service_task_errors(struct sw_docker *d, const char *name, const char *
 	}
 	sw_tasks_free(t, n);
 	return sb.buf;
+}
+
+char *sw_image_registry(const char *image)
+{
+	/* docker's rule: a first part with a '.' or a ':', or "localhost", is
+	 * a registry; otherwise the image is Docker Hub's. */
+	const char *slash = strchr(image, '/');
+	if (!slash)
+		return xstrdup("docker.io");
+	size_t n = (size_t)(slash - image);
+	if (memchr(image, '.', n) || memchr(image, ':', n) || (n == 9 && !strncmp(image, "localhost", 9)))
+		return xasprintf("%.*s", (int)n, image);
+	return xstrdup("docker.io");
 }
 
 static bool final_state(const char *s)

@@ -198,9 +198,13 @@ int sw_service_inspect(struct sw_docker *d, const char *name, struct sw_service 
 void sw_service_free(struct sw_service *s);
 /* A rolling update of name to image, with FailureAction rollback and a
  * monitor window of monitor_s (force: tasks are replaced even when the
- * image is the same), under the version read just before. */
+ * image is the same), under the version read just before; auth (may be
+ * NULL) is what the nodes pull with. */
 int sw_service_update(struct sw_docker *d, const char *name, const char *image, int monitor_s, bool force,
-		      char **err);
+		      const struct sw_registry_auth *auth, char **err);
+/* The registry an image name is pulled from ("127.0.0.1:5000", or
+ * "docker.io" for one without), as docker reads a name.  Allocated. */
+char *sw_image_registry(const char *image);
 /* Asks the manager to go back to the service's previous spec. */
 int sw_service_rollback(struct sw_docker *d, const char *name, char **err);
 

@@ -247,6 +247,24 @@ static void endless_line_is_cut(void)
 	CHECK_INT(c.lines, 4);
 }
 
+/* Where a swarm's nodes pull an image from: docker's reading of a name. */
+static void image_registry_as_docker_reads_it(void)
+{
+	static const char *const cases[][2] = {
+		{"127.0.0.1:5000/site:abc", "127.0.0.1:5000"},
+		{"registry.example.com/team/site:1", "registry.example.com"},
+		{"localhost/site", "localhost"},
+		{"localhost:5000/site", "localhost:5000"},
+		{"team/site:1", "docker.io"},
+		{"site:1", "docker.io"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char *r = sw_image_registry(cases[i][0]);
+		CHECK_STR(r, cases[i][1]);
+		free(r);
+	}
+}
+
 int main(void)
 {
 	RUN_TEST(cpu_from_precpu_as_docker_cli);
@@ -261,5 +279,6 @@ int main(void)
 	RUN_TEST(numbers_out_of_range_are_absent);
 	RUN_TEST(event_times_out_of_range_are_absent);
 	RUN_TEST(endless_line_is_cut);
+	RUN_TEST(image_registry_as_docker_reads_it);
 	UNIT_EXIT();
 }
