@@ -28,11 +28,12 @@ cleanup() {
 # stage builds $ID-app:COMMIT (healthy unless the commit has a file
 # "broken") and $ID-other:COMMIT (unhealthy when it has "broken-other"),
 # deployed to the swarm; services made from a busybox image first.
+# PROJECT_TOP adds top-level keys, PROJECT_STAGES stages after the build.
 project() {
 	local services=$1 image=$2 extra=${3:-}
 	make_repo r <<EOF
-{"version": 1, "pass_env": ["DOCKER_HOST"],
- "stages": [{"name": "image", "run": "sh build.sh"}],
+{"version": 1, "pass_env": ["DOCKER_HOST"]${PROJECT_TOP:-},
+ "stages": [{"name": "image", "run": "sh build.sh"}${PROJECT_STAGES:-}],
  "deploy": {"target": "swarm", "services": $services, "image": $image,
             "monitor": 2, "update_timeout": 120$extra}}
 EOF
@@ -193,6 +194,31 @@ rollback_asks_swarm_for_the_previous_spec() {
 	expect_eq "$($SLIPWAY status --json | json /dev/stdin 'j["deploy"]["current"]')" "$first"
 }
 
+# The image lives in the registry that wants a password: the nodes pull it
+# with main's DOCKER_USERNAME and DOCKER_TOKEN secrets (the push stage's),
+# and without them the update fails and Swarm goes back.
+image_from_a_registry_that_wants_credentials() {
+	service web
+	PROJECT_TOP=', "secrets": ["DOCKER_USERNAME", "DOCKER_TOKEN"]' \
+		PROJECT_STAGES=", {\"name\": \"push\", \"push\": {\"image\": \"$ID-app:\$SLIPWAY_COMMIT\", \"registry\": \"$REGISTRY_AUTH\"}}" \
+		project "[\"$ID-web\"]" "\"$REGISTRY_AUTH/$ID-app:\$SLIPWAY_COMMIT\""
+	local password sha
+	password=$(cat "$REGISTRY_AUTH_PASSWORD_FILE")
+	DOCKER_USERNAME=$REGISTRY_AUTH_USER DOCKER_TOKEN=$password $SLIPWAY run main --follow >run.out 2>&1 ||
+		{ cat run.out; fail "the run failed"; }
+	sha=$(git rev-parse HEAD)
+	# Only the registry has it now.
+	docker rmi -f "$REGISTRY_AUTH/$ID-app:$sha" "$ID-app:$sha" >/dev/null
+	exits 1 $SLIPWAY deploy --follow >out 2>&1
+	expect_eq "$(deploy_json 'j[0]["status"]')" rolled_back
+	grep -q "secret DOCKER_USERNAME is set nowhere" out || fail "$(cat out)"
+	DOCKER_USERNAME=$REGISTRY_AUTH_USER DOCKER_TOKEN=$password $SLIPWAY deploy --follow >out 2>&1 ||
+		{ cat out; fail "the deploy with credentials failed"; }
+	grep -q "the nodes pull from $REGISTRY_AUTH as DOCKER_USERNAME" out || fail "$(cat out)"
+	expect_eq "$(image_of web)" "$REGISTRY_AUTH/$ID-app:$sha"
+	! grep -qF "$password" out .git/slipway/deploys/*/*.log || fail "the password is in a log"
+}
+
 unknown_service_is_named() {
 	project "[\"$ID-nosuch\"]" "\"$ID-app:\$SLIPWAY_COMMIT\""
 	green
@@ -234,6 +260,7 @@ t_run unhealthy_image_is_rolled_back_by_swarm
 t_run second_service_failing_takes_the_first_back
 t_run failed_health_url_takes_every_service_back
 t_run rollback_asks_swarm_for_the_previous_spec
+t_run image_from_a_registry_that_wants_credentials
 t_run unknown_service_is_named
 t_run podman_has_no_swarm
 t_done
