@@ -169,6 +169,172 @@ static void print_table(const struct sw_container_list *l)
 	free(cells);
 }
 
+/* ---- the swarm's services ---- */
+
+static bool service_whole(const struct sw_swarm_service *v)
+{
+	return v->running == v->desired;
+}
+
+static char *replicas_text(const struct sw_swarm_service *v)
+{
+	return xasprintf("%ld/%ld", v->running, v->desired);
+}
+
+static char *update_text(const struct sw_service *s)
+{
+	if (!s->update_state)
+		return xstrdup("-");
+	if (!s->update_message || !*s->update_message)
+		return xstrdup(s->update_state);
+	return xasprintf("%s (%s)", s->update_state, s->update_message);
+}
+
+/* "web.2" as docker service ps names a replica's task; a global one's by its node. */
+static char *task_name(const struct sw_swarm_service *v, const struct sw_task *k)
+{
+	if (k->slot > 0)
+		return xasprintf("%s.%d", v->s.name, k->slot);
+	return xasprintf("%s@%s", v->s.name, k->node ? k->node : "?");
+}
+
+static const char *update_color(const char *state)
+{
+	if (!state || !strcmp(state, "completed"))
+		return cli_color(stdout, "\033[32m");
+	if (!strcmp(state, "updating") || !strcmp(state, "rollback_started"))
+		return cli_color(stdout, "\033[33m");
+	return cli_color(stdout, "\033[31m");
+}
+
+enum { S_NAME, S_MODE, S_REPLICAS, S_IMAGE, S_UPDATE, S_COUNT };
+enum { T_NAME, T_NODE, T_STATE, T_ERROR, T_COUNT };
+
+/* The cells of every service and of every task, neutralised, and the widths. */
+struct service_cells {
+	char *(*svc)[S_COUNT];
+	char *(*task)[T_COUNT];
+	size_t w[S_COUNT], tw[T_COUNT];
+};
+
+static void cell(char **slot, size_t *w, char *raw, bool tty)
+{
+	*slot = clean(raw, tty);
+	free(raw);
+	if (width(*slot) > *w)
+		*w = width(*slot);
+}
+
+static void service_cells(const struct sw_service_list *l, bool tty, struct service_cells *c)
+{
+	static const char *const head[S_COUNT] = {"NAME", "MODE", "REPLICAS", "IMAGE", "UPDATE"};
+	size_t ntasks = 0;
+	for (size_t i = 0; i < l->n; i++)
+		ntasks += l->items[i].ntasks;
+	c->svc = xcalloc(l->n ? l->n : 1, sizeof *c->svc);
+	c->task = xcalloc(ntasks ? ntasks : 1, sizeof *c->task);
+	memset(c->tw, 0, sizeof c->tw);
+	for (int k = 0; k < S_COUNT; k++)
+		c->w[k] = strlen(head[k]);
+	for (size_t i = 0, t = 0; i < l->n; i++) {
+		const struct sw_swarm_service *v = &l->items[i];
+		cell(&c->svc[i][S_NAME], &c->w[S_NAME], xstrdup(v->s.name), tty);
+		cell(&c->svc[i][S_MODE], &c->w[S_MODE], xstrdup(v->s.mode), tty);
+		cell(&c->svc[i][S_REPLICAS], &c->w[S_REPLICAS], replicas_text(v), tty);
+		cell(&c->svc[i][S_IMAGE], &c->w[S_IMAGE], sw_image_without_digest(v->s.image), tty);
+		cell(&c->svc[i][S_UPDATE], &c->w[S_UPDATE], update_text(&v->s), tty);
+		for (size_t k = 0; k < v->ntasks; k++, t++) {
+			const struct sw_task *tk = &v->tasks[k];
+			cell(&c->task[t][T_NAME], &c->tw[T_NAME], task_name(v, tk), tty);
+			cell(&c->task[t][T_NODE], &c->tw[T_NODE], xstrdup(tk->node ? tk->node : "-"), tty);
+			cell(&c->task[t][T_STATE], &c->tw[T_STATE],
+			     tk->desired && tk->state && strcmp(tk->desired, tk->state) && strcmp(tk->desired, "running")
+				     ? xasprintf("%s (desired %s)", tk->state, tk->desired)
+				     : xstrdup(tk->state ? tk->state : "?"),
+			     tty);
+			cell(&c->task[t][T_ERROR], &c->tw[T_ERROR], xstrdup(tk->error ? tk->error : ""), tty);
+		}
+	}
+}
+
+static void print_task(const struct sw_task *k, char *cells[T_COUNT], const size_t tw[T_COUNT])
+{
+	bool ok = k->state && !strcmp(k->state, "running");
+	bool bad = k->state && (!strcmp(k->state, "failed") || !strcmp(k->state, "rejected"));
+	const char *col = cli_color(stdout, ok ? "\033[32m" : bad ? "\033[31m" : "\033[33m");
+	const char *off = cli_color(stdout, "\033[0m");
+	fputs("    ", stdout);
+	pad(cells[T_NAME], tw[T_NAME] + 2);
+	pad(cells[T_NODE], tw[T_NODE] + 2);
+	fputs(col, stdout);
+	pad(cells[T_STATE], *cells[T_ERROR] ? tw[T_STATE] : 0);
+	fputs(*col ? off : "", stdout);
+	if (*cells[T_ERROR]) {
+		fputs("  ", stdout);
+		fputs(cells[T_ERROR], stdout);
+	}
+	putchar('\n');
+}
+
+/* Below the containers: a heading, a row per service, its tasks indented
+ * beneath (node, state, error), as docker service ls and ps would show. */
+static void print_services(const struct sw_service_list *l)
+{
+	bool tty = isatty(STDOUT_FILENO);
+	static const char *const head[S_COUNT] = {"NAME", "MODE", "REPLICAS", "IMAGE", "UPDATE"};
+	struct service_cells c;
+	service_cells(l, tty, &c);
+	size_t whole = 0;
+	for (size_t i = 0; i < l->n; i++)
+		whole += service_whole(&l->items[i]);
+	const char *bold = cli_color(stdout, "\033[1m"), *off = cli_color(stdout, "\033[0m");
+	const char *red = cli_color(stdout, "\033[31m"), *green = cli_color(stdout, "\033[32m");
+	printf("\n%sswarm services%s  %zu/%zu with every replica running\n  ", bold, off, whole, l->n);
+	for (int k = 0; k < S_COUNT; k++)
+		pad(head[k], k == S_COUNT - 1 ? 0 : c.w[k] + 2);
+	putchar('\n');
+	for (size_t i = 0, t = 0; i < l->n; i++) {
+		const struct sw_swarm_service *v = &l->items[i];
+		fputs("  ", stdout);
+		for (int k = 0; k < S_COUNT; k++) {
+			const char *col = k == S_REPLICAS ? (service_whole(v) ? green : red)
+					  : k == S_UPDATE && v->s.update_state ? update_color(v->s.update_state)
+									       : "";
+			fputs(col, stdout);
+			pad(c.svc[i][k], k == S_COUNT - 1 ? 0 : c.w[k]);
+			fputs(*col ? off : "", stdout);
+			if (k < S_COUNT - 1)
+				fputs("  ", stdout);
+			free(c.svc[i][k]);
+		}
+		putchar('\n');
+		for (size_t k = 0; k < v->ntasks; k++, t++) {
+			print_task(&v->tasks[k], c.task[t], c.tw);
+			for (int j = 0; j < T_COUNT; j++)
+				free(c.task[t][j]);
+		}
+	}
+	free(c.svc);
+	free(c.task);
+}
+
+/* The services of stack project only, when one is named. */
+static void services_of(struct sw_service_list *l, const char *project)
+{
+	if (!project)
+		return;
+	size_t kept = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->items[i].s.stack && !strcmp(l->items[i].s.stack, project)) {
+			l->items[kept++] = l->items[i];
+			continue;
+		}
+		sw_service_free(&l->items[i].s);
+		sw_tasks_free(l->items[i].tasks, l->items[i].ntasks);
+	}
+	l->n = kept;
+}
+
 int cmd_containers(int argc, char **argv)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
@@ -200,6 +366,9 @@ int cmd_containers(int argc, char **argv)
 	struct sw_container_list l;
 	char *err = NULL;
 	int rc = stats ? sw_docker_list_stats(d, project, all, &l, &err) : sw_docker_list(d, project, all, &l, &err);
+	struct sw_service_list sl = {0};
+	if (!rc)
+		rc = sw_swarm_services(d, &sl, &err);
 	if (rc) {
 		cli_error(2, "%s", err);
 		free(err);
@@ -207,6 +376,7 @@ int cmd_containers(int argc, char **argv)
 		sw_docker_close(d);
 		return 2;
 	}
+	services_of(&sl, project);
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "engine", sw_docker_engine(d));
@@ -216,15 +386,22 @@ int cmd_containers(int argc, char **argv)
 		for (size_t i = 0; i < l.n; i++)
 			cJSON_AddItemToArray(arr, sw_container_to_json(&l.items[i]));
 		cJSON_AddItemToObject(o, "projects", sw_container_summary_json(&l));
+		cJSON *svcs = cJSON_AddArrayToObject(o, "services");
+		for (size_t i = 0; i < sl.n; i++)
+			cJSON_AddItemToArray(svcs, sw_service_to_json(&sl.items[i]));
 		cli_print_json(o);
 		cJSON_Delete(o);
-	} else if (l.n == 0) {
-		printf("no %scontainers%s%s on %s\n", all ? "" : "running ", project ? " in project " : "",
-		       project ? project : "", sw_docker_host(d));
 	} else {
-		print_table(&l);
+		if (l.n == 0)
+			printf("no %scontainers%s%s on %s\n", all ? "" : "running ", project ? " in project " : "",
+			       project ? project : "", sw_docker_host(d));
+		else
+			print_table(&l);
+		if (sl.n)
+			print_services(&sl);
 	}
 	sw_container_list_free(&l);
+	sw_service_list_free(&sl);
 	sw_docker_close(d);
 	return 0;
 }

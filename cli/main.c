@@ -85,10 +85,14 @@ static const struct cli_command commands[] = {
 	 "The container engine's containers (DOCKER_HOST, else \"docker\": {\"host\"} in slipway.json,\n"
 	 "else unix:///var/run/docker.sock), grouped by compose project: state, health, CPU %,\n"
 	 "memory (as docker stats computes them), uptime, restarts, image and ports.\n"
-	 "  --project P  only the containers of compose project P\n"
+	 "On a swarm manager, then its services: replicas running/desired, image, the\n"
+	 "update's state and message, and each task's node, state and error.\n"
+	 "  --project P  only the containers of compose project P (and the services of stack P)\n"
 	 "  --all        stopped ones too\n"
 	 "  --no-stats   leave out CPU and memory (they take a second to sample)\n"
-	 "  --json       an object: engine, host, api, containers, projects (running/total/unhealthy)"},
+	 "  --json       an object: engine, host, api, containers, projects (running/total/unhealthy),\n"
+	 "               services (name, stack, image, mode, replicas_running, replicas_desired,\n"
+	 "               update_state, update_message, tasks: id, node, state, desired, error, image)"},
 	{"container", cmd_container, "container start|stop|restart NAME | logs NAME [--follow] [--tail N] | events [--project P]",
 	 "Start, stop or restart one container, print its log (stdout and stderr as the\n"
 	 "container wrote them), or follow the engine's container events (what the dashboard\n"

@@ -68,6 +68,7 @@ struct stream {
 	struct sbuf ev;
 	sw_docker_event_fn ev_fn;
 	const char *project;
+	bool swarm_events;	/* services' and nodes' too */
 	void *ud;
 };
 
@@ -151,6 +152,10 @@ void docker_container_inspect(struct sw_container *c, const cJSON *inspect);
 size_t docker_logs_write(char *data, size_t size, size_t n, void *ud);
 size_t docker_events_write(char *data, size_t size, size_t n, void *ud);
 size_t docker_push_write(char *data, size_t size, size_t n, void *ud);
+/* The services of GET /services with their tasks (GET /tasks) and the
+ * nodes' hostnames (GET /nodes; may be NULL), as sw_swarm_services
+ * returns them. */
+void docker_services_read(const cJSON *services, const cJSON *tasks, const cJSON *nodes, struct sw_service_list *out);
 /* At a log's clean end: its last lines, unless they ended in a newline
  * (the line buffers are freed). */
 void docker_logs_flush(struct stream *s);

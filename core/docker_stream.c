@@ -150,7 +150,10 @@ static bool event_line(struct stream *s, const char *text, size_t len)
 	const char *type = docker_jstr(j, "Type");
 	const cJSON *actor = cJSON_GetObjectItemCaseSensitive(j, "Actor");
 	const cJSON *attr = cJSON_GetObjectItemCaseSensitive(actor, "Attributes");
+	bool container = !type || !strcmp(type, "container");
+	bool swarm = s->swarm_events && type && (!strcmp(type, "service") || !strcmp(type, "node"));
 	struct sw_docker_event ev = {
+		.type = container ? "container" : type,
 		.action = docker_jstr(j, "Action") ? docker_jstr(j, "Action") : docker_jstr(j, "status"),
 		.id = docker_jstr(actor, "ID") ? docker_jstr(actor, "ID") : "",
 		.name = docker_jstr(attr, "name") ? docker_jstr(attr, "name") : "",
@@ -158,8 +161,9 @@ static bool event_line(struct stream *s, const char *text, size_t len)
 		.time = docker_jint(j, "time", 0, TIME_MAX),
 	};
 	bool go = true;
-	if ((!type || !strcmp(type, "container")) && ev.action &&
-	    (!s->project || (ev.project && !strcmp(ev.project, s->project))))
+	if (container && ev.action && (!s->project || (ev.project && !strcmp(ev.project, s->project))))
+		go = s->ev_fn(s->ud, &ev) == 0;
+	else if (swarm && ev.action)
 		go = s->ev_fn(s->ud, &ev) == 0;
 	cJSON_Delete(j);
 	return go;
@@ -184,13 +188,14 @@ size_t docker_events_write(char *data, size_t size, size_t n, void *ud)
 	return s->ev.len > FRAME_MAX ? 0 : len;
 }
 
-int sw_docker_events(struct sw_docker *d, const char *project, sw_docker_event_fn fn, void *ud, volatile int *stop,
-		     char **err)
+static int follow_events(struct sw_docker *d, const char *project, bool swarm, sw_docker_event_fn fn, void *ud,
+			 volatile int *stop, char **err)
 {
-	char *filters = docker_url_escape("{\"type\":[\"container\"]}");
+	char *filters = docker_url_escape(swarm ? "{\"type\":[\"container\",\"service\",\"node\"]}"
+						: "{\"type\":[\"container\"]}");
 	char *path = xasprintf("/events?filters=%s", filters);
 	free(filters);
-	struct stream s = {.stop = stop, .ev_fn = fn, .ud = ud, .project = project};
+	struct stream s = {.stop = stop, .ev_fn = fn, .ud = ud, .project = project, .swarm_events = swarm};
 	sbuf_init(&s.ev);
 	CURL *c = docker_easy(d, "GET", path);
 	struct split sp = {.ud = &s, .c = c, .fn = docker_events_write};
@@ -205,4 +210,15 @@ int sw_docker_events(struct sw_docker *d, const char *project, sw_docker_event_f
 	curl_easy_cleanup(c);
 	free(path);
 	return rc;
+}
+
+int sw_docker_events(struct sw_docker *d, const char *project, sw_docker_event_fn fn, void *ud, volatile int *stop,
+		     char **err)
+{
+	return follow_events(d, project, false, fn, ud, stop, err);
+}
+
+int sw_docker_events_swarm(struct sw_docker *d, sw_docker_event_fn fn, void *ud, volatile int *stop, char **err)
+{
+	return follow_events(d, NULL, !d->podman, fn, ud, stop, err);
 }

@@ -72,6 +72,10 @@ static void service_read(const cJSON *j, struct sw_service *s)
 	s->update_message = dup_or_null(docker_jstr(us, "Message"));
 	s->update_started = dup_or_null(docker_jstr(us, "StartedAt"));
 	s->global = cJSON_GetObjectItemCaseSensitive(mode, "Global") != NULL;
+	s->mode = s->global ? "global"
+		  : cJSON_GetObjectItemCaseSensitive(mode, "ReplicatedJob") ? "replicated-job"
+		  : cJSON_GetObjectItemCaseSensitive(mode, "GlobalJob")	   ? "global-job"
+									   : "replicated";
 	s->desired = (long)docker_jint(cJSON_GetObjectItemCaseSensitive(mode, "Replicated"), "Replicas", 0, TIME_MAX);
 	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(spec, "Labels");
 	s->stack = dup_or_null(docker_jstr(labels, "com.docker.stack.namespace"));
@@ -210,6 +214,20 @@ int sw_service_rollback(struct sw_docker *d, const char *name, char **err)
 	return r;
 }
 
+static void task_read(const cJSON *t, struct sw_task *k)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(t, "Status");
+	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(t, "Spec");
+	k->id = dup_or_null(docker_jstr(t, "ID"));
+	k->node = dup_or_null(docker_jstr(t, "NodeID"));
+	k->state = dup_or_null(docker_jstr(st, "State"));
+	k->desired = dup_or_null(docker_jstr(t, "DesiredState"));
+	k->error = dup_or_null(docker_jstr(st, "Err"));
+	k->image = dup_or_null(docker_jstr(cJSON_GetObjectItemCaseSensitive(spec, "ContainerSpec"), "Image"));
+	k->slot = (int)docker_jint(t, "Slot", 0, 1 << 30);
+	k->updated = dup_or_null(docker_jstr(t, "UpdatedAt"));
+}
+
 int sw_service_tasks(struct sw_docker *d, const char *name, struct sw_task **out, size_t *n, char **err)
 {
 	*out = NULL;
@@ -235,17 +253,7 @@ int sw_service_tasks(struct sw_docker *d, const char *name, struct sw_task **out
 	const cJSON *t;
 	cJSON_ArrayForEach(t, j)
 	{
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(t, "Status");
-		const cJSON *spec = cJSON_GetObjectItemCaseSensitive(t, "Spec");
-		struct sw_task *k = &(*out)[(*n)++];
-		k->id = dup_or_null(docker_jstr(t, "ID"));
-		k->node = dup_or_null(docker_jstr(t, "NodeID"));
-		k->state = dup_or_null(docker_jstr(st, "State"));
-		k->desired = dup_or_null(docker_jstr(t, "DesiredState"));
-		k->error = dup_or_null(docker_jstr(st, "Err"));
-		k->image = dup_or_null(docker_jstr(cJSON_GetObjectItemCaseSensitive(spec, "ContainerSpec"), "Image"));
-		k->slot = (int)docker_jint(t, "Slot", 0, 1 << 30);
-		k->updated = dup_or_null(docker_jstr(t, "UpdatedAt"));
+		task_read(t, &(*out)[(*n)++]);
 	}
 	cJSON_Delete(j);
 	return 0;
@@ -359,4 +367,252 @@ int sw_service_follow(struct sw_docker *d, const char *name, const char *before,
 	}
 	free(last);
 	return r;
+}
+
+/* ---- every service with its tasks, for the faces ---- */
+
+/* Ended tasks kept beside the current ones: the newest failures say why a
+ * service is short of replicas, older history is docker service ps's. */
+#define FAILED_TASKS_SHOWN 2
+
+/* The manager is done with a task it wants shut down or removed: history. */
+static bool task_current(const struct sw_task *k)
+{
+	return k->desired && strcmp(k->desired, "shutdown") && strcmp(k->desired, "remove");
+}
+
+static bool task_failed(const struct sw_task *k)
+{
+	return k->state && (!strcmp(k->state, "failed") || !strcmp(k->state, "rejected")) && k->error && *k->error;
+}
+
+static const char *node_hostname(const cJSON *nodes, const char *id)
+{
+	const cJSON *n;
+	cJSON_ArrayForEach(n, nodes)
+	{
+		const char *nid = docker_jstr(n, "ID");
+		if (nid && !strcmp(nid, id))
+			return docker_jstr(cJSON_GetObjectItemCaseSensitive(n, "Description"), "Hostname");
+	}
+	return NULL;
+}
+
+static void task_free(struct sw_task *k)
+{
+	free(k->id);
+	free(k->node);
+	free(k->state);
+	free(k->desired);
+	free(k->error);
+	free(k->image);
+	free(k->updated);
+	memset(k, 0, sizeof *k);
+}
+
+static int cmp_slot_node(const void *a, const void *b)
+{
+	const struct sw_task *x = a, *y = b;
+	if (x->slot != y->slot)
+		return x->slot < y->slot ? -1 : 1;
+	return strcmp(x->node ? x->node : "", y->node ? y->node : "");
+}
+
+/* The tasks of v (current ones by slot and node, then the newest
+ * failures), their nodes named by hostname, and the counts. */
+static void service_tasks(struct sw_swarm_service *v, const cJSON *tasks, const cJSON *nodes)
+{
+	size_t cap = (size_t)cJSON_GetArraySize(tasks), nfailed = 0;
+	struct sw_task *failed = xcalloc(cap ? cap : 1, sizeof *failed);
+	v->tasks = xcalloc(cap + 1, sizeof *v->tasks);
+	const cJSON *t;
+	cJSON_ArrayForEach(t, tasks)
+	{
+		const char *sid = docker_jstr(t, "ServiceID");
+		if (!sid || strcmp(sid, v->s.id))
+			continue;
+		struct sw_task k = {0};
+		task_read(t, &k);
+		const char *host = k.node ? node_hostname(nodes, k.node) : NULL;
+		if (host) {
+			free(k.node);
+			k.node = xstrdup(host);
+		} else if (k.node && !*k.node) {
+			free(k.node);
+			k.node = NULL;
+		}
+		if (task_current(&k))
+			v->tasks[v->ntasks++] = k;
+		else if (task_failed(&k))
+			failed[nfailed++] = k;
+		else
+			task_free(&k);
+	}
+	qsort(v->tasks, v->ntasks, sizeof *v->tasks, cmp_slot_node);
+	long current = 0;
+	for (size_t i = 0; i < v->ntasks; i++) {
+		current += !strcmp(v->tasks[i].desired, "running");
+		v->running += !strcmp(v->tasks[i].desired, "running") && v->tasks[i].state &&
+			      !strcmp(v->tasks[i].state, "running");
+	}
+	v->desired = !strcmp(v->s.mode, "replicated") ? v->s.desired : current;
+	qsort(failed, nfailed, sizeof *failed, cmp_updated_desc);
+	for (size_t i = 0; i < nfailed; i++) {
+		if (i < FAILED_TASKS_SHOWN)
+			v->tasks[v->ntasks++] = failed[i];
+		else
+			task_free(&failed[i]);
+	}
+	free(failed);
+}
+
+static int cmp_service(const void *a, const void *b)
+{
+	const struct sw_swarm_service *x = a, *y = b;
+	if (!x->s.stack != !y->s.stack)
+		return x->s.stack ? -1 : 1;
+	int c = x->s.stack ? strcmp(x->s.stack, y->s.stack) : 0;
+	return c ? c : strcmp(x->s.name, y->s.name);
+}
+
+void docker_services_read(const cJSON *services, const cJSON *tasks, const cJSON *nodes, struct sw_service_list *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!cJSON_IsArray(services))
+		return;
+	size_t cap = (size_t)cJSON_GetArraySize(services);
+	out->items = xcalloc(cap ? cap : 1, sizeof *out->items);
+	const cJSON *j;
+	cJSON_ArrayForEach(j, services)
+	{
+		struct sw_swarm_service *v = &out->items[out->n];
+		service_read(j, &v->s);
+		if (!v->s.id || !v->s.name) {
+			sw_service_free(&v->s);
+			continue;
+		}
+		out->n++;
+		service_tasks(v, cJSON_IsArray(tasks) ? tasks : NULL, cJSON_IsArray(nodes) ? nodes : NULL);
+	}
+	qsort(out->items, out->n, sizeof *out->items, cmp_service);
+}
+
+int sw_swarm_services(struct sw_docker *d, struct sw_service_list *out, char **err)
+{
+	memset(out, 0, sizeof *out);
+	if (d->podman)
+		return 0;
+	long status = 0;
+	cJSON *services = docker_get_json(d, "/services", &status, err);
+	if (!services && (status == 503 || status == 406)) {
+		/* Not in a swarm, or a worker: no services to show here. */
+		free(*err);
+		*err = NULL;
+		return 0;
+	}
+	if (!services)
+		return -1;
+	cJSON *tasks = NULL, *nodes = NULL;
+	int r = 0;
+	if (!cJSON_IsArray(services))
+		r = docker_fail(err, "the swarm at %s answered GET /services with something that is not a list", d->host);
+	else if (cJSON_GetArraySize(services) &&
+		 (!(tasks = docker_get_json(d, "/tasks", NULL, err)) || !(nodes = docker_get_json(d, "/nodes", NULL, err))))
+		r = -1;
+	else if (tasks && (!cJSON_IsArray(tasks) || !cJSON_IsArray(nodes)))
+		r = docker_fail(err, "the swarm at %s answered GET /tasks or /nodes with something that is not a list",
+				d->host);
+	if (!r)
+		docker_services_read(services, tasks, nodes, out);
+	cJSON_Delete(services);
+	cJSON_Delete(tasks);
+	cJSON_Delete(nodes);
+	return r;
+}
+
+void sw_service_list_free(struct sw_service_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		sw_service_free(&l->items[i].s);
+		sw_tasks_free(l->items[i].tasks, l->items[i].ntasks);
+	}
+	free(l->items);
+	memset(l, 0, sizeof *l);
+}
+
+static void task_copy(struct sw_task *dst, const struct sw_task *src)
+{
+	*dst = *src;
+	dst->id = xstrdup_null(src->id);
+	dst->node = xstrdup_null(src->node);
+	dst->state = xstrdup_null(src->state);
+	dst->desired = xstrdup_null(src->desired);
+	dst->error = xstrdup_null(src->error);
+	dst->image = xstrdup_null(src->image);
+	dst->updated = xstrdup_null(src->updated);
+}
+
+void sw_service_list_copy(struct sw_service_list *dst, const struct sw_service_list *src)
+{
+	dst->n = src->n;
+	dst->items = src->n ? xcalloc(src->n, sizeof *dst->items) : NULL;
+	for (size_t i = 0; i < src->n; i++) {
+		const struct sw_swarm_service *from = &src->items[i];
+		struct sw_swarm_service *to = &dst->items[i];
+		*to = *from;
+		struct sw_service *s = &to->s;
+		s->id = xstrdup_null(s->id);
+		s->name = xstrdup_null(s->name);
+		s->image = xstrdup_null(s->image);
+		s->previous_image = xstrdup_null(s->previous_image);
+		s->update_state = xstrdup_null(s->update_state);
+		s->update_message = xstrdup_null(s->update_message);
+		s->update_started = xstrdup_null(s->update_started);
+		s->stack = xstrdup_null(s->stack);
+		to->tasks = xcalloc(from->ntasks ? from->ntasks : 1, sizeof *to->tasks);
+		for (size_t k = 0; k < from->ntasks; k++)
+			task_copy(&to->tasks[k], &from->tasks[k]);
+	}
+}
+
+static void add_text(cJSON *o, const char *key, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+cJSON *sw_service_to_json(const struct sw_swarm_service *v)
+{
+	cJSON *o = cJSON_CreateObject();
+	add_text(o, "id", v->s.id);
+	add_text(o, "name", v->s.name);
+	add_text(o, "stack", v->s.stack);
+	add_text(o, "image", v->s.image);
+	add_text(o, "mode", v->s.mode);
+	cJSON_AddNumberToObject(o, "replicas_running", (double)v->running);
+	cJSON_AddNumberToObject(o, "replicas_desired", (double)v->desired);
+	add_text(o, "update_state", v->s.update_state);
+	add_text(o, "update_message", v->s.update_message);
+	cJSON *arr = cJSON_AddArrayToObject(o, "tasks");
+	for (size_t i = 0; i < v->ntasks; i++) {
+		const struct sw_task *k = &v->tasks[i];
+		cJSON *t = cJSON_CreateObject();
+		add_text(t, "id", k->id);
+		cJSON_AddNumberToObject(t, "slot", k->slot);
+		add_text(t, "node", k->node);
+		add_text(t, "state", k->state);
+		add_text(t, "desired", k->desired);
+		add_text(t, "error", k->error);
+		add_text(t, "image", k->image);
+		cJSON_AddItemToArray(arr, t);
+	}
+	return o;
+}
+
+char *sw_image_without_digest(const char *image)
+{
+	const char *at = image ? strstr(image, "@sha256:") : NULL;
+	return at ? xstrndup(image, (size_t)(at - image)) : xstrdup(image ? image : "");
 }

@@ -1,5 +1,7 @@
-/* The live container model: an events thread that says when to list again,
- * a lister, a stats reader that runs only while the list is visible, and
+/* The live container model: an events thread that says when to list again
+ * (the containers, the swarm's services, or both), a lister, a stats reader
+ * that runs only while the list is visible (and then has the services
+ * listed again at each of its ticks, for what no event tells), and
  * short-lived threads for an action and a followed log.  Each thread has
  * its own engine connection; everything they share is under one mutex,
  * and the face is woken through a pipe. */
@@ -27,9 +29,12 @@ struct sw_docker_watch {
 
 	/* Under mu. */
 	struct sw_container_list list;	/* our copy */
+	struct sw_service_list services;
+	char *services_error;
+	bool swarm;			/* the last listing found services */
 	char *engine, *error;
 	bool loaded;
-	bool dirty, retry_now, visible;
+	bool dirty, svc_dirty, retry_now, visible;
 	char *note;
 	bool note_error;
 	unsigned note_generation;
@@ -136,6 +141,21 @@ static void publish_stats(struct sw_docker_watch *w, const struct sw_container_l
 	sw_watch_wake(&w->base);
 }
 
+static void publish_services(struct sw_docker_watch *w, struct sw_service_list *l, const char *err)
+{
+	pthread_mutex_lock(&w->base.mu);
+	if (!err) {
+		sw_service_list_free(&w->services);
+		w->services = *l;
+		*l = (struct sw_service_list){0};
+		w->swarm = w->services.n > 0;
+	}
+	sw_watch_set_text(&w->services_error, err);
+	w->base.generation++;
+	pthread_mutex_unlock(&w->base.mu);
+	sw_watch_wake(&w->base);
+}
+
 static void publish_note(struct sw_docker_watch *w, bool error, char *text)
 {
 	pthread_mutex_lock(&w->base.mu);
@@ -148,20 +168,22 @@ static void publish_note(struct sw_docker_watch *w, bool error, char *text)
 	sw_watch_wake(&w->base);
 }
 
-static void mark_dirty(struct sw_docker_watch *w)
+static void mark_dirty(struct sw_docker_watch *w, bool containers, bool services)
 {
 	pthread_mutex_lock(&w->base.mu);
-	w->dirty = true;
+	w->dirty |= containers;
+	w->svc_dirty |= services;
 	pthread_cond_broadcast(&w->base.cond);
 	pthread_mutex_unlock(&w->base.mu);
 }
 
 /* ---- the events thread: connects (again), and says when to list ---- */
 
+/* A container's event may be a task's (this node's), so the services are
+ * listed again too; a service's or a node's changes no container. */
 static int on_event(void *ud, const struct sw_docker_event *ev)
 {
-	(void)ev;
-	mark_dirty(ud);
+	mark_dirty(ud, !strcmp(ev->type, "container"), true);
 	return 0;
 }
 
@@ -182,8 +204,8 @@ static void *events_main(void *ud)
 		struct sw_docker *d = NULL;
 		char *err = NULL;
 		if (!sw_docker_open(w->host, &d, &err)) {
-			mark_dirty(w);
-			sw_docker_events(d, NULL, on_event, w, &w->base.stop, &err);
+			mark_dirty(w, true, true);
+			sw_docker_events_swarm(d, on_event, w, &w->base.stop, &err);
 			sw_docker_close(d);
 		}
 		if (sw_watch_stopped(&w->base)) {
@@ -200,35 +222,55 @@ static void *events_main(void *ud)
 
 /* ---- the lister: lists whenever the events said so ---- */
 
-static bool wait_dirty(struct sw_docker_watch *w)
+static bool wait_dirty(struct sw_docker_watch *w, bool *containers, bool *services)
 {
 	pthread_mutex_lock(&w->base.mu);
-	while (!sw_watch_stopped(&w->base) && !w->dirty)
+	while (!sw_watch_stopped(&w->base) && !w->dirty && !w->svc_dirty)
 		pthread_cond_wait(&w->base.cond, &w->base.mu);
 	/* Let the rest of a burst arrive: one list for all of it. */
 	if (!sw_watch_stopped(&w->base))
 		sw_watch_wait_ms(&w->base, COALESCE_MS);
-	w->dirty = false;
+	*containers = w->dirty;
+	*services = w->svc_dirty;
+	w->dirty = w->svc_dirty = false;
 	pthread_mutex_unlock(&w->base.mu);
 	return !sw_watch_stopped(&w->base);
+}
+
+static void list_services(struct sw_docker_watch *w, struct sw_docker *d)
+{
+	struct sw_service_list l;
+	char *err = NULL;
+	if (sw_swarm_services(d, &l, &err)) {
+		publish_services(w, NULL, err);
+		free(err);
+		return;
+	}
+	publish_services(w, &l, NULL);
+	sw_service_list_free(&l);
 }
 
 static void *lister_main(void *ud)
 {
 	struct sw_docker_watch *w = ud;
 	struct sw_docker *d = NULL;
-	while (wait_dirty(w)) {
+	bool containers, services;
+	while (wait_dirty(w, &containers, &services)) {
 		char *err = NULL;
 		struct sw_container_list l = {0};
-		if ((!d && sw_docker_open(w->host, &d, &err)) || sw_docker_list(d, NULL, true, &l, &err)) {
+		if ((!d && sw_docker_open(w->host, &d, &err)) ||
+		    (containers && sw_docker_list(d, NULL, true, &l, &err))) {
 			publish_error(w, err);
 			free(err);
 			sw_docker_close(d);
 			d = NULL;
 			continue;
 		}
-		publish_list(w, &l, sw_docker_engine(d));
+		if (containers)
+			publish_list(w, &l, sw_docker_engine(d));
 		sw_container_list_free(&l);
+		if (services)
+			list_services(w, d);
 	}
 	sw_docker_close(d);
 	return NULL;
@@ -274,6 +316,13 @@ static void *stats_main(void *ud)
 		}
 		publish_stats(w, &l);
 		sw_container_list_free(&l);
+		/* Tasks on other nodes change with no event here: while someone
+		 * looks, a swarm's services are listed at this tick too. */
+		pthread_mutex_lock(&w->base.mu);
+		bool swarm = w->swarm;
+		pthread_mutex_unlock(&w->base.mu);
+		if (swarm)
+			mark_dirty(w, false, true);
 	}
 	sw_docker_close(d);
 	return NULL;
@@ -305,6 +354,8 @@ void sw_docker_watch_stop(struct sw_docker_watch *w)
 	if (w->act_started)
 		pthread_join(w->act_th, NULL);
 	sw_container_list_free(&w->list);
+	sw_service_list_free(&w->services);
+	free(w->services_error);
 	free(w->engine);
 	free(w->error);
 	free(w->note);
@@ -336,6 +387,8 @@ void sw_docker_watch_snapshot(struct sw_docker_watch *w, struct sw_docker_snapsh
 	memset(out, 0, sizeof *out);
 	pthread_mutex_lock(&w->base.mu);
 	sw_container_list_copy(&out->list, &w->list);
+	sw_service_list_copy(&out->services, &w->services);
+	out->services_error = xstrdup_null(w->services_error);
 	out->host = xstrdup(w->host);
 	out->engine = xstrdup_null(w->engine);
 	out->error = xstrdup_null(w->error);
@@ -350,6 +403,8 @@ void sw_docker_watch_snapshot(struct sw_docker_watch *w, struct sw_docker_snapsh
 void sw_docker_snapshot_free(struct sw_docker_snapshot *s)
 {
 	sw_container_list_free(&s->list);
+	sw_service_list_free(&s->services);
+	free(s->services_error);
 	free(s->host);
 	free(s->engine);
 	free(s->error);
@@ -370,7 +425,7 @@ void sw_docker_watch_visible(struct sw_docker_watch *w, bool visible)
 void sw_docker_watch_refresh(struct sw_docker_watch *w)
 {
 	pthread_mutex_lock(&w->base.mu);
-	w->dirty = w->retry_now = true;
+	w->dirty = w->svc_dirty = w->retry_now = true;
 	pthread_cond_broadcast(&w->base.cond);
 	pthread_mutex_unlock(&w->base.mu);
 }

@@ -48,7 +48,7 @@ seconds=${FUZZ_SECONDS:-$([ -n "$runs" ] || echo 30)}
 # and with it the need.
 core=(util suggest regex metrics report_lines report_xml json_check config session record store secrets
 	yamltree json_print actions actions_cond actions_expr actions_job actions_matrix actions_uses webhook_payload
-	http docker docker_containers docker_stream docker_image sentry github)
+	http docker docker_containers docker_stream docker_image docker_swarm sentry github)
 declare -A dict=([config]=json [record]=json [junit]=xml [cobertura]=xml [lines]=lines [webhook]=webhook [docker]=docker
 	[sentry]=http [github]=http)
 

@@ -1,8 +1,10 @@
 /* The Containers panel: the engine's containers under their compose
  * project's heading (those outside compose under "other"), with state and
- * health, image, CPU and memory, uptime, restarts and ports.  The list is
- * the core's live model (slipway/docker_watch.h): this file only draws its
- * snapshots and hands it the keys. */
+ * health, image, CPU and memory, uptime, restarts and ports; below them,
+ * on a swarm manager, its services (replicas, image, the update's state)
+ * with their tasks indented beneath (node, state, error; Enter folds
+ * them).  The list is the core's live model (slipway/docker_watch.h): this
+ * file only draws its snapshots and hands it the keys. */
 #include "view_containers.h"
 
 #include <curses.h>
@@ -17,11 +19,16 @@
 
 #define LOG_TAIL 1000
 
-/* A row: a project's heading, or a container of the snapshot. */
+enum crow_kind { R_HEADING, R_CONTAINER, R_SERVICES, R_SERVICE, R_TASK };
+
+/* A row: a project's heading, a container of the snapshot, the services'
+ * heading, a service or one of its tasks. */
 struct crow {
-	long container;		/* index into the list; -1 for a heading */
+	enum crow_kind kind;
+	long container;		/* index into the list; -1 for any other row */
 	const char *project;	/* the heading's; NULL: outside compose */
-	int running, total;	/* the heading's counts, filter applied */
+	int running, total;	/* the headings' counts, filter applied */
+	long service, task;	/* indices into the services and their tasks */
 };
 
 struct containers {
@@ -31,6 +38,7 @@ struct containers {
 	struct crow *rows;
 	size_t nrows;
 	char *filter;
+	struct strlist folded;	/* ids of the services whose tasks are hidden */
 };
 
 static struct tui_view *view(struct tui *t)
@@ -60,15 +68,40 @@ static bool same_project(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static bool passes(const struct containers *c, const struct sw_container *k)
+static bool passes(const struct containers *c, const char *name)
 {
-	return !c->filter || (k->name && strstr(k->name, c->filter));
+	return !c->filter || (name && strstr(name, c->filter));
 }
 
 static void add_row(struct containers *c, struct crow r)
 {
 	c->rows = xrealloc(c->rows, (c->nrows + 1) * sizeof *c->rows);
 	c->rows[c->nrows++] = r;
+}
+
+static bool service_whole(const struct sw_swarm_service *v)
+{
+	return v->running == v->desired;
+}
+
+/* Below the containers, as the core sorted them (by stack, then name). */
+static void build_service_rows(struct containers *c)
+{
+	long heading = -1;
+	for (size_t i = 0; i < c->snap.services.n; i++) {
+		const struct sw_swarm_service *v = &c->snap.services.items[i];
+		if (!passes(c, v->s.name))
+			continue;
+		if (heading < 0) {
+			heading = (long)c->nrows;
+			add_row(c, (struct crow){.kind = R_SERVICES, .container = -1});
+		}
+		c->rows[heading].total++;
+		c->rows[heading].running += service_whole(v);
+		add_row(c, (struct crow){.kind = R_SERVICE, .container = -1, .service = (long)i});
+		for (size_t k = 0; !strlist_has(&c->folded, v->s.id) && k < v->ntasks; k++)
+			add_row(c, (struct crow){.kind = R_TASK, .container = -1, .service = (long)i, .task = (long)k});
+	}
 }
 
 /* The list comes sorted by project (those outside compose last), then name. */
@@ -80,40 +113,69 @@ static void build_rows(struct containers *c)
 	long heading = -1;
 	for (size_t i = 0; i < c->snap.list.n; i++) {
 		const struct sw_container *k = &c->snap.list.items[i];
-		if (!passes(c, k))
+		if (!passes(c, k->name))
 			continue;
 		if (heading < 0 || !same_project(c->rows[heading].project, k->project)) {
 			heading = (long)c->nrows;
-			add_row(c, (struct crow){-1, k->project, 0, 0});
+			add_row(c, (struct crow){.kind = R_HEADING, .container = -1, .project = k->project});
 		}
 		c->rows[heading].total++;
 		c->rows[heading].running += k->state && !strcmp(k->state, "running");
-		add_row(c, (struct crow){(long)i, k->project, 0, 0});
+		add_row(c, (struct crow){.kind = R_CONTAINER, .container = (long)i, .project = k->project});
+	}
+	build_service_rows(c);
+}
+
+#define ROW_KEY_MAX 160
+
+/* What a row shows, to find it again in another snapshot. */
+static void row_key(const struct containers *c, size_t row, char out[ROW_KEY_MAX])
+{
+	const struct crow *r = &c->rows[row];
+	const struct sw_swarm_service *v = r->kind == R_SERVICE || r->kind == R_TASK
+						   ? &c->snap.services.items[r->service] : NULL;
+	switch (r->kind) {
+	case R_HEADING: snprintf(out, ROW_KEY_MAX, "h %s", r->project ? r->project : ""); break;
+	case R_CONTAINER: snprintf(out, ROW_KEY_MAX, "c %s", c->snap.list.items[r->container].id); break;
+	case R_SERVICES: snprintf(out, ROW_KEY_MAX, "S"); break;
+	case R_SERVICE: snprintf(out, ROW_KEY_MAX, "s %s", v->s.id); break;
+	case R_TASK: snprintf(out, ROW_KEY_MAX, "t %s", v->tasks[r->task].id ? v->tasks[r->task].id : ""); break;
 	}
 }
 
-/* The selection stays on the same container when the list changes. */
-static void reselect(struct tui *t, const char *id)
+static void selected_key(struct tui *t, char out[ROW_KEY_MAX])
 {
 	struct containers *c = state(t);
-	for (size_t i = 0; id && i < c->nrows; i++)
-		if (c->rows[i].container >= 0 && !strcmp(c->snap.list.items[c->rows[i].container].id, id)) {
+	int k = view(t)->selected;
+	*out = '\0';
+	if (c && k >= 0 && (size_t)k < c->nrows)
+		row_key(c, (size_t)k, out);
+}
+
+/* The selection stays on the same row (a container, a service, a task)
+ * when the list changes. */
+static void reselect(struct tui *t, const char *key)
+{
+	struct containers *c = state(t);
+	char k[ROW_KEY_MAX];
+	for (size_t i = 0; *key && i < c->nrows; i++) {
+		row_key(c, i, k);
+		if (!strcmp(k, key)) {
 			view(t)->selected = (int)i;
 			return;
 		}
+	}
 }
 
 static void take_snapshot(struct tui *t)
 {
 	struct containers *c = state(t);
-	const struct sw_container *sel = selected(t);
-	char id[65] = "";
-	if (sel)
-		snprintf(id, sizeof id, "%s", sel->id);
+	char key[ROW_KEY_MAX];
+	selected_key(t, key);
 	sw_docker_snapshot_free(&c->snap);
 	sw_docker_watch_snapshot(c->w, &c->snap);
 	build_rows(c);
-	reselect(t, id[0] ? id : NULL);
+	reselect(t, key);
 	if (c->snap.note && c->snap.note_generation != c->note_seen) {
 		c->note_seen = c->snap.note_generation;
 		tui_set_status(t, c->snap.note_error, "%s", c->snap.note);
@@ -195,15 +257,13 @@ void tui_containers_filter(struct tui *t, const char *filter)
 	struct containers *c = state(t);
 	if (!c)
 		return;
-	const struct sw_container *sel = selected(t);
-	char id[65] = "";
-	if (sel)
-		snprintf(id, sizeof id, "%s", sel->id);
+	char key[ROW_KEY_MAX];
+	selected_key(t, key);
 	free(c->filter);
 	c->filter = filter && *filter ? xstrdup(filter) : NULL;
 	build_rows(c);
 	view(t)->selected = 0;
-	reselect(t, id[0] ? id : NULL);
+	reselect(t, key);
 }
 
 void tui_containers_refresh(struct tui *t)
@@ -212,11 +272,24 @@ void tui_containers_refresh(struct tui *t)
 		sw_docker_watch_refresh(state(t)->w);
 }
 
+/* The service of the selected row (a service's or one of its tasks), or NULL. */
+static const struct sw_swarm_service *selected_service(struct tui *t)
+{
+	struct containers *c = state(t);
+	int k = view(t)->selected;
+	if (!c || k < 0 || (size_t)k >= c->nrows || (c->rows[k].kind != R_SERVICE && c->rows[k].kind != R_TASK))
+		return NULL;
+	return &c->snap.services.items[c->rows[k].service];
+}
+
 unsigned tui_containers_copy(struct tui *t)
 {
 	const struct sw_container *k = selected(t);
+	const struct sw_swarm_service *v = selected_service(t);
 	if (k)
 		tui_copy(t, "container id", k->id);
+	else if (v)
+		tui_copy(t, "service id", v->s.id);
 	return TUI_REDRAW_STATUS;
 }
 
@@ -225,6 +298,11 @@ unsigned tui_containers_copy(struct tui *t)
 unsigned tui_containers_ask(struct tui *t, enum sw_docker_action a)
 {
 	const struct sw_container *k = tui_containers_current(t) ? selected(t) : NULL;
+	if (!k && tui_containers_current(t) && selected_service(t)) {
+		tui_set_status(t, true, "%s is for containers: Swarm runs a service's tasks (docker service update)",
+			       sw_docker_action_name(a));
+		return TUI_REDRAW_STATUS;
+	}
 	if (!k) {
 		tui_set_status(t, true, "no container selected: C opens the Containers panel");
 		return TUI_REDRAW_STATUS;
@@ -267,9 +345,31 @@ static bool log_is_ours(struct tui *t)
 	return t->overlay == &t->views[TUI_V_LOG] && tui_log_source(t) == release_log;
 }
 
+/* Enter on a service (or its task) hides its tasks, or shows them again. */
+static unsigned fold(struct tui *t, const struct sw_swarm_service *v)
+{
+	struct containers *c = state(t);
+	struct strlist kept = {0};
+	bool was = strlist_has(&c->folded, v->s.id);
+	for (size_t i = 0; i < c->folded.len; i++)
+		if (strcmp(c->folded.items[i], v->s.id))
+			strlist_add(&kept, c->folded.items[i]);
+	if (!was)
+		strlist_add(&kept, v->s.id);
+	strlist_free(&c->folded);
+	c->folded = kept;
+	char key[ROW_KEY_MAX];
+	snprintf(key, sizeof key, "s %s", v->s.id);
+	build_rows(c);
+	reselect(t, key);
+	return TUI_REDRAW_BODY;
+}
+
 static unsigned enter(struct tui *t, struct tui_view *v)
 {
 	const struct sw_container *k = selected(t);
+	if (!k && selected_service(t))
+		return fold(t, selected_service(t));
 	if (!k)
 		return TUI_HANDLED;
 	int fd = tui_log_scratch();
@@ -395,6 +495,82 @@ static void numbers(struct tui *t, const struct sw_container *k, const struct co
 	tui_put_cut(t, y, c->ports, r.x + r.w - c->ports - 1, base, k->ports ? k->ports : "");
 }
 
+/* ---- the swarm's services ---- */
+
+static void services_heading(struct tui *t, const struct containers *cs, const struct crow *h, int y,
+			     struct tui_rect r, enum tui_color base)
+{
+	char counts[96];
+	int x = r.x + 1;
+	x += tui_put(t, y, x, r.w - 2, sel_or(base, TUI_C_TITLE), "swarm services");
+	snprintf(counts, sizeof counts, " %s %d/%d with every replica running", tui_glyph(t, TUI_G_SEP), h->running,
+		 h->total);
+	x += tui_put(t, y, x, r.x + r.w - x, sel_or(base, TUI_C_DIM), counts);
+	if (cs->snap.services_error) {
+		x += tui_put(t, y, x, r.x + r.w - x, sel_or(base, TUI_C_DIM), " · ");
+		tui_put_cut(t, y, x, r.x + r.w - x - 1, sel_or(base, TUI_C_FAILED), cs->snap.services_error);
+	}
+}
+
+/* The replicas' cell: whole, still moving (an update, a task starting), or short. */
+static void service_cell(struct tui *t, const struct sw_swarm_service *v, struct cell *c)
+{
+	const char *u = v->s.update_state ? v->s.update_state : "";
+	bool moving = !strcmp(u, "updating") || !strcmp(u, "rollback_started");
+	if (moving)
+		*c = (struct cell){tui_glyph(t, TUI_G_QUEUED), TUI_C_RUNNING, ""};
+	else if (!service_whole(v) || !strncmp(u, "rollback", 8) || strstr(u, "paused"))
+		*c = (struct cell){tui_glyph(t, TUI_G_FAILED), TUI_C_FAILED, ""};
+	else
+		*c = (struct cell){tui_glyph(t, TUI_G_PASSED), TUI_C_PASSED, ""};
+	if (!strcmp(v->s.mode, "replicated"))
+		snprintf(c->text, sizeof c->text, "%ld/%ld", v->running, v->desired);
+	else
+		snprintf(c->text, sizeof c->text, "%ld/%ld %s", v->running, v->desired, v->s.mode);
+}
+
+static void service_row(struct tui *t, const struct sw_swarm_service *v, int y, struct tui_rect r, enum tui_color base)
+{
+	struct cols c = columns(r);
+	struct cell st;
+	service_cell(t, v, &st);
+	bool sel = base == TUI_C_SELECTED;
+	tui_put(t, y, r.x + 1, 1, sel ? base : st.color, st.glyph);
+	tui_put(t, y, c.state, 10, sel ? base : st.color, st.text);
+	tui_put_cut(t, y, c.name, c.name_w, base, v->s.name);
+	char *image = sw_image_without_digest(v->s.image);
+	tui_put_cut(t, y, c.image, c.image_w, base, image);
+	free(image);
+	if (!v->s.update_state)
+		return;
+	char *u = v->s.update_message && *v->s.update_message
+			  ? xasprintf("%s: %s", v->s.update_state, v->s.update_message)
+			  : xstrdup(v->s.update_state);
+	tui_put_cut(t, y, c.cpu, r.x + r.w - c.cpu - 1, sel_or(base, TUI_C_DIM), u);
+	free(u);
+}
+
+/* A task beneath its service: its state where a container's is, "└ web.2"
+ * under the name, its node under the image, then its error. */
+static void task_row(struct tui *t, const struct sw_swarm_service *v, const struct sw_task *k, int y,
+		     struct tui_rect r, enum tui_color base)
+{
+	struct cols c = columns(r);
+	const char *st = k->state ? k->state : "?";
+	bool ok = !strcmp(st, "running"), bad = !strcmp(st, "failed") || !strcmp(st, "rejected");
+	enum tui_color col = ok ? TUI_C_PASSED : bad ? TUI_C_FAILED : TUI_C_RUNNING;
+	if (k->desired && strcmp(k->desired, "running") && !bad)
+		col = TUI_C_DIM;
+	tui_put(t, y, c.state, 10, sel_or(base, col), st);
+	int x = c.name + tui_put(t, y, c.name, c.name_w, sel_or(base, TUI_C_DIM), tui_glyph(t, TUI_G_TREE));
+	char *name = k->slot > 0 ? xasprintf(" %s.%d", v->s.name, k->slot) : xasprintf(" %s", v->s.name);
+	tui_put_cut(t, y, x, c.name + c.name_w - x, base, name);
+	free(name);
+	tui_put_cut(t, y, c.image, c.image_w, sel_or(base, TUI_C_DIM), k->node ? k->node : "-");
+	if (k->error && *k->error)
+		tui_put_cut(t, y, c.cpu, r.x + r.w - c.cpu - 1, sel_or(base, TUI_C_FAILED), k->error);
+}
+
 static void draw_row(struct tui *t, struct tui_view *v, long row, int y, struct tui_rect r, bool sel)
 {
 	struct containers *cs = v->data;
@@ -403,9 +579,14 @@ static void draw_row(struct tui *t, struct tui_view *v, long row, int y, struct 
 	tui_fill(y, r.x, r.w, base);
 	if (sel)
 		tui_mark_selected(t, y, r.x, true);
-	if (w->container < 0) {
-		heading_row(t, w, y, r, base);
-		return;
+	const struct sw_swarm_service *svc = w->kind == R_SERVICE || w->kind == R_TASK
+						     ? &cs->snap.services.items[w->service] : NULL;
+	switch (w->kind) {
+	case R_HEADING: heading_row(t, w, y, r, base); return;
+	case R_SERVICES: services_heading(t, cs, w, y, r, base); return;
+	case R_SERVICE: service_row(t, svc, y, r, base); return;
+	case R_TASK: task_row(t, svc, &svc->tasks[w->task], y, r, base); return;
+	case R_CONTAINER: break;
 	}
 	const struct sw_container *k = &cs->snap.list.items[w->container];
 	struct cols c = columns(r);
@@ -473,9 +654,12 @@ static void draw(struct tui *t, struct tui_view *v, struct tui_rect r)
 {
 	struct containers *c = v->data;
 	bool focus = tui_containers_current(t);
-	char title[300];
+	char title[300], services[48] = "";
 	size_t n = c ? c->snap.list.n : 0;
-	snprintf(title, sizeof title, "Containers %zu%s%s%s%s%s", n, c && c->snap.engine ? " · " : "",
+	if (c && c->snap.services.n)
+		snprintf(services, sizeof services, " · %zu service%s", c->snap.services.n,
+			 c->snap.services.n == 1 ? "" : "s");
+	snprintf(title, sizeof title, "Containers %zu%s%s%s%s%s%s", n, services, c && c->snap.engine ? " · " : "",
 		 c && c->snap.engine ? c->snap.engine : "", c && c->filter ? " · filter: " : "",
 		 c && c->filter ? c->filter : "", t->overlay == v ? " · Esc returns" : "");
 	tui_box_title(t, r, title, focus);
@@ -511,6 +695,7 @@ void tui_containers_free(struct tui *t)
 	sw_docker_snapshot_free(&c->snap);
 	free(c->rows);
 	free(c->filter);
+	strlist_free(&c->folded);
 	free(c);
 	view(t)->data = NULL;
 }

@@ -129,9 +129,11 @@ typedef int (*sw_docker_line_fn)(void *ud, int stream, const char *line, size_t 
 int sw_docker_logs(struct sw_docker *d, const char *name, long tail, bool follow, sw_docker_line_fn fn, void *ud,
 		   volatile int *stop, char **err);
 
-/* A container event: the action ("start", "die", "health_status: healthy",
- * ...), the container's id and name, and its compose project if any. */
+/* An event: its type ("container", or "service" and "node" when asked
+ * for), the action ("start", "die", "health_status: healthy", "update",
+ * ...), the object's id and name, and a container's compose project if any. */
 struct sw_docker_event {
+	const char *type;
 	const char *action;
 	const char *id;
 	const char *name;
@@ -144,6 +146,10 @@ typedef int (*sw_docker_event_fn)(void *ud, const struct sw_docker_event *ev);
  * error.  Blocks: the dashboard runs it on a thread of its own. */
 int sw_docker_events(struct sw_docker *d, const char *project, sw_docker_event_fn fn, void *ud,
 		     volatile int *stop, char **err);
+/* The same with the swarm's service and node events too, on a Docker
+ * Engine (podman has no swarm: its containers' only), for a face that
+ * shows the services. */
+int sw_docker_events_swarm(struct sw_docker *d, sw_docker_event_fn fn, void *ud, volatile int *stop, char **err);
 
 /* Images. */
 
@@ -191,6 +197,7 @@ struct sw_service {
 	bool global;
 	long desired;			/* replicas, for a replicated service */
 	char *stack;			/* com.docker.stack.namespace; NULL outside a stack */
+	const char *mode;		/* "replicated", "global", "replicated-job" or "global-job" */
 };
 /* The service named name (or its id); "no service NAME on the swarm at
  * HOST" when there is none. */
@@ -227,6 +234,39 @@ struct sw_task {
 };
 int sw_service_tasks(struct sw_docker *d, const char *name, struct sw_task **out, size_t *n, char **err);
 void sw_tasks_free(struct sw_task *t, size_t n);
+/* A service as slipway containers and the Containers panel show it: the
+ * service, how many of its tasks run, and its tasks on their nodes. */
+struct sw_swarm_service {
+	struct sw_service s;
+	long running;			/* tasks running that should be */
+	long desired;			/* the replicas, or the tasks that should run (global, jobs) */
+	/* Those meant to run, by slot then node, then the newest few that
+	 * failed (their error says why a service is short); node is the
+	 * node's hostname, NULL before the task has one. */
+	struct sw_task *tasks;
+	size_t ntasks;
+};
+struct sw_service_list {
+	struct sw_swarm_service *items;
+	size_t n;
+};
+/* Every service of the swarm with its tasks, from GET /services, /tasks
+ * and /nodes (three requests whatever the count), sorted by stack (those
+ * outside a stack last) then name.  An engine that is no swarm manager,
+ * or podman, has none: 0 and an empty list, not an error. */
+int sw_swarm_services(struct sw_docker *d, struct sw_service_list *out, char **err);
+void sw_service_list_free(struct sw_service_list *l);
+/* A copy that owns its strings (the live model's snapshots). */
+void sw_service_list_copy(struct sw_service_list *dst, const struct sw_service_list *src);
+/* {name, stack, image, mode, replicas_running, replicas_desired,
+ * update_state, update_message, tasks: [{id, node, state, desired, error,
+ * image}]}, for --json. */
+struct cJSON *sw_service_to_json(const struct sw_swarm_service *s);
+
+/* An image as docker service ls shows it: without the digest Swarm pinned
+ * ("name:tag@sha256:..." is "name:tag").  Allocated; "" for NULL. */
+char *sw_image_without_digest(const char *image);
+
 /* The newest distinct task errors of name (of those running image, when
  * not NULL), "task ID (failed): ERR; ...", or NULL when there are none. */
 char *sw_service_task_errors(struct sw_docker *d, const char *name, const char *image);

@@ -1,6 +1,9 @@
 /* A live model of the container engine for a face that must not block:
  * the container list kept fresh by the engine's events (never by polling),
- * CPU and memory refreshed every 2 s while someone looks, actions and a
+ * CPU and memory refreshed every 2 s while someone looks, a swarm
+ * manager's services and tasks kept fresh by the service, node and
+ * container events (and by the stats' timer while someone looks, for the
+ * tasks of other nodes, which no event here tells of), actions and a
  * followed log run on threads of their own.  The face reads snapshots
  * (copies, under the model's mutex) when the model's fd becomes readable.
  * No terminal here. */
@@ -17,6 +20,11 @@ struct sw_docker_watch;
 /* What the face draws: a copy it owns. */
 struct sw_docker_snapshot {
 	struct sw_container_list list;
+	/* The swarm's services (none when the engine is no swarm manager);
+	 * services_error says why the last listing of them failed, the list
+	 * then being the one before. */
+	struct sw_service_list services;
+	char *services_error;
 	char *host;		/* where the engine is looked for */
 	char *engine;		/* "Podman Engine 4.3.1"; NULL until reached */
 	char *error;		/* why the engine cannot be used now; NULL when it can */
@@ -45,7 +53,7 @@ void sw_docker_snapshot_free(struct sw_docker_snapshot *s);
 
 /* Stats are read only while the list is visible. */
 void sw_docker_watch_visible(struct sw_docker_watch *w, bool visible);
-/* Lists again now (and retries a lost engine now). */
+/* Lists again now, the services too (and retries a lost engine now). */
 void sw_docker_watch_refresh(struct sw_docker_watch *w);
 
 /* Starts, stops or restarts a container on a thread; the outcome becomes

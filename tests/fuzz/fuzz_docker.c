@@ -3,7 +3,8 @@
  * first byte picks one ("p" /_ping's headers, "v" /version, "c" the
  * container list then the inspections, "s" a stats sample, "e" and "f"
  * the events, the latter of one project, "l" a multiplexed log, "t" a TTY
- * log, "u" a push's progress, "m" an error body; any other byte counts
+ * log, "u" a push's progress, "m" an error body, "w" a swarm's services
+ * (a JSON array of the answers of /services, /tasks and /nodes); any other byte counts
  * round them); the rest is the answer.  The streams are read twice, whole
  * and in pieces of 1 to 7 bytes, as libcurl may cut them: both must say
  * the same. */
@@ -13,7 +14,7 @@
 
 #include "core/docker_internal.h"
 
-static const char readers[] = "pvcseftlum";
+static const char readers[] = "pvcseftlumw";
 
 /* What a stream's callbacks were told, to compare two readings. */
 struct told {
@@ -324,6 +325,33 @@ static void engine_message(const uint8_t *data, size_t size)
 	sbuf_free(&body);
 }
 
+/* [services, tasks, nodes]: every service read has an id and a name, is
+ * in order, counts no more running tasks than it has, and copies and
+ * prints whole. */
+static void services(const uint8_t *data, size_t size)
+{
+	cJSON *j = parse(data, size);
+	struct sw_service_list l, c;
+	docker_services_read(cJSON_GetArrayItem(j, 0), cJSON_GetArrayItem(j, 1), cJSON_GetArrayItem(j, 2), &l);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct sw_swarm_service *v = &l.items[i];
+		FUZZ_CHECK(v->s.id && v->s.name && v->s.mode);
+		FUZZ_CHECK(v->running >= 0 && (size_t)v->running <= v->ntasks);
+		for (size_t k = 0; k < v->ntasks; k++)
+			FUZZ_CHECK(v->tasks[k].desired || (v->tasks[k].state && v->tasks[k].error));
+		if (i > 0 && !l.items[i - 1].s.stack == !v->s.stack && v->s.stack)
+			FUZZ_CHECK(strcmp(l.items[i - 1].s.stack, v->s.stack) <= 0);
+		if (i > 0)
+			FUZZ_CHECK(!(!l.items[i - 1].s.stack && v->s.stack));
+		check_json(sw_service_to_json(v));
+	}
+	sw_service_list_copy(&c, &l);
+	FUZZ_CHECK(c.n == l.n);
+	sw_service_list_free(&c);
+	sw_service_list_free(&l);
+	cJSON_Delete(j);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
@@ -343,6 +371,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 'l': logs(data, size, false); break;
 	case 'u': push(data, size); break;
 	case 'm': engine_message(data, size); break;
+	case 'w': services(data, size); break;
 	}
 	return 0;
 }

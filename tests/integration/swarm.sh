@@ -4,8 +4,10 @@
 # updated to the image the run built; a new image that fails its health
 # check, rolled back by Swarm itself; two services where the second fails
 # and slipway takes the first back, so that they never end on two
-# releases; slipway rollback; an engine that is no swarm.  The services use
-# the host's network namespace and no port, so nothing leaves loopback.
+# releases; slipway rollback; an engine that is no swarm; the services
+# and their tasks in slipway containers and the dashboard's Containers
+# panel.  The services use the host's network namespace and no port, so
+# nothing leaves loopback.
 # slow
 # timeout: 1200
 . "$SW_SRCDIR/tests/lib.sh"
@@ -59,16 +61,25 @@ EOF
 	git commit -q -m "Release 1"
 }
 
-# service NAME: a one-replica service of this test running busybox (no
-# release of the project's), replaced one task at a time, at once; the
-# last test's of that name goes first.
+# service NAME [REPLICAS [OPTION...]]: a service of this test (one replica
+# unless told) running busybox (no release of the project's), replaced one
+# task at a time, at once; the last test's of that name goes first.
 service() {
-	docker service rm "$ID-$1" >/dev/null 2>&1 || true
+	local name=$1 replicas=${2:-1}
+	shift $(($# < 2 ? $# : 2))
+	docker service rm "$ID-$name" >/dev/null 2>&1 || true
 	# (Its warning: the image is in no registry, which one node needs not.)
-	docker service create -d -q --name "$ID-$1" --label "slipway.test=$ID" --network host --replicas 1 \
-		--update-delay 0s --rollback-delay 0s --rollback-monitor 2s \
+	docker service create -d -q --name "$ID-$name" --label "slipway.test=$ID" --network host \
+		--replicas "$replicas" --update-delay 0s --rollback-delay 0s --rollback-monitor 2s "$@" \
 		slipway-busybox:latest sleep 100000 >/dev/null 2>&1
 }
+
+# replicas NAME: what docker service ls says of it ("2/2").
+replicas() {
+	docker service ls --filter "name=$ID-$1" --format '{{.Name}} {{.Replicas}}' | awk -v n="$ID-$1" '$1 == n { print $2 }'
+}
+
+replicas_are() { [ "$(replicas "$1")" = "$2" ]; }
 
 image_of() {
 	docker service inspect "$ID-$1" --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}'
@@ -233,6 +244,84 @@ podman_has_no_swarm() {
 	expect_eq "$(cat err)" "slipway: deploy.target: the container engine at ${HOSTS[podman]} is podman, which has no Swarm: \"target\": \"swarm\" needs a Docker Engine that is a swarm manager"
 }
 
+# slipway containers against a real service of two replicas (and one in a
+# stack, listed first): the counts from the tasks, each task on the node
+# docker node ls names; --project picks a stack; podman lists none, with
+# no error.
+containers_lists_the_services() {
+	service web 2
+	service stacked 1 --label "com.docker.stack.namespace=$ID"
+	wait_for 90 replicas_are web 2/2
+	wait_for 90 replicas_are stacked 1/1
+	local node
+	node=$(docker node ls --format '{{.Hostname}}')
+	$SLIPWAY containers --json --no-stats >c.json
+	# (Earlier tests' services are listed too: only this one's two, in order.)
+	expect_eq "$(json c.json "[s['name'] for s in j['services'] if s['name'] in ('$ID-web', '$ID-stacked')]")" \
+		"['$ID-stacked', '$ID-web']"
+	expect_eq "$(json c.json "[(s['stack'], s['image'], s['mode'], s['replicas_running'], s['replicas_desired'], s['update_state']) for s in j['services'] if s['name'] == '$ID-web']")" \
+		"[(None, 'slipway-busybox:latest', 'replicated', 2, 2, None)]"
+	expect_eq "$(json c.json "[(t['node'], t['state'], t['desired'], t['error'], t['image']) for s in j['services'] if s['name'] == '$ID-web' for t in s['tasks']]")" \
+		"[('$node', 'running', 'running', None, 'slipway-busybox:latest'), ('$node', 'running', 'running', None, 'slipway-busybox:latest')]"
+	expect_eq "$(json c.json "sorted(t['id'] for s in j['services'] if s['name'] == '$ID-web' for t in s['tasks'])")" \
+		"$(docker service ps -q --filter desired-state=running --no-trunc "$ID-web" | sort | /usr/bin/python3 -c 'import sys; print(sorted(sys.stdin.read().split()))')"
+	expect_eq "$(json c.json "[s['stack'] for s in j['services'] if s['name'] == '$ID-stacked']")" "['$ID']"
+	$SLIPWAY containers --no-stats >out
+	grep -q "^swarm services  [0-9]*/[0-9]* with every replica running$" out || fail "$(cat out)"
+	grep -Eq "^  $ID-web +replicated +2/2 +slipway-busybox:latest +-$" out || fail "$(cat out)"
+	grep -Eq "^    $ID-web\.1 +$node +running$" out || fail "$(cat out)"
+	grep -Eq "^    $ID-web\.2 +$node +running$" out || fail "$(cat out)"
+	# The stack's services only, as for a compose project's containers.
+	$SLIPWAY containers --json --no-stats --project "$ID" >p.json
+	expect_eq "$(json p.json "[s['name'] for s in j['services']]")" "['$ID-stacked']"
+	DOCKER_HOST=${HOSTS[podman]} $SLIPWAY containers --json --no-stats >podman.json 2>err
+	expect_eq "$(json podman.json 'j["services"]')" "[]"
+	expect_eq "$(cat err)" ""
+	DOCKER_HOST=${HOSTS[podman]} $SLIPWAY containers --no-stats >podman.out 2>err
+	! grep -q "swarm services" podman.out || fail "$(cat podman.out)"
+	expect_eq "$(cat err)" ""
+	docker service rm "$ID-stacked" >/dev/null
+}
+
+# The Containers panel: the service's row with its replicas, its tasks on
+# their node beneath, and a scale done with the docker CLI shown by the
+# engine's service events alone (no R).
+panel_shows_the_services() {
+	command -v tmux >/dev/null || fail "tmux is missing"
+	service web 2
+	wait_for 90 replicas_are web 2/2
+	local node
+	node=$(docker node ls --format '{{.Hostname}}')
+	make_repo r <<'EOF2'
+{"version": 1, "stages": [{"name": "build", "run": "true"}]}
+EOF2
+	cd r
+	TERM=xterm-256color tmx new-session -d -x 120 -y 30 -s dash "$SLIPWAY; echo DASHBOARD-EXITED; sleep 60"
+	wait_screen 20 'Branches 1'
+	tmx send-keys -t dash C
+	wait_screen 20 '^─ Containers [0-9]* · [0-9]* services\{0,1\} · Docker Engine'
+	tmx send-keys -t dash / "$ID-web" Enter
+	wait_screen 20 "filter: $ID-web"
+	wait_screen 20 'swarm services · 1/1 with every replica running'
+	wait_screen 10 "✓ 2/2 *$ID-web *slipway-busybox:latest"
+	wait_screen 10 "running *└ $ID-web\.1 *$node"
+	wait_screen 10 "running *└ $ID-web\.2 *$node"
+	docker service scale -d "$ID-web=1" >/dev/null 2>&1
+	wait_screen 60 "✓ 1/1 *$ID-web "
+	wait_for 30 sh -c "! tmux -L $T_TMUX capture-pane -p -t dash | grep -q '└ $ID-web\.2'" || { show_screen; fail "slot 2's task is still shown"; }
+	tmx send-keys -t dash q
+	tmx send-keys -t dash Q
+	wait_screen 20 DASHBOARD-EXITED
+}
+
+# Run first, before the suite makes the engine a manager: no services and
+# no error from slipway containers.
+containers_off_a_swarm_list_no_services() {
+	$SLIPWAY containers --json --no-stats >c.json 2>err
+	expect_eq "$(json c.json 'j["services"]')" "[]"
+	expect_eq "$(cat err)" ""
+}
+
 # Run first, before the suite makes the engine a manager.
 not_a_swarm_manager_is_a_clear_error() {
 	project "[\"$ID-web\"]" "\"$ID-app:\$SLIPWAY_COMMIT\""
@@ -251,6 +340,7 @@ export DOCKER_HOST=${HOSTS[docker]}
 # left first, so that every test runs every time.
 docker swarm leave --force >/dev/null 2>&1 || true
 t_run not_a_swarm_manager_is_a_clear_error
+t_run containers_off_a_swarm_list_no_services
 if ! "$ENGINE" swarm >/dev/null 2>&1; then
 	echo "FAIL: swarm_init"
 	exit 1
@@ -263,4 +353,6 @@ t_run rollback_asks_swarm_for_the_previous_spec
 t_run image_from_a_registry_that_wants_credentials
 t_run unknown_service_is_named
 t_run podman_has_no_swarm
+t_run containers_lists_the_services
+t_run panel_shows_the_services
 t_done

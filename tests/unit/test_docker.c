@@ -263,6 +263,187 @@ static void image_registry_as_docker_reads_it(void)
 		CHECK_STR(r, cases[i][1]);
 		free(r);
 	}
+/* GET /services, /tasks and /nodes as a one-node swarm answers them (cut
+ * to the fields read): stacks first, by stack then name; the tasks meant
+ * to run by slot with their node's hostname, then the two newest
+ * failures; the replicas counted from the tasks. */
+static const char services_json[] =
+	"[{\"ID\": \"s-zeta\", \"Spec\": {\"Name\": \"zeta\", \"Mode\": {\"Replicated\": {\"Replicas\": 1}},"
+	"  \"TaskTemplate\": {\"ContainerSpec\": {\"Image\": \"busybox:1@sha256:abcd\"}}}},"
+	" {\"ID\": \"s-web\", \"Spec\": {\"Name\": \"oc_web\", \"Labels\": {\"com.docker.stack.namespace\": \"oc\"},"
+	"  \"Mode\": {\"Replicated\": {\"Replicas\": 2}}, \"TaskTemplate\": {\"ContainerSpec\": {\"Image\": \"app:2\"}}},"
+	"  \"UpdateStatus\": {\"State\": \"rollback_completed\", \"Message\": \"rollback completed\"}},"
+	" {\"ID\": \"s-proxy\", \"Spec\": {\"Name\": \"oc_proxy\", \"Labels\": {\"com.docker.stack.namespace\": \"oc\"},"
+	"  \"Mode\": {\"Replicated\": {\"Replicas\": 1}}, \"TaskTemplate\": {\"ContainerSpec\": {\"Image\": \"proxy:2\"}}}},"
+	" {\"ID\": \"s-db\", \"Spec\": {\"Name\": \"ab_db\", \"Labels\": {\"com.docker.stack.namespace\": \"ab\"},"
+	"  \"Mode\": {\"Replicated\": {\"Replicas\": 0}}, \"TaskTemplate\": {\"ContainerSpec\": {\"Image\": \"db\"}}}},"
+	" {\"ID\": \"s-mon\", \"Spec\": {\"Name\": \"mon\", \"Mode\": {\"Global\": {}},"
+	"  \"TaskTemplate\": {\"ContainerSpec\": {\"Image\": \"mon\"}}}},"
+	" {\"Spec\": {\"Name\": \"no-id\"}}]";
+static const char tasks_json[] =
+	"[{\"ID\": \"t-w2\", \"ServiceID\": \"s-web\", \"Slot\": 2, \"NodeID\": \"n1\", \"DesiredState\": \"running\","
+	"  \"Status\": {\"State\": \"running\"}, \"Spec\": {\"ContainerSpec\": {\"Image\": \"app:1\"}},"
+	"  \"UpdatedAt\": \"2026-12-01T10:00:05Z\"},"
+	" {\"ID\": \"t-w1\", \"ServiceID\": \"s-web\", \"Slot\": 1, \"NodeID\": \"n2\", \"DesiredState\": \"running\","
+	"  \"Status\": {\"State\": \"starting\"}, \"UpdatedAt\": \"2026-12-01T10:00:06Z\"},"
+	" {\"ID\": \"t-old\", \"ServiceID\": \"s-web\", \"Slot\": 1, \"NodeID\": \"n1\", \"DesiredState\": \"shutdown\","
+	"  \"Status\": {\"State\": \"failed\", \"Err\": \"oldest failure\"}, \"UpdatedAt\": \"2026-12-01T09:00:00Z\"},"
+	" {\"ID\": \"t-new\", \"ServiceID\": \"s-web\", \"Slot\": 1, \"NodeID\": \"n1\", \"DesiredState\": \"shutdown\","
+	"  \"Status\": {\"State\": \"failed\", \"Err\": \"task: non-zero exit (1)\"}, \"UpdatedAt\": \"2026-12-01T09:59:00Z\"},"
+	" {\"ID\": \"t-mid\", \"ServiceID\": \"s-web\", \"Slot\": 2, \"NodeID\": \"gone\", \"DesiredState\": \"shutdown\","
+	"  \"Status\": {\"State\": \"rejected\", \"Err\": \"no such image\"}, \"UpdatedAt\": \"2026-12-01T09:30:00Z\"},"
+	" {\"ID\": \"t-done\", \"ServiceID\": \"s-web\", \"Slot\": 2, \"NodeID\": \"n1\", \"DesiredState\": \"shutdown\","
+	"  \"Status\": {\"State\": \"shutdown\"}, \"UpdatedAt\": \"2026-12-01T09:59:30Z\"},"
+	" {\"ID\": \"t-m1\", \"ServiceID\": \"s-mon\", \"NodeID\": \"n2\", \"DesiredState\": \"running\","
+	"  \"Status\": {\"State\": \"running\"}},"
+	" {\"ID\": \"t-m2\", \"ServiceID\": \"s-mon\", \"NodeID\": \"n1\", \"DesiredState\": \"running\","
+	"  \"Status\": {\"State\": \"preparing\"}},"
+	" {\"ID\": \"t-p\", \"ServiceID\": \"s-proxy\", \"Slot\": 1, \"NodeID\": \"\", \"DesiredState\": \"running\","
+	"  \"Status\": {\"State\": \"pending\", \"Err\": \"no suitable node\"}}]";
+static const char nodes_json[] =
+	"[{\"ID\": \"n1\", \"Description\": {\"Hostname\": \"alpha\"}}, {\"ID\": \"n2\", \"Description\": {\"Hostname\": \"beta\"}}]";
+
+static void read_services(struct sw_service_list *l)
+{
+	cJSON *s = parse(services_json), *t = parse(tasks_json), *n = parse(nodes_json);
+	docker_services_read(s, t, n, l);
+	cJSON_Delete(s);
+	cJSON_Delete(t);
+	cJSON_Delete(n);
+}
+
+static void services_sorted_by_stack_then_name(void)
+{
+	struct sw_service_list l;
+	read_services(&l);
+	CHECK_INT(l.n, 5);	/* the one without an id is no service */
+	if (l.n != 5)
+		return;
+	CHECK_STR(l.items[0].s.name, "ab_db");
+	CHECK_STR(l.items[1].s.name, "oc_proxy");
+	CHECK_STR(l.items[2].s.name, "oc_web");
+	CHECK_STR(l.items[3].s.name, "mon");
+	CHECK_STR(l.items[4].s.name, "zeta");
+	CHECK(l.items[3].s.stack == NULL);
+	CHECK_STR(l.items[2].s.stack, "oc");
+	CHECK_INT(l.items[4].ntasks, 0);
+	sw_service_list_free(&l);
+	CHECK_INT(l.n, 0);
+}
+
+static void tasks_by_slot_then_the_newest_failures(void)
+{
+	struct sw_service_list l;
+	read_services(&l);
+	const struct sw_swarm_service *web = &l.items[2];
+	CHECK_STR(web->s.mode, "replicated");
+	CHECK_INT(web->desired, 2);
+	CHECK_INT(web->running, 1);	/* slot 1 is only starting */
+	CHECK_STR(web->s.update_state, "rollback_completed");
+	CHECK_INT(web->ntasks, 4);
+	if (web->ntasks == 4) {
+		CHECK_STR(web->tasks[0].id, "t-w1");
+		CHECK_STR(web->tasks[0].node, "beta");
+		CHECK_STR(web->tasks[1].id, "t-w2");
+		CHECK_STR(web->tasks[1].node, "alpha");
+		CHECK_STR(web->tasks[1].image, "app:1");
+		CHECK_STR(web->tasks[2].id, "t-new");
+		CHECK_STR(web->tasks[2].error, "task: non-zero exit (1)");
+		CHECK_STR(web->tasks[3].id, "t-mid");
+		CHECK_STR(web->tasks[3].node, "gone");	/* a node no longer listed: its id */
+	}
+	/* Not yet on a node: no node rather than "". */
+	const struct sw_swarm_service *proxy = &l.items[1];
+	CHECK_INT(proxy->ntasks, 1);
+	CHECK(proxy->tasks[0].node == NULL);
+	CHECK_STR(proxy->tasks[0].error, "no suitable node");
+	CHECK_INT(proxy->running, 0);
+	CHECK_INT(proxy->desired, 1);
+	sw_service_list_free(&l);
+}
+
+/* A global service wants a task per node: its count is the tasks meant to run. */
+static void global_replicas_are_its_tasks(void)
+{
+	struct sw_service_list l;
+	read_services(&l);
+	const struct sw_swarm_service *mon = &l.items[3];
+	CHECK_STR(mon->s.mode, "global");
+	CHECK_INT(mon->desired, 2);
+	CHECK_INT(mon->running, 1);
+	sw_service_list_free(&l);
+}
+
+static void services_as_json_and_copied(void)
+{
+	struct sw_service_list l, c;
+	read_services(&l);
+	sw_service_list_copy(&c, &l);
+	sw_service_list_free(&l);
+	cJSON *j = sw_service_to_json(&c.items[2]);
+	char *text = cJSON_PrintUnformatted(j);
+	CHECK(strstr(text, "\"name\":\"oc_web\",\"stack\":\"oc\",\"image\":\"app:2\",\"mode\":\"replicated\","
+			   "\"replicas_running\":1,\"replicas_desired\":2,\"update_state\":\"rollback_completed\","
+			   "\"update_message\":\"rollback completed\",\"tasks\":[{\"id\":\"t-w1\"") != NULL);
+	CHECK(strstr(text, "\"node\":\"beta\",\"state\":\"starting\",\"desired\":\"running\",\"error\":null") != NULL);
+	free(text);
+	cJSON_Delete(j);
+	j = sw_service_to_json(&c.items[3]);
+	CHECK(cJSON_IsNull(cJSON_GetObjectItem(j, "stack")));
+	CHECK(cJSON_IsNull(cJSON_GetObjectItem(j, "update_state")));	/* never updated */
+	cJSON_Delete(j);
+	char *shown = sw_image_without_digest(c.items[4].s.image);
+	CHECK_STR(shown, "busybox:1");
+	free(shown);
+	sw_service_list_free(&c);
+}
+
+/* No answer that is a list: no services, nothing read out of bounds. */
+static void services_of_garbage_are_none(void)
+{
+	struct sw_service_list l;
+	cJSON *o = parse("{\"message\": \"not a list\"}"), *t = parse("[{\"ServiceID\": 3}, 7]");
+	docker_services_read(o, t, NULL, &l);
+	CHECK_INT(l.n, 0);
+	sw_service_list_free(&l);
+	cJSON *s = parse("[{\"ID\": \"a\", \"Spec\": {\"Name\": \"a\", \"Mode\": {\"Replicated\": {\"Replicas\": 1e300}}}}]");
+	docker_services_read(s, o, o, &l);
+	CHECK_INT(l.n, 1);
+	CHECK_INT(l.items[0].desired, 0);
+	CHECK_INT(l.items[0].ntasks, 0);
+	sw_service_list_free(&l);
+	cJSON_Delete(s);
+	cJSON_Delete(o);
+	cJSON_Delete(t);
+}
+
+static char event_type[16];
+
+/* The event's text lives only as long as the call. */
+static int on_typed_event(void *ud, const struct sw_docker_event *ev)
+{
+	(void)ud;
+	snprintf(event_type, sizeof event_type, "%s", ev->type);
+	return 0;
+}
+
+/* Service events reach only a follower that asked for the swarm's. */
+static void service_events_only_when_asked(void)
+{
+	char text[] = "{\"Type\": \"service\", \"Action\": \"update\", \"Actor\": {\"ID\": \"s1\", "
+		      "\"Attributes\": {\"name\": \"web\", \"updatestate.new\": \"completed\"}}, \"time\": 5}\n";
+	struct stream s = {.ev_fn = on_typed_event};
+	sbuf_init(&s.ev);
+	event_type[0] = '\0';
+	docker_events_write(text, 1, strlen(text), &s);
+	CHECK_STR(event_type, "");
+	s.swarm_events = true;
+	docker_events_write(text, 1, strlen(text), &s);
+	CHECK_STR(event_type, "service");
+	char box[] = "{\"Action\": \"start\", \"Actor\": {\"ID\": \"c1\"}}\n";
+	docker_events_write(box, 1, strlen(box), &s);
+	CHECK_STR(event_type, "container");	/* an old engine's event without a Type */
+	sbuf_free(&s.ev);
 }
 
 int main(void)
@@ -280,5 +461,11 @@ int main(void)
 	RUN_TEST(event_times_out_of_range_are_absent);
 	RUN_TEST(endless_line_is_cut);
 	RUN_TEST(image_registry_as_docker_reads_it);
+	RUN_TEST(services_sorted_by_stack_then_name);
+	RUN_TEST(tasks_by_slot_then_the_newest_failures);
+	RUN_TEST(global_replicas_are_its_tasks);
+	RUN_TEST(services_as_json_and_copied);
+	RUN_TEST(services_of_garbage_are_none);
+	RUN_TEST(service_events_only_when_asked);
 	UNIT_EXIT();
 }
