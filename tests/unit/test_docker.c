@@ -263,6 +263,8 @@ static void image_registry_as_docker_reads_it(void)
 		CHECK_STR(r, cases[i][1]);
 		free(r);
 	}
+}
+
 /* GET /services, /tasks and /nodes as a one-node swarm answers them (cut
  * to the fields read): stacks first, by stack then name; the tasks meant
  * to run by slot with their node's hostname, then the two newest
