@@ -461,7 +461,7 @@ row("  host: health, backup, sentry (skipped here)", "skipped")
 row("  host: prune, between health and sentry", "prune", "ssh: links, then the prune script")
 row("  host: between its other steps", "gaps", "the hook scripts written, logs")
 row("  host: last step to its end", "after_last", "finish")
-row("  fleet: the host's end to its step's end", "poll", "the fleet polls every 100 ms")
+row("  fleet: the host's end to its step's end", "poll", "the fleet polls every 50 ms")
 row("  (host: every non-hook step, for the check)", "steps_not_hooks")
 row("hook steps beyond their sleeps (3 ssh sessions)", "hook_extra")
 for d in hosts + singles:
@@ -472,7 +472,7 @@ print("   ssh per host deploy (the sshd's logs): fleet %.1f connections, %.1f se
     med(sessions.get("single", []))))
 if stagger[1]:
     print("   waves of 3: the 2nd host's deploy starts %.0f ms after the 1st's, the 3rd %.0f ms after (medians;"
-          " they are planned one after the other)" % (med(stagger[1]), med(stagger[2])))
+          " each planned by a child of its own, side by side)" % (med(stagger[1]), med(stagger[2])))
 if wave_gap:
     print("   between waves: the next wave's first step starts %.0f ms after the last host of the wave before ended"
           " (median, %s)" % (med(wave_gap), mm(wave_gap)))

@@ -1440,7 +1440,11 @@ static void deploy(struct deployer *dp)
 
 /* ---- a fleet of hosts ---- */
 
-#define FLEET_POLL_MS 100
+#define FLEET_POLL_MS 50
+
+/* In a fleet's process, the locks it holds, and in a child starting a
+ * host's deploy, the pipe it reports on (see deployer_main). */
+static int fleet_fds[3] = {-1, -1, -1};
 
 static int start_one(struct sw_repo *repo, struct sw_store *st, const struct sw_deploy_options *opt,
 		     const struct host_opts *h, long *id, struct strlist *notes, char **err);
@@ -1490,29 +1494,121 @@ struct host_run {
 	char *shown;			/* the host's step the fleet's step says it is at */
 };
 
-/* Starts host h's deploy (or rollback) as the fleet's step k. */
-static void host_start(struct deployer *dp, struct host_run *h, bool rollback)
+static void one_line(char *s)
 {
-	const char *target = dp->d->targets.items[h->target], *step = dp->rec->steps[h->step].name;
-	step_begin(dp, step);
+	for (; s && *s; s++)
+		if (*s == '\n' || *s == '\r')
+			*s = ' ';
+}
+
+/* In a child of the fleet's process: starts host h's deploy (or rollback)
+ * and says on fd what it did, a line each: "N note", then "I id" or
+ * "E error". */
+static _Noreturn void host_starter(struct deployer *dp, struct host_run *h, bool rollback, int fd)
+{
+	/* The deploy it starts must not hold the pipe: the fleet reads it
+	 * to its end (see deployer_main). */
+	fleet_fds[2] = fd;
+	const char *target = dp->d->targets.items[h->target];
 	struct host_opts ho = {target, dp->rec->id, dp->rec->run, dp->rec->commit};
 	struct sw_deploy_options o = {.rollback = rollback};
 	struct strlist notes = {0};
 	char *why = NULL;
-	if (start_one(dp->repo, dp->st, &o, &ho, &h->id, &notes, &why)) {
-		step_log(dp, step, "%s", why);
-		h->id = 0;
-		h->ended = true;
-		h->end = HOST_UNREACHED;
-		step_end(dp, h->step, SW_STAGE_FAILED, why);
-	} else {
-		for (size_t i = 0; i < notes.len; i++)
-			step_log(dp, step, "%s", notes.items[i]);
+	long id = 0;
+	int r = start_one(dp->repo, dp->st, &o, &ho, &id, &notes, &why);
+	struct sbuf out = {0};
+	for (size_t i = 0; i < notes.len; i++) {
+		one_line(notes.items[i]);
+		sbuf_addf(&out, "N %s\n", notes.items[i]);
+	}
+	one_line(why);
+	if (r)
+		sbuf_addf(&out, "E %s\n", why ? why : "the host's deploy could not start");
+	else
+		sbuf_addf(&out, "I %ld\n", id);
+	for (size_t off = 0; off < out.len;) {
+		ssize_t w = write(fd, out.buf + off, out.len - off);
+		if (w <= 0 && errno != EINTR)
+			break;
+		off += w > 0 ? (size_t)w : 0;
+	}
+	_exit(0);
+}
+
+/* What a starter said, into h and the fleet's step. */
+static void host_started(struct deployer *dp, struct host_run *h, bool rollback, const char *said)
+{
+	const char *target = dp->d->targets.items[h->target], *step = dp->rec->steps[h->step].name;
+	char *why = NULL;
+	h->id = 0;
+	for (const char *p = said ? said : ""; *p;) {
+		size_t n = strcspn(p, "\n");
+		if (p[0] == 'N' && p[1] == ' ')
+			step_log(dp, step, "%.*s", (int)(n - 2), p + 2);
+		else if (p[0] == 'I' && p[1] == ' ')
+			h->id = strtol(p + 2, NULL, 10);
+		else if (p[0] == 'E' && p[1] == ' ' && !why)
+			why = xasprintf("%.*s", (int)(n - 2), p + 2);
+		p += n + (p[n] == '\n');
+	}
+	if (h->id > 0) {
 		step_log(dp, step, "%s #%ld on %s started", rollback ? "rollback" : "deploy", h->id, target);
 		dp->rec->steps[h->step].deploy = h->id;
 		save(dp);
+		free(why);
+		return;
 	}
-	strlist_free(&notes);
+	if (!why)
+		why = xasprintf("the process starting the deploy on %s died", target);
+	step_log(dp, step, "%s", why);
+	h->id = 0;
+	h->ended = true;
+	h->end = HOST_UNREACHED;
+	step_end(dp, h->step, SW_STAGE_FAILED, why);
+}
+
+/* Starts the deploys of hosts[0..n) side by side: each costs the host's
+ * ssh handshake and lock, which one after the other a wave would pay n
+ * times over. */
+static void hosts_start(struct deployer *dp, struct host_run *hosts, size_t n, bool rollback)
+{
+	pid_t *pids = xcalloc(n, sizeof *pids);
+	int *fds = xcalloc(n, sizeof *fds);
+	for (size_t i = 0; i < n; i++) {
+		step_begin(dp, dp->rec->steps[hosts[i].step].name);
+		int p[2];
+		fds[i] = -1;
+		if (pipe2(p, O_CLOEXEC))
+			continue;
+		fflush(NULL);
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			close(p[0]);
+			host_starter(dp, &hosts[i], rollback, p[1]);
+		}
+		close(p[1]);
+		if (pids[i] < 0)
+			close(p[0]);
+		else
+			fds[i] = p[0];
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct sbuf said = {0};
+		char buf[4096];
+		ssize_t got;
+		while (fds[i] >= 0 && ((got = read(fds[i], buf, sizeof buf)) > 0 || (got < 0 && errno == EINTR)))
+			if (got > 0)
+				sbuf_add(&said, buf, (size_t)got);
+		if (fds[i] >= 0)
+			close(fds[i]);
+		if (pids[i] > 0)
+			while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+				;
+		host_started(dp, &hosts[i], rollback, said.buf);
+		sbuf_free(&said);
+	}
+	free(pids);
+	free(fds);
 }
 
 /* One look at a host's deploy: its step in the fleet's record follows it,
@@ -1563,10 +1659,9 @@ static bool run_hosts(struct deployer *dp, struct host_run *hosts, size_t n, siz
 	bool ok = true;
 	for (size_t w = 0; w < n && ok; w += wave) {
 		size_t end = w + wave < n ? w + wave : n, left = 0;
-		for (size_t i = w; i < end; i++) {
-			host_start(dp, &hosts[i], rollback);
+		hosts_start(dp, hosts + w, end - w, rollback);
+		for (size_t i = w; i < end; i++)
 			left += !hosts[i].ended;
-		}
 		while (left) {
 			sleep_ms(FLEET_POLL_MS);
 			for (size_t i = w; i < end; i++)
@@ -1868,9 +1963,6 @@ static void swarm_deploy(struct deployer *dp)
 	free(names);
 	free(undo);
 }
-
-/* In a deploy's process, the locks it holds (see deployer_main). */
-static int fleet_fds[2] = {-1, -1};
 
 /* The detached process: its stdio goes to the journal's deployer.log, and
  * the locks it inherited (the target's, its own liveness) die with it. */
