@@ -1139,13 +1139,6 @@ static void log_container_tail(struct deployer *dp, const char *step)
 	free(err);
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 /* Every container of the project up (and healthy where it has a check),
  * and the URL answering 2xx, within health.timeout. */
 static int health(struct deployer *dp, const char *step)
@@ -1176,7 +1169,7 @@ static int health(struct deployer *dp, const char *step)
 		last = why;
 		if (sw_mono_ms() + HEALTH_POLL_MS > deadline)
 			break;
-		sleep_ms(HEALTH_POLL_MS);
+		sw_sleep_ms(HEALTH_POLL_MS);
 	}
 	char *reason = xasprintf("%s (still, after %d s)", last, d->health_timeout);
 	free(last);
@@ -1663,7 +1656,7 @@ static bool run_hosts(struct deployer *dp, struct host_run *hosts, size_t n, siz
 		for (size_t i = w; i < end; i++)
 			left += !hosts[i].ended;
 		while (left) {
-			sleep_ms(FLEET_POLL_MS);
+			sw_sleep_ms(FLEET_POLL_MS);
 			for (size_t i = w; i < end; i++)
 				if (!hosts[i].ended) {
 					host_poll(dp, &hosts[i]);
@@ -1755,12 +1748,14 @@ static void fleet_deploy(struct deployer *dp)
 		for (size_t i = 0; i < n; i++)
 			split |= hosts[i].end != HOST_OLD && hosts[i].end != HOST_UNREACHED;
 		char *st = fleet_state(dp, hosts, n, dp->rec->commit, prev);
-		finish(dp, all && !split ? SW_DEPLOY_ROLLED_BACK : SW_DEPLOY_FAILED,
-		       all && !split ? st
-				     : xasprintf("going back failed on some hosts: %s; fix them and run `slipway rollback` "
-						 "or deploy again", st));
-		if (!(all && !split))
+		bool back_all = all && !split;
+		if (!back_all) {
+			char *why = xasprintf("going back failed on some hosts: %s; fix them and run `slipway rollback` or "
+					      "deploy again", st);
 			free(st);
+			st = why;
+		}
+		finish(dp, back_all ? SW_DEPLOY_ROLLED_BACK : SW_DEPLOY_FAILED, st);
 	}
 	for (size_t i = 0; i < n; i++) {
 		free(hosts[i].shown);
@@ -1796,20 +1791,17 @@ static void swarm_note(void *ud, const char *state, const char *message)
 		step_log(n->dp, n->step, "Swarm: %s", state);
 }
 
-/* Asks for one change of the service (an update, or a rollback with image
- * NULL) and follows it to its end: 0 with *state, else -1 with *why. */
-static int swarm_change(struct deployer *dp, const char *name, const char *step, const char *image, char **state,
-			char **why)
+/* Asks for one change of the service s just read (an update, or a
+ * rollback with image NULL) and follows it to its end: 0 with *state,
+ * else -1 with *why. */
+static int swarm_change(struct deployer *dp, const struct sw_service *s, const char *step, const char *image,
+			char **state, char **why)
 {
-	struct sw_service s;
-	if (sw_service_inspect(dp->docker, name, &s, why))
-		return -1;
-	char *before = s.update_started ? xstrdup(s.update_started) : NULL;
+	const char *name = s->name ? s->name : s->id, *before = s->update_started;
 	if (image)
-		step_log(dp, step, "%s → %s (Swarm watches each new task for %d s)", s.image, image, dp->d->monitor);
+		step_log(dp, step, "%s → %s (Swarm watches each new task for %d s)", s->image, image, dp->d->monitor);
 	else
-		step_log(dp, step, "%s → its previous spec's %s", s.image, s.previous_image ? s.previous_image : "?");
-	sw_service_free(&s);
+		step_log(dp, step, "%s → its previous spec's %s", s->image, s->previous_image ? s->previous_image : "?");
 	struct swarm_note note = {dp, step};
 	/* The push stage's credentials, when main names them as secrets. */
 	const char *user = NULL, *token = NULL;
@@ -1829,7 +1821,6 @@ static int swarm_change(struct deployer *dp, const char *name, const char *step,
 	free(server);
 	if (!r)
 		r = sw_service_follow(dp->docker, name, before, dp->d->update_timeout, swarm_note, &note, state, why);
-	free(before);
 	return r;
 }
 
@@ -1849,14 +1840,12 @@ static int swarm_update(struct deployer *dp, size_t i, int *undo)
 	if (!r)
 		sw_deploy_image_commit(dp->d, i, s.image, cur);
 	bool there = !r && !strcmp(cur, dp->rec->commit) && !dp->rec->forced;
-	if (!r)
-		sw_service_free(&s);
 	if (r) {
 		r = step_end(dp, k, SW_STAGE_FAILED, why);
 	} else if (there) {
 		step_log(dp, step, "%s runs %s already", name, image);
 		r = step_end(dp, k, SW_STAGE_PASSED, NULL);
-	} else if (swarm_change(dp, name, step, image, &state, &why)) {
+	} else if (swarm_change(dp, &s, step, image, &state, &why)) {
 		*undo = 1;
 		r = step_end(dp, k, SW_STAGE_FAILED, why);
 	} else if (!strcmp(state, "completed")) {
@@ -1874,6 +1863,7 @@ static int swarm_update(struct deployer *dp, size_t i, int *undo)
 		free(tasks);
 		r = step_end(dp, k, SW_STAGE_FAILED, why);
 	}
+	sw_service_free(&s);
 	free(state);
 	free(image);
 	free(step);
@@ -1894,8 +1884,11 @@ static bool swarm_back(struct deployer *dp, const int *undo)
 		}
 		size_t k = step_begin(dp, step);
 		char *why = NULL, *state = NULL;
-		if (!swarm_change(dp, name, step, NULL, &state, &why) && strcmp(state, "rollback_completed"))
+		struct sw_service s;
+		if (!sw_service_inspect(dp->docker, name, &s, &why) && !swarm_change(dp, &s, step, NULL, &state, &why) &&
+		    strcmp(state, "rollback_completed"))
 			why = xasprintf("the rollback of %s ended %s", name, state);
+		sw_service_free(&s);
 		all &= !why;
 		step_end(dp, k, why ? SW_STAGE_FAILED : SW_STAGE_PASSED, why);
 		free(state);

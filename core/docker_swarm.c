@@ -89,9 +89,11 @@ int sw_service_inspect(struct sw_docker *d, const char *name, struct sw_service 
 		return -1;
 	service_read(j, s);
 	cJSON_Delete(j);
-	if (!s->id || !s->image)
+	if (!s->id || !s->image) {
+		sw_service_free(s);
 		return docker_fail(err, "the swarm at %s answered GET /services/%s without the service's id or image",
 				   d->host, name);
+	}
 	return 0;
 }
 
@@ -259,17 +261,22 @@ int sw_service_tasks(struct sw_docker *d, const char *name, struct sw_task **out
 	return 0;
 }
 
+static void task_free(struct sw_task *k)
+{
+	free(k->id);
+	free(k->node);
+	free(k->state);
+	free(k->desired);
+	free(k->error);
+	free(k->image);
+	free(k->updated);
+	memset(k, 0, sizeof *k);
+}
+
 void sw_tasks_free(struct sw_task *t, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(t[i].id);
-		free(t[i].node);
-		free(t[i].state);
-		free(t[i].desired);
-		free(t[i].error);
-		free(t[i].image);
-		free(t[i].updated);
-	}
+	for (size_t i = 0; i < n; i++)
+		task_free(&t[i]);
 	free(t);
 }
 
@@ -325,12 +332,6 @@ static bool final_state(const char *s)
 		     !strcmp(s, "rollback_paused"));
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 int sw_service_follow(struct sw_docker *d, const char *name, const char *before, int timeout_s,
 		      sw_service_note_fn note, void *ud, char **state, char **err)
 {
@@ -363,7 +364,7 @@ int sw_service_follow(struct sw_docker *d, const char *name, const char *before,
 				    timeout_s);
 			break;
 		}
-		sleep_ms(FOLLOW_POLL_MS);
+		sw_sleep_ms(FOLLOW_POLL_MS);
 	}
 	free(last);
 	return r;
@@ -396,18 +397,6 @@ static const char *node_hostname(const cJSON *nodes, const char *id)
 			return docker_jstr(cJSON_GetObjectItemCaseSensitive(n, "Description"), "Hostname");
 	}
 	return NULL;
-}
-
-static void task_free(struct sw_task *k)
-{
-	free(k->id);
-	free(k->node);
-	free(k->state);
-	free(k->desired);
-	free(k->error);
-	free(k->image);
-	free(k->updated);
-	memset(k, 0, sizeof *k);
 }
 
 static int cmp_slot_node(const void *a, const void *b)

@@ -59,6 +59,8 @@ void strlist_free(struct strlist *l);
 /* Milliseconds since the epoch, wall clock and monotonic. */
 int64_t sw_now_ms(void);
 int64_t sw_mono_ms(void);
+/* Sleeps ms milliseconds, the whole of them whatever signal comes. */
+void sw_sleep_ms(int ms);
 /* "2026-11-25T16:20:45Z" into out (at least 21 bytes); empty for t < 0. */
 void sw_iso_time(time_t t, char out[32]);
 /* "42s", "3m", "2h", "5d" since t. */
