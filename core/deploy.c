@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -172,7 +173,10 @@ struct prepared {
 	struct sw_config cfg;
 	struct sw_deploy_plan plan;
 	struct sw_ssh *ssh;		/* an ssh:// target's connection; NULL for local */
+	int lock_fd;			/* its lock when a start planned it, else -1 */
 };
+
+static int ssh_lock(struct sw_ssh *ssh, const char *path, struct sw_store *st, char **err);
 
 static void plan_note_interrupted(struct sw_store *st, struct sw_deploy_plan *plan)
 {
@@ -191,6 +195,7 @@ struct host_opts {
 	long parent;			/* the fleet's deploy */
 	long run;			/* the run that proved the commit, for the record */
 	const char *commit;		/* what the fleet deploys (or goes back to) */
+	const char *ssh_dir;		/* the fleet's master connections (sw_ssh_dir), or NULL */
 };
 
 static bool is_swarm(const struct sw_deploy_config *d)
@@ -249,10 +254,13 @@ static int swarm_plan(struct prepared *p, char previous[41], char **err)
 	return r;
 }
 
+/* start: the plan of a deploy about to start, which on an ssh target
+ * takes the target's lock first. */
 static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_deploy_options *opt,
-		   const struct host_opts *h, struct prepared *p, char **err)
+		   const struct host_opts *h, bool start, struct prepared *p, char **err)
 {
 	memset(p, 0, sizeof *p);
+	p->lock_fd = -1;
 	struct sw_deploy_plan *plan = &p->plan;
 	if (sw_project_config(repo, &p->cfg, err))
 		return SW_ERR_USAGE;
@@ -293,9 +301,13 @@ static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_de
 	if (fleet)
 		sw_deploy_serving(st, d, plan->current, previous);
 	if (!swarm && !fleet && strcmp(d->target, "local")) {
-		if (sw_ssh_open(d->target, &p->ssh, err))
+		if (sw_ssh_open(d->target, h ? h->ssh_dir : NULL, &p->ssh, err))
 			return SW_ERR_USAGE;
-		/* The first connection: what cannot reach the target stops here. */
+		/* The first connection: what cannot reach the target stops here,
+		 * and a start's is the lock's session, where the rest then runs
+		 * (a deploy under way there stops it too). */
+		if (start && (p->lock_fd = ssh_lock(p->ssh, d->path, st, err)) < 0)
+			return SW_ERR_FAILED;
 		if (ssh_links(p->ssh, d->path, plan->current, previous, err))
 			return SW_ERR_FAILED;
 		if (d->health_containers && sw_ssh_run(p->ssh, "docker ps -q >/dev/null\n", SSH_QUICK_S, NULL, err)) {
@@ -376,6 +388,8 @@ static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_de
 
 static void prepared_free(struct prepared *p)
 {
+	if (p->lock_fd >= 0)
+		close(p->lock_fd);
 	sw_ssh_close(p->ssh, true);
 	sw_config_free(&p->cfg);
 	sw_deploy_plan_free(&p->plan);
@@ -385,7 +399,7 @@ int sw_deploy_plan(struct sw_repo *repo, struct sw_store *st, const struct sw_de
 		   struct sw_deploy_plan *plan, char **err)
 {
 	struct prepared p;
-	int r = prepare(repo, st, opt, NULL, &p, err);
+	int r = prepare(repo, st, opt, NULL, false, &p, err);
 	*plan = p.plan;
 	memset(&p.plan, 0, sizeof p.plan);
 	prepared_free(&p);
@@ -416,6 +430,11 @@ struct deployer {
 	char old_previous[41];		/* what previous named before: restored by a rollback */
 	struct sw_docker *docker;	/* opened at the first container check */
 	struct sw_ssh *ssh;		/* an ssh:// target; NULL for local */
+	/* A fleet's: one master connection per host for the whole deploy,
+	 * its rollbacks included, opened side by side at its start. */
+	char *ssh_dir;
+	struct sw_ssh **hosts_ssh;
+	pid_t *connecting;		/* per host: the ssh opening its master, until waited for */
 	bool stopped, switched, started;
 	/* Each container's restarts when the health step began: an engine
 	 * that restarts a crashing container at once shows it "running". */
@@ -754,9 +773,29 @@ static bool release_installed(struct deployer *dp)
 	return r == 0;
 }
 
-/* On an ssh target: the tree is written here, sent by tar over the
- * deploy's connection into releases/.<commit>.<id>.new there, linked and
- * renamed into place by a script, as a local install does it. */
+/* The last line of a step's log, for the step's reason: what a script
+ * said on stderr before it failed.  NULL when there is none. */
+static char *log_last_line(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	char buf[1024];
+	off_t size = lseek(fd, 0, SEEK_END), from = size > (off_t)sizeof buf ? size - (off_t)sizeof buf : 0;
+	ssize_t n = pread(fd, buf, sizeof buf, from);
+	close(fd);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	ssize_t start = n;
+	while (start > 0 && buf[start - 1] != '\n')
+		start--;
+	return n > start ? xstrndup(buf + start, (size_t)(n - start)) : NULL;
+}
+
+/* On an ssh target: the tree is written here and sent by tar over the
+ * deploy's connection into releases/.<commit>.<id>.new there, where the
+ * same session links it and renames it into place, as a local install
+ * does.  (The script is paths only: no secret is on the command line.) */
 static char *ssh_install(struct deployer *dp, const char *tmp_name)
 {
 	char *jdir = sw_deploy_dir(dp->st, dp->rec->id), *tree = xasprintf("%s/tree", jdir), *err = NULL;
@@ -766,38 +805,6 @@ static char *ssh_install(struct deployer *dp, const char *tmp_name)
 	if (sw_repo_checkout(dp->repo, dp->rec->commit, tree, &err)) {
 		free(tree);
 		free(jdir);
-		free(tmp);
-		return err;
-	}
-	struct sbuf remote = {0}, line = {0};
-	sbuf_adds(&remote, "rm -rf ");
-	sw_sh_quote(&remote, tmp);
-	sbuf_adds(&remote, " && mkdir -p ");
-	sw_sh_quote(&remote, tmp);
-	sbuf_adds(&remote, " && tar -xf - -C ");
-	sw_sh_quote(&remote, tmp);
-	char *ssh = sw_ssh_line(dp->ssh, remote.buf);
-	sbuf_adds(&line, "tar -C ");
-	sw_sh_quote(&line, tree);
-	sbuf_addf(&line, " -cf - . | %s", ssh);
-	free(ssh);
-	char *log = sw_deploy_log_path(dp->st, dp->rec->id, "install");
-	struct sw_command cmd = {.shell = line.buf, .dir = jdir, .envp = dp->envp, .log_path = log,
-				 .secrets = &dp->secrets, .timeout_s = dp->d->hook_timeout};
-	struct sw_command_result res;
-	if (sw_command_run(&cmd, &res))
-		err = xasprintf("cannot send the tree to %s: %s", sw_ssh_url(dp->ssh), res.reason);
-	else
-		step_log(dp, "install", "sent the tree of %.7s to %s:%s", dp->rec->commit, sw_ssh_url(dp->ssh),
-			 dp->release);
-	sw_command_result_free(&res);
-	sw_remove_tree(tree);
-	sbuf_free(&remote);
-	sbuf_free(&line);
-	free(log);
-	free(tree);
-	free(jdir);
-	if (err) {
 		free(tmp);
 		return err;
 	}
@@ -832,8 +839,41 @@ static char *ssh_install(struct deployer *dp, const char *tmp_name)
 	sw_sh_quote(&sc, dp->release);
 	sbuf_addf(&sc, "\nif [ -e \"$rel\" ]; then mv \"$rel\" \"$rel.%ld.old\"; fi\nmv \"$new\" \"$rel\"\n"
 		  "rm -rf \"$rel.%ld.old\"\n", dp->rec->id, dp->rec->id);
-	ssh_step_script(dp, "install", sc.buf, &err);
+	struct sbuf remote = {0}, line = {0};
+	sbuf_adds(&remote, "rm -rf ");
+	sw_sh_quote(&remote, tmp);
+	sbuf_adds(&remote, " && mkdir -p ");
+	sw_sh_quote(&remote, tmp);
+	sbuf_adds(&remote, " && tar -xf - -C ");
+	sw_sh_quote(&remote, tmp);
+	sbuf_adds(&remote, " && sh -c ");
+	sw_sh_quote(&remote, sc.buf);
+	char *ssh = sw_ssh_line(dp->ssh, remote.buf);
+	sbuf_adds(&line, "tar -C ");
+	sw_sh_quote(&line, tree);
+	sbuf_addf(&line, " -cf - . | %s", ssh);
+	free(ssh);
+	char *log = sw_deploy_log_path(dp->st, dp->rec->id, "install");
+	struct sw_command cmd = {.shell = line.buf, .dir = jdir, .envp = dp->envp, .log_path = log,
+				 .secrets = &dp->secrets, .timeout_s = dp->d->hook_timeout};
+	struct sw_command_result res;
+	if (sw_command_run(&cmd, &res)) {
+		char *said = log_last_line(log);
+		err = said ? xasprintf("cannot install the release on %s: %s (%s)", sw_ssh_url(dp->ssh), said, res.reason)
+			   : xasprintf("cannot install the release on %s: %s", sw_ssh_url(dp->ssh), res.reason);
+		free(said);
+	} else {
+		step_log(dp, "install", "sent the tree of %.7s to %s:%s", dp->rec->commit, sw_ssh_url(dp->ssh),
+			 dp->release);
+	}
+	sw_command_result_free(&res);
+	sw_remove_tree(tree);
+	sbuf_free(&remote);
+	sbuf_free(&line);
 	sbuf_free(&sc);
+	free(log);
+	free(tree);
+	free(jdir);
 	free(tmp);
 	return err;
 }
@@ -923,7 +963,12 @@ static int backup(struct deployer *dp)
 	return step_end(dp, i, err ? SW_STAGE_FAILED : SW_STAGE_PASSED, err);
 }
 
-/* name -> releases/<sha> on the target, by one rename there too. */
+/* name -> releases/<sha>, by one rename; on the target, as a line of sh. */
+static void link_line(struct sbuf *sc, const char *name, const char *sha)
+{
+	sbuf_addf(sc, "ln -sfn releases/%s .%s.tmp && mv -Tf .%s.tmp %s || exit 1\n", sha, name, name, name);
+}
+
 static int target_link(struct deployer *dp, const char *name, const char *sha, char **err)
 {
 	if (!dp->ssh)
@@ -931,7 +976,8 @@ static int target_link(struct deployer *dp, const char *name, const char *sha, c
 	struct sbuf sc = {0};
 	sbuf_adds(&sc, "cd ");
 	sw_sh_quote(&sc, dp->d->path);
-	sbuf_addf(&sc, " && ln -sfn releases/%s .%s.tmp && mv -Tf .%s.tmp %s\n", sha, name, name, name);
+	sbuf_adds(&sc, " || exit 1\n");
+	link_line(&sc, name, sha);
 	int r = sw_ssh_run(dp->ssh, sc.buf, SSH_QUICK_S, NULL, err);
 	sbuf_free(&sc);
 	return r;
@@ -950,14 +996,25 @@ static int switch_current(struct deployer *dp, const char *step, const char *to,
 {
 	size_t i = step_begin(dp, step);
 	char *err = NULL;
-	if (*previous && strcmp(previous, to))
-		target_link(dp, "previous", previous, &err);
-	if (!err && target_link(dp, "current", to, &err) == 0)
+	bool prev = *previous && strcmp(previous, to);
+	if (dp->ssh) {
+		/* One session: each costs the target's shell start. */
+		struct sbuf sc = {0};
+		sbuf_adds(&sc, "cd ");
+		sw_sh_quote(&sc, dp->d->path);
+		sbuf_adds(&sc, " || exit 1\n");
+		if (prev)
+			link_line(&sc, "previous", previous);
+		link_line(&sc, "current", to);
+		sw_ssh_run(dp->ssh, sc.buf, SSH_QUICK_S, NULL, &err);
+		sbuf_free(&sc);
+	} else if (!prev || set_link(dp->d->path, "previous", previous, &err) == 0) {
+		set_link(dp->d->path, "current", to, &err);
+	}
+	if (!err)
 		step_log(dp, step, "current -> releases/%s", to);
 	return step_end(dp, i, err ? SW_STAGE_FAILED : SW_STAGE_PASSED, err);
 }
-
-/* ---- validation ---- */
 
 static size_t discard(char *p, size_t size, size_t n, void *ud)
 {
@@ -1274,17 +1331,18 @@ static int cmp_mtime_desc(const void *a, const void *b)
  * them, and as many backups. */
 static void ssh_prune(struct deployer *dp)
 {
-	char cur[41], prev[41], *err = NULL;
-	target_links(dp, cur, prev);
+	char *err = NULL;
 	struct sbuf sc = {0};
 	sbuf_adds(&sc, "cd ");
 	sw_sh_quote(&sc, dp->d->path);
-	size_t room = (size_t)dp->d->keep - (*cur != 0) - (*prev != 0);
-	sbuf_addf(&sc, " || exit 0\nn=0\nfor r in $(ls -1t releases 2>/dev/null); do\n"
-		  "  case $r in %s|%s) continue ;; esac\n  [ ${#r} = 40 ] || continue\n"
-		  "  n=$((n + 1)); [ $n -le %zu ] || rm -rf \"releases/$r\"\ndone\n"
+	/* The links read here, in the same session. */
+	sbuf_addf(&sc, " || exit 0\ncur=$(readlink current); cur=${cur##*/}\nprev=$(readlink previous); prev=${prev##*/}\n"
+		  "room=%d\n[ -z \"$cur\" ] || room=$((room - 1))\n[ -z \"$prev\" ] || room=$((room - 1))\n"
+		  "n=0\nfor r in $(ls -1t releases 2>/dev/null); do\n"
+		  "  case $r in \"$cur\"|\"$prev\") continue ;; esac\n  [ ${#r} = 40 ] || continue\n"
+		  "  n=$((n + 1)); [ $n -le $room ] || rm -rf \"releases/$r\"\ndone\n"
 		  "n=0\nfor b in $(ls -1 backups 2>/dev/null | sort -rn); do n=$((n + 1)); [ $n -le %d ] || rm -rf \"backups/$b\"; done\n",
-		  *cur ? cur : "-", *prev ? prev : "-", room, dp->d->keep);
+		  dp->d->keep, dp->d->keep);
 	if (sw_ssh_run(dp->ssh, sc.buf, SSH_QUICK_S, NULL, &err))
 		free(err);
 	sbuf_free(&sc);
@@ -1433,11 +1491,15 @@ static void deploy(struct deployer *dp)
 
 /* ---- a fleet of hosts ---- */
 
-#define FLEET_POLL_MS 50
+/* A host's record is read when its directory changes (a save renames
+ * deploy.json into it; the deploy's process dying closes its log there),
+ * and at least this often whatever happens. */
+#define FLEET_POLL_MS 250
 
-/* In a fleet's process, the locks it holds, and in a child starting a
- * host's deploy, the pipe it reports on (see deployer_main). */
-static int fleet_fds[3] = {-1, -1, -1};
+/* In a fleet's process, the locks it holds and its inotify descriptor,
+ * and in a child starting a host's deploy, the pipe it reports on (see
+ * deployer_main). */
+static int fleet_fds[4] = {-1, -1, -1, -1};
 
 static int start_one(struct sw_repo *repo, struct sw_store *st, const struct sw_deploy_options *opt,
 		     const struct host_opts *h, long *id, struct strlist *notes, char **err);
@@ -1503,7 +1565,7 @@ static _Noreturn void host_starter(struct deployer *dp, struct host_run *h, bool
 	 * to its end (see deployer_main). */
 	fleet_fds[2] = fd;
 	const char *target = dp->d->targets.items[h->target];
-	struct host_opts ho = {target, dp->rec->id, dp->rec->run, dp->rec->commit};
+	struct host_opts ho = {target, dp->rec->id, dp->rec->run, dp->rec->commit, dp->ssh_dir};
 	struct sw_deploy_options o = {.rollback = rollback};
 	struct strlist notes = {0};
 	char *why = NULL;
@@ -1567,6 +1629,15 @@ static void hosts_start(struct deployer *dp, struct host_run *hosts, size_t n, b
 {
 	pid_t *pids = xcalloc(n, sizeof *pids);
 	int *fds = xcalloc(n, sizeof *fds);
+	/* The wave's connections, begun with the fleet: the first wave waits
+	 * for its handshakes here, the later ones found theirs made. */
+	for (size_t i = 0; dp->connecting && i < n; i++) {
+		pid_t *c = &dp->connecting[hosts[i].target];
+		if (*c > 0)
+			while (waitpid(*c, NULL, 0) < 0 && errno == EINTR)
+				;
+		*c = 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		step_begin(dp, dp->rec->steps[hosts[i].step].name);
 		int p[2];
@@ -1650,23 +1721,92 @@ static void host_poll(struct deployer *dp, struct host_run *h)
 static bool run_hosts(struct deployer *dp, struct host_run *hosts, size_t n, size_t wave, bool rollback)
 {
 	bool ok = true;
+	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	fleet_fds[3] = in;
 	for (size_t w = 0; w < n && ok; w += wave) {
 		size_t end = w + wave < n ? w + wave : n, left = 0;
 		hosts_start(dp, hosts + w, end - w, rollback);
-		for (size_t i = w; i < end; i++)
+		int *watch = xcalloc(end - w, sizeof *watch);
+		for (size_t i = w; i < end; i++) {
 			left += !hosts[i].ended;
+			watch[i - w] = -1;
+			if (in >= 0 && !hosts[i].ended) {
+				char *dir = sw_deploy_dir(dp->st, hosts[i].id);
+				watch[i - w] = inotify_add_watch(in, dir, IN_MOVED_TO | IN_CLOSE_WRITE);
+				free(dir);
+			}
+		}
 		while (left) {
-			sw_sleep_ms(FLEET_POLL_MS);
+			if (in >= 0) {
+				struct pollfd p = {.fd = in, .events = POLLIN};
+				char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+				if (poll(&p, 1, FLEET_POLL_MS) > 0)
+					while (read(in, ev, sizeof ev) > 0)
+						;
+			} else {
+				sw_sleep_ms(FLEET_POLL_MS / 5);
+			}
 			for (size_t i = w; i < end; i++)
 				if (!hosts[i].ended) {
 					host_poll(dp, &hosts[i]);
 					left -= hosts[i].ended;
 				}
 		}
-		for (size_t i = w; i < end; i++)
+		for (size_t i = w; i < end; i++) {
+			if (watch[i - w] >= 0)
+				inotify_rm_watch(in, watch[i - w]);
 			ok &= hosts[i].id && hosts[i].end == (rollback ? HOST_OLD : HOST_NEW);
+		}
+		free(watch);
 	}
+	if (in >= 0)
+		close(in);
+	fleet_fds[3] = -1;
 	return ok;
+}
+
+/* Every host's master connection, begun at once: a host's handshake is
+ * paid once per fleet deploy, and off its wave's path but the first's.
+ * A host that cannot be reached is said by its own deploy's first
+ * session. */
+static void fleet_connect(struct deployer *dp)
+{
+	size_t n = dp->d->targets.len;
+	char *err = NULL;
+	if (!(dp->ssh_dir = sw_ssh_dir(&err))) {
+		free(err);
+		return;
+	}
+	dp->hosts_ssh = xcalloc(n, sizeof *dp->hosts_ssh);
+	dp->connecting = xcalloc(n, sizeof *dp->connecting);
+	for (size_t i = 0; i < n; i++) {
+		if (sw_ssh_open(dp->d->targets.items[i], dp->ssh_dir, &dp->hosts_ssh[i], &err)) {
+			free(err);
+			err = NULL;
+			continue;
+		}
+		dp->connecting[i] = sw_ssh_connect(dp->hosts_ssh[i]);
+	}
+}
+
+static void fleet_disconnect(struct deployer *dp)
+{
+	for (size_t i = 0; dp->hosts_ssh && i < dp->d->targets.len; i++) {
+		if (dp->connecting[i] > 0)
+			while (waitpid(dp->connecting[i], NULL, 0) < 0 && errno == EINTR)
+				;
+		if (dp->hosts_ssh[i])
+			sw_ssh_disconnect(dp->hosts_ssh[i]);
+		sw_ssh_close(dp->hosts_ssh[i], false);
+	}
+	if (dp->ssh_dir)
+		sw_remove_tree(dp->ssh_dir);
+	free(dp->ssh_dir);
+	free(dp->hosts_ssh);
+	free(dp->connecting);
+	dp->ssh_dir = NULL;
+	dp->hosts_ssh = NULL;
+	dp->connecting = NULL;
 }
 
 /* What each host serves, for the state line: "web1 and web3 run 3f2a1c9;
@@ -1717,6 +1857,7 @@ static void fleet_deploy(struct deployer *dp)
 	struct host_run *hosts = xcalloc(n, sizeof *hosts), *back = xcalloc(n, sizeof *back);
 	for (size_t i = 0; i < n; i++)
 		hosts[i] = (struct host_run){.target = i, .step = i, .end = HOST_OLD};
+	fleet_connect(dp);
 	bool rollback = dp->rec->rollback, ok = run_hosts(dp, hosts, n, wave, rollback);
 	const char *prev = dp->rec->previous;
 	if (ok && rollback) {
@@ -1757,6 +1898,10 @@ static void fleet_deploy(struct deployer *dp)
 		}
 		finish(dp, back_all ? SW_DEPLOY_ROLLED_BACK : SW_DEPLOY_FAILED, st);
 	}
+	/* It is over: the next deploy need not wait for the connections' end. */
+	close(dp->target_fd);
+	dp->target_fd = fleet_fds[1] = -1;
+	fleet_disconnect(dp);
 	for (size_t i = 0; i < n; i++) {
 		free(hosts[i].shown);
 		free(back[i].shown);
@@ -2052,62 +2197,19 @@ static int new_record(struct sw_store *st, struct sw_deploy_record *rec, char **
  * which ends the remote holder and frees the lock. */
 static int ssh_lock(struct sw_ssh *ssh, const char *path, struct sw_store *st, char **err)
 {
-	struct sbuf remote = {0};
-	char *lock = xasprintf("%s/%s", path, TARGET_LOCK);
-	sbuf_adds(&remote, "mkdir -p ");
-	sw_sh_quote(&remote, path);
-	sbuf_adds(&remote, " && exec flock -n ");
-	sw_sh_quote(&remote, lock);
-	sbuf_adds(&remote, " sh -c 'echo locked; exec cat >/dev/null'");
-	char *line = sw_ssh_line(ssh, remote.buf);
-	sbuf_free(&remote);
-	int in[2], out[2];
-	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
-		*err = xasprintf("cannot lock %s on %s: %s", lock, sw_ssh_url(ssh), strerror(errno));
-		free(line);
-		free(lock);
-		return -1;
-	}
-	char sh[] = "sh", dash_c[] = "-c";
-	char *argv[] = {sh, dash_c, line, NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	pid_t pid;
-	int e = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(in[0]);
-	close(out[1]);
-	free(line);
-	char buf[16] = "";
-	ssize_t n = 0;
-	if (!e) {
-		struct pollfd pfd = {.fd = out[0], .events = POLLIN};
-		if (poll(&pfd, 1, SSH_QUICK_S * 1000) > 0)
-			n = read(out[0], buf, sizeof buf - 1);
-	}
-	close(out[0]);
-	if (n > 0 && !strncmp(buf, "locked", 6)) {
-		free(lock);
-		return in[1];
-	}
-	close(in[1]);
-	int status = 0;
-	if (!e)
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	if (code == 1) {
-		free(lock);
+	char *lock = xasprintf("%s/%s", path, TARGET_LOCK), *why = NULL;
+	int code, fd = sw_ssh_lock(ssh, path, lock, &code, &why);
+	if (fd < 0 && code == 1)
 		*err = busy_message(st, path);
-		return -1;
-	}
-	*err = code == 127 ? xasprintf("cannot lock %s on %s: the target has no flock (util-linux)", lock, sw_ssh_url(ssh))
-			   : xasprintf("cannot lock %s on %s (ssh exit code %d)", lock, sw_ssh_url(ssh), code);
+	else if (fd < 0 && code == 127)
+		*err = xasprintf("cannot lock %s on %s: the target has no flock (util-linux)", lock, sw_ssh_url(ssh));
+	else if (fd < 0 && why)
+		*err = why, why = NULL;
+	else if (fd < 0)
+		*err = xasprintf("cannot lock %s on %s (ssh exit code %d)", lock, sw_ssh_url(ssh), code);
+	free(why);
 	free(lock);
-	return -1;
+	return fd;
 }
 
 static const char *const deploy_steps[] = {"install", "backup", "stop", "before_install", "after_install",
@@ -2119,7 +2221,7 @@ static int start_one(struct sw_repo *repo, struct sw_store *st, const struct sw_
 		     const struct host_opts *h, long *id, struct strlist *notes, char **err)
 {
 	struct prepared p;
-	int r = prepare(repo, st, opt, h, &p, err);
+	int r = prepare(repo, st, opt, h, true, &p, err);
 	if (r) {
 		prepared_free(&p);
 		return r;
@@ -2133,7 +2235,7 @@ static int start_one(struct sw_repo *repo, struct sw_store *st, const struct sw_
 	int target = -1, live = -1;
 	r = p.ssh ? 0 : sw_mkdirs(dir, 0755);
 	if (p.ssh)
-		target = ssh_lock(p.ssh, d->path, st, err);
+		target = p.lock_fd, p.lock_fd = -1;
 	else if (r)
 		*err = xasprintf("cannot make the deploy path %s: %s", dir, strerror(-r));
 	else if ((target = open_lock(lock, false)) < 0)

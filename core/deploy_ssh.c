@@ -24,8 +24,22 @@ extern char **environ;
 struct sw_ssh {
 	char *url;
 	char *user, *host, *port;	/* user and port may be NULL */
-	char *control_dir;		/* mkdtemp'd; holds the master's socket */
+	char *control_dir;		/* holds the master's socket */
+	bool shared;			/* control_dir is its caller's (a fleet's), not ours to remove */
+	/* The session that holds the target's lock (sw_ssh_lock) is a shell
+	 * that runs our scripts one after the other: shell_in is its stdin
+	 * (the caller's to close: the lock lives as long as it), shell_out
+	 * its stdout (ours); -1 when there is none. */
+	int shell_in, shell_out;
+	unsigned shell_n;
 };
+
+/* How long a master outlives its last session.  A fleet's masters wait
+ * for the later waves, and the fleet ends them itself; either way a
+ * process killed -9 leaves its master for this long at most. */
+#define PERSIST_OWN_S 60
+#define PERSIST_SHARED_S 600
+#define LOCK_WAIT_S 60		/* for the lock's session to say it holds it */
 
 void sw_sh_quote(struct sbuf *sb, const char *s)
 {
@@ -39,7 +53,18 @@ void sw_sh_quote(struct sbuf *sb, const char *s)
 	sbuf_addc(sb, '\'');
 }
 
-int sw_ssh_open(const char *url, struct sw_ssh **out, char **err)
+char *sw_ssh_dir(char **err)
+{
+	/* A socket's path is short (108 bytes): not under the store. */
+	char tmpl[] = "/tmp/slipway-ssh-XXXXXX";
+	if (!mkdtemp(tmpl)) {
+		*err = xasprintf("cannot make a directory for the ssh connection: %s", strerror(errno));
+		return NULL;
+	}
+	return xstrdup(tmpl);
+}
+
+int sw_ssh_open(const char *url, const char *dir, struct sw_ssh **out, char **err)
 {
 	if (strncmp(url, "ssh://", 6)) {
 		*err = xasprintf("%s is not an ssh:// target", url);
@@ -55,14 +80,13 @@ int sw_ssh_open(const char *url, struct sw_ssh **out, char **err)
 	const char *colon = strchr(h, ':');
 	s->host = colon ? xstrndup(h, (size_t)(colon - h)) : xstrdup(h);
 	s->port = colon ? xstrdup(colon + 1) : NULL;
-	/* A socket's path is short (108 bytes): not under the store. */
-	char tmpl[] = "/tmp/slipway-ssh-XXXXXX";
-	if (!mkdtemp(tmpl)) {
-		*err = xasprintf("cannot make a directory for the ssh connection: %s", strerror(errno));
+	s->shell_in = s->shell_out = -1;
+	s->shared = dir != NULL;
+	s->control_dir = dir ? xstrdup(dir) : sw_ssh_dir(err);
+	if (!s->control_dir) {
 		sw_ssh_close(s, false);
 		return -1;
 	}
-	s->control_dir = xstrdup(tmpl);
 	*out = s;
 	return 0;
 }
@@ -77,7 +101,8 @@ static void ssh_prefix(const struct sw_ssh *s, struct sbuf *sb, const char *extr
 	const char *cmd = getenv("SLIPWAY_SSH_COMMAND");
 	sbuf_adds(sb, cmd && *cmd ? cmd : "ssh");
 	sbuf_adds(sb, " -o BatchMode=yes -o ConnectTimeout=10 -o ServerAliveInterval=15 -o ControlMaster=auto "
-		      "-o ControlPersist=60 -o ControlPath=");
+		      "-o ControlPersist=");
+	sbuf_addf(sb, "%d -o ControlPath=", s->shared ? PERSIST_SHARED_S : PERSIST_OWN_S);
 	struct sbuf path = {0};
 	sbuf_addf(&path, "%s/%%C", s->control_dir);
 	sw_sh_quote(sb, path.buf);
@@ -143,11 +168,83 @@ static bool drain(int fd, struct sbuf *sb)
 	return true;
 }
 
+static void shell_lost(struct sw_ssh *s)
+{
+	close(s->shell_out);
+	s->shell_out = s->shell_in = -1;
+}
+
+/* script on the lock's session: its stdout and stderr, then a newline
+ * and a line with a mark of this call's own and its exit code (the
+ * newline first: output need not end with one). */
+static int shell_run(struct sw_ssh *s, const char *script, int timeout_s, char **out, char **err)
+{
+	char *mark = xasprintf("\n__slipway_%d_%u__ ", (int)getpid(), ++s->shell_n);
+	struct sbuf cmd = {0}, so = {0};
+	sbuf_adds(&cmd, "sh -c ");
+	sw_sh_quote(&cmd, script);
+	sbuf_addf(&cmd, " </dev/null 2>&1; printf '\\n%%s %%s\\n' %s $?\n", mark + 1);
+	int64_t deadline = sw_mono_ms() + (int64_t)timeout_s * 1000;
+	bool sent = true;
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t done = 0; done < cmd.len && sent;) {
+		ssize_t n = write(s->shell_in, cmd.buf + done, cmd.len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		sent = n > 0;
+		done += n > 0 ? (size_t)n : 0;
+	}
+	sbuf_free(&cmd);
+	int code = -1;
+	size_t mlen = strlen(mark);
+	while (sent) {
+		char *m = so.len ? memmem(so.buf, so.len, mark, mlen) : NULL;
+		if (m && memchr(m + mlen, '\n', so.len - (size_t)(m - so.buf) - mlen)) {
+			code = atoi(m + mlen);
+			so.len = (size_t)(m - so.buf);
+			so.buf[so.len] = '\0';
+			break;
+		}
+		int64_t left = deadline - sw_mono_ms();
+		struct pollfd p = {.fd = s->shell_out, .events = POLLIN};
+		if (left <= 0 || (poll(&p, 1, (int)left) < 0 && errno != EINTR))
+			break;
+		if (p.revents && !drain(s->shell_out, &so))
+			break;
+	}
+	free(mark);
+	if (code < 0) {
+		/* The session is gone, or a script of ours hangs in it: the
+		 * lock cannot be trusted to be held any more. */
+		*err = sw_mono_ms() >= deadline ? xasprintf("%s did not answer within %d s", s->url, timeout_s)
+						 : xasprintf("lost the session holding the lock on %s", s->url);
+		shell_lost(s);
+		sbuf_free(&so);
+		return -1;
+	}
+	if (code) {
+		char *why = last_line(&so);
+		*err = *why ? xasprintf("on %s: %s (exit code %d)", s->url, why, code)
+			    : xasprintf("on %s: exit code %d", s->url, code);
+		free(why);
+		sbuf_free(&so);
+		return -1;
+	}
+	if (out)
+		*out = so.buf ? so.buf : xstrdup("");
+	else
+		sbuf_free(&so);
+	return 0;
+}
+
 int sw_ssh_run(struct sw_ssh *s, const char *script, int timeout_s, char **out, char **err)
 {
 	int in[2], o[2], e[2];
 	if (out)
 		*out = NULL;
+	/* No session of its own: each costs the target's shell start. */
+	if (s->shell_in >= 0)
+		return shell_run(s, script, timeout_s, out, err);
 	if (pipe2(in, O_CLOEXEC) || pipe2(o, O_CLOEXEC) || pipe2(e, O_CLOEXEC)) {
 		*err = xasprintf("cannot run ssh: %s", strerror(errno));
 		return -1;
@@ -237,26 +334,140 @@ int sw_ssh_run(struct sw_ssh *s, const char *script, int timeout_s, char **out, 
 	return r;
 }
 
+int sw_ssh_lock(struct sw_ssh *s, const char *dir, const char *lock, int *code, char **err)
+{
+	struct sbuf remote = {0};
+	sbuf_adds(&remote, "mkdir -p ");
+	sw_sh_quote(&remote, dir);
+	sbuf_adds(&remote, " && exec flock -n ");
+	sw_sh_quote(&remote, lock);
+	sbuf_adds(&remote, " sh -c 'echo locked; exec sh'");
+	char *line = sw_ssh_line(s, remote.buf);
+	sbuf_free(&remote);
+	/* ssh's complaints go to a file in our private directory: read if
+	 * it fails, and nobody's to drain once it holds. */
+	char *errpath = xasprintf("%s/lock.%d.err", s->control_dir, (int)getpid());
+	int in[2], out[2], ef = open(errpath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	*code = -1;
+	if (ef < 0 || pipe2(in, O_CLOEXEC)) {
+		*err = xasprintf("cannot lock %s on %s: %s", lock, s->url, strerror(errno));
+		goto out_early;
+	}
+	if (pipe2(out, O_CLOEXEC)) {
+		*err = xasprintf("cannot lock %s on %s: %s", lock, s->url, strerror(errno));
+		close(in[0]);
+		close(in[1]);
+		goto out_early;
+	}
+	char sh[] = "sh", dash_c[] = "-c";
+	char *argv[] = {sh, dash_c, line, NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, ef, STDERR_FILENO);
+	pid_t pid;
+	int e = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(in[0]);
+	close(out[1]);
+	/* Exactly the line: what follows is the shell's to say. */
+	char buf[8] = "";
+	size_t n = 0;
+	int64_t deadline = sw_mono_ms() + LOCK_WAIT_S * 1000;
+	while (!e && n < 7) {
+		struct pollfd pfd = {.fd = out[0], .events = POLLIN};
+		int64_t left = deadline - sw_mono_ms();
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			break;
+		ssize_t got = read(out[0], buf + n, 7 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	if (n == 7 && !memcmp(buf, "locked\n", 7)) {
+		s->shell_in = in[1];
+		s->shell_out = out[0];
+		close(ef);
+		unlink(errpath);
+		free(errpath);
+		free(line);
+		return in[1];
+	}
+	close(in[1]);
+	close(out[0]);
+	int status = 0;
+	if (!e)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	*code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	if (*code == 255) {
+		struct sbuf se = {0};
+		char rb[4096];
+		ssize_t got;
+		lseek(ef, 0, SEEK_SET);
+		while ((got = read(ef, rb, sizeof rb)) > 0 && se.len < 65536)
+			sbuf_add(&se, rb, (size_t)got);
+		char *why = last_line(&se);
+		*err = connect_error(s, why);
+		free(why);
+		sbuf_free(&se);
+	}
+out_early:
+	if (ef >= 0)
+		close(ef);
+	unlink(errpath);
+	free(errpath);
+	free(line);
+	return -1;
+}
+
+/* sh -c line with its stdio on /dev/null: its pid, or -1. */
+static pid_t spawn_quiet(const char *line)
+{
+	char sh[] = "sh", dash_c[] = "-c", *l = xstrdup(line);
+	char *argv[] = {sh, dash_c, l, NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	pid_t pid;
+	int r = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	free(l);
+	return r ? -1 : pid;
+}
+
+pid_t sw_ssh_connect(struct sw_ssh *s)
+{
+	char *line = sw_ssh_line(s, "true");
+	pid_t pid = spawn_quiet(line);
+	free(line);
+	return pid;
+}
+
+void sw_ssh_disconnect(struct sw_ssh *s)
+{
+	struct sbuf sb = {0};
+	ssh_prefix(s, &sb, "-O exit");
+	pid_t pid = spawn_quiet(sb.buf);
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	sbuf_free(&sb);
+}
+
 void sw_ssh_close(struct sw_ssh *s, bool end_master)
 {
 	if (!s)
 		return;
-	if (end_master && s->control_dir) {
-		struct sbuf sb = {0};
-		ssh_prefix(s, &sb, "-O exit");
-		char *line = xasprintf("%s >/dev/null 2>&1", sb.buf);
-		char sh[] = "sh", dash_c[] = "-c";
-		char *argv[] = {sh, dash_c, line, NULL};
-		pid_t pid;
-		posix_spawn_file_actions_t fa;
-		posix_spawn_file_actions_init(&fa);
-		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-		if (posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ) == 0)
-			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-				;
-		posix_spawn_file_actions_destroy(&fa);
-		free(line);
-		sbuf_free(&sb);
+	if (s->shell_out >= 0)
+		close(s->shell_out);
+	if (end_master && !s->shared && s->control_dir) {
+		sw_ssh_disconnect(s);
 		sw_remove_tree(s->control_dir);
 	}
 	free(s->control_dir);
