@@ -389,6 +389,7 @@ for label, wall, i in rows:
         d["plan"] = d["started"] - s["started_ms"]      # the fleet's process, before the host's record
         d["poll"] = s["finished_ms"] - d["finished"]    # the fleet's poll sees the end
         d["overhead"] = d["step"] - d["hooks"]
+        d["mp"] = mp
         mine.append(d)
         hosts.append(d)
     by_series.setdefault((n, mp), []).append((wall, f, mine))
@@ -448,20 +449,20 @@ row("the host's step in the fleet record (single: wall)", "step")
 row("  - its hook steps (stop, start, validate)", "hooks", "sleeps %.0f" % med([d["sleeps"] for d in hosts]))
 row("  = per-host overhead beyond the hooks", "overhead", "(target <= 100)")
 print("   where it goes (the parts add up to the overhead):")
-row("  fleet: plan before the host's record exists", "plan", "config, ssh master + links, remote lock")
+row("  fleet: plan before the host's record exists", "plan", "config, the lock's session, links in it")
 for d in singles:
     d["cli"] = d["outside"]
 for d in hosts:
     d["cli"] = float("nan")
 row("  single: the CLI outside the record", "cli", "start, plan (the same), --follow's poll")
 row("  host: record to its first step", "to_first", "record, detach, the process's start")
-row("  host: install", "install", "checkout, tar over ssh, link script")
-row("  host: switch", "switch", "ssh: ln + mv of previous and current")
+row("  host: install", "install", "checkout, tar + link script in one ssh session")
+row("  host: switch", "switch", "ln + mv of previous and current, in the lock's session")
 row("  host: health, backup, sentry (skipped here)", "skipped")
-row("  host: prune, between health and sentry", "prune", "ssh: links, then the prune script")
+row("  host: prune, between health and sentry", "prune", "the prune script, in the lock's session")
 row("  host: between its other steps", "gaps", "the hook scripts written, logs")
 row("  host: last step to its end", "after_last", "finish")
-row("  fleet: the host's end to its step's end", "poll", "the fleet polls every 50 ms")
+row("  fleet: the host's end to its step's end", "poll", "inotify on the host's record")
 row("  (host: every non-hook step, for the check)", "steps_not_hooks")
 row("hook steps beyond their sleeps (3 ssh sessions)", "hook_extra")
 for d in hosts + singles:
@@ -476,8 +477,9 @@ if stagger[1]:
 if wave_gap:
     print("   between waves: the next wave's first step starts %.0f ms after the last host of the wave before ended"
           " (median, %s)" % (med(wave_gap), mm(wave_gap)))
-print("   the fleet's record: its first host's step starts %.0f ms after the record's start; the record ends %.0f ms"
-      " after its last host's step (medians)" % (med(fleet_head), med(fleet_tail)))
+print("   the fleet's record: its first host's step starts %.0f ms after the record's start (every host's ssh"
+      " connection, opened side by side); the record ends %.0f ms after its last host's step (medians)" % (
+          med(fleet_head), med(fleet_tail)))
 print("   wall - the fleet's record: %.0f ms (median, %s: the CLI's plan and start before the record, and"
       " --follow's 200 ms poll after it)" % (med(outside), mm(outside)))
 
@@ -485,6 +487,20 @@ a_wave = [w / 3 for (n, mp), v in by_series.items() if (n, mp) == (9, 3) for w, 
 if a_wave and singles:
     print("   a wave of 3 hosts costs %.0f ms (9 hosts / 3 waves, median); one single-host deploy %.0f ms" % (
         med(a_wave), med([d["step"] for d in singles])))
+
+# Everything the fleet adds, connections included, one host at a time.
+whole = []
+for (n, mp), v in by_series.items():
+    if mp == 1:
+        for _, f, mine in v:
+            whole.append((f["finished_ms"] - f["started_ms"] - sum(d["hooks"] for d in mine)) / n)
+one = [d["overhead"] for d in hosts if d["mp"] == 1]
+three = [d["overhead"] for d in hosts if d["mp"] == 3]
+print("   per-host overhead one at a time %.0f ms (median, %s), in waves of 3 %.0f ms (%s: three hosts' clients and"
+      " sshd's on %d CPUs)" % (med(one), mm(one), med(three), mm(three), os.cpu_count() or 0))
+if whole:
+    print("   one at a time, the fleet's whole record beyond its hooks, per host: %.0f ms (median, %s; the"
+          " connections and the fleet's own steps shared out)" % (med(whole), mm(whole)))
 
 print()
 ov = med([d["overhead"] for d in hosts])
