@@ -1491,9 +1491,8 @@ static void deploy(struct deployer *dp)
 
 /* ---- a fleet of hosts ---- */
 
-/* A host's record is read when its directory changes (a save renames
- * deploy.json into it; the deploy's process dying closes its log there),
- * and at least this often whatever happens. */
+/* A host's record is read when a save renames it into its directory,
+ * and every host's at least this often whatever happens. */
 #define FLEET_POLL_MS 250
 
 /* In a fleet's process, the locks it holds and its inotify descriptor,
@@ -1697,7 +1696,8 @@ static void host_poll(struct deployer *dp, struct host_run *h)
 			h->shown = xstrdup(at);
 			free(dp->rec->steps[h->step].reason);
 			dp->rec->steps[h->step].reason = xasprintf("#%ld at %s", h->id, at);
-			save(dp);
+			/* Where a host is, for the Deploys view: not worth an fsync. */
+			sw_deploy_save(dp->st, dp->rec, false);
 		}
 		sw_deploy_record_free(&r);
 		return;
@@ -1732,26 +1732,41 @@ static bool run_hosts(struct deployer *dp, struct host_run *hosts, size_t n, siz
 			watch[i - w] = -1;
 			if (in >= 0 && !hosts[i].ended) {
 				char *dir = sw_deploy_dir(dp->st, hosts[i].id);
-				watch[i - w] = inotify_add_watch(in, dir, IN_MOVED_TO | IN_CLOSE_WRITE);
+				watch[i - w] = inotify_add_watch(in, dir, IN_MOVED_TO);
 				free(dir);
 			}
 		}
+		bool *moved = xcalloc(end - w, sizeof *moved);
 		while (left) {
+			/* Only the hosts whose record moved are read again, and every
+			 * host when nothing did for a while (a process killed -9
+			 * saves nothing). */
+			bool all = true;
 			if (in >= 0) {
 				struct pollfd p = {.fd = in, .events = POLLIN};
 				char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+				ssize_t got;
 				if (poll(&p, 1, FLEET_POLL_MS) > 0)
-					while (read(in, ev, sizeof ev) > 0)
-						;
+					while ((got = read(in, ev, sizeof ev)) > 0)
+						for (char *e = ev; e < ev + got;) {
+							const struct inotify_event *ie = (const void *)e;
+							for (size_t i = w; i < end; i++)
+								if (watch[i - w] == ie->wd)
+									moved[i - w] = true, all = false;
+							e += sizeof *ie + ie->len;
+						}
 			} else {
 				sw_sleep_ms(FLEET_POLL_MS / 5);
 			}
-			for (size_t i = w; i < end; i++)
-				if (!hosts[i].ended) {
+			for (size_t i = w; i < end; i++) {
+				if (!hosts[i].ended && (all || moved[i - w])) {
 					host_poll(dp, &hosts[i]);
 					left -= hosts[i].ended;
 				}
+				moved[i - w] = false;
+			}
 		}
+		free(moved);
 		for (size_t i = w; i < end; i++) {
 			if (watch[i - w] >= 0)
 				inotify_rm_watch(in, watch[i - w]);
