@@ -1736,13 +1736,16 @@ static bool run_hosts(struct deployer *dp, struct host_run *hosts, size_t n, siz
 				free(dir);
 			}
 		}
-		bool *moved = xcalloc(end - w, sizeof *moved);
+		bool *moved = xcalloc(end - w, sizeof *moved), first = true;
 		while (left) {
 			/* Only the hosts whose record moved are read again, and every
 			 * host when nothing did for a while (a process killed -9
-			 * saves nothing). */
+			 * saves nothing), and at first (what ended before its watch
+			 * was set says nothing more). */
 			bool all = true;
-			if (in >= 0) {
+			if (first) {
+				first = false;
+			} else if (in >= 0) {
 				struct pollfd p = {.fd = in, .events = POLLIN};
 				char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 				ssize_t got;
