@@ -53,6 +53,7 @@ struct sw_watcher {
 	struct sw_webhook *hook;
 	int64_t started_ms, next_fetch;
 	struct strlist said;		/* skips already logged: each is said once */
+	struct strlist refused;		/* "MONO_MS KEY": merges refused, and when */
 	struct strlist heads;		/* "BRANCH SHA" as last seen */
 	bool busy;			/* a run, merge or deploy it started is going */
 	char *last;
@@ -113,6 +114,37 @@ static bool first_time(struct sw_watcher *w, const char *key)
 			return false;
 	strlist_add(&w->said, key);
 	return true;
+}
+
+/* A merge refused (GitHub said no, the push was rejected, the remote
+ * did not answer) is asked again for the same head only this long after:
+ * the next pass would mostly get the same answer, and a remote that was
+ * down may be up by then.  A new head is asked at once. */
+#define REFUSED_RETRY_MS (10 * 60 * 1000)
+
+static bool refused_lately(const struct sw_watcher *w, const char *key)
+{
+	for (size_t i = 0; i < w->refused.len; i++) {
+		const char *sp = strchr(w->refused.items[i], ' ');
+		if (sp && !strcmp(sp + 1, key))
+			return sw_mono_ms() - strtoll(w->refused.items[i], NULL, 10) < REFUSED_RETRY_MS;
+	}
+	return false;
+}
+
+static void note_refused(struct sw_watcher *w, const char *key)
+{
+	char *item = xasprintf("%lld %s", (long long)sw_mono_ms(), key);
+	for (size_t i = 0; i < w->refused.len; i++) {
+		const char *sp = strchr(w->refused.items[i], ' ');
+		if (sp && !strcmp(sp + 1, key)) {
+			free(w->refused.items[i]);
+			w->refused.items[i] = item;
+			return;
+		}
+	}
+	strlist_add(&w->refused, item);
+	free(item);
 }
 
 /* ---- heads ---- */
@@ -359,13 +391,16 @@ static void maybe_merge(struct sw_watcher *w)
 		if (first_time(w, key))
 			say(w, "skip", integ, plan.head, 0, "%s@%.7s is not merged again: its merge failed (%s)", integ,
 			    plan.head, reason);
+	} else if (r == SW_OK && plan.action != SW_MERGE_NOTHING && refused_lately(w, key)) {
+		/* said when it was refused */
 	} else if (r == SW_OK && plan.action != SW_MERGE_NOTHING) {
 		struct sw_merge_result res;
 		char *merr = NULL;
 		if (sw_merge(w->repo, w->st, &o, &res, &merr)) {
+			note_refused(w, key);
 			if (first_time(w, key))
-				say(w, "error", integ, plan.head, 0, "auto_merge of %s@%.7s refused: %s", integ, plan.head,
-				    merr);
+				say(w, "error", integ, plan.head, 0, "auto_merge of %s@%.7s refused: %s (asked again in %d "
+				    "min, or when the branch moves)", integ, plan.head, merr, REFUSED_RETRY_MS / 60000);
 		} else if (res.testing) {
 			w->busy = true;
 			say(w, "merge", integ, plan.head, res.testing, "%s@%.7s is proved; %s has moved, so merge commit "
@@ -624,6 +659,7 @@ static void close_watcher(struct sw_watcher *w)
 	strlist_free(&w->poked);
 	free(w->gh_repo);
 	strlist_free(&w->said);
+	strlist_free(&w->refused);
 	strlist_free(&w->heads);
 	free(w->last);
 	git_repository_free(w->git);

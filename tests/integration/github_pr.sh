@@ -330,6 +330,41 @@ dashboard_asks_via_pull_request() {
 	grep -q "merge  into main .* development .* from .*, PR #1, run #1, pushed to origin" screen || fail "History: $(cat screen)"
 }
 
+# auto_merge in pull-request mode: a merge GitHub refuses (405: a review
+# is required) is said once, and not asked again at every pass of a
+# watcher that fetches every 5 s (the least it takes).
+refused_merge_is_not_asked_at_every_pass() {
+	local name=protected-watch
+	git init -q --bare "$REMOTES/$name.git"
+	make_repo r <<JSON
+{"version": 1, "stages": [{"name": "test", "run": "true"}],
+ "github": {"repo": "acme/$name", "api": "$API", "statuses": false, "pull_requests": true},
+ "watch": {"branches": ["development"], "fetch_interval": 5, "auto_merge": true}}
+JSON
+	cd r
+	git remote add origin "file://$REMOTES/$name.git"
+	git push -q origin main
+	git checkout -q -b development
+	commit_file feature.txt "new feature"
+	green
+	local old
+	old=$(sha main)
+	GITHUB_TOKEN=$TOKEN $SLIPWAY watch >../watch.log 2>../watch.err &
+	local pid=$!
+	trap "kill $pid 2>/dev/null || true" EXIT
+	wait_for 30 grep -q " refused: " ../watch.log || fail "not refused: $(cat ../watch.log ../watch.err)"
+	local asked
+	asked=$(requests "$name" | grep -c '^PUT .*/merge$')
+	expect_eq "$asked" 1 "(merges asked)"
+	sleep 11
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	expect_eq "$(requests "$name" | grep -c '^PUT .*/merge$')" 1 "(merges asked two fetches later)"
+	expect_eq "$(grep -c ' refused: ' ../watch.log)" 1 "(said once)"
+	expect_contains "$(cat ../watch.log)" "(asked again in 10 min, or when the branch moves)"
+	unchanged "$name" "$old"
+}
+
 t_run merged_through_a_pull_request
 t_run checked_out_main_follows
 t_run open_pull_request_is_reused
@@ -341,4 +376,5 @@ t_run refusals_say_what_to_do
 t_run rate_limits_are_waited_out
 t_run github_text_is_neutralised
 t_run dashboard_asks_via_pull_request
+t_run refused_merge_is_not_asked_at_every_pass
 t_done
