@@ -397,12 +397,12 @@ static void merged_status(struct tui *t, const struct sw_merge_result *res)
 }
 
 /* Synchronous, as run and cancel are: the checks read local refs and
- * records, and the push is bounded for the remotes slipway pushes to now
- * (ssh is refused before connecting, local and file:// ones answer at
- * once, HTTP ones fail at their first credentials request).  A slow HTTP
- * remote would hold the screen while it answers, and so does GitHub in
- * pull-request mode (a rate limit up to 60 s): moving this to a thread
- * with a wake-up pipe (as core/docker_watch.c) is the way when that counts. */
+ * records; a merge commit to test goes to a process of its own.  The push
+ * is not: an ssh or HTTP remote holds the screen while it answers (an
+ * unreachable one until its connect timeout), and so does GitHub in
+ * pull-request mode (a rate limit up to 60 s).  A thread with its own
+ * repository and store handles and a wake-up pipe (as core/docker_watch.c
+ * has), which scripted mode waits for, is the way out. */
 unsigned tui_merge_branch(struct tui *t, const char *branch)
 {
 	if (t->settings.read_only) {
