@@ -3,14 +3,20 @@
 #include "tui.h"
 
 #include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "slipway/cmdline.h"
 #include "slipway/merge.h"
+#include "slipway/repo.h"
 #include "slipway/run.h"
+#include "slipway/store.h"
 #include "slipway/suggest.h"
 #include "view_containers.h"
 #include "view_deploys.h"
@@ -396,41 +402,119 @@ static void merged_status(struct tui *t, const struct sw_merge_result *res)
 		       res->notes.len ? "; " : "", res->notes.len ? res->notes.items[0] : "");
 }
 
-/* Synchronous, as run and cancel are: the checks read local refs and
- * records; a merge commit to test goes to a process of its own.  The push
- * is not: an ssh or HTTP remote holds the screen while it answers (an
- * unreachable one until its connect timeout), and so does GitHub in
- * pull-request mode (a rate limit up to 60 s).  A thread with its own
- * repository and store handles and a wake-up pipe (as core/docker_watch.c
- * has), which scripted mode waits for, is the way out. */
+/* A merge runs in a thread of its own, so that a push (an ssh or HTTP
+ * remote, one that does not answer until its connect timeout) or GitHub in
+ * pull-request mode (a rate limit up to 60 s) never holds the keys; the
+ * screen hears of its end through a pipe, as it hears of containers. */
+struct tui_merge {
+	pthread_t th;
+	int wake[2];
+	char *path, *branch;
+	int r;
+	struct sw_merge_result res;
+	char *err;
+};
+
+static void *merge_main(void *arg)
+{
+	struct tui_merge *m = arg;
+	struct sw_repo *repo = NULL;
+	struct sw_store *st = NULL;
+	/* Handles of its own: libgit2's are not to be shared between threads. */
+	if (sw_repo_open(&repo, m->path, &m->err) || sw_store_open(&st, sw_repo_gitdir(repo), &m->err)) {
+		m->r = -1;
+	} else {
+		struct sw_merge_options o = {.branch = m->branch, .env = environ};
+		m->r = sw_merge(repo, st, &o, &m->res, &m->err);
+	}
+	sw_store_close(st);
+	sw_repo_close(repo);
+	ssize_t w = write(m->wake[1], "m", 1);
+	(void)w;
+	return NULL;
+}
+
+/* The merge's end on the screen: what it did, or why not. */
+static unsigned merge_done(struct tui *t)
+{
+	struct tui_merge *m = t->merging;
+	pthread_join(m->th, NULL);
+	t->merging = NULL;
+	const struct sw_merge_result *res = &m->res;
+	if (m->r) {
+		tui_set_status(t, true, "%s", m->err ? m->err : "the merge failed");
+	} else if (res->testing) {
+		/* The merge's own process moves main when the run passes; the
+		 * Pipeline shows the run, History the merge once it has ended. */
+		tui_set_status(t, false, "%s has moved: merge commit %.7s is tested by run %ld; %s moves to it only if "
+			       "that passes", res->rec.main, res->commit, res->testing, res->rec.main);
+		tui_pipeline_pin(t, res->testing);
+	} else if (res->merged) {
+		merged_status(t, res);
+	} else {
+		tui_set_status(t, false, "%s", res->notes.len ? res->notes.items[0] : "nothing to merge");
+	}
+	free(m->err);
+	sw_merge_result_free(&m->res);
+	close(m->wake[0]);
+	close(m->wake[1]);
+	free(m->path);
+	free(m->branch);
+	free(m);
+	t->generation++;
+	tui_reload_branches(t);
+	tui_pipeline_sync(t);
+	return TUI_REDRAW_ALL;
+}
+
+int tui_merge_fd(const struct tui *t)
+{
+	return t->merging ? t->merging->wake[0] : -1;
+}
+
+unsigned tui_merge_event(struct tui *t)
+{
+	char b[16];
+	return t->merging && read(t->merging->wake[0], b, sizeof b) > 0 ? merge_done(t) : 0;
+}
+
+unsigned tui_merge_settle(struct tui *t)
+{
+	return t->merging ? merge_done(t) : 0;
+}
+
 unsigned tui_merge_branch(struct tui *t, const char *branch)
 {
 	if (t->settings.read_only) {
 		tui_set_status(t, true, "read-only: merge is refused");
 		return TUI_REDRAW_STATUS;
 	}
-	struct sw_merge_options o = {.branch = branch, .env = environ};
-	struct sw_merge_result res;
-	char *err = NULL;
-	if (sw_merge(t->repo, t->store, &o, &res, &err)) {
-		tui_set_status(t, true, "%s", err);
-	} else if (res.testing) {
-		/* The merge's own process moves main when the run passes; the
-		 * Pipeline shows the run, History the merge once it has ended. */
-		tui_set_status(t, false, "%s has moved: merge commit %.7s is tested by run %ld; %s moves to it only if "
-			       "that passes", res.rec.main, res.commit, res.testing, res.rec.main);
-		tui_pipeline_pin(t, res.testing);
-	} else if (res.merged) {
-		merged_status(t, &res);
+	if (t->merging) {
+		tui_set_status(t, true, "the merge of %s is still under way", t->merging->branch);
+		return TUI_REDRAW_STATUS;
 	}
-	else
-		tui_set_status(t, false, "%s", res.notes.len ? res.notes.items[0] : "nothing to merge");
-	free(err);
-	sw_merge_result_free(&res);
-	t->generation++;
-	tui_reload_branches(t);
-	tui_pipeline_sync(t);
-	return TUI_REDRAW_ALL;
+	struct tui_merge *m = xcalloc(1, sizeof *m);
+	const char *wd = sw_repo_workdir(t->repo);
+	m->path = xstrdup(wd ? wd : sw_repo_gitdir(t->repo));
+	m->branch = xstrdup(branch);
+	int e = pipe2(m->wake, O_CLOEXEC | O_NONBLOCK) ? errno : 0;
+	bool piped = !e;
+	if (piped)
+		e = pthread_create(&m->th, NULL, merge_main, m);
+	if (e) {
+		tui_set_status(t, true, "cannot start the merge: %s", strerror(e));
+		if (piped) {
+			close(m->wake[0]);
+			close(m->wake[1]);
+		}
+		free(m->path);
+		free(m->branch);
+		free(m);
+		return TUI_REDRAW_STATUS;
+	}
+	t->merging = m;
+	tui_set_status(t, false, "merging %s into %s", branch, t->main_branch ? t->main_branch : "main");
+	return TUI_REDRAW_STATUS;
 }
 
 static unsigned cmd_log(struct tui *t, int argc, char **argv)

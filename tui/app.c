@@ -267,17 +267,18 @@ static int poll_timeout(struct tui *t)
 unsigned tui_wait_events(struct tui *t, bool keys, int max_wait_ms)
 {
 	const struct tui_run *shown = tui_shown_run(t);
-	struct pollfd pfd[5] = {
+	struct pollfd pfd[6] = {
 		{.fd = keys ? STDIN_FILENO : -1, .events = POLLIN},
 		{.fd = t->runs_watch, .events = POLLIN},
 		{.fd = shown->follow ? sw_follow_fd(shown->follow) : -1, .events = POLLIN},
 		{.fd = tui_containers_fd(t), .events = POLLIN},
 		{.fd = tui_sentry_fd(t), .events = POLLIN},
+		{.fd = tui_merge_fd(t), .events = POLLIN},
 	};
 	int timeout = poll_timeout(t);
 	if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms))
 		timeout = max_wait_ms;
-	int r = poll(pfd, 5, timeout);
+	int r = poll(pfd, 6, timeout);
 	unsigned dirty = 0;
 	/* SIGWINCH interrupts the wait: ncurses then has KEY_RESIZE to give. */
 	if (r < 0 && errno == EINTR && keys)
@@ -301,6 +302,8 @@ unsigned tui_wait_events(struct tui *t, bool keys, int max_wait_ms)
 		dirty |= tui_containers_event(t);
 	if (pfd[4].revents & POLLIN)
 		dirty |= tui_sentry_event(t);
+	if (pfd[5].revents & POLLIN)
+		dirty |= tui_merge_event(t);
 	if (pfd[0].revents & POLLIN) {
 		int key;
 		while ((key = getch()) != ERR)

@@ -133,6 +133,8 @@ static void init_views(struct tui *t)
 
 static void close_state(struct tui *t)
 {
+	/* A merge is not cut halfway by quitting: it ends first. */
+	tui_merge_settle(t);
 	for (int i = 0; i < TUI_V_COUNT; i++)
 		if (t->views[i].ops && t->views[i].ops->close)
 			t->views[i].ops->close(t, &t->views[i]);

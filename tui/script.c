@@ -164,6 +164,8 @@ static unsigned press_keys(struct tui *t, char *line, int *exit_code)
 			continue;
 		}
 		dirty |= tui_handle_key(t, key);
+		/* A script reads what a key did: a merge it started, ended. */
+		dirty |= tui_merge_settle(t);
 	}
 	return dirty;
 }

@@ -43,6 +43,7 @@ struct tui {
 	bool have_cfg;
 	char *cfg_error;
 	char *main_branch, *integration;
+	struct tui_merge *merging;	/* a merge under way, or NULL */
 
 	struct tui_view views[TUI_V_COUNT];
 	struct tui_view *focus;		/* branches, pipeline or the tiled panel */
@@ -92,6 +93,12 @@ unsigned tui_do_action(struct tui *t, enum tui_action a);
 unsigned tui_cancel_run(struct tui *t, long id);
 /* Merges branch into main through the core (after the user confirmed). */
 unsigned tui_merge_branch(struct tui *t, const char *branch);
+/* The merge under way (in a thread of its own): its wake-up fd for the
+ * loop, or -1; its end taken when that fd is readable; its end waited for
+ * (scripted mode after each key, and the dashboard's end). */
+int tui_merge_fd(const struct tui *t);
+unsigned tui_merge_event(struct tui *t);
+unsigned tui_merge_settle(struct tui *t);
 /* Runs a ':' command line; messages go to the status line. */
 unsigned tui_command(struct tui *t, const char *line);
 

@@ -365,6 +365,31 @@ JSON
 	unchanged "$name" "$old"
 }
 
+# In a real terminal the merge runs beside the keys: while GitHub's rate
+# limit (2 s) is waited out, the status says it merges and Help opens and
+# closes; then the merge's end is on the status line.
+dashboard_keys_answer_while_it_merges() {
+	project reset-dash
+	green
+	git checkout -q main
+	printf 'set confirm-protected enter\n' >../config
+	tmx new-session -d -x 200 -y 30 -s dash \
+		"GITHUB_TOKEN=$TOKEN SLIPWAY_CONFIG=$PWD/../config $SLIPWAY; echo DASHBOARD-EXITED; sleep 60"
+	wait_screen 20 'development'
+	tmx send-keys -t dash j m
+	wait_screen 20 'into main via pull request on GitHub'
+	tmx send-keys -t dash y
+	wait_screen 10 'merging development into main'
+	tmx send-keys -t dash '?'
+	wait_screen 10 'Help · keys'
+	tmx send-keys -t dash Escape
+	wait_screen 20 'merged development@[0-9a-f]\{7\} into main, proved by run #1; pull request #1 merged'
+	tmx send-keys -t dash q
+	wait_screen 20 DASHBOARD-EXITED
+	expect_eq "$(sha main)" "$(remote reset-dash main)"
+	no_token_anywhere
+}
+
 t_run merged_through_a_pull_request
 t_run checked_out_main_follows
 t_run open_pull_request_is_reused
@@ -377,4 +402,5 @@ t_run rate_limits_are_waited_out
 t_run github_text_is_neutralised
 t_run dashboard_asks_via_pull_request
 t_run refused_merge_is_not_asked_at_every_pass
+t_run dashboard_keys_answer_while_it_merges
 t_done
