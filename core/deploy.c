@@ -1718,6 +1718,32 @@ static void host_poll(struct deployer *dp, struct host_run *h)
 /* Runs hosts[0..n) in waves of wave, each wave's hosts at once; a host
  * that does not succeed ends it after its wave (the others of the wave are
  * waited for, never abandoned mid-deploy).  True when every host did. */
+/* Waits at most FLEET_POLL_MS for a save into one of the n watched
+ * directories (in: inotify, or -1 to sleep instead): true when one came,
+ * each such host marked in moved. */
+static bool wait_saves(int in, const int *watch, size_t n, bool *moved)
+{
+	if (in < 0) {
+		sw_sleep_ms(FLEET_POLL_MS / 5);
+		return false;
+	}
+	struct pollfd p = {.fd = in, .events = POLLIN};
+	if (poll(&p, 1, FLEET_POLL_MS) <= 0)
+		return false;
+	char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t got;
+	bool any = false;
+	while ((got = read(in, ev, sizeof ev)) > 0)
+		for (char *e = ev; e < ev + got;) {
+			const struct inotify_event *ie = (const void *)e;
+			for (size_t i = 0; i < n; i++)
+				if (watch[i] == ie->wd)
+					moved[i] = any = true;
+			e += sizeof *ie + ie->len;
+		}
+	return any;
+}
+
 static bool run_hosts(struct deployer *dp, struct host_run *hosts, size_t n, size_t wave, bool rollback)
 {
 	bool ok = true;
@@ -1742,25 +1768,8 @@ static bool run_hosts(struct deployer *dp, struct host_run *hosts, size_t n, siz
 			 * host when nothing did for a while (a process killed -9
 			 * saves nothing), and at first (what ended before its watch
 			 * was set says nothing more). */
-			bool all = true;
-			if (first) {
-				first = false;
-			} else if (in >= 0) {
-				struct pollfd p = {.fd = in, .events = POLLIN};
-				char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-				ssize_t got;
-				if (poll(&p, 1, FLEET_POLL_MS) > 0)
-					while ((got = read(in, ev, sizeof ev)) > 0)
-						for (char *e = ev; e < ev + got;) {
-							const struct inotify_event *ie = (const void *)e;
-							for (size_t i = w; i < end; i++)
-								if (watch[i - w] == ie->wd)
-									moved[i - w] = true, all = false;
-							e += sizeof *ie + ie->len;
-						}
-			} else {
-				sw_sleep_ms(FLEET_POLL_MS / 5);
-			}
+			bool all = first || !wait_saves(in, watch, end - w, moved);
+			first = false;
 			for (size_t i = w; i < end; i++) {
 				if (!hosts[i].ended && (all || moved[i - w])) {
 					host_poll(dp, &hosts[i]);

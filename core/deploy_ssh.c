@@ -168,6 +168,36 @@ static bool drain(int fd, struct sbuf *sb)
 	return true;
 }
 
+/* Starts `sh -c line` with its stdin, stdout and stderr on the fds
+ * given (-1: /dev/null), in a process group of its own when group (a
+ * timeout then ends ssh and what it started): 0 with *pid, or an errno
+ * value. */
+static int spawn_line(const char *line, int in, int out, int err, bool group, pid_t *pid)
+{
+	char sh[] = "sh", dash_c[] = "-c", *l = xstrdup(line);
+	char *argv[] = {sh, dash_c, l, NULL};
+	const int fds[3] = {in, out, err};
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] >= 0)
+			posix_spawn_file_actions_adddup2(&fa, fds[i], i);
+		else
+			posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i ? O_WRONLY : O_RDONLY, 0);
+	}
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	if (group) {
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+		posix_spawnattr_setpgroup(&attr, 0);
+	}
+	int r = posix_spawn(pid, "/bin/sh", &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	free(l);
+	return r;
+}
+
 static void shell_lost(struct sw_ssh *s)
 {
 	close(s->shell_out);
@@ -250,21 +280,8 @@ int sw_ssh_run(struct sw_ssh *s, const char *script, int timeout_s, char **out, 
 		return -1;
 	}
 	char *line = sw_ssh_line(s, "sh -s");
-	char sh[] = "sh", dash_c[] = "-c";
-	char *argv[] = {sh, dash_c, line, NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, o[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, e[1], STDERR_FILENO);
-	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setpgroup(&attr, 0);
 	pid_t pid;
-	int r = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	int r = spawn_line(line, in[0], o[1], e[1], true, &pid);
 	free(line);
 	close(in[0]);
 	close(o[1]);
@@ -359,16 +376,8 @@ int sw_ssh_lock(struct sw_ssh *s, const char *dir, const char *lock, int *code, 
 		close(in[1]);
 		goto out_early;
 	}
-	char sh[] = "sh", dash_c[] = "-c";
-	char *argv[] = {sh, dash_c, line, NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, ef, STDERR_FILENO);
 	pid_t pid;
-	int e = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	int e = spawn_line(line, in[0], out[1], ef, false, &pid);
 	close(in[0]);
 	close(out[1]);
 	/* Exactly the line: what follows is the shell's to say. */
@@ -404,16 +413,13 @@ int sw_ssh_lock(struct sw_ssh *s, const char *dir, const char *lock, int *code, 
 			;
 	*code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	if (*code == 255) {
-		struct sbuf se = {0};
-		char rb[4096];
-		ssize_t got;
-		lseek(ef, 0, SEEK_SET);
-		while ((got = read(ef, rb, sizeof rb)) > 0 && se.len < 65536)
-			sbuf_add(&se, rb, (size_t)got);
+		size_t len = 0;
+		struct sbuf se = {.buf = sw_read_file(errpath, &len)};
+		se.len = se.buf ? len : 0;
 		char *why = last_line(&se);
 		*err = connect_error(s, why);
 		free(why);
-		sbuf_free(&se);
+		free(se.buf);
 	}
 out_early:
 	if (ef >= 0)
@@ -424,37 +430,21 @@ out_early:
 	return -1;
 }
 
-/* sh -c line with its stdio on /dev/null: its pid, or -1. */
-static pid_t spawn_quiet(const char *line)
-{
-	char sh[] = "sh", dash_c[] = "-c", *l = xstrdup(line);
-	char *argv[] = {sh, dash_c, l, NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	pid_t pid;
-	int r = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	free(l);
-	return r ? -1 : pid;
-}
-
 pid_t sw_ssh_connect(struct sw_ssh *s)
 {
 	char *line = sw_ssh_line(s, "true");
-	pid_t pid = spawn_quiet(line);
+	pid_t pid;
+	int r = spawn_line(line, -1, -1, -1, false, &pid);
 	free(line);
-	return pid;
+	return r ? -1 : pid;
 }
 
 void sw_ssh_disconnect(struct sw_ssh *s)
 {
 	struct sbuf sb = {0};
 	ssh_prefix(s, &sb, "-O exit");
-	pid_t pid = spawn_quiet(sb.buf);
-	if (pid > 0)
+	pid_t pid;
+	if (spawn_line(sb.buf, -1, -1, -1, false, &pid) == 0)
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	sbuf_free(&sb);

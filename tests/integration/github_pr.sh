@@ -23,16 +23,16 @@ API=http://127.0.0.1:$(head -1 "$T_DIR/fake.port")
 export SLIPWAY_HTTP_TIMEOUT_MS=5000
 unset GITHUB_TOKEN GIT_TOKEN
 
-# project NAME: the bare remote REMOTES/NAME.git, which is acme/NAME on the
-# fake GitHub, and a repository r whose main (merging through pull
-# requests) is pushed there, development one commit ahead and checked out;
-# ends inside r.
+# project NAME [MORE]: the bare remote REMOTES/NAME.git, which is acme/NAME
+# on the fake GitHub, and a repository r whose main (merging through pull
+# requests; MORE: more keys of its slipway.json, after a comma) is pushed
+# there, development one commit ahead and checked out; ends inside r.
 project() {
 	local name=$1
 	git init -q --bare "$REMOTES/$name.git"
 	make_repo r <<JSON
 {"version": 1, "stages": [{"name": "test", "run": "test ! -e broken"}],
- "github": {"repo": "acme/$name", "api": "$API", "statuses": false, "pull_requests": true}}
+ "github": {"repo": "acme/$name", "api": "$API", "statuses": false, "pull_requests": true}${2:+, $2}}
 JSON
 	cd r
 	git remote add origin "file://$REMOTES/$name.git"
@@ -335,17 +335,7 @@ dashboard_asks_via_pull_request() {
 # watcher that fetches every 5 s (the least it takes).
 refused_merge_is_not_asked_at_every_pass() {
 	local name=protected-watch
-	git init -q --bare "$REMOTES/$name.git"
-	make_repo r <<JSON
-{"version": 1, "stages": [{"name": "test", "run": "true"}],
- "github": {"repo": "acme/$name", "api": "$API", "statuses": false, "pull_requests": true},
- "watch": {"branches": ["development"], "fetch_interval": 5, "auto_merge": true}}
-JSON
-	cd r
-	git remote add origin "file://$REMOTES/$name.git"
-	git push -q origin main
-	git checkout -q -b development
-	commit_file feature.txt "new feature"
+	project "$name" '"watch": {"branches": ["development"], "fetch_interval": 5, "auto_merge": true}'
 	green
 	local old
 	old=$(sha main)

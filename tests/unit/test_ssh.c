@@ -73,12 +73,23 @@ static int take(struct sw_ssh *s, int *code, char **err)
 	return fd;
 }
 
-static void scripts_run_in_the_locks_session(void)
+/* A target whose lock this test holds, in *fd. */
+static struct sw_ssh *held(int *fd)
 {
 	struct sw_ssh *s = open_target();
+	char *err = NULL;
+	int code = 0;
+	*fd = take(s, &code, &err);
+	CHECK(*fd >= 0);
+	CHECK(err == NULL);
+	return s;
+}
+
+static void scripts_run_in_the_locks_session(void)
+{
+	int fd;
+	struct sw_ssh *s = held(&fd);
 	char *err = NULL, *out = NULL;
-	int code = 0, fd = take(s, &code, &err);
-	CHECK(fd >= 0);
 	CHECK_INT(sessions(), 1);
 	CHECK_INT(sw_ssh_run(s, "echo one\necho two >&2\n", 5, &out, &err), 0);
 	CHECK_STR(out, "one\ntwo\n");
@@ -97,10 +108,9 @@ static void scripts_run_in_the_locks_session(void)
 
 static void a_failing_script_is_said_and_the_session_goes_on(void)
 {
-	struct sw_ssh *s = open_target();
+	int fd;
+	struct sw_ssh *s = held(&fd);
 	char *err = NULL, *out = NULL;
-	int code = 0, fd = take(s, &code, &err);
-	CHECK(fd >= 0);
 	sessions();
 	CHECK_INT(sw_ssh_run(s, "echo 'no room left' >&2; exit 3\n", 5, NULL, &err), -1);
 	CHECK_STR(err, "on ssh://deploy@web1:2222: no room left (exit code 3)");
@@ -141,10 +151,9 @@ static void the_lock_is_held_until_its_fd_closes(void)
 
 static void a_hung_script_times_out_and_later_ones_get_sessions(void)
 {
-	struct sw_ssh *s = open_target();
+	int fd;
+	struct sw_ssh *s = held(&fd);
 	char *err = NULL, *out = NULL;
-	int code = 0, fd = take(s, &code, &err);
-	CHECK(fd >= 0);
 	sessions();
 	int64_t t0 = sw_mono_ms();
 	CHECK_INT(sw_ssh_run(s, "sleep 3", 1, NULL, &err), -1);
