@@ -126,6 +126,9 @@ static char *busy_message(struct sw_store *st, const char *path)
 /* ---- an ssh:// target's side of things ---- */
 
 #define SSH_QUICK_S 60		/* a query or a small script on the target */
+/* A release's tar up to this size goes through the lock's session (in
+ * base64, which its shell holds whole while it reads it). */
+#define INLINE_TAR_MAX (4u << 20)
 
 static void quoted_path(struct sbuf *sb, const char *a, const char *b)
 {
@@ -177,6 +180,7 @@ struct prepared {
 };
 
 static int ssh_lock(struct sw_ssh *ssh, const char *path, struct sw_store *st, char **err);
+static char *ssh_lock_error(struct sw_ssh *ssh, const char *path, struct sw_store *st, int code, char *why);
 
 static void plan_note_interrupted(struct sw_store *st, struct sw_deploy_plan *plan)
 {
@@ -196,6 +200,10 @@ struct host_opts {
 	long run;			/* the run that proved the commit, for the record */
 	const char *commit;		/* what the fleet deploys (or goes back to) */
 	const char *ssh_dir;		/* the fleet's master connections (sw_ssh_dir), or NULL */
+	/* The host's lock as the fleet took it: its session (sw_ssh_shell;
+	 * -1 when the fleet holds none), or why it could not be taken. */
+	int shell_in, shell_out;
+	const char *lock_err;
 };
 
 static bool is_swarm(const struct sw_deploy_config *d)
@@ -305,9 +313,17 @@ static int prepare(struct sw_repo *repo, struct sw_store *st, const struct sw_de
 			return SW_ERR_USAGE;
 		/* The first connection: what cannot reach the target stops here,
 		 * and a start's is the lock's session, where the rest then runs
-		 * (a deploy under way there stops it too). */
-		if (start && (p->lock_fd = ssh_lock(p->ssh, d->path, st, err)) < 0)
+		 * (a deploy under way there stops it too).  A fleet's host goes
+		 * on in the session its fleet took, or says why there is none. */
+		if (start && h && h->shell_in >= 0) {
+			sw_ssh_adopt(p->ssh, h->shell_in, h->shell_out);
+			p->lock_fd = h->shell_in;
+		} else if (start && h && h->lock_err) {
+			*err = xstrdup(h->lock_err);
 			return SW_ERR_FAILED;
+		} else if (start && (p->lock_fd = ssh_lock(p->ssh, d->path, st, err)) < 0) {
+			return SW_ERR_FAILED;
+		}
 		if (ssh_links(p->ssh, d->path, plan->current, previous, err))
 			return SW_ERR_FAILED;
 		if (d->health_containers && sw_ssh_run(p->ssh, "docker ps -q >/dev/null\n", SSH_QUICK_S, NULL, err)) {
@@ -434,7 +450,11 @@ struct deployer {
 	 * its rollbacks included, opened side by side at its start. */
 	char *ssh_dir;
 	struct sw_ssh **hosts_ssh;
-	pid_t *connecting;		/* per host: the ssh opening its master, until waited for */
+	/* Per host: its lock asked for and not yet waited for; why it could
+	 * not be taken (NULL when it is held, or when the host's own deploy
+	 * is to ask again: another deploy held it). */
+	bool *locking;
+	char **lock_errs;
 	bool stopped, switched, started;
 	/* Each container's restarts when the health step began: an engine
 	 * that restarts a crashing container at once shows it "running". */
@@ -792,6 +812,48 @@ static char *log_last_line(const char *path)
 	return n > start ? xstrndup(buf + start, (size_t)(n - start)) : NULL;
 }
 
+/* tar of the tree in memory: NULL when it is bigger than max, or tar
+ * failed (the caller then streams it). */
+static char *tree_tar(const char *tree, size_t max, size_t *len)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC))
+		return NULL;
+	char a0[] = "tar", a1[] = "-C", a3[] = "-cf", a4[] = "-", a5[] = ".", *dir = xstrdup(tree);
+	char *argv[] = {a0, a1, dir, a3, a4, a5, NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	pid_t pid;
+	int e = posix_spawnp(&pid, "tar", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	free(dir);
+	close(p[1]);
+	struct sbuf sb = {0};
+	bool big = false;
+	char buf[65536];
+	ssize_t n;
+	while (!e && !big && ((n = read(p[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))) {
+		if (n > 0)
+			sbuf_add(&sb, buf, (size_t)n);
+		big = sb.len > max;
+	}
+	close(p[0]);
+	int status = -1;
+	if (!e) {
+		if (big)
+			kill(pid, SIGKILL);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (e || big || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		sbuf_free(&sb);
+		return NULL;
+	}
+	*len = sb.len;
+	return sb.buf ? sb.buf : xstrdup("");
+}
+
 /* On an ssh target: the tree is written here and sent by tar over the
  * deploy's connection into releases/.<commit>.<id>.new there, where the
  * same session links it and renames it into place, as a local install
@@ -838,16 +900,42 @@ static char *ssh_install(struct deployer *dp, const char *tmp_name)
 	sbuf_adds(&sc, "rel=");
 	sw_sh_quote(&sc, dp->release);
 	sbuf_addf(&sc, "\nif [ -e \"$rel\" ]; then mv \"$rel\" \"$rel.%ld.old\"; fi\nmv \"$new\" \"$rel\"\n"
-		  "rm -rf \"$rel.%ld.old\"\n", dp->rec->id, dp->rec->id);
+		  "[ ! -e \"$rel.%ld.old\" ] || rm -rf \"$rel.%ld.old\"\n", dp->rec->id, dp->rec->id, dp->rec->id);
 	struct sbuf remote = {0}, line = {0};
-	sbuf_adds(&remote, "rm -rf ");
+	sbuf_adds(&remote, "t=");
 	sw_sh_quote(&remote, tmp);
-	sbuf_adds(&remote, " && mkdir -p ");
-	sw_sh_quote(&remote, tmp);
-	sbuf_adds(&remote, " && tar -xf - -C ");
-	sw_sh_quote(&remote, tmp);
-	sbuf_adds(&remote, " && sh -c ");
+	sbuf_adds(&remote, "; { [ ! -e \"$t\" ] || rm -rf \"$t\"; } && mkdir -p \"$t\" && tar -xf - -C \"$t\" && sh -c ");
 	sw_sh_quote(&remote, sc.buf);
+	/* What failed leaves no half-made release behind. */
+	sbuf_adds(&remote, " || { c=$?; rm -rf \"$t\"; exit $c; }");
+	/* A small tree goes in the lock's session, which costs no session of
+	 * its own; a big one (or when that session is gone) in one of its own. */
+	size_t len = 0;
+	char *data = tree_tar(tree, INLINE_TAR_MAX, &len), *told = NULL;
+	int r = data ? sw_ssh_run_input(dp->ssh, remote.buf, data, len, dp->d->hook_timeout, &told, &err) : 1;
+	free(data);
+	char *save = NULL;
+	for (char *l = told ? strtok_r(told, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save))
+		step_log(dp, "install", "%s", l);
+	free(told);
+	if (r == 0)
+		step_log(dp, "install", "sent the tree of %.7s to %s:%s", dp->rec->commit, sw_ssh_url(dp->ssh),
+			 dp->release);
+	if (r < 0) {
+		char *e = strncmp(err, "on ", 3) ? xasprintf("cannot install the release on %s: %s", sw_ssh_url(dp->ssh), err)
+						 : xasprintf("cannot install the release %s", err);
+		free(err);
+		err = e;
+	}
+	if (r <= 0) {
+		sw_remove_tree(tree);
+		sbuf_free(&remote);
+		sbuf_free(&sc);
+		free(tree);
+		free(jdir);
+		free(tmp);
+		return err;
+	}
 	char *ssh = sw_ssh_line(dp->ssh, remote.buf);
 	sbuf_adds(&line, "tar -C ");
 	sw_sh_quote(&line, tree);
@@ -1564,7 +1652,16 @@ static _Noreturn void host_starter(struct deployer *dp, struct host_run *h, bool
 	 * to its end (see deployer_main). */
 	fleet_fds[2] = fd;
 	const char *target = dp->d->targets.items[h->target];
-	struct host_opts ho = {target, dp->rec->id, dp->rec->run, dp->rec->commit, dp->ssh_dir};
+	struct host_opts ho = {target, dp->rec->id, dp->rec->run, dp->rec->commit, dp->ssh_dir, -1, -1, NULL};
+	/* Its host's lock is the deploy's to go on with; the others' are
+	 * not (a deploy killed would not free them with the fleet's end). */
+	for (size_t i = 0; dp->hosts_ssh && i < dp->d->targets.len; i++) {
+		if (dp->hosts_ssh[i] && i == h->target)
+			sw_ssh_shell(dp->hosts_ssh[i], &ho.shell_in, &ho.shell_out);
+		else if (dp->hosts_ssh[i])
+			sw_ssh_unlock(dp->hosts_ssh[i]);
+	}
+	ho.lock_err = dp->lock_errs ? dp->lock_errs[h->target] : NULL;
 	struct sw_deploy_options o = {.rollback = rollback};
 	struct strlist notes = {0};
 	char *why = NULL;
@@ -1628,14 +1725,18 @@ static void hosts_start(struct deployer *dp, struct host_run *hosts, size_t n, b
 {
 	pid_t *pids = xcalloc(n, sizeof *pids);
 	int *fds = xcalloc(n, sizeof *fds);
-	/* The wave's connections, begun with the fleet: the first wave waits
-	 * for its handshakes here, the later ones found theirs made. */
-	for (size_t i = 0; dp->connecting && i < n; i++) {
-		pid_t *c = &dp->connecting[hosts[i].target];
-		if (*c > 0)
-			while (waitpid(*c, NULL, 0) < 0 && errno == EINTR)
-				;
-		*c = 0;
+	/* The wave's locks, asked for with the fleet's start: the first wave
+	 * waits for its handshakes here, the later ones find theirs taken. */
+	for (size_t i = 0; dp->locking && i < n; i++) {
+		size_t t = hosts[i].target;
+		if (!dp->locking[t])
+			continue;
+		dp->locking[t] = false;
+		int code;
+		char *why = NULL;
+		if (sw_ssh_lock_wait(dp->hosts_ssh[t], &code, &why) < 0 && code != 1)
+			dp->lock_errs[t] = ssh_lock_error(dp->hosts_ssh[t], dp->d->path, dp->st, code, why), why = NULL;
+		free(why);
 	}
 	for (size_t i = 0; i < n; i++) {
 		step_begin(dp, dp->rec->steps[hosts[i].step].name);
@@ -1792,10 +1893,13 @@ static bool run_hosts(struct deployer *dp, struct host_run *hosts, size_t n, siz
 	return ok;
 }
 
-/* Every host's master connection, begun at once: a host's handshake is
- * paid once per fleet deploy, and off its wave's path but the first's.
- * A host that cannot be reached is said by its own deploy's first
- * session. */
+/* Every host's lock, asked for at once: the session that takes it is the
+ * host's master connection, so that its handshake is paid once per fleet
+ * deploy, and off its wave's path but the first's; and the fleet holds
+ * each host from its start to its end, rollbacks included, where another
+ * deploy could have come in between two waves.  A host that cannot be
+ * reached is said by its own deploy; one whose lock another deploy holds
+ * is asked again by it, in its turn. */
 static void fleet_connect(struct deployer *dp)
 {
 	size_t n = dp->d->targets.len;
@@ -1805,35 +1909,43 @@ static void fleet_connect(struct deployer *dp)
 		return;
 	}
 	dp->hosts_ssh = xcalloc(n, sizeof *dp->hosts_ssh);
-	dp->connecting = xcalloc(n, sizeof *dp->connecting);
+	dp->locking = xcalloc(n, sizeof *dp->locking);
+	dp->lock_errs = xcalloc(n, sizeof *dp->lock_errs);
+	char *lock = xasprintf("%s/%s", dp->d->path, TARGET_LOCK);
 	for (size_t i = 0; i < n; i++) {
-		if (sw_ssh_open(dp->d->targets.items[i], dp->ssh_dir, &dp->hosts_ssh[i], &err)) {
+		if (sw_ssh_open(dp->d->targets.items[i], dp->ssh_dir, &dp->hosts_ssh[i], &err) ||
+		    sw_ssh_lock_begin(dp->hosts_ssh[i], dp->d->path, lock, &err)) {
 			free(err);
 			err = NULL;
 			continue;
 		}
-		dp->connecting[i] = sw_ssh_connect(dp->hosts_ssh[i]);
+		dp->locking[i] = true;
 	}
+	free(lock);
 }
 
 static void fleet_disconnect(struct deployer *dp)
 {
-	for (size_t i = 0; dp->hosts_ssh && i < dp->d->targets.len; i++) {
-		if (dp->connecting[i] > 0)
-			while (waitpid(dp->connecting[i], NULL, 0) < 0 && errno == EINTR)
-				;
+	size_t n = dp->hosts_ssh ? dp->d->targets.len : 0;
+	for (size_t i = 0; i < n; i++)
+		if (dp->hosts_ssh[i])
+			sw_ssh_unlock(dp->hosts_ssh[i]);
+	for (size_t i = 0; i < n; i++) {
 		if (dp->hosts_ssh[i])
 			sw_ssh_disconnect(dp->hosts_ssh[i]);
 		sw_ssh_close(dp->hosts_ssh[i], false);
+		free(dp->lock_errs[i]);
 	}
 	if (dp->ssh_dir)
 		sw_remove_tree(dp->ssh_dir);
 	free(dp->ssh_dir);
 	free(dp->hosts_ssh);
-	free(dp->connecting);
+	free(dp->locking);
+	free(dp->lock_errs);
 	dp->ssh_dir = NULL;
 	dp->hosts_ssh = NULL;
-	dp->connecting = NULL;
+	dp->locking = NULL;
+	dp->lock_errs = NULL;
 }
 
 /* What each host serves, for the state line: "web1 and web3 run 3f2a1c9;
@@ -2226,17 +2338,29 @@ static int ssh_lock(struct sw_ssh *ssh, const char *path, struct sw_store *st, c
 {
 	char *lock = xasprintf("%s/%s", path, TARGET_LOCK), *why = NULL;
 	int code, fd = sw_ssh_lock(ssh, path, lock, &code, &why);
-	if (fd < 0 && code == 1)
-		*err = busy_message(st, path);
-	else if (fd < 0 && code == 127)
-		*err = xasprintf("cannot lock %s on %s: the target has no flock (util-linux)", lock, sw_ssh_url(ssh));
-	else if (fd < 0 && why)
-		*err = why, why = NULL;
-	else if (fd < 0)
-		*err = xasprintf("cannot lock %s on %s (ssh exit code %d)", lock, sw_ssh_url(ssh), code);
+	free(lock);
+	if (fd < 0)
+		*err = ssh_lock_error(ssh, path, st, code, why);
+	else
+		free(why);
+	return fd;
+}
+
+/* What a lock not taken says, from sw_ssh_lock's code and why (taken). */
+static char *ssh_lock_error(struct sw_ssh *ssh, const char *path, struct sw_store *st, int code, char *why)
+{
+	char *lock = xasprintf("%s/%s", path, TARGET_LOCK), *err;
+	if (code == 1)
+		err = busy_message(st, path);
+	else if (code == 127)
+		err = xasprintf("cannot lock %s on %s: the target has no flock (util-linux)", lock, sw_ssh_url(ssh));
+	else if (why)
+		err = why, why = NULL;
+	else
+		err = xasprintf("cannot lock %s on %s (ssh exit code %d)", lock, sw_ssh_url(ssh), code);
 	free(why);
 	free(lock);
-	return fd;
+	return err;
 }
 
 static const char *const deploy_steps[] = {"install", "backup", "stop", "before_install", "after_install",

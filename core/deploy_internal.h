@@ -28,11 +28,8 @@ char *sw_ssh_dir(char **err);
  * all its hosts' deploys), or NULL for one of this connection's own.  -1
  * with *err. */
 int sw_ssh_open(const char *url, const char *dir, struct sw_ssh **out, char **err);
-/* Starts the master connection in the background (ssh runs `true` and
- * leaves its master behind): the pid to wait for, -1 when it could not
- * start.  Whether it connected is for the first session to say. */
-pid_t sw_ssh_connect(struct sw_ssh *s);
-/* Ends s's master connection (ssh -O exit). */
+/* Ends s's master connection (ssh -O exit), and reaps the ssh of a lock
+ * this process took and let go of (sw_ssh_unlock). */
 void sw_ssh_disconnect(struct sw_ssh *s);
 /* end_master: also end the connection and remove its directory, unless
  * the directory is the caller's (the deploy's process does; the process
@@ -47,6 +44,13 @@ char *sw_ssh_line(const struct sw_ssh *s, const char *remote);
  * "cannot reach URL: <ssh's reason> (hint)" when ssh itself failed, else
  * "on URL: <the script's last stderr line> (exit code N)". */
 int sw_ssh_run(struct sw_ssh *s, const char *script, int timeout_s, char **out, char **err);
+/* As sw_ssh_run with data[0, len) on the script's stdin, in the lock's
+ * session (sw_ssh_lock): 1, with nothing run, when there is none.  The
+ * data goes in base64 through the session's shell, which holds it whole:
+ * for what is small.  On a failure, *out (out may be NULL) holds what it
+ * said too, for the step's log. */
+int sw_ssh_run_input(struct sw_ssh *s, const char *script, const void *data, size_t len, int timeout_s, char **out,
+		     char **err);
 /* Takes flock(1) on lock on the target (after mkdir -p dir) in a session
  * that holds it as long as the returned fd, its stdin, is open: closing
  * it, or dying, frees the lock.  From then on sw_ssh_run runs its scripts
@@ -55,6 +59,20 @@ int sw_ssh_run(struct sw_ssh *s, const char *script, int timeout_s, char **out, 
  * flock, 255 when ssh failed (and *err says why, as sw_ssh_run does),
  * else ssh's exit code, or -1 with *err when it could not start. */
 int sw_ssh_lock(struct sw_ssh *s, const char *dir, const char *lock, int *code, char **err);
+/* sw_ssh_lock in two halves, so that a fleet asks all its hosts at once:
+ * begin starts the session (the host's master connection when it is the
+ * first; -1 with *err when it could not start), wait says what
+ * sw_ssh_lock says. */
+int sw_ssh_lock_begin(struct sw_ssh *s, const char *dir, const char *lock, char **err);
+int sw_ssh_lock_wait(struct sw_ssh *s, int *code, char **err);
+/* The lock's session's stdin and stdout (-1 when none), for a child
+ * process to go on with (sw_ssh_adopt): a fleet's process holds its
+ * hosts' locks, and each host's deploy, its child, runs in the session. */
+void sw_ssh_shell(const struct sw_ssh *s, int *in, int *out);
+void sw_ssh_adopt(struct sw_ssh *s, int in, int out);
+/* Lets go of the lock's session in this process (and of one still being
+ * opened): the lock is freed once no process holds it. */
+void sw_ssh_unlock(struct sw_ssh *s);
 /* s quoted for sh, appended to sb. */
 void sw_sh_quote(struct sbuf *sb, const char *s);
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -32,6 +33,12 @@ struct sw_ssh {
 	 * its stdout (ours); -1 when there is none. */
 	int shell_in, shell_out;
 	unsigned shell_n;
+	pid_t shell_pid;		/* its ssh, when this process started it; else 0 */
+	/* A lock's session begun (sw_ssh_lock_begin) and not yet waited for:
+	 * its ssh, its stdin and stdout, and the file its stderr goes to. */
+	pid_t pend_pid;
+	int pend_in, pend_out, pend_err;
+	char *pend_errpath, *pend_lock;
 };
 
 /* How long a master outlives its last session.  A fleet's masters wait
@@ -80,7 +87,7 @@ int sw_ssh_open(const char *url, const char *dir, struct sw_ssh **out, char **er
 	const char *colon = strchr(h, ':');
 	s->host = colon ? xstrndup(h, (size_t)(colon - h)) : xstrdup(h);
 	s->port = colon ? xstrdup(colon + 1) : NULL;
-	s->shell_in = s->shell_out = -1;
+	s->shell_in = s->shell_out = s->pend_in = s->pend_out = s->pend_err = -1;
 	s->shared = dir != NULL;
 	s->control_dir = dir ? xstrdup(dir) : sw_ssh_dir(err);
 	if (!s->control_dir) {
@@ -206,43 +213,80 @@ static void shell_lost(struct sw_ssh *s)
 
 /* script on the lock's session: its stdout and stderr, then a newline
  * and a line with a mark of this call's own and its exit code (the
- * newline first: output need not end with one). */
-static int shell_run(struct sw_ssh *s, const char *script, int timeout_s, char **out, char **err)
+ * newline first: output need not end with one).  data, when there is
+ * some, is the script's stdin: in base64 in a here-document, which the
+ * session's shell reads whole before it runs anything, so that what is
+ * sent can never be taken for commands. */
+static int shell_run(struct sw_ssh *s, const char *script, const void *data, size_t len, int timeout_s, char **out,
+		     char **err)
 {
 	char *mark = xasprintf("\n__slipway_%d_%u__ ", (int)getpid(), ++s->shell_n);
 	struct sbuf cmd = {0}, so = {0};
+	/* The session may have been another process's before (a fleet's
+	 * host deploys share their host's, in turn): what a script of one
+	 * killed before its end still said comes before this start line. */
+	sbuf_addf(&cmd, "printf '%%s\\n' '%sstart'; ", mark + 1);
+	if (data)
+		sbuf_addf(&cmd, "base64 -d <<'%.*sdata' | ", (int)strlen(mark + 1) - 1, mark + 1);
 	sbuf_adds(&cmd, "sh -c ");
 	sw_sh_quote(&cmd, script);
-	sbuf_addf(&cmd, " </dev/null 2>&1; printf '\\n%%s %%s\\n' %s $?\n", mark + 1);
+	sbuf_adds(&cmd, data ? " 2>&1\n" : " </dev/null 2>&1\n");
+	if (data) {
+		char *b = sw_base64(data, len, false);
+		for (size_t i = 0, n = strlen(b); i < n; i += 76) {
+			sbuf_add(&cmd, b + i, n - i < 76 ? n - i : 76);
+			sbuf_addc(&cmd, '\n');
+		}
+		free(b);
+		sbuf_addf(&cmd, "%.*sdata\n", (int)strlen(mark + 1) - 1, mark + 1);
+	}
+	sbuf_addf(&cmd, "printf '\\n%%s %%s\\n' %s $?\n", mark + 1);
 	int64_t deadline = sw_mono_ms() + (int64_t)timeout_s * 1000;
 	bool sent = true;
 	signal(SIGPIPE, SIG_IGN);
-	for (size_t done = 0; done < cmd.len && sent;) {
-		ssize_t n = write(s->shell_in, cmd.buf + done, cmd.len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		sent = n > 0;
-		done += n > 0 ? (size_t)n : 0;
-	}
-	sbuf_free(&cmd);
 	int code = -1;
-	size_t mlen = strlen(mark);
+	size_t mlen = strlen(mark), done = 0;
+	char *start = xasprintf("%sstart\n", mark + 1);
+	size_t slen = strlen(start);
+	bool started = false;
 	while (sent) {
-		char *m = so.len ? memmem(so.buf, so.len, mark, mlen) : NULL;
+		char *st = !started && so.len ? memmem(so.buf, so.len, start, slen) : NULL;
+		if (st) {
+			size_t skip = (size_t)(st - so.buf) + slen;
+			memmove(so.buf, so.buf + skip, so.len - skip);
+			so.len -= skip;
+			started = true;
+		}
+		char *m = started && so.len ? memmem(so.buf, so.len, mark, mlen) : NULL;
 		if (m && memchr(m + mlen, '\n', so.len - (size_t)(m - so.buf) - mlen)) {
 			code = atoi(m + mlen);
 			so.len = (size_t)(m - so.buf);
 			so.buf[so.len] = '\0';
 			break;
 		}
+		/* What is sent goes a pipe's atomic write at a time, and what
+		 * the session says is read meanwhile: neither end waits for
+		 * the other, and the deadline holds for both. */
 		int64_t left = deadline - sw_mono_ms();
-		struct pollfd p = {.fd = s->shell_out, .events = POLLIN};
-		if (left <= 0 || (poll(&p, 1, (int)left) < 0 && errno != EINTR))
+		struct pollfd p[2] = {{.fd = s->shell_out, .events = POLLIN},
+				      {.fd = done < cmd.len ? s->shell_in : -1, .events = POLLOUT}};
+		if (left <= 0 || (poll(p, 2, (int)left) < 0 && errno != EINTR))
 			break;
-		if (p.revents && !drain(s->shell_out, &so))
+		if (p[0].revents && !drain(s->shell_out, &so))
 			break;
+		if (p[1].revents & (POLLERR | POLLHUP)) {
+			sent = false;
+		} else if (p[1].revents) {
+			size_t chunk = cmd.len - done < PIPE_BUF ? cmd.len - done : PIPE_BUF;
+			ssize_t n = write(s->shell_in, cmd.buf + done, chunk);
+			if (n < 0 && errno != EINTR && errno != EAGAIN)
+				sent = false;
+			done += n > 0 ? (size_t)n : 0;
+		}
 	}
+	sbuf_free(&cmd);
 	free(mark);
+	free(start);
 	if (code < 0) {
 		/* The session is gone, or a script of ours hangs in it: the
 		 * lock cannot be trusted to be held any more. */
@@ -257,7 +301,10 @@ static int shell_run(struct sw_ssh *s, const char *script, int timeout_s, char *
 		*err = *why ? xasprintf("on %s: %s (exit code %d)", s->url, why, code)
 			    : xasprintf("on %s: exit code %d", s->url, code);
 		free(why);
-		sbuf_free(&so);
+		if (out && data)
+			*out = so.buf ? so.buf : xstrdup("");
+		else
+			sbuf_free(&so);
 		return -1;
 	}
 	if (out)
@@ -267,6 +314,16 @@ static int shell_run(struct sw_ssh *s, const char *script, int timeout_s, char *
 	return 0;
 }
 
+int sw_ssh_run_input(struct sw_ssh *s, const char *script, const void *data, size_t len, int timeout_s, char **out,
+		     char **err)
+{
+	if (out)
+		*out = NULL;
+	if (s->shell_in < 0)
+		return 1;
+	return shell_run(s, script, data ? data : "", len, timeout_s, out, err);
+}
+
 int sw_ssh_run(struct sw_ssh *s, const char *script, int timeout_s, char **out, char **err)
 {
 	int in[2], o[2], e[2];
@@ -274,7 +331,7 @@ int sw_ssh_run(struct sw_ssh *s, const char *script, int timeout_s, char **out, 
 		*out = NULL;
 	/* No session of its own: each costs the target's shell start. */
 	if (s->shell_in >= 0)
-		return shell_run(s, script, timeout_s, out, err);
+		return shell_run(s, script, NULL, 0, timeout_s, out, err);
 	if (pipe2(in, O_CLOEXEC) || pipe2(o, O_CLOEXEC) || pipe2(e, O_CLOEXEC)) {
 		*err = xasprintf("cannot run ssh: %s", strerror(errno));
 		return -1;
@@ -351,7 +408,20 @@ int sw_ssh_run(struct sw_ssh *s, const char *script, int timeout_s, char **out, 
 	return r;
 }
 
-int sw_ssh_lock(struct sw_ssh *s, const char *dir, const char *lock, int *code, char **err)
+static void pend_clear(struct sw_ssh *s)
+{
+	if (s->pend_err >= 0)
+		close(s->pend_err);
+	if (s->pend_errpath)
+		unlink(s->pend_errpath);
+	free(s->pend_errpath);
+	free(s->pend_lock);
+	s->pend_errpath = s->pend_lock = NULL;
+	s->pend_err = s->pend_in = s->pend_out = -1;
+	s->pend_pid = 0;
+}
+
+int sw_ssh_lock_begin(struct sw_ssh *s, const char *dir, const char *lock, char **err)
 {
 	struct sbuf remote = {0};
 	sbuf_adds(&remote, "mkdir -p ");
@@ -363,33 +433,50 @@ int sw_ssh_lock(struct sw_ssh *s, const char *dir, const char *lock, int *code, 
 	sbuf_free(&remote);
 	/* ssh's complaints go to a file in our private directory: read if
 	 * it fails, and nobody's to drain once it holds. */
-	char *errpath = xasprintf("%s/lock.%d.err", s->control_dir, (int)getpid());
-	int in[2], out[2], ef = open(errpath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	static unsigned n;
+	s->pend_errpath = xasprintf("%s/lock.%d.%u.err", s->control_dir, (int)getpid(), ++n);
+	s->pend_lock = xstrdup(lock);
+	s->pend_err = open(s->pend_errpath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, e = 0;
+	if (s->pend_err < 0 || pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+		e = errno;
+	else
+		e = spawn_line(line, in[0], out[1], s->pend_err, false, &s->pend_pid);
+	free(line);
+	for (int i = 0; i < 2; i++)
+		if (i == 0 ? in[0] >= 0 : out[1] >= 0)
+			close(i == 0 ? in[0] : out[1]);
+	if (e) {
+		*err = xasprintf("cannot lock %s on %s: %s", lock, s->url, strerror(e));
+		if (in[1] >= 0)
+			close(in[1]);
+		if (out[0] >= 0)
+			close(out[0]);
+		pend_clear(s);
+		return -1;
+	}
+	s->pend_in = in[1];
+	s->pend_out = out[0];
+	return 0;
+}
+
+int sw_ssh_lock_wait(struct sw_ssh *s, int *code, char **err)
+{
 	*code = -1;
-	if (ef < 0 || pipe2(in, O_CLOEXEC)) {
-		*err = xasprintf("cannot lock %s on %s: %s", lock, s->url, strerror(errno));
-		goto out_early;
+	if (s->pend_pid <= 0) {
+		*err = xasprintf("cannot lock on %s: no lock was asked for", s->url);
+		return -1;
 	}
-	if (pipe2(out, O_CLOEXEC)) {
-		*err = xasprintf("cannot lock %s on %s: %s", lock, s->url, strerror(errno));
-		close(in[0]);
-		close(in[1]);
-		goto out_early;
-	}
-	pid_t pid;
-	int e = spawn_line(line, in[0], out[1], ef, false, &pid);
-	close(in[0]);
-	close(out[1]);
 	/* Exactly the line: what follows is the shell's to say. */
 	char buf[8] = "";
 	size_t n = 0;
 	int64_t deadline = sw_mono_ms() + LOCK_WAIT_S * 1000;
-	while (!e && n < 7) {
-		struct pollfd pfd = {.fd = out[0], .events = POLLIN};
+	while (n < 7) {
+		struct pollfd pfd = {.fd = s->pend_out, .events = POLLIN};
 		int64_t left = deadline - sw_mono_ms();
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 			break;
-		ssize_t got = read(out[0], buf + n, 7 - n);
+		ssize_t got = read(s->pend_out, buf + n, 7 - n);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0)
@@ -397,50 +484,75 @@ int sw_ssh_lock(struct sw_ssh *s, const char *dir, const char *lock, int *code, 
 		n += (size_t)got;
 	}
 	if (n == 7 && !memcmp(buf, "locked\n", 7)) {
-		s->shell_in = in[1];
-		s->shell_out = out[0];
-		close(ef);
-		unlink(errpath);
-		free(errpath);
-		free(line);
-		return in[1];
+		s->shell_in = s->pend_in;
+		s->shell_out = s->pend_out;
+		s->shell_pid = s->pend_pid;
+		pend_clear(s);
+		return s->shell_in;
 	}
-	close(in[1]);
-	close(out[0]);
+	close(s->pend_in);
+	close(s->pend_out);
 	int status = 0;
-	if (!e)
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
+	while (waitpid(s->pend_pid, &status, 0) < 0 && errno == EINTR)
+		;
 	*code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	if (*code == 255) {
 		size_t len = 0;
-		struct sbuf se = {.buf = sw_read_file(errpath, &len)};
+		struct sbuf se = {.buf = sw_read_file(s->pend_errpath, &len)};
 		se.len = se.buf ? len : 0;
 		char *why = last_line(&se);
 		*err = connect_error(s, why);
 		free(why);
 		free(se.buf);
 	}
-out_early:
-	if (ef >= 0)
-		close(ef);
-	unlink(errpath);
-	free(errpath);
-	free(line);
+	pend_clear(s);
 	return -1;
 }
 
-pid_t sw_ssh_connect(struct sw_ssh *s)
+int sw_ssh_lock(struct sw_ssh *s, const char *dir, const char *lock, int *code, char **err)
 {
-	char *line = sw_ssh_line(s, "true");
-	pid_t pid;
-	int r = spawn_line(line, -1, -1, -1, false, &pid);
-	free(line);
-	return r ? -1 : pid;
+	*code = -1;
+	return sw_ssh_lock_begin(s, dir, lock, err) ? -1 : sw_ssh_lock_wait(s, code, err);
+}
+
+void sw_ssh_shell(const struct sw_ssh *s, int *in, int *out)
+{
+	*in = s->shell_in;
+	*out = s->shell_out;
+}
+
+void sw_ssh_adopt(struct sw_ssh *s, int in, int out)
+{
+	s->shell_in = in;
+	s->shell_out = out;
+	s->shell_pid = 0;
+}
+
+void sw_ssh_unlock(struct sw_ssh *s)
+{
+	if (s->shell_in >= 0)
+		close(s->shell_in);
+	if (s->shell_out >= 0)
+		close(s->shell_out);
+	s->shell_in = s->shell_out = -1;
+	if (s->pend_in >= 0)
+		close(s->pend_in);
+	if (s->pend_out >= 0)
+		close(s->pend_out);
+	s->pend_in = s->pend_out = -1;
 }
 
 void sw_ssh_disconnect(struct sw_ssh *s)
 {
+	/* A lock's session still being opened when we let go of it ends by
+	 * itself (its shell reads the end of its stdin), leaving its master
+	 * behind for the exit below; one that holds the lock ends with the
+	 * master, even with a script of ours hung in it. */
+	if (s->pend_pid > 0 && s->pend_in < 0) {
+		while (waitpid(s->pend_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		pend_clear(s);
+	}
 	struct sbuf sb = {0};
 	ssh_prefix(s, &sb, "-O exit");
 	pid_t pid;
@@ -448,6 +560,11 @@ void sw_ssh_disconnect(struct sw_ssh *s)
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	sbuf_free(&sb);
+	if (s->shell_pid > 0 && s->shell_in < 0) {
+		while (waitpid(s->shell_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		s->shell_pid = 0;
+	}
 }
 
 void sw_ssh_close(struct sw_ssh *s, bool end_master)
@@ -456,10 +573,15 @@ void sw_ssh_close(struct sw_ssh *s, bool end_master)
 		return;
 	if (s->shell_out >= 0)
 		close(s->shell_out);
+	if (s->pend_out >= 0)
+		close(s->pend_out);
+	if (s->pend_in >= 0)
+		close(s->pend_in);
 	if (end_master && !s->shared && s->control_dir) {
 		sw_ssh_disconnect(s);
 		sw_remove_tree(s->control_dir);
 	}
+	pend_clear(s);
 	free(s->control_dir);
 	free(s->url);
 	free(s->user);

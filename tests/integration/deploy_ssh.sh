@@ -41,9 +41,14 @@ rollback_by_hand_over_ssh() {
 	green
 	$SLIPWAY deploy --follow >/dev/null
 	local first=$(git rev-parse HEAD)
+	# A release bigger than the lock's session takes (4 MB of tar) goes
+	# in a session of its own.
+	head -c 5000000 /dev/urandom >www/big.bin && git add www/big.bin
 	release 2
 	green
-	$SLIPWAY deploy --follow >/dev/null
+	$SLIPWAY deploy --follow >out 2>&1 || { cat out; fail "the deploy of a big release failed"; }
+	grep -q "sent the tree of $(git rev-parse --short=7 HEAD) to $SSH_TARGET" out || fail "$(cat out)"
+	cmp www/big.bin ../srv/current/www/big.bin || fail "the big file did not arrive whole"
 	expect_eq "$(page)" "release 2"
 	$SLIPWAY rollback --follow >out 2>&1 || { cat out; fail "the rollback failed"; }
 	expect_eq "$(page)" "release 1"
@@ -64,6 +69,21 @@ one_deploy_at_a_time_over_ssh() {
 	# The lock went with the deploy: the next one takes it.
 	$SLIPWAY deploy --force --follow >/dev/null 2>&1 || fail "the lock was left behind"
 	stop_site
+}
+
+# What the install's script says when it fails is the step's reason, and
+# it leaves nothing half-made on the target.
+install_failure_is_said_over_ssh() {
+	ssh_site
+	sed -i 's|"shared": \["data"\]|"shared": ["data", "settings.env"]|' slipway.json
+	git commit -q -am "A shared settings file"
+	green
+	exits 1 $SLIPWAY deploy --follow >out 2>&1
+	grep -q "^deploy #1 failed" out || fail "$(cat out)"
+	expect_eq "$(deploy_json 'j[0]["reason"]')" \
+		"install failed: cannot install the release on $SSH_TARGET: shared/settings.env is missing: neither $(dirname "$PWD")/srv/shared/settings.env nor the release has it; create it on the target before deploying (exit code 1)"
+	expect_eq "$(ls -A ../srv/releases)" ""
+	test ! -e ../srv/current || fail "current was made"
 }
 
 host_key_problem_is_said() {
@@ -94,6 +114,7 @@ sshd_up "$SSHD" || { echo "FAIL: sshd_up"; exit 1; }
 t_run deploys_over_ssh_and_rolls_back
 t_run rollback_by_hand_over_ssh
 t_run one_deploy_at_a_time_over_ssh
+t_run install_failure_is_said_over_ssh
 t_run host_key_problem_is_said
 t_run unreachable_target_is_said
 t_done

@@ -130,6 +130,42 @@ host_that_is_down_is_named() {
 	grep -q "$USER_NAME@web1, $USER_NAME@web2 run ${first:0:7}; $USER_NAME@web3 was not changed" out || fail "$(cat out)"
 }
 
+# The fleet takes every host's lock at its start and holds it to its end:
+# while it is at web1, another repository's deploy to web3 alone is
+# refused (before, web3 was free until its turn came, and the fleet could
+# end split between two releases).  Its end frees web3.
+the_fleet_holds_every_host_to_its_end() {
+	fleet
+	green
+	$SLIPWAY deploy --follow >/dev/null 2>&1 || fail "the first deploy failed"
+	release 2
+	green
+	local fleet_dir=$PWD head
+	head=$(git rev-parse HEAD)
+	make_repo "$T_DIR/solo" <<EOF2
+{"version": 1, "stages": [{"name": "test", "run": "true"}],
+ "deploy": {"target": "$(target web3)", "path": "$SRV"}}
+EOF2
+	(cd "$T_DIR/solo" && $SLIPWAY run main --follow >/dev/null)
+	# web1 validates for 3 s once its start hook has noted the commit.
+	echo 3 >"$(host_root 1)/shared/slow"
+	$SLIPWAY deploy >/dev/null
+	wait_for 30 grep -qx "$head" "$(host_root 1)/shared/data/started"
+	cd "$T_DIR/solo"
+	exits 1 $SLIPWAY deploy >out 2>&1
+	expect_eq "$(cat out)" "slipway: another deploy to $SRV is in progress"
+	cd "$fleet_dir"
+	wait_for 60 fleet_ended
+	expect_eq "$(deploy_json 'j[0]["status"]')" succeeded
+	expect_eq "$(on 3)" "$head"
+	rm -f "$(host_root 1)/shared/slow"
+	cd "$T_DIR/solo"
+	$SLIPWAY deploy --follow >out 2>&1 || fail "web3 was not freed: $(cat out)"
+	expect_eq "$(on 3)" "$(git rev-parse HEAD)"
+	rm -rf "$T_DIR/solo"
+}
+fleet_ended() { [ "$(deploy_json 'j[0]["status"]')" != running ]; }
+
 # max_parallel 2 and min_healthy 1 of 3: two hosts at once, then the third;
 # min_healthy 66% allows one at a time only, whatever max_parallel says.
 waves_keep_min_healthy() {
@@ -240,6 +276,7 @@ t_run deploys_to_every_host_one_at_a_time
 t_run second_host_failing_takes_the_first_back
 t_run waves_keep_min_healthy
 t_run rollback_takes_every_host_back
+t_run the_fleet_holds_every_host_to_its_end
 t_run deploys_panel_shows_a_row_per_host
 t_run host_that_is_down_is_named
 t_done

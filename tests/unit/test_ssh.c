@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -169,6 +170,95 @@ static void a_hung_script_times_out_and_later_ones_get_sessions(void)
 	sw_ssh_close(s, true);
 }
 
+/* Data on a script's stdin goes through the lock's session too: bytes
+ * of every value, more than a pipe holds, and the session goes on. */
+static void data_goes_through_the_locks_session(void)
+{
+	int fd;
+	struct sw_ssh *s = held(&fd);
+	char *err = NULL, *out = NULL, *file = xasprintf("%s/got", dir);
+	sessions();
+	size_t len = 300000;
+	char *data = xmalloc(len);
+	for (size_t i = 0; i < len; i++)
+		data[i] = (char)(i * 7 + i / 251);
+	char *script = xasprintf("cat > '%s'; echo stored", file);
+	CHECK_INT(sw_ssh_run_input(s, script, data, len, 10, &out, &err), 0);
+	CHECK_STR(out, "stored\n");
+	free(out);
+	size_t got = 0;
+	char *back = sw_read_file(file, &got);
+	CHECK(got == len && back && !memcmp(back, data, len));
+	free(back);
+	CHECK_INT(sw_ssh_run_input(s, "cat >/dev/null; echo 'bad tar' >&2; exit 2", "x", 1, 10, &out, &err), -1);
+	CHECK_STR(err, "on ssh://deploy@web1:2222: bad tar (exit code 2)");
+	CHECK_STR(out, "bad tar\n");
+	free(out);
+	free(err);
+	err = NULL;
+	CHECK_INT(sw_ssh_run(s, "echo after", 5, &out, &err), 0);
+	CHECK_STR(out, "after\n");
+	free(out);
+	CHECK_INT(sessions(), 0);
+	/* Without the lock's session, nothing is run: the caller sends it
+	 * in a session of its own. */
+	struct sw_ssh *plain = open_target();
+	CHECK_INT(sw_ssh_run_input(plain, script, data, len, 10, &out, &err), 1);
+	CHECK(out == NULL && err == NULL);
+	sw_ssh_close(plain, true);
+	free(script);
+	free(data);
+	free(file);
+	close(fd);
+	sw_ssh_close(s, true);
+}
+
+/* A child that goes on in the session (in, so) with script: it exits 0
+ * when the script said want. */
+static pid_t in_child(int in, int so, const char *script, const char *want)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct sw_ssh *c = NULL;
+		char *e = NULL, *o = NULL;
+		if (sw_ssh_open("ssh://deploy@web1:2222", dir, &c, &e))
+			_exit(2);
+		sw_ssh_adopt(c, in, so);
+		int r = sw_ssh_run(c, script, 5, &o, &e);
+		_exit(r == 0 && want && !strcmp(o, want) ? 0 : 1);
+	}
+	return pid;
+}
+
+/* A fleet's host deploy goes on in the session its fleet's process holds
+ * (sw_ssh_shell, then sw_ssh_adopt in the child); a child killed in the
+ * middle of a script leaves what it said unread, which the next one to
+ * use the session never takes for its own. */
+static void a_child_goes_on_in_its_parents_session(void)
+{
+	int fd;
+	struct sw_ssh *s = held(&fd);
+	char *err = NULL, *out = NULL;
+	sessions();
+	int in, so;
+	sw_ssh_shell(s, &in, &so);
+	CHECK(in == fd && so >= 0);
+	int status = 0;
+	pid_t pid = in_child(in, so, "echo from the child", "from the child\n");
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	pid = in_child(in, so, "echo stale; sleep 1; echo stale too", NULL);
+	sw_sleep_ms(300);
+	kill(pid, SIGKILL);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK_INT(sw_ssh_run(s, "echo mine", 5, &out, &err), 0);
+	CHECK_STR(out, "mine\n");
+	free(out);
+	CHECK_INT(sessions(), 0);
+	close(fd);
+	sw_ssh_close(s, true);
+}
+
 static void an_unreachable_target_is_named(void)
 {
 	char *down = xasprintf("%s/DOWN", dir);
@@ -193,6 +283,8 @@ int main(void)
 	RUN_TEST(a_failing_script_is_said_and_the_session_goes_on);
 	RUN_TEST(the_lock_is_held_until_its_fd_closes);
 	RUN_TEST(a_hung_script_times_out_and_later_ones_get_sessions);
+	RUN_TEST(data_goes_through_the_locks_session);
+	RUN_TEST(a_child_goes_on_in_its_parents_session);
 	RUN_TEST(an_unreachable_target_is_named);
 	sw_remove_tree(dir);
 	free(lock);
