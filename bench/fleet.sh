@@ -449,14 +449,14 @@ row("the host's step in the fleet record (single: wall)", "step")
 row("  - its hook steps (stop, start, validate)", "hooks", "sleeps %.0f" % med([d["sleeps"] for d in hosts]))
 row("  = per-host overhead beyond the hooks", "overhead", "(target <= 100)")
 print("   where it goes (the parts add up to the overhead):")
-row("  fleet: plan before the host's record exists", "plan", "config, the lock's session, links in it")
+row("  fleet: plan before the host's record exists", "plan", "config, links in the lock's session (the fleet's, or its own)")
 for d in singles:
     d["cli"] = d["outside"]
 for d in hosts:
     d["cli"] = float("nan")
 row("  single: the CLI outside the record", "cli", "start, plan (the same), --follow's poll")
 row("  host: record to its first step", "to_first", "record, detach, the process's start")
-row("  host: install", "install", "checkout, tar + link script in one ssh session")
+row("  host: install", "install", "checkout, tar, unpacked and linked in the lock's session")
 row("  host: switch", "switch", "ln + mv of previous and current, in the lock's session")
 row("  host: health, backup, sentry (skipped here)", "skipped")
 row("  host: prune, between health and sentry", "prune", "the prune script, in the lock's session")
