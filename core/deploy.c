@@ -646,15 +646,22 @@ static void ssh_script_done(struct deployer *dp, const char *name)
 	free(path);
 }
 
+/* What a script said (NULL: nothing), a line each into step's log; text
+ * is cut up. */
+static void log_lines(struct deployer *dp, const char *step, char *text)
+{
+	char *save = NULL;
+	for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save))
+		step_log(dp, step, "%s", l);
+}
+
 /* A script of slipway's own on the target for step: its output goes to
  * the step's log.  0, or -1 with *err. */
 static int ssh_step_script(struct deployer *dp, const char *step, const char *script, char **err)
 {
 	char *out = NULL;
 	int r = sw_ssh_run(dp->ssh, script, SSH_QUICK_S, &out, err);
-	char *save = NULL;
-	for (char *l = out ? strtok_r(out, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save))
-		step_log(dp, step, "%s", l);
+	log_lines(dp, step, out);
 	free(out);
 	return r;
 }
@@ -854,6 +861,32 @@ static char *tree_tar(const char *tree, size_t max, size_t *len)
 	return sb.buf ? sb.buf : xstrdup("");
 }
 
+/* A tree too big for the lock's session: `tar | ssh` in a session of its
+ * own, remote reading it. */
+static char *ssh_install_streamed(struct deployer *dp, const char *tree, const char *jdir, const char *remote)
+{
+	struct sbuf line = {0};
+	char *ssh = sw_ssh_line(dp->ssh, remote), *err = NULL;
+	sbuf_adds(&line, "tar -C ");
+	sw_sh_quote(&line, tree);
+	sbuf_addf(&line, " -cf - . | %s", ssh);
+	free(ssh);
+	char *log = sw_deploy_log_path(dp->st, dp->rec->id, "install");
+	struct sw_command cmd = {.shell = line.buf, .dir = jdir, .envp = dp->envp, .log_path = log,
+				 .secrets = &dp->secrets, .timeout_s = dp->d->hook_timeout};
+	struct sw_command_result res;
+	if (sw_command_run(&cmd, &res)) {
+		char *said = log_last_line(log);
+		err = said ? xasprintf("cannot install the release on %s: %s (%s)", sw_ssh_url(dp->ssh), said, res.reason)
+			   : xasprintf("cannot install the release on %s: %s", sw_ssh_url(dp->ssh), res.reason);
+		free(said);
+	}
+	sw_command_result_free(&res);
+	sbuf_free(&line);
+	free(log);
+	return err;
+}
+
 /* On an ssh target: the tree is written here and sent by tar over the
  * deploy's connection into releases/.<commit>.<id>.new there, where the
  * same session links it and renames it into place, as a local install
@@ -901,7 +934,7 @@ static char *ssh_install(struct deployer *dp, const char *tmp_name)
 	sw_sh_quote(&sc, dp->release);
 	sbuf_addf(&sc, "\nif [ -e \"$rel\" ]; then mv \"$rel\" \"$rel.%ld.old\"; fi\nmv \"$new\" \"$rel\"\n"
 		  "[ ! -e \"$rel.%ld.old\" ] || rm -rf \"$rel.%ld.old\"\n", dp->rec->id, dp->rec->id, dp->rec->id);
-	struct sbuf remote = {0}, line = {0};
+	struct sbuf remote = {0};
 	sbuf_adds(&remote, "t=");
 	sw_sh_quote(&remote, tmp);
 	sbuf_adds(&remote, "; { [ ! -e \"$t\" ] || rm -rf \"$t\"; } && mkdir -p \"$t\" && tar -xf - -C \"$t\" && sh -c ");
@@ -914,52 +947,22 @@ static char *ssh_install(struct deployer *dp, const char *tmp_name)
 	char *data = tree_tar(tree, INLINE_TAR_MAX, &len), *told = NULL;
 	int r = data ? sw_ssh_run_input(dp->ssh, remote.buf, data, len, dp->d->hook_timeout, &told, &err) : 1;
 	free(data);
-	char *save = NULL;
-	for (char *l = told ? strtok_r(told, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save))
-		step_log(dp, "install", "%s", l);
+	log_lines(dp, "install", told);
 	free(told);
-	if (r == 0)
-		step_log(dp, "install", "sent the tree of %.7s to %s:%s", dp->rec->commit, sw_ssh_url(dp->ssh),
-			 dp->release);
 	if (r < 0) {
 		char *e = strncmp(err, "on ", 3) ? xasprintf("cannot install the release on %s: %s", sw_ssh_url(dp->ssh), err)
 						 : xasprintf("cannot install the release %s", err);
 		free(err);
 		err = e;
 	}
-	if (r <= 0) {
-		sw_remove_tree(tree);
-		sbuf_free(&remote);
-		sbuf_free(&sc);
-		free(tree);
-		free(jdir);
-		free(tmp);
-		return err;
-	}
-	char *ssh = sw_ssh_line(dp->ssh, remote.buf);
-	sbuf_adds(&line, "tar -C ");
-	sw_sh_quote(&line, tree);
-	sbuf_addf(&line, " -cf - . | %s", ssh);
-	free(ssh);
-	char *log = sw_deploy_log_path(dp->st, dp->rec->id, "install");
-	struct sw_command cmd = {.shell = line.buf, .dir = jdir, .envp = dp->envp, .log_path = log,
-				 .secrets = &dp->secrets, .timeout_s = dp->d->hook_timeout};
-	struct sw_command_result res;
-	if (sw_command_run(&cmd, &res)) {
-		char *said = log_last_line(log);
-		err = said ? xasprintf("cannot install the release on %s: %s (%s)", sw_ssh_url(dp->ssh), said, res.reason)
-			   : xasprintf("cannot install the release on %s: %s", sw_ssh_url(dp->ssh), res.reason);
-		free(said);
-	} else {
+	if (r > 0)
+		err = ssh_install_streamed(dp, tree, jdir, remote.buf);
+	if (!err)
 		step_log(dp, "install", "sent the tree of %.7s to %s:%s", dp->rec->commit, sw_ssh_url(dp->ssh),
 			 dp->release);
-	}
-	sw_command_result_free(&res);
 	sw_remove_tree(tree);
 	sbuf_free(&remote);
-	sbuf_free(&line);
 	sbuf_free(&sc);
-	free(log);
 	free(tree);
 	free(jdir);
 	free(tmp);

@@ -38,7 +38,7 @@ struct sw_ssh {
 	 * its ssh, its stdin and stdout, and the file its stderr goes to. */
 	pid_t pend_pid;
 	int pend_in, pend_out, pend_err;
-	char *pend_errpath, *pend_lock;
+	char *pend_errpath;
 };
 
 /* How long a master outlives its last session.  A fleet's masters wait
@@ -415,8 +415,7 @@ static void pend_clear(struct sw_ssh *s)
 	if (s->pend_errpath)
 		unlink(s->pend_errpath);
 	free(s->pend_errpath);
-	free(s->pend_lock);
-	s->pend_errpath = s->pend_lock = NULL;
+	s->pend_errpath = NULL;
 	s->pend_err = s->pend_in = s->pend_out = -1;
 	s->pend_pid = 0;
 }
@@ -435,7 +434,6 @@ int sw_ssh_lock_begin(struct sw_ssh *s, const char *dir, const char *lock, char 
 	 * it fails, and nobody's to drain once it holds. */
 	static unsigned n;
 	s->pend_errpath = xasprintf("%s/lock.%d.%u.err", s->control_dir, (int)getpid(), ++n);
-	s->pend_lock = xstrdup(lock);
 	s->pend_err = open(s->pend_errpath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, e = 0;
 	if (s->pend_err < 0 || pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
@@ -443,9 +441,10 @@ int sw_ssh_lock_begin(struct sw_ssh *s, const char *dir, const char *lock, char 
 	else
 		e = spawn_line(line, in[0], out[1], s->pend_err, false, &s->pend_pid);
 	free(line);
-	for (int i = 0; i < 2; i++)
-		if (i == 0 ? in[0] >= 0 : out[1] >= 0)
-			close(i == 0 ? in[0] : out[1]);
+	if (in[0] >= 0)
+		close(in[0]);
+	if (out[1] >= 0)
+		close(out[1]);
 	if (e) {
 		*err = xasprintf("cannot lock %s on %s: %s", lock, s->url, strerror(e));
 		if (in[1] >= 0)
